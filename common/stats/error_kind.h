@@ -1,0 +1,34 @@
+#pragma once
+// How a request failed. The engine classifies every failure into one of these and
+// counts it; nothing on the hot path throws or formats a message.
+#include <cstdint>
+#include <string_view>
+
+namespace herd::stats {
+
+enum class ErrorKind : uint8_t {
+  kNone = 0,
+  kConnect,   // TCP connect refused / unreachable / connect timeout
+  kTimeout,   // the request's deadline passed before the response ended
+  kReset,     // the peer closed or reset the connection mid-exchange
+  kStatus,    // a response with status >= 400 (code = the status)
+  kProtocol,  // a response that is not valid HTTP/1.1 (or exceeds our limits)
+  kTls,       // TLS handshake or certificate verification failed
+  kCheck,     // a scenario check did not hold
+};
+
+constexpr std::string_view errorKindName(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kNone: return "none";
+    case ErrorKind::kConnect: return "connect";
+    case ErrorKind::kTimeout: return "timeout";
+    case ErrorKind::kReset: return "reset";
+    case ErrorKind::kStatus: return "status";
+    case ErrorKind::kProtocol: return "protocol";
+    case ErrorKind::kTls: return "tls";
+    case ErrorKind::kCheck: return "check";
+  }
+  return "unknown";
+}
+
+}  // namespace herd::stats
