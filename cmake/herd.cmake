@@ -36,7 +36,8 @@ function(herd_test name)
 endfunction()
 
 # herd_fuzzer(NAME SOURCES... DEPS...): a libFuzzer target, built only with clang
-# and HERD_BUILD_FUZZERS=ON (the `fuzz` preset).
+# and HERD_BUILD_FUZZERS=ON (the `fuzz` preset, which instruments every library
+# with -fsanitize=fuzzer-no-link so the fuzzer sees coverage of the code under test).
 function(herd_fuzzer name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   if(NOT HERD_BUILD_FUZZERS)

@@ -2,6 +2,7 @@
 // How a request failed. The engine classifies every failure into one of these and
 // counts it; nothing on the hot path throws or formats a message.
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace herd::stats {
@@ -30,5 +31,11 @@ constexpr std::string_view errorKindName(ErrorKind kind) {
   }
   return "unknown";
 }
+
+// A message for people (the summary's errors list), built off the hot path:
+// "HTTP 503", "connection refused", "request timed out". `code` is what the
+// engine counted with the kind: the HTTP status for kStatus, the errno for
+// kConnect and kReset (0 when there was none), ignored otherwise.
+std::string errorMessage(ErrorKind kind, int32_t code);
 
 }  // namespace herd::stats

@@ -1,0 +1,33 @@
+#include "common/stats/error_kind.h"
+
+#include <cctype>
+#include <system_error>
+
+namespace herd::stats {
+namespace {
+
+// strerror's text ("Connection refused") in the lower case of the other messages.
+// generic_category() is thread-safe where strerror() is not.
+std::string errnoMessage(int32_t code) {
+  std::string text = std::generic_category().message(code);
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+}  // namespace
+
+std::string errorMessage(ErrorKind kind, int32_t code) {
+  switch (kind) {
+    case ErrorKind::kNone: return "ok";
+    case ErrorKind::kConnect: return code != 0 ? errnoMessage(code) : "connection failed";
+    case ErrorKind::kTimeout: return "request timed out";
+    case ErrorKind::kReset: return code != 0 ? errnoMessage(code) : "connection closed by peer";
+    case ErrorKind::kStatus: return "HTTP " + std::to_string(code);
+    case ErrorKind::kProtocol: return "malformed HTTP response";
+    case ErrorKind::kTls: return "TLS handshake failed";
+    case ErrorKind::kCheck: return "check failed";
+  }
+  return "unknown error";
+}
+
+}  // namespace herd::stats
