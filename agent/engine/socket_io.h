@@ -1,0 +1,42 @@
+#pragma once
+// Thin, non-throwing wrappers over the socket calls the HTTP client makes, with
+// the outcome folded into one small value so plain TCP and TLS look the same to
+// HttpConnection. Nothing here allocates or logs.
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "agent/engine/resolver.h"
+
+namespace herd::engine {
+
+struct IoResult {
+  enum class Kind : uint8_t {
+    kOk,          // `bytes` > 0 moved
+    kWouldBlock,  // try again after the next event
+    kEof,         // the peer closed (TLS: close_notify or a bare TCP close)
+    kError,       // `error` holds the errno (ECONNRESET, EPIPE, ...)
+    kTlsError,    // a TLS protocol or certificate failure
+  };
+  Kind kind = Kind::kOk;
+  int error = 0;
+  size_t bytes = 0;
+};
+
+// A non-blocking TCP socket (TCP_NODELAY, close-on-exec) with connect() started.
+struct ConnectAttempt {
+  int fd = -1;               // >= 0 when the socket exists
+  bool in_progress = false;  // EINPROGRESS: wait for writability, then socketError()
+  int error = 0;             // errno when fd < 0
+};
+ConnectAttempt startConnect(const Address& address);
+
+// The pending error of a socket whose non-blocking connect() finished (SO_ERROR).
+int socketError(int fd);
+
+IoResult socketRead(int fd, char* buffer, size_t size);
+// Never raises SIGPIPE (MSG_NOSIGNAL).
+IoResult socketWrite(int fd, const char* data, size_t size);
+
+}  // namespace herd::engine
