@@ -19,13 +19,20 @@ using Duration = std::chrono::nanoseconds;
 
 // A template such as "/products?page={{random(1, 50)}}&u={{user.index}}", split into
 // parts when compiled. Params ({{params.x}}) are substituted at compile time and
-// become literals.
+// become literals. A new expression (a captured variable, a feeder column) is a new
+// Kind plus the fields it needs, one case in renderTemplate() and one branch in the
+// expression parser (template.cc); nothing else changes.
 struct TemplatePart {
   enum class Kind { kLiteral, kUserIndex, kUserClass, kRandom };
+  // How a value computed at run time is escaped for where the template sits: inside
+  // a JSON string, in a query or form value, or as is. Literal parts are escaped
+  // once at compile time, so this only matters for the other kinds.
+  enum class Escape { kNone, kJson, kUrl };
   Kind kind = Kind::kLiteral;
   std::string literal;    // kLiteral
   int64_t low = 0;        // kRandom: inclusive bounds
   int64_t high = 0;
+  Escape escape = Escape::kNone;
 };
 
 struct Template {
@@ -36,14 +43,14 @@ struct Template {
 // scheme://host:port, resolved to addresses before the run starts (never on the hot path).
 struct Origin {
   std::string scheme;  // "http" or "https"
-  std::string host;    // as written (used for Host and SNI)
+  std::string host;    // lower-cased, IPv6 without brackets (used for Host, SNI, resolving)
   uint16_t port = 0;
   bool operator==(const Origin&) const = default;
   bool operator<(const Origin& o) const {
     return std::tie(scheme, host, port) < std::tie(o.scheme, o.host, o.port);
   }
   std::string hostHeader() const;  // "host" or "host:port" when the port is not the scheme's default
-  std::string toString() const;    // "http://host:port"
+  std::string toString() const;    // "http://host:port", the port always written
 };
 
 struct Header {
@@ -63,7 +70,8 @@ struct RequestStep {
   Template path;             // path and query, starting with '/'
   std::vector<Header> headers;  // defaults merged in, step's own win
   std::optional<Template> body;
-  std::string content_type;  // set for json/form bodies, empty otherwise
+  std::string content_type;  // set for json/form bodies, empty otherwise or when
+                             // `headers` already carries a Content-Type
   Duration timeout{};        // whole request, from send to last byte
   size_t endpoint = 0;       // index into Plan::endpoints
 };

@@ -1,0 +1,110 @@
+// User classes: name, share of the users, onStart, and steps or weighted tasks.
+#include <algorithm>
+
+#include "common/scenario/builder.h"
+#include "common/scenario/text.h"
+
+namespace herd::scenario::detail {
+
+namespace {
+
+// Class names become metric tags, CSV cells and Prometheus labels, so they stay
+// plain (the same rule k6 applies to scenario names).
+bool validClassName(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+         });
+}
+
+Result<std::vector<Task>> parseTasks(Builder& builder, const Field& field) {
+  Context& context = builder.context;
+  SCENARIO_ASSIGN_OR_RETURN(const std::vector<Field> items, readList(context, field));
+  if (items.empty()) return errorAt(context, field, "needs at least one task");
+  std::vector<Task> tasks;
+  for (const Field& item : items) {
+    SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, item, {"weight", "steps"}));
+    Task task;
+    if (const Field* weight = map.find("weight")) {
+      SCENARIO_ASSIGN_OR_RETURN(task.weight, readPositive(context, *weight));
+    }
+    SCENARIO_ASSIGN_OR_RETURN(const Field steps, require(context, item, map, "steps"));
+    SCENARIO_ASSIGN_OR_RETURN(task.steps, parseSteps(builder, steps, false));
+    tasks.push_back(std::move(task));
+  }
+  return tasks;
+}
+
+// weight (a share of the users left after fixed counts) or count (a fixed number).
+Status parseShare(Context& context, const MapView& map, UserClass& user_class) {
+  const Field* weight = map.find("weight");
+  const Field* count = map.find("count");
+  if (weight != nullptr && count != nullptr) {
+    return errorAt(context, count->atKey(), "give either weight or count, not both");
+  }
+  user_class.weight = 1;
+  if (weight != nullptr) {
+    SCENARIO_ASSIGN_OR_RETURN(user_class.weight, readPositive(context, *weight));
+  } else if (count != nullptr) {
+    SCENARIO_ASSIGN_OR_RETURN(user_class.count, readInteger(context, *count, 0));
+    user_class.weight = 0;
+  }
+  return Ok{};
+}
+
+Status parseBody(Builder& builder, const Field& field, const MapView& map, UserClass& user_class) {
+  Context& context = builder.context;
+  if (const Field* on_start = map.find("onStart")) {
+    SCENARIO_ASSIGN_OR_RETURN(user_class.on_start, parseSteps(builder, *on_start, true));
+  }
+  const Field* steps = map.find("steps");
+  const Field* tasks = map.find("tasks");
+  if (steps != nullptr && tasks != nullptr) {
+    return errorAt(context, tasks->atKey(), "give either steps or tasks, not both");
+  }
+  if (steps != nullptr) {
+    SCENARIO_ASSIGN_OR_RETURN(user_class.steps, parseSteps(builder, *steps, false));
+  } else if (tasks != nullptr) {
+    SCENARIO_ASSIGN_OR_RETURN(user_class.tasks, parseTasks(builder, *tasks));
+  } else {
+    return errorAt(context, field.mark, field.path + ".steps: required (or tasks: weighted groups of steps)");
+  }
+  return Ok{};
+}
+
+Result<UserClass> parseClass(Builder& builder, const Field& field, const std::vector<UserClass>& earlier) {
+  Context& context = builder.context;
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map,
+                            readMap(context, field, {"name", "weight", "count", "onStart", "steps", "tasks"}));
+  UserClass user_class;
+  SCENARIO_ASSIGN_OR_RETURN(const Field name, require(context, field, map, "name"));
+  SCENARIO_ASSIGN_OR_RETURN(user_class.name, readString(context, name));
+  if (!validClassName(user_class.name)) {
+    return errorAt(context, name, "invalid class name " + quote(user_class.name) +
+                                      " (1-64 letters, digits, '_', '-' or '.')");
+  }
+  const bool duplicate = std::any_of(earlier.begin(), earlier.end(),
+                                     [&](const UserClass& c) { return c.name == user_class.name; });
+  if (duplicate) return errorAt(context, name, "duplicate class name " + quote(user_class.name));
+  SCENARIO_RETURN_IF_ERROR(parseShare(context, map, user_class));
+  SCENARIO_RETURN_IF_ERROR(parseBody(builder, field, map, user_class));
+  return user_class;
+}
+
+}  // namespace
+
+Result<std::vector<UserClass>> parseUsers(Builder& builder, const Field& field) {
+  Context& context = builder.context;
+  SCENARIO_ASSIGN_OR_RETURN(const std::vector<Field> items, readList(context, field));
+  if (items.empty()) return errorAt(context, field, "needs at least one user class");
+  if (items.size() > kMaxClasses) {
+    return errorAt(context, field, "at most " + std::to_string(kMaxClasses) + " user classes");
+  }
+  std::vector<UserClass> classes;
+  for (const Field& item : items) {
+    SCENARIO_ASSIGN_OR_RETURN(UserClass user_class, parseClass(builder, item, classes));
+    classes.push_back(std::move(user_class));
+  }
+  return classes;
+}
+
+}  // namespace herd::scenario::detail
