@@ -1,0 +1,188 @@
+#include "agent/cli/commands.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "agent/runtime/generator_health.h"
+#include "agent/runtime/local_run.h"
+#include "common/core/logging.h"
+#include "common/report/console.h"
+#include "common/report/summary.h"
+#include "common/report/threshold.h"
+#include "common/scenario/compiler.h"
+
+namespace herd::cli {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void onSignal(int) { g_interrupted.store(true); }
+
+int invalid(const Error& error) {
+  fmt::print(stderr, "herd: error: {}\n", error.describe());
+  return kExitInvalidInput;
+}
+
+void addScenarioFlags(CLI::App& command, Options& options) {
+  command.add_option("scenario", options.scenario, "Scenario YAML file")->required();
+  command.add_option("-p,--param", options.params, "Override a scenario param: key=value (repeatable)");
+  command.add_option("--users", options.users, "Number of virtual users (overrides load.users)");
+  command.add_option("--spawn-rate", options.spawn_rate, "Users started per second (overrides load.spawnRate)");
+  command.add_option("--duration", options.duration, "Run time, e.g. 30s, 5m (overrides load.duration)");
+  command.add_option("--target", options.target, "Base URL (overrides the scenario's target)");
+}
+
+// Turns the flags into compiler options; flag errors name the flag.
+Result<scenario::CompileOptions> compileOptions(const Options& options) {
+  scenario::CompileOptions out;
+  for (const auto& param : options.params) {
+    const auto eq = param.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Error{fmt::format("expected key=value, got \"{}\"", param), "-p"};
+    }
+    out.params[param.substr(0, eq)] = param.substr(eq + 1);
+  }
+  if (options.users != -1) {
+    if (options.users < 1) return Error{fmt::format("must be at least 1, got {}", options.users), "--users"};
+    out.users = options.users;
+  }
+  if (options.spawn_rate != -1) {
+    if (!(options.spawn_rate > 0)) return Error{fmt::format("must be above 0, got {}", options.spawn_rate), "--spawn-rate"};
+    out.spawn_rate = options.spawn_rate;
+  }
+  if (!options.duration.empty()) {
+    auto duration = scenario::parseDuration(options.duration);
+    if (!duration) return Error{duration.error().message, "--duration"};
+    out.duration = *duration;
+  }
+  if (!options.target.empty()) out.target = options.target;
+  return out;
+}
+
+struct Compiled {
+  scenario::Plan plan;
+  std::vector<report::Threshold> thresholds;
+};
+
+Result<Compiled> compileAll(const Options& options) {
+  auto compile_options = compileOptions(options);
+  if (!compile_options) return compile_options.error();
+  auto plan = scenario::compileFile(options.scenario, *compile_options);
+  if (!plan) return plan.error();
+  auto thresholds = report::parseThresholds(plan->thresholds);
+  if (!thresholds) return Error{thresholds.error().message, options.scenario + ": " + thresholds.error().where};
+  return Compiled{std::move(*plan), std::move(*thresholds)};
+}
+
+int validate(const Options& options) {
+  auto compiled = compileAll(options);
+  if (!compiled) return invalid(compiled.error());
+  const auto& plan = compiled->plan;
+  fmt::print("{}: ok ({} user classes, {} endpoints, {} users, {} thresholds)\n", options.scenario,
+             plan.classes.size(), plan.endpoints.size(), plan.load.users, compiled->thresholds.size());
+  return kExitPassed;
+}
+
+Status writeOutputs(const Options& options, const scenario::Plan& plan, const runtime::LocalRunResult& result) {
+  const auto summary = report::buildSummary(plan, result.aggregate, result.info).dump(2) + "\n";
+  if (!options.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.out_dir, ec);
+    if (ec) return Error{ec.message(), options.out_dir};
+    if (auto s = report::writeFile(options.out_dir + "/summary.json", summary); !s) return s;
+  }
+  if (!options.summary_json.empty()) {
+    if (auto s = report::writeFile(options.summary_json, summary); !s) return s;
+  }
+  return Ok{};
+}
+
+int run(const Options& options) {
+  setLogLevel(options.log_level);
+  auto compiled = compileAll(options);
+  if (!compiled) return invalid(compiled.error());
+  const auto& plan = compiled->plan;
+  auto grace = scenario::parseDuration(options.grace);
+  if (!grace) return invalid(Error{grace.error().message, "--grace"});
+
+  const auto fds = runtime::raiseFdLimit();
+  const auto needed = runtime::socketsNeeded(plan);
+  if (needed > fds.soft) {
+    return invalid(Error{fmt::format("the run needs about {} file descriptors ({} users x {} origin(s) + {} reserved) "
+                                     "but the open-files limit is {} (hard limit {}); raise it (ulimit -n) or lower --users",
+                                     needed, plan.load.users, plan.origins.size(), runtime::kReservedFds, fds.soft, fds.hard),
+                         "load.users"});
+  }
+
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  const bool tty = isatty(STDOUT_FILENO) != 0;
+  runtime::LocalRunOptions run_options;
+  run_options.workers = options.workers;
+  run_options.insecure = options.insecure;
+  run_options.ca_file = options.ca_file;
+  run_options.grace = *grace;
+  run_options.seed = options.seed;
+  run_options.fd_limit = fds.soft;
+  run_options.interrupted = &g_interrupted;
+  run_options.on_second = [&](const report::SecondSample& sample) {
+    const auto line = report::formatProgress(sample, plan.load.users);
+    if (tty) fmt::print("\r\033[K{}", line);
+    else fmt::print("{}\n", line);
+    std::fflush(stdout);
+  };
+  run_options.on_saturated = [](double busy) {
+    fmt::print(stderr, "\nherd: warning: the generator is saturated (a worker thread at {:.0f}% CPU); "
+                       "latency and throughput may reflect the generator, not the server. "
+                       "Use more --workers or more agents.\n", busy);
+  };
+
+  auto result = runtime::runLocal(plan, compiled->thresholds, run_options);
+  if (tty) fmt::print("\n");
+  if (!result) {
+    fmt::print(stderr, "herd: error: {}\n", result.error().describe());
+    return kExitRunFailed;
+  }
+  fmt::print("{}", report::formatFinalTable(plan, result->aggregate, result->info));
+  if (auto written = writeOutputs(options, plan, *result); !written) {
+    fmt::print(stderr, "herd: error: cannot write output: {}\n", written.error().describe());
+    return kExitRunFailed;
+  }
+  return result->info.verdict == report::Verdict::kPassed ? kExitPassed : kExitThresholdFailed;
+}
+
+}  // namespace
+
+void addRunCommand(CLI::App& app, Options& options) {
+  auto* command = app.add_subcommand("run", "Run a scenario on this machine");
+  addScenarioFlags(*command, options);
+  command->add_option("--out", options.out_dir, "Directory for summary.json and reports");
+  command->add_option("--summary-json", options.summary_json, "Write the summary JSON to this file");
+  command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
+  command->add_flag("--insecure", options.insecure, "Accept any TLS certificate (self-signed test servers)");
+  command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for TLS verification")->check(CLI::ExistingFile);
+  command->add_option("--grace", options.grace, "Time in-flight requests may finish after the stop (default 30s)");
+  command->add_option("--seed", options.seed, "Seed for random choices (default: random)");
+  command->add_option("--log-level", options.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+}
+
+void addValidateCommand(CLI::App& app, Options& options) {
+  auto* command = app.add_subcommand("validate", "Compile a scenario and report errors; runs nothing");
+  addScenarioFlags(*command, options);
+}
+
+int dispatch(const CLI::App& app, const Options& options) {
+  if (app.got_subcommand("run")) return run(options);
+  if (app.got_subcommand("validate")) return validate(options);
+  return kExitInvalidInput;
+}
+
+}  // namespace herd::cli

@@ -1,0 +1,34 @@
+// herd: the command line (DESIGN.md §4). Exit codes: 0 passed, 1 a threshold
+// failed, 2 invalid input, 3 the run could not be carried out.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "agent/cli/commands.h"
+
+int main(int argc, char** argv) {
+  herd::cli::Options options;
+  CLI::App app{"herd: load testing that measures honestly, locally or on Kubernetes"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "herd 0.1.0");
+  herd::cli::addRunCommand(app, options);
+  herd::cli::addValidateCommand(app, options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "herd: error: {}\nRun with --help for usage.\n", e.what());
+    return herd::cli::kExitInvalidInput;
+  }
+  return herd::cli::dispatch(app, options);
+}

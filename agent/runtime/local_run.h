@@ -1,0 +1,45 @@
+#pragma once
+// A run on this machine: workers generate the load, this thread collects their
+// stats once a second, prints progress and decides when to stop.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/core/clock.h"
+#include "common/core/result.h"
+#include "common/report/aggregate.h"
+#include "common/report/summary.h"
+#include "common/report/threshold.h"
+#include "common/scenario/plan.h"
+
+namespace herd::runtime {
+
+struct LocalRunOptions {
+  size_t workers = 0;          // 0: one per core
+  bool insecure = false;       // accept any TLS certificate (self-signed test servers)
+  std::string ca_file;         // extra CA for TLS verification
+  Nanos grace = std::chrono::seconds(30);  // how long in-flight requests may finish after the stop
+  Nanos probe_timeout = std::chrono::seconds(3);
+  uint64_t seed = 0;           // 0: from the clock
+  uint64_t fd_limit = 0;       // for the summary
+  // Called once a second with the newest sample (progress output).
+  std::function<void(const report::SecondSample&)> on_second;
+  // Called once when the generator is first seen saturated.
+  std::function<void(double busy_percent)> on_saturated;
+  // Set from a signal handler: stop early, gracefully.
+  const std::atomic<bool>* interrupted = nullptr;
+};
+
+struct LocalRunResult {
+  report::RunAggregate aggregate;
+  report::RunInfo info;
+};
+
+// Errors are the run could not be carried out (exit 3): unresolvable or
+// unreachable target, TLS setup.
+Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<report::Threshold>& thresholds,
+                                const LocalRunOptions& options);
+
+}  // namespace herd::runtime

@@ -1,0 +1,209 @@
+#include "agent/runtime/worker.h"
+
+#include <strings.h>
+
+#include <ctime>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "agent/runtime/virtual_user.h"
+#include "common/scenario/template.h"
+
+namespace herd::runtime {
+
+namespace {
+
+Nanos threadCpuTime() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + Nanos(ts.tv_nsec);
+}
+
+bool isLiteral(const scenario::RequestStep& step) {
+  if (!step.path.isLiteral()) return false;
+  if (step.body && !step.body->isLiteral()) return false;
+  for (const auto& header : step.headers) {
+    if (!header.value.isLiteral()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Worker::Worker(const RunShared& shared, size_t index, size_t count, uint64_t seed)
+    : shared_(shared),
+      index_(index),
+      count_(count),
+      rng_(seed),
+      recorder_(shared.plan->endpoints.size()),
+      total_users_(static_cast<int64_t>(shared.user_classes.size())),
+      spawn_timer_([this] { spawnDue(); }),
+      tick_timer_([this] { tick(); }),
+      abandon_timer_([this] { abandonAll(); }) {
+  for (const auto& origin : shared.plan->origins) host_headers_.push_back(origin.hostHeader());
+  auto cache_literal = [this](const std::vector<scenario::Step>& steps) {
+    for (const auto& step : steps) {
+      const auto* request = std::get_if<scenario::RequestStep>(&step);
+      if (request && isLiteral(*request)) serialise(*request, 0, "", static_requests_[request]);
+    }
+  };
+  for (const auto& user_class : shared.plan->classes) {
+    cache_literal(user_class.on_start);
+    cache_literal(user_class.steps);
+    for (const auto& task : user_class.tasks) cache_literal(task.steps);
+  }
+}
+
+Worker::~Worker() {
+  if (thread_.joinable()) {
+    loop_.stop();
+    thread_.join();
+  }
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] {
+    last_tick_wall_ = MonoClock::now();
+    last_cpu_ = threadCpuTime();
+    loop_.arm(spawn_timer_, shared_.start);
+    loop_.arm(tick_timer_, shared_.start + std::chrono::seconds(1));
+    loop_.run();
+  });
+}
+
+void Worker::stop(MonoTime abandon_at) {
+  loop_.post([this, abandon_at] { beginStop(abandon_at); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<Snapshot> Worker::takeSnapshots() {
+  std::lock_guard lock(outbox_mutex_);
+  return std::exchange(outbox_, {});
+}
+
+// Spawns every user whose time has come (catching up if the loop was late), then
+// sleeps until the next one.
+void Worker::spawnDue() {
+  const auto now = loop_.now();
+  while (!stopping_) {
+    const int64_t local = next_local_;
+    const int64_t global = static_cast<int64_t>(index_) + local * static_cast<int64_t>(count_);
+    if (global >= total_users_) return;
+    const auto due = shared_.start + shared_.spawn_interval * global;
+    if (due > now) {
+      loop_.arm(spawn_timer_, due);
+      return;
+    }
+    ++next_local_;
+    const auto& user_class = shared_.plan->classes[shared_.user_classes[static_cast<size_t>(global)]];
+    users_.push_back(std::make_unique<VirtualUser>(*this, shared_.first_user_index + global, user_class));
+    ++alive_;
+    users_.back()->begin();
+  }
+}
+
+void Worker::tick() {
+  ++tick_;
+  publish(false);
+  loop_.arm(tick_timer_, shared_.start + std::chrono::seconds(tick_ + 1));
+}
+
+void Worker::publish(bool final) {
+  const auto now = MonoClock::now();
+  const auto cpu = threadCpuTime();
+  const auto wall = now - last_tick_wall_;
+  Snapshot snapshot;
+  snapshot.tick = tick_;
+  snapshot.interval = std::exchange(recorder_, stats::Recorder(shared_.plan->endpoints.size()));
+  snapshot.users = alive_;
+  snapshot.busy_fraction = wall.count() > 0 ? static_cast<double>((cpu - last_cpu_).count()) / static_cast<double>(wall.count()) : 0;
+  snapshot.final = final;
+  last_cpu_ = cpu;
+  last_tick_wall_ = now;
+  std::lock_guard lock(outbox_mutex_);
+  outbox_.push_back(std::move(snapshot));
+}
+
+void Worker::beginStop(MonoTime abandon_at) {
+  if (stopping_) return;
+  stopping_ = true;
+  loop_.disarm(spawn_timer_);
+  loop_.arm(abandon_timer_, abandon_at);
+  for (auto& user : users_) {
+    if (!user->done()) user->stop();
+  }
+  finishIfIdle();
+}
+
+void Worker::abandonAll() {
+  for (auto& user : users_) {
+    if (!user->done()) user->abandon();
+  }
+  finishIfIdle();
+}
+
+void Worker::userFinished() {
+  --alive_;
+  finishIfIdle();
+}
+
+void Worker::finishIfIdle() {
+  if (!stopping_ || alive_ > 0 || finished_) return;
+  finished_ = true;
+  loop_.disarm(tick_timer_);
+  loop_.disarm(abandon_timer_);
+  publish(true);
+  loop_.stop();
+}
+
+std::string_view Worker::renderRequest(const scenario::RequestStep& step, int64_t user_index,
+                                       std::string_view user_class) {
+  if (auto it = static_requests_.find(&step); it != static_requests_.end()) return it->second;
+  request_buffer_.clear();
+  serialise(step, user_index, user_class, request_buffer_);
+  return request_buffer_;
+}
+
+// HTTP/1.1 request bytes: request line, Host, the step's headers, and the body
+// with its length. Header names come from the plan as the user wrote them.
+void Worker::serialise(const scenario::RequestStep& step, int64_t user_index,
+                       std::string_view user_class, std::string& out) {
+  const scenario::RenderContext context{user_index, user_class, rng_};
+  out += step.method;
+  out += ' ';
+  scenario::renderTemplate(step.path, context, out);
+  out += " HTTP/1.1\r\nHost: ";
+  out += host_headers_[step.origin];
+  out += "\r\n";
+  bool has_user_agent = false;
+  bool has_content_type = false;
+  for (const auto& header : step.headers) {
+    out += header.name;
+    out += ": ";
+    scenario::renderTemplate(header.value, context, out);
+    out += "\r\n";
+    has_user_agent = has_user_agent || strcasecmp(header.name.c_str(), "user-agent") == 0;
+    has_content_type = has_content_type || strcasecmp(header.name.c_str(), "content-type") == 0;
+  }
+  if (!has_user_agent) out += "User-Agent: herd/0.1\r\n";
+  if (step.body) {
+    auto& body = body_buffer_;
+    body.clear();
+    scenario::renderTemplate(*step.body, context, body);
+    if (!has_content_type && !step.content_type.empty()) {
+      out += "Content-Type: ";
+      out += step.content_type;
+      out += "\r\n";
+    }
+    fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n\r\n", body.size());
+    out += body;
+  } else {
+    out += "\r\n";
+  }
+}
+
+}  // namespace herd::runtime

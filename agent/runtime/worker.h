@@ -1,0 +1,111 @@
+#pragma once
+// A worker is one thread with one event loop that owns a share of the run's
+// virtual users, their connections and timers, a PRNG and a stats recorder. It
+// shares nothing mutable with other threads: once a second it hands its interval
+// recorder to the collector through a mutex-guarded outbox (one lock per second,
+// never per request) and starts a fresh one.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/engine/event_loop.h"
+#include "agent/engine/http_connection.h"
+#include "common/core/clock.h"
+#include "common/core/random.h"
+#include "common/scenario/plan.h"
+#include "common/stats/recorder.h"
+
+namespace herd::runtime {
+
+class VirtualUser;
+
+// What every worker of a run reads and nobody writes once the run starts.
+struct RunShared {
+  const scenario::Plan* plan = nullptr;
+  std::vector<engine::ConnectionTarget> targets;  // one per plan origin, resolved
+  std::vector<uint16_t> user_classes;             // class of each global user index
+  int64_t first_user_index = 0;                   // global index of this process's user 0
+  MonoTime start;                                 // user i spawns at start + i * spawn_interval
+  Nanos spawn_interval{};
+};
+
+// One second's worth of a worker's stats, handed to the collector.
+struct Snapshot {
+  uint64_t tick = 0;  // seconds since the run's start this interval ends at
+  stats::Recorder interval;
+  int64_t users = 0;           // users alive at the end of the interval
+  double busy_fraction = 0;    // the worker thread's CPU time / wall time in the interval
+  bool final = false;          // the worker has stopped; nothing follows
+};
+
+class Worker {
+ public:
+  Worker(const RunShared& shared, size_t index, size_t count, uint64_t seed);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void start();
+  // Thread-safe. Stops spawning; idle users end at once, users waiting on a
+  // response end when it arrives; at `abandon_at` whatever is still in flight is
+  // cancelled and not counted.
+  void stop(MonoTime abandon_at);
+  // Thread-safe: the snapshots produced since the last call.
+  std::vector<Snapshot> takeSnapshots();
+  void join();
+
+  // For the users this worker owns (called on the worker thread only).
+  engine::EventLoop& loop() { return loop_; }
+  Rng& rng() { return rng_; }
+  stats::Recorder& recorder() { return recorder_; }
+  const RunShared& shared() const { return shared_; }
+  bool stopping() const { return stopping_; }
+  // The serialised request for a step, rendered for this user; valid until the next call.
+  std::string_view renderRequest(const scenario::RequestStep& step, int64_t user_index,
+                                 std::string_view user_class);
+  void userFinished();
+
+ private:
+  void spawnDue();
+  void tick();
+  void beginStop(MonoTime abandon_at);
+  void abandonAll();
+  void publish(bool final);
+  void finishIfIdle();
+  void serialise(const scenario::RequestStep& step, int64_t user_index,
+                 std::string_view user_class, std::string& out);
+
+  const RunShared& shared_;
+  const size_t index_;
+  const size_t count_;
+  engine::EventLoop loop_;
+  Rng rng_;
+  stats::Recorder recorder_;
+  std::vector<std::unique_ptr<VirtualUser>> users_;
+  int64_t alive_ = 0;
+  int64_t next_local_ = 0;  // this worker spawns global users index_, index_+count_, ...
+  int64_t total_users_ = 0;
+  bool stopping_ = false;
+  bool finished_ = false;
+  uint64_t tick_ = 0;
+  Nanos last_cpu_{};
+  MonoTime last_tick_wall_;
+  engine::Timer spawn_timer_;
+  engine::Timer tick_timer_;
+  engine::Timer abandon_timer_;
+  // Requests whose every part is literal are serialised once, not per request.
+  std::unordered_map<const scenario::RequestStep*, std::string> static_requests_;
+  std::vector<std::string> host_headers_;  // Host header value per origin
+  std::string request_buffer_;
+  std::string body_buffer_;
+
+  std::mutex outbox_mutex_;
+  std::vector<Snapshot> outbox_;
+  std::thread thread_;
+};
+
+}  // namespace herd::runtime

@@ -1,0 +1,120 @@
+#include "common/report/summary.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "common/core/clock.h"
+#include "common/stats/error_kind.h"
+
+namespace herd::report {
+
+namespace {
+
+using nlohmann::json;
+
+json latencyJson(const stats::Histogram& h) {
+  return json{{"mean", h.mean() / 1e6},
+              {"p50", toMillis(h.valueAtPercentile(50))},
+              {"p90", toMillis(h.valueAtPercentile(90))},
+              {"p95", toMillis(h.valueAtPercentile(95))},
+              {"p99", toMillis(h.valueAtPercentile(99))},
+              {"max", toMillis(h.max())}};
+}
+
+double perSecond(uint64_t count, double seconds) {
+  return seconds > 0 ? static_cast<double>(count) / seconds : 0.0;
+}
+
+json endpointsJson(const scenario::Plan& plan, const stats::Recorder& total, double seconds) {
+  json out = json::array();
+  const auto& stats = total.endpoints();
+  for (size_t i = 0; i < plan.endpoints.size(); ++i) {
+    const stats::EndpointStats empty;
+    const auto& e = i < stats.size() ? stats[i] : empty;
+    out.push_back({{"name", plan.endpoints[i].name},
+                   {"method", plan.endpoints[i].method},
+                   {"requests", e.requests},
+                   {"failures", e.failures},
+                   {"rps", perSecond(e.requests, seconds)},
+                   {"bytesReceived", e.bytes_received},
+                   {"latency", latencyJson(e.latency)}});
+  }
+  return out;
+}
+
+json errorsJson(const scenario::Plan& plan, const stats::Recorder& total) {
+  json out = json::array();
+  for (const auto& [key, count] : total.errors()) {
+    const auto endpoint = key.endpoint < plan.endpoints.size() ? plan.endpoints[key.endpoint].name : std::string("?");
+    out.push_back({{"endpoint", endpoint},
+                   {"kind", std::string(stats::errorKindName(key.kind))},
+                   {"message", stats::errorMessage(key.kind, key.code)},
+                   {"count", count}});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view verdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kPassed: return "passed";
+    case Verdict::kFailed: return "failed";
+    case Verdict::kAborted: return "aborted";
+    case Verdict::kError: return "error";
+  }
+  return "error";
+}
+
+Verdict verdictOf(const std::vector<ThresholdResult>& thresholds) {
+  for (const auto& t : thresholds) {
+    if (!t.passed) return Verdict::kFailed;
+  }
+  return Verdict::kPassed;
+}
+
+json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info) {
+  const auto& total = aggregate.total();
+  const auto totals = total.totals();
+  const double seconds = info.duration_seconds;
+  json thresholds = json::array();
+  for (const auto& t : info.thresholds) {
+    thresholds.push_back({{"expression", t.expression}, {"passed", t.passed}, {"value", t.value}});
+  }
+  return json{
+      {"version", 1},
+      {"runId", info.run_id},
+      {"scenario", plan.name},
+      {"verdict", std::string(verdictName(info.verdict))},
+      {"startTime", formatRfc3339(info.start)},
+      {"endTime", formatRfc3339(info.end)},
+      {"durationSeconds", seconds},
+      {"agents", info.agents},
+      {"users", {{"peak", aggregate.peakUsers()}}},
+      {"totals",
+       {{"requests", totals.requests},
+        {"failures", totals.failures},
+        {"rps", perSecond(totals.requests, seconds)},
+        {"bytesReceived", totals.bytes_received},
+        {"latency", latencyJson(totals.latency)}}},
+      {"endpoints", endpointsJson(plan, total, seconds)},
+      {"errors", errorsJson(plan, total)},
+      {"delivery", json::array()},
+      {"thresholds", thresholds},
+      {"generator",
+       {{"cpuPeakPercent", aggregate.peakBusyPercent()},
+        {"saturated", aggregate.peakBusyPercent() > info.saturation_percent},
+        {"fdLimit", info.fd_limit}}}};
+}
+
+Status writeFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Error{std::strerror(errno), path};
+  out << content;
+  out.close();
+  if (!out) return Error{"write failed", path};
+  return Ok{};
+}
+
+}  // namespace herd::report

@@ -1,0 +1,40 @@
+#pragma once
+// summary.json, version 1 (DESIGN.md §5): built from the merged stats in one
+// place for `herd run`, `herd coordinator` and the operator. Extend, don't rename.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/core/result.h"
+#include "common/report/aggregate.h"
+#include "common/report/threshold.h"
+#include "common/scenario/plan.h"
+
+namespace herd::report {
+
+enum class Verdict { kPassed, kFailed, kAborted, kError };
+std::string_view verdictName(Verdict verdict);
+
+struct RunInfo {
+  std::string run_id;
+  std::chrono::system_clock::time_point start;
+  std::chrono::system_clock::time_point end;
+  double duration_seconds = 0;  // the load phase: from the first spawn until stop
+  int agents = 1;
+  uint64_t fd_limit = 0;
+  double saturation_percent = 90;  // generator busy above this is reported as saturated
+  Verdict verdict = Verdict::kPassed;
+  std::vector<ThresholdResult> thresholds;
+};
+
+nlohmann::json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info);
+
+// The verdict the thresholds give (kPassed when there are none).
+Verdict verdictOf(const std::vector<ThresholdResult>& thresholds);
+
+Status writeFile(const std::string& path, const std::string& content);
+
+}  // namespace herd::report
