@@ -1,0 +1,115 @@
+# Starting and stopping the pieces of one test cluster. Sourced by up, down and
+# ctl after lib/versions.sh. State lives in the cluster directory:
+#   DIR/cluster.env     ports and URLs (sourced again by down and ctl)
+#   DIR/run/NAME.pid    one pid per process we started
+#   DIR/logs/NAME.log   its stdout and stderr
+
+# A free loopback port. Ports are picked at random in a range that kernels do not
+# hand out as ephemeral ports, and checked with ss; a race with another process is
+# possible but then the component fails to bind and `up` reports it.
+free_port() {
+  local p taken=" ${*} "
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 12000))
+    [[ $taken == *" $p "* ]] && continue
+    if [[ -z $(ss -Hltn "sport = :$p") ]]; then echo "$p"; return 0; fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+# start NAME BINARY ARGS...: runs the process in its own session so signals aimed
+# at the caller's process group (Ctrl-C, CTest's timeout) do not reach it, with
+# every stream redirected: a child holding CTest's output pipe would make CTest
+# wait for it forever.
+start() {
+  local name=$1; shift
+  setsid "$@" </dev/null >>"$CLUSTER_DIR/logs/$name.log" 2>&1 &
+  echo $! >"$CLUSTER_DIR/run/$name.pid"
+}
+
+# alive NAME: true while the process we recorded still runs *and* is ours; the
+# cmdline check keeps a recycled pid from being mistaken for (and killed as) ours.
+alive() {
+  local f=$CLUSTER_DIR/run/$1.pid pid
+  [[ -f $f ]] || return 1
+  pid=$(<"$f")
+  [[ -r /proc/$pid/cmdline ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$CLUSTER_DIR"
+}
+
+# stop NAME: TERM, then KILL after 10 s; forgets the pid. Safe when not running.
+stop() {
+  local name=$1 f=$CLUSTER_DIR/run/$1.pid pid
+  [[ -f $f ]] || return 0
+  pid=$(<"$f")
+  if alive "$name"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do alive "$name" || break; sleep 0.1; done
+    if alive "$name"; then kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; fi
+  fi
+  rm -f "$f"
+}
+
+start_etcd() {
+  start etcd "$ETCD_BIN/etcd" --name herd --data-dir "$CLUSTER_DIR/etcd" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "herd=http://127.0.0.1:$ETCD_PEER_PORT" \
+    --unsafe-no-fsync=true --log-level warn
+}
+
+start_apiserver() {
+  local pki=$CLUSTER_DIR/pki
+  start kube-apiserver "$K8S_BIN/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+    --cert-dir "$pki" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
+    --client-ca-file "$pki/ca.crt" --authorization-mode RBAC \
+    --service-cluster-ip-range 10.0.0.0/24 \
+    --service-account-issuer "https://127.0.0.1:$APISERVER_PORT/" \
+    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
+    --disable-admission-plugins ServiceAccount --allow-privileged=true \
+    --profiling=false --v "${HERD_APISERVER_V:-1}"
+}
+
+start_kcm() {
+  local pki=$CLUSTER_DIR/pki
+  # --secure-port 0: no health endpoint, so parallel clusters never fight over
+  # kcm's fixed default port 10257. Leader election off: one instance per cluster.
+  start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
+    --kubeconfig "$CLUSTER_DIR/kcm.kubeconfig" --secure-port 0 --leader-elect=false \
+    --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
+    --use-service-account-credentials=true --v 1
+}
+
+# curl against the apiserver as admin.
+api_curl() {
+  local pki=$CLUSTER_DIR/pki
+  curl -sS --max-time 5 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
+    "https://127.0.0.1:$APISERVER_PORT$1"
+}
+
+# wait_until SECONDS WHAT CMD...: polls CMD every 0.2 s; fails with the log tail.
+wait_until() {
+  local limit=$1 what=$2 deadline; shift 2
+  deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      echo "up: $what not ready after ${limit}s; log tail:" >&2
+      tail -n 30 "$CLUSTER_DIR/logs/$what.log" >&2 || true
+      return 1
+    fi
+    alive "$what" || { echo "up: $what exited; log tail:" >&2
+      tail -n 30 "$CLUSTER_DIR/logs/$what.log" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
+etcd_ready() { curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
+apiserver_ready() { [[ $(api_curl /readyz) == ok ]]; }
+# The controller manager has no port to ask (see start_kcm); it is ready once it
+# has created the root CA ConfigMap in the default namespace.
+kcm_ready() { api_curl /api/v1/namespaces/default/configmaps/kube-root-ca.crt | grep -q '"name": *"kube-root-ca.crt"'; }
