@@ -120,7 +120,11 @@ void Worker::publish(bool final) {
   snapshot.tick = tick_;
   snapshot.interval = std::exchange(recorder_, stats::Recorder(shared_.plan->endpoints.size()));
   snapshot.users = alive_;
-  snapshot.busy_fraction = wall.count() > 0 ? static_cast<double>((cpu - last_cpu_).count()) / static_cast<double>(wall.count()) : 0;
+  // The last interval is cut short by the stop, whose connection teardown would read
+  // as a burst of load over a few milliseconds: it is measured against a whole second.
+  const auto window = final ? std::max<Nanos>(wall, std::chrono::seconds(1)) : wall;
+  snapshot.busy_fraction =
+      window.count() > 0 ? static_cast<double>((cpu - last_cpu_).count()) / static_cast<double>(window.count()) : 0;
   snapshot.final = final;
   last_cpu_ = cpu;
   last_tick_wall_ = now;

@@ -55,7 +55,7 @@ std::string formatFinalTable(const scenario::Plan& plan, const RunAggregate& agg
   if (!info.thresholds.empty()) {
     out += "\nThresholds\n";
     for (const auto& t : info.thresholds) {
-      out += fmt::format("  {}  {}  (value {:.4g})\n", t.passed ? "pass" : "FAIL", t.expression, t.value);
+      out += fmt::format("  {}  {}  (measured {})\n", t.passed ? "pass" : "FAIL", t.expression, t.shown);
     }
   }
   out += fmt::format("\nduration {:.1f}s  users {}  requests {}  failures {} ({:.2f}%)  generator cpu peak {:.0f}%{}\n",

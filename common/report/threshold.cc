@@ -188,7 +188,17 @@ ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const s
       }
       break;
   }
-  return ThresholdResult{t.expression, compare(value, t.op, t.bound), value};
+  std::string shown;
+  if (t.metric == Metric::kHttpLatency) {
+    shown = fmt::format("{:.2f}ms", value);
+  } else if (t.aggregation == Aggregation::kCount) {
+    shown = fmt::format("{:.0f}", value);
+  } else if (t.metric == Metric::kHttpFailures) {
+    shown = fmt::format("{:.2f}%", value * 100);
+  } else {
+    shown = fmt::format("{:.1f}/s", value);
+  }
+  return ThresholdResult{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};
 }
 
 }  // namespace herd::report

@@ -33,6 +33,7 @@ struct ThresholdResult {
   std::string expression;
   bool passed = false;
   double value = 0;  // the measured value, in the bound's unit
+  std::string shown;  // the value for people, with its unit: "1.68ms", "0.20%", "812.0/s"
 };
 
 Result<Threshold> parseThreshold(std::string_view expression);

@@ -64,15 +64,18 @@ TEST(Threshold, EvaluatesAgainstSelectedEndpoints) {
   auto login = evaluate(*parseThreshold("http.latency{name:login} p95 < 10ms"), plan, stats, 10);
   EXPECT_TRUE(login.passed);
   EXPECT_NEAR(login.value, 2.0, 0.01);
+  EXPECT_EQ(login.shown.substr(login.shown.size() - 2), "ms");
   auto all = evaluate(*parseThreshold("http.latency p95 < 10ms"), plan, stats, 10);
   EXPECT_FALSE(all.passed);
   EXPECT_NEAR(all.value, 50.0, 0.2);
   auto failures = evaluate(*parseThreshold("http.failures rate < 1%"), plan, stats, 10);
   EXPECT_FALSE(failures.passed);
   EXPECT_NEAR(failures.value, 4.0 / 204, 1e-12);
+  EXPECT_EQ(failures.shown, "1.96%");
   auto rps = evaluate(*parseThreshold("http.requests rate >= 20"), plan, stats, 10);
   EXPECT_TRUE(rps.passed);
   EXPECT_DOUBLE_EQ(rps.value, 20.4);
+  EXPECT_EQ(rps.shown, "20.4/s");
 }
 
 }  // namespace
