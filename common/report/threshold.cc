@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/report/aggregate.h"
+#include "common/scenario/compiler.h"
 
 namespace herd::report {
 
@@ -132,14 +133,37 @@ bool matches(const Threshold& t, const scenario::Endpoint& endpoint) {
   return true;
 }
 
+// Strips the trailing options ("abortOnFail", "delay=10s") off `rest`.
+Status parseOptions(std::string_view& rest, std::string_view expression, Threshold& t) {
+  bool has_delay = false;
+  for (;;) {
+    const auto space = rest.find_last_of(" \t");
+    const auto word = space == std::string_view::npos ? rest : rest.substr(space + 1);
+    if (word == "abortOnFail") {
+      t.abort_on_fail = true;
+    } else if (word.starts_with("delay=")) {
+      auto delay = scenario::parseDuration(word.substr(6));
+      if (!delay) return fail(expression, fmt::format("delay: {}", delay.error().message));
+      t.delay = *delay;
+      has_delay = true;
+    } else {
+      break;
+    }
+    rest = trim(rest.substr(0, space == std::string_view::npos ? 0 : space));
+  }
+  if (has_delay && !t.abort_on_fail) return fail(expression, "delay= only applies together with abortOnFail");
+  return Ok{};
+}
+
 }  // namespace
 
 Result<Threshold> parseThreshold(std::string_view expression) {
   Threshold t;
   t.expression = std::string(expression);
+  std::string_view rest = trim(expression);
+  if (auto s = parseOptions(rest, expression, t); !s) return s.error();
   // The metric may hold spaces inside its tags; the last three words are the rest.
   std::vector<std::string_view> words;
-  std::string_view rest = trim(expression);
   for (int i = 0; i < 3; ++i) {
     const auto space = rest.find_last_of(" \t");
     if (space == std::string_view::npos) return fail(expression, "expected METRIC AGGREGATION OP VALUE, e.g. \"http.latency p95 < 500ms\"");

@@ -1,7 +1,12 @@
 #pragma once
 // Thresholds: "http.latency{name:login} p95 < 500ms", "http.failures rate < 1%".
 // Parsed once (so `herd validate` reports bad ones), evaluated against merged
-// stats. Grammar: METRIC[{tag:value,...}] AGGREGATION OP VALUE.
+// stats. Grammar: METRIC[{tag:value,...}] AGGREGATION OP VALUE [abortOnFail [delay=DURATION]].
+// abortOnFail: the run's coordinator evaluates the threshold every second and
+// stops the whole run as soon as it fails (exit 1); delay=DURATION holds that
+// evaluation back for the first DURATION of the run (warm-up). Without
+// abortOnFail a threshold is judged once, at the end.
+#include <chrono>
 #include <map>
 #include <string>
 #include <string_view>
@@ -27,6 +32,8 @@ struct Threshold {
   // Latency in milliseconds; failure rate as a fraction (1% = 0.01); request
   // rate per second; counts as counts.
   double bound = 0;
+  bool abort_on_fail = false;
+  std::chrono::nanoseconds delay{0};  // abortOnFail is not evaluated before this much run time
 };
 
 struct ThresholdResult {

@@ -78,5 +78,25 @@ TEST(Threshold, EvaluatesAgainstSelectedEndpoints) {
   EXPECT_EQ(rps.shown, "20.4/s");
 }
 
+TEST(Threshold, ParsesAbortOnFailAndDelay) {
+  auto t = parseThreshold("http.failures rate < 1% abortOnFail delay=10s");
+  ASSERT_TRUE(t.ok()) << t.error().describe();
+  EXPECT_TRUE(t->abort_on_fail);
+  EXPECT_EQ(t->delay, std::chrono::seconds(10));
+  EXPECT_DOUBLE_EQ(t->bound, 0.01);
+  auto plain = parseThreshold("http.latency{name:a b} p95 < 5ms abortOnFail");
+  ASSERT_TRUE(plain.ok()) << plain.error().describe();
+  EXPECT_TRUE(plain->abort_on_fail);
+  EXPECT_EQ(plain->delay, std::chrono::seconds(0));
+  EXPECT_EQ(plain->tags.at("name"), "a b");
+  EXPECT_FALSE(parseThreshold("http.latency p95 < 5ms")->abort_on_fail);
+  auto lone_delay = parseThreshold("http.latency p95 < 5ms delay=1s");
+  ASSERT_FALSE(lone_delay.ok());
+  EXPECT_NE(lone_delay.error().message.find("only applies together with abortOnFail"), std::string::npos);
+  auto bad_delay = parseThreshold("http.latency p95 < 5ms abortOnFail delay=soon");
+  ASSERT_FALSE(bad_delay.ok());
+  EXPECT_NE(bad_delay.error().message.find("delay"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace herd::report
