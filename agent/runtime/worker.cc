@@ -99,6 +99,7 @@ void Worker::spawnDue() {
       return;
     }
     ++next_local_;
+    if (first_spawn_ == MonoTime{}) first_spawn_ = MonoClock::now();  // for the start-skew report
     const auto& user_class = shared_.plan->classes[shared_.user_classes[static_cast<size_t>(global)]];
     users_.push_back(std::make_unique<VirtualUser>(*this, shared_.first_user_index + global, user_class));
     ++alive_;
@@ -126,6 +127,7 @@ void Worker::publish(bool final) {
   snapshot.busy_fraction =
       window.count() > 0 ? static_cast<double>((cpu - last_cpu_).count()) / static_cast<double>(window.count()) : 0;
   snapshot.final = final;
+  snapshot.first_spawn = first_spawn_;
   last_cpu_ = cpu;
   last_tick_wall_ = now;
   std::lock_guard lock(outbox_mutex_);

@@ -40,6 +40,7 @@ struct Snapshot {
   int64_t users = 0;           // users alive at the end of the interval
   double busy_fraction = 0;    // the worker thread's CPU time / wall time in the interval
   bool final = false;          // the worker has stopped; nothing follows
+  MonoTime first_spawn{};      // when this worker spawned its first user (epoch: not yet)
 };
 
 class Worker {
@@ -94,6 +95,7 @@ class Worker {
   uint64_t tick_ = 0;
   Nanos last_cpu_{};
   MonoTime last_tick_wall_;
+  MonoTime first_spawn_{};
   engine::Timer spawn_timer_;
   engine::Timer tick_timer_;
   engine::Timer abandon_timer_;

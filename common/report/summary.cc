@@ -82,7 +82,7 @@ json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, con
   for (const auto& t : info.thresholds) {
     thresholds.push_back({{"expression", t.expression}, {"passed", t.passed}, {"value", t.value}});
   }
-  return json{
+  json summary{
       {"version", 1},
       {"runId", info.run_id},
       {"scenario", plan.name},
@@ -106,6 +106,8 @@ json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, con
        {{"cpuPeakPercent", aggregate.peakBusyPercent()},
         {"saturated", aggregate.peakBusyPercent() > info.saturation_percent},
         {"fdLimit", info.fd_limit}}}};
+  if (info.extra.is_object()) summary.update(info.extra);
+  return summary;
 }
 
 Status writeFile(const std::string& path, const std::string& content) {

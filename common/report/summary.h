@@ -28,6 +28,9 @@ struct RunInfo {
   double saturation_percent = 90;  // generator busy above this is reported as saturated
   Verdict verdict = Verdict::kPassed;
   std::vector<ThresholdResult> thresholds;
+  // Fields added to the summary's top level by the coordinator (agents, events,
+  // start skew); empty for nothing.
+  nlohmann::json extra = nlohmann::json::object();
 };
 
 nlohmann::json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info);

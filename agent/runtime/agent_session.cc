@@ -1,0 +1,356 @@
+#include "agent/runtime/agent_session.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "agent/engine/resolver.h"
+#include "agent/engine/tls.h"
+#include "agent/runtime/generator_health.h"
+#include "agent/runtime/user_mix.h"
+#include "common/core/logging.h"
+#include "common/scenario/compiler.h"
+#include "common/wire/stats_codec.h"
+
+namespace herd::runtime {
+
+namespace {
+
+// Workers publish at start + k s; the report for second k goes out a little
+// later so it holds every worker's interval.
+constexpr auto kReportDelay = std::chrono::milliseconds(80);
+
+int64_t wallNanos() {
+  return std::chrono::duration_cast<Nanos>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Result<std::vector<engine::ConnectionTarget>> resolveTargets(const scenario::Plan& plan, const SessionOptions& options) {
+  std::vector<engine::ConnectionTarget> targets;
+  std::shared_ptr<engine::TlsContext> tls;
+  for (const auto& origin : plan.origins) {
+    auto addresses = engine::resolve(origin);
+    if (!addresses) return Error{addresses.error().message, origin.toString()};
+    engine::ConnectionTarget target;
+    target.origin = origin;
+    target.addresses = std::move(*addresses);
+    if (origin.scheme == "https") {
+      if (!tls) {
+        auto created = engine::TlsContext::create(!options.insecure, options.ca_file);
+        if (!created) return created.error();
+        tls = std::move(*created);
+      }
+      target.tls = tls;
+    }
+    targets.push_back(std::move(target));
+  }
+  return targets;
+}
+
+}  // namespace
+
+struct AgentSession::Group {
+  int64_t first = 0;
+  int64_t count = 0;
+  RunShared shared;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<int64_t> users;
+  std::vector<bool> finished;
+  bool stopped = false;
+
+  bool allFinished() const { return std::all_of(finished.begin(), finished.end(), [](bool f) { return f; }); }
+};
+
+AgentSession::AgentSession(SessionOptions options) : options_(std::move(options)) {}
+
+AgentSession::~AgentSession() {
+  std::lock_guard lock(mutex_);
+  for (auto& group : groups_) {
+    for (auto& worker : group->workers) worker->stop(MonoClock::now());
+  }
+  for (auto& group : groups_) {
+    for (auto& worker : group->workers) worker->join();
+  }
+}
+
+Status AgentSession::prepare(const scenario::Plan& plan, Nanos grace) {
+  auto targets = resolveTargets(plan, options_);
+  if (!targets) return targets.error();
+  if (auto probe = probeTargets(plan, *targets, options_.probe_timeout); !probe) return probe.error();
+  std::lock_guard lock(mutex_);
+  plan_ = &plan;
+  grace_ = grace;
+  targets_ = std::move(*targets);
+  user_classes_ = assignClasses(plan, plan.load.users);
+  seed_ = options_.seed ? options_.seed : std::random_device{}();
+  pending_ = stats::Recorder(plan.endpoints.size());
+  return Ok{};
+}
+
+Status AgentSession::prepare(const v1::Welcome& welcome) {
+  const auto& s = welcome.scenario();
+  scenario::CompileOptions compile;
+  compile.params.insert(s.params().begin(), s.params().end());
+  if (!s.target().empty()) compile.target = s.target();
+  if (s.users() > 0) compile.users = s.users();
+  if (s.spawn_rate() > 0) compile.spawn_rate = s.spawn_rate();
+  if (s.duration_nanos() > 0) compile.duration = Nanos(s.duration_nanos());
+  auto plan = scenario::compileString(s.yaml(), s.source_name(), compile);
+  if (!plan) return Error{"the coordinator's scenario does not compile here: " + plan.error().describe(), ""};
+  owned_plan_ = std::make_unique<scenario::Plan>(std::move(*plan));
+  return prepare(*owned_plan_, s.grace_nanos() > 0 ? Nanos(s.grace_nanos()) : std::chrono::seconds(30));
+}
+
+bool AgentSession::prepared() const {
+  std::lock_guard lock(mutex_);
+  return plan_ != nullptr;
+}
+
+v1::Hello AgentSession::hello(const std::string& token) const {
+  std::lock_guard lock(mutex_);
+  v1::Hello hello;
+  hello.set_protocol_version(1);
+  hello.set_herd_version("0.1.0");
+  hello.set_agent_id(options_.agent_id);
+  hello.set_run_id(run_id_);
+  hello.set_token(token);
+  rlimit fds{};
+  getrlimit(RLIMIT_NOFILE, &fds);
+  hello.mutable_capacity()->set_cores(
+      static_cast<uint32_t>(options_.workers ? options_.workers : std::max(1u, std::thread::hardware_concurrency())));
+  hello.mutable_capacity()->set_fd_limit(static_cast<uint64_t>(fds.rlim_cur));
+  if (assignment_ && start_unix_ != 0) {
+    auto& resume = *hello.mutable_resume();
+    resume.set_generation(assignment_->generation());
+    *resume.mutable_ranges() = assignment_->ranges();
+    resume.set_start_unix_nanos(start_unix_);
+    resume.set_acked_sequence(acked_);
+  }
+  return hello;
+}
+
+void AgentSession::attach(Send send) {
+  std::lock_guard lock(mutex_);
+  send_ = std::move(send);
+  linked_ = false;
+}
+
+void AgentSession::detach() {
+  std::lock_guard lock(mutex_);
+  send_ = nullptr;
+  linked_ = false;
+}
+
+void AgentSession::sendNow(v1::AgentMessage message) {
+  if (send_ && linked_) send_(std::move(message));
+}
+
+MonoTime AgentSession::toMono(int64_t unix_nanos) const {
+  return MonoClock::now() + Nanos(unix_nanos - wallNanos());
+}
+
+void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
+  std::lock_guard lock(mutex_);
+  auto log = logger("agent");
+  switch (message.body_case()) {
+    case v1::CoordinatorMessage::kWelcome: {
+      const auto& w = message.welcome();
+      if (!run_id_.empty() && w.run_id() != run_id_) {
+        refused_ = fmt::format("the coordinator now runs \"{}\", not our run \"{}\"", w.run_id(), run_id_);
+        finished_ = true;
+        return;
+      }
+      run_id_ = w.run_id();
+      if (w.heartbeat_interval_ms() > 0) heartbeat_interval_ = std::chrono::milliseconds(w.heartbeat_interval_ms());
+      // Everything up to applied_sequence is counted; the rest goes again, in order.
+      while (!unacked_.empty() && unacked_.front().report().sequence() <= w.applied_sequence()) unacked_.pop_front();
+      acked_ = std::max(acked_, w.applied_sequence());
+      linked_ = true;
+      if (!unacked_.empty()) log->info("resending {} report(s) after reconnecting", unacked_.size());
+      for (const auto& report : unacked_) send_(v1::AgentMessage(report));
+      break;
+    }
+    case v1::CoordinatorMessage::kRefused:
+      refused_ = message.refused().message();
+      finished_ = true;
+      break;
+    case v1::CoordinatorMessage::kAssignment:
+      if (!assignment_ || message.assignment().generation() > assignment_->generation()) {
+        assignment_ = message.assignment();
+        applyAssignment();
+      }
+      break;
+    case v1::CoordinatorMessage::kStart:
+      if (start_unix_ == 0 && plan_) {
+        start_unix_ = message.start().start_unix_nanos();
+        start_ = toMono(start_unix_);
+        applyAssignment();
+      }
+      break;
+    case v1::CoordinatorMessage::kAck:
+      while (!unacked_.empty() && unacked_.front().report().sequence() <= message.ack().sequence()) unacked_.pop_front();
+      acked_ = std::max(acked_, message.ack().sequence());
+      break;
+    case v1::CoordinatorMessage::kStop: {
+      const auto& stop = message.stop();
+      if (stop.mode() == v1::Stop::ABORT) log->warn("the coordinator aborts the run: {}", stop.reason());
+      stopAll(stop.grace_nanos() > 0 ? std::min(Nanos(stop.grace_nanos()), grace_) : Nanos(0));
+      break;
+    }
+    case v1::CoordinatorMessage::kFinished:
+      finished_ = true;
+      exit_code_ = message.finished().exit_code();
+      break;
+    default: break;  // heartbeats only prove the stream is alive
+  }
+}
+
+// Makes the running groups match the newest assignment (under mutex_).
+void AgentSession::applyAssignment() {
+  if (!assignment_ || start_unix_ == 0 || stopping_ || !plan_) return;
+  const auto now = MonoClock::now();
+  const bool first = groups_.empty();
+  for (auto& group : groups_) {
+    const bool wanted = std::any_of(assignment_->ranges().begin(), assignment_->ranges().end(),
+                                    [&](const auto& r) { return r.first() == group->first && r.count() == group->count; });
+    if (!wanted && !group->stopped) {
+      group->stopped = true;
+      for (auto& worker : group->workers) worker->stop(now + grace_);
+    }
+  }
+  for (const auto& range : assignment_->ranges()) {
+    const bool have = std::any_of(groups_.begin(), groups_.end(), [&](const auto& g) {
+      return g->first == range.first() && g->count == range.count() && !g->stopped;
+    });
+    if (!have && range.count() > 0 && range.first() >= 0 && range.first() + range.count() <= plan_->load.users) {
+      startGroup(range.first(), range.count(), now);
+    }
+  }
+  if (first && !groups_.empty()) {
+    first_scheduled_ = groups_.front()->shared.start;
+    for (const auto& g : groups_) first_scheduled_ = std::min(first_scheduled_, g->shared.start);
+  }
+}
+
+void AgentSession::startGroup(int64_t first, int64_t count, MonoTime not_before) {
+  auto group = std::make_unique<Group>();
+  group->first = first;
+  group->count = count;
+  auto& shared = group->shared;
+  shared.plan = plan_;
+  shared.targets = targets_;
+  shared.user_classes.assign(user_classes_.begin() + first, user_classes_.begin() + first + count);
+  shared.first_user_index = first;
+  shared.spawn_interval = Nanos(static_cast<int64_t>(1e9 / plan_->load.spawn_rate));
+  // User i of the run spawns at start + i / spawnRate; users handed over later
+  // (a rebalance) ramp up from now at the same rate.
+  shared.start = std::max(start_ + shared.spawn_interval * first, not_before);
+  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t n = std::clamp<size_t>(options_.workers ? options_.workers : cores, 1, static_cast<size_t>(count));
+  for (size_t i = 0; i < n; ++i) {
+    group->workers.push_back(std::make_unique<Worker>(group->shared, i, n, seed_ + static_cast<uint64_t>(first) * 7919 + i));
+  }
+  group->users.assign(n, 0);
+  group->finished.assign(n, false);
+  for (auto& worker : group->workers) worker->start();
+  logger("agent")->info("running users {}..{} on {} worker thread(s)", first, first + count - 1, n);
+  groups_.push_back(std::move(group));
+}
+
+void AgentSession::stopAll(Nanos grace) {
+  const auto abandon_at = MonoClock::now() + grace;
+  stopping_ = true;
+  for (auto& group : groups_) {
+    group->stopped = true;
+    for (auto& worker : group->workers) worker->stop(abandon_at);
+  }
+}
+
+void AgentSession::collect(MonoTime) {
+  for (auto& group : groups_) {
+    for (size_t i = 0; i < group->workers.size(); ++i) {
+      for (auto& snapshot : group->workers[i]->takeSnapshots()) {
+        pending_.merge(snapshot.interval);
+        group->users[i] = snapshot.final ? 0 : snapshot.users;
+        busy_ = std::max(busy_, snapshot.busy_fraction);
+        group->finished[i] = group->finished[i] || snapshot.final;
+        if (snapshot.first_spawn != MonoTime{} && (first_spawn_ == MonoTime{} || snapshot.first_spawn < first_spawn_)) {
+          first_spawn_ = snapshot.first_spawn;
+        }
+      }
+    }
+  }
+}
+
+void AgentSession::sendReport(bool final) {
+  v1::AgentMessage message;
+  auto& r = *message.mutable_report();
+  r.set_sequence(++sequence_);
+  r.set_tick(next_tick_);
+  wire::encodeStats(pending_, *r.mutable_stats());
+  int64_t users = 0;
+  for (const auto& group : groups_) {
+    for (auto u : group->users) users += u;
+  }
+  r.set_users(final ? 0 : users);
+  r.set_generator_busy(busy_);
+  r.set_final(final);
+  if (first_spawn_ != MonoTime{}) {
+    r.set_first_spawn_unix_nanos(wallNanos() - (MonoClock::now() - first_spawn_).count());
+    r.set_first_spawn_late_nanos((first_spawn_ - first_scheduled_).count());
+  }
+  pending_.reset();
+  busy_ = 0;
+  unacked_.push_back(message);
+  sendNow(std::move(message));
+}
+
+void AgentSession::poll() {
+  std::lock_guard lock(mutex_);
+  const auto now = MonoClock::now();
+  if (linked_ && now - last_heartbeat_ >= heartbeat_interval_) {
+    last_heartbeat_ = now;
+    v1::AgentMessage heartbeat;
+    heartbeat.mutable_heartbeat()->set_sent_unix_nanos(wallNanos());
+    sendNow(std::move(heartbeat));
+  }
+  if (!plan_ || final_sent_) return;
+  if (start_unix_ != 0 && !stopping_ && now >= start_ + plan_->load.duration) stopAll(grace_);
+  collect(now);
+  const bool all_done = std::all_of(groups_.begin(), groups_.end(), [](const auto& g) { return g->allFinished(); });
+  if (stopping_ && all_done) {
+    final_sent_ = true;
+    sendReport(true);
+    return;
+  }
+  if (start_unix_ != 0 && now >= start_ + std::chrono::seconds(next_tick_) + kReportDelay) {
+    sendReport(false);
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(now - start_).count();
+    next_tick_ = std::max<uint64_t>(next_tick_ + 1, static_cast<uint64_t>(elapsed) + 1);
+  }
+}
+
+bool AgentSession::done() const {
+  std::lock_guard lock(mutex_);
+  return finished_;
+}
+
+std::optional<std::string> AgentSession::refused() const {
+  std::lock_guard lock(mutex_);
+  return refused_;
+}
+
+int AgentSession::exitCode() const {
+  std::lock_guard lock(mutex_);
+  return exit_code_;
+}
+
+uint64_t AgentSession::unacked() const {
+  std::lock_guard lock(mutex_);
+  return unacked_.size();
+}
+
+}  // namespace herd::runtime

@@ -1,0 +1,121 @@
+#pragma once
+// An agent's side of a run, whatever carries its messages: it runs exactly the
+// users its newest Assignment names (one group of worker threads per user
+// range), starts them at the coordinator's Start time, stops on Stop or at the
+// end of the run's duration, and turns the workers' snapshots into numbered
+// delta reports that it keeps until the coordinator acknowledges them, so a
+// broken stream loses nothing (the transport resends after the next Welcome).
+//
+// `herd run` drives one session in-process; `herd agent` drives one over gRPC
+// (agent/remote). Thread-safety: onMessage() may be called from the
+// transport's reader thread while another thread calls poll().
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/engine/http_connection.h"
+#include "agent/runtime/worker.h"
+#include "common/core/clock.h"
+#include "common/core/result.h"
+#include "common/scenario/plan.h"
+#include "herd/v1/agent.pb.h"
+
+namespace herd::runtime {
+
+struct SessionOptions {
+  std::string agent_id;
+  size_t workers = 0;          // worker threads per user range; 0: one per core
+  bool insecure = false;       // accept any TLS certificate of the target
+  std::string ca_file;         // extra CA for the target's TLS
+  Nanos probe_timeout = std::chrono::seconds(3);
+  uint64_t seed = 0;           // 0: from the clock
+};
+
+class AgentSession {
+ public:
+  // Hands a message to the transport; never blocks. Undelivered reports are
+  // not lost: they stay buffered until acknowledged.
+  using Send = std::function<void(v1::AgentMessage&&)>;
+
+  explicit AgentSession(SessionOptions options);
+  ~AgentSession();
+  AgentSession(const AgentSession&) = delete;
+  AgentSession& operator=(const AgentSession&) = delete;
+
+  // The session runs this plan (in-process runs compile it themselves) ...
+  Status prepare(const scenario::Plan& plan, Nanos grace);
+  // ... or the scenario the coordinator sent (herd agent). Both resolve and
+  // probe the targets: an Error means this agent cannot run the load.
+  Status prepare(const v1::Welcome& welcome);
+  bool prepared() const;
+
+  // The Hello for a new stream: identity, capacity and what it already runs.
+  v1::Hello hello(const std::string& token) const;
+  // A new stream; messages go to `send` once its Welcome has arrived.
+  void attach(Send send);
+  void detach();
+
+  void onMessage(const v1::CoordinatorMessage& message);
+  // Collects snapshots, sends reports and heartbeats; call every few tens of ms.
+  void poll();
+
+  bool done() const;              // Finished received (or refused): nothing more to do
+  std::optional<std::string> refused() const;  // why the coordinator refused us
+  int exitCode() const;           // from Finished
+  uint64_t unacked() const;       // reports not yet acknowledged
+  const scenario::Plan* plan() const { return plan_; }
+
+ private:
+  struct Group;
+
+  // Under mutex_.
+  void applyAssignment();
+  void startGroup(int64_t first, int64_t count, MonoTime not_before);
+  void stopAll(Nanos grace);
+  void collect(MonoTime now);
+  void sendReport(bool final);
+  void sendNow(v1::AgentMessage message);
+  MonoTime toMono(int64_t unix_nanos) const;
+
+  const SessionOptions options_;
+  mutable std::mutex mutex_;
+  std::unique_ptr<scenario::Plan> owned_plan_;
+  const scenario::Plan* plan_ = nullptr;
+  Nanos grace_ = std::chrono::seconds(30);
+  std::vector<engine::ConnectionTarget> targets_;
+  std::vector<uint16_t> user_classes_;  // of every global user index
+  uint64_t seed_ = 0;
+
+  std::string run_id_;
+  std::optional<v1::Assignment> assignment_;
+  int64_t start_unix_ = 0;
+  MonoTime start_{};
+  bool stopping_ = false;
+  std::vector<std::unique_ptr<Group>> groups_;
+
+  Send send_;
+  bool linked_ = false;  // a Welcome arrived on the current stream
+  Nanos heartbeat_interval_ = std::chrono::milliseconds(500);
+  MonoTime last_heartbeat_{};
+
+  stats::Recorder pending_;  // measured since the last report
+  uint64_t next_tick_ = 1;   // the next report goes out after start + next_tick_ s
+  double busy_ = 0;
+  bool final_sent_ = false;
+  MonoTime first_spawn_{};
+  MonoTime first_scheduled_{};
+  uint64_t sequence_ = 0;
+  uint64_t acked_ = 0;
+  std::deque<v1::AgentMessage> unacked_;  // reports, oldest first
+
+  bool finished_ = false;
+  int exit_code_ = 0;
+  std::optional<std::string> refused_;
+};
+
+}  // namespace herd::runtime

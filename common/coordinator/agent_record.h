@@ -1,0 +1,31 @@
+#pragma once
+// The coordinator's record of one agent (private to coordinator*.cc).
+#include <optional>
+
+#include "common/coordinator/coordinator.h"
+
+namespace herd::coordinator {
+
+struct Coordinator::Agent {
+  std::string id;
+  std::string peer;
+  std::shared_ptr<Connection> connection;  // null while disconnected
+  AgentState state = AgentState::kConnected;
+  v1::Capacity capacity;
+  std::vector<UserRange> ranges;
+  uint64_t generation = 0;
+  uint32_t shard_index = 0;
+  uint64_t applied = 0;  // the newest report sequence merged
+  MonoTime last_heard{};
+  bool final_received = false;
+  int64_t users = 0;
+  double busy = 0;
+  uint64_t requests = 0;
+  uint64_t failures = 0;
+  int64_t first_spawn_unix = 0;
+  int64_t first_spawn_late = 0;
+  int reconnects = 0;
+  std::optional<v1::Resume> resume;  // what it said it runs when it joined
+};
+
+}  // namespace herd::coordinator

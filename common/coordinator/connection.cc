@@ -1,0 +1,36 @@
+#include "common/coordinator/connection.h"
+
+namespace herd::coordinator {
+
+void Connection::push(v1::CoordinatorMessage message) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    queue_.push_back(std::move(message));
+  }
+  ready_.notify_one();
+}
+
+void Connection::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  ready_.notify_all();
+}
+
+bool Connection::closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_;
+}
+
+std::optional<v1::CoordinatorMessage> Connection::pop(Nanos timeout) {
+  std::unique_lock lock(mutex_);
+  ready_.wait_for(lock, timeout, [this] { return closed_ || !queue_.empty(); });
+  if (queue_.empty()) return std::nullopt;
+  auto message = std::move(queue_.front());
+  queue_.pop_front();
+  return message;
+}
+
+}  // namespace herd::coordinator

@@ -1,0 +1,41 @@
+#pragma once
+// One agent's stream as the coordinator sees it, whatever carries it (a gRPC
+// stream, or a direct call inside `herd run`): the coordinator pushes messages
+// into the connection's outbox under its own lock and never blocks on the
+// network; the transport's writer pops them and sends.
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "common/core/clock.h"
+#include "herd/v1/agent.pb.h"
+
+namespace herd::coordinator {
+
+class Connection {
+ public:
+  explicit Connection(std::string peer) : peer_(std::move(peer)) {}
+
+  const std::string& peer() const { return peer_; }
+
+  // Thread-safe. Ignored once the connection is closed.
+  void push(v1::CoordinatorMessage message);
+  // Thread-safe: no more messages; pop() drains what is queued, then ends.
+  void close();
+  bool closed() const;
+
+  // The next message, waiting up to `timeout`; nullopt on timeout or when the
+  // connection is closed and drained (check closed()).
+  std::optional<v1::CoordinatorMessage> pop(Nanos timeout);
+
+ private:
+  const std::string peer_;
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<v1::CoordinatorMessage> queue_;
+  bool closed_ = false;
+};
+
+}  // namespace herd::coordinator

@@ -1,0 +1,453 @@
+#include "common/coordinator/coordinator.h"
+#include "common/coordinator/agent_record.h"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/core/logging.h"
+#include "common/wire/stats_codec.h"
+
+namespace herd::coordinator {
+
+namespace {
+
+constexpr size_t kMaxEvents = 200;        // the summary keeps the first ones
+constexpr size_t kMaxAgentIdLength = 128;
+constexpr size_t kMaxEventLength = 500;
+
+int64_t unixNanos(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<Nanos>(t.time_since_epoch()).count();
+}
+
+bool sameToken(const std::string& expected, const std::string& given) {
+  // Constant time in the token's content, so timing does not reveal a prefix.
+  return expected.size() == given.size() && CRYPTO_memcmp(expected.data(), given.data(), expected.size()) == 0;
+}
+
+v1::CoordinatorMessage heartbeatMessage() {
+  v1::CoordinatorMessage message;
+  message.mutable_heartbeat()->set_sent_unix_nanos(unixNanos(std::chrono::system_clock::now()));
+  return message;
+}
+
+}  // namespace
+
+Result<LossPolicy> parseLossPolicy(std::string_view text) {
+  if (text == "rebalance") return LossPolicy::kRebalance;
+  if (text == "continue") return LossPolicy::kContinue;
+  if (text == "abort") return LossPolicy::kAbort;
+  return Error{fmt::format("unknown agent-loss policy \"{}\" (expected rebalance, continue or abort)", text), ""};
+}
+
+std::string_view lossPolicyName(LossPolicy policy) {
+  switch (policy) {
+    case LossPolicy::kRebalance: return "rebalance";
+    case LossPolicy::kContinue: return "continue";
+    case LossPolicy::kAbort: return "abort";
+  }
+  return "?";
+}
+
+Coordinator::Coordinator(const scenario::Plan& plan, std::vector<report::Threshold> thresholds,
+                         CoordinatorOptions options)
+    : plan_(plan),
+      thresholds_(std::move(thresholds)),
+      options_(std::move(options)),
+      aggregate_(plan.endpoints.size()) {}
+
+Coordinator::~Coordinator() {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, agent] : agents_) {
+    if (agent->connection) agent->connection->close();
+  }
+}
+
+std::shared_ptr<Connection> Coordinator::connect(std::string peer) {
+  return std::make_shared<Connection>(std::move(peer));
+}
+
+Coordinator::Agent* Coordinator::agentFor(const std::shared_ptr<Connection>& connection) {
+  auto it = connections_.find(connection.get());
+  if (it == connections_.end()) return nullptr;
+  auto agent = agents_.find(it->second);
+  if (agent == agents_.end() || agent->second->connection != connection) return nullptr;
+  return agent->second.get();
+}
+
+void Coordinator::refuse(const std::shared_ptr<Connection>& connection, v1::Refused::Reason reason,
+                         const std::string& why) {
+  logger("coordinator")->warn("run {}: refused {}: {}", options_.run_id, connection->peer(), why);
+  v1::CoordinatorMessage message;
+  message.mutable_refused()->set_reason(reason);
+  message.mutable_refused()->set_message(why);
+  connection->push(std::move(message));
+  connection->close();
+  connections_.erase(connection.get());
+}
+
+void Coordinator::event(const std::string& level, const std::string& message) {
+  auto log = logger("coordinator");
+  if (level == "error") log->error("run {}: {}", options_.run_id, message);
+  else if (level == "warn") log->warn("run {}: {}", options_.run_id, message);
+  else log->info("run {}: {}", options_.run_id, message);
+  if (events_.size() < kMaxEvents) {
+    const double at = phase_ == Phase::kWaiting ? 0.0 : std::chrono::duration<double>(MonoClock::now() - start_).count();
+    events_.push_back({{"atSeconds", at}, {"level", level}, {"message", message}});
+  }
+  if (options_.on_event && level != "info") options_.on_event(message);
+}
+
+void Coordinator::receive(const std::shared_ptr<Connection>& connection, const v1::AgentMessage& message) {
+  std::lock_guard lock(mutex_);
+  const auto now = MonoClock::now();
+  if (message.has_hello()) {
+    onHello(connection, message.hello(), now);
+    changed_.notify_all();
+    return;
+  }
+  Agent* agent = agentFor(connection);
+  if (!agent) {
+    if (!connection->closed()) refuse(connection, v1::Refused::MALFORMED, "the first message on a stream must be Hello");
+    return;
+  }
+  agent->last_heard = now;
+  switch (message.body_case()) {
+    case v1::AgentMessage::kReport: onReport(*agent, message.report()); break;
+    case v1::AgentMessage::kHeartbeat: break;
+    case v1::AgentMessage::kEvent: {
+      const auto& e = message.event();
+      const std::string text = fmt::format("agent {}: {}", agent->id, e.message().substr(0, kMaxEventLength));
+      if (e.level() == "fatal") {
+        // The agent cannot run (e.g. the target is unreachable from it).
+        if (phase_ == Phase::kWaiting) fatal_ = text;
+        event("error", text);
+        if (phase_ == Phase::kRunning) {
+          forced_ = report::Verdict::kError;
+          broadcastStop(v1::Stop::ABORT, Nanos(0), text);
+        }
+      } else {
+        event(e.level() == "warn" || e.level() == "error" ? e.level() : "info", text);
+      }
+      break;
+    }
+    default:
+      refuse(connection, v1::Refused::MALFORMED, fmt::format("agent {}: a message with no known body", agent->id));
+      agent->connection.reset();
+      agent->state = AgentState::kDisconnected;
+      break;
+  }
+  changed_.notify_all();
+}
+
+void Coordinator::onHello(const std::shared_ptr<Connection>& connection, const v1::Hello& hello, MonoTime now) {
+  if (connections_.contains(connection.get())) {
+    refuse(connection, v1::Refused::MALFORMED, "Hello sent twice on one stream");
+    return;
+  }
+  if (hello.protocol_version() != kProtocolVersion) {
+    refuse(connection, v1::Refused::VERSION_MISMATCH,
+           fmt::format("protocol version mismatch: the agent (herd {}) speaks version {}, this coordinator speaks "
+                       "version {}; run the same herd version on both sides",
+                       hello.herd_version().substr(0, 40), hello.protocol_version(), kProtocolVersion));
+    return;
+  }
+  if (!options_.token.empty() && !sameToken(options_.token, hello.token())) {
+    refuse(connection, v1::Refused::BAD_TOKEN, "wrong or missing run token");
+    return;
+  }
+  if (!hello.run_id().empty() && hello.run_id() != options_.run_id) {
+    refuse(connection, v1::Refused::UNKNOWN_RUN,
+           fmt::format("unknown run \"{}\" (this coordinator runs \"{}\")", hello.run_id().substr(0, 100), options_.run_id));
+    return;
+  }
+  const auto& id = hello.agent_id();
+  if (id.empty() || id.size() > kMaxAgentIdLength) {
+    refuse(connection, v1::Refused::MALFORMED, "agent_id must be 1 to 128 characters");
+    return;
+  }
+  if (phase_ == Phase::kDone) {
+    refuse(connection, v1::Refused::RUN_OVER, "the run is over");
+    return;
+  }
+  auto it = agents_.find(id);
+  Agent* agent = nullptr;
+  if (it != agents_.end()) {
+    agent = it->second.get();
+    if (agent->connection && agent->connection != connection) {
+      // The agent dialled again before we saw its old stream end: the new one wins.
+      connections_.erase(agent->connection.get());
+      agent->connection->close();
+    }
+    ++agent->reconnects;
+    if (agent->state == AgentState::kLost) {
+      event("warn", fmt::format("agent {} is back after being lost; its reports count again{}", id,
+                                options_.loss_policy == LossPolicy::kRebalance ? " (its users stay with the others)" : ""));
+    } else if (phase_ != Phase::kWaiting) {
+      logger("coordinator")->info("run {}: agent {} reconnected from {}", options_.run_id, id, connection->peer());
+    }
+    if (agent->state != AgentState::kFinished) agent->state = AgentState::kConnected;
+  } else {
+    const bool adopting = hello.has_resume() && hello.resume().generation() > 0;
+    if (phase_ != Phase::kWaiting && !adopting) {
+      refuse(connection, v1::Refused::RUN_FULL, "the run has already started with its agents");
+      return;
+    }
+    if (agents_.size() >= options_.expect_agents) {
+      refuse(connection, v1::Refused::RUN_FULL,
+             fmt::format("the run expects {} agent(s) and has them all", options_.expect_agents));
+      return;
+    }
+    auto created = std::make_unique<Agent>();
+    agent = created.get();
+    agent->id = id;
+    if (adopting) {
+      // A coordinator that restarted: the agent keeps what it runs; its reports
+      // before this point went to the previous coordinator and are not counted here.
+      agent->resume = hello.resume();
+      agent->applied = hello.resume().acked_sequence();
+      event("warn", fmt::format("adopted agent {} mid-run (generation {}); its reports before sequence {} were "
+                                "counted by a previous coordinator and are not in this summary",
+                                id, hello.resume().generation(), hello.resume().acked_sequence() + 1));
+    }
+    agents_.emplace(id, std::move(created));
+  }
+  agent->peer = connection->peer();
+  agent->connection = connection;
+  agent->capacity = hello.capacity();
+  agent->last_heard = now;
+  connections_[connection.get()] = id;
+
+  v1::CoordinatorMessage welcome;
+  auto& w = *welcome.mutable_welcome();
+  w.set_run_id(options_.run_id);
+  *w.mutable_scenario() = options_.scenario;
+  w.set_applied_sequence(agent->applied);
+  w.set_heartbeat_interval_ms(static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.heartbeat_interval).count()));
+  connection->push(std::move(welcome));
+  if (agent->generation > 0) sendAssignment(*agent);
+  if (start_unix_nanos_ != 0 && phase_ != Phase::kWaiting) sendStart(*agent);
+  if (phase_ == Phase::kStopping) {
+    v1::CoordinatorMessage stop;
+    stop.mutable_stop()->set_mode(forced_ ? v1::Stop::ABORT : v1::Stop::STOP);
+    stop.mutable_stop()->set_grace_nanos(forced_ ? 0 : options_.grace.count());
+    connection->push(std::move(stop));
+  }
+  logger("coordinator")->info("run {}: agent {} joined from {} ({} of {} expected)", options_.run_id, id,
+                              connection->peer(), agents_.size(), options_.expect_agents);
+}
+
+void Coordinator::onReport(Agent& agent, const v1::Report& report) {
+  auto ack = [&] {
+    v1::CoordinatorMessage message;
+    message.mutable_ack()->set_sequence(agent.applied);
+    agent.connection->push(std::move(message));
+  };
+  if (report.sequence() <= agent.applied) {  // a resend of something already counted
+    ack();
+    return;
+  }
+  if (report.sequence() != agent.applied + 1) {
+    // A gap: refuse the stream; on reconnect the agent learns what was applied
+    // and resends from there.
+    const auto connection = agent.connection;
+    refuse(connection, v1::Refused::MALFORMED,
+           fmt::format("agent {}: report {} arrived after {}; reconnect and resend", agent.id, report.sequence(),
+                       agent.applied));
+    agent.connection.reset();
+    agent.state = AgentState::kDisconnected;
+    return;
+  }
+  auto stats = wire::decodeStats(report.stats(), plan_.endpoints.size());
+  if (!stats) {
+    const auto connection = agent.connection;
+    refuse(connection, v1::Refused::MALFORMED,
+           fmt::format("agent {}: report {}: {}", agent.id, report.sequence(), stats.error().describe()));
+    agent.connection.reset();
+    agent.state = AgentState::kDisconnected;
+    return;
+  }
+  if (phase_ == Phase::kWaiting && !agent.resume) {
+    refuse(agent.connection, v1::Refused::MALFORMED, fmt::format("agent {}: a report before the run started", agent.id));
+    agent.connection.reset();
+    agent.state = AgentState::kDisconnected;
+    return;
+  }
+  aggregate_.add(*stats);
+  agent.applied = report.sequence();
+  agent.requests += stats->requests();
+  agent.failures += stats->failures();
+  agent.users = report.users();
+  agent.busy = std::clamp(report.generator_busy(), 0.0, 64.0);
+  if (report.first_spawn_unix_nanos() != 0 && agent.first_spawn_unix == 0) {
+    agent.first_spawn_unix = report.first_spawn_unix_nanos();
+    agent.first_spawn_late = report.first_spawn_late_nanos();
+  }
+  if (report.final()) {
+    agent.final_received = true;
+    agent.users = 0;
+    if (agent.state != AgentState::kLost) agent.state = AgentState::kFinished;
+  }
+  ack();
+}
+
+void Coordinator::disconnected(const std::shared_ptr<Connection>& connection, const std::string& why) {
+  std::lock_guard lock(mutex_);
+  connection->close();
+  Agent* agent = agentFor(connection);
+  connections_.erase(connection.get());
+  if (!agent) return;
+  agent->connection.reset();
+  if (phase_ == Phase::kWaiting && !agent->resume) {
+    // Before the start an agent that leaves just frees its place at the barrier.
+    logger("coordinator")->info("run {}: agent {} left before the start ({})", options_.run_id, agent->id, why);
+    agents_.erase(agent->id);
+  } else if (agent->state == AgentState::kConnected) {
+    agent->state = AgentState::kDisconnected;
+    logger("coordinator")->info("run {}: agent {} disconnected ({})", options_.run_id, agent->id, why);
+  }
+  changed_.notify_all();
+}
+
+void Coordinator::sendAssignment(Agent& agent) {
+  if (!agent.connection) return;
+  v1::CoordinatorMessage message;
+  auto& a = *message.mutable_assignment();
+  a.set_generation(agent.generation);
+  for (const auto& range : agent.ranges) {
+    auto& r = *a.add_ranges();
+    r.set_first(range.first);
+    r.set_count(range.count);
+  }
+  a.set_total_users(plan_.load.users);
+  a.set_shard_index(agent.shard_index);
+  a.set_shard_count(static_cast<uint32_t>(agents_.size()));
+  agent.connection->push(std::move(message));
+}
+
+void Coordinator::sendStart(Agent& agent) {
+  if (!agent.connection) return;
+  v1::CoordinatorMessage message;
+  message.mutable_start()->set_start_unix_nanos(start_unix_nanos_);
+  agent.connection->push(std::move(message));
+}
+
+void Coordinator::broadcastStop(v1::Stop::Mode mode, Nanos grace, const std::string& reason) {
+  if (phase_ == Phase::kRunning || phase_ == Phase::kWaiting) phase_ = Phase::kStopping;
+  for (auto& [id, agent] : agents_) {
+    if (!agent->connection) continue;
+    v1::CoordinatorMessage message;
+    message.mutable_stop()->set_mode(mode);
+    message.mutable_stop()->set_grace_nanos(grace.count());
+    message.mutable_stop()->set_reason(reason);
+    agent->connection->push(std::move(message));
+  }
+}
+
+void Coordinator::markLost(Agent& agent, MonoTime now) {
+  agent.state = AgentState::kLost;
+  if (agent.connection) {
+    connections_.erase(agent.connection.get());
+    agent.connection->close();
+    agent.connection.reset();
+  }
+  const double silent = std::chrono::duration<double>(now - agent.last_heard).count();
+  const auto lost_users = userCount(agent.ranges);
+  event("warn", fmt::format("agent {} lost: nothing heard for {:.1f}s; its {} report(s) so far ({} requests) are "
+                            "kept; policy {}",
+                            agent.id, silent, agent.applied, agent.requests, lossPolicyName(options_.loss_policy)));
+  agent.users = 0;
+  if (phase_ != Phase::kRunning) return;
+  switch (options_.loss_policy) {
+    case LossPolicy::kAbort:
+      forced_ = report::Verdict::kAborted;
+      broadcastStop(v1::Stop::ABORT, std::min<Nanos>(options_.grace, std::chrono::seconds(1)), fmt::format("agent {} lost and the policy is abort", agent.id));
+      return;
+    case LossPolicy::kContinue:
+      event("warn", fmt::format("continuing with {} user(s) fewer (degraded)", lost_users));
+      return;
+    case LossPolicy::kRebalance: break;
+  }
+  std::vector<Agent*> receivers;
+  for (auto& [id, other] : agents_) {
+    if (other->state == AgentState::kConnected || other->state == AgentState::kDisconnected) {
+      receivers.push_back(other.get());
+    }
+  }
+  if (receivers.empty()) {
+    forced_ = report::Verdict::kError;
+    event("error", "every agent is lost; the run cannot go on");
+    broadcastStop(v1::Stop::ABORT, Nanos(0), "every agent is lost");
+    return;
+  }
+  const auto shares = splitRanges(agent.ranges, receivers.size());
+  agent.ranges.clear();
+  ++generation_;
+  for (size_t i = 0; i < receivers.size(); ++i) {
+    auto& receiver = *receivers[i];
+    receiver.ranges.insert(receiver.ranges.end(), shares[i].begin(), shares[i].end());
+    receiver.generation = generation_;
+    sendAssignment(receiver);
+  }
+  event("info", fmt::format("rebalanced {} user(s) of agent {} onto {} agent(s) (generation {})", lost_users, agent.id,
+                            receivers.size(), generation_));
+}
+
+void Coordinator::checkLiveness(MonoTime now) {
+  std::lock_guard lock(mutex_);
+  heartbeat(now);
+  if (phase_ != Phase::kRunning && phase_ != Phase::kStopping) return;
+  for (auto& [id, agent] : agents_) {
+    if (agent->state != AgentState::kConnected && agent->state != AgentState::kDisconnected) continue;
+    if (now - agent->last_heard >= options_.lost_after) markLost(*agent, now);
+  }
+  changed_.notify_all();
+}
+
+// Agents watch the stream too: silence from the coordinator makes them redial.
+void Coordinator::heartbeat(MonoTime now) {
+  if (now - last_heartbeat_ < options_.heartbeat_interval) return;
+  last_heartbeat_ = now;
+  for (auto& [id, agent] : agents_) {
+    if (agent->connection) agent->connection->push(heartbeatMessage());
+  }
+}
+
+bool Coordinator::allFinished() const {
+  for (const auto& [id, agent] : agents_) {
+    if (agent->state == AgentState::kConnected || agent->state == AgentState::kDisconnected) return false;
+  }
+  return true;
+}
+
+int64_t Coordinator::liveUsers() const {
+  int64_t users = 0;
+  for (const auto& [id, agent] : agents_) {
+    if (agent->state != AgentState::kLost) users += agent->users;
+  }
+  return users;
+}
+
+double Coordinator::busiest() const {
+  double busy = 0;
+  for (const auto& [id, agent] : agents_) busy = std::max(busy, agent->busy);
+  return busy;
+}
+
+uint64_t Coordinator::mergedRequests() const {
+  std::lock_guard lock(mutex_);
+  return aggregate_.total().requests();
+}
+
+size_t Coordinator::connectedAgents() const {
+  std::lock_guard lock(mutex_);
+  size_t n = 0;
+  for (const auto& [id, agent] : agents_) n += agent->connection ? 1 : 0;
+  return n;
+}
+
+}  // namespace herd::coordinator

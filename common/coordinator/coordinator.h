@@ -1,0 +1,143 @@
+#pragma once
+// The coordinator owns a run (DESIGN.md §2): it admits agents, waits for the
+// expected number (ready barrier), splits the users among them with absolute
+// targets, broadcasts a start time a little in the future, merges their delta
+// reports into one RunAggregate, evaluates thresholds (abortOnFail live, all at
+// the end), detects lost agents by their silence and applies the run's policy,
+// and produces the one summary. `herd run` (one in-process agent), `herd
+// coordinator` (agents over gRPC) and the operator all run this same class; the
+// transport only moves protocol messages in and out (connection.h).
+//
+// Thread-safety: receive()/disconnected() may be called from any thread (one
+// per stream); run() is called once, on its own thread.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/coordinator/connection.h"
+#include "common/coordinator/user_split.h"
+#include "common/core/clock.h"
+#include "common/core/result.h"
+#include "common/report/aggregate.h"
+#include "common/report/summary.h"
+#include "common/report/threshold.h"
+#include "common/scenario/plan.h"
+#include "herd/v1/agent.pb.h"
+
+namespace herd::coordinator {
+
+// What happens when an agent goes silent for `lost_after` mid-run.
+enum class LossPolicy {
+  kRebalance,  // its users are split among the remaining agents
+  kContinue,   // the run goes on with fewer users (degraded)
+  kAbort,      // the run is aborted: verdict aborted, exit 3
+};
+Result<LossPolicy> parseLossPolicy(std::string_view text);  // rebalance | continue | abort
+std::string_view lossPolicyName(LossPolicy policy);
+
+inline constexpr uint32_t kProtocolVersion = 1;  // == herd.v1.PROTOCOL_VERSION_CURRENT
+
+struct CoordinatorOptions {
+  std::string run_id;
+  std::string token;           // empty: agents need none (in-process runs)
+  size_t expect_agents = 1;
+  LossPolicy loss_policy = LossPolicy::kRebalance;
+  Nanos lost_after = std::chrono::seconds(3);
+  Nanos heartbeat_interval = std::chrono::milliseconds(500);
+  Nanos start_delay = std::chrono::milliseconds(500);   // start time = barrier + this
+  Nanos ready_timeout = std::chrono::seconds(60);       // for the barrier
+  Nanos grace = std::chrono::seconds(30);               // agents' in-flight time after the stop
+  Nanos collect_delay = std::chrono::milliseconds(150); // after each second, for reports in flight
+  uint64_t fd_limit = 0;                                // for the summary (0: the agents' smallest)
+  v1::Scenario scenario;                                // sent to every agent in Welcome
+  std::function<void(const report::SecondSample&)> on_second;
+  std::function<void(double busy_percent)> on_saturated;
+  std::function<void(const std::string& message)> on_event;  // things people should see
+  const std::atomic<bool>* interrupted = nullptr;
+};
+
+struct RunResult {
+  report::RunAggregate aggregate;
+  report::RunInfo info;  // info.extra carries the distributed part of the summary
+};
+
+class Coordinator {
+ public:
+  Coordinator(const scenario::Plan& plan, std::vector<report::Threshold> thresholds, CoordinatorOptions options);
+  ~Coordinator();
+  Coordinator(const Coordinator&) = delete;
+  Coordinator& operator=(const Coordinator&) = delete;
+
+  // A transport calls these for every stream it carries.
+  std::shared_ptr<Connection> connect(std::string peer);
+  void receive(const std::shared_ptr<Connection>& connection, const v1::AgentMessage& message);
+  void disconnected(const std::shared_ptr<Connection>& connection, const std::string& why);
+
+  // The run's whole life. An Error means the run could not be carried out before
+  // it started (agents missing at the barrier, an agent that cannot reach the
+  // target); everything after the start ends in a RunResult with a verdict.
+  Result<RunResult> run();
+
+  // One liveness pass at `now` (run() calls it every poll; tests call it directly).
+  void checkLiveness(MonoTime now);
+
+  // For tests and the benchmark: what has been merged so far.
+  uint64_t mergedRequests() const;
+  size_t connectedAgents() const;
+
+ private:
+  enum class Phase { kWaiting, kRunning, kStopping, kDone };
+  enum class AgentState { kConnected, kDisconnected, kLost, kFinished };
+  struct Agent;
+
+  // Under mutex_.
+  void onHello(const std::shared_ptr<Connection>& connection, const v1::Hello& hello, MonoTime now);
+  void onReport(Agent& agent, const v1::Report& report);
+  void refuse(const std::shared_ptr<Connection>& connection, v1::Refused::Reason reason, const std::string& why);
+  void sendAssignment(Agent& agent);
+  void sendStart(Agent& agent);
+  void broadcastStop(v1::Stop::Mode mode, Nanos grace, const std::string& reason);
+  void markLost(Agent& agent, MonoTime now);
+  void event(const std::string& level, const std::string& message);
+  void heartbeat(MonoTime now);
+  Agent* agentFor(const std::shared_ptr<Connection>& connection);
+  bool allFinished() const;
+  int64_t liveUsers() const;
+  double busiest() const;
+
+  Status waitForAgents();
+  void startRun();
+  MonoTime runSeconds();  // returns when the load stopped
+  void judgeLive(double elapsed_seconds);
+  report::RunInfo finish(MonoTime stopped_at);
+  nlohmann::json distributedSummary() const;
+
+  const scenario::Plan& plan_;
+  const std::vector<report::Threshold> thresholds_;
+  const CoordinatorOptions options_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  Phase phase_ = Phase::kWaiting;
+  std::map<std::string, std::unique_ptr<Agent>> agents_;  // by agent id: a stable, deterministic order
+  std::map<const Connection*, std::string> connections_;  // admitted streams → agent id
+  report::RunAggregate aggregate_;
+  int64_t start_unix_nanos_ = 0;
+  MonoTime start_{};
+  std::optional<std::string> fatal_;           // an agent could not run at all
+  std::optional<report::Verdict> forced_;      // abort: the verdict it forces
+  std::vector<nlohmann::json> events_;
+  uint64_t generation_ = 0;
+  MonoTime last_heartbeat_{};
+};
+
+}  // namespace herd::coordinator

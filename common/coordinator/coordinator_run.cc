@@ -1,0 +1,262 @@
+// Coordinator::run(): the barrier, the start, the per-second loop and the end.
+// Message handling lives in coordinator.cc.
+#include <algorithm>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/coordinator/agent_record.h"
+#include "common/coordinator/coordinator.h"
+#include "common/core/logging.h"
+
+namespace herd::coordinator {
+
+namespace {
+
+constexpr auto kPoll = std::chrono::milliseconds(20);
+// After the stop, how long agents may take beyond their grace to deliver their
+// last report before the run ends without it.
+constexpr auto kFinalSlack = std::chrono::seconds(5);
+
+double seconds(Nanos d) { return std::chrono::duration<double>(d).count(); }
+
+// The users of 0..total-1 that no range covers, in order.
+std::vector<UserRange> uncovered(int64_t total, std::vector<UserRange> covered) {
+  std::sort(covered.begin(), covered.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  std::vector<UserRange> out;
+  int64_t next = 0;
+  for (const auto& r : covered) {
+    if (r.first > next) out.push_back({next, std::min(r.first, total) - next});
+    next = std::max(next, r.end());
+  }
+  if (next < total) out.push_back({next, total - next});
+  return out;
+}
+
+}  // namespace
+
+Result<RunResult> Coordinator::run() {
+  auto log = logger("coordinator");
+  log->info("run {}: waiting for {} agent(s)", options_.run_id, options_.expect_agents);
+  if (auto ready = waitForAgents(); !ready) {
+    std::lock_guard lock(mutex_);
+    phase_ = Phase::kDone;
+    for (auto& [id, agent] : agents_) {
+      if (!agent->connection) continue;
+      v1::CoordinatorMessage message;
+      message.mutable_finished()->set_exit_code(3);
+      message.mutable_finished()->set_verdict("error");
+      agent->connection->push(std::move(message));
+      agent->connection->close();
+    }
+    return ready.error();
+  }
+  startRun();
+  const auto stopped_at = runSeconds();
+  auto info = finish(stopped_at);
+  std::lock_guard lock(mutex_);
+  return RunResult{std::move(aggregate_), std::move(info)};
+}
+
+Status Coordinator::waitForAgents() {
+  std::unique_lock lock(mutex_);
+  const auto deadline = MonoClock::now() + options_.ready_timeout;
+  for (;;) {
+    if (fatal_) return Error{*fatal_, ""};
+    size_t connected = 0;
+    for (const auto& [id, agent] : agents_) connected += agent->connection ? 1 : 0;
+    if (connected == options_.expect_agents) return Ok{};
+    if (options_.interrupted && options_.interrupted->load()) return Error{"interrupted while waiting for agents", ""};
+    heartbeat(MonoClock::now());
+    if (MonoClock::now() >= deadline) {
+      return Error{fmt::format("only {} of {} expected agent(s) connected within {:.0f}s", connected,
+                               options_.expect_agents, seconds(options_.ready_timeout)),
+                   "--expect-agents"};
+    }
+    changed_.wait_for(lock, kPoll);
+  }
+}
+
+void Coordinator::startRun() {
+  std::lock_guard lock(mutex_);
+  const auto wall_now = std::chrono::system_clock::now();
+  const auto mono_now = MonoClock::now();
+  // Agents that already run (a restarted coordinator adopting them) keep their
+  // users and their start; the rest of the users go to the others.
+  std::vector<UserRange> covered;
+  std::vector<Agent*> fresh;
+  for (auto& [id, agent] : agents_) {
+    if (agent->resume) {
+      for (const auto& r : agent->resume->ranges()) covered.push_back(UserRange{r.first(), r.count()});
+      agent->ranges.assign(covered.end() - agent->resume->ranges_size(), covered.end());
+      generation_ = std::max(generation_, agent->resume->generation());
+      if (start_unix_nanos_ == 0) start_unix_nanos_ = agent->resume->start_unix_nanos();
+    } else {
+      fresh.push_back(agent.get());
+    }
+  }
+  if (start_unix_nanos_ == 0) {
+    start_unix_nanos_ = std::chrono::duration_cast<Nanos>((wall_now + options_.start_delay).time_since_epoch()).count();
+  }
+  // The mono clock and the wall clock tick together for the length of a run.
+  start_ = mono_now + (Nanos(start_unix_nanos_) - std::chrono::duration_cast<Nanos>(wall_now.time_since_epoch()));
+  auto rest = uncovered(plan_.load.users, covered);
+  std::vector<Agent*> receivers = fresh;
+  if (receivers.empty() && userCount(rest) > 0) {
+    for (auto& [id, agent] : agents_) receivers.push_back(agent.get());
+  }
+  const auto shares = splitRanges(rest, receivers.size());
+  ++generation_;
+  uint32_t shard = 0;
+  for (auto& [id, agent] : agents_) agent->shard_index = shard++;
+  for (size_t i = 0; i < receivers.size(); ++i) {
+    receivers[i]->ranges.insert(receivers[i]->ranges.end(), shares[i].begin(), shares[i].end());
+  }
+  phase_ = Phase::kRunning;
+  for (auto& [id, agent] : agents_) {
+    agent->generation = generation_;
+    agent->last_heard = mono_now;
+    sendAssignment(*agent);
+    sendStart(*agent);
+    logger("coordinator")->info("run {}: agent {} runs users {}", options_.run_id, id, fmt::join(
+        [&] {
+          std::vector<std::string> parts;
+          for (const auto& r : agent->ranges) parts.push_back(fmt::format("{}..{}", r.first, r.end() - 1));
+          return parts;
+        }(), ", "));
+  }
+  logger("coordinator")->info("run {}: {} users on {} agent(s), start in {:.0f} ms", options_.run_id,
+                              plan_.load.users, agents_.size(), seconds(start_ - mono_now) * 1e3);
+}
+
+// abortOnFail thresholds, judged on everything merged so far (under mutex_).
+void Coordinator::judgeLive(double elapsed_seconds) {
+  for (const auto& threshold : thresholds_) {
+    if (!threshold.abort_on_fail || elapsed_seconds < seconds(threshold.delay)) continue;
+    const auto result = report::evaluate(threshold, plan_, aggregate_.total(), elapsed_seconds);
+    if (result.passed) continue;
+    forced_ = report::Verdict::kFailed;
+    event("warn", fmt::format("threshold \"{}\" failed at {:.1f}s ({}) and is abortOnFail: stopping every agent",
+                              threshold.expression, elapsed_seconds, result.shown));
+    // In-flight requests may finish for a moment, so what nginx saw is still counted.
+    broadcastStop(v1::Stop::ABORT, std::min<Nanos>(options_.grace, std::chrono::seconds(1)),
+                  fmt::format("threshold \"{}\" failed", threshold.expression));
+    return;
+  }
+}
+
+MonoTime Coordinator::runSeconds() {
+  const auto stop_at = start_ + plan_.load.duration;
+  bool stopping = false;
+  bool warned = false;
+  MonoTime stopped_at{};
+  for (uint64_t second = 1;; ++second) {
+    const auto boundary = start_ + std::chrono::seconds(second);
+    bool done = false;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      const auto now = MonoClock::now();
+      lock.unlock();
+      checkLiveness(now);
+      lock.lock();
+      const bool interrupted = options_.interrupted && options_.interrupted->load();
+      if (!stopping && (now >= stop_at || interrupted || phase_ != Phase::kRunning)) {
+        stopping = true;
+        stopped_at = std::min(now, stop_at);
+        if (phase_ == Phase::kRunning) {
+          broadcastStop(v1::Stop::STOP, options_.grace, interrupted ? "interrupted" : "the run's duration is over");
+        }
+      }
+      if (stopping && now >= stopped_at + options_.grace + options_.lost_after + kFinalSlack && !allFinished()) {
+        event("error", "agents did not deliver their last reports in time; the summary ends without them");
+        done = true;
+      }
+      done = done || (stopping && allFinished());
+      if (done || now >= boundary + options_.collect_delay) break;
+      changed_.wait_for(lock, kPoll);
+    }
+    const double elapsed = seconds(std::min(MonoClock::now(), boundary) - start_);
+    const auto sample = aggregate_.closeSecond(elapsed, liveUsers(), busiest());
+    if (!stopping) judgeLive(elapsed);
+    lock.unlock();
+    if (options_.on_second) options_.on_second(sample);
+    if (!warned && sample.generator_busy_percent > report::RunInfo{}.saturation_percent) {
+      warned = true;
+      if (options_.on_saturated) options_.on_saturated(sample.generator_busy_percent);
+    }
+    if (done) break;
+  }
+  return stopped_at;
+}
+
+report::RunInfo Coordinator::finish(MonoTime stopped_at) {
+  std::lock_guard lock(mutex_);
+  phase_ = Phase::kDone;
+  report::RunInfo info;
+  info.run_id = options_.run_id;
+  info.start = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(Nanos(start_unix_nanos_)));
+  info.duration_seconds = std::max(0.0, seconds(stopped_at - start_));
+  info.end = info.start + std::chrono::duration_cast<std::chrono::system_clock::duration>(stopped_at - start_);
+  info.agents = static_cast<int>(agents_.size());
+  info.fd_limit = options_.fd_limit;
+  if (info.fd_limit == 0) {
+    for (const auto& [id, agent] : agents_) {
+      const auto fds = agent->capacity.fd_limit();
+      if (fds != 0 && (info.fd_limit == 0 || fds < info.fd_limit)) info.fd_limit = fds;
+    }
+  }
+  for (const auto& threshold : thresholds_) {
+    info.thresholds.push_back(report::evaluate(threshold, plan_, aggregate_.total(), info.duration_seconds));
+  }
+  info.verdict = forced_ ? *forced_ : report::verdictOf(info.thresholds);
+  info.extra = distributedSummary();
+  const int exit_code = info.verdict == report::Verdict::kPassed ? 0 : info.verdict == report::Verdict::kFailed ? 1 : 3;
+  for (auto& [id, agent] : agents_) {
+    if (!agent->connection) continue;
+    v1::CoordinatorMessage message;
+    message.mutable_finished()->set_exit_code(exit_code);
+    message.mutable_finished()->set_verdict(std::string(report::verdictName(info.verdict)));
+    agent->connection->push(std::move(message));
+    agent->connection->close();
+  }
+  return info;
+}
+
+nlohmann::json Coordinator::distributedSummary() const {
+  using nlohmann::json;
+  json agents = json::array();
+  int64_t late_min = INT64_MAX, late_max = INT64_MIN, spawn_min = INT64_MAX, spawn_max = INT64_MIN;
+  for (const auto& [id, agent] : agents_) {
+    json ranges = json::array();
+    for (const auto& r : agent->ranges) ranges.push_back({r.first, r.count});
+    const char* state = agent->state == AgentState::kLost ? "lost"
+                        : agent->final_received        ? "finished"
+                                                       : "incomplete";
+    json entry{{"id", id},
+               {"state", state},
+               {"users", userCount(agent->ranges)},
+               {"userRanges", ranges},
+               {"reports", agent->applied},
+               {"requests", agent->requests},
+               {"failures", agent->failures},
+               {"reconnects", agent->reconnects}};
+    if (agent->first_spawn_unix != 0) {
+      entry["firstSpawnLateMs"] = static_cast<double>(agent->first_spawn_late) / 1e6;
+      late_min = std::min(late_min, agent->first_spawn_late);
+      late_max = std::max(late_max, agent->first_spawn_late);
+      spawn_min = std::min(spawn_min, agent->first_spawn_unix);
+      spawn_max = std::max(spawn_max, agent->first_spawn_unix);
+    }
+    agents.push_back(std::move(entry));
+  }
+  json distributed{{"agentLossPolicy", std::string(lossPolicyName(options_.loss_policy))},
+                   {"agents", std::move(agents)}};
+  // Start skew: how far apart the agents began against the common schedule
+  // (each agent's first user spawns at start + firstIndex/spawnRate).
+  distributed["startSkewMs"] = late_min <= late_max ? static_cast<double>(late_max - late_min) / 1e6 : 0.0;
+  distributed["firstSpawnSpreadMs"] = spawn_min <= spawn_max ? static_cast<double>(spawn_max - spawn_min) / 1e6 : 0.0;
+  return json{{"distributed", std::move(distributed)}, {"events", events_}};
+}
+
+}  // namespace herd::coordinator

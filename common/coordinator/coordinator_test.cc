@@ -1,0 +1,183 @@
+#include "common/coordinator/coordinator.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "common/scenario/compiler.h"
+#include "common/wire/stats_codec.h"
+
+namespace herd::coordinator {
+namespace {
+
+constexpr auto kWait = std::chrono::seconds(5);
+
+const char* kScenario = R"(
+name: unit
+target: http://127.0.0.1:1
+users:
+  - name: u
+    steps: [{get: /a}, {get: /b}]
+load: {users: 10, spawnRate: 100, duration: 1s}
+)";
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  CoordinatorTest() : plan_(*scenario::compileString(kScenario, "unit.yaml")) {}
+
+  std::unique_ptr<Coordinator> make(size_t agents = 1) {
+    CoordinatorOptions options;
+    options.run_id = "run-1";
+    options.token = "s3cret";
+    options.expect_agents = agents;
+    options.start_delay = std::chrono::milliseconds(10);
+    options.grace = std::chrono::milliseconds(100);
+    return std::make_unique<Coordinator>(plan_, std::vector<report::Threshold>{}, options);
+  }
+
+  static v1::AgentMessage hello(const std::string& id, const std::string& token = "s3cret", uint32_t version = 1,
+                                const std::string& run = "") {
+    v1::AgentMessage m;
+    auto& h = *m.mutable_hello();
+    h.set_protocol_version(version);
+    h.set_agent_id(id);
+    h.set_token(token);
+    h.set_run_id(run);
+    return m;
+  }
+
+  static v1::AgentMessage report(uint64_t sequence, uint64_t requests, bool final = false) {
+    stats::Recorder r(2);
+    for (uint64_t i = 0; i < requests; ++i) r.recordRequest(0, 1000 + i, 10, 10, stats::ErrorKind::kNone);
+    v1::AgentMessage m;
+    m.mutable_report()->set_sequence(sequence);
+    m.mutable_report()->set_final(final);
+    wire::encodeStats(r, *m.mutable_report()->mutable_stats());
+    return m;
+  }
+
+  // The next message of a given kind, skipping others (heartbeats, acks).
+  static std::optional<v1::CoordinatorMessage> next(Connection& c, v1::CoordinatorMessage::BodyCase kind) {
+    const auto deadline = MonoClock::now() + kWait;
+    while (MonoClock::now() < deadline) {
+      auto m = c.pop(std::chrono::milliseconds(50));
+      if (m && m->body_case() == kind) return m;
+      if (!m && c.closed()) return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  scenario::Plan plan_;
+};
+
+TEST_F(CoordinatorTest, RefusesBadHellosWithAReason) {
+  auto coordinator = make();
+  struct Case {
+    v1::AgentMessage message;
+    v1::Refused::Reason reason;
+    std::string text;
+  };
+  std::vector<Case> cases{
+      {hello("a", "wrong"), v1::Refused::BAD_TOKEN, "token"},
+      {hello("a", ""), v1::Refused::BAD_TOKEN, "token"},
+      {hello("a", "s3cret", 7), v1::Refused::VERSION_MISMATCH, "version 7"},
+      {hello("a", "s3cret", 1, "other-run"), v1::Refused::UNKNOWN_RUN, "other-run"},
+      {hello(""), v1::Refused::MALFORMED, "agent_id"},
+      {report(1, 1), v1::Refused::MALFORMED, "must be Hello"},
+      {v1::AgentMessage{}, v1::Refused::MALFORMED, "must be Hello"},
+  };
+  for (const auto& c : cases) {
+    auto connection = coordinator->connect("test");
+    coordinator->receive(connection, c.message);
+    auto refused = next(*connection, v1::CoordinatorMessage::kRefused);
+    ASSERT_TRUE(refused) << c.text;
+    EXPECT_EQ(refused->refused().reason(), c.reason);
+    EXPECT_NE(refused->refused().message().find(c.text), std::string::npos) << refused->refused().message();
+    EXPECT_TRUE(connection->closed());
+  }
+  EXPECT_EQ(coordinator->connectedAgents(), 0u);
+}
+
+TEST_F(CoordinatorTest, SplitsUsersAndDeduplicatesReports) {
+  auto coordinator = make(2);
+  auto a = coordinator->connect("a");
+  auto b = coordinator->connect("b");
+  coordinator->receive(a, hello("agent-a"));
+  coordinator->receive(b, hello("agent-b"));
+  std::optional<Result<RunResult>> result;
+  std::thread runner([&] { result.emplace(coordinator->run()); });
+
+  auto assignment_a = next(*a, v1::CoordinatorMessage::kAssignment);
+  auto assignment_b = next(*b, v1::CoordinatorMessage::kAssignment);
+  ASSERT_TRUE(assignment_a && assignment_b);
+  ASSERT_EQ(assignment_a->assignment().ranges_size(), 1);
+  EXPECT_EQ(assignment_a->assignment().ranges(0).first(), 0);
+  EXPECT_EQ(assignment_a->assignment().ranges(0).count(), 5);
+  EXPECT_EQ(assignment_b->assignment().ranges(0).first(), 5);
+  EXPECT_EQ(assignment_b->assignment().ranges(0).count(), 5);
+  ASSERT_TRUE(next(*a, v1::CoordinatorMessage::kStart));
+
+  coordinator->receive(a, report(1, 10));
+  coordinator->receive(a, report(1, 10));  // a resend: acknowledged, not counted
+  coordinator->receive(a, report(2, 5, true));
+  coordinator->receive(b, report(1, 7, true));
+  // A repeat after a reconnect: Welcome says what was applied.
+  auto again = coordinator->connect("a2");
+  coordinator->receive(again, hello("agent-a"));
+  auto welcome = next(*again, v1::CoordinatorMessage::kWelcome);
+  ASSERT_TRUE(welcome);
+  EXPECT_EQ(welcome->welcome().applied_sequence(), 2u);
+  coordinator->receive(again, report(2, 5, true));
+
+  runner.join();
+  ASSERT_TRUE(result && result->ok());
+  EXPECT_EQ((*result)->aggregate.total().requests(), 22u);
+  EXPECT_EQ((*result)->info.agents, 2);
+  EXPECT_EQ((*result)->info.verdict, report::Verdict::kPassed);
+}
+
+TEST_F(CoordinatorTest, RefusesAGapAndABadReport) {
+  auto coordinator = make(1);
+  auto a = coordinator->connect("a");
+  coordinator->receive(a, hello("agent-a"));
+  std::optional<Result<RunResult>> result;
+  std::thread runner([&] { result.emplace(coordinator->run()); });
+  ASSERT_TRUE(next(*a, v1::CoordinatorMessage::kStart));
+  coordinator->receive(a, report(2, 3));  // 1 is missing
+  auto refused = next(*a, v1::CoordinatorMessage::kRefused);
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->refused().message().find("after 0"), std::string::npos);
+
+  auto b = coordinator->connect("a-again");
+  coordinator->receive(b, hello("agent-a"));
+  auto bad = report(1, 3);
+  bad.mutable_report()->mutable_stats()->mutable_endpoints(0)->set_index(99);
+  coordinator->receive(b, bad);
+  refused = next(*b, v1::CoordinatorMessage::kRefused);
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->refused().message().find("endpoint index 99"), std::string::npos);
+
+  auto c = coordinator->connect("a-third");
+  coordinator->receive(c, hello("agent-a"));
+  coordinator->receive(c, report(1, 3, true));
+  runner.join();
+  ASSERT_TRUE(result && result->ok());
+  EXPECT_EQ((*result)->aggregate.total().requests(), 3u);
+}
+
+TEST_F(CoordinatorTest, BarrierTimesOutNamingTheCount) {
+  CoordinatorOptions options;
+  options.run_id = "r";
+  options.expect_agents = 2;
+  options.ready_timeout = std::chrono::milliseconds(100);
+  Coordinator coordinator(plan_, {}, options);
+  auto a = coordinator.connect("a");
+  coordinator.receive(a, hello("only-one", ""));
+  auto result = coordinator.run();
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().describe().find("only 1 of 2"), std::string::npos) << result.error().describe();
+  EXPECT_TRUE(next(*a, v1::CoordinatorMessage::kFinished));
+}
+
+}  // namespace
+}  // namespace herd::coordinator

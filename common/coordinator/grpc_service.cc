@@ -1,0 +1,122 @@
+#include "common/coordinator/grpc_service.h"
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+
+#include "common/core/logging.h"
+#include "herd/v1/agent.grpc.pb.h"
+
+namespace herd::coordinator {
+
+namespace {
+
+constexpr auto kWriterPoll = std::chrono::milliseconds(100);
+// After its last message (Refused, Finished), how long an agent has to hang up
+// before the coordinator cancels the stream.
+constexpr auto kHangUpWait = std::chrono::seconds(2);
+
+Result<std::string> readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"cannot read the file", path};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class Service final : public v1::Coordinator::Service {
+ public:
+  explicit Service(Coordinator& coordinator) : coordinator_(coordinator) {}
+
+  grpc::Status Connect(grpc::ServerContext* context,
+                       grpc::ServerReaderWriter<v1::CoordinatorMessage, v1::AgentMessage>* stream) override {
+    auto connection = coordinator_.connect(context->peer());
+    // The writer sends what the coordinator queued; this thread reads. gRPC's
+    // sync streams allow one reader and one writer at a time.
+    std::thread writer([&] {
+      MonoTime drained{};
+      for (;;) {
+        if (auto message = connection->pop(kWriterPoll)) {
+          if (!stream->Write(*message)) break;
+          continue;
+        }
+        if (!connection->closed()) continue;
+        if (drained == MonoTime{}) drained = MonoClock::now();
+        if (MonoClock::now() - drained >= kHangUpWait || context->IsCancelled()) {
+          context->TryCancel();  // the agent did not hang up: end the stream from here
+          break;
+        }
+      }
+    });
+    v1::AgentMessage message;
+    while (stream->Read(&message)) {
+      coordinator_.receive(connection, message);
+      if (connection->closed()) break;
+    }
+    const std::string why = context->IsCancelled()
+                                ? "stream cancelled (the agent went away, or sent a message gRPC refused: too big or unparsable)"
+                                : "the agent closed the stream";
+    coordinator_.disconnected(connection, why);
+    writer.join();
+    return grpc::Status::OK;
+  }
+
+ private:
+  Coordinator& coordinator_;
+};
+
+}  // namespace
+
+struct GrpcServer::Impl {
+  std::unique_ptr<Service> service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+};
+
+GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+GrpcServer::~GrpcServer() { shutdown(); }
+
+Result<std::unique_ptr<GrpcServer>> GrpcServer::start(Coordinator& coordinator, const ServerOptions& options) {
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+      return Error{"TLS needs both a certificate and a key", "--tls-cert/--tls-key"};
+    }
+    auto cert = readFile(options.tls_cert_file);
+    if (!cert) return Error{cert.error().message, "--tls-cert " + options.tls_cert_file};
+    auto key = readFile(options.tls_key_file);
+    if (!key) return Error{key.error().message, "--tls-key " + options.tls_key_file};
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->service = std::make_unique<Service>(coordinator);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, credentials, &impl->port);
+  builder.RegisterService(impl->service.get());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  impl->server = builder.BuildAndStart();
+  if (!impl->server || impl->port == 0) {
+    return Error{"cannot listen there (address in use, not local, or a bad certificate/key)", "--listen " + options.listen};
+  }
+  logger("coordinator")->info("listening on {} (port {}){}", options.listen, impl->port,
+                              options.tls_cert_file.empty() ? "" : " with TLS");
+  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
+}
+
+int GrpcServer::port() const { return impl_->port; }
+
+void GrpcServer::shutdown(Nanos deadline) {
+  if (!impl_->server) return;
+  impl_->server->Shutdown(std::chrono::system_clock::now() +
+                          std::chrono::duration_cast<std::chrono::system_clock::duration>(deadline));
+  impl_->server->Wait();
+  impl_->server.reset();
+}
+
+}  // namespace herd::coordinator

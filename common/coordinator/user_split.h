@@ -1,0 +1,31 @@
+#pragma once
+// How a run's users are divided among agents: pure functions, so the split is
+// deterministic (same agents, same users → same ranges) and testable alone.
+// Users are numbered 0..N-1 across the run; an agent owns contiguous blocks of
+// those numbers, so `user.index` is unique across agents and the class of user i
+// (runtime/user_mix.h) does not depend on which agent runs it.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace herd::coordinator {
+
+struct UserRange {
+  int64_t first = 0;
+  int64_t count = 0;
+  int64_t end() const { return first + count; }
+  bool operator==(const UserRange&) const = default;
+};
+
+// `total` users over `agents` agents: agent k gets one contiguous block, the
+// first total % agents agents one user more; the blocks tile 0..total-1 exactly.
+std::vector<std::vector<UserRange>> splitUsers(int64_t total, size_t agents);
+
+// Hands the users in `ranges` (a lost agent's) to `receivers` agents: the same
+// rule as splitUsers over the concatenation of the ranges, so the sum is exact
+// and no user index is given twice.
+std::vector<std::vector<UserRange>> splitRanges(const std::vector<UserRange>& ranges, size_t receivers);
+
+int64_t userCount(const std::vector<UserRange>& ranges);
+
+}  // namespace herd::coordinator
