@@ -25,6 +25,8 @@ std::atomic<bool> g_interrupted{false};
 
 void onSignal(int) { g_interrupted.store(true); }
 
+}  // namespace
+
 int invalid(const Error& error) {
   fmt::print(stderr, "herd: error: {}\n", error.describe());
   return kExitInvalidInput;
@@ -38,6 +40,8 @@ void addScenarioFlags(CLI::App& command, Options& options) {
   command.add_option("--duration", options.duration, "Run time, e.g. 30s, 5m (overrides load.duration)");
   command.add_option("--target", options.target, "Base URL (overrides the scenario's target)");
 }
+
+namespace {
 
 // Turns the flags into compiler options; flag errors name the flag.
 Result<scenario::CompileOptions> compileOptions(const Options& options) {
@@ -66,10 +70,7 @@ Result<scenario::CompileOptions> compileOptions(const Options& options) {
   return out;
 }
 
-struct Compiled {
-  scenario::Plan plan;
-  std::vector<report::Threshold> thresholds;
-};
+}  // namespace
 
 Result<Compiled> compileAll(const Options& options) {
   auto compile_options = compileOptions(options);
@@ -81,6 +82,8 @@ Result<Compiled> compileAll(const Options& options) {
   return Compiled{std::move(*plan), std::move(*thresholds)};
 }
 
+namespace {
+
 int validate(const Options& options) {
   auto compiled = compileAll(options);
   if (!compiled) return invalid(compiled.error());
@@ -90,7 +93,7 @@ int validate(const Options& options) {
   return kExitPassed;
 }
 
-Status writeOutputs(const Options& options, const scenario::Plan& plan, const runtime::LocalRunResult& result) {
+Status writeOutputs(const Options& options, const scenario::Plan& plan, const coordinator::RunResult& result) {
   const auto summary = report::buildSummary(plan, result.aggregate, result.info).dump(2) + "\n";
   if (!options.out_dir.empty()) {
     std::error_code ec;
@@ -123,7 +126,6 @@ int run(const Options& options) {
 
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
-  const bool tty = isatty(STDOUT_FILENO) != 0;
   runtime::LocalRunOptions run_options;
   run_options.workers = options.workers;
   run_options.insecure = options.insecure;
@@ -132,20 +134,31 @@ int run(const Options& options) {
   run_options.seed = options.seed;
   run_options.fd_limit = fds.soft;
   run_options.interrupted = &g_interrupted;
-  run_options.on_second = [&](const report::SecondSample& sample) {
-    const auto line = report::formatProgress(sample, plan.load.users);
+  printProgress(plan, run_options.on_second, run_options.on_saturated);
+  return finishRun(options, plan, runtime::runLocal(plan, compiled->thresholds, run_options));
+}
+
+}  // namespace
+
+void printProgress(const scenario::Plan& plan, std::function<void(const report::SecondSample&)>& on_second,
+                   std::function<void(double)>& on_saturated) {
+  const bool tty = isatty(STDOUT_FILENO) != 0;
+  const int64_t target = plan.load.users;
+  on_second = [tty, target](const report::SecondSample& sample) {
+    const auto line = report::formatProgress(sample, target);
     if (tty) fmt::print("\r\033[K{}", line);
     else fmt::print("{}\n", line);
     std::fflush(stdout);
   };
-  run_options.on_saturated = [](double busy) {
+  on_saturated = [](double busy) {
     fmt::print(stderr, "\nherd: warning: the generator is saturated (a worker thread at {:.0f}% CPU); "
                        "latency and throughput may reflect the generator, not the server. "
                        "Use more --workers or more agents.\n", busy);
   };
+}
 
-  auto result = runtime::runLocal(plan, compiled->thresholds, run_options);
-  if (tty) fmt::print("\n");
+int finishRun(const Options& options, const scenario::Plan& plan, const Result<coordinator::RunResult>& result) {
+  if (isatty(STDOUT_FILENO) != 0) fmt::print("\n");
   if (!result) {
     fmt::print(stderr, "herd: error: {}\n", result.error().describe());
     return kExitRunFailed;
@@ -155,16 +168,19 @@ int run(const Options& options) {
     fmt::print(stderr, "herd: error: cannot write output: {}\n", written.error().describe());
     return kExitRunFailed;
   }
-  return result->info.verdict == report::Verdict::kPassed ? kExitPassed : kExitThresholdFailed;
+  switch (result->info.verdict) {
+    case report::Verdict::kPassed: return kExitPassed;
+    case report::Verdict::kFailed: return kExitThresholdFailed;
+    case report::Verdict::kAborted:
+    case report::Verdict::kError: return kExitRunFailed;
+  }
+  return kExitRunFailed;
 }
-
-}  // namespace
 
 void addRunCommand(CLI::App& app, Options& options) {
   auto* command = app.add_subcommand("run", "Run a scenario on this machine");
   addScenarioFlags(*command, options);
-  command->add_option("--out", options.out_dir, "Directory for summary.json and reports");
-  command->add_option("--summary-json", options.summary_json, "Write the summary JSON to this file");
+  addOutputFlags(*command, options);
   command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
   command->add_flag("--insecure", options.insecure, "Accept any TLS certificate (self-signed test servers)");
   command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for TLS verification")->check(CLI::ExistingFile);
@@ -172,6 +188,11 @@ void addRunCommand(CLI::App& app, Options& options) {
   command->add_option("--seed", options.seed, "Seed for random choices (default: random)");
   command->add_option("--log-level", options.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+}
+
+void addOutputFlags(CLI::App& command, Options& options) {
+  command.add_option("--out", options.out_dir, "Directory for summary.json and reports");
+  command.add_option("--summary-json", options.summary_json, "Write the summary JSON to this file");
 }
 
 void addValidateCommand(CLI::App& app, Options& options) {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/distributed.h"
 
 int main(int argc, char** argv) {
   herd::cli::Options options;
@@ -18,6 +19,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "herd 0.1.0");
   herd::cli::addRunCommand(app, options);
   herd::cli::addValidateCommand(app, options);
+  herd::cli::DistributedOptions distributed;
+  herd::cli::addCoordinatorCommand(app, options, distributed);
+  herd::cli::addAgentCommand(app, options, distributed);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -30,5 +34,6 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "herd: error: {}\nRun with --help for usage.\n", e.what());
     return herd::cli::kExitInvalidInput;
   }
+  if (const int code = herd::cli::dispatchDistributed(app, options, distributed); code >= 0) return code;
   return herd::cli::dispatch(app, options);
 }

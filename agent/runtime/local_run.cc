@@ -71,7 +71,7 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
   over.store(true);
   driver.join();
   if (!result) return result.error();
-  return LocalRunResult{std::move(result->aggregate), std::move(result->info)};
+  return std::move(*result);
 }
 
 }  // namespace herd::runtime

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/coordinator/coordinator.h"
 #include "common/core/clock.h"
 #include "common/core/result.h"
 #include "common/report/aggregate.h"
@@ -32,10 +33,8 @@ struct LocalRunOptions {
   const std::atomic<bool>* interrupted = nullptr;
 };
 
-struct LocalRunResult {
-  report::RunAggregate aggregate;
-  report::RunInfo info;
-};
+// The same result a distributed run has: one coordinator produced it.
+using LocalRunResult = coordinator::RunResult;
 
 // Errors are the run could not be carried out (exit 3): unresolvable or
 // unreachable target, TLS setup.

@@ -25,6 +25,7 @@ struct Coordinator::Agent {
   int64_t first_spawn_unix = 0;
   int64_t first_spawn_late = 0;
   int reconnects = 0;
+  double ended_at = -1;  // seconds since the start: final report applied, or marked lost
   std::optional<v1::Resume> resume;  // what it said it runs when it joined
 };
 

@@ -289,6 +289,7 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
   }
   if (report.final()) {
     agent.final_received = true;
+    agent.ended_at = std::chrono::duration<double>(MonoClock::now() - start_).count();
     agent.users = 0;
     if (agent.state != AgentState::kLost) agent.state = AgentState::kFinished;
   }
@@ -350,6 +351,7 @@ void Coordinator::broadcastStop(v1::Stop::Mode mode, Nanos grace, const std::str
 
 void Coordinator::markLost(Agent& agent, MonoTime now) {
   agent.state = AgentState::kLost;
+  agent.ended_at = std::chrono::duration<double>(now - start_).count();
   if (agent.connection) {
     connections_.erase(agent.connection.get());
     agent.connection->close();

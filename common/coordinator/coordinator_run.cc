@@ -241,6 +241,7 @@ nlohmann::json Coordinator::distributedSummary() const {
                {"requests", agent->requests},
                {"failures", agent->failures},
                {"reconnects", agent->reconnects}};
+    if (agent->ended_at >= 0) entry["endedAtSeconds"] = agent->ended_at;
     if (agent->first_spawn_unix != 0) {
       entry["firstSpawnLateMs"] = static_cast<double>(agent->first_spawn_late) / 1e6;
       late_min = std::min(late_min, agent->first_spawn_late);

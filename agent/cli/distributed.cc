@@ -1,0 +1,218 @@
+#include "agent/cli/distributed.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "agent/remote/coordinator_client.h"
+#include "agent/runtime/agent_session.h"
+#include "agent/runtime/generator_health.h"
+#include "common/coordinator/coordinator.h"
+#include "common/coordinator/grpc_service.h"
+#include "common/core/logging.h"
+#include "common/scenario/compiler.h"
+
+namespace herd::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void onSignal(int) { g_stop.store(true); }
+
+Result<std::string> readText(const std::string& path, const std::string& flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"cannot read the file", flag + " " + path};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The token is the file's content without trailing whitespace; never a flag
+// value, so it does not show in `ps`.
+Result<std::string> readToken(const std::string& path) {
+  if (path.empty()) return std::string();
+  auto text = readText(path, "--token-file");
+  if (!text) return text.error();
+  auto token = std::move(*text);
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (token.empty()) return Error{"the token file is empty", "--token-file " + path};
+  return token;
+}
+
+Result<Nanos> durationFlag(const std::string& text, const std::string& flag) {
+  auto d = scenario::parseDuration(text);
+  if (!d) return Error{d.error().message, flag};
+  return *d;
+}
+
+std::string defaultAgentId() {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return fmt::format("{}-{}-{:04x}", host, getpid(), std::random_device{}() & 0xffff);
+}
+
+// What the coordinator sends every agent: the scenario's text and the flags
+// that override it, so each agent compiles exactly the coordinator's plan.
+Result<v1::Scenario> scenarioMessage(const Options& options, const scenario::Plan& plan, Nanos grace) {
+  auto yaml = readText(options.scenario, "scenario");
+  if (!yaml) return yaml.error();
+  v1::Scenario s;
+  s.set_source_name(options.scenario);
+  s.set_yaml(*yaml);
+  for (const auto& param : options.params) {
+    const auto eq = param.find('=');
+    (*s.mutable_params())[param.substr(0, eq)] = param.substr(eq + 1);
+  }
+  s.set_target(options.target);
+  s.set_users(options.users > 0 ? options.users : 0);
+  s.set_spawn_rate(options.spawn_rate > 0 ? options.spawn_rate : 0);
+  if (!options.duration.empty()) s.set_duration_nanos(plan.load.duration.count());
+  s.set_grace_nanos(grace.count());
+  return s;
+}
+
+int coordinatorMain(const Options& options, const DistributedOptions& d) {
+  setLogLevel(options.log_level);
+  auto compiled = compileAll(options);
+  if (!compiled) return invalid(compiled.error());
+  const auto& plan = compiled->plan;
+  auto policy = coordinator::parseLossPolicy(d.agent_loss);
+  if (!policy) return invalid(Error{policy.error().message, "--agent-loss"});
+  auto token = readToken(d.token_file);
+  if (!token) return invalid(token.error());
+  auto grace = durationFlag(options.grace, "--grace");
+  if (!grace) return invalid(grace.error());
+  auto ready = durationFlag(d.ready_timeout, "--ready-timeout");
+  if (!ready) return invalid(ready.error());
+  auto start_delay = durationFlag(d.start_delay, "--start-delay");
+  if (!start_delay) return invalid(start_delay.error());
+  auto scenario = scenarioMessage(options, plan, *grace);
+  if (!scenario) return invalid(scenario.error());
+  if (token->empty()) {
+    logger("coordinator")->warn("no --token-file: any agent that reaches {} may join", d.listen);
+  }
+
+  coordinator::CoordinatorOptions co;
+  co.run_id = d.run_id.empty() ? fmt::format("{}-{:06x}", plan.name, std::random_device{}() & 0xffffff) : d.run_id;
+  co.token = *token;
+  co.expect_agents = d.expect_agents;
+  co.loss_policy = *policy;
+  co.grace = *grace;
+  co.ready_timeout = *ready;
+  co.start_delay = *start_delay;
+  co.scenario = std::move(*scenario);
+  co.interrupted = &g_stop;
+  co.on_event = [](const std::string& message) { fmt::print(stderr, "\nherd: {}\n", message); };
+  printProgress(plan, co.on_second, co.on_saturated);
+  coordinator::Coordinator coordinator(plan, compiled->thresholds, std::move(co));
+
+  coordinator::ServerOptions so;
+  so.listen = d.listen;
+  so.tls_cert_file = d.tls_cert;
+  so.tls_key_file = d.tls_key;
+  auto server = coordinator::GrpcServer::start(coordinator, so);
+  if (!server) {
+    fmt::print(stderr, "herd: error: {}\n", server.error().describe());
+    return kExitRunFailed;
+  }
+  // Scripts and tests read the port from here (useful with port 0).
+  fmt::print("herd: coordinator listening on port {}\n", (*server)->port());
+  std::fflush(stdout);
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  auto result = coordinator.run();
+  (*server)->shutdown();
+  return finishRun(options, plan, result);
+}
+
+int agentMain(const Options& options, const DistributedOptions& d) {
+  setLogLevel(options.log_level);
+  auto token = readToken(d.token_file);
+  if (!token) return invalid(token.error());
+  auto reconnect = durationFlag(d.reconnect_timeout, "--reconnect-timeout");
+  if (!reconnect) return invalid(reconnect.error());
+  runtime::raiseFdLimit();
+  std::signal(SIGPIPE, SIG_IGN);
+
+  runtime::SessionOptions so;
+  so.agent_id = d.agent_id.empty() ? defaultAgentId() : d.agent_id;
+  so.workers = options.workers;
+  so.insecure = options.insecure;
+  so.ca_file = options.ca_file;
+  so.seed = options.seed;
+  runtime::AgentSession session(so);
+  remote::ClientOptions co;
+  co.coordinator = d.coordinator;
+  co.token = *token;
+  co.tls_ca_file = d.tls_ca;
+  co.tls_server_name = d.tls_server_name;
+  co.reconnect_timeout = *reconnect;
+  logger("agent")->info("agent {} dialling {}", so.agent_id, d.coordinator);
+  const auto outcome = remote::runAgent(session, co);
+  if (outcome.exit_code != 0) {
+    fmt::print(stderr, "herd: error: {}\n", outcome.message);
+  } else {
+    logger("agent")->info("agent {}: {}", so.agent_id, outcome.message);
+  }
+  return outcome.exit_code;
+}
+
+void addLogLevel(CLI::App& command, Options& options) {
+  command.add_option("--log-level", options.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+}
+
+}  // namespace
+
+void addCoordinatorCommand(CLI::App& app, Options& options, DistributedOptions& d) {
+  auto* command = app.add_subcommand("coordinator", "Run a scenario on agents that dial in (herd agent)");
+  addScenarioFlags(*command, options);
+  addOutputFlags(*command, options);
+  command->add_option("--listen", d.listen, "HOST:PORT to accept agents on (port 0: any free port)")->required();
+  command->add_option("--expect-agents", d.expect_agents, "Agents to wait for before the start")
+      ->required()->check(CLI::Range(1, 10000));
+  command->add_option("--agent-loss", d.agent_loss, "When an agent is lost: rebalance (default), continue or abort")
+      ->check(CLI::IsMember({"rebalance", "continue", "abort"}));
+  command->add_option("--token-file", d.token_file, "File holding the run's token; agents must present it")
+      ->check(CLI::ExistingFile);
+  command->add_option("--run-id", d.run_id, "The run's id (default: scenario name and a random suffix); "
+                                            "a restarted coordinator given the same id and token re-adopts its agents");
+  command->add_option("--tls-cert", d.tls_cert, "PEM certificate: serve agents over TLS")->check(CLI::ExistingFile);
+  command->add_option("--tls-key", d.tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
+  command->add_option("--ready-timeout", d.ready_timeout, "How long to wait for the expected agents (default 60s)");
+  command->add_option("--start-delay", d.start_delay, "How far in the future the start is broadcast (default 500ms)");
+  command->add_option("--grace", options.grace, "Time in-flight requests may finish after the stop (default 30s)");
+  addLogLevel(*command, options);
+}
+
+void addAgentCommand(CLI::App& app, Options& options, DistributedOptions& d) {
+  auto* command = app.add_subcommand("agent", "Generate load for a coordinator (herd coordinator)");
+  command->add_option("--coordinator", d.coordinator, "The coordinator's HOST:PORT")->required();
+  command->add_option("--token-file", d.token_file, "File holding the run's token")->check(CLI::ExistingFile);
+  command->add_option("--agent-id", d.agent_id, "This agent's stable name (default: host-pid-random)");
+  command->add_option("--tls-ca", d.tls_ca, "PEM CA: dial the coordinator over TLS and trust this CA")
+      ->check(CLI::ExistingFile);
+  command->add_option("--tls-server-name", d.tls_server_name, "Name expected in the coordinator's certificate");
+  command->add_option("--reconnect-timeout", d.reconnect_timeout,
+                      "Give up after this long without the coordinator (default 60s)");
+  command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
+  command->add_flag("--insecure", options.insecure, "Accept any TLS certificate of the target");
+  command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for the target's TLS")
+      ->check(CLI::ExistingFile);
+  command->add_option("--seed", options.seed, "Seed for random choices (default: random)");
+  addLogLevel(*command, options);
+}
+
+int dispatchDistributed(const CLI::App& app, const Options& options, const DistributedOptions& d) {
+  if (app.got_subcommand("coordinator")) return coordinatorMain(options, d);
+  if (app.got_subcommand("agent")) return agentMain(options, d);
+  return -1;
+}
+
+}  // namespace herd::cli

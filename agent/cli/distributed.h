@@ -1,0 +1,37 @@
+#pragma once
+// `herd coordinator` and `herd agent`: a distributed run on plain machines
+// (DESIGN.md §4, docs/distributed.md).
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "agent/cli/commands.h"
+
+namespace herd::cli {
+
+struct DistributedOptions {
+  // herd coordinator
+  std::string listen;
+  size_t expect_agents = 0;
+  std::string agent_loss = "rebalance";
+  std::string run_id;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string ready_timeout = "60s";
+  std::string start_delay = "500ms";
+  // both
+  std::string token_file;
+  // herd agent
+  std::string coordinator;
+  std::string agent_id;
+  std::string tls_ca;
+  std::string tls_server_name;
+  std::string reconnect_timeout = "60s";
+};
+
+void addCoordinatorCommand(CLI::App& app, Options& options, DistributedOptions& distributed);
+void addAgentCommand(CLI::App& app, Options& options, DistributedOptions& distributed);
+// The exit code when one of the two was chosen; -1 otherwise.
+int dispatchDistributed(const CLI::App& app, const Options& options, const DistributedOptions& distributed);
+
+}  // namespace herd::cli

@@ -1,0 +1,192 @@
+#include "agent/remote/coordinator_client.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+
+#include "common/core/logging.h"
+#include "herd/v1/agent.grpc.pb.h"
+
+namespace herd::remote {
+
+namespace {
+
+constexpr auto kPoll = std::chrono::milliseconds(20);
+constexpr auto kWriterPoll = std::chrono::milliseconds(50);
+constexpr auto kMinBackoff = std::chrono::milliseconds(100);
+constexpr auto kMaxBackoff = std::chrono::seconds(1);
+
+using Stream = grpc::ClientReaderWriter<v1::AgentMessage, v1::CoordinatorMessage>;
+
+Result<std::shared_ptr<grpc::Channel>> makeChannel(const ClientOptions& options) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  args.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!options.tls_ca_file.empty()) {
+    std::ifstream in(options.tls_ca_file, std::ios::binary);
+    if (!in) return Error{"cannot read the CA file", "--tls-ca " + options.tls_ca_file};
+    std::ostringstream pem;
+    pem << in.rdbuf();
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = pem.str();
+    credentials = grpc::SslCredentials(ssl);
+    if (!options.tls_server_name.empty()) args.SetSslTargetNameOverride(options.tls_server_name);
+  }
+  return grpc::CreateCustomChannel(options.coordinator, credentials, args);
+}
+
+// One stream's life: Hello, then messages both ways until it breaks or the
+// run is over. Returns whether a Welcome arrived (the stream really worked).
+bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, const ClientOptions& options,
+               std::string& why) {
+  auto log = logger("agent");
+  grpc::ClientContext context;
+  std::unique_ptr<Stream> stream = stub.Connect(&context);
+  // The session's messages go through a queue so the session never blocks on
+  // the network; a writer thread drains it (gRPC allows one writer at a time).
+  std::mutex queue_mutex;
+  std::condition_variable queue_ready;
+  std::deque<v1::AgentMessage> queue;
+  bool closing = false;
+  std::atomic<int64_t> last_heard{MonoClock::now().time_since_epoch().count()};
+
+  {
+    v1::AgentMessage hello;
+    *hello.mutable_hello() = session.hello(options.token);
+    queue.push_back(std::move(hello));
+  }
+  session.attach([&](v1::AgentMessage&& message) {
+    {
+      std::lock_guard lock(queue_mutex);
+      if (closing) return;
+      queue.push_back(std::move(message));
+    }
+    queue_ready.notify_one();
+  });
+  std::thread writer([&] {
+    std::unique_lock lock(queue_mutex);
+    for (;;) {
+      queue_ready.wait_for(lock, kWriterPoll, [&] { return closing || !queue.empty(); });
+      if (closing) break;
+      const auto silent = MonoClock::now() - MonoTime(Nanos(last_heard.load()));
+      if (silent > options.silence_timeout) {
+        log->warn("nothing from the coordinator for {:.1f}s; reconnecting", std::chrono::duration<double>(silent).count());
+        context.TryCancel();
+        break;
+      }
+      while (!queue.empty()) {
+        auto message = std::move(queue.front());
+        queue.pop_front();
+        lock.unlock();
+        const bool written = stream->Write(message);
+        lock.lock();
+        if (!written) {
+          closing = true;
+          break;
+        }
+      }
+    }
+  });
+
+  bool welcomed = false;
+  v1::CoordinatorMessage message;
+  while (stream->Read(&message)) {
+    last_heard.store(MonoClock::now().time_since_epoch().count());
+    if (message.has_welcome()) {
+      welcomed = true;
+      if (!session.prepared()) {
+        if (auto prepared = session.prepare(message.welcome()); !prepared) {
+          why = prepared.error().describe();
+          v1::AgentMessage fatal;
+          fatal.mutable_event()->set_level("fatal");
+          fatal.mutable_event()->set_message(why);
+          stream->Write(fatal);  // best effort: the coordinator ends the run with this reason
+          session.onMessage([&] {
+            v1::CoordinatorMessage refused;
+            refused.mutable_refused()->set_message("cannot run: " + why);
+            return refused;
+          }());
+          break;
+        }
+      }
+    }
+    session.onMessage(message);
+    if (session.done()) break;
+  }
+  session.detach();
+  {
+    std::lock_guard lock(queue_mutex);
+    closing = true;
+  }
+  queue_ready.notify_all();
+  writer.join();
+  if (session.done()) {
+    stream->WritesDone();
+    context.TryCancel();
+  }
+  const auto status = stream->Finish();
+  if (why.empty()) {
+    why = status.ok() ? "the coordinator closed the stream"
+                      : fmt::format("{} (gRPC code {})", status.error_message(), static_cast<int>(status.error_code()));
+  }
+  return welcomed;
+}
+
+}  // namespace
+
+AgentOutcome runAgent(runtime::AgentSession& session, const ClientOptions& options) {
+  auto log = logger("agent");
+  auto channel = makeChannel(options);
+  if (!channel) return {3, channel.error().describe()};
+  auto stub = v1::Coordinator::NewStub(*channel);
+
+  std::atomic<bool> over{false};
+  std::thread driver([&] {
+    while (!over.load()) {
+      session.poll();
+      std::this_thread::sleep_for(kPoll);
+    }
+  });
+  auto last_working = MonoClock::now();
+  Nanos backoff = kMinBackoff;
+  AgentOutcome outcome;
+  for (;;) {
+    std::string why;
+    const bool welcomed = runStream(*stub, session, options, why);
+    if (welcomed) {
+      last_working = MonoClock::now();
+      backoff = kMinBackoff;
+    }
+    if (session.done()) {
+      if (auto refused = session.refused()) outcome = {3, "the coordinator refused this agent: " + *refused};
+      else outcome = {0, "the run is over"};
+      break;
+    }
+    if (MonoClock::now() - last_working > options.reconnect_timeout) {
+      outcome = {3, fmt::format("no coordinator at {} for {:.0f}s (last: {}); giving up with {} report(s) undelivered",
+                                options.coordinator, std::chrono::duration<double>(options.reconnect_timeout).count(),
+                                why, session.unacked())};
+      break;
+    }
+    log->info("stream to {} ended ({}); redialling in {} ms, {} report(s) waiting", options.coordinator, why,
+              std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count(), session.unacked());
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min<Nanos>(backoff * 2, kMaxBackoff);
+  }
+  over.store(true);
+  driver.join();
+  return outcome;
+}
+
+}  // namespace herd::remote
