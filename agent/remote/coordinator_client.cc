@@ -173,6 +173,12 @@ AgentOutcome runAgent(runtime::AgentSession& session, const ClientOptions& optio
       else outcome = {0, "the run is over"};
       break;
     }
+    if (session.delivered() && MonoClock::now() - last_working > std::chrono::seconds(5)) {
+      // Everything we measured is counted; the coordinator has gone away
+      // before saying goodbye (it ended the run).
+      outcome = {0, "the run is over (final report acknowledged)"};
+      break;
+    }
     if (MonoClock::now() - last_working > options.reconnect_timeout) {
       outcome = {3, fmt::format("no coordinator at {} for {:.0f}s (last: {}); giving up with {} report(s) undelivered",
                                 options.coordinator, std::chrono::duration<double>(options.reconnect_timeout).count(),

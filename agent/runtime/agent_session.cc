@@ -348,6 +348,11 @@ int AgentSession::exitCode() const {
   return exit_code_;
 }
 
+bool AgentSession::delivered() const {
+  std::lock_guard lock(mutex_);
+  return final_sent_ && unacked_.empty();
+}
+
 uint64_t AgentSession::unacked() const {
   std::lock_guard lock(mutex_);
   return unacked_.size();

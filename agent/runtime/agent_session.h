@@ -68,6 +68,7 @@ class AgentSession {
   std::optional<std::string> refused() const;  // why the coordinator refused us
   int exitCode() const;           // from Finished
   uint64_t unacked() const;       // reports not yet acknowledged
+  bool delivered() const;         // the final report is sent and acknowledged
   const scenario::Plan* plan() const { return plan_; }
 
  private:

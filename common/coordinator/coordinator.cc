@@ -169,11 +169,23 @@ void Coordinator::onHello(const std::shared_ptr<Connection>& connection, const v
     refuse(connection, v1::Refused::MALFORMED, "agent_id must be 1 to 128 characters");
     return;
   }
+  auto it = agents_.find(id);
   if (phase_ == Phase::kDone) {
-    refuse(connection, v1::Refused::RUN_OVER, "the run is over");
+    if (it == agents_.end()) {
+      refuse(connection, v1::Refused::RUN_OVER, "the run is over");
+      return;
+    }
+    // A known agent that lost the end of the run: what was counted, and goodbye.
+    v1::CoordinatorMessage welcome;
+    welcome.mutable_welcome()->set_run_id(options_.run_id);
+    welcome.mutable_welcome()->set_applied_sequence(it->second->applied);
+    connection->push(std::move(welcome));
+    v1::CoordinatorMessage finished;
+    finished.mutable_finished()->set_exit_code(0);
+    connection->push(std::move(finished));
+    connection->close();
     return;
   }
-  auto it = agents_.find(id);
   Agent* agent = nullptr;
   if (it != agents_.end()) {
     agent = it->second.get();
@@ -389,6 +401,8 @@ void Coordinator::markLost(Agent& agent, MonoTime now) {
   const auto shares = splitRanges(agent.ranges, receivers.size());
   agent.ranges.clear();
   ++generation_;
+  // Should the lost agent come back, this empty, newer assignment stops its users.
+  agent.generation = generation_;
   for (size_t i = 0; i < receivers.size(); ++i) {
     auto& receiver = *receivers[i];
     receiver.ranges.insert(receiver.ranges.end(), shares[i].begin(), shares[i].end());

@@ -1,0 +1,307 @@
+"""Distributed runs: `herd coordinator` with `herd agent` processes on loopback
+against a real nginx, whose own access log is the count every total must meet."""
+import asyncio
+import datetime
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import HERD
+
+LOAD = """
+name: dist
+target: {url}
+users:
+  - name: reader
+    steps:
+      - get: /items/{{{{user.index}}}}
+        name: /items/[n]
+      - think: 10ms
+load: {{users: {users}, spawnRate: 1000, duration: {duration}}}
+thresholds: {thresholds}
+"""
+
+
+class Run:
+    """One coordinator and its agents; every process is stopped at the end."""
+
+    def __init__(self, tmp, nginx, users=30, duration="3s", thresholds="[]", url=None):
+        self.tmp = tmp
+        self.scenario = tmp / "scenario.yaml"
+        self.scenario.write_text(LOAD.format(url=url or nginx.url, users=users, duration=duration,
+                                             thresholds=thresholds))
+        self.token = tmp / "token"
+        self.token.write_text("run-secret\n")
+        self.summary = tmp / "summary.json"
+        self.coordinator = None
+        self.port = None
+        self.agents = {}
+        self.stdout = ""
+        self.stderr = ""
+
+    def start_coordinator(self, *args, expect=3):
+        self.coord_err = open(self.tmp / "coordinator.err", "w")
+        self.coordinator = subprocess.Popen(
+            [HERD, "coordinator", str(self.scenario), "--listen", "127.0.0.1:0", "--expect-agents", str(expect),
+             "--token-file", str(self.token), "--summary-json", str(self.summary), *args],
+            stdout=subprocess.PIPE, stderr=self.coord_err, text=True)
+        line = self.coordinator.stdout.readline()
+        match = re.search(r"listening on port (\d+)", line)
+        assert match, line + (self.tmp / "coordinator.err").read_text()
+        self.port = int(match.group(1))
+        return self.port
+
+    def start_agent(self, name, port=None, token=None, *args):
+        err = open(self.tmp / f"{name}.err", "w")
+        proc = subprocess.Popen(
+            [HERD, "agent", "--coordinator", f"127.0.0.1:{port or self.port}", "--token-file", str(token or self.token),
+             "--agent-id", name, "--workers", "1", *args],
+            stdout=subprocess.DEVNULL, stderr=err, text=True)
+        self.agents[name] = proc
+        return proc
+
+    def agent_log(self, name):
+        return (self.tmp / f"{name}.err").read_text()
+
+    def coordinator_log(self):
+        return (self.tmp / "coordinator.err").read_text()
+
+    def wait(self, timeout=90):
+        out, _ = self.coordinator.communicate(timeout=timeout)
+        self.stdout = out
+        codes = {name: proc.wait(timeout=30) for name, proc in self.agents.items()}
+        data = json.loads(self.summary.read_text()) if self.summary.exists() else None
+        return self.coordinator.returncode, codes, data
+
+    def stop(self):
+        for proc in [self.coordinator, *self.agents.values()]:
+            if proc and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def run(tmp_path, nginx):
+    runs = []
+
+    def make(**kwargs):
+        r = Run(tmp_path, nginx, **kwargs)
+        runs.append(r)
+        return r
+
+    yield make
+    for r in runs:
+        r.stop()
+
+
+def nginx_total(nginx):
+    return sum(n for (method, uri), n in nginx.counts().items() if uri.startswith("/items/"))
+
+
+def by_agent(summary):
+    return {a["id"]: a for a in summary["distributed"]["agents"]}
+
+
+def started_at(summary):
+    return datetime.datetime.fromisoformat(summary["startTime"].replace("Z", "+00:00")).timestamp()
+
+
+def test_three_agents_conserve_counts_and_start_together(run, nginx):
+    r = run()
+    r.start_coordinator()
+    for name in ("a1", "a2", "a3"):
+        r.start_agent(name)
+    code, agents, summary = r.wait()
+    assert code == 0, r.stdout + r.coordinator_log()
+    assert agents == {"a1": 0, "a2": 0, "a3": 0}, [r.agent_log(n) for n in agents]
+    detail = by_agent(summary)
+    # Exact, contiguous split of the 30 users.
+    assert [detail[n]["userRanges"] for n in ("a1", "a2", "a3")] == [[[0, 10]], [[10, 10]], [[20, 10]]]
+    total = summary["totals"]["requests"]
+    assert total == sum(a["requests"] for a in detail.values())
+    assert total == nginx_total(nginx) > 1000
+    assert summary["agents"] == 3
+    # Every user index 0..29 was used, each by exactly one agent's range.
+    uris = {uri for (_, uri) in nginx.counts()}
+    assert uris == {f"/items/{i}" for i in range(30)}
+    # Start skew: agents began within 50 ms of each other against the common schedule.
+    assert 0 <= summary["distributed"]["startSkewMs"] < 50, summary["distributed"]
+    assert all(0 <= a["firstSpawnLateMs"] < 50 for a in detail.values())
+    # The same summary shape `herd run` writes.
+    assert {"version", "runId", "verdict", "totals", "endpoints", "errors", "thresholds", "generator",
+            "events", "distributed"} <= set(summary)
+
+
+def kill_one_midrun(r, victim="a2", after=2.5):
+    time.sleep(after)
+    killed_at = time.time()
+    r.agents[victim].send_signal(signal.SIGKILL)
+    return killed_at
+
+
+def lost_event(summary, victim):
+    events = [e for e in summary["events"] if f"agent {victim} lost" in e["message"]]
+    assert len(events) == 1, summary["events"]
+    return events[0]
+
+
+def check_conserved_up_to_last_report(summary, nginx, victim):
+    lost = by_agent(summary)[victim]
+    assert lost["state"] == "lost"
+    diff = nginx_total(nginx) - summary["totals"]["requests"]
+    # What nginx saw beyond herd's totals is what the lost agent sent after its
+    # last report: at most about one report interval of its traffic.
+    per_report = lost["requests"] / max(1, lost["reports"])
+    assert 0 <= diff <= 1.5 * per_report + 50, (diff, lost)
+
+
+def test_kill_one_agent_rebalances_users_and_completes(run, nginx):
+    r = run(duration="9s")
+    r.start_coordinator()
+    for name in ("a1", "a2", "a3"):
+        r.start_agent(name)
+    killed_at = kill_one_midrun(r)
+    code, agents, summary = r.wait()
+    assert code == 0, r.stdout + r.coordinator_log()
+    assert agents["a1"] == 0 and agents["a3"] == 0
+    event = lost_event(summary, "a2")
+    detected_after = started_at(summary) + event["atSeconds"] - killed_at
+    assert 2.0 < detected_after <= 3.2, detected_after
+    assert any("rebalanced 10 user(s) of agent a2 onto 2 agent(s)" in e["message"] for e in summary["events"])
+    detail = by_agent(summary)
+    assert detail["a2"]["userRanges"] == []
+    assert detail["a1"]["users"] + detail["a3"]["users"] == 30
+    # Users back to the target after the rebalance: the last full seconds show 30/30.
+    lines = [l for l in r.stdout.splitlines() if re.match(r"\s+\d+s\s+users", l)]
+    users = [int(re.search(r"users (\d+)/30", l).group(1)) for l in lines]
+    lost_second = int(event["atSeconds"])
+    assert min(users[:lost_second - 1]) == 30 or lost_second < 2, users
+    assert users[lost_second + 1] == 30, users
+    check_conserved_up_to_last_report(summary, nginx, "a2")
+
+
+def test_kill_one_agent_with_abort_policy_exits_3(run, nginx):
+    r = run(duration="20s")
+    r.start_coordinator("--agent-loss", "abort")
+    for name in ("a1", "a2", "a3"):
+        r.start_agent(name)
+    kill_one_midrun(r, after=2.0)
+    code, agents, summary = r.wait()
+    assert code == 3, r.stdout + r.coordinator_log()
+    assert summary["verdict"] == "aborted"
+    lost_event(summary, "a2")
+    assert summary["durationSeconds"] < 8, "the run must stop when the agent is lost, not run its 20 s"
+    assert agents["a1"] == 0 and agents["a3"] == 0
+    check_conserved_up_to_last_report(summary, nginx, "a2")
+
+
+class ChaosProxy:
+    """A TCP proxy that cuts every connection after a random 0.3-1.2 s (RST)."""
+
+    def __init__(self, upstream_port, seed=4):
+        self.upstream_port = upstream_port
+        self.rng = random.Random(seed)
+        self.cuts = 0
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        assert self.ready.wait(10)
+
+    def _serve(self):
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self.port = self.server.sockets[0].getsockname()[1]
+        self.ready.set()
+        self.loop.run_forever()
+
+    async def _handle(self, reader, writer):
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        except OSError:
+            writer.transport.abort()
+            return
+
+        async def pipe(src, dst):
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+
+        tasks = [asyncio.ensure_future(pipe(reader, up_writer)), asyncio.ensure_future(pipe(up_reader, writer))]
+        done, _ = await asyncio.wait(tasks, timeout=self.rng.uniform(0.3, 1.2), return_when=asyncio.FIRST_COMPLETED)
+        if not done:
+            self.cuts += 1
+        for t in tasks:
+            t.cancel()
+        writer.transport.abort()
+        up_writer.transport.abort()
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def test_stream_cuts_lose_nothing_and_count_nothing_twice(run, nginx):
+    r = run(duration="8s")
+    port = r.start_coordinator()
+    proxy = ChaosProxy(port)
+    try:
+        for name in ("a1", "a2", "a3"):
+            r.start_agent(name, port=proxy.port)
+        code, agents, summary = r.wait()
+    finally:
+        proxy.close()
+    assert code == 0, r.stdout + r.coordinator_log()
+    assert agents == {"a1": 0, "a2": 0, "a3": 0}, [r.agent_log(n)[-2000:] for n in agents]
+    assert proxy.cuts >= 6, "the proxy should have cut streams mid-run"
+    assert sum(a["reconnects"] for a in summary["distributed"]["agents"]) >= 6
+    assert all(a["state"] == "finished" for a in summary["distributed"]["agents"]), summary["events"]
+    assert summary["totals"]["requests"] == nginx_total(nginx) > 1000
+
+
+def test_abort_on_fail_threshold_stops_every_agent_within_2s(run, nginx):
+    r = run(duration="30s", thresholds='["http.failures rate < 1% abortOnFail"]')
+    # Every request fails: the users ask for an error status.
+    r.scenario.write_text(r.scenario.read_text().replace("/items/{{user.index}}", "/status/500"))
+    r.start_coordinator()
+    for name in ("a1", "a2", "a3"):
+        r.start_agent(name)
+    code, agents, summary = r.wait()
+    assert code == 1, r.stdout + r.coordinator_log()
+    assert summary["verdict"] == "failed"
+    failed = [e for e in summary["events"] if "abortOnFail" in e["message"]]
+    assert len(failed) == 1, summary["events"]
+    for agent in summary["distributed"]["agents"]:
+        assert agent["state"] == "finished"
+        assert agent["endedAtSeconds"] - failed[0]["atSeconds"] <= 2.0, agent
+    assert summary["durationSeconds"] < 5
+    assert agents == {"a1": 0, "a2": 0, "a3": 0}
+    assert summary["totals"]["requests"] == nginx.counts()[("GET", "/status/500")]
+
+
+def test_wrong_token_is_refused_and_the_run_goes_on(run, nginx, tmp_path):
+    r = run(duration="1s")
+    r.start_coordinator(expect=1)
+    bad = tmp_path / "bad-token"
+    bad.write_text("guess\n")
+    intruder = r.start_agent("intruder", None, bad)
+    assert intruder.wait(timeout=30) == 3
+    assert "wrong or missing run token" in r.agent_log("intruder")
+    del r.agents["intruder"]
+    r.start_agent("a1")
+    code, agents, summary = r.wait()
+    assert code == 0
+    assert agents == {"a1": 0}
+    assert "refused" in r.coordinator_log() and "wrong or missing run token" in r.coordinator_log()
+    assert summary["totals"]["requests"] == nginx_total(nginx)
