@@ -150,7 +150,11 @@ MonoTime Coordinator::runSeconds() {
   bool stopping = false;
   bool warned = false;
   MonoTime stopped_at{};
-  for (uint64_t second = 1;; ++second) {
+  // Normally 1; a coordinator adopting a running test starts at the current second.
+  const auto elapsed_now = MonoClock::now() - start_;
+  const uint64_t first_second =
+      elapsed_now > Nanos(0) ? static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(elapsed_now).count()) + 1 : 1;
+  for (uint64_t second = first_second;; ++second) {
     const auto boundary = start_ + std::chrono::seconds(second);
     bool done = false;
     std::unique_lock lock(mutex_);

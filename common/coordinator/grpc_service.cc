@@ -1,5 +1,6 @@
 #include "common/coordinator/grpc_service.h"
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -29,11 +30,13 @@ Result<std::string> readFile(const std::string& path) {
 
 class Service final : public v1::Coordinator::Service {
  public:
-  explicit Service(Coordinator& coordinator) : coordinator_(coordinator) {}
+  Service(Coordinator& coordinator, size_t max_message_bytes)
+      : coordinator_(coordinator), max_message_bytes_(max_message_bytes) {}
 
   grpc::Status Connect(grpc::ServerContext* context,
                        grpc::ServerReaderWriter<v1::CoordinatorMessage, v1::AgentMessage>* stream) override {
     auto connection = coordinator_.connect(context->peer());
+    std::atomic<bool> reader_done{false};
     // The writer sends what the coordinator queued; this thread reads. gRPC's
     // sync streams allow one reader and one writer at a time.
     std::thread writer([&] {
@@ -44,28 +47,40 @@ class Service final : public v1::Coordinator::Service {
           continue;
         }
         if (!connection->closed()) continue;
+        if (reader_done.load()) break;
         if (drained == MonoTime{}) drained = MonoClock::now();
-        if (MonoClock::now() - drained >= kHangUpWait || context->IsCancelled()) {
+        if (MonoClock::now() - drained >= kHangUpWait) {
           context->TryCancel();  // the agent did not hang up: end the stream from here
           break;
         }
       }
     });
     v1::AgentMessage message;
+    size_t messages = 0;
     while (stream->Read(&message)) {
+      ++messages;
       coordinator_.receive(connection, message);
       if (connection->closed()) break;
     }
-    const std::string why = context->IsCancelled()
-                                ? "stream cancelled (the agent went away, or sent a message gRPC refused: too big or unparsable)"
-                                : "the agent closed the stream";
+    reader_done.store(true);
+    // A stream we did not end (no Refused, no Finished) ended early: the agent
+    // went away, or gRPC dropped a message it could not accept.
+    const bool ours = connection->closed();
+    std::string why = "the agent hung up";
+    if (!ours) {
+      why = fmt::format("stream ended after {} message(s) without a goodbye: the agent went away, or sent bytes "
+                        "gRPC refused (over {} bytes, or not a herd.v1.AgentMessage)",
+                        messages, max_message_bytes_);
+      logger("coordinator")->warn("{}: {}", context->peer(), why);
+    }
     coordinator_.disconnected(connection, why);
     writer.join();
-    return grpc::Status::OK;
+    return ours ? grpc::Status::OK : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why);
   }
 
  private:
   Coordinator& coordinator_;
+  const size_t max_message_bytes_;
 };
 
 }  // namespace
@@ -95,7 +110,7 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::start(Coordinator& coordinator, 
     credentials = grpc::SslServerCredentials(ssl);
   }
   auto impl = std::make_unique<Impl>();
-  impl->service = std::make_unique<Service>(coordinator);
+  impl->service = std::make_unique<Service>(coordinator, options.max_message_bytes);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &impl->port);
   builder.RegisterService(impl->service.get());

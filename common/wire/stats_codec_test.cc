@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "herd/v1/agent.pb.h"
+
 namespace herd::wire {
 namespace {
 
@@ -89,6 +94,21 @@ TEST(StatsCodec, RefusesBadInput) {
   bad.mutable_endpoints(0)->mutable_latency()->set_min(0);
   bad.mutable_endpoints(0)->mutable_latency()->set_max(1);
   expectError(bad, "histogram");
+}
+
+// The fuzzer's seeds are valid reports, so fuzzing starts from the decoder's
+// success paths rather than from its first check.
+TEST(StatsCodec, FuzzSeedsDecode) {
+  for (const char* name : {"one_endpoint", "two_endpoints", "final_empty"}) {
+    std::ifstream in(std::string(HERD_WIRE_SEEDS) + "/" + name, std::ios::binary);
+    ASSERT_TRUE(in) << name;
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    v1::AgentMessage message;
+    ASSERT_TRUE(message.ParseFromString(bytes.str())) << name;
+    auto decoded = decodeStats(message.report().stats(), 4);
+    EXPECT_TRUE(decoded.ok()) << name << ": " << decoded.error().describe();
+  }
 }
 
 }  // namespace

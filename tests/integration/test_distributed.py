@@ -305,3 +305,45 @@ def test_wrong_token_is_refused_and_the_run_goes_on(run, nginx, tmp_path):
     assert agents == {"a1": 0}
     assert "refused" in r.coordinator_log() and "wrong or missing run token" in r.coordinator_log()
     assert summary["totals"]["requests"] == nginx_total(nginx)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_restarted_coordinator_adopts_the_running_agents(run, nginx):
+    r = run(duration="8s")
+    port = free_port()
+    listen = ("--listen", f"127.0.0.1:{port}", "--run-id", "adopt-1")
+    # The first coordinator starts the run, then dies without a word.
+    r.coordinator = subprocess.Popen(
+        [HERD, "coordinator", str(r.scenario), *listen, "--expect-agents", "2", "--token-file", str(r.token)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r.port = port
+    time.sleep(0.5)
+    r.start_agent("a1")
+    r.start_agent("a2")
+    time.sleep(3)
+    r.coordinator.kill()
+    r.coordinator.wait()
+    time.sleep(0.5)
+    # Its successor, same run id and token, adopts the agents instead of restarting the test.
+    second = subprocess.Popen(
+        [HERD, "coordinator", str(r.scenario), *listen, "--expect-agents", "2", "--token-file", str(r.token),
+         "--summary-json", str(r.summary)],
+        stdout=subprocess.PIPE, stderr=open(r.tmp / "coordinator.err", "w"), text=True)
+    r.coordinator = second
+    code, agents, summary = r.wait()
+    assert code == 0, r.stdout + r.coordinator_log()
+    assert agents == {"a1": 0, "a2": 0}, [r.agent_log(n)[-2000:] for n in agents]
+    adopted = [e for e in summary["events"] if e["message"].startswith("adopted agent")]
+    assert len(adopted) == 2, summary["events"]
+    detail = by_agent(summary)
+    assert detail["a1"]["userRanges"] == [[0, 15]] and detail["a2"]["userRanges"] == [[15, 15]]
+    # The run kept its start: it ends 8 s after the first coordinator's start,
+    # and only what arrived after the restart is in this summary.
+    assert 7.5 <= summary["durationSeconds"] <= 8.5
+    assert 0 < summary["totals"]["requests"] < nginx_total(nginx)

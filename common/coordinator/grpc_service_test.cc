@@ -1,0 +1,146 @@
+// The coordinator's gRPC service against bad protocol input from real clients
+// on loopback: every bad stream is refused or cut with a reason, and the
+// coordinator keeps serving the next agent.
+#include "common/coordinator/grpc_service.h"
+
+#include <fmt/format.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "common/scenario/compiler.h"
+#include "herd/v1/agent.grpc.pb.h"
+
+namespace herd::coordinator {
+namespace {
+
+const char* kScenario = R"(
+name: grpc
+target: http://127.0.0.1:1
+users:
+  - name: u
+    steps: [{get: /a}]
+load: {users: 4, spawnRate: 100, duration: 1s}
+)";
+
+class GrpcServiceTest : public ::testing::Test {
+ protected:
+  GrpcServiceTest() : plan_(*scenario::compileString(kScenario, "grpc.yaml")) {
+    CoordinatorOptions options;
+    options.run_id = "run-7";
+    options.token = "tok";
+    options.expect_agents = 1;
+    coordinator_ = std::make_unique<Coordinator>(plan_, std::vector<report::Threshold>{}, options);
+    auto server = GrpcServer::start(*coordinator_, ServerOptions{});
+    EXPECT_TRUE(server.ok()) << server.error().describe();
+    server_ = std::move(*server);
+    channel_ = grpc::CreateChannel(fmt::format("127.0.0.1:{}", server_->port()), grpc::InsecureChannelCredentials());
+    stub_ = v1::Coordinator::NewStub(channel_);
+  }
+
+  static v1::AgentMessage hello(uint32_t version, const std::string& run = "", const std::string& token = "tok") {
+    v1::AgentMessage m;
+    m.mutable_hello()->set_protocol_version(version);
+    m.mutable_hello()->set_herd_version("9.9.9");
+    m.mutable_hello()->set_agent_id("probe");
+    m.mutable_hello()->set_run_id(run);
+    m.mutable_hello()->set_token(token);
+    return m;
+  }
+
+  // Sends `first`, returns the first reply (if any) and the stream's status.
+  std::pair<std::optional<v1::CoordinatorMessage>, grpc::Status> exchange(const v1::AgentMessage& first) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto stream = stub_->Connect(&context);
+    stream->Write(first);
+    std::optional<v1::CoordinatorMessage> reply;
+    v1::CoordinatorMessage message;
+    if (stream->Read(&message)) reply = message;
+    stream->WritesDone();
+    while (stream->Read(&message)) {
+    }
+    return {reply, stream->Finish()};
+  }
+
+  scenario::Plan plan_;
+  std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<GrpcServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Coordinator::Stub> stub_;
+};
+
+TEST_F(GrpcServiceTest, VersionMismatchIsRefusedNamingBothVersions) {
+  auto [reply, status] = exchange(hello(2));
+  ASSERT_TRUE(reply && reply->has_refused());
+  EXPECT_EQ(reply->refused().reason(), v1::Refused::VERSION_MISMATCH);
+  EXPECT_NE(reply->refused().message().find("speaks version 2"), std::string::npos) << reply->refused().message();
+  EXPECT_NE(reply->refused().message().find("speaks version 1"), std::string::npos);
+}
+
+TEST_F(GrpcServiceTest, UnknownRunAndWrongTokenAreRefused) {
+  auto [unknown, s1] = exchange(hello(1, "someone-elses-run"));
+  ASSERT_TRUE(unknown && unknown->has_refused());
+  EXPECT_EQ(unknown->refused().reason(), v1::Refused::UNKNOWN_RUN);
+  auto [bad, s2] = exchange(hello(1, "", "nope"));
+  ASSERT_TRUE(bad && bad->has_refused());
+  EXPECT_EQ(bad->refused().reason(), v1::Refused::BAD_TOKEN);
+}
+
+TEST_F(GrpcServiceTest, OversizedMessageIsCutAndTheServerGoesOn) {
+  v1::AgentMessage big = hello(1);
+  big.mutable_hello()->set_herd_version(std::string(5 << 20, 'x'));  // over the 4 MiB limit
+  auto [reply, status] = exchange(big);
+  EXPECT_FALSE(reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  auto [welcome, ok] = exchange(hello(1));
+  ASSERT_TRUE(welcome);
+  EXPECT_TRUE(welcome->has_welcome());
+}
+
+TEST_F(GrpcServiceTest, UnparsableBytesAreCutAndTheServerGoesOn) {
+  grpc::GenericStub generic(channel_);
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto call = generic.PrepareCall(&context, "/herd.v1.Coordinator/Connect", &queue);
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&](intptr_t id) {
+    EXPECT_TRUE(queue.Next(&tag, &ok));
+    EXPECT_EQ(reinterpret_cast<intptr_t>(tag), id);
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(step(1));
+  // Field 1 (hello), length-delimited, with a length far past the end.
+  const std::string garbage("\x0a\xff\xff\xff\xff\x0f\x01\x02", 8);
+  grpc::Slice slice(garbage);
+  grpc::ByteBuffer buffer(&slice, 1);
+  call->Write(buffer, reinterpret_cast<void*>(2));
+  step(2);
+  grpc::ByteBuffer reply;
+  call->Read(&reply, reinterpret_cast<void*>(3));
+  EXPECT_FALSE(step(3)) << "no reply to bytes that do not parse";
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  step(4);
+  EXPECT_FALSE(status.ok());
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  auto [welcome, s] = exchange(hello(1));
+  ASSERT_TRUE(welcome);
+  EXPECT_TRUE(welcome->has_welcome());
+}
+
+TEST_F(GrpcServiceTest, NoHelloFirstIsRefused) {
+  v1::AgentMessage report;
+  report.mutable_report()->set_sequence(1);
+  auto [reply, status] = exchange(report);
+  ASSERT_TRUE(reply && reply->has_refused());
+  EXPECT_EQ(reply->refused().reason(), v1::Refused::MALFORMED);
+}
+
+}  // namespace
+}  // namespace herd::coordinator

@@ -1,0 +1,38 @@
+// Reports arrive from agents over the network. Whatever the bytes, decoding
+// must give an Error or stats that merge, summarise and re-encode to the same
+// thing, never a crash (the coordinator merges them into the run's aggregate).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+
+#include "common/report/aggregate.h"
+#include "common/wire/stats_codec.h"
+#include "herd/v1/agent.pb.h"
+
+namespace {
+constexpr size_t kEndpoints = 4;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  herd::v1::AgentMessage message;
+  if (!message.ParseFromArray(data, static_cast<int>(size)) || !message.has_report()) return 0;
+  auto decoded = herd::wire::decodeStats(message.report().stats(), kEndpoints);
+  if (!decoded) return 0;
+  herd::report::RunAggregate aggregate(kEndpoints);
+  aggregate.add(*decoded);
+  aggregate.add(*decoded);
+  const auto& second = aggregate.closeSecond(1.0, message.report().users(), message.report().generator_busy());
+  if (second.requests != 2 * decoded->requests()) std::abort();
+  // What the coordinator decoded re-encodes to stats that decode to the same.
+  herd::v1::StatsDelta again;
+  herd::wire::encodeStats(*decoded, again);
+  auto round = herd::wire::decodeStats(again, kEndpoints);
+  if (!round) std::abort();
+  if (round->errors() != decoded->errors()) std::abort();
+  for (size_t i = 0; i < kEndpoints && i < decoded->endpoints().size(); ++i) {
+    const auto& a = round->endpoints()[i];
+    const auto& b = decoded->endpoints()[i];
+    if (a.requests != b.requests || !(a.latency == b.latency)) std::abort();
+  }
+  return 0;
+}
