@@ -145,7 +145,9 @@ void AgentSession::detach() {
 }
 
 void AgentSession::sendNow(v1::AgentMessage message) {
-  if (send_ && linked_) send_(std::move(message));
+  if (!send_ || !linked_) return;
+  last_sent_ = MonoClock::now();
+  send_(std::move(message));
 }
 
 MonoTime AgentSession::toMono(int64_t unix_nanos) const {
@@ -311,8 +313,8 @@ void AgentSession::sendReport(bool final) {
 void AgentSession::poll() {
   std::lock_guard lock(mutex_);
   const auto now = MonoClock::now();
-  if (linked_ && now - last_heartbeat_ >= heartbeat_interval_) {
-    last_heartbeat_ = now;
+  if (linked_ && now - last_sent_ >= heartbeat_interval_) {
+    last_sent_ = now;
     v1::AgentMessage heartbeat;
     heartbeat.mutable_heartbeat()->set_sent_unix_nanos(wallNanos());
     sendNow(std::move(heartbeat));

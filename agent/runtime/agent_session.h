@@ -101,8 +101,8 @@ class AgentSession {
 
   Send send_;
   bool linked_ = false;  // a Welcome arrived on the current stream
-  Nanos heartbeat_interval_ = std::chrono::milliseconds(500);
-  MonoTime last_heartbeat_{};
+  Nanos heartbeat_interval_ = std::chrono::seconds(1);
+  MonoTime last_sent_{};  // a report or a heartbeat: either proves we are alive
 
   stats::Recorder pending_;  // measured since the last report
   uint64_t next_tick_ = 1;   // the next report goes out after start + next_tick_ s

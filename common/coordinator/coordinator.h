@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -52,7 +53,7 @@ struct CoordinatorOptions {
   size_t expect_agents = 1;
   LossPolicy loss_policy = LossPolicy::kRebalance;
   Nanos lost_after = std::chrono::seconds(3);
-  Nanos heartbeat_interval = std::chrono::milliseconds(500);
+  Nanos heartbeat_interval = std::chrono::seconds(1);  // both ways; reports count as heartbeats
   Nanos start_delay = std::chrono::milliseconds(500);   // start time = barrier + this
   Nanos ready_timeout = std::chrono::seconds(60);       // for the barrier
   Nanos grace = std::chrono::seconds(30);               // agents' in-flight time after the stop
@@ -101,6 +102,10 @@ class Coordinator {
 
   // Under mutex_.
   void onHello(const std::shared_ptr<Connection>& connection, const v1::Hello& hello, MonoTime now);
+  std::optional<std::pair<v1::Refused::Reason, std::string>> helloProblem(const v1::Hello& hello) const;
+  Agent& rejoin(Agent& agent, const std::shared_ptr<Connection>& connection);
+  Agent* join(const std::shared_ptr<Connection>& connection, const v1::Hello& hello);
+  void welcome(Agent& agent);
   void onReport(Agent& agent, const v1::Report& report);
   void refuse(const std::shared_ptr<Connection>& connection, v1::Refused::Reason reason, const std::string& why);
   void sendAssignment(Agent& agent);

@@ -13,7 +13,9 @@ namespace herd::coordinator {
 
 namespace {
 
-constexpr auto kPoll = std::chrono::milliseconds(20);
+// How often the run loop looks at the agents' liveness; it also wakes exactly at
+// the second's boundary, the stop time, and when a message may end the run.
+constexpr auto kPoll = std::chrono::milliseconds(100);
 // After the stop, how long agents may take beyond their grace to deliver their
 // last report before the run ends without it.
 constexpr auto kFinalSlack = std::chrono::seconds(5);
@@ -177,7 +179,9 @@ MonoTime Coordinator::runSeconds() {
       }
       done = done || (stopping && allFinished());
       if (done || now >= boundary + options_.collect_delay) break;
-      changed_.wait_for(lock, kPoll);
+      auto wake = std::min<MonoTime>(now + kPoll, boundary + options_.collect_delay);
+      if (!stopping) wake = std::min(wake, stop_at);
+      changed_.wait_until(lock, wake);
     }
     const double elapsed = seconds(std::min(MonoClock::now(), boundary) - start_);
     const auto sample = aggregate_.closeSecond(elapsed, liveUsers(), busiest());
