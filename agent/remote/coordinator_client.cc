@@ -22,6 +22,7 @@ constexpr auto kPoll = std::chrono::milliseconds(20);
 constexpr auto kWriterPoll = std::chrono::milliseconds(50);
 constexpr auto kMinBackoff = std::chrono::milliseconds(100);
 constexpr auto kMaxBackoff = std::chrono::seconds(1);
+constexpr auto kHangUpWait = std::chrono::seconds(2);
 
 using Stream = grpc::ClientReaderWriter<v1::AgentMessage, v1::CoordinatorMessage>;
 
@@ -78,13 +79,7 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
     std::unique_lock lock(queue_mutex);
     for (;;) {
       queue_ready.wait_for(lock, kWriterPoll, [&] { return closing || !queue.empty(); });
-      if (closing) break;
-      const auto silent = MonoClock::now() - MonoTime(Nanos(last_heard.load()));
-      if (silent > options.silence_timeout) {
-        log->warn("nothing from the coordinator for {:.1f}s; reconnecting", std::chrono::duration<double>(silent).count());
-        context.TryCancel();
-        break;
-      }
+      // Queued messages go out even when closing (a last Event must arrive).
       while (!queue.empty()) {
         auto message = std::move(queue.front());
         queue.pop_front();
@@ -93,8 +88,15 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
         lock.lock();
         if (!written) {
           closing = true;
-          break;
+          queue.clear();
         }
+      }
+      if (closing) break;
+      const auto silent = MonoClock::now() - MonoTime(Nanos(last_heard.load()));
+      if (silent > options.silence_timeout) {
+        log->warn("nothing from the coordinator for {:.1f}s; reconnecting", std::chrono::duration<double>(silent).count());
+        context.TryCancel();
+        break;
       }
     }
   });
@@ -111,12 +113,12 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
           v1::AgentMessage fatal;
           fatal.mutable_event()->set_level("fatal");
           fatal.mutable_event()->set_message(why);
-          stream->Write(fatal);  // best effort: the coordinator ends the run with this reason
-          session.onMessage([&] {
-            v1::CoordinatorMessage refused;
-            refused.mutable_refused()->set_message("cannot run: " + why);
-            return refused;
-          }());
+          {
+            std::lock_guard lock(queue_mutex);
+            queue.push_back(std::move(fatal));  // the coordinator ends the run with this reason
+          }
+          queue_ready.notify_one();
+          session.fail(why);
           break;
         }
       }
@@ -132,8 +134,25 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
   queue_ready.notify_all();
   writer.join();
   if (session.done()) {
+    // Our side is over; let the coordinator close the stream (so what we wrote
+    // last arrives), but do not wait on it for long.
     stream->WritesDone();
-    context.TryCancel();
+    std::mutex hang_up_mutex;
+    std::condition_variable hung_up;
+    bool ended = false;
+    std::thread hang_up([&] {
+      std::unique_lock lock(hang_up_mutex);
+      if (!hung_up.wait_for(lock, kHangUpWait, [&] { return ended; })) context.TryCancel();
+    });
+    v1::CoordinatorMessage rest;
+    while (stream->Read(&rest)) {
+    }
+    {
+      std::lock_guard lock(hang_up_mutex);
+      ended = true;
+    }
+    hung_up.notify_all();
+    hang_up.join();
   }
   const auto status = stream->Finish();
   if (why.empty()) {
@@ -169,7 +188,8 @@ AgentOutcome runAgent(runtime::AgentSession& session, const ClientOptions& optio
       backoff = kMinBackoff;
     }
     if (session.done()) {
-      if (auto refused = session.refused()) outcome = {3, "the coordinator refused this agent: " + *refused};
+      if (auto failed = session.failed()) outcome = {3, "this agent cannot run the scenario: " + *failed};
+      else if (auto refused = session.refused()) outcome = {3, "the coordinator refused this agent: " + *refused};
       else outcome = {0, "the run is over"};
       break;
     }

@@ -171,8 +171,13 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
       while (!unacked_.empty() && unacked_.front().report().sequence() <= w.applied_sequence()) unacked_.pop_front();
       acked_ = std::max(acked_, w.applied_sequence());
       linked_ = true;
+      if (plan_) {
+        v1::AgentMessage ready;
+        ready.mutable_ready();
+        sendNow(std::move(ready));
+      }
       if (!unacked_.empty()) log->info("resending {} report(s) after reconnecting", unacked_.size());
-      for (const auto& report : unacked_) send_(v1::AgentMessage(report));
+      for (const auto& report : unacked_) sendNow(v1::AgentMessage(report));
       break;
     }
     case v1::CoordinatorMessage::kRefused:
@@ -333,6 +338,17 @@ void AgentSession::poll() {
     const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(now - start_).count();
     next_tick_ = std::max<uint64_t>(next_tick_ + 1, static_cast<uint64_t>(elapsed) + 1);
   }
+}
+
+void AgentSession::fail(std::string why) {
+  std::lock_guard lock(mutex_);
+  failed_ = std::move(why);
+  finished_ = true;
+}
+
+std::optional<std::string> AgentSession::failed() const {
+  std::lock_guard lock(mutex_);
+  return failed_;
 }
 
 bool AgentSession::done() const {

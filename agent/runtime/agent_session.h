@@ -64,7 +64,10 @@ class AgentSession {
   // Collects snapshots, sends reports and heartbeats; call every few tens of ms.
   void poll();
 
-  bool done() const;              // Finished received (or refused): nothing more to do
+  // This agent cannot run the load (prepare failed): done, with the reason.
+  void fail(std::string why);
+  bool done() const;              // Finished received, refused or failed: nothing more to do
+  std::optional<std::string> failed() const;
   std::optional<std::string> refused() const;  // why the coordinator refused us
   int exitCode() const;           // from Finished
   uint64_t unacked() const;       // reports not yet acknowledged
@@ -117,6 +120,7 @@ class AgentSession {
   bool finished_ = false;
   int exit_code_ = 0;
   std::optional<std::string> refused_;
+  std::optional<std::string> failed_;
 };
 
 }  // namespace herd::runtime

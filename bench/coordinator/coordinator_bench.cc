@@ -158,6 +158,9 @@ int main(int argc, char** argv) {
     hello.mutable_hello()->set_agent_id(fmt::format("sim-{:03}", i));
     hello.mutable_hello()->set_token("bench-token");
     sim->stream->Write(hello);
+    AgentMessage ready;
+    ready.mutable_ready();
+    sim->stream->Write(ready);
     auto* s = sim.get();
     threads.emplace_back([s] {
       CoordinatorMessage message;

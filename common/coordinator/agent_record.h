@@ -17,6 +17,7 @@ struct Coordinator::Agent {
   uint32_t shard_index = 0;
   uint64_t applied = 0;  // the newest report sequence merged
   MonoTime last_heard{};
+  bool ready = false;  // said Ready: compiled the scenario and reached the targets
   bool final_received = false;
   int64_t users = 0;
   double busy = 0;

@@ -118,6 +118,7 @@ void Coordinator::receive(const std::shared_ptr<Connection>& connection, const v
   switch (message.body_case()) {
     case v1::AgentMessage::kReport: onReport(*agent, message.report()); break;
     case v1::AgentMessage::kHeartbeat: break;
+    case v1::AgentMessage::kReady: agent->ready = true; break;
     case v1::AgentMessage::kEvent: {
       const auto& e = message.event();
       const std::string text = fmt::format("agent {}: {}", agent->id, e.message().substr(0, kMaxEventLength));

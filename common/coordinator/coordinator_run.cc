@@ -66,13 +66,17 @@ Status Coordinator::waitForAgents() {
   for (;;) {
     if (fatal_) return Error{*fatal_, ""};
     size_t connected = 0;
-    for (const auto& [id, agent] : agents_) connected += agent->connection ? 1 : 0;
-    if (connected == options_.expect_agents) return Ok{};
+    size_t ready = 0;
+    for (const auto& [id, agent] : agents_) {
+      connected += agent->connection ? 1 : 0;
+      ready += agent->connection && agent->ready ? 1 : 0;
+    }
+    if (ready == options_.expect_agents) return Ok{};
     if (options_.interrupted && options_.interrupted->load()) return Error{"interrupted while waiting for agents", ""};
     heartbeat(MonoClock::now());
     if (MonoClock::now() >= deadline) {
-      return Error{fmt::format("only {} of {} expected agent(s) connected within {:.0f}s", connected,
-                               options_.expect_agents, seconds(options_.ready_timeout)),
+      return Error{fmt::format("only {} of {} expected agent(s) connected ({} ready) within {:.0f}s", connected,
+                               options_.expect_agents, ready, seconds(options_.ready_timeout)),
                    "--expect-agents"};
     }
     changed_.wait_for(lock, kPoll);

@@ -46,6 +46,12 @@ class CoordinatorTest : public ::testing::Test {
     return m;
   }
 
+  static v1::AgentMessage ready() {
+    v1::AgentMessage m;
+    m.mutable_ready();
+    return m;
+  }
+
   static v1::AgentMessage report(uint64_t sequence, uint64_t requests, bool final = false) {
     stats::Recorder r(2);
     for (uint64_t i = 0; i < requests; ++i) r.recordRequest(0, 1000 + i, 10, 10, stats::ErrorKind::kNone);
@@ -104,6 +110,8 @@ TEST_F(CoordinatorTest, SplitsUsersAndDeduplicatesReports) {
   auto b = coordinator->connect("b");
   coordinator->receive(a, hello("agent-a"));
   coordinator->receive(b, hello("agent-b"));
+  coordinator->receive(a, ready());
+  coordinator->receive(b, ready());
   std::optional<Result<RunResult>> result;
   std::thread runner([&] { result.emplace(coordinator->run()); });
 
@@ -140,6 +148,7 @@ TEST_F(CoordinatorTest, RefusesAGapAndABadReport) {
   auto coordinator = make(1);
   auto a = coordinator->connect("a");
   coordinator->receive(a, hello("agent-a"));
+  coordinator->receive(a, ready());
   std::optional<Result<RunResult>> result;
   std::thread runner([&] { result.emplace(coordinator->run()); });
   ASSERT_TRUE(next(*a, v1::CoordinatorMessage::kStart));
@@ -175,7 +184,8 @@ TEST_F(CoordinatorTest, BarrierTimesOutNamingTheCount) {
   coordinator.receive(a, hello("only-one", ""));
   auto result = coordinator.run();
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.error().describe().find("only 1 of 2"), std::string::npos) << result.error().describe();
+  EXPECT_NE(result.error().describe().find("only 1 of 2 expected agent(s) connected (0 ready)"), std::string::npos)
+      << result.error().describe();
   EXPECT_TRUE(next(*a, v1::CoordinatorMessage::kFinished));
 }
 

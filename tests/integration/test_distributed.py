@@ -372,3 +372,15 @@ def test_tls_stream_with_given_certificates(run, nginx, tmp_path):
     assert agents == {"a1": 0}, r.agent_log("a1")
     assert summary["totals"]["requests"] == nginx_total(nginx) > 0
     assert "with TLS" in r.coordinator_log()
+
+
+def test_agent_that_cannot_reach_the_target_fails_the_run_with_exit_3(run, nginx):
+    r = run(url="http://127.0.0.1:9")  # nothing listens on the discard port here
+    r.start_coordinator(expect=1)
+    r.start_agent("a1")
+    code, agents, summary = r.wait()
+    assert code == 3
+    assert agents == {"a1": 3}
+    assert "http://127.0.0.1:9" in r.agent_log("a1") and "cannot run" in r.agent_log("a1")
+    assert "http://127.0.0.1:9" in r.coordinator_log()
+    assert summary is None
