@@ -470,6 +470,32 @@ double Coordinator::busiest() const {
   return busy;
 }
 
+LiveStatus Coordinator::status() const {
+  std::lock_guard lock(mutex_);
+  LiveStatus out;
+  switch (phase_) {
+    case Phase::kWaiting: out.phase = "waiting"; break;
+    case Phase::kRunning: out.phase = "running"; break;
+    case Phase::kStopping: out.phase = "stopping"; break;
+    case Phase::kDone: out.phase = "done"; break;
+  }
+  out.expected_agents = options_.expect_agents;
+  for (const auto& [id, agent] : agents_) {
+    out.connected_agents += agent->connection ? 1 : 0;
+    out.ready_agents += agent->connection && agent->ready ? 1 : 0;
+    out.lost_agents += agent->state == AgentState::kLost ? 1 : 0;
+  }
+  out.users = liveUsers();
+  const auto totals = aggregate_.total().totals();
+  out.requests = totals.requests;
+  out.failures = totals.failures;
+  if (!aggregate_.series().empty()) out.rps = static_cast<double>(aggregate_.series().back().requests);
+  out.p50_ms = report::toMillis(totals.latency.valueAtPercentile(50));
+  out.p95_ms = report::toMillis(totals.latency.valueAtPercentile(95));
+  out.p99_ms = report::toMillis(totals.latency.valueAtPercentile(99));
+  return out;
+}
+
 uint64_t Coordinator::mergedRequests() const {
   std::lock_guard lock(mutex_);
   return aggregate_.total().requests();

@@ -71,6 +71,21 @@ struct RunResult {
   report::RunInfo info;  // info.extra carries the distributed part of the summary
 };
 
+// What a run looks like right now (the operator writes it into the LoadTest's
+// status while the run goes).
+struct LiveStatus {
+  std::string phase;         // waiting, running, stopping, done
+  size_t expected_agents = 0;
+  size_t connected_agents = 0;
+  size_t ready_agents = 0;
+  size_t lost_agents = 0;
+  int64_t users = 0;         // alive, as last reported
+  uint64_t requests = 0;     // merged so far
+  uint64_t failures = 0;
+  double rps = 0;            // over the last closed second
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0;  // of everything merged so far
+};
+
 class Coordinator {
  public:
   Coordinator(const scenario::Plan& plan, std::vector<report::Threshold> thresholds, CoordinatorOptions options);
@@ -90,6 +105,9 @@ class Coordinator {
 
   // One liveness pass at `now` (run() calls it every poll; tests call it directly).
   void checkLiveness(MonoTime now);
+
+  // Thread-safe, cheap enough to call once a second.
+  LiveStatus status() const;
 
   // For tests and the benchmark: what has been merged so far.
   uint64_t mergedRequests() const;

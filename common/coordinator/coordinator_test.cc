@@ -127,6 +127,12 @@ TEST_F(CoordinatorTest, SplitsUsersAndDeduplicatesReports) {
 
   coordinator->receive(a, report(1, 10));
   coordinator->receive(a, report(1, 10));  // a resend: acknowledged, not counted
+  const auto live = coordinator->status();
+  EXPECT_EQ(live.phase, "running");
+  EXPECT_EQ(live.expected_agents, 2u);
+  EXPECT_EQ(live.connected_agents, 2u);
+  EXPECT_EQ(live.ready_agents, 2u);
+  EXPECT_EQ(live.requests, 10u);
   coordinator->receive(a, report(2, 5, true));
   coordinator->receive(b, report(1, 7, true));
   // A repeat after a reconnect: Welcome says what was applied.
