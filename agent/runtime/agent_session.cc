@@ -255,6 +255,11 @@ void AgentSession::startGroup(int64_t first, int64_t count, MonoTime not_before)
   // User i of the run spawns at start + i / spawnRate; users handed over later
   // (a rebalance) ramp up from now at the same rate.
   shared.start = std::max(start_ + shared.spawn_interval * first, not_before);
+  // Every group publishes on the run's second boundaries, whenever its first
+  // user spawns, so each report holds whole seconds of every group.
+  shared.tick_origin = not_before > start_
+                           ? start_ + std::chrono::duration_cast<std::chrono::seconds>(not_before - start_)
+                           : start_;
   const size_t cores = std::max(1u, std::thread::hardware_concurrency());
   const size_t n = std::clamp<size_t>(options_.workers ? options_.workers : cores, 1, static_cast<size_t>(count));
   for (size_t i = 0; i < n; ++i) {

@@ -67,7 +67,7 @@ void Worker::start() {
     last_tick_wall_ = MonoClock::now();
     last_cpu_ = threadCpuTime();
     loop_.arm(spawn_timer_, shared_.start);
-    loop_.arm(tick_timer_, shared_.start + std::chrono::seconds(1));
+    loop_.arm(tick_timer_, shared_.tick_origin.value_or(shared_.start) + std::chrono::seconds(1));
     loop_.run();
   });
 }
@@ -110,7 +110,7 @@ void Worker::spawnDue() {
 void Worker::tick() {
   ++tick_;
   publish(false);
-  loop_.arm(tick_timer_, shared_.start + std::chrono::seconds(tick_ + 1));
+  loop_.arm(tick_timer_, shared_.tick_origin.value_or(shared_.start) + std::chrono::seconds(tick_ + 1));
 }
 
 void Worker::publish(bool final) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -30,6 +31,9 @@ struct RunShared {
   std::vector<uint16_t> user_classes;             // class of each global user index
   int64_t first_user_index = 0;                   // global index of this process's user 0
   MonoTime start;                                 // user i spawns at start + i * spawn_interval
+  // Snapshots are published at tick_origin + 1 s, + 2 s, ... (default: start).
+  // Users that join a running test keep the run's second boundaries.
+  std::optional<MonoTime> tick_origin;
   Nanos spawn_interval{};
 };
 
