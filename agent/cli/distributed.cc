@@ -139,6 +139,9 @@ int agentMain(const Options& options, const DistributedOptions& d) {
   if (!reconnect) return invalid(reconnect.error());
   runtime::raiseFdLimit();
   std::signal(SIGPIPE, SIG_IGN);
+  // SIGTERM/SIGINT: leave gracefully — users stop, the last report is delivered.
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
 
   runtime::SessionOptions so;
   so.agent_id = d.agent_id.empty() ? defaultAgentId() : d.agent_id;
@@ -153,6 +156,7 @@ int agentMain(const Options& options, const DistributedOptions& d) {
   co.tls_ca_file = d.tls_ca;
   co.tls_server_name = d.tls_server_name;
   co.reconnect_timeout = *reconnect;
+  co.leave = &g_stop;
   logger("agent")->info("agent {} dialling {}", so.agent_id, d.coordinator);
   const auto outcome = remote::runAgent(session, co);
   if (outcome.exit_code != 0) {

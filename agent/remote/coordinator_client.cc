@@ -173,6 +173,7 @@ AgentOutcome runAgent(runtime::AgentSession& session, const ClientOptions& optio
   std::atomic<bool> over{false};
   std::thread driver([&] {
     while (!over.load()) {
+      if (options.leave && options.leave->load()) session.leave();
       session.poll();
       std::this_thread::sleep_for(kPoll);
     }
@@ -190,6 +191,7 @@ AgentOutcome runAgent(runtime::AgentSession& session, const ClientOptions& optio
     if (session.done()) {
       if (auto failed = session.failed()) outcome = {3, "this agent cannot run the scenario: " + *failed};
       else if (auto refused = session.refused()) outcome = {3, "the coordinator refused this agent: " + *refused};
+      else if (options.leave && options.leave->load()) outcome = {0, "left the run; every report is delivered"};
       else outcome = {0, "the run is over"};
       break;
     }

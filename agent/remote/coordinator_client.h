@@ -4,6 +4,7 @@
 // session keeps generating load and buffering reports while this redials with
 // backoff; the next Welcome says what was counted and the rest is resent. This
 // is the only place on the agent's side that includes gRPC.
+#include <atomic>
 #include <string>
 
 #include "agent/runtime/agent_session.h"
@@ -22,6 +23,9 @@ struct ClientOptions {
   // Give up (exit 3) after this long without a working stream.
   Nanos reconnect_timeout = std::chrono::seconds(60);
   size_t max_message_bytes = 4 << 20;
+  // Set (from a signal handler) to leave the run early: users stop, the last
+  // report is delivered, then runAgent returns 0.
+  const std::atomic<bool>* leave = nullptr;
 };
 
 struct AgentOutcome {

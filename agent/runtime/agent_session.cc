@@ -200,6 +200,7 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
     case v1::CoordinatorMessage::kAck:
       while (!unacked_.empty() && unacked_.front().report().sequence() <= message.ack().sequence()) unacked_.pop_front();
       acked_ = std::max(acked_, message.ack().sequence());
+      if (leaving_ && final_sent_ && unacked_.empty()) finished_ = true;
       break;
     case v1::CoordinatorMessage::kStop: {
       const auto& stop = message.stop();
@@ -343,6 +344,16 @@ void AgentSession::poll() {
     const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(now - start_).count();
     next_tick_ = std::max<uint64_t>(next_tick_ + 1, static_cast<uint64_t>(elapsed) + 1);
   }
+}
+
+void AgentSession::leave() {
+  std::lock_guard lock(mutex_);
+  if (leaving_) return;
+  leaving_ = true;
+  logger("agent")->info("leaving the run: stopping users, then delivering the last report");
+  stopAll(grace_);
+  // Before the start there is nothing to deliver.
+  if (start_unix_ == 0 || (final_sent_ && unacked_.empty())) finished_ = true;
 }
 
 void AgentSession::fail(std::string why) {

@@ -64,6 +64,9 @@ class AgentSession {
   // Collects snapshots, sends reports and heartbeats; call every few tens of ms.
   void poll();
 
+  // Leaves the run on its own (SIGTERM): stops its users with the grace time,
+  // and is done once its final report is acknowledged.
+  void leave();
   // This agent cannot run the load (prepare failed): done, with the reason.
   void fail(std::string why);
   bool done() const;              // Finished received, refused or failed: nothing more to do
@@ -118,6 +121,7 @@ class AgentSession {
   std::deque<v1::AgentMessage> unacked_;  // reports, oldest first
 
   bool finished_ = false;
+  bool leaving_ = false;
   int exit_code_ = 0;
   std::optional<std::string> refused_;
   std::optional<std::string> failed_;

@@ -320,7 +320,14 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
     agent.final_received = true;
     agent.ended_at = std::chrono::duration<double>(MonoClock::now() - start_).count();
     agent.users = 0;
+    const bool was_running = agent.state != AgentState::kLost && agent.state != AgentState::kFinished;
     if (agent.state != AgentState::kLost) agent.state = AgentState::kFinished;
+    if (phase_ == Phase::kRunning && was_running && userCount(agent.ranges) > 0) {
+      // It stopped on its own (shut down, scaled away) while the run goes on.
+      event("warn", fmt::format("agent {} left the run early; its {} report(s) ({} requests) are counted; policy {}",
+                                agent.id, agent.applied, agent.requests, lossPolicyName(options_.loss_policy)));
+      applyLossPolicy(agent, "left");
+    }
   }
   ack();
 }
@@ -387,16 +394,21 @@ void Coordinator::markLost(Agent& agent, MonoTime now) {
     agent.connection.reset();
   }
   const double silent = std::chrono::duration<double>(now - agent.last_heard).count();
-  const auto lost_users = userCount(agent.ranges);
   event("warn", fmt::format("agent {} lost: nothing heard for {:.1f}s; its {} report(s) so far ({} requests) are "
                             "kept; policy {}",
                             agent.id, silent, agent.applied, agent.requests, lossPolicyName(options_.loss_policy)));
   agent.users = 0;
-  if (phase_ != Phase::kRunning) return;
+  if (phase_ == Phase::kRunning) applyLossPolicy(agent, "lost");
+}
+
+// An agent is gone mid-run (lost, or it left): its users are no longer running.
+void Coordinator::applyLossPolicy(Agent& agent, const std::string& how) {
+  const auto lost_users = userCount(agent.ranges);
   switch (options_.loss_policy) {
     case LossPolicy::kAbort:
       forced_ = report::Verdict::kAborted;
-      broadcastStop(v1::Stop::ABORT, std::min<Nanos>(options_.grace, std::chrono::seconds(1)), fmt::format("agent {} lost and the policy is abort", agent.id));
+      broadcastStop(v1::Stop::ABORT, std::min<Nanos>(options_.grace, std::chrono::seconds(1)),
+                    fmt::format("agent {} {} and the policy is abort", agent.id, how));
       return;
     case LossPolicy::kContinue:
       event("warn", fmt::format("continuing with {} user(s) fewer (degraded)", lost_users));

@@ -130,6 +130,7 @@ class Coordinator {
   void sendStart(Agent& agent);
   void broadcastStop(v1::Stop::Mode mode, Nanos grace, const std::string& reason);
   void markLost(Agent& agent, MonoTime now);
+  void applyLossPolicy(Agent& agent, const std::string& how);
   void event(const std::string& level, const std::string& message);
   void heartbeat(MonoTime now);
   Agent* agentFor(const std::shared_ptr<Connection>& connection);

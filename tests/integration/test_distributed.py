@@ -384,3 +384,22 @@ def test_agent_that_cannot_reach_the_target_fails_the_run_with_exit_3(run, nginx
     assert "http://127.0.0.1:9" in r.agent_log("a1") and "cannot run" in r.agent_log("a1")
     assert "http://127.0.0.1:9" in r.coordinator_log()
     assert summary is None
+
+
+def test_sigterm_agent_leaves_gracefully_and_its_users_move(run, nginx):
+    r = run(duration="6s")
+    r.start_coordinator()
+    for name in ("a1", "a2", "a3"):
+        r.start_agent(name)
+    time.sleep(2.5)
+    r.agents["a2"].send_signal(signal.SIGTERM)
+    assert r.agents["a2"].wait(timeout=10) == 0, r.agent_log("a2")
+    code, agents, summary = r.wait()
+    assert code == 0, r.stdout + r.coordinator_log()
+    left = [e for e in summary["events"] if "agent a2 left the run early" in e["message"]]
+    assert len(left) == 1, summary["events"]
+    assert any("rebalanced 10 user(s) of agent a2" in e["message"] for e in summary["events"])
+    detail = by_agent(summary)
+    assert detail["a2"]["state"] == "finished" and detail["a2"]["userRanges"] == []
+    # Its last report was delivered before it exited: nothing is missing.
+    assert summary["totals"]["requests"] == nginx_total(nginx)
