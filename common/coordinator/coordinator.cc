@@ -423,8 +423,8 @@ void Coordinator::applyLossPolicy(Agent& agent, const std::string& how) {
   }
   if (receivers.empty()) {
     forced_ = report::Verdict::kError;
-    event("error", "every agent is lost; the run cannot go on");
-    broadcastStop(v1::Stop::ABORT, Nanos(0), "every agent is lost");
+    event("error", "no agent is left to run the users; the run cannot go on");
+    broadcastStop(v1::Stop::ABORT, Nanos(0), "no agent is left");
     return;
   }
   const auto shares = splitRanges(agent.ranges, receivers.size());

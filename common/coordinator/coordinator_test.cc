@@ -133,6 +133,9 @@ TEST_F(CoordinatorTest, SplitsUsersAndDeduplicatesReports) {
   EXPECT_EQ(live.connected_agents, 2u);
   EXPECT_EQ(live.ready_agents, 2u);
   EXPECT_EQ(live.requests, 10u);
+  // The run's 1 s duration ends: the agents stop and send their last reports.
+  ASSERT_TRUE(next(*a, v1::CoordinatorMessage::kStop));
+  ASSERT_TRUE(next(*b, v1::CoordinatorMessage::kStop));
   coordinator->receive(a, report(2, 5, true));
   coordinator->receive(b, report(1, 7, true));
   // A repeat after a reconnect: Welcome says what was applied.
@@ -174,10 +177,12 @@ TEST_F(CoordinatorTest, RefusesAGapAndABadReport) {
 
   auto c = coordinator->connect("a-third");
   coordinator->receive(c, hello("agent-a"));
+  ASSERT_TRUE(next(*c, v1::CoordinatorMessage::kStop));
   coordinator->receive(c, report(1, 3, true));
   runner.join();
   ASSERT_TRUE(result && result->ok());
   EXPECT_EQ((*result)->aggregate.total().requests(), 3u);
+  EXPECT_EQ((*result)->info.verdict, report::Verdict::kPassed);
 }
 
 TEST_F(CoordinatorTest, BarrierTimesOutNamingTheCount) {
