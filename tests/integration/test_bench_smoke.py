@@ -39,7 +39,7 @@ def test_smoke_mode_prints_a_row_per_tool(tmp_path):
     assert sorted(throughput) == sorted(installed)
     for tool, row in throughput.items():
         assert float(row[1].replace(",", "")) > 0, row  # median RPS
-        assert row[5] == "0", row  # failures
+        assert row[6] == "0", row  # failures
     assert re.match(r"\d+\.\d\d$", throughput["herd"][4])  # herd's CPU, in cores
 
     memory = rows(text, "| tool | connections")
