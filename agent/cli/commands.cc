@@ -143,6 +143,10 @@ int run(const Options& options) {
                        "latency and throughput may reflect the generator, not the server. "
                        "Use more --workers or more agents.\n", busy);
   };
+  run_options.on_abort = [](const report::ThresholdResult& t) {
+    fmt::print(stderr, "\nherd: threshold \"{}\" failed (measured {}) and has abortOnFail; stopping the run\n",
+               t.expression, t.shown);
+  };
 
   auto result = runtime::runLocal(plan, compiled->thresholds, run_options);
   if (tty) fmt::print("\n");

@@ -1,6 +1,7 @@
 #include "common/report/threshold.h"
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -164,6 +165,18 @@ Result<std::vector<Threshold>> parseThresholds(const std::vector<std::string>& e
   return out;
 }
 
+Result<std::vector<Threshold>> parseThresholds(const std::vector<scenario::ThresholdSpec>& specs) {
+  std::vector<std::string> expressions;
+  for (const auto& spec : specs) expressions.push_back(spec.expression);
+  auto parsed = parseThresholds(expressions);
+  if (!parsed) return parsed.error();
+  for (size_t i = 0; i < specs.size(); ++i) {
+    (*parsed)[i].abort_on_fail = specs[i].abort_on_fail;
+    (*parsed)[i].delay_seconds = std::chrono::duration<double>(specs[i].delay).count();
+  }
+  return parsed;
+}
+
 ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const stats::Recorder& stats,
                          double duration_seconds) {
   stats::EndpointStats selected;
@@ -198,7 +211,40 @@ ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const s
   } else {
     shown = fmt::format("{:.1f}/s", value);
   }
-  return ThresholdResult{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};
+  ThresholdResult result{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};
+  result.abort_on_fail = t.abort_on_fail;
+  return result;
+}
+
+std::vector<ThresholdResult> evaluateAll(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
+                                         const stats::Recorder& stats, double duration_seconds) {
+  std::vector<ThresholdResult> out;
+  out.reserve(thresholds.size());
+  for (const auto& t : thresholds) out.push_back(evaluate(t, plan, stats, duration_seconds));
+  return out;
+}
+
+LiveThresholds evaluateLive(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
+                            const stats::Recorder& stats, double elapsed_seconds) {
+  LiveThresholds live{evaluateAll(thresholds, plan, stats, elapsed_seconds), std::nullopt};
+  for (size_t i = 0; i < thresholds.size(); ++i) {
+    const auto& t = thresholds[i];
+    if (t.abort_on_fail && !live.results[i].passed && elapsed_seconds >= t.delay_seconds) {
+      live.results[i].aborted_run = true;
+      live.results[i].aborted_at_seconds = elapsed_seconds;
+      live.abort = i;
+      break;
+    }
+  }
+  return live;
+}
+
+std::vector<ThresholdResult> finalResults(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
+                                          const stats::Recorder& stats, double duration_seconds,
+                                          const std::optional<ThresholdAbort>& aborted_by) {
+  auto out = evaluateAll(thresholds, plan, stats, duration_seconds);
+  if (aborted_by && aborted_by->index < out.size()) out[aborted_by->index] = aborted_by->result;
+  return out;
 }
 
 }  // namespace herd::report
