@@ -5,10 +5,10 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 
 #include <fmt/format.h>
 
+#include "agent/cli/outputs.h"
 #include "agent/runtime/generator_health.h"
 #include "agent/runtime/local_run.h"
 #include "common/core/logging.h"
@@ -90,20 +90,6 @@ int validate(const Options& options) {
   return kExitPassed;
 }
 
-Status writeOutputs(const Options& options, const scenario::Plan& plan, const runtime::LocalRunResult& result) {
-  const auto summary = report::buildSummary(plan, result.aggregate, result.info).dump(2) + "\n";
-  if (!options.out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(options.out_dir, ec);
-    if (ec) return Error{ec.message(), options.out_dir};
-    if (auto s = report::writeFile(options.out_dir + "/summary.json", summary); !s) return s;
-  }
-  if (!options.summary_json.empty()) {
-    if (auto s = report::writeFile(options.summary_json, summary); !s) return s;
-  }
-  return Ok{};
-}
-
 int run(const Options& options) {
   setLogLevel(options.log_level);
   auto compiled = compileAll(options);
@@ -155,7 +141,7 @@ int run(const Options& options) {
     return kExitRunFailed;
   }
   fmt::print("{}", report::formatFinalTable(plan, result->aggregate, result->info));
-  if (auto written = writeOutputs(options, plan, *result); !written) {
+  if (auto written = writeRunOutputs(options, plan, result->aggregate, result->info); !written) {
     fmt::print(stderr, "herd: error: cannot write output: {}\n", written.error().describe());
     return kExitRunFailed;
   }
@@ -169,6 +155,7 @@ void addRunCommand(CLI::App& app, Options& options) {
   addScenarioFlags(*command, options);
   command->add_option("--out", options.out_dir, "Directory for summary.json and reports");
   command->add_option("--summary-json", options.summary_json, "Write the summary JSON to this file");
+  addResultFlags(*command, options);
   command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
   command->add_flag("--insecure", options.insecure, "Accept any TLS certificate (self-signed test servers)");
   command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for TLS verification")->check(CLI::ExistingFile);

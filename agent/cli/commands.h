@@ -29,10 +29,14 @@ struct Options {
   std::string grace = "30s";
   uint64_t seed = 0;
   std::string log_level = "info";
+  // What a run leaves behind (outputs.cc).
+  std::string csv_prefix;  // Locust-style PREFIX_stats.csv, ...
 };
 
 void addRunCommand(CLI::App& app, Options& options);
 void addValidateCommand(CLI::App& app, Options& options);
+// The flags about what a run leaves behind (outputs.cc).
+void addResultFlags(CLI::App& command, Options& options);
 int dispatch(const CLI::App& app, const Options& options);
 
 }  // namespace herd::cli
