@@ -31,6 +31,7 @@ struct Options {
   std::string log_level = "info";
   // What a run leaves behind (outputs.cc).
   std::string csv_prefix;  // Locust-style PREFIX_stats.csv, ...
+  std::string note;        // free text for the report and the ledger
 };
 
 void addRunCommand(CLI::App& app, Options& options);
