@@ -134,6 +134,7 @@ int run(const Options& options) {
                t.expression, t.shown);
   };
 
+  const auto scenario_sha256 = scenarioSha256(options.scenario);  // as run, even if edited meanwhile
   auto result = runtime::runLocal(plan, compiled->thresholds, run_options);
   if (tty) fmt::print("\n");
   if (!result) {
@@ -141,7 +142,7 @@ int run(const Options& options) {
     return kExitRunFailed;
   }
   fmt::print("{}", report::formatFinalTable(plan, result->aggregate, result->info));
-  if (auto written = writeRunOutputs(options, plan, result->aggregate, result->info); !written) {
+  if (auto written = writeRunOutputs(options, plan, result->aggregate, result->info, scenario_sha256); !written) {
     fmt::print(stderr, "herd: error: cannot write output: {}\n", written.error().describe());
     return kExitRunFailed;
   }
@@ -173,6 +174,7 @@ void addValidateCommand(CLI::App& app, Options& options) {
 int dispatch(const CLI::App& app, const Options& options) {
   if (app.got_subcommand("run")) return run(options);
   if (app.got_subcommand("validate")) return validate(options);
+  if (const int code = ledgerCommand(app, options); code >= 0) return code;
   return kExitInvalidInput;
 }
 

@@ -32,12 +32,19 @@ struct Options {
   // What a run leaves behind (outputs.cc).
   std::string csv_prefix;  // Locust-style PREFIX_stats.csv, ...
   std::string note;        // free text for the report and the ledger
+  std::string ledger = "herd-ledger.jsonl";  // one JSON line per run (ledger_commands.cc)
+  bool no_ledger = false;
+  bool ledger_csv = false;               // `herd ledger --csv`
+  std::vector<std::string> compare_runs;  // `herd compare A B`
 };
 
 void addRunCommand(CLI::App& app, Options& options);
 void addValidateCommand(CLI::App& app, Options& options);
 // The flags about what a run leaves behind (outputs.cc).
 void addResultFlags(CLI::App& command, Options& options);
+// `herd ledger` and `herd compare` (ledger_commands.cc).
+void addLedgerCommands(CLI::App& app, Options& options);
+int ledgerCommand(const CLI::App& app, const Options& options);  // -1 when neither was given
 int dispatch(const CLI::App& app, const Options& options);
 
 }  // namespace herd::cli

@@ -15,7 +15,11 @@ namespace herd::cli {
 // The CSV prefix inside --out DIR: DIR/herd_stats.csv, DIR/herd_stats_history.csv, ...
 constexpr const char* kCsvPrefixInOut = "herd";
 
+// `scenario_sha256`: of the scenario file as it was when the run started, for the ledger.
 Status writeRunOutputs(const Options& options, const scenario::Plan& plan, const report::RunAggregate& aggregate,
-                       const report::RunInfo& info);
+                       const report::RunInfo& info, const std::string& scenario_sha256);
+
+// SHA-256 of a file's content in hex; empty when it cannot be read.
+std::string scenarioSha256(const std::string& path);
 
 }  // namespace herd::cli

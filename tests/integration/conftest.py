@@ -31,7 +31,8 @@ class Herd:
         return str(path)
 
     def run(self, *args, timeout=120):
-        return subprocess.run([HERD, *args], capture_output=True, text=True, timeout=timeout)
+        # In the test's own directory: runs append to ./herd-ledger.jsonl there.
+        return subprocess.run([HERD, *args], capture_output=True, text=True, timeout=timeout, cwd=self.tmp)
 
     def run_summary(self, scenario, *args, timeout=120):
         summary = self.tmp / "summary.json"
