@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/cli/live_metrics.h"
 #include "agent/cli/outputs.h"
 #include "agent/runtime/generator_health.h"
 #include "agent/runtime/local_run.h"
@@ -134,6 +135,11 @@ int run(const Options& options) {
                t.expression, t.shown);
   };
 
+  auto live_metrics = startLiveMetrics(options, plan, run_options);
+  if (live_metrics.error) {
+    fmt::print(stderr, "herd: error: {}\n", live_metrics.error->describe());
+    return live_metrics.exit_code;
+  }
   const auto scenario_sha256 = scenarioSha256(options.scenario);  // as run, even if edited meanwhile
   auto result = runtime::runLocal(plan, compiled->thresholds, run_options);
   if (tty) fmt::print("\n");
@@ -146,6 +152,7 @@ int run(const Options& options) {
     fmt::print(stderr, "herd: error: cannot write output: {}\n", written.error().describe());
     return kExitRunFailed;
   }
+  if (live_metrics.server) finishLiveMetrics(*live_metrics.server, options, plan, *result, &g_interrupted);
   return result->info.verdict == report::Verdict::kPassed ? kExitPassed : kExitThresholdFailed;
 }
 
@@ -157,6 +164,7 @@ void addRunCommand(CLI::App& app, Options& options) {
   command->add_option("--out", options.out_dir, "Directory for summary.json and reports");
   command->add_option("--summary-json", options.summary_json, "Write the summary JSON to this file");
   addResultFlags(*command, options);
+  addMetricsFlags(*command, options);
   command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
   command->add_flag("--insecure", options.insecure, "Accept any TLS certificate (self-signed test servers)");
   command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for TLS verification")->check(CLI::ExistingFile);

@@ -36,6 +36,8 @@ struct Options {
   bool no_ledger = false;
   bool ledger_csv = false;               // `herd ledger --csv`
   std::vector<std::string> compare_runs;  // `herd compare A B`
+  std::string metrics_listen;             // HOST:PORT (live_metrics.cc)
+  std::string metrics_linger = "0s";
 };
 
 void addRunCommand(CLI::App& app, Options& options);

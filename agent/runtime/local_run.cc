@@ -146,7 +146,7 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
       stopped_at = MonoClock::now();
       for (auto& worker : workers) worker->stop(MonoClock::now() + options.grace);
     }
-    if (options.on_thresholds) options.on_thresholds(live.results);
+    if (options.on_live) options.on_live(result.aggregate, live.results);
     if (!warned && busy * 100 > info.saturation_percent) {
       warned = true;
       if (options.on_saturated) options.on_saturated(busy * 100);

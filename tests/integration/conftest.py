@@ -41,6 +41,23 @@ class Herd:
         return result, data
 
 
+def visitor_scenario(name, url, users, spawn_rate, duration, thresholds):
+    """A user that loads / and a deliberate 404 (endpoint "missing") in a loop."""
+    listed = "".join(f'  - "{t}"\n' for t in thresholds)
+    return f"""
+name: {name}
+target: {url}
+users:
+  - name: visitor
+    steps:
+      - get: /
+      - get: {{url: /status/404, name: missing}}
+      - think: 20ms
+load: {{users: {users}, spawnRate: {spawn_rate}, duration: {duration}}}
+thresholds:
+{listed}"""
+
+
 @pytest.fixture
 def herd(tmp_path):
     return Herd(tmp_path)

@@ -5,21 +5,14 @@ import json
 import os
 
 from chromium import Browser
+from conftest import visitor_scenario
 
-SCENARIO = """
-name: report
-target: {url}
-users:
-  - name: visitor
-    steps:
-      - get: /
-      - get: {{url: /status/404, name: missing}}
-      - think: 20ms
-load: {{users: 4, spawnRate: 4, duration: 3s}}
-thresholds:
-  - "http.latency p99 < 10s"
-  - "http.failures rate < 1%"
-"""
+THRESHOLDS = ["http.latency p99 < 10s", "http.failures rate < 1%"]
+
+
+def scenario_text(url, duration="3s"):
+    return visitor_scenario("report", url, 4, 4, duration, THRESHOLDS)
+
 
 CHARTS = """JSON.stringify([...document.querySelectorAll('.chart')].map(c => ({
   id: c.id,
@@ -46,7 +39,7 @@ def artifact_dir(tmp_path):
 
 def test_report_opens_cleanly_and_charts_hold_every_second(herd, nginx, tmp_path):
     out = tmp_path / "out"
-    result, summary = herd.run_summary(herd.scenario(SCENARIO.format(url=nginx.url)), "--out", str(out),
+    result, summary = herd.run_summary(herd.scenario(scenario_text(nginx.url)), "--out", str(out),
                                        "-p", "size=big", "--note", "report check")
     assert result.returncode == 1, result.stdout + result.stderr  # the failure-rate threshold fails
     with open(out / "herd_stats_history.csv", newline="") as f:
@@ -103,7 +96,7 @@ def with_delivery(page, delivery):
 
 def test_delivery_section_shows_when_the_summary_has_it(herd, nginx, tmp_path):
     out = tmp_path / "out"
-    result, _ = herd.run_summary(herd.scenario(SCENARIO.format(url=nginx.url).replace("duration: 3s", "duration: 1s")),
+    result, _ = herd.run_summary(herd.scenario(scenario_text(nginx.url, "1s")),
                                  "--out", str(out))
     assert result.returncode == 1, result.stderr
     page = tmp_path / "delivery.html"
