@@ -130,6 +130,53 @@ std::string runLabel(const json& row, size_t number) {
   return fmt::format("#{} {} ({})", number, textOf(row, "runId"), shortTime(textOf(row, "time")));
 }
 
+// The run parameters and -p params that differ (a table) and those that do not (a list).
+std::string parametersSection(const json& a, const json& b) {
+  std::vector<std::vector<std::string>> changed;
+  std::vector<std::string> same;
+  for (const auto& p : kParameters) {
+    const auto x = textOf(a, p.key), y = textOf(b, p.key);
+    if (x != y) changed.push_back({std::string("  ") + p.label, x, y});
+    else same.push_back(fmt::format("{} {}", p.label, std::string_view(p.key) == "scenarioSha256" ? x.substr(0, 12) : x));
+  }
+  auto params = [](const json& row) {
+    const auto it = row.find("params");
+    return it != row.end() && it->is_object() ? *it : json::object();
+  };
+  const auto params_a = params(a), params_b = params(b);
+  std::set<std::string> keys;
+  for (const auto* p : {&params_a, &params_b}) {
+    for (const auto& [key, value] : p->items()) keys.insert(key);
+  }
+  for (const auto& key : keys) {
+    const auto x = params_a.contains(key) ? textOf(params_a, key.c_str()) : std::string("(unset)");
+    const auto y = params_b.contains(key) ? textOf(params_b, key.c_str()) : std::string("(unset)");
+    if (x != y) changed.push_back({"  -p " + key, x, y});
+    else same.push_back(fmt::format("-p {}={}", key, x));
+  }
+  std::string out = changed.empty()
+                        ? std::string("Parameters: none changed\n")
+                        : "Parameters that changed\n" + table({"  parameter", "A", "B"}, changed, {true, true, true});
+  if (!same.empty()) {
+    std::string list;
+    for (const auto& s : same) list += (list.empty() ? "" : ", ") + s;
+    out += "Unchanged: " + list + "\n";
+  }
+  return out;
+}
+
+// Each metric for A and B, with B - A and the relative change.
+std::string resultsSection(const json& a, const json& b) {
+  std::vector<std::vector<std::string>> metrics;
+  for (const auto& m : kMetrics) {
+    const auto x = numberOf(a, m.key), y = numberOf(b, m.key);
+    metrics.push_back({std::string("  ") + m.label, shown(x), shown(y), change(x, y)});
+  }
+  metrics.push_back({"  verdict", textOf(a, "verdict"), textOf(b, "verdict"),
+                     textOf(a, "verdict") == textOf(b, "verdict") ? "" : "changed"});
+  return "Results\n" + table({"  metric", "A", "B", "B - A"}, metrics, {true, false, false, true});
+}
+
 }  // namespace
 
 json ledgerRow(const json& summary, const scenario::Plan& plan, std::string_view scenario_sha256,
@@ -251,48 +298,7 @@ Result<size_t> findRun(const std::vector<json>& rows, std::string_view reference
 
 std::string formatComparison(const json& a, const json& b, size_t a_number, size_t b_number) {
   std::string out = fmt::format("A: {}\nB: {}\n\n", runLabel(a, a_number), runLabel(b, b_number));
-
-  std::vector<std::vector<std::string>> changed;
-  std::vector<std::string> same;
-  for (const auto& p : kParameters) {
-    const auto x = textOf(a, p.key), y = textOf(b, p.key);
-    if (x != y) changed.push_back({std::string("  ") + p.label, x, y});
-    else same.push_back(fmt::format("{} {}", p.label, std::string_view(p.key) == "scenarioSha256" ? x.substr(0, 12) : x));
-  }
-  std::set<std::string> keys;
-  for (const auto* row : {&a, &b}) {
-    if (row->contains("params") && (*row)["params"].is_object()) {
-      for (const auto& [key, value] : (*row)["params"].items()) keys.insert(key);
-    }
-  }
-  for (const auto& key : keys) {
-    auto param = [&](const json& row) {
-      const auto& params = row.contains("params") && row["params"].is_object() ? row["params"] : json::object();
-      return params.contains(key) ? textOf(params, key.c_str()) : std::string("(unset)");
-    };
-    const auto x = param(a), y = param(b);
-    if (x != y) changed.push_back({"  -p " + key, x, y});
-    else same.push_back(fmt::format("-p {}={}", key, x));
-  }
-  if (changed.empty()) {
-    out += "Parameters: none changed\n";
-  } else {
-    out += "Parameters that changed\n" + table({"  parameter", "A", "B"}, changed, {true, true, true});
-  }
-  if (!same.empty()) {
-    std::string list;
-    for (const auto& s : same) list += (list.empty() ? "" : ", ") + s;
-    out += "Unchanged: " + list + "\n";
-  }
-
-  std::vector<std::vector<std::string>> metrics;
-  for (const auto& m : kMetrics) {
-    const auto x = numberOf(a, m.key), y = numberOf(b, m.key);
-    metrics.push_back({std::string("  ") + m.label, shown(x), shown(y), change(x, y)});
-  }
-  metrics.push_back({"  verdict", textOf(a, "verdict"), textOf(b, "verdict"),
-                     textOf(a, "verdict") == textOf(b, "verdict") ? "" : "changed"});
-  out += "\nResults\n" + table({"  metric", "A", "B", "B - A"}, metrics, {true, false, false, true});
+  out += parametersSection(a, b) + "\n" + resultsSection(a, b);
   const auto note_a = textOf(a, "note"), note_b = textOf(b, "note");
   if (!note_a.empty() || !note_b.empty()) out += fmt::format("\nNotes\n  A: {}\n  B: {}\n", note_a, note_b);
   return out;

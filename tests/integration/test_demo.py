@@ -21,3 +21,6 @@ def test_quickstart_example_runs(tmp_path):
     names = {e["name"] for e in summary["endpoints"]}
     assert names == {"login", "/products?page=[n]", "/cart", "/checkout"}
     assert "verdict: passed" in result.stdout
+    for name in ("report.html", "herd_stats.csv", "herd_stats_history.csv", "herd_failures.csv"):
+        assert (out / name).stat().st_size > 0, name
+    assert [t["abortOnFail"] for t in summary["thresholds"]] == [False, True]
