@@ -177,13 +177,10 @@ Result<std::vector<Threshold>> parseThresholds(const std::vector<scenario::Thres
   return parsed;
 }
 
-ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const stats::Recorder& stats,
-                         double duration_seconds) {
-  stats::EndpointStats selected;
-  const auto& endpoints = stats.endpoints();
-  for (size_t i = 0; i < endpoints.size() && i < plan.endpoints.size(); ++i) {
-    if (matches(t, plan.endpoints[i])) selected.merge(endpoints[i]);
-  }
+namespace {
+
+// The threshold judged on the stats of the endpoints it selects.
+ThresholdResult judge(const Threshold& t, const stats::EndpointStats& selected, double duration_seconds) {
   double value = 0;
   switch (t.aggregation) {
     case Aggregation::kPercentile: value = toMillis(selected.latency.valueAtPercentile(t.percentile)); break;
@@ -216,11 +213,37 @@ ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const s
   return result;
 }
 
+}  // namespace
+
+ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const stats::Recorder& stats,
+                         double duration_seconds) {
+  stats::EndpointStats selected;
+  const auto& endpoints = stats.endpoints();
+  for (size_t i = 0; i < endpoints.size() && i < plan.endpoints.size(); ++i) {
+    if (matches(t, plan.endpoints[i])) selected.merge(endpoints[i]);
+  }
+  return judge(t, selected, duration_seconds);
+}
+
 std::vector<ThresholdResult> evaluateAll(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
                                          const stats::Recorder& stats, double duration_seconds) {
+  // Untagged thresholds all judge every endpoint: merge those once (this runs
+  // every second while the run goes).
+  std::optional<stats::EndpointStats> all;
   std::vector<ThresholdResult> out;
   out.reserve(thresholds.size());
-  for (const auto& t : thresholds) out.push_back(evaluate(t, plan, stats, duration_seconds));
+  for (const auto& t : thresholds) {
+    if (!t.tags.empty()) {
+      out.push_back(evaluate(t, plan, stats, duration_seconds));
+      continue;
+    }
+    if (!all) {
+      all.emplace();
+      const auto& endpoints = stats.endpoints();
+      for (size_t i = 0; i < endpoints.size() && i < plan.endpoints.size(); ++i) all->merge(endpoints[i]);
+    }
+    out.push_back(judge(t, *all, duration_seconds));
+  }
   return out;
 }
 

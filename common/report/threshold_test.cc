@@ -76,6 +76,20 @@ TEST(Threshold, EvaluatesAgainstSelectedEndpoints) {
   EXPECT_TRUE(rps.passed);
   EXPECT_DOUBLE_EQ(rps.value, 20.4);
   EXPECT_EQ(rps.shown, "20.4/s");
+
+  // evaluateAll (which merges the endpoints once for untagged thresholds) agrees
+  // with evaluating each threshold on its own.
+  const std::vector<Threshold> mixed = {*parseThreshold("http.latency p95 < 10ms"),
+                                        *parseThreshold("http.latency{name:login} p95 < 10ms"),
+                                        *parseThreshold("http.failures rate < 1%"),
+                                        *parseThreshold("http.requests{method:GET} count > 100")};
+  const auto together = evaluateAll(mixed, plan, stats, 10);
+  ASSERT_EQ(together.size(), mixed.size());
+  for (size_t i = 0; i < mixed.size(); ++i) {
+    const auto alone = evaluate(mixed[i], plan, stats, 10);
+    EXPECT_EQ(together[i].value, alone.value) << mixed[i].expression;
+    EXPECT_EQ(together[i].passed, alone.passed) << mixed[i].expression;
+  }
 }
 
 
