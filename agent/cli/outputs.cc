@@ -72,8 +72,8 @@ void addResultFlags(CLI::App& command, Options& options) {
   command.add_option("--csv-prefix", options.csv_prefix,
                      "Also write Locust-style PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv");
   command.add_option("--note", options.note, "Free text kept with the run (report and ledger): what changed, why");
-  command.add_option("--ledger", options.ledger, "Append the run to this ledger (default herd-ledger.jsonl)");
-  command.add_flag("--no-ledger", options.no_ledger, "Do not append the run to the ledger");
+  auto* ledger = command.add_option("--ledger", options.ledger, "Append the run to this ledger (default herd-ledger.jsonl)");
+  command.add_flag("--no-ledger", options.no_ledger, "Do not append the run to the ledger")->excludes(ledger);
 }
 
 }  // namespace herd::cli
