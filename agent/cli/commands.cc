@@ -5,10 +5,11 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 
 #include <fmt/format.h>
 
+#include "agent/cli/live_metrics.h"
+#include "agent/cli/outputs.h"
 #include "agent/runtime/generator_health.h"
 #include "agent/runtime/local_run.h"
 #include "common/core/logging.h"
@@ -39,6 +40,12 @@ void addScenarioFlags(CLI::App& command, Options& options) {
   command.add_option("--spawn-rate", options.spawn_rate, "Users started per second (overrides load.spawnRate)");
   command.add_option("--duration", options.duration, "Run time, e.g. 30s, 5m (overrides load.duration)");
   command.add_option("--target", options.target, "Base URL (overrides the scenario's target)");
+}
+
+void addOutputFlags(CLI::App& command, Options& options) {
+  command.add_option("--out", options.out_dir, "Directory for summary.json and reports");
+  command.add_option("--summary-json", options.summary_json, "Write the summary JSON to this file");
+  addResultFlags(command, options);
 }
 
 namespace {
@@ -93,20 +100,6 @@ int validate(const Options& options) {
   return kExitPassed;
 }
 
-Status writeOutputs(const Options& options, const scenario::Plan& plan, const coordinator::RunResult& result) {
-  const auto summary = report::buildSummary(plan, result.aggregate, result.info).dump(2) + "\n";
-  if (!options.out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(options.out_dir, ec);
-    if (ec) return Error{ec.message(), options.out_dir};
-    if (auto s = report::writeFile(options.out_dir + "/summary.json", summary); !s) return s;
-  }
-  if (!options.summary_json.empty()) {
-    if (auto s = report::writeFile(options.summary_json, summary); !s) return s;
-  }
-  return Ok{};
-}
-
 int run(const Options& options) {
   setLogLevel(options.log_level);
   auto compiled = compileAll(options);
@@ -134,14 +127,25 @@ int run(const Options& options) {
   run_options.seed = options.seed;
   run_options.fd_limit = fds.soft;
   run_options.interrupted = &g_interrupted;
-  printProgress(plan, run_options.on_second, run_options.on_saturated);
-  return finishRun(options, plan, runtime::runLocal(plan, compiled->thresholds, run_options));
+  printProgress(plan, run_options.on_second, run_options.on_saturated, run_options.on_abort);
+
+  auto live_metrics = startLiveMetrics(options, plan, run_options);
+  if (live_metrics.error) {
+    fmt::print(stderr, "herd: error: {}\n", live_metrics.error->describe());
+    return live_metrics.exit_code;
+  }
+  const auto scenario_sha256 = scenarioSha256(options.scenario);  // as run, even if edited meanwhile
+  auto result = runtime::runLocal(plan, compiled->thresholds, run_options);
+  const int code = finishRun(options, plan, result, scenario_sha256);
+  if (result && live_metrics.server) finishLiveMetrics(*live_metrics.server, options, plan, *result, &g_interrupted);
+  return code;
 }
 
 }  // namespace
 
 void printProgress(const scenario::Plan& plan, std::function<void(const report::SecondSample&)>& on_second,
-                   std::function<void(double)>& on_saturated) {
+                   std::function<void(double)>& on_saturated,
+                   std::function<void(const report::ThresholdResult&)>& on_abort) {
   const bool tty = isatty(STDOUT_FILENO) != 0;
   const int64_t target = plan.load.users;
   on_second = [tty, target](const report::SecondSample& sample) {
@@ -155,32 +159,32 @@ void printProgress(const scenario::Plan& plan, std::function<void(const report::
                        "latency and throughput may reflect the generator, not the server. "
                        "Use more --workers or more agents.\n", busy);
   };
+  on_abort = [](const report::ThresholdResult& t) {
+    fmt::print(stderr, "\nherd: threshold \"{}\" failed (measured {}) and has abortOnFail; stopping the run\n",
+               t.expression, t.shown);
+  };
 }
 
-int finishRun(const Options& options, const scenario::Plan& plan, const Result<coordinator::RunResult>& result) {
+int finishRun(const Options& options, const scenario::Plan& plan, const Result<coordinator::RunResult>& result,
+              const std::string& scenario_sha256) {
   if (isatty(STDOUT_FILENO) != 0) fmt::print("\n");
   if (!result) {
     fmt::print(stderr, "herd: error: {}\n", result.error().describe());
     return kExitRunFailed;
   }
   fmt::print("{}", report::formatFinalTable(plan, result->aggregate, result->info));
-  if (auto written = writeOutputs(options, plan, *result); !written) {
+  if (auto written = writeRunOutputs(options, plan, result->aggregate, result->info, scenario_sha256); !written) {
     fmt::print(stderr, "herd: error: cannot write output: {}\n", written.error().describe());
     return kExitRunFailed;
   }
-  switch (result->info.verdict) {
-    case report::Verdict::kPassed: return kExitPassed;
-    case report::Verdict::kFailed: return kExitThresholdFailed;
-    case report::Verdict::kAborted:
-    case report::Verdict::kError: return kExitRunFailed;
-  }
-  return kExitRunFailed;
+  return result->exit_code;
 }
 
 void addRunCommand(CLI::App& app, Options& options) {
   auto* command = app.add_subcommand("run", "Run a scenario on this machine");
   addScenarioFlags(*command, options);
   addOutputFlags(*command, options);
+  addMetricsFlags(*command, options);
   command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
   command->add_flag("--insecure", options.insecure, "Accept any TLS certificate (self-signed test servers)");
   command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for TLS verification")->check(CLI::ExistingFile);
@@ -188,11 +192,6 @@ void addRunCommand(CLI::App& app, Options& options) {
   command->add_option("--seed", options.seed, "Seed for random choices (default: random)");
   command->add_option("--log-level", options.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
-}
-
-void addOutputFlags(CLI::App& command, Options& options) {
-  command.add_option("--out", options.out_dir, "Directory for summary.json and reports");
-  command.add_option("--summary-json", options.summary_json, "Write the summary JSON to this file");
 }
 
 void addValidateCommand(CLI::App& app, Options& options) {
@@ -203,6 +202,7 @@ void addValidateCommand(CLI::App& app, Options& options) {
 int dispatch(const CLI::App& app, const Options& options) {
   if (app.got_subcommand("run")) return run(options);
   if (app.got_subcommand("validate")) return validate(options);
+  if (const int code = ledgerCommand(app, options); code >= 0) return code;
   return kExitInvalidInput;
 }
 

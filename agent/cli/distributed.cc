@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/cli/outputs.h"
 #include "agent/remote/coordinator_client.h"
 #include "agent/runtime/agent_session.h"
 #include "agent/runtime/generator_health.h"
@@ -109,7 +110,7 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   co.scenario = std::move(*scenario);
   co.interrupted = &g_stop;
   co.on_event = [](const std::string& message) { fmt::print(stderr, "\nherd: {}\n", message); };
-  printProgress(plan, co.on_second, co.on_saturated);
+  printProgress(plan, co.on_second, co.on_saturated, co.on_abort);
   coordinator::Coordinator coordinator(plan, compiled->thresholds, std::move(co));
 
   coordinator::ServerOptions so;
@@ -126,9 +127,10 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   std::fflush(stdout);
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
+  const auto scenario_sha256 = scenarioSha256(options.scenario);  // as run, even if edited meanwhile
   auto result = coordinator.run();
   (*server)->shutdown();
-  return finishRun(options, plan, result);
+  return finishRun(options, plan, result, scenario_sha256);
 }
 
 int agentMain(const Options& options, const DistributedOptions& d) {

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "herd 0.1.0");
   herd::cli::addRunCommand(app, options);
   herd::cli::addValidateCommand(app, options);
+  herd::cli::addLedgerCommands(app, options);
   herd::cli::DistributedOptions distributed;
   herd::cli::addCoordinatorCommand(app, options, distributed);
   herd::cli::addAgentCommand(app, options, distributed);

@@ -41,6 +41,8 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
   co.collect_delay = std::chrono::milliseconds(120);
   co.fd_limit = options.fd_limit;
   co.on_second = options.on_second;
+  co.on_live = options.on_live;
+  co.on_abort = options.on_abort;
   co.on_saturated = options.on_saturated;
   co.interrupted = options.interrupted;
   coordinator::Coordinator coordinator(plan, thresholds, std::move(co));

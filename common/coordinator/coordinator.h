@@ -61,6 +61,11 @@ struct CoordinatorOptions {
   uint64_t fd_limit = 0;                                // for the summary (0: the agents' smallest)
   v1::Scenario scenario;                                // sent to every agent in Welcome
   std::function<void(const report::SecondSample&)> on_second;
+  // Once a second, after the second is merged: the run so far and every
+  // threshold's state over it (live metrics). Called under the coordinator's lock.
+  std::function<void(const report::RunAggregate&, const std::vector<report::ThresholdResult>&)> on_live;
+  // Once, when an abortOnFail threshold fails and every agent is being stopped.
+  std::function<void(const report::ThresholdResult&)> on_abort;
   std::function<void(double busy_percent)> on_saturated;
   std::function<void(const std::string& message)> on_event;  // things people should see
   const std::atomic<bool>* interrupted = nullptr;
@@ -69,6 +74,9 @@ struct CoordinatorOptions {
 struct RunResult {
   report::RunAggregate aggregate;
   report::RunInfo info;  // info.extra carries the distributed part of the summary
+  // DESIGN §4: 0 passed; 1 a threshold failed (also one that aborted the run);
+  // 3 the run could not be carried out (agents lost under `abort`, none left).
+  int exit_code = 0;
 };
 
 // What a run looks like right now (the operator writes it into the LoadTest's
@@ -141,8 +149,8 @@ class Coordinator {
   Status waitForAgents();
   void startRun();
   MonoTime runSeconds();  // returns when the load stopped
-  void judgeLive(double elapsed_seconds);
-  report::RunInfo finish(MonoTime stopped_at);
+  void judgeLive(double elapsed_seconds, bool stopping);
+  report::RunInfo finish(MonoTime stopped_at, int& exit_code);
   nlohmann::json distributedSummary() const;
 
   const scenario::Plan& plan_;
@@ -158,7 +166,8 @@ class Coordinator {
   int64_t start_unix_nanos_ = 0;
   MonoTime start_{};
   std::optional<std::string> fatal_;           // an agent could not run at all
-  std::optional<report::Verdict> forced_;      // abort: the verdict it forces
+  std::optional<report::Verdict> forced_;      // the run could not go on: the verdict it forces
+  std::optional<report::ThresholdAbort> aborted_by_;  // an abortOnFail threshold ended the run
   std::vector<nlohmann::json> events_;
   uint64_t generation_ = 0;
   MonoTime last_heartbeat_{};

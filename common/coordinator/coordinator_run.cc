@@ -55,9 +55,10 @@ Result<RunResult> Coordinator::run() {
   }
   startRun();
   const auto stopped_at = runSeconds();
-  auto info = finish(stopped_at);
+  int exit_code = 0;
+  auto info = finish(stopped_at, exit_code);
   std::lock_guard lock(mutex_);
-  return RunResult{std::move(aggregate_), std::move(info)};
+  return RunResult{std::move(aggregate_), std::move(info), exit_code};
 }
 
 Status Coordinator::waitForAgents() {
@@ -135,20 +136,21 @@ void Coordinator::startRun() {
                               plan_.load.users, agents_.size(), seconds(start_ - mono_now) * 1e3);
 }
 
-// abortOnFail thresholds, judged on everything merged so far (under mutex_).
-void Coordinator::judgeLive(double elapsed_seconds) {
-  for (const auto& threshold : thresholds_) {
-    if (!threshold.abort_on_fail || elapsed_seconds < seconds(threshold.delay)) continue;
-    const auto result = report::evaluate(threshold, plan_, aggregate_.total(), elapsed_seconds);
-    if (result.passed) continue;
-    forced_ = report::Verdict::kFailed;
+// Every threshold over the run so far, once a second (under mutex_); an
+// abortOnFail one that fails after its delay stops every agent.
+void Coordinator::judgeLive(double elapsed_seconds, bool stopping) {
+  auto live = report::evaluateLive(thresholds_, plan_, aggregate_.total(), elapsed_seconds);
+  if (live.abort && !stopping && !aborted_by_) {
+    aborted_by_ = report::ThresholdAbort{*live.abort, live.results[*live.abort]};
+    const auto& failed = aborted_by_->result;
     event("warn", fmt::format("threshold \"{}\" failed at {:.1f}s ({}) and is abortOnFail: stopping every agent",
-                              threshold.expression, elapsed_seconds, result.shown));
-    // In-flight requests may finish for a moment, so what nginx saw is still counted.
+                              failed.expression, elapsed_seconds, failed.shown));
+    if (options_.on_abort) options_.on_abort(failed);
+    // In-flight requests may finish for a moment, so what the target saw is still counted.
     broadcastStop(v1::Stop::ABORT, std::min<Nanos>(options_.grace, std::chrono::seconds(1)),
-                  fmt::format("threshold \"{}\" failed", threshold.expression));
-    return;
+                  fmt::format("threshold \"{}\" failed", failed.expression));
   }
+  if (options_.on_live) options_.on_live(aggregate_, live.results);
 }
 
 MonoTime Coordinator::runSeconds() {
@@ -189,7 +191,7 @@ MonoTime Coordinator::runSeconds() {
     }
     const double elapsed = seconds(std::min(MonoClock::now(), boundary) - start_);
     const auto sample = aggregate_.closeSecond(elapsed, liveUsers(), busiest());
-    if (!stopping) judgeLive(elapsed);
+    judgeLive(elapsed, stopping);
     lock.unlock();
     if (options_.on_second) options_.on_second(sample);
     if (!warned && sample.generator_busy_percent > report::RunInfo{}.saturation_percent) {
@@ -201,7 +203,7 @@ MonoTime Coordinator::runSeconds() {
   return stopped_at;
 }
 
-report::RunInfo Coordinator::finish(MonoTime stopped_at) {
+report::RunInfo Coordinator::finish(MonoTime stopped_at, int& exit_code) {
   std::lock_guard lock(mutex_);
   phase_ = Phase::kDone;
   report::RunInfo info;
@@ -218,12 +220,10 @@ report::RunInfo Coordinator::finish(MonoTime stopped_at) {
       if (fds != 0 && (info.fd_limit == 0 || fds < info.fd_limit)) info.fd_limit = fds;
     }
   }
-  for (const auto& threshold : thresholds_) {
-    info.thresholds.push_back(report::evaluate(threshold, plan_, aggregate_.total(), info.duration_seconds));
-  }
+  info.thresholds = report::finalResults(thresholds_, plan_, aggregate_.total(), info.duration_seconds, aborted_by_);
   info.verdict = forced_ ? *forced_ : report::verdictOf(info.thresholds);
   info.extra = distributedSummary();
-  const int exit_code = info.verdict == report::Verdict::kPassed ? 0 : info.verdict == report::Verdict::kFailed ? 1 : 3;
+  exit_code = forced_ ? 3 : info.verdict == report::Verdict::kPassed ? 0 : 1;
   for (auto& [id, agent] : agents_) {
     if (!agent->connection) continue;
     v1::CoordinatorMessage message;

@@ -271,7 +271,7 @@ def test_stream_cuts_lose_nothing_and_count_nothing_twice(run, nginx):
 
 
 def test_abort_on_fail_threshold_stops_every_agent_within_2s(run, nginx):
-    r = run(duration="30s", thresholds='["http.failures rate < 1% abortOnFail"]')
+    r = run(duration="30s", thresholds='[{expression: "http.failures rate < 1%", abortOnFail: true}]')
     # Every request fails: the users ask for an error status.
     r.scenario.write_text(r.scenario.read_text().replace("/items/{{user.index}}", "/status/500"))
     r.start_coordinator()
@@ -279,7 +279,7 @@ def test_abort_on_fail_threshold_stops_every_agent_within_2s(run, nginx):
         r.start_agent(name)
     code, agents, summary = r.wait()
     assert code == 1, r.stdout + r.coordinator_log()
-    assert summary["verdict"] == "failed"
+    assert summary["verdict"] == "aborted"
     failed = [e for e in summary["events"] if "abortOnFail" in e["message"]]
     assert len(failed) == 1, summary["events"]
     for agent in summary["distributed"]["agents"]:
