@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/cli/live_metrics.h"
 #include "agent/cli/outputs.h"
 #include "agent/remote/coordinator_client.h"
 #include "agent/runtime/agent_session.h"
@@ -111,6 +112,14 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   co.interrupted = &g_stop;
   co.on_event = [](const std::string& message) { fmt::print(stderr, "\nherd: {}\n", message); };
   printProgress(plan, co.on_second, co.on_saturated, co.on_abort);
+  // --metrics-listen: the same live Prometheus endpoint as `herd run`.
+  runtime::LocalRunOptions metrics_hooks;
+  auto live_metrics = startLiveMetrics(options, plan, metrics_hooks);
+  if (live_metrics.error) {
+    fmt::print(stderr, "herd: error: {}\n", live_metrics.error->describe());
+    return live_metrics.exit_code;
+  }
+  co.on_live = std::move(metrics_hooks.on_live);
   coordinator::Coordinator coordinator(plan, compiled->thresholds, std::move(co));
 
   coordinator::ServerOptions so;
@@ -130,7 +139,9 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   const auto scenario_sha256 = scenarioSha256(options.scenario);  // as run, even if edited meanwhile
   auto result = coordinator.run();
   (*server)->shutdown();
-  return finishRun(options, plan, result, scenario_sha256);
+  const int code = finishRun(options, plan, result, scenario_sha256);
+  if (result && live_metrics.server) finishLiveMetrics(*live_metrics.server, options, plan, *result, &g_stop);
+  return code;
 }
 
 int agentMain(const Options& options, const DistributedOptions& d) {
@@ -194,6 +205,7 @@ void addCoordinatorCommand(CLI::App& app, Options& options, DistributedOptions& 
   command->add_option("--ready-timeout", d.ready_timeout, "How long to wait for the expected agents (default 60s)");
   command->add_option("--start-delay", d.start_delay, "How far in the future the start is broadcast (default 500ms)");
   command->add_option("--grace", options.grace, "Time in-flight requests may finish after the stop (default 30s)");
+  addMetricsFlags(*command, options);
   addLogLevel(*command, options);
 }
 

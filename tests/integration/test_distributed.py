@@ -51,7 +51,7 @@ class Run:
         self.coordinator = subprocess.Popen(
             [HERD, "coordinator", str(self.scenario), "--listen", "127.0.0.1:0", "--expect-agents", str(expect),
              "--token-file", str(self.token), "--summary-json", str(self.summary), *args],
-            stdout=subprocess.PIPE, stderr=self.coord_err, text=True)
+            stdout=subprocess.PIPE, stderr=self.coord_err, text=True, cwd=self.tmp)
         line = self.coordinator.stdout.readline()
         match = re.search(r"listening on port (\d+)", line)
         assert match, line + (self.tmp / "coordinator.err").read_text()
@@ -63,7 +63,7 @@ class Run:
         proc = subprocess.Popen(
             [HERD, "agent", "--coordinator", f"127.0.0.1:{port or self.port}", "--token-file", str(token or self.token),
              "--agent-id", name, "--workers", "1", *args],
-            stdout=subprocess.DEVNULL, stderr=err, text=True)
+            stdout=subprocess.DEVNULL, stderr=err, text=True, cwd=self.tmp)
         self.agents[name] = proc
         return proc
 
@@ -134,7 +134,9 @@ def test_three_agents_conserve_counts_and_start_together(run, nginx):
     # Start skew: agents began within 50 ms of each other against the common schedule.
     assert 0 <= summary["distributed"]["startSkewMs"] < 50, summary["distributed"]
     assert all(0 <= a["firstSpawnLateMs"] < 50 for a in detail.values())
-    # The same summary shape `herd run` writes.
+    # The same outputs and summary shape `herd run` writes.
+    ledger = [json.loads(l) for l in (r.tmp / "herd-ledger.jsonl").read_text().splitlines()]
+    assert len(ledger) == 1 and ledger[0]["runId"] == summary["runId"], ledger
     assert {"version", "runId", "verdict", "totals", "endpoints", "errors", "thresholds", "generator",
             "events", "distributed"} <= set(summary)
 
@@ -321,7 +323,7 @@ def test_restarted_coordinator_adopts_the_running_agents(run, nginx):
     # The first coordinator starts the run, then dies without a word.
     r.coordinator = subprocess.Popen(
         [HERD, "coordinator", str(r.scenario), *listen, "--expect-agents", "2", "--token-file", str(r.token)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=r.tmp)
     r.port = port
     time.sleep(0.5)
     r.start_agent("a1")
@@ -334,7 +336,7 @@ def test_restarted_coordinator_adopts_the_running_agents(run, nginx):
     second = subprocess.Popen(
         [HERD, "coordinator", str(r.scenario), *listen, "--expect-agents", "2", "--token-file", str(r.token),
          "--summary-json", str(r.summary)],
-        stdout=subprocess.PIPE, stderr=open(r.tmp / "coordinator.err", "w"), text=True)
+        stdout=subprocess.PIPE, stderr=open(r.tmp / "coordinator.err", "w"), text=True, cwd=r.tmp)
     r.coordinator = second
     code, agents, summary = r.wait()
     assert code == 0, r.stdout + r.coordinator_log()
