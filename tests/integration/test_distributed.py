@@ -175,7 +175,8 @@ def test_kill_one_agent_rebalances_users_and_completes(run, nginx):
     assert agents["a1"] == 0 and agents["a3"] == 0
     event = lost_event(summary, "a2")
     detected_after = started_at(summary) + event["atSeconds"] - killed_at
-    assert 2.0 < detected_after <= 3.2, detected_after
+    # Silence of 3 s after the last message, which left at most ~1 s before the kill.
+    assert 1.5 < detected_after <= 3.2, detected_after
     assert any("rebalanced 10 user(s) of agent a2 onto 2 agent(s)" in e["message"] for e in summary["events"])
     detail = by_agent(summary)
     assert detail["a2"]["userRanges"] == []
