@@ -51,6 +51,7 @@ void Controller::stop() {
 void Controller::work() {
   while (auto key = queue_.get()) {
     auto result = reconciler_.reconcile(*key);
+    logger("operator")->debug("loadtest={} reconciled: {}", *key, result.ok() ? (result->requeue_after ? "requeue " + std::to_string(result->requeue_after->count()) + "ms" : std::string("done")) : result.error().describe());
     ++reconciles_;
     if (!result.ok()) {
       ++errors_;

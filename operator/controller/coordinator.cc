@@ -10,7 +10,7 @@ class UnavailableCoordinator final : public RunCoordinator {
   Status startRun(const RunRequest& request) override {
     return Error{"this herd-operator build has no distributed coordinator yet, so run " + request.run_id +
                      " cannot be carried out",
-                 request.loadtest};
+                 ""};
   }
   std::optional<RunProgress> progress(const std::string&) override { return std::nullopt; }
   void setExpectedAgents(const std::string&, int) override {}

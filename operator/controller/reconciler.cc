@@ -32,6 +32,12 @@ std::string annotation(const json& obj, const char* key) {
   return getString(getObject(getObject(obj, "metadata"), "annotations"), key);
 }
 
+// The items of a List response (an empty array when odd).
+json items(const json& list) {
+  auto it = list.is_object() ? list.find("items") : list.end();
+  return list.is_object() && it != list.end() && it->is_array() ? *it : json::array();
+}
+
 // The scenario text and the name errors point at.
 struct ScenarioSource {
   std::string text;
@@ -340,7 +346,7 @@ Status Reconciler::deleteRunPods(const std::string& ns, const std::string& run_i
   opts.label_selector = runSelector(run_id);
   auto pods = client_.listAll(k8s::resources::kPods, ns, opts);
   if (!pods.ok()) return pods.error().toError();
-  for (const auto& pod : getObject(*pods, "items").is_array() ? (*pods)["items"] : json::array()) {
+  for (const auto& pod : items(*pods)) {
     if (keep_crashed && classifyPod(pod).state == PodHealth::State::kCrashed) continue;  // logs stay readable
     auto removed = client_.remove(k8s::resources::kPods, ns, k8s::nameOf(pod));
     if (!removed.ok() && !removed.error().isNotFound()) return removed.error().toError();
@@ -377,7 +383,7 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   opts.label_selector = runSelector(run_id);
   auto listed = client_.listAll(k8s::resources::kPods, pass.ns, opts);
   if (!listed.ok()) return listed.error().toError();
-  json pods = getObject(*listed, "items").is_array() ? (*listed)["items"] : json::array();
+  json pods = items(*listed);
 
   int ready = 0;
   std::string problem_reason, problem;
@@ -392,6 +398,7 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
     }
     if (health.state == PodHealth::State::kCrashed) crashed.push_back(k8s::nameOf(pod) + " " + health.message);
   }
+  logger("operator")->debug("loadtest={} run={} phase={} pods={} ready={}/{}", pass.key, run_id, phase, pods.size(), ready, desired);
   const auto started_at = parseRfc3339(getString(pass.status, "startTime")).value_or(pass.now);
   const auto elapsed = pass.now - started_at;
 

@@ -113,3 +113,24 @@ apiserver_ready() { [[ $(api_curl /readyz) == ok ]]; }
 # The controller manager has no port to ask (see start_kcm); it is ready once it
 # has created the root CA ConfigMap in the default namespace.
 kcm_ready() { api_curl /api/v1/namespaces/default/configmaps/kube-root-ca.crt | grep -q '"name": *"kube-root-ca.crt"'; }
+
+# The kubelet stand-in (pod_runner/pod_runner.cc, test only): runs pods as local
+# processes. Its binary comes from the build tree: HERD_POD_RUNNER, else the
+# newest build/*/tests/cluster/herd_pod_runner; `herd` in a container command
+# runs HERD_BIN, else the same build's agent/cli/herd.
+pod_runner_bin() {
+  if [[ -n ${HERD_POD_RUNNER:-} ]]; then echo "$HERD_POD_RUNNER"; return; fi
+  local repo
+  repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+  ls -t "$repo"/build/*/tests/cluster/herd_pod_runner 2>/dev/null | head -1
+}
+
+start_pod_runner() {
+  local bin=$1 herd=${HERD_BIN:-}
+  [[ -n $herd ]] || herd=$(cd "$(dirname "$bin")/../.." && pwd)/agent/cli/herd
+  mkdir -p "$CLUSTER_DIR/pod-runner"
+  start pod-runner "$bin" --kubeconfig "$CLUSTER_DIR/kubeconfig" --work-dir "$CLUSTER_DIR/pod-runner" \
+    --exec "herd=$herd"
+}
+
+pod_runner_ready() { grep -q "watching pods" "$CLUSTER_DIR/logs/pod-runner.log"; }
