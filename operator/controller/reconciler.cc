@@ -6,6 +6,7 @@
 #include "common/core/clock.h"
 #include "common/core/logging.h"
 #include "common/report/threshold.h"
+#include "operator/controller/cron.h"
 
 namespace herd::controller {
 
@@ -156,12 +157,85 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   } else if (!trigger.empty() && trigger != getString(pass.status, "runTrigger")) {
     why = "annotation " + std::string(kAnnotationRun) + "=" + trigger;
   }
+  const bool live = isLive(phase) && !run_id.empty();
   if (!why.empty()) {
-    if (isLive(phase) && !run_id.empty()) supersede(pass, why);
+    if (live) supersede(pass, why);
     return startRun(pass, why);
   }
-  if (isLive(phase) && !run_id.empty()) return driveRun(pass);
-  return afterRun(pass);
+  std::optional<milliseconds> schedule_wake;
+  if (scheduled) {
+    auto decision = schedule(pass, live);
+    if (!decision.ok()) return decision.error();
+    if (decision->start) {
+      if (live) supersede(pass, decision->why);
+      return startRun(pass, decision->why);
+    }
+    schedule_wake = decision->wake;
+  }
+  auto result = live ? driveRun(pass) : afterRun(pass);
+  if (result.ok() && schedule_wake && (!result->requeue_after || *schedule_wake < *result->requeue_after))
+    result->requeue_after = schedule_wake;
+  return result;
+}
+
+Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live) {
+  const Schedule& sched = *pass.spec.schedule;
+  ScheduleDecision out;
+  auto cron = CronSchedule::parse(sched.cron, sched.time_zone);
+  if (!cron.ok()) {
+    auto message = cron.error().describe();
+    auto w = writeStatus(pass, [&](json& st) {
+      st["reason"] = "InvalidSchedule";
+      st["message"] = message;
+      st.erase("nextScheduleTime");
+    });
+    if (!w.ok()) return w.error();
+    return out;  // nothing is ever due; a spec change brings us back
+  }
+  if (sched.suspend) {
+    auto w = writeStatus(pass, [&](json& st) { st.erase("nextScheduleTime"); });
+    if (!w.ok()) return w.error();
+    return out;
+  }
+  auto base = parseRfc3339(getString(pass.status, "lastScheduleTime"));
+  if (!base) base = parseRfc3339(k8s::metaString(pass.lt, "creationTimestamp"));
+  if (!base) base = pass.now;
+  // The latest due time not after now: runs missed while the operator was down
+  // (or while suspended) are not made up for, only the latest is run.
+  std::optional<std::chrono::system_clock::time_point> latest;
+  auto next = cron->next(*base);
+  for (int guard = 0; next && *next <= pass.now && guard < 100000; ++guard) {
+    latest = next;
+    next = cron->next(*next);
+  }
+  const auto next_text = next ? formatRfc3339(*next) : std::string();
+  std::string last_text = latest ? formatRfc3339(*latest) : getString(pass.status, "lastScheduleTime");
+  if (latest) {
+    const auto& policy = sched.concurrency_policy;
+    if (!live || policy == "Replace") {
+      pass.status["lastScheduleTime"] = last_text;
+      if (next) pass.status["nextScheduleTime"] = next_text;
+      out.start = true;
+      out.why = "schedule " + last_text;
+      return out;
+    }
+    if (policy == "Allow") {
+      // Runs one after the other: this one starts when the live run ends.
+      last_text = getString(pass.status, "lastScheduleTime");
+    } else {
+      event(pass.lt, "Normal", "RunSkipped",
+            "run due at " + last_text + " skipped: run " + getString(pass.status, "runId") +
+                " is still going (concurrencyPolicy Forbid)");
+    }
+  }
+  auto w = writeStatus(pass, [&](json& st) {
+    if (!last_text.empty()) st["lastScheduleTime"] = last_text;
+    if (next) st["nextScheduleTime"] = next_text;
+    else st.erase("nextScheduleTime");
+  });
+  if (!w.ok()) return w.error();
+  if (next) out.wake = duration_cast<milliseconds>(*next - pass.now) + milliseconds(50);
+  return out;
 }
 
 void Reconciler::onDeleted(const std::string& key) {
@@ -185,7 +259,7 @@ void Reconciler::supersede(Pass& pass, const std::string& why) {
   coordinator_.abortRun(run_id, "superseded: " + why);
   coordinator_.forget(run_id);
   (void)deleteRunPods(pass.ns, run_id, false);
-  json entry{{"runId", run_id}, {"trigger", getString(pass.status, "runTrigger")},
+  json entry{{"runId", run_id}, {"trigger", getString(pass.status, "runReason")},
              {"startTime", getString(pass.status, "startTime")}, {"completionTime", now()},
              {"phase", kFailed}, {"verdict", "Aborted"}, {"reason", "Superseded"}};
   pushHistory(pass.status, entry, pass.spec.history_limit);
@@ -274,12 +348,14 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
     st["runId"] = run_id;
     st["runHash"] = hash;
     st["runTrigger"] = trigger;
+    st["runReason"] = why;
     st["runGeneration"] = pass.generation;
     st["startTime"] = now();
     st["selector"] = runSelector(run_id);
     st["users"] = 0;
     st["agents"] = {{"desired", desired}, {"ready", 0}, {"connected", 0}};
-    if (pass.status.contains("lastScheduleTime")) st["lastScheduleTime"] = pass.status["lastScheduleTime"];
+    for (const char* k : {"lastScheduleTime", "nextScheduleTime"})
+      if (pass.status.contains(k)) st[k] = pass.status[k];
     setCondition(st, "Validated", true, "Compiled", "scenario " + source->name + " compiles", pass.generation, now());
     setCondition(st, "AgentsReady", false, "Waiting", "0 of " + std::to_string(desired) + " agents ready",
                  pass.generation, now());
@@ -509,7 +585,7 @@ Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& pro
     setCondition(st, "Running", false, "RunEnded", "", pass.generation, completed);
     setCondition(st, "Complete", true, reason, message, pass.generation, completed);
     setCondition(st, "ThresholdsPassed", passed, reason, message, pass.generation, completed);
-    json entry{{"runId", run_id}, {"trigger", getString(st, "runTrigger")}, {"startTime", getString(st, "startTime")},
+    json entry{{"runId", run_id}, {"trigger", getString(st, "runReason")}, {"startTime", getString(st, "startTime")},
                {"completionTime", completed}, {"phase", st["phase"]}, {"verdict", verdict}, {"reason", reason},
                {"agents", k8s::getInt(getObject(st, "agents"), "desired")}, {"users", progress.users},
                {"params", getObject(getObject(pass.lt, "spec"), "params")}, {"totals", totalsJson(progress.totals)}};
@@ -545,7 +621,7 @@ Result<ReconcileResult> Reconciler::failRun(Pass& pass, const std::string& reaso
     setCondition(st, "Running", false, reason, message, pass.generation, completed);
     setCondition(st, "Complete", true, reason, message, pass.generation, completed);
     setCondition(st, "ThresholdsPassed", false, reason, message, pass.generation, completed);
-    json entry{{"runId", run_id}, {"trigger", getString(st, "runTrigger")}, {"startTime", getString(st, "startTime")},
+    json entry{{"runId", run_id}, {"trigger", getString(st, "runReason")}, {"startTime", getString(st, "startTime")},
                {"completionTime", completed}, {"phase", kFailed}, {"verdict", "Aborted"}, {"reason", reason},
                {"agents", k8s::getInt(getObject(st, "agents"), "desired")},
                {"params", getObject(getObject(pass.lt, "spec"), "params")}};

@@ -10,7 +10,8 @@
 // run, agent pods) → Running (coordinator says the load started) → Succeeded |
 // Failed. A new run starts on creation, on a change of the run-defining spec
 // (not spec.agents: that rescales the live run), or on a new value of the
-// herd.dev/run annotation.
+// herd.dev/run annotation; with spec.schedule, at the cron's times instead of
+// on creation and spec changes.
 #include <chrono>
 #include <functional>
 #include <map>
@@ -57,7 +58,14 @@ class Reconciler {
 
  private:
   struct Pass;  // one reconcile's inputs, defined in reconciler.cc
+  struct ScheduleDecision {
+    bool start = false;  // a scheduled run is due now
+    std::string why;
+    std::optional<std::chrono::milliseconds> wake;  // until the next due time
+  };
 
+  // spec.schedule: whether a run is due (per concurrencyPolicy), and when to look again.
+  Result<ScheduleDecision> schedule(Pass& pass, bool live);
   Result<ReconcileResult> startRun(Pass& pass, const std::string& why);
   Result<ReconcileResult> driveRun(Pass& pass);
   Result<ReconcileResult> finishRun(Pass& pass, const RunProgress& progress);

@@ -113,12 +113,16 @@ OperatorHarness::OperatorHarness(Client& client, const std::string& ns, controll
   settings.status_interval = std::chrono::milliseconds(300);
   settings.missing_scenario_retry = std::chrono::milliseconds(500);
   reconciler_ = std::make_unique<controller::Reconciler>(
-      client, events_, coordinator, settings, [] { return std::chrono::system_clock::now(); }, 42);
+      client, events_, coordinator, settings, [this] { return now(); }, 42);
   controller_ = std::make_unique<controller::Controller>(client, *reconciler_, controller::ControllerOptions{{ns}, 2});
   if (!controller_->start(std::chrono::seconds(30))) throw std::runtime_error("controller caches never synced");
 }
 
 OperatorHarness::~OperatorHarness() { controller_->stop(); }
+
+std::chrono::system_clock::time_point OperatorHarness::now() const {
+  return std::chrono::system_clock::now() + std::chrono::milliseconds(offset_ms_.load());
+}
 
 std::vector<std::string> sleepingAgent() {
   // Pod args follow the script: $0=--coordinator $1=HOST:PORT $2=--token-file $3=PATH.

@@ -392,5 +392,83 @@ TEST_F(Operator, ACoordinatorThatCannotRunEndsTheRunBeforeAnyPod) {
   EXPECT_TRUE(pods(getString(st, "runId")).empty());
 }
 
+// Moves the operator's clock just past status.nextScheduleTime and runs a pass.
+void passNextScheduleTime(OperatorHarness& harness, const json& st, const std::string& key) {
+  auto next = controller::parseRfc3339(getString(st, "nextScheduleTime"));
+  ASSERT_TRUE(next) << st.dump();
+  harness.advance(std::chrono::duration_cast<std::chrono::milliseconds>(*next - harness.now()) + seconds(1));
+  harness.kick(key);
+}
+
+TEST_F(Operator, CronScheduleRunsTwiceWithTwoHistoryEntriesAndForbidPreventsOverlap) {
+  startOperator(coord);
+  auto spec = basicSpec(1);
+  spec["schedule"] = {{"cron", "* * * * *"}, {"timeZone", "Europe/Paris"}, {"concurrencyPolicy", "Forbid"}};
+  create("cron", spec);
+  const auto key = ns() + "/cron";
+  ASSERT_TRUE(waitStatus("cron", [](const json& s) { return !getString(s, "nextScheduleTime").empty(); }));
+  EXPECT_TRUE(runId("cron").empty());  // a scheduled LoadTest does not run on creation
+
+  passNextScheduleTime(*harness_, status("cron"), key);
+  ASSERT_TRUE(waitStatus("cron", [](const json& s) { return k8s::getInt(getObject(s, "agents"), "ready") == 1; }));
+  const auto first = runId("cron");
+  EXPECT_EQ(getString(status("cron"), "runReason").rfind("schedule ", 0), 0u);
+  coord.script(first, running(1));
+  ASSERT_TRUE(waitStatus("cron", [](const json& s) { return getString(s, "phase") == "Running"; }));
+
+  // Due again while the first run goes on: Forbid skips it.
+  passNextScheduleTime(*harness_, status("cron"), key);
+  EXPECT_TRUE(eventually(seconds(10), [&] { return has(eventReasons("cron"), "RunSkipped"); }));
+  EXPECT_EQ(runId("cron"), first);
+  EXPECT_EQ(coord.requests().size(), 1u);
+
+  auto done = running(1);
+  done.state = RunProgress::State::kFinished;
+  done.verdict = RunProgress::Verdict::kPassed;
+  coord.script(first, done);
+  ASSERT_TRUE(waitStatus("cron", [](const json& s) { return getString(s, "phase") == "Succeeded"; }));
+
+  passNextScheduleTime(*harness_, status("cron"), key);
+  ASSERT_TRUE(waitStatus("cron", [&](const json& s) {
+    return getString(s, "runId") != first && k8s::getInt(getObject(s, "agents"), "ready") == 1;
+  }));
+  const auto second = runId("cron");
+  coord.script(second, done);
+  ASSERT_TRUE(waitStatus("cron", [](const json& s) { return s.contains("history") && s["history"].size() == 2; }));
+  auto st = status("cron");
+  EXPECT_EQ(st["history"][0]["runId"], second);
+  EXPECT_EQ(st["history"][1]["runId"], first);
+  EXPECT_EQ(getString(st["history"][1], "trigger").rfind("schedule ", 0), 0u);
+  EXPECT_TRUE(coord.aborted().empty());  // nothing overlapped, nothing was cut short
+  EXPECT_EQ(coord.requests().size(), 2u);
+}
+
+TEST_F(Operator, CronReplaceStopsTheLiveRunAndSuspendStopsScheduling) {
+  startOperator(coord);
+  auto spec = basicSpec(1);
+  spec["schedule"] = {{"cron", "*/5 * * * *"}, {"concurrencyPolicy", "Replace"}};
+  create("replace", spec);
+  const auto key = ns() + "/replace";
+  ASSERT_TRUE(waitStatus("replace", [](const json& s) { return !getString(s, "nextScheduleTime").empty(); }));
+  passNextScheduleTime(*harness_, status("replace"), key);
+  ASSERT_TRUE(waitStatus("replace", [](const json& s) { return !getString(s, "runId").empty(); }));
+  const auto first = runId("replace");
+  passNextScheduleTime(*harness_, status("replace"), key);
+  ASSERT_TRUE(waitStatus("replace", [&](const json& s) {
+    return !getString(s, "runId").empty() && getString(s, "runId") != first;
+  }));
+  EXPECT_EQ(coord.aborted().count(first), 1u);
+  auto st = status("replace");
+  ASSERT_EQ(st["history"].size(), 1u);
+  EXPECT_EQ(st["history"][0]["reason"], "Superseded");
+
+  ASSERT_TRUE(client_->patch(kLoadTests, ns(), "replace", {{"spec", {{"schedule", {{"suspend", true}}}}}}).ok());
+  ASSERT_TRUE(waitStatus("replace", [](const json& s) { return getString(s, "nextScheduleTime").empty(); }));
+  const auto second = runId("replace");
+  harness_->advance(std::chrono::minutes(30));
+  harness_->kick(key);
+  EXPECT_FALSE(eventually(std::chrono::milliseconds(1500), [&] { return runId("replace") != second; }));
+}
+
 }  // namespace
 }  // namespace herd::k8s::testing
