@@ -95,6 +95,7 @@ int run(const Flags& flags, SignalWait& signals) {
     });
     if (!h.ok()) { std::cerr << "herd-operator: --health-listen " << h.error().describe() << "\n"; return 2; }
     health = std::move(*h);
+    log->info("health endpoints listening on port {}", health->port());
   }
   if (!flags.metrics_listen.empty()) {
     auto m = operator_main::serveHttp(flags.metrics_listen, [&](const std::string& path) -> std::pair<int, std::string> {
@@ -107,6 +108,7 @@ int run(const Flags& flags, SignalWait& signals) {
     });
     if (!m.ok()) { std::cerr << "herd-operator: --metrics-listen " << m.error().describe() << "\n"; return 2; }
     metrics = std::move(*m);
+    log->info("metrics listening on port {}", metrics->port());
   }
 
   std::mutex mu;
