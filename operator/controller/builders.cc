@@ -1,5 +1,6 @@
 #include "operator/controller/builders.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace herd::controller {
@@ -215,6 +216,45 @@ json totalsJson(const RunTotals& t) {
   double pct = t.requests > 0 ? 100.0 * static_cast<double>(t.failures) / static_cast<double>(t.requests) : 0.0;
   return {{"requests", t.requests}, {"failures", t.failures}, {"rps", t.rps}, {"failurePercent", pct},
           {"latency", {{"p50", t.p50_ms}, {"p95", t.p95_ms}, {"p99", t.p99_ms}}}};
+}
+
+namespace {
+json summaryArray(const std::string& summary_json, const char* key) {
+  json summary = json::parse(summary_json, nullptr, /*allow_exceptions=*/false);
+  if (!summary.is_object() || !summary.contains(key) || !summary[key].is_array()) return json::array();
+  return summary[key];
+}
+
+double numberOr0(const json& obj, const char* key) {
+  if (!obj.is_object()) return 0;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_number() ? it->get<double>() : 0;
+}
+}  // namespace
+
+json endpointsFromSummary(const std::string& summary_json) {
+  json all = summaryArray(summary_json, "endpoints");
+  std::vector<json> rows;
+  for (const auto& e : all) {
+    if (!e.is_object()) continue;
+    rows.push_back({{"name", getString(e, "name")}, {"method", getString(e, "method")},
+                    {"requests", static_cast<int64_t>(numberOr0(e, "requests"))},
+                    {"failures", static_cast<int64_t>(numberOr0(e, "failures"))}, {"rps", numberOr0(e, "rps")},
+                    {"p95", numberOr0(getObject(e, "latency"), "p95")}});
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
+    return a["requests"].get<int64_t>() > b["requests"].get<int64_t>();
+  });
+  if (rows.size() > 10) rows.resize(10);
+  return json(rows);
+}
+
+json deliveryFromSummary(const std::string& summary_json) {
+  json all = summaryArray(summary_json, "delivery");
+  json out = json::array();
+  for (const auto& d : all)
+    if (d.is_object() && out.size() < 20) out.push_back(d);
+  return out;
 }
 
 void pushHistory(json& status, json entry, int limit) {

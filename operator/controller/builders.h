@@ -67,6 +67,11 @@ bool setCondition(nlohmann::json& status, const std::string& type, bool value, c
 std::optional<bool> conditionStatus(const nlohmann::json& status, const std::string& type);
 
 nlohmann::json totalsJson(const RunTotals& totals);
+// From a run's summary.json (DESIGN §5): the status's `endpoints` (the 10 with
+// the most requests: name, method, requests, failures, rps, p95 ms) and
+// `delivery` (at most 20 streams). Empty arrays when the text is not a summary.
+nlohmann::json endpointsFromSummary(const std::string& summary_json);
+nlohmann::json deliveryFromSummary(const std::string& summary_json);
 // Prepends a finished run to status.history, keeping at most `limit` entries.
 void pushHistory(nlohmann::json& status, nlohmann::json entry, int limit);
 // The regression rule: compares this run's totals with the newest passing run

@@ -161,5 +161,26 @@ TEST(Totals, FailurePercent) {
   EXPECT_DOUBLE_EQ(totalsJson({})["failurePercent"].get<double>(), 0);
 }
 
+TEST(Summary, TopEndpointsAndDeliveryForTheStatus) {
+  json summary{{"version", 1},
+               {"endpoints", json::array()},
+               {"delivery", json::array({{{"stream", "chat"}, {"published", 10}, {"delivered", 9}, {"lost", 1}}})}};
+  for (int i = 0; i < 12; ++i)
+    summary["endpoints"].push_back({{"name", "/e" + std::to_string(i)}, {"method", "GET"}, {"requests", i * 10},
+                                    {"failures", i}, {"rps", i * 1.5}, {"latency", {{"p95", 2.5 * i}}}});
+  auto endpoints = endpointsFromSummary(summary.dump());
+  ASSERT_EQ(endpoints.size(), 10u);
+  EXPECT_EQ(endpoints[0]["name"], "/e11");
+  EXPECT_EQ(endpoints[0]["requests"], 110);
+  EXPECT_DOUBLE_EQ(endpoints[0]["p95"].get<double>(), 27.5);
+  EXPECT_EQ(endpoints[9]["name"], "/e2");
+  auto delivery = deliveryFromSummary(summary.dump());
+  ASSERT_EQ(delivery.size(), 1u);
+  EXPECT_EQ(delivery[0]["lost"], 1);
+  EXPECT_TRUE(endpointsFromSummary("not json").empty());
+  EXPECT_TRUE(endpointsFromSummary(R"({"endpoints": 3})").empty());
+  EXPECT_TRUE(deliveryFromSummary("").empty());
+}
+
 }  // namespace
 }  // namespace herd::controller

@@ -582,6 +582,8 @@ Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& pro
     for (const auto& t : progress.thresholds)
       thresholds.push_back({{"expression", t.expression}, {"passed", t.passed}, {"value", t.value}});
     st["thresholds"] = thresholds;
+    st["endpoints"] = endpointsFromSummary(progress.summary_json);
+    st["delivery"] = deliveryFromSummary(progress.summary_json);
     setCondition(st, "Running", false, "RunEnded", "", pass.generation, completed);
     setCondition(st, "Complete", true, reason, message, pass.generation, completed);
     setCondition(st, "ThresholdsPassed", passed, reason, message, pass.generation, completed);

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "operator/controller/builders.h"
 #include "operator/controller/loadtest.h"
@@ -390,6 +391,54 @@ TEST_F(Operator, ACoordinatorThatCannotRunEndsTheRunBeforeAnyPod) {
   EXPECT_EQ(getString(st, "reason"), "CoordinatorUnavailable");
   EXPECT_TRUE(condition(st, "Complete", true));
   EXPECT_TRUE(pods(getString(st, "runId")).empty());
+}
+
+TEST_F(Operator, ARestartedOperatorAdoptsTheLiveRun) {
+  startOperator(coord);
+  const auto run = createRunning("adopt", basicSpec(2));
+  ASSERT_FALSE(HasFailure());
+  std::set<std::string> uids;
+  for (const auto& p : pods(run)) uids.insert(metaString(p, "uid"));
+  const auto token = coord.requests().at(0).token;
+  const int calls = coord.startCalls();
+
+  harness_.reset();  // the operator goes away mid-run...
+  auto later = running(2);
+  later.totals.requests = 900;
+  coord.script(run, later);  // ...while the coordinator's run goes on
+  startOperator(coord);
+  ASSERT_TRUE(waitStatus("adopt", [](const json& s) { return getObject(s, "totals")["requests"] == 900; }));
+  EXPECT_EQ(runId("adopt"), run);
+  EXPECT_GT(coord.startCalls(), calls);  // asked again, with the same run id and token
+  ASSERT_EQ(coord.requests().size(), 1u);
+  EXPECT_EQ(coord.requests()[0].token, token);
+  std::set<std::string> after;
+  for (const auto& p : pods(run)) after.insert(metaString(p, "uid"));
+  EXPECT_EQ(after, uids);  // the same agent pods, none recreated
+  auto done = later;
+  done.state = RunProgress::State::kFinished;
+  done.verdict = RunProgress::Verdict::kPassed;
+  coord.script(run, done);
+  ASSERT_TRUE(waitStatus("adopt", [](const json& s) { return getString(s, "phase") == "Succeeded"; }));
+  EXPECT_EQ(status("adopt")["history"].size(), 1u);
+}
+
+TEST_F(Operator, LostAgentUnderContinueIsNotReplaced) {
+  startOperator(coord);
+  auto spec = basicSpec(2);
+  spec["agentLossPolicy"] = "Continue";
+  const auto run = createRunning("goon", spec);
+  ASSERT_FALSE(HasFailure());
+  const auto victim = controller::agentPodName(run, 0);
+  killAgent(agentPid(victim));
+  ASSERT_TRUE(waitStatus("goon", [](const json& s) { return condition(s, "Degraded", true); }));
+  auto st = status("goon");
+  EXPECT_EQ(getString(st, "phase"), "Running");
+  EXPECT_EQ(st["lostAgents"], json({victim}));
+  EXPECT_TRUE(eventually(seconds(5), [&] { return k8s::getInt(getObject(status("goon"), "agents"), "ready") == 1; }));
+  auto pod = client_->get(resources::kPods, ns(), victim);
+  ASSERT_TRUE(pod.ok());  // left as it is, for its logs
+  EXPECT_EQ(controller::classifyPod(*pod).state, controller::PodHealth::State::kCrashed);
 }
 
 // Moves the operator's clock just past status.nextScheduleTime and runs a pass.
