@@ -126,6 +126,14 @@ class Operator : public ::testing::Test {
     return run;
   }
 
+  // An operator, and a LoadTest with two agents and the given loss policy, running.
+  std::string runningWithLossPolicy(const std::string& name, const char* policy) {
+    startOperator(coord);
+    auto spec = basicSpec(2);
+    spec["agentLossPolicy"] = policy;
+    return createRunning(name, spec);
+  }
+
   RunProgress running(int connected) {
     RunProgress p;
     p.state = RunProgress::State::kRunning;
@@ -289,10 +297,7 @@ TEST_F(Operator, LostAgentUnderRebalanceIsReplacedAndDegraded) {
 }
 
 TEST_F(Operator, LostAgentUnderAbortFailsTheRun) {
-  startOperator(coord);
-  auto spec = basicSpec(2);
-  spec["agentLossPolicy"] = "Abort";
-  const auto run = createRunning("strict", spec);
+  const auto run = runningWithLossPolicy("strict", "Abort");
   ASSERT_FALSE(HasFailure());
   killAgent(agentPid(controller::agentPodName(run, 0)));
   ASSERT_TRUE(waitStatus("strict", [](const json& s) { return getString(s, "phase") == "Failed"; }));
@@ -424,10 +429,7 @@ TEST_F(Operator, ARestartedOperatorAdoptsTheLiveRun) {
 }
 
 TEST_F(Operator, LostAgentUnderContinueIsNotReplaced) {
-  startOperator(coord);
-  auto spec = basicSpec(2);
-  spec["agentLossPolicy"] = "Continue";
-  const auto run = createRunning("goon", spec);
+  const auto run = runningWithLossPolicy("goon", "Continue");
   ASSERT_FALSE(HasFailure());
   const auto victim = controller::agentPodName(run, 0);
   killAgent(agentPid(victim));
