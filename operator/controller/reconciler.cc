@@ -108,6 +108,37 @@ Status Reconciler::writeStatus(Pass& pass, const std::function<void(json& status
   return Ok{};
 }
 
+namespace {
+
+Result<ScenarioSource> readScenario(k8s::Client& client, const std::string& ns, const std::string& name,
+                                    const LoadTestSpec& spec) {
+  if (spec.inline_scenario) return ScenarioSource{*spec.inline_scenario, ns + "/" + name + ":spec.scenario.inline"};
+  auto cm = client.get(k8s::resources::kConfigMaps, ns, spec.config_map_name);
+  if (!cm.ok()) {
+    if (cm.error().isNotFound())
+      return Error{"ConfigMap " + spec.config_map_name + " not found", "spec.scenario.configMapRef"};
+    return cm.error().toError();
+  }
+  const json& data = getObject(*cm, "data");
+  if (!data.contains(spec.config_map_key) || !data[spec.config_map_key].is_string())
+    return Error{"ConfigMap " + spec.config_map_name + " has no key " + spec.config_map_key,
+                 "spec.scenario.configMapRef"};
+  return ScenarioSource{data[spec.config_map_key].get<std::string>(),
+                        "configmap/" + spec.config_map_name + "/" + spec.config_map_key};
+}
+
+// Compiles the scenario with the spec's overrides and checks spec.thresholds:
+// the users of the plan, or the compiler's error (where = source:line:col).
+Result<int64_t> validate(const ScenarioSource& source, const LoadTestSpec& spec) {
+  auto plan = scenario::compileString(source.text, source.name, spec.overrides);
+  if (!plan.ok()) return plan.error();
+  auto thresholds = report::parseThresholds(spec.thresholds);
+  if (!thresholds.ok()) return Error{thresholds.error().message, "spec.thresholds: " + thresholds.error().where};
+  return plan->load.users;
+}
+
+}  // namespace
+
 Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   Pass pass;
   pass.key = key;
@@ -228,7 +259,18 @@ Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live)
                 " is still going (concurrencyPolicy Forbid)");
     }
   }
+  // Between runs, say now whether the scenario compiles, not at 3 a.m.
+  std::optional<Error> invalid;
+  std::string compiled;
+  if (!live) {
+    auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
+    auto users = source.ok() ? validate(*source, pass.spec) : Result<int64_t>(source.error());
+    if (users.ok()) compiled = "scenario " + source->name + " compiles";
+    else invalid = users.error();
+  }
   auto w = writeStatus(pass, [&](json& st) {
+    if (invalid) setCondition(st, "Validated", false, "InvalidScenario", invalid->describe(), pass.generation, now());
+    else if (!compiled.empty()) setCondition(st, "Validated", true, "Compiled", compiled, pass.generation, now());
     if (!last_text.empty()) st["lastScheduleTime"] = last_text;
     if (next) st["nextScheduleTime"] = next_text;
     else st.erase("nextScheduleTime");
@@ -266,36 +308,6 @@ void Reconciler::supersede(Pass& pass, const std::string& why) {
   event(pass.lt, "Normal", "RunSuperseded", "run " + run_id + " stopped: " + why);
 }
 
-namespace {
-
-Result<ScenarioSource> readScenario(k8s::Client& client, const std::string& ns, const std::string& name,
-                                    const LoadTestSpec& spec) {
-  if (spec.inline_scenario) return ScenarioSource{*spec.inline_scenario, ns + "/" + name + ":spec.scenario.inline"};
-  auto cm = client.get(k8s::resources::kConfigMaps, ns, spec.config_map_name);
-  if (!cm.ok()) {
-    if (cm.error().isNotFound())
-      return Error{"ConfigMap " + spec.config_map_name + " not found", "spec.scenario.configMapRef"};
-    return cm.error().toError();
-  }
-  const json& data = getObject(*cm, "data");
-  if (!data.contains(spec.config_map_key) || !data[spec.config_map_key].is_string())
-    return Error{"ConfigMap " + spec.config_map_name + " has no key " + spec.config_map_key,
-                 "spec.scenario.configMapRef"};
-  return ScenarioSource{data[spec.config_map_key].get<std::string>(),
-                        "configmap/" + spec.config_map_name + "/" + spec.config_map_key};
-}
-
-// Compiles the scenario with the spec's overrides and checks spec.thresholds:
-// the users of the plan, or the compiler's error (where = source:line:col).
-Result<int64_t> validate(const ScenarioSource& source, const LoadTestSpec& spec) {
-  auto plan = scenario::compileString(source.text, source.name, spec.overrides);
-  if (!plan.ok()) return plan.error();
-  auto thresholds = report::parseThresholds(spec.thresholds);
-  if (!thresholds.ok()) return Error{thresholds.error().message, "spec.thresholds: " + thresholds.error().where};
-  return plan->load.users;
-}
-
-}  // namespace
 
 Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why) {
   const auto hash = runDefinitionHash(pass.lt);

@@ -209,6 +209,22 @@ TEST_F(OperatorBinary, LeaderElectionRunsOneReplicaAndHandsOverOnStop) {
   EXPECT_EQ(follower->stop(), 0);
 }
 
+TEST_F(OperatorBinary, TheExamplesCompileUnderTheOperator) {
+  const auto& ns = watched_->name();
+  OperatorProcess op({"--kubeconfig", kubeconfigPath(), "--namespace", ns});
+  std::string out;
+  ASSERT_EQ(kubectl("apply -n " + ns + " -f " + std::string(HERD_SOURCE_DIR) + "/examples/k8s/", &out), 0) << out;
+  for (const char* name : {"shop-smoke", "shop-configmap", "shop-nightly"}) {
+    EXPECT_TRUE(eventually(seconds(30), [&] {
+      return controller::conditionStatus(status(ns, name), "Validated") == std::optional<bool>(true);
+    })) << name << ": " << status(ns, name).dump() << op.log();
+  }
+  // The scheduled one waits for its time; the others need the coordinator.
+  EXPECT_FALSE(getString(status(ns, "shop-nightly"), "nextScheduleTime").empty());
+  EXPECT_TRUE(getString(status(ns, "shop-nightly"), "runId").empty());
+  EXPECT_EQ(op.stop(), 0);
+}
+
 TEST_F(OperatorBinary, BadFlagsAndKubeconfigExitWithCode2) {
   OperatorProcess unknown({"--no-such-flag"});
   EXPECT_EQ(unknown.waitExit(seconds(10)), 2) << unknown.log();
