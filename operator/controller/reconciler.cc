@@ -128,13 +128,13 @@ Result<ScenarioSource> readScenario(k8s::Client& client, const std::string& ns, 
 }
 
 // Compiles the scenario with the spec's overrides and checks spec.thresholds:
-// the users of the plan, or the compiler's error (where = source:line:col).
-Result<int64_t> validate(const ScenarioSource& source, const LoadTestSpec& spec) {
+// the plan's load (users, duration), or the compiler's error (where = source:line:col).
+Result<scenario::Load> validate(const ScenarioSource& source, const LoadTestSpec& spec) {
   auto plan = scenario::compileString(source.text, source.name, spec.overrides);
   if (!plan.ok()) return plan.error();
   auto thresholds = report::parseThresholds(spec.thresholds);
   if (!thresholds.ok()) return Error{thresholds.error().message, "spec.thresholds: " + thresholds.error().where};
-  return plan->load.users;
+  return plan->load;
 }
 
 }  // namespace
@@ -264,7 +264,7 @@ Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live)
   std::string compiled;
   if (!live) {
     auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
-    auto users = source.ok() ? validate(*source, pass.spec) : Result<int64_t>(source.error());
+    auto users = source.ok() ? validate(*source, pass.spec) : Result<scenario::Load>(source.error());
     if (users.ok()) compiled = "scenario " + source->name + " compiles";
     else invalid = users.error();
   }
@@ -327,9 +327,9 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
     if (!w.ok()) return w.error();
     return ReconcileResult{settings_.missing_scenario_retry};
   }
-  auto users = validate(*source, pass.spec);
-  if (!users.ok()) {
-    auto message = users.error().describe();
+  auto load = validate(*source, pass.spec);
+  if (!load.ok()) {
+    auto message = load.error().describe();
     auto w = writeStatus(pass, [&](json& st) {
       st = pass.status;
       st.erase("runId");
@@ -346,7 +346,8 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
     event(pass.lt, "Warning", "InvalidScenario", message);
     return ReconcileResult{};
   }
-  const int desired = desiredAgents(pass.spec, *users);
+  const int64_t users = load->users;
+  const int desired = desiredAgents(pass.spec, users);
   const auto run_id = makeRunId(pass.name, random());
   // Persisted before anything is created for the run: a pass that dies after
   // this line finds the run id and carries on with the same run.
@@ -377,9 +378,9 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
   });
   if (!w.ok()) return w.error();
   logger("operator")->info("loadtest={} run={} starting: {} agents, {} users ({})", pass.key, run_id, desired,
-                           *users, why);
+                           users, why);
   event(pass.lt, "Normal", "RunStarting",
-        "run " + run_id + ": " + std::to_string(desired) + " agents, " + std::to_string(*users) + " users (" + why + ")");
+        "run " + run_id + ": " + std::to_string(desired) + " agents, " + std::to_string(users) + " users (" + why + ")");
   return driveRun(pass);
 }
 
@@ -451,9 +452,9 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   }
   auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
   if (!source.ok()) return failRun(pass, "ScenarioNotFound", source.error().describe());
-  auto users = validate(*source, pass.spec);
-  if (!users.ok()) return failRun(pass, "InvalidScenario", users.error().describe());
-  const int desired = desiredAgents(pass.spec, *users);
+  auto load = validate(*source, pass.spec);
+  if (!load.ok()) return failRun(pass, "InvalidScenario", load.error().describe());
+  const int desired = desiredAgents(pass.spec, load->users);
 
   auto token = ensureToken(pass);
   if (!token.ok()) return token.error();
@@ -522,7 +523,8 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
     degraded_message = !lost.empty() ? std::to_string(lost.size()) + " agent(s) lost; policy " +
                                            toString(pass.spec.loss_policy)
                                      : (progress ? progress->message : "");
-    const auto duration = pass.spec.overrides.duration.value_or(Nanos{0});
+    // The plan's duration: the spec's override or the scenario's own.
+    const auto duration = load->duration;
     const auto limit = pass.spec.run_timeout ? duration_cast<Nanos>(*pass.spec.run_timeout)
                                              : duration + duration_cast<Nanos>(settings_.run_timeout_margin);
     if (elapsed > limit)

@@ -341,6 +341,22 @@ TEST_F(Operator, AgentsThatNeverConnectTimeOut) {
   EXPECT_EQ(getString(st, "message"), "1 of 1 agents ready and 0 connected after 3s");
 }
 
+TEST_F(Operator, ARunThatNeverEndsTimesOutAfterItsDurationPlusAMargin) {
+  startOperator(coord);
+  const auto run = createRunning("endless", basicSpec(1));  // the scenario's duration: 5s
+  ASSERT_FALSE(HasFailure());
+  harness_->advance(std::chrono::minutes(5));  // within 5s + 5m: still running
+  harness_->kick(ns() + "/endless");
+  EXPECT_FALSE(eventually(std::chrono::milliseconds(800), [&] { return getString(status("endless"), "phase") != "Running"; }));
+  harness_->advance(seconds(6));
+  harness_->kick(ns() + "/endless");
+  ASSERT_TRUE(waitStatus("endless", [](const json& s) { return getString(s, "phase") == "Failed"; }));
+  auto st = status("endless");
+  EXPECT_EQ(getString(st, "reason"), "RunTimeout");
+  EXPECT_EQ(getString(st, "message"), "the run did not end within 5m5s");
+  EXPECT_EQ(coord.aborted().count(run), 1u);
+}
+
 TEST_F(Operator, ScaleChangesTheAgentCountOfTheLiveRun) {
   startOperator(coord);
   const auto run = createRunning("elastic", basicSpec(2));
