@@ -126,6 +126,8 @@ class Operator : public ::testing::Test {
     return run;
   }
 
+  std::string firstScheduledRun(const std::string& name, const char* cron, const char* policy);
+
   // An operator, and a LoadTest with two agents and the given loss policy, running.
   std::string runningWithLossPolicy(const std::string& name, const char* policy) {
     startOperator(coord);
@@ -467,6 +469,19 @@ void passNextScheduleTime(OperatorHarness& harness, const json& st, const std::s
   harness.kick(key);
 }
 
+// An operator and a scheduled LoadTest whose first run the test has made due: its id.
+std::string Operator::firstScheduledRun(const std::string& name, const char* cron, const char* policy) {
+  startOperator(coord);
+  auto spec = basicSpec(1);
+  spec["schedule"] = {{"cron", cron}, {"concurrencyPolicy", policy}};
+  spec["timeouts"] = {{"agentsReady", "1h"}, {"run", "1h"}};  // the clock jumps by minutes
+  create(name, spec);
+  EXPECT_TRUE(waitStatus(name, [](const json& s) { return !getString(s, "nextScheduleTime").empty(); }));
+  passNextScheduleTime(*harness_, status(name), ns() + "/" + name);
+  EXPECT_TRUE(waitStatus(name, [](const json& s) { return !getString(s, "runId").empty(); }));
+  return runId(name);
+}
+
 TEST_F(Operator, CronScheduleRunsTwiceWithTwoHistoryEntriesAndForbidPreventsOverlap) {
   startOperator(coord);
   auto spec = basicSpec(1);
@@ -511,15 +526,9 @@ TEST_F(Operator, CronScheduleRunsTwiceWithTwoHistoryEntriesAndForbidPreventsOver
 }
 
 TEST_F(Operator, CronReplaceStopsTheLiveRunAndSuspendStopsScheduling) {
-  startOperator(coord);
-  auto spec = basicSpec(1);
-  spec["schedule"] = {{"cron", "*/5 * * * *"}, {"concurrencyPolicy", "Replace"}};
-  create("replace", spec);
   const auto key = ns() + "/replace";
-  ASSERT_TRUE(waitStatus("replace", [](const json& s) { return !getString(s, "nextScheduleTime").empty(); }));
-  passNextScheduleTime(*harness_, status("replace"), key);
-  ASSERT_TRUE(waitStatus("replace", [](const json& s) { return !getString(s, "runId").empty(); }));
-  const auto first = runId("replace");
+  const auto first = firstScheduledRun("replace", "*/5 * * * *", "Replace");
+  ASSERT_FALSE(HasFailure());
   passNextScheduleTime(*harness_, status("replace"), key);
   ASSERT_TRUE(waitStatus("replace", [&](const json& s) {
     return !getString(s, "runId").empty() && getString(s, "runId") != first;
@@ -535,6 +544,54 @@ TEST_F(Operator, CronReplaceStopsTheLiveRunAndSuspendStopsScheduling) {
   harness_->advance(std::chrono::minutes(30));
   harness_->kick(key);
   EXPECT_FALSE(eventually(std::chrono::milliseconds(1500), [&] { return runId("replace") != second; }));
+}
+
+TEST_F(Operator, CronAllowStartsTheDueRunWhenTheLiveOneEnds) {
+  const auto key = ns() + "/allow";
+  const auto first = firstScheduledRun("allow", "*/10 * * * *", "Allow");
+  ASSERT_FALSE(HasFailure());
+  passNextScheduleTime(*harness_, status("allow"), key);  // due while the first is live: waits
+  EXPECT_FALSE(eventually(std::chrono::milliseconds(800), [&] { return runId("allow") != first; }));
+  EXPECT_FALSE(has(eventReasons("allow"), "RunSkipped"));
+  auto done = running(1);
+  done.state = RunProgress::State::kFinished;
+  done.verdict = RunProgress::Verdict::kPassed;
+  coord.script(first, done);
+  ASSERT_TRUE(waitStatus("allow", [&](const json& s) {
+    return !getString(s, "runId").empty() && getString(s, "runId") != first;
+  }));
+  auto st = status("allow");
+  ASSERT_EQ(st["history"].size(), 1u);
+  EXPECT_EQ(st["history"][0]["verdict"], "Passed");
+  EXPECT_TRUE(coord.aborted().empty());
+}
+
+TEST_F(Operator, RegressionRuleFailsARunSlowerThanTheLastPassingOne) {
+  startOperator(coord);
+  auto spec = basicSpec(1);
+  spec["regression"] = {{"maxP95IncreasePercent", 20}};
+  create("gate", spec);
+  auto finish = [&](const std::string& run, double p95) {
+    auto done = running(1);
+    done.state = RunProgress::State::kFinished;
+    done.verdict = RunProgress::Verdict::kPassed;
+    done.totals.p95_ms = p95;
+    coord.script(run, done);
+  };
+  ASSERT_TRUE(waitStatus("gate", [](const json& s) { return !getString(s, "runId").empty(); }));
+  const auto first = runId("gate");
+  finish(first, 100);
+  ASSERT_TRUE(waitStatus("gate", [](const json& s) { return getString(s, "phase") == "Succeeded"; }));
+  ASSERT_TRUE(client_->patch(kLoadTests, ns(), "gate", {{"metadata", {{"annotations", {{"herd.dev/run", "2"}}}}}}).ok());
+  ASSERT_TRUE(waitStatus("gate", [&](const json& s) { return getString(s, "runId") != first; }));
+  finish(runId("gate"), 130);  // thresholds passed, but 30% slower than the baseline
+  ASSERT_TRUE(waitStatus("gate", [](const json& s) { return getString(s, "phase") == "Failed"; }));
+  auto st = status("gate");
+  EXPECT_EQ(getString(st, "verdict"), "Failed");
+  EXPECT_EQ(getString(st, "reason"), "Regression");
+  EXPECT_NE(getString(st, "message").find("30.0% above run " + first), std::string::npos) << getString(st, "message");
+  EXPECT_TRUE(condition(st, "ThresholdsPassed", false));
+  EXPECT_EQ(st["history"][0]["reason"], "Regression");
 }
 
 }  // namespace
