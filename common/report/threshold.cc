@@ -1,6 +1,7 @@
 #include "common/report/threshold.h"
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -164,13 +165,22 @@ Result<std::vector<Threshold>> parseThresholds(const std::vector<std::string>& e
   return out;
 }
 
-ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const stats::Recorder& stats,
-                         double duration_seconds) {
-  stats::EndpointStats selected;
-  const auto& endpoints = stats.endpoints();
-  for (size_t i = 0; i < endpoints.size() && i < plan.endpoints.size(); ++i) {
-    if (matches(t, plan.endpoints[i])) selected.merge(endpoints[i]);
+Result<std::vector<Threshold>> parseThresholds(const std::vector<scenario::ThresholdSpec>& specs) {
+  std::vector<std::string> expressions;
+  for (const auto& spec : specs) expressions.push_back(spec.expression);
+  auto parsed = parseThresholds(expressions);
+  if (!parsed) return parsed.error();
+  for (size_t i = 0; i < specs.size(); ++i) {
+    (*parsed)[i].abort_on_fail = specs[i].abort_on_fail;
+    (*parsed)[i].delay_seconds = std::chrono::duration<double>(specs[i].delay).count();
   }
+  return parsed;
+}
+
+namespace {
+
+// The threshold judged on the stats of the endpoints it selects.
+ThresholdResult judge(const Threshold& t, const stats::EndpointStats& selected, double duration_seconds) {
   double value = 0;
   switch (t.aggregation) {
     case Aggregation::kPercentile: value = toMillis(selected.latency.valueAtPercentile(t.percentile)); break;
@@ -198,7 +208,66 @@ ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const s
   } else {
     shown = fmt::format("{:.1f}/s", value);
   }
-  return ThresholdResult{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};
+  ThresholdResult result{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};
+  result.abort_on_fail = t.abort_on_fail;
+  return result;
+}
+
+}  // namespace
+
+ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const stats::Recorder& stats,
+                         double duration_seconds) {
+  stats::EndpointStats selected;
+  const auto& endpoints = stats.endpoints();
+  for (size_t i = 0; i < endpoints.size() && i < plan.endpoints.size(); ++i) {
+    if (matches(t, plan.endpoints[i])) selected.merge(endpoints[i]);
+  }
+  return judge(t, selected, duration_seconds);
+}
+
+std::vector<ThresholdResult> evaluateAll(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
+                                         const stats::Recorder& stats, double duration_seconds) {
+  // Untagged thresholds all judge every endpoint: merge those once (this runs
+  // every second while the run goes).
+  std::optional<stats::EndpointStats> all;
+  std::vector<ThresholdResult> out;
+  out.reserve(thresholds.size());
+  for (const auto& t : thresholds) {
+    if (!t.tags.empty()) {
+      out.push_back(evaluate(t, plan, stats, duration_seconds));
+      continue;
+    }
+    if (!all) {
+      all.emplace();
+      const auto& endpoints = stats.endpoints();
+      for (size_t i = 0; i < endpoints.size() && i < plan.endpoints.size(); ++i) all->merge(endpoints[i]);
+    }
+    out.push_back(judge(t, *all, duration_seconds));
+  }
+  return out;
+}
+
+LiveThresholds evaluateLive(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
+                            const stats::Recorder& stats, double elapsed_seconds) {
+  LiveThresholds live{evaluateAll(thresholds, plan, stats, elapsed_seconds), std::nullopt};
+  for (size_t i = 0; i < thresholds.size(); ++i) {
+    const auto& t = thresholds[i];
+    if (t.abort_on_fail && !live.results[i].passed && elapsed_seconds >= t.delay_seconds) {
+      live.results[i].aborted_run = true;
+      live.results[i].aborted_at_seconds = elapsed_seconds;
+      live.abort = i;
+      break;
+    }
+  }
+  return live;
+}
+
+std::vector<ThresholdResult> finalResults(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
+                                          const stats::Recorder& stats, double duration_seconds,
+                                          const std::optional<ThresholdAbort>& aborted_by) {
+  auto out = evaluateAll(thresholds, plan, stats, duration_seconds);
+  if (aborted_by && aborted_by->index < out.size()) out[aborted_by->index] = aborted_by->result;
+  return out;
 }
 
 }  // namespace herd::report

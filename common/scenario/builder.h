@@ -46,4 +46,7 @@ Result<std::vector<Header>> parseHeaders(Builder& builder, const Field& field);
 // json_body.cc: any YAML value as a JSON text template.
 Result<Template> parseJsonBody(Context& context, const Field& field);
 
+// thresholds.cc: the `thresholds:` list.
+Result<std::vector<ThresholdSpec>> parseThresholds(Context& context, const Field& field);
+
 }  // namespace herd::scenario::detail

@@ -105,6 +105,15 @@ struct Load {
   Duration duration{};
 };
 
+// One entry of `thresholds:`: a string, or {expression, abortOnFail, delay}.
+// The expression is parsed by common/report.
+struct ThresholdSpec {
+  std::string expression;
+  bool abort_on_fail = false;  // a failure seen while the run goes ends it early
+  Duration delay{};            // no early abort before this much of the run has passed
+  bool operator==(const ThresholdSpec&) const = default;
+};
+
 struct Plan {
   std::string name;
   std::string source_file;
@@ -113,7 +122,7 @@ struct Plan {
   std::vector<UserClass> classes;
   Load load;
   std::vector<Endpoint> endpoints;
-  std::vector<std::string> thresholds;  // as written; parsed by common/report
+  std::vector<ThresholdSpec> thresholds;
 };
 
 }  // namespace herd::scenario
