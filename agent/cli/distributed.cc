@@ -158,6 +158,7 @@ int agentMain(const Options& options, const DistributedOptions& d) {
 
   runtime::SessionOptions so;
   so.agent_id = d.agent_id.empty() ? defaultAgentId() : d.agent_id;
+  so.run_id = d.agent_run_id;
   so.workers = options.workers;
   so.insecure = options.insecure;
   so.ca_file = options.ca_file;
@@ -214,6 +215,8 @@ void addAgentCommand(CLI::App& app, Options& options, DistributedOptions& d) {
   command->add_option("--coordinator", d.coordinator, "The coordinator's HOST:PORT")->required();
   command->add_option("--token-file", d.token_file, "File holding the run's token")->check(CLI::ExistingFile);
   command->add_option("--agent-id", d.agent_id, "This agent's stable name (default: host-pid-random)");
+  command->add_option("--run-id", d.agent_run_id, "The run to join (needed when the coordinator serves several, "
+                                                  "e.g. herd-operator)");
   command->add_option("--tls-ca", d.tls_ca, "PEM CA: dial the coordinator over TLS and trust this CA")
       ->check(CLI::ExistingFile);
   command->add_option("--tls-server-name", d.tls_server_name, "Name expected in the coordinator's certificate");

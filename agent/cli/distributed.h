@@ -24,6 +24,7 @@ struct DistributedOptions {
   // herd agent
   std::string coordinator;
   std::string agent_id;
+  std::string agent_run_id;  // the run to join when the coordinator serves several
   std::string tls_ca;
   std::string tls_server_name;
   std::string reconnect_timeout = "60s";

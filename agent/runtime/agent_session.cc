@@ -64,7 +64,7 @@ struct AgentSession::Group {
   bool allFinished() const { return std::all_of(finished.begin(), finished.end(), [](bool f) { return f; }); }
 };
 
-AgentSession::AgentSession(SessionOptions options) : options_(std::move(options)) {}
+AgentSession::AgentSession(SessionOptions options) : options_(std::move(options)), run_id_(options_.run_id) {}
 
 AgentSession::~AgentSession() {
   std::lock_guard lock(mutex_);

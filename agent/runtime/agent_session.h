@@ -29,6 +29,7 @@ namespace herd::runtime {
 
 struct SessionOptions {
   std::string agent_id;
+  std::string run_id;           // the run to join; empty: the one the coordinator serves
   size_t workers = 0;          // worker threads per user range; 0: one per core
   bool insecure = false;       // accept any TLS certificate of the target
   std::string ca_file;         // extra CA for the target's TLS

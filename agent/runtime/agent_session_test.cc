@@ -74,7 +74,7 @@ users:
 load: {{users: 8, spawnRate: 1000, duration: 30s}}
 )", (*nginx)->url()), "session.yaml");
   ASSERT_TRUE(plan.ok()) << plan.error().describe();
-  AgentSession session(SessionOptions{"t", 1, false, "", 3s, 7});
+  AgentSession session(SessionOptions{"t", "", 1, false, "", 3s, 7});
   ASSERT_TRUE(session.prepare(*plan, 1s).ok());
   Sent sent;
   session.attach([&](v1::AgentMessage&& m) { sent.add(std::move(m)); });

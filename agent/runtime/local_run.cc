@@ -27,7 +27,7 @@ std::string makeRunId(const std::string& scenario, uint64_t seed) {
 Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<report::Threshold>& thresholds,
                                 const LocalRunOptions& options) {
   const uint64_t seed = options.seed ? options.seed : std::random_device{}();
-  AgentSession session(SessionOptions{"local", options.workers, options.insecure, options.ca_file,
+  AgentSession session(SessionOptions{"local", "", options.workers, options.insecure, options.ca_file,
                                       options.probe_timeout, seed});
   if (auto prepared = session.prepare(plan, options.grace); !prepared) return prepared.error();
 

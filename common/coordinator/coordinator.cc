@@ -482,6 +482,29 @@ double Coordinator::busiest() const {
   return busy;
 }
 
+void Coordinator::requestStop(const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  if (phase_ == Phase::kWaiting) {
+    fatal_ = "stopped before the start: " + reason;
+  } else if (phase_ == Phase::kRunning) {
+    event("info", "stop requested: " + reason);
+    broadcastStop(v1::Stop::STOP, options_.grace, reason);
+  }
+  changed_.notify_all();
+}
+
+void Coordinator::requestAbort(const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  if (phase_ == Phase::kWaiting) {
+    fatal_ = "aborted before the start: " + reason;
+  } else if (phase_ == Phase::kRunning || phase_ == Phase::kStopping) {
+    forced_ = report::Verdict::kAborted;
+    event("warn", "abort requested: " + reason);
+    broadcastStop(v1::Stop::ABORT, std::min<Nanos>(options_.grace, std::chrono::seconds(1)), reason);
+  }
+  changed_.notify_all();
+}
+
 LiveStatus Coordinator::status() const {
   std::lock_guard lock(mutex_);
   LiveStatus out;

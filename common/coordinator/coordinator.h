@@ -94,17 +94,33 @@ struct LiveStatus {
   double p50_ms = 0, p95_ms = 0, p99_ms = 0;  // of everything merged so far
 };
 
-class Coordinator {
+// What a transport hands its streams to: one run's Coordinator, or a Hub that
+// serves many runs on one listener (hub.h).
+class StreamHandler {
+ public:
+  virtual ~StreamHandler() = default;
+  virtual std::shared_ptr<Connection> connect(std::string peer) = 0;
+  virtual void receive(const std::shared_ptr<Connection>& connection, const v1::AgentMessage& message) = 0;
+  virtual void disconnected(const std::shared_ptr<Connection>& connection, const std::string& why) = 0;
+};
+
+class Coordinator final : public StreamHandler {
  public:
   Coordinator(const scenario::Plan& plan, std::vector<report::Threshold> thresholds, CoordinatorOptions options);
-  ~Coordinator();
+  ~Coordinator() override;
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;
 
   // A transport calls these for every stream it carries.
-  std::shared_ptr<Connection> connect(std::string peer);
-  void receive(const std::shared_ptr<Connection>& connection, const v1::AgentMessage& message);
-  void disconnected(const std::shared_ptr<Connection>& connection, const std::string& why);
+  std::shared_ptr<Connection> connect(std::string peer) override;
+  void receive(const std::shared_ptr<Connection>& connection, const v1::AgentMessage& message) override;
+  void disconnected(const std::shared_ptr<Connection>& connection, const std::string& why) override;
+
+  // From whoever owns the run (the operator): end it gracefully like the end of
+  // its duration, or abort it (verdict aborted). Before the start, the run ends
+  // without starting (run() returns the reason as an Error).
+  void requestStop(const std::string& reason);
+  void requestAbort(const std::string& reason);
 
   // The run's whole life. An Error means the run could not be carried out before
   // it started (agents missing at the barrier, an agent that cannot reach the

@@ -31,7 +31,7 @@ Result<std::string> readFile(const std::string& path) {
 
 class Service final : public v1::Coordinator::Service {
  public:
-  Service(Coordinator& coordinator, size_t max_message_bytes)
+  Service(StreamHandler& coordinator, size_t max_message_bytes)
       : coordinator_(coordinator), max_message_bytes_(max_message_bytes) {}
 
   grpc::Status Connect(grpc::ServerContext* context,
@@ -80,7 +80,7 @@ class Service final : public v1::Coordinator::Service {
   }
 
  private:
-  Coordinator& coordinator_;
+  StreamHandler& coordinator_;
   const size_t max_message_bytes_;
 };
 
@@ -96,7 +96,7 @@ GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 GrpcServer::~GrpcServer() { shutdown(); }
 
-Result<std::unique_ptr<GrpcServer>> GrpcServer::start(Coordinator& coordinator, const ServerOptions& options) {
+Result<std::unique_ptr<GrpcServer>> GrpcServer::start(StreamHandler& coordinator, const ServerOptions& options) {
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
     if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {

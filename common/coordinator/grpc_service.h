@@ -22,7 +22,8 @@ struct ServerOptions {
 
 class GrpcServer {
  public:
-  static Result<std::unique_ptr<GrpcServer>> start(Coordinator& coordinator, const ServerOptions& options);
+  // Serves one run (a Coordinator) or many (a Hub).
+  static Result<std::unique_ptr<GrpcServer>> start(StreamHandler& handler, const ServerOptions& options);
   ~GrpcServer();
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;

@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "common/coordinator/hub.h"
 #include "common/scenario/compiler.h"
 #include "herd/v1/agent.grpc.pb.h"
 
@@ -140,6 +141,60 @@ TEST_F(GrpcServiceTest, NoHelloFirstIsRefused) {
   auto [reply, status] = exchange(report);
   ASSERT_TRUE(reply && reply->has_refused());
   EXPECT_EQ(reply->refused().reason(), v1::Refused::MALFORMED);
+}
+
+// The operator's case: two runs behind one listener, each stream routed by the
+// run id in its Hello; a request to stop a run before its start ends it.
+TEST(HubTest, RoutesStreamsByRunIdAndRefusesUnknownRuns) {
+  const auto plan = *scenario::compileString(kScenario, "grpc.yaml");
+  CoordinatorOptions a_options;
+  a_options.run_id = "run-a";
+  a_options.token = "ta";
+  CoordinatorOptions b_options = a_options;
+  b_options.run_id = "run-b";
+  b_options.token = "tb";
+  Coordinator a(plan, {}, a_options);
+  Coordinator b(plan, {}, b_options);
+  Hub hub;
+  hub.add("run-a", a);
+  hub.add("run-b", b);
+  auto server = GrpcServer::start(hub, ServerOptions{});
+  ASSERT_TRUE(server.ok()) << server.error().describe();
+  auto channel = grpc::CreateChannel(fmt::format("127.0.0.1:{}", (*server)->port()), grpc::InsecureChannelCredentials());
+  auto stub = v1::Coordinator::NewStub(channel);
+  auto first = [&](const std::string& run, const std::string& token) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto stream = stub->Connect(&context);
+    v1::AgentMessage hello;
+    hello.mutable_hello()->set_protocol_version(1);
+    hello.mutable_hello()->set_agent_id("agent");
+    hello.mutable_hello()->set_run_id(run);
+    hello.mutable_hello()->set_token(token);
+    stream->Write(hello);
+    v1::CoordinatorMessage reply;
+    EXPECT_TRUE(stream->Read(&reply));
+    context.TryCancel();
+    stream->Finish();
+    return reply;
+  };
+  auto to_a = first("run-a", "ta");
+  ASSERT_TRUE(to_a.has_welcome());
+  EXPECT_EQ(to_a.welcome().run_id(), "run-a");
+  auto to_b = first("run-b", "tb");
+  ASSERT_TRUE(to_b.has_welcome());
+  EXPECT_EQ(to_b.welcome().run_id(), "run-b");
+  EXPECT_EQ(first("run-b", "ta").refused().reason(), v1::Refused::BAD_TOKEN);  // each run keeps its own token
+  EXPECT_EQ(first("run-c", "ta").refused().reason(), v1::Refused::UNKNOWN_RUN);
+  EXPECT_EQ(first("", "ta").refused().reason(), v1::Refused::UNKNOWN_RUN);  // two runs: a run id is needed
+  a.requestStop("the LoadTest was deleted");
+  auto ended = a.run();
+  ASSERT_FALSE(ended.ok());
+  EXPECT_NE(ended.error().message.find("stopped before the start: the LoadTest was deleted"), std::string::npos);
+  hub.remove("run-a");
+  EXPECT_EQ(first("run-a", "ta").refused().reason(), v1::Refused::UNKNOWN_RUN);
+  (*server)->shutdown();
+  hub.remove("run-b");
 }
 
 }  // namespace
