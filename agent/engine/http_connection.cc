@@ -47,7 +47,7 @@ bool HttpConnection::connected() const {
 }
 
 void HttpConnection::send(std::string_view request_bytes, MonoTime deadline, bool expect_no_body,
-                          bool capture_body) {
+                          bool capture_body, bool capture_headers) {
   assert(!busy_ && "one request at a time per connection");
   busy_ = true;
   in_send_ = true;
@@ -58,6 +58,8 @@ void HttpConnection::send(std::string_view request_bytes, MonoTime deadline, boo
   bytes_received_ = 0;
   request_.assign(request_bytes);
   body_.clear();
+  headers_.clear();
+  parser_.captureHeaders(capture_headers ? &headers_ : nullptr);
   loop_.arm(timer_, deadline);
   startAttempt();
   in_send_ = false;
@@ -329,6 +331,7 @@ void HttpConnection::deliver(ErrorKind kind, int32_t code) {
   response.bytes_received = bytes_received_;
   response.bytes_sent = bytes_sent_;
   if (capture_ && kind == ErrorKind::kNone) response.body = body_;
+  if (kind == ErrorKind::kNone) response.headers = headers_;
   busy_ = false;
 
   bool destroyed = false;

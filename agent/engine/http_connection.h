@@ -70,6 +70,7 @@ struct HttpResponse {
   uint64_t bytes_received = 0;  // response bytes incl. status line, headers, chunk framing
   uint64_t bytes_sent = 0;      // request bytes written, a retried request counted twice
   std::string_view body;        // the decoded body, only when capture_body was asked
+  std::string_view headers;     // "Name: value\n" per field, only when capture_headers was asked
 };
 
 class HttpClient {
@@ -92,9 +93,11 @@ class HttpConnection final : private IoWatcher {
   // Host, body); the bytes are copied. Connects first when needed. `deadline`
   // covers connect, TLS handshake, send and the whole response. Exactly one
   // onResponse() follows, never from inside send(). `expect_no_body`: the
-  // request is HEAD. `capture_body`: pass the decoded body to onResponse().
+  // request is HEAD. `capture_body`: pass the decoded body to onResponse();
+  // `capture_headers`: pass the header fields (cookies, checks).
   // Must not be called while busy().
-  void send(std::string_view request_bytes, MonoTime deadline, bool expect_no_body, bool capture_body);
+  void send(std::string_view request_bytes, MonoTime deadline, bool expect_no_body, bool capture_body,
+            bool capture_headers = false);
 
   // Abandons the request in flight, if any, without a callback, and closes the socket.
   void cancel();
@@ -155,6 +158,7 @@ class HttpConnection final : private IoWatcher {
   uint64_t bytes_received_ = 0;
   std::string request_;
   std::string body_;
+  std::string headers_;       // captured header fields (capture_headers)
   ResponseParser parser_;
 };
 

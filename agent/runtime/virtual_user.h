@@ -1,22 +1,25 @@
 #pragma once
-// A virtual user: a small state machine that walks its class's compiled steps.
-// It waits in exactly one place at a time (a response or a think timer), so it
-// needs no coroutine frame or stack of its own; a few hundred bytes plus one
-// connection per origin it has talked to.
+// A virtual user: the state one simulated client keeps (its index and class,
+// variables, cookie jar) and the fibers that walk its class's compiled steps: the
+// main one (onStart, then iterations, then onStop) and one per branch of a
+// running `parallel` step. A few hundred bytes plus one connection per origin
+// and fiber.
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "agent/engine/event_loop.h"
-#include "agent/engine/http_connection.h"
+#include "agent/runtime/cookie_jar.h"
+#include "agent/runtime/fiber.h"
 #include "common/core/clock.h"
 #include "common/scenario/plan.h"
+#include "common/scenario/template.h"
 
 namespace herd::runtime {
 
 class Worker;
 
-class VirtualUser final : public engine::HttpClient {
+class VirtualUser {
  public:
   VirtualUser(Worker& worker, int64_t index, const scenario::UserClass& user_class);
   ~VirtualUser();
@@ -24,36 +27,42 @@ class VirtualUser final : public engine::HttpClient {
   VirtualUser& operator=(const VirtualUser&) = delete;
 
   void begin();
-  // The test is stopping: end now if idle, or after the response in flight.
+  // The test is stopping: fibers end at once when idle, after the response in
+  // flight otherwise; then onStop runs (its requests are bounded by the grace).
   void stop();
-  // The grace time is over: drop the request in flight without counting it.
+  // The grace time is over: drop whatever is in flight without counting it.
   void abandon();
   bool done() const { return phase_ == Phase::kDone; }
 
- private:
-  enum class Phase : uint8_t { kOnStart, kIterating, kDone };
+  // For the fibers.
+  Worker& worker() { return worker_; }
+  int64_t index() const { return index_; }
+  const scenario::UserClass& userClass() const { return class_; }
+  std::vector<std::string>& variables() { return variables_; }
+  CookieJar& cookies() { return cookies_; }
+  scenario::RenderContext renderContext();
+  // The main fiber's next list of steps once the current one is done; null ends it.
+  const std::vector<scenario::Step>* next(Fiber& fiber);
+  void fiberEnded(Fiber& fiber);
+  Fiber& spawn(Fiber& parent);
+  // Frees the ended branches of `parent` (called when its parallel step is over).
+  void reap(Fiber& parent);
+  void stopFromStep();  // a stopUser step
 
-  void onResponse(const engine::HttpResponse& response) override;
-  void run();
-  bool nextSequence();
-  void sendRequest(const scenario::RequestStep& step);
-  void think(const scenario::ThinkStep& step);
+ private:
+  enum class Phase : uint8_t { kOnStart, kIterating, kOnStop, kDone };
+  const std::vector<scenario::Step>& pickIteration();
   void finish();
-  engine::HttpConnection& connection(size_t origin);
 
   Worker& worker_;
   const int64_t index_;  // global across the run
   const scenario::UserClass& class_;
-  const std::vector<scenario::Step>* sequence_ = nullptr;
-  size_t pc_ = 0;
   Phase phase_ = Phase::kOnStart;
-  bool in_request_ = false;
   bool stop_requested_ = false;
-  const scenario::RequestStep* pending_ = nullptr;
-  MonoTime request_start_;
-  MonoTime iteration_start_;
-  engine::Timer think_timer_;
-  std::vector<std::unique_ptr<engine::HttpConnection>> connections_;  // by origin index
+  std::vector<std::string> variables_;
+  CookieJar cookies_;
+  std::unique_ptr<Fiber> main_;
+  std::vector<std::unique_ptr<Fiber>> branches_;
 };
 
 }  // namespace herd::runtime

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/runtime/cookie_jar.h"
 #include "agent/runtime/virtual_user.h"
 #include "common/scenario/template.h"
 
@@ -40,12 +41,15 @@ Worker::Worker(const RunShared& shared, size_t index, size_t count, uint64_t see
       total_users_(static_cast<int64_t>(shared.user_classes.size())),
       spawn_timer_([this] { spawnDue(); }),
       tick_timer_([this] { tick(); }),
-      abandon_timer_([this] { abandonAll(); }) {
+      abandon_timer_([this] { abandonAll(); }),
+      reader_(*shared.plan) {
   for (const auto& origin : shared.plan->origins) host_headers_.push_back(origin.hostHeader());
   auto cache_literal = [this](const std::vector<scenario::Step>& steps) {
     for (const auto& step : steps) {
       const auto* request = std::get_if<scenario::RequestStep>(&step);
-      if (request && isLiteral(*request)) serialise(*request, 0, "", static_requests_[request]);
+      if (request && isLiteral(*request)) {
+        serialise(*request, scenario::RenderContext{0, "", rng_}, nullptr, static_requests_[request]);
+      }
     }
   };
   for (const auto& user_class : shared.plan->classes) {
@@ -144,6 +148,7 @@ void Worker::beginStop(MonoTime abandon_at) {
 }
 
 void Worker::abandonAll() {
+  abandoning_ = true;
   for (auto& user : users_) {
     if (!user->done()) user->abandon();
   }
@@ -164,19 +169,22 @@ void Worker::finishIfIdle() {
   loop_.stop();
 }
 
-std::string_view Worker::renderRequest(const scenario::RequestStep& step, int64_t user_index,
-                                       std::string_view user_class) {
-  if (auto it = static_requests_.find(&step); it != static_requests_.end()) return it->second;
+std::string_view Worker::renderRequest(const scenario::RequestStep& step, const scenario::RenderContext& context,
+                                       const CookieJar* cookies) {
+  // A literal request is served from the cache unless the user has cookies to send.
+  const bool no_cookies = cookies == nullptr || cookies->size() == 0;
+  if (no_cookies) {
+    if (auto it = static_requests_.find(&step); it != static_requests_.end()) return it->second;
+  }
   request_buffer_.clear();
-  serialise(step, user_index, user_class, request_buffer_);
+  serialise(step, context, cookies, request_buffer_);
   return request_buffer_;
 }
 
 // HTTP/1.1 request bytes: request line, Host, the step's headers, and the body
 // with its length. Header names come from the plan as the user wrote them.
-void Worker::serialise(const scenario::RequestStep& step, int64_t user_index,
-                       std::string_view user_class, std::string& out) {
-  const scenario::RenderContext context{user_index, user_class, rng_};
+void Worker::serialise(const scenario::RequestStep& step, const scenario::RenderContext& context,
+                       const CookieJar* cookies, std::string& out) {
   out += step.method;
   out += ' ';
   scenario::renderTemplate(step.path, context, out);
@@ -194,6 +202,15 @@ void Worker::serialise(const scenario::RequestStep& step, int64_t user_index,
     has_content_type = has_content_type || strcasecmp(header.name.c_str(), "content-type") == 0;
   }
   if (!has_user_agent) out += "User-Agent: herd/0.1\r\n";
+  if (cookies != nullptr) {
+    const size_t mark = out.size();
+    out += "Cookie: ";
+    if (cookies->appendHeader(shared_.plan->origins[step.origin].host, out)) {
+      out += "\r\n";
+    } else {
+      out.resize(mark);
+    }
+  }
   if (step.body) {
     auto& body = body_buffer_;
     body.clear();

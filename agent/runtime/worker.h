@@ -16,11 +16,14 @@
 #include "agent/engine/http_connection.h"
 #include "common/core/clock.h"
 #include "common/core/random.h"
+#include "common/scenario/extract.h"
 #include "common/scenario/plan.h"
+#include "common/scenario/template.h"
 #include "common/stats/recorder.h"
 
 namespace herd::runtime {
 
+class CookieJar;
 class VirtualUser;
 
 // What every worker of a run reads and nobody writes once the run starts.
@@ -64,9 +67,13 @@ class Worker {
   stats::Recorder& recorder() { return recorder_; }
   const RunShared& shared() const { return shared_; }
   bool stopping() const { return stopping_; }
-  // The serialised request for a step, rendered for this user; valid until the next call.
-  std::string_view renderRequest(const scenario::RequestStep& step, int64_t user_index,
-                                 std::string_view user_class);
+  bool abandoning() const { return abandoning_; }
+  // The serialised request for a step, rendered for this user (with its cookies
+  // when `cookies` is set); valid until the next call.
+  std::string_view renderRequest(const scenario::RequestStep& step, const scenario::RenderContext& context,
+                                 const CookieJar* cookies);
+  scenario::ResponseReader& reader() { return reader_; }
+  std::string& scratch() { return scratch_; }
   void userFinished();
 
  private:
@@ -76,8 +83,8 @@ class Worker {
   void abandonAll();
   void publish(bool final);
   void finishIfIdle();
-  void serialise(const scenario::RequestStep& step, int64_t user_index,
-                 std::string_view user_class, std::string& out);
+  void serialise(const scenario::RequestStep& step, const scenario::RenderContext& context,
+                 const CookieJar* cookies, std::string& out);
 
   const RunShared& shared_;
   const size_t index_;
@@ -90,6 +97,7 @@ class Worker {
   int64_t next_local_ = 0;  // this worker spawns global users index_, index_+count_, ...
   int64_t total_users_ = 0;
   bool stopping_ = false;
+  bool abandoning_ = false;
   bool finished_ = false;
   uint64_t tick_ = 0;
   Nanos last_cpu_{};
@@ -102,6 +110,8 @@ class Worker {
   std::vector<std::string> host_headers_;  // Host header value per origin
   std::string request_buffer_;
   std::string body_buffer_;
+  std::string scratch_;
+  scenario::ResponseReader reader_;
 
   std::mutex outbox_mutex_;
   std::vector<Snapshot> outbox_;

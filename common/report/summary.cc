@@ -47,9 +47,13 @@ json errorsJson(const scenario::Plan& plan, const stats::Recorder& total) {
   json out = json::array();
   for (const auto& [key, count] : total.errors()) {
     const auto endpoint = key.endpoint < plan.endpoints.size() ? plan.endpoints[key.endpoint].name : std::string("?");
+    // A check failure is counted with the check's id; name the check.
+    const bool named_check = key.kind == stats::ErrorKind::kCheck && key.code >= 0 &&
+                             static_cast<size_t>(key.code) < plan.checks.size();
     out.push_back({{"endpoint", endpoint},
                    {"kind", std::string(stats::errorKindName(key.kind))},
-                   {"message", stats::errorMessage(key.kind, key.code)},
+                   {"message", named_check ? "check failed: " + plan.checks[static_cast<size_t>(key.code)]
+                                           : stats::errorMessage(key.kind, key.code)},
                    {"count", count}});
   }
   return out;

@@ -162,7 +162,13 @@ Status parseTarget(Builder& builder, const Field& root_field, const MapView& roo
 Status parseDefaults(Builder& builder, const MapView& root) {
   const Field* defaults = root.find("defaults");
   if (defaults == nullptr) return Ok{};
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map, detail::readMap(builder.context, *defaults, {"timeout", "headers"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map, detail::readMap(builder.context, *defaults, {"timeout", "headers", "retry", "cookies"}));
+  if (const Field* retry = map.find("retry")) {
+    SCENARIO_ASSIGN_OR_RETURN(builder.default_retry, detail::parseRetry(builder, *retry));
+  }
+  if (const Field* cookies = map.find("cookies")) {
+    SCENARIO_ASSIGN_OR_RETURN(builder.plan.cookies, detail::readBool(builder.context, *cookies));
+  }
   if (const Field* timeout = map.find("timeout")) {
     SCENARIO_ASSIGN_OR_RETURN(builder.default_timeout, detail::readDuration(builder.context, *timeout, false));
   }
@@ -266,7 +272,9 @@ Result<Plan> build(Builder& builder, const YAML::Node& node, const CompileOption
   SCENARIO_ASSIGN_OR_RETURN(builder.plan.classes, detail::parseUsers(builder, users));
   SCENARIO_RETURN_IF_ERROR(parseLoad(builder, root_field, root, options));
   SCENARIO_RETURN_IF_ERROR(parseThresholds(builder, root));
+  SCENARIO_RETURN_IF_ERROR(detail::checkVariables(context));
   builder.plan.params = context.params;
+  builder.plan.variables = context.variables;
   return std::move(builder.plan);
 }
 
