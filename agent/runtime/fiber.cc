@@ -44,9 +44,9 @@ Fiber::Fiber(VirtualUser& user, Fiber* parent)
 
 Fiber::~Fiber() = default;
 
-void Fiber::start(const std::vector<scenario::Step>& steps) {
+void Fiber::start(const std::vector<scenario::Step>* steps) {
   frames_.clear();
-  frames_.push_back(Frame{&steps});
+  if (steps != nullptr) frames_.push_back(Frame{steps});
   ended_ = false;
   stopping_ = false;
   sequence_start_ = user_.worker().loop().now();
@@ -211,7 +211,7 @@ void Fiber::parallel(const scenario::ParallelStep& step) {
   wait_ = Wait::kChildren;
   steps_since_wait_ = 0;
   children_left_ = static_cast<uint32_t>(step.branches.size());
-  for (const auto& branch : step.branches) user_.spawn(*this).start(branch->steps);
+  for (const auto& branch : step.branches) user_.spawn(*this).start(&branch->steps);
 }
 
 void Fiber::think(const scenario::ThinkStep& step) {
@@ -255,7 +255,7 @@ void Fiber::sendRequest() {
 
 void Fiber::onResponse(const engine::HttpResponse& response) {
   wait_ = Wait::kNone;
-  const auto latency = MonoClock::now() - request_start_;
+  const auto latency = MonoClock::now() - request_start_ + lateness_;
   const auto& step = *pending_;
   auto& worker = user_.worker();
   const auto render = user_.renderContext();

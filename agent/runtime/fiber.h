@@ -26,8 +26,9 @@ class Fiber final : public engine::HttpClient {
   Fiber& operator=(const Fiber&) = delete;
 
   // Walks `steps` from the loop (never from inside this call: the first step runs
-  // in the loop's next round, so starting never re-enters the caller).
-  void start(const std::vector<scenario::Step>& steps);
+  // in the loop's next round, so starting never re-enters the caller). Null:
+  // ask the user for the next list at once.
+  void start(const std::vector<scenario::Step>* steps);
   // No new steps: ends now when waiting on a timer (a think or a retry backoff
   // ends at once), after the response in flight, or once its branches ended.
   void stop();
@@ -36,6 +37,10 @@ class Fiber final : public engine::HttpClient {
   bool ended() const { return ended_; }
   Fiber* parent() const { return parent_; }
   void childEnded();
+  // Open model: how late the current iteration started; added to every latency
+  // it records, so latency counts from the intended send time.
+  void setLateness(Nanos lateness) { lateness_ = lateness; }
+  Nanos lateness() const { return lateness_; }
 
  private:
   enum class Wait : uint8_t { kNone, kResponse, kTimer, kRetry, kChildren };
@@ -73,6 +78,7 @@ class Fiber final : public engine::HttpClient {
   const scenario::RequestStep* pending_ = nullptr;
   MonoTime request_start_;
   MonoTime sequence_start_;        // for pacing
+  Nanos lateness_{};
   engine::Timer timer_;
   std::vector<std::unique_ptr<engine::HttpConnection>> connections_;  // by origin index
 };

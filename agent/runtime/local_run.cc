@@ -90,8 +90,14 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
   RunShared shared;
   shared.plan = &plan;
   shared.targets = std::move(*targets);
-  shared.user_classes = assignClasses(plan, plan.load.users);
-  shared.spawn_interval = Nanos(static_cast<int64_t>(1e9 / plan.load.spawn_rate));
+  if (plan.load.model == scenario::Load::Model::kOpen) {
+    shared.arrivals = std::make_shared<const ArrivalSchedule>(plan.load);
+    shared.max_users = plan.load.max_users;
+    shared.user_classes = assignClasses(plan, plan.load.max_users);
+  } else {
+    shared.slots = closedSchedule(plan.load);
+    shared.user_classes = assignClasses(plan, static_cast<int64_t>(shared.slots.size()));
+  }
   // Starting a little in the future lets every worker thread be up before the first spawn.
   shared.start = MonoClock::now() + std::chrono::milliseconds(100);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/runtime/spawner.h"
 #include "agent/runtime/worker.h"
 
 namespace herd::runtime {
@@ -10,6 +11,7 @@ VirtualUser::VirtualUser(Worker& worker, int64_t index, const scenario::UserClas
     : worker_(worker),
       index_(index),
       class_(user_class),
+      open_(worker.shared().arrivals != nullptr),
       variables_(worker.shared().plan->variables.size()),
       main_(std::make_unique<Fiber>(*this, nullptr)) {}
 
@@ -21,12 +23,24 @@ scenario::RenderContext VirtualUser::renderContext() {
 
 void VirtualUser::begin() {
   phase_ = Phase::kOnStart;
-  main_->start(class_.on_start);
+  main_->start(&class_.on_start);
+}
+
+void VirtualUser::arrive(MonoTime intended) {
+  arrival_ = intended;
+  if (phase_ == Phase::kIdle) {
+    phase_ = Phase::kIterating;
+    main_->start(nullptr);  // asks next(), which takes the arrival
+  }
 }
 
 void VirtualUser::stop() {
   if (phase_ == Phase::kDone || stop_requested_) return;
   stop_requested_ = true;
+  if (phase_ == Phase::kIdle) {
+    fiberEnded(*main_);  // onStop, or done
+    return;
+  }
   // Branches first: the main fiber may be waiting for them.
   for (auto& branch : branches_) branch->stop();
   main_->stop();
@@ -52,7 +66,14 @@ const std::vector<scenario::Step>* VirtualUser::next(Fiber& fiber) {
     case Phase::kOnStart:
     case Phase::kIterating:
       phase_ = Phase::kIterating;
+      if (!open_) return &pickIteration();
+      if (!arrival_) return nullptr;  // idle until the next arrival
+      // The iteration is late by however long the arrival waited for a user; its
+      // requests count that wait in their latency (coordinated omission).
+      fiber.setLateness(std::max(Nanos(0), worker_.loop().now() - *arrival_));
+      arrival_.reset();
       return &pickIteration();
+    case Phase::kIdle:
     case Phase::kOnStop:
     case Phase::kDone:
       return nullptr;
@@ -77,9 +98,14 @@ const std::vector<scenario::Step>& VirtualUser::pickIteration() {
 // when the user stops; then onStop runs, once, unless the run is abandoning.
 void VirtualUser::fiberEnded(Fiber& fiber) {
   if (&fiber != main_.get()) return;
+  if (open_ && !stop_requested_ && phase_ == Phase::kIterating) {
+    phase_ = Phase::kIdle;
+    worker_.spawner().userIdle(*this);
+    return;
+  }
   if (phase_ != Phase::kOnStop && !class_.on_stop.empty() && !worker_.abandoning()) {
     phase_ = Phase::kOnStop;
-    main_->start(class_.on_stop);
+    main_->start(&class_.on_stop);
     return;
   }
   finish();
@@ -87,6 +113,7 @@ void VirtualUser::fiberEnded(Fiber& fiber) {
 
 Fiber& VirtualUser::spawn(Fiber& parent) {
   branches_.push_back(std::make_unique<Fiber>(*this, &parent));
+  branches_.back()->setLateness(parent.lateness());
   return *branches_.back();
 }
 

@@ -6,6 +6,7 @@
 // and fiber.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ class VirtualUser {
   // The grace time is over: drop whatever is in flight without counting it.
   void abandon();
   bool done() const { return phase_ == Phase::kDone; }
+  // Open model: run one iteration meant to start at `intended` (now, or right
+  // after onStart for a new user). Only while idle or before begin().
+  void arrive(MonoTime intended);
 
   // For the fibers.
   Worker& worker() { return worker_; }
@@ -50,7 +54,7 @@ class VirtualUser {
   void stopFromStep();  // a stopUser step
 
  private:
-  enum class Phase : uint8_t { kOnStart, kIterating, kOnStop, kDone };
+  enum class Phase : uint8_t { kOnStart, kIterating, kIdle, kOnStop, kDone };
   const std::vector<scenario::Step>& pickIteration();
   void finish();
 
@@ -59,6 +63,8 @@ class VirtualUser {
   const scenario::UserClass& class_;
   Phase phase_ = Phase::kOnStart;
   bool stop_requested_ = false;
+  const bool open_;                        // the open model: iterations come from arrivals
+  std::optional<MonoTime> arrival_;        // open: the iteration waiting to start
   std::vector<std::string> variables_;
   CookieJar cookies_;
   std::unique_ptr<Fiber> main_;

@@ -38,8 +38,7 @@ Worker::Worker(const RunShared& shared, size_t index, size_t count, uint64_t see
       count_(count),
       rng_(seed),
       recorder_(shared.plan->endpoints.size()),
-      total_users_(static_cast<int64_t>(shared.user_classes.size())),
-      spawn_timer_([this] { spawnDue(); }),
+      spawner_(*this, index, count),
       tick_timer_([this] { tick(); }),
       abandon_timer_([this] { abandonAll(); }),
       reader_(*shared.plan) {
@@ -70,7 +69,7 @@ void Worker::start() {
   thread_ = std::thread([this] {
     last_tick_wall_ = MonoClock::now();
     last_cpu_ = threadCpuTime();
-    loop_.arm(spawn_timer_, shared_.start);
+    spawner_.start();
     loop_.arm(tick_timer_, shared_.start + std::chrono::seconds(1));
     loop_.run();
   });
@@ -89,25 +88,11 @@ std::vector<Snapshot> Worker::takeSnapshots() {
   return std::exchange(outbox_, {});
 }
 
-// Spawns every user whose time has come (catching up if the loop was late), then
-// sleeps until the next one.
-void Worker::spawnDue() {
-  const auto now = loop_.now();
-  while (!stopping_) {
-    const int64_t local = next_local_;
-    const int64_t global = static_cast<int64_t>(index_) + local * static_cast<int64_t>(count_);
-    if (global >= total_users_) return;
-    const auto due = shared_.start + shared_.spawn_interval * global;
-    if (due > now) {
-      loop_.arm(spawn_timer_, due);
-      return;
-    }
-    ++next_local_;
-    const auto& user_class = shared_.plan->classes[shared_.user_classes[static_cast<size_t>(global)]];
-    users_.push_back(std::make_unique<VirtualUser>(*this, shared_.first_user_index + global, user_class));
-    ++alive_;
-    users_.back()->begin();
-  }
+VirtualUser& Worker::addUser(int64_t global) {
+  const auto& user_class = shared_.plan->classes[shared_.user_classes[static_cast<size_t>(global)]];
+  users_.push_back(std::make_unique<VirtualUser>(*this, shared_.first_user_index + global, user_class));
+  ++alive_;
+  return *users_.back();
 }
 
 void Worker::tick() {
@@ -139,7 +124,7 @@ void Worker::publish(bool final) {
 void Worker::beginStop(MonoTime abandon_at) {
   if (stopping_) return;
   stopping_ = true;
-  loop_.disarm(spawn_timer_);
+  spawner_.stop();
   loop_.arm(abandon_timer_, abandon_at);
   for (auto& user : users_) {
     if (!user->done()) user->stop();

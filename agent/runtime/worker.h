@@ -14,6 +14,8 @@
 
 #include "agent/engine/event_loop.h"
 #include "agent/engine/http_connection.h"
+#include "agent/runtime/schedule.h"
+#include "agent/runtime/spawner.h"
 #include "common/core/clock.h"
 #include "common/core/random.h"
 #include "common/scenario/extract.h"
@@ -32,8 +34,10 @@ struct RunShared {
   std::vector<engine::ConnectionTarget> targets;  // one per plan origin, resolved
   std::vector<uint16_t> user_classes;             // class of each global user index
   int64_t first_user_index = 0;                   // global index of this process's user 0
-  MonoTime start;                                 // user i spawns at start + i * spawn_interval
-  Nanos spawn_interval{};
+  MonoTime start;                                 // offsets in slots and arrivals count from here
+  std::vector<UserSlot> slots;                    // closed model: per global user index
+  std::shared_ptr<const ArrivalSchedule> arrivals;  // open model (null: closed)
+  int64_t max_users = 0;                          // open model, the whole run's
 };
 
 // One second's worth of a worker's stats, handed to the collector.
@@ -75,9 +79,11 @@ class Worker {
   scenario::ResponseReader& reader() { return reader_; }
   std::string& scratch() { return scratch_; }
   void userFinished();
+  // A new user with global slot `global` (this process's numbering), not yet begun.
+  VirtualUser& addUser(int64_t global);
+  Spawner& spawner() { return spawner_; }
 
  private:
-  void spawnDue();
   void tick();
   void beginStop(MonoTime abandon_at);
   void abandonAll();
@@ -94,15 +100,13 @@ class Worker {
   stats::Recorder recorder_;
   std::vector<std::unique_ptr<VirtualUser>> users_;
   int64_t alive_ = 0;
-  int64_t next_local_ = 0;  // this worker spawns global users index_, index_+count_, ...
-  int64_t total_users_ = 0;
   bool stopping_ = false;
   bool abandoning_ = false;
   bool finished_ = false;
   uint64_t tick_ = 0;
   Nanos last_cpu_{};
   MonoTime last_tick_wall_;
-  engine::Timer spawn_timer_;
+  Spawner spawner_;
   engine::Timer tick_timer_;
   engine::Timer abandon_timer_;
   // Requests whose every part is literal are serialised once, not per request.

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/scenario/compiler.h"
 #include "common/scenario/plan.h"
 #include "common/scenario/yaml_field.h"
 
@@ -62,6 +63,10 @@ void markNeeds(RequestStep& step, bool cookies);
 Result<Step> parseFlowStep(Builder& builder, const std::string& action, const Field& value, const Field& step);
 // flow.cc: a nested list of steps as a shared block.
 Result<std::shared_ptr<const Block>> parseBlock(Builder& builder, const Field& field);
+
+// load.cc: `load:` with the command-line overrides; `root_field` places errors
+// about a missing block.
+Status parseLoad(Builder& builder, const Field& root_field, const MapView& root, const CompileOptions& options);
 
 // json_body.cc: any YAML value as a JSON text template.
 Result<Template> parseJsonBody(Context& context, const Field& field);

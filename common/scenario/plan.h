@@ -188,10 +188,26 @@ struct UserClass {
   std::vector<Task> tasks;    // one weighted pick per iteration
 };
 
-struct Load {
-  int64_t users = 1;
-  double spawn_rate = 1;      // users per second
+// One stage of a load shape: over `duration`, the target moves linearly from the
+// previous stage's end value to `target` (users in the closed model, iterations
+// per second in the open model). A zero duration is a jump.
+struct Stage {
   Duration duration{};
+  double target = 0;
+};
+
+struct Load {
+  // Closed: a number of users loop over their steps (users/spawnRate/duration, or
+  // stages, or step doubling compiled into stages). Open: iterations start at an
+  // arrival rate whatever the responses do, on at most max_users users.
+  enum class Model { kClosed, kOpen };
+  Model model = Model::kClosed;
+  int64_t users = 1;          // closed: the peak number of users; open: max_users
+  double spawn_rate = 1;      // users per second (closed, without stages)
+  Duration duration{};        // the whole run
+  std::vector<Stage> stages;  // closed: user targets; open: rates; empty: users/spawnRate/duration
+  double start_rate = 0;      // open: the rate the first stage starts from
+  int64_t max_users = 0;      // open
 };
 
 struct Plan {
