@@ -37,6 +37,7 @@ void addScenarioFlags(CLI::App& command, Options& options) {
   command.add_option("--spawn-rate", options.spawn_rate, "Users started per second (overrides load.spawnRate)");
   command.add_option("--duration", options.duration, "Run time, e.g. 30s, 5m (overrides load.duration)");
   command.add_option("--target", options.target, "Base URL (overrides the scenario's target)");
+  command.add_option("--shard", options.shard, "This agent's share of unique data rows: INDEX/COUNT (e.g. 0/4)");
 }
 
 // Turns the flags into compiler options; flag errors name the flag.
@@ -63,6 +64,20 @@ Result<scenario::CompileOptions> compileOptions(const Options& options) {
     out.duration = *duration;
   }
   if (!options.target.empty()) out.target = options.target;
+  if (!options.shard.empty()) {
+    const auto slash = options.shard.find('/');
+    try {
+      if (slash == std::string::npos) throw std::invalid_argument("no slash");
+      size_t used = 0;
+      out.shard_index = std::stoll(options.shard.substr(0, slash), &used);
+      if (used != slash) throw std::invalid_argument("index");
+      const std::string count = options.shard.substr(slash + 1);
+      out.shard_count = std::stoll(count, &used);
+      if (used != count.size()) throw std::invalid_argument("count");
+    } catch (const std::exception&) {
+      return Error{fmt::format("expected INDEX/COUNT such as 0/4, got \"{}\"", options.shard), "--shard"};
+    }
+  }
   return out;
 }
 

@@ -21,6 +21,7 @@ struct Options {
   double spawn_rate = -1;
   std::string duration;
   std::string target;
+  std::string shard;  // --shard INDEX/COUNT
   std::string out_dir;
   std::string summary_json;
   size_t workers = 0;

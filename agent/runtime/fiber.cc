@@ -203,6 +203,19 @@ bool Fiber::execute(const scenario::Step& step) {
     parallel(*fork);
     return true;
   }
+  if (const auto* feed = std::get_if<scenario::FeedStep>(&step)) {
+    const auto& source = user_.worker().shared().plan->data[feed->source];
+    const auto* row = user_.worker().feeders().next(feed->source, user_.worker().rng());
+    if (row == nullptr) {  // a unique source is used up: this user is done
+      user_.stopFromStep();
+      return true;
+    }
+    for (size_t i = 0; i < source.column_variables.size(); ++i) {
+      user_.variables()[source.column_variables[i]] = (*row)[i];
+    }
+    return false;
+  }
+  static_assert(std::variant_size_v<scenario::Step> == 8, "Fiber::execute handles every kind of step");
   user_.stopFromStep();  // StopUserStep
   return true;
 }

@@ -41,7 +41,8 @@ Worker::Worker(const RunShared& shared, size_t index, size_t count, uint64_t see
       spawner_(*this, index, count),
       tick_timer_([this] { tick(); }),
       abandon_timer_([this] { abandonAll(); }),
-      reader_(*shared.plan) {
+      reader_(*shared.plan),
+      feeders_(*shared.plan, index, count) {
   for (const auto& origin : shared.plan->origins) host_headers_.push_back(origin.hostHeader());
   auto cache_literal = [this](const std::vector<scenario::Step>& steps) {
     for (const auto& step : steps) {

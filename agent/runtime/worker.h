@@ -14,6 +14,7 @@
 
 #include "agent/engine/event_loop.h"
 #include "agent/engine/http_connection.h"
+#include "agent/runtime/feeder.h"
 #include "agent/runtime/schedule.h"
 #include "agent/runtime/spawner.h"
 #include "common/core/clock.h"
@@ -82,6 +83,7 @@ class Worker {
   // A new user with global slot `global` (this process's numbering), not yet begun.
   VirtualUser& addUser(int64_t global);
   Spawner& spawner() { return spawner_; }
+  Feeders& feeders() { return feeders_; }
 
  private:
   void tick();
@@ -116,6 +118,7 @@ class Worker {
   std::string body_buffer_;
   std::string scratch_;
   scenario::ResponseReader reader_;
+  Feeders feeders_;
 
   std::mutex outbox_mutex_;
   std::vector<Snapshot> outbox_;

@@ -64,6 +64,10 @@ Result<Step> parseFlowStep(Builder& builder, const std::string& action, const Fi
 // flow.cc: a nested list of steps as a shared block.
 Result<std::shared_ptr<const Block>> parseBlock(Builder& builder, const Field& field);
 
+// data.cc: `data:` (CSV files, loaded now) and a `feed` step naming one.
+Status parseData(Builder& builder, const Field& field);
+Result<Step> parseFeed(Builder& builder, const Field& field);
+
 // load.cc: `load:` with the command-line overrides; `root_field` places errors
 // about a missing block.
 Status parseLoad(Builder& builder, const Field& root_field, const MapView& root, const CompileOptions& options);

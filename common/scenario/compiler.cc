@@ -193,6 +193,17 @@ Status parseThresholds(Builder& builder, const MapView& root) {
   return Ok{};
 }
 
+Status applyShard(Builder& builder, const CompileOptions& options) {
+  if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count) {
+    return Error{"shard " + std::to_string(options.shard_index) + " of " + std::to_string(options.shard_count) +
+                     " (expected 0 <= index < count)",
+                 "--shard"};
+  }
+  builder.plan.shard_index = options.shard_index;
+  builder.plan.shard_count = options.shard_count;
+  return Ok{};
+}
+
 Status parseName(Builder& builder, const Field& root_field, const MapView& root) {
   SCENARIO_ASSIGN_OR_RETURN(const Field field, detail::require(builder.context, root_field, root, "name"));
   SCENARIO_ASSIGN_OR_RETURN(builder.plan.name, detail::readString(builder.context, field));
@@ -206,11 +217,13 @@ Result<Plan> build(Builder& builder, const YAML::Node& node, const CompileOption
   if (node.IsNull()) {
     return errorAt(context, root_field.mark, "empty scenario (expected a map with name, target, users and load)");
   }
-  SCENARIO_ASSIGN_OR_RETURN(const MapView root, detail::readMap(context, root_field, {"name", "target", "params", "defaults", "users", "load", "thresholds"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView root, detail::readMap(context, root_field, {"name", "target", "params", "defaults", "data", "users", "load", "thresholds"}));
   SCENARIO_RETURN_IF_ERROR(parseParams(context, root, options));
   SCENARIO_RETURN_IF_ERROR(parseName(builder, root_field, root));
   SCENARIO_RETURN_IF_ERROR(parseTarget(builder, root_field, root, options));
   SCENARIO_RETURN_IF_ERROR(parseDefaults(builder, root));
+  if (const Field* data = root.find("data")) SCENARIO_RETURN_IF_ERROR(detail::parseData(builder, *data));
+  SCENARIO_RETURN_IF_ERROR(applyShard(builder, options));
   SCENARIO_ASSIGN_OR_RETURN(const Field users, detail::require(context, root_field, root, "users", "a list of user classes"));
   SCENARIO_ASSIGN_OR_RETURN(builder.plan.classes, detail::parseUsers(builder, users));
   SCENARIO_RETURN_IF_ERROR(detail::parseLoad(builder, root_field, root, options));

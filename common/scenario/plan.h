@@ -167,7 +167,12 @@ struct SetStep {
 // Ends the user (its onStop runs); the run goes on with the others.
 struct StopUserStep {};
 
-using Step = std::variant<RequestStep, ThinkStep, LoopStep, IfStep, ParallelStep, SetStep, StopUserStep>;
+// Takes the next row of a data source into the user's variables NAME.COLUMN.
+struct FeedStep {
+  size_t source = 0;  // index into Plan::data
+};
+
+using Step = std::variant<RequestStep, ThinkStep, LoopStep, IfStep, ParallelStep, SetStep, StopUserStep, FeedStep>;
 
 struct Block {
   std::vector<Step> steps;
@@ -210,6 +215,20 @@ struct Load {
   int64_t max_users = 0;      // open
 };
 
+// A CSV file read when the scenario is compiled. `unique` hands each row out once
+// in the whole run: rows are dealt to agents (shard_index of shard_count) and
+// within an agent to worker threads, so no two users anywhere share one; a user
+// that finds its share used up stops. `cycle` goes round the rows, `random`
+// picks any row each time.
+struct DataSource {
+  enum class Pick { kUnique, kCycle, kRandom };
+  std::string name;
+  Pick pick = Pick::kCycle;
+  std::vector<std::string> columns;
+  std::vector<size_t> column_variables;  // Plan::variables index of NAME.COLUMN, by column
+  std::vector<std::vector<std::string>> rows;
+};
+
 struct Plan {
   std::string name;
   std::string source_file;
@@ -222,6 +241,10 @@ struct Plan {
   std::vector<std::string> checks;     // each check described, by Check::id
   std::vector<std::string> regexes;    // capture patterns (RE2 syntax), compiled once per worker
   bool cookies = true;                 // a cookie jar per user (defaults.cookies)
+  std::vector<DataSource> data;
+  // This agent's share of `unique` data (CompileOptions; the coordinator sets it).
+  int64_t shard_index = 0;
+  int64_t shard_count = 1;
   std::vector<std::string> thresholds;  // as written; parsed by common/report
 };
 

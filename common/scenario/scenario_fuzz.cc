@@ -34,6 +34,10 @@ void walk(const Plan& plan, const std::vector<Step>& steps, herd::Rng& rng, int 
       for (const auto& block : fork->branches) walk(plan, block->steps, rng, depth + 1);
       continue;
     }
+    if (const auto* feed = std::get_if<FeedStep>(&step)) {
+      if (feed->source >= plan.data.size()) __builtin_trap();
+      continue;
+    }
     const auto* request = std::get_if<RequestStep>(&step);
     if (request == nullptr) continue;
     // Every index the engine follows must be in range.

@@ -71,6 +71,13 @@ Result<TemplatePart> parseRandom(std::string_view expr,
   return part;
 }
 
+// NAME.COLUMN of a data source (a variable its feed steps write).
+bool isDataColumn(std::string_view expr) {
+  const size_t dot = expr.find('.');
+  return dot != std::string_view::npos && !expr.starts_with("user.") && detail::isIdentifier(expr.substr(0, dot)) &&
+         detail::isIdentifier(expr.substr(dot + 1));
+}
+
 // One {{...}} expression, appended to `out` (params become literal text).
 Status appendExpression(std::string_view expr, const std::map<std::string, std::string>& params,
                         const VariableIndex& variable, TemplateBuilder& out) {
@@ -89,7 +96,7 @@ Status appendExpression(std::string_view expr, const std::map<std::string, std::
     auto random = parseRandom(expr, params);
     if (!random) return random.error();
     part = std::move(*random);
-  } else if (detail::isIdentifier(expr) && variable) {
+  } else if (variable && (detail::isIdentifier(expr) || isDataColumn(expr))) {
     const auto index = variable(expr);
     if (!index) return fail("variables cannot be used here: " + quote("{{" + std::string(expr) + "}}"));
     part.kind = Kind::kVariable;
