@@ -124,7 +124,7 @@ int run(const Options& options) {
   auto compiled = compileAll(options);
   if (!compiled) return invalid(compiled.error());
   const auto& plan = compiled->plan;
-  auto grace = scenario::parseDuration(options.grace);
+  auto grace = scenario::parseDuration(options.grace.empty() ? "30s" : options.grace);
   if (!grace) return invalid(Error{grace.error().message, "--grace"});
 
   const auto fds = runtime::raiseFdLimit();
@@ -143,7 +143,7 @@ int run(const Options& options) {
   run_options.workers = options.workers;
   run_options.insecure = options.insecure;
   run_options.ca_file = options.ca_file;
-  run_options.grace = *grace;
+  run_options.grace = options.grace.empty() && plan.stop_grace ? *plan.stop_grace : *grace;
   run_options.seed = options.seed;
   run_options.fd_limit = fds.soft;
   run_options.interrupted = &g_interrupted;
@@ -183,7 +183,7 @@ void addRunCommand(CLI::App& app, Options& options) {
   command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
   command->add_flag("--insecure", options.insecure, "Accept any TLS certificate (self-signed test servers)");
   command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for TLS verification")->check(CLI::ExistingFile);
-  command->add_option("--grace", options.grace, "Time in-flight requests may finish after the stop (default 30s)");
+  command->add_option("--grace", options.grace, "Time in-flight requests may finish after the stop (default: the scenario's stop.grace, else 30s)");
   command->add_option("--seed", options.seed, "Seed for random choices (default: random)");
   command->add_option("--log-level", options.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

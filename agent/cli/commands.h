@@ -27,7 +27,7 @@ struct Options {
   size_t workers = 0;
   bool insecure = false;
   std::string ca_file;
-  std::string grace = "30s";
+  std::string grace;  // empty: the scenario's stop.grace, else 30s
   uint64_t seed = 0;
   std::string log_level = "info";
 };

@@ -76,6 +76,9 @@ struct HttpResponse {
 class HttpClient {
  public:
   virtual void onResponse(const HttpResponse& response) = 0;
+  // With stream_body: decoded body bytes as they arrive, before onResponse()
+  // (which then has an empty body). Must not send, cancel or destroy the connection.
+  virtual void onBodyData(std::string_view /*data*/) {}
 
  protected:
   ~HttpClient() = default;
@@ -96,8 +99,10 @@ class HttpConnection final : private IoWatcher {
   // request is HEAD. `capture_body`: pass the decoded body to onResponse();
   // `capture_headers`: pass the header fields (cookies, checks).
   // Must not be called while busy().
+  // `stream_body`: hand body bytes to onBodyData() as they arrive (an endless
+  // streaming response) instead of keeping them.
   void send(std::string_view request_bytes, MonoTime deadline, bool expect_no_body, bool capture_body,
-            bool capture_headers = false);
+            bool capture_headers = false, bool stream_body = false);
 
   // Abandons the request in flight, if any, without a callback, and closes the socket.
   void cancel();
@@ -145,6 +150,7 @@ class HttpConnection final : private IoWatcher {
   bool retried_ = false;
   bool no_body_ = false;
   bool capture_ = false;
+  bool stream_ = false;
   stats::ErrorKind deferred_kind_ = stats::ErrorKind::kNone;
   int32_t deferred_code_ = 0;
   int32_t connect_error_ = 0;  // errno of the last failed connect

@@ -40,7 +40,7 @@ bool evaluate(const scenario::Condition& condition, VirtualUser& user, std::stri
 }  // namespace
 
 Fiber::Fiber(VirtualUser& user, Fiber* parent)
-    : user_(user), parent_(parent), timer_([this] { onTimer(); }) {}
+    : user_(user), parent_(parent), timer_([this] { onTimer(); }), drain_timer_([this] { onDrainEnd(); }) {}
 
 Fiber::~Fiber() = default;
 
@@ -56,7 +56,23 @@ void Fiber::start(const std::vector<scenario::Step>* steps) {
 void Fiber::stop() {
   if (ended_) return;
   stopping_ = true;
-  if (wait_ == Wait::kTimer || wait_ == Wait::kRetry || wait_ == Wait::kNone) end();
+  if (wait_ == Wait::kTimer || wait_ == Wait::kRetry || wait_ == Wait::kNone) {
+    end();
+  } else if (subscribing()) {
+    // A subscriber listens on for the drain window (publishers have stopped), then
+    // its request is dropped: it was never going to end by itself.
+    const auto drain = user_.worker().shared().plan->drain;
+    draining_ = true;
+    user_.worker().loop().arm(drain_timer_, user_.worker().loop().now() + drain);
+  }
+}
+
+void Fiber::onDrainEnd() {
+  draining_ = false;
+  for (auto& connection : connections_) {
+    if (connection) connection->cancel();
+  }
+  end();
 }
 
 void Fiber::abandon() {
@@ -64,6 +80,7 @@ void Fiber::abandon() {
     if (connection) connection->cancel();
   }
   user_.worker().loop().disarm(timer_);
+  user_.worker().loop().disarm(drain_timer_);
   wait_ = Wait::kNone;
   ended_ = true;
 }
@@ -74,6 +91,7 @@ void Fiber::end() {
   wait_ = Wait::kNone;
   frames_.clear();
   user_.worker().loop().disarm(timer_);
+  user_.worker().loop().disarm(drain_timer_);
   if (parent_ != nullptr) {
     parent_->childEnded();
   } else {
@@ -258,12 +276,16 @@ engine::HttpConnection& Fiber::connection(size_t origin) {
 void Fiber::sendRequest() {
   const auto& step = *pending_;
   auto& worker = user_.worker();
-  const auto bytes = worker.renderRequest(step, user_.renderContext(), user_.worker().shared().plan->cookies ? &user_.cookies() : nullptr);
+  if (step.delivery) prepareDelivery(step);
+  const auto bytes = worker.renderRequest(step, user_.renderContext(), worker.shared().plan->cookies ? &user_.cookies() : nullptr,
+                                          marker_, extra_headers_);
   wait_ = Wait::kResponse;
   steps_since_wait_ = 0;
   request_start_ = MonoClock::now();
+  const bool stream = step.delivery && step.delivery->mode == scenario::Delivery::Mode::kStream &&
+                      step.delivery->kind == scenario::Delivery::Kind::kSubscribe;
   connection(step.origin).send(bytes, request_start_ + step.timeout, step.method == "HEAD", step.needs_body,
-                               step.needs_headers);
+                               step.needs_headers, stream);
 }
 
 void Fiber::onResponse(const engine::HttpResponse& response) {
@@ -275,7 +297,8 @@ void Fiber::onResponse(const engine::HttpResponse& response) {
   ResponseContext context{worker.reader(), render, user_.variables(),
                           worker.shared().plan->cookies ? &user_.cookies() : nullptr,
                           worker.shared().targets[step.origin].origin.host, worker.scratch()};
-  const Outcome outcome = inspectResponse(step, response, context);
+  Outcome outcome = inspectResponse(step, response, context);
+  if (step.delivery && deliveryResponse(step, response, outcome.error == stats::ErrorKind::kNone)) outcome = Outcome{};
   worker.recorder().recordRequest(step.endpoint, static_cast<uint64_t>(latency.count()), response.bytes_received,
                                   response.bytes_sent, outcome.error, outcome.code);
   if (step.retry && attempt_ < step.retry->attempts && !stopping_ &&
@@ -285,7 +308,13 @@ void Fiber::onResponse(const engine::HttpResponse& response) {
     waitUntil(worker.loop().now() + delay, Wait::kRetry);
     return;
   }
+  if (draining_ && subscribing()) {  // keep listening until the drain ends
+    sendRequest();
+    return;
+  }
   pending_ = nullptr;
+  marker_.clear();
+  extra_headers_.clear();
   run();
 }
 

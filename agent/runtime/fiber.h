@@ -52,6 +52,15 @@ class Fiber final : public engine::HttpClient {
   };
 
   void onResponse(const engine::HttpResponse& response) override;
+  void onBodyData(std::string_view data) override;
+  // Pub/sub (pubsub.cc): what a publish or subscribe adds to its request, and
+  // what it records from the response.
+  void prepareDelivery(const scenario::RequestStep& step);
+  void recordMarkers(std::string_view text);
+  // True when the response was a subscribe's normal end, not a failure.
+  bool deliveryResponse(const scenario::RequestStep& step, const engine::HttpResponse& response, bool ok);
+  bool subscribing() const;
+  void onDrainEnd();
   void onTimer();
   void run();
   // Runs one step; true when the fiber now waits (or stopped walking).
@@ -79,7 +88,11 @@ class Fiber final : public engine::HttpClient {
   MonoTime request_start_;
   MonoTime sequence_start_;        // for pacing
   Nanos lateness_{};
+  bool draining_ = false;          // stopped, but a subscribe keeps listening (stop.drain)
+  std::string marker_;             // publish: the message's marker, the same on retries
+  std::string extra_headers_;      // subscribe: the long-poll position
   engine::Timer timer_;
+  engine::Timer drain_timer_;
   std::vector<std::unique_ptr<engine::HttpConnection>> connections_;  // by origin index
 };
 

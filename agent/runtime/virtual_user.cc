@@ -7,9 +7,10 @@
 
 namespace herd::runtime {
 
-VirtualUser::VirtualUser(Worker& worker, int64_t index, const scenario::UserClass& user_class)
+VirtualUser::VirtualUser(Worker& worker, int64_t index, const scenario::UserClass& user_class, int64_t class_index)
     : worker_(worker),
       index_(index),
+      class_index_(class_index),
       class_(user_class),
       open_(worker.shared().arrivals != nullptr),
       variables_(worker.shared().plan->variables.size()),
@@ -18,7 +19,7 @@ VirtualUser::VirtualUser(Worker& worker, int64_t index, const scenario::UserClas
 VirtualUser::~VirtualUser() = default;
 
 scenario::RenderContext VirtualUser::renderContext() {
-  return scenario::RenderContext{index_, class_.name, worker_.rng(), &variables_};
+  return scenario::RenderContext{index_, class_.name, worker_.rng(), &variables_, class_index_};
 }
 
 void VirtualUser::begin() {

@@ -5,6 +5,7 @@
 // running `parallel` step. A few hundred bytes plus one connection per origin
 // and fiber.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,7 +23,7 @@ class Worker;
 
 class VirtualUser {
  public:
-  VirtualUser(Worker& worker, int64_t index, const scenario::UserClass& user_class);
+  VirtualUser(Worker& worker, int64_t index, const scenario::UserClass& user_class, int64_t class_index = 0);
   ~VirtualUser();
   VirtualUser(const VirtualUser&) = delete;
   VirtualUser& operator=(const VirtualUser&) = delete;
@@ -53,6 +54,17 @@ class VirtualUser {
   void reap(Fiber& parent);
   void stopFromStep();  // a stopUser step
 
+  // Pub/sub: the next message number this user publishes, and where a subscribe
+  // step of this user stands (its long-poll position, a stream's partial marker).
+  struct SubscribeState {
+    bool started = false;
+    std::string last_modified;
+    std::string etag;
+    std::string carry;
+  };
+  uint64_t nextMessage() { return next_message_++; }
+  SubscribeState& subscription(const scenario::RequestStep* step) { return subscriptions_[step]; }
+
  private:
   enum class Phase : uint8_t { kOnStart, kIterating, kIdle, kOnStop, kDone };
   const std::vector<scenario::Step>& pickIteration();
@@ -60,6 +72,7 @@ class VirtualUser {
 
   Worker& worker_;
   const int64_t index_;  // global across the run
+  const int64_t class_index_;  // within its class, across the run
   const scenario::UserClass& class_;
   Phase phase_ = Phase::kOnStart;
   bool stop_requested_ = false;
@@ -69,6 +82,8 @@ class VirtualUser {
   CookieJar cookies_;
   std::unique_ptr<Fiber> main_;
   std::vector<std::unique_ptr<Fiber>> branches_;
+  uint64_t next_message_ = 0;
+  std::map<const scenario::RequestStep*, SubscribeState> subscriptions_;
 };
 
 }  // namespace herd::runtime

@@ -47,8 +47,8 @@ Worker::Worker(const RunShared& shared, size_t index, size_t count, uint64_t see
   auto cache_literal = [this](const std::vector<scenario::Step>& steps) {
     for (const auto& step : steps) {
       const auto* request = std::get_if<scenario::RequestStep>(&step);
-      if (request && isLiteral(*request)) {
-        serialise(*request, scenario::RenderContext{0, "", rng_}, nullptr, static_requests_[request]);
+      if (request && isLiteral(*request) && !request->delivery) {
+        serialise(*request, scenario::RenderContext{0, "", rng_}, nullptr, {}, {}, static_requests_[request]);
       }
     }
   };
@@ -91,7 +91,9 @@ std::vector<Snapshot> Worker::takeSnapshots() {
 
 VirtualUser& Worker::addUser(int64_t global) {
   const auto& user_class = shared_.plan->classes[shared_.user_classes[static_cast<size_t>(global)]];
-  users_.push_back(std::make_unique<VirtualUser>(*this, shared_.first_user_index + global, user_class));
+  const auto slot = static_cast<size_t>(global);
+  const int64_t class_index = slot < shared_.class_indexes.size() ? shared_.class_indexes[slot] : 0;
+  users_.push_back(std::make_unique<VirtualUser>(*this, shared_.first_user_index + global, user_class, class_index));
   ++alive_;
   return *users_.back();
 }
@@ -116,6 +118,7 @@ void Worker::publish(bool final) {
   snapshot.busy_fraction =
       window.count() > 0 ? static_cast<double>((cpu - last_cpu_).count()) / static_cast<double>(window.count()) : 0;
   snapshot.final = final;
+  if (final) snapshot.delivery = std::move(delivery_);
   last_cpu_ = cpu;
   last_tick_wall_ = now;
   std::lock_guard lock(outbox_mutex_);
@@ -156,21 +159,23 @@ void Worker::finishIfIdle() {
 }
 
 std::string_view Worker::renderRequest(const scenario::RequestStep& step, const scenario::RenderContext& context,
-                                       const CookieJar* cookies) {
+                                       const CookieJar* cookies, std::string_view body_prefix,
+                                       std::string_view extra_headers) {
   // A literal request is served from the cache unless the user has cookies to send.
   const bool no_cookies = cookies == nullptr || cookies->size() == 0;
   if (no_cookies) {
     if (auto it = static_requests_.find(&step); it != static_requests_.end()) return it->second;
   }
   request_buffer_.clear();
-  serialise(step, context, cookies, request_buffer_);
+  serialise(step, context, cookies, body_prefix, extra_headers, request_buffer_);
   return request_buffer_;
 }
 
 // HTTP/1.1 request bytes: request line, Host, the step's headers, and the body
 // with its length. Header names come from the plan as the user wrote them.
 void Worker::serialise(const scenario::RequestStep& step, const scenario::RenderContext& context,
-                       const CookieJar* cookies, std::string& out) {
+                       const CookieJar* cookies, std::string_view body_prefix, std::string_view extra_headers,
+                       std::string& out) {
   out += step.method;
   out += ' ';
   scenario::renderTemplate(step.path, context, out);
@@ -188,6 +193,7 @@ void Worker::serialise(const scenario::RequestStep& step, const scenario::Render
     has_content_type = has_content_type || strcasecmp(header.name.c_str(), "content-type") == 0;
   }
   if (!has_user_agent) out += "User-Agent: herd/0.1\r\n";
+  out += extra_headers;
   if (cookies != nullptr) {
     const size_t mark = out.size();
     out += "Cookie: ";
@@ -199,7 +205,7 @@ void Worker::serialise(const scenario::RequestStep& step, const scenario::Render
   }
   if (step.body) {
     auto& body = body_buffer_;
-    body.clear();
+    body.assign(body_prefix);
     scenario::renderTemplate(*step.body, context, body);
     if (!has_content_type && !step.content_type.empty()) {
       out += "Content-Type: ";

@@ -22,6 +22,7 @@
 #include "common/scenario/extract.h"
 #include "common/scenario/plan.h"
 #include "common/scenario/template.h"
+#include "common/stats/delivery.h"
 #include "common/stats/recorder.h"
 
 namespace herd::runtime {
@@ -34,6 +35,7 @@ struct RunShared {
   const scenario::Plan* plan = nullptr;
   std::vector<engine::ConnectionTarget> targets;  // one per plan origin, resolved
   std::vector<uint16_t> user_classes;             // class of each global user index
+  std::vector<int64_t> class_indexes;             // each global user's number within its class
   int64_t first_user_index = 0;                   // global index of this process's user 0
   MonoTime start;                                 // offsets in slots and arrivals count from here
   std::vector<UserSlot> slots;                    // closed model: per global user index
@@ -48,6 +50,7 @@ struct Snapshot {
   int64_t users = 0;           // users alive at the end of the interval
   double busy_fraction = 0;    // the worker thread's CPU time / wall time in the interval
   bool final = false;          // the worker has stopped; nothing follows
+  stats::DeliveryLog delivery; // pub/sub records, handed over once, with the final snapshot
 };
 
 class Worker {
@@ -75,8 +78,12 @@ class Worker {
   bool abandoning() const { return abandoning_; }
   // The serialised request for a step, rendered for this user (with its cookies
   // when `cookies` is set); valid until the next call.
+  // `body_prefix` goes before the rendered body (a publish's marker);
+  // `extra_headers` are whole "Name: value\r\n" lines (a long-poll's position).
   std::string_view renderRequest(const scenario::RequestStep& step, const scenario::RenderContext& context,
-                                 const CookieJar* cookies);
+                                 const CookieJar* cookies, std::string_view body_prefix = {},
+                                 std::string_view extra_headers = {});
+  stats::DeliveryLog& delivery() { return delivery_; }
   scenario::ResponseReader& reader() { return reader_; }
   std::string& scratch() { return scratch_; }
   void userFinished();
@@ -92,7 +99,8 @@ class Worker {
   void publish(bool final);
   void finishIfIdle();
   void serialise(const scenario::RequestStep& step, const scenario::RenderContext& context,
-                 const CookieJar* cookies, std::string& out);
+                 const CookieJar* cookies, std::string_view body_prefix, std::string_view extra_headers,
+                 std::string& out);
 
   const RunShared& shared_;
   const size_t index_;
@@ -119,6 +127,7 @@ class Worker {
   std::string scratch_;
   scenario::ResponseReader reader_;
   Feeders feeders_;
+  stats::DeliveryLog delivery_;
 
   std::mutex outbox_mutex_;
   std::vector<Snapshot> outbox_;

@@ -59,6 +59,20 @@ json errorsJson(const scenario::Plan& plan, const stats::Recorder& total) {
   return out;
 }
 
+json deliveryJson(const scenario::Plan& plan, const RunInfo& info) {
+  json out = json::array();
+  for (size_t i = 0; i < info.delivery.size() && i < plan.streams.size(); ++i) {
+    const auto& d = info.delivery[i];
+    out.push_back({{"stream", plan.streams[i]},
+                   {"published", d.published},
+                   {"delivered", d.delivered},
+                   {"duplicates", d.duplicates},
+                   {"lost", d.lost},
+                   {"latency", latencyJson(d.latency)}});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string_view verdictName(Verdict verdict) {
@@ -104,7 +118,7 @@ json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, con
         {"latency", latencyJson(totals.latency)}}},
       {"endpoints", endpointsJson(plan, total, seconds)},
       {"errors", errorsJson(plan, total)},
-      {"delivery", json::array()},
+      {"delivery", deliveryJson(plan, info)},
       {"thresholds", thresholds},
       {"generator",
        {{"cpuPeakPercent", aggregate.peakBusyPercent()},

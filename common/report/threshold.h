@@ -9,18 +9,19 @@
 
 #include "common/core/result.h"
 #include "common/scenario/plan.h"
+#include "common/stats/delivery.h"
 #include "common/stats/recorder.h"
 
 namespace herd::report {
 
 struct Threshold {
-  enum class Metric { kHttpLatency, kHttpFailures, kHttpRequests };
+  enum class Metric { kHttpLatency, kHttpFailures, kHttpRequests, kDeliveryLatency, kDeliveryLost, kDeliveryDuplicates };
   enum class Aggregation { kPercentile, kMean, kMin, kMax, kCount, kRate };
   enum class Op { kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual };
 
   std::string expression;  // as written
   Metric metric = Metric::kHttpLatency;
-  std::map<std::string, std::string> tags;  // name, method
+  std::map<std::string, std::string> tags;  // name, method; stream for delivery.*
   Aggregation aggregation = Aggregation::kPercentile;
   double percentile = 0;  // kPercentile
   Op op = Op::kLess;
@@ -41,5 +42,12 @@ Result<std::vector<Threshold>> parseThresholds(const std::vector<std::string>& e
 
 ThresholdResult evaluate(const Threshold& threshold, const scenario::Plan& plan,
                          const stats::Recorder& stats, double duration_seconds);
+// With pub/sub results (by Plan::streams index) for the delivery.* metrics:
+// delivery.latency (p.., mean, min, max in ms), delivery.lost and
+// delivery.duplicates (count, or rate: lost per expected delivery, duplicates per
+// delivered message), filtered by {stream:NAME}.
+ThresholdResult evaluate(const Threshold& threshold, const scenario::Plan& plan,
+                         const stats::Recorder& stats, double duration_seconds,
+                         const std::vector<stats::DeliveryStream>& delivery);
 
 }  // namespace herd::report

@@ -68,6 +68,10 @@ Result<std::shared_ptr<const Block>> parseBlock(Builder& builder, const Field& f
 Status parseData(Builder& builder, const Field& field);
 Result<Step> parseFeed(Builder& builder, const Field& field);
 
+// delivery.cc: `publish` / `subscribe` steps, and `delivery:` and `stop:` at the top.
+Result<Step> parsePubSub(Builder& builder, const std::string& action, const Field& value);
+Status parseDeliveryOptions(Builder& builder, const MapView& root);
+
 // load.cc: `load:` with the command-line overrides; `root_field` places errors
 // about a missing block.
 Status parseLoad(Builder& builder, const Field& root_field, const MapView& root, const CompileOptions& options);

@@ -148,6 +148,7 @@ Result<Step> parseFlowStep(Builder& builder, const std::string& action, const Fi
   if (action == "parallel") return parseParallel(builder, value);
   if (action == "set") return parseSet(builder, value);
   if (action == "feed") return parseFeed(builder, value);
+  if (action == "publish" || action == "subscribe") return parsePubSub(builder, action, value);
   SCENARIO_ASSIGN_OR_RETURN(const bool stop, readBool(context, value));
   if (!stop) return errorAt(context, value, "stopUser: true, or leave the step out");
   return Step(StopUserStep{});

@@ -24,7 +24,7 @@ using Duration = std::chrono::nanoseconds;
 // Kind plus the fields it needs, one case in renderTemplate() and one branch in the
 // expression parser (template.cc); nothing else changes.
 struct TemplatePart {
-  enum class Kind { kLiteral, kUserIndex, kUserClass, kRandom, kVariable };
+  enum class Kind { kLiteral, kUserIndex, kUserClass, kRandom, kVariable, kClassIndex };
   // How a value computed at run time is escaped for where the template sits: inside
   // a JSON string, in a query or form value, or as is. Literal parts are escaped
   // once at compile time, so this only matters for the other kinds. kPath
@@ -101,6 +101,20 @@ struct RetryPolicy {
   Duration max{};
 };
 
+// A publish or subscribe request of a pub/sub stream (delivery tracking).
+struct Delivery {
+  enum class Kind { kPublish, kSubscribe };
+  enum class Mode { kLongPoll, kStream };  // subscribe: one message per response, or one endless response
+  Kind kind = Kind::kPublish;
+  Mode mode = Mode::kLongPoll;
+  size_t stream = 0;             // index into Plan::streams
+  Template topic;                // publish: the topic the message goes to
+  std::vector<Template> topics;  // subscribe: the topics it follows (cohort: one template)
+  int64_t cohort = 0;            // subscribe: follow members [i·K, i·K+K) of the publishers (0: off)
+  size_t member_variable = 0;    // cohort: the variable {{member}} in the topic template
+  size_t topics_variable = 0;    // subscribe: {{topics}}, the topics joined with ','
+};
+
 struct RequestStep {
   std::string method;        // upper case: GET, POST, ...
   size_t origin = 0;         // index into Plan::origins
@@ -114,6 +128,7 @@ struct RequestStep {
   std::vector<Check> checks;
   std::vector<Capture> captures;
   std::optional<RetryPolicy> retry;
+  std::optional<Delivery> delivery;
   bool needs_body = false;     // a check or capture reads the body
   bool needs_headers = false;  // a check or capture reads the headers
 };
@@ -242,6 +257,10 @@ struct Plan {
   std::vector<std::string> regexes;    // capture patterns (RE2 syntax), compiled once per worker
   bool cookies = true;                 // a cookie jar per user (defaults.cookies)
   std::vector<DataSource> data;
+  std::vector<std::string> streams;           // pub/sub streams by name, in order of first use
+  Duration lost_after = std::chrono::seconds(10);  // delivery.lostAfter
+  std::optional<Duration> stop_grace;         // stop.grace (else the command line's)
+  Duration drain{};                           // stop.drain: subscribers keep listening after the stop
   // This agent's share of `unique` data (CompileOptions; the coordinator sets it).
   int64_t shard_index = 0;
   int64_t shard_count = 1;

@@ -11,9 +11,10 @@ namespace herd::scenario::detail {
 namespace {
 
 // Keys that make a step what it is; a step has exactly one of them.
-constexpr std::array<std::string_view, 14> kActions = {"get", "post", "put", "patch", "delete",
+constexpr std::array<std::string_view, 16> kActions = {"get", "post", "put", "patch", "delete",
                                                        "head", "request", "think", "loop", "if",
-                                                       "parallel", "set", "stopUser", "feed"};
+                                                       "parallel", "set", "stopUser", "feed",
+                                                       "publish", "subscribe"};
 
 Result<ThinkStep> parseThink(Context& context, const Field& field) {
   ThinkStep think;
@@ -68,7 +69,8 @@ Result<Step> parseStep(Builder& builder, const Field& field) {
   SCENARIO_ASSIGN_OR_RETURN(
       const MapView map,
       readMap(context, field, {"get", "post", "put", "patch", "delete", "head", "request", "think", "name",
-                               "loop", "if", "then", "else", "parallel", "set", "stopUser", "feed"}));
+                               "loop", "if", "then", "else", "parallel", "set", "stopUser", "feed",
+                               "publish", "subscribe"}));
   SCENARIO_ASSIGN_OR_RETURN(const auto* action, findAction(context, field, map));
   const Field* name = map.find("name");
   for (const char* key : {"then", "else"}) {

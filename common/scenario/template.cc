@@ -14,7 +14,7 @@ using detail::quote;
 using Kind = TemplatePart::Kind;
 
 constexpr std::string_view kExpected =
-    "expected user.index, user.class, random(a, b), params.NAME or a variable name";
+    "expected user.index, user.class, user.classIndex, random(a, b), params.NAME or a variable name";
 
 std::string declared(const std::map<std::string, std::string>& params) {
   if (params.empty()) return "no params are declared";
@@ -86,6 +86,8 @@ Status appendExpression(std::string_view expr, const std::map<std::string, std::
     part.kind = Kind::kUserIndex;
   } else if (expr == "user.class") {
     part.kind = Kind::kUserClass;
+  } else if (expr == "user.classIndex") {
+    part.kind = Kind::kClassIndex;
   } else if (expr.starts_with("params.")) {
     auto value = lookupParam(expr.substr(7), params);
     if (!value) return value.error();
@@ -149,6 +151,9 @@ void renderTemplate(const Template& tmpl, const RenderContext& context, std::str
         break;
       case Kind::kUserIndex:  // digits and '-' need no escaping anywhere
         appendInt(out, context.user_index);
+        break;
+      case Kind::kClassIndex:
+        appendInt(out, context.class_index);
         break;
       case Kind::kUserClass:
         appendEscaped(out, context.user_class, part.escape);

@@ -6,6 +6,7 @@
 // Expressions:
 //   {{user.index}}     the user's number, unique across the run
 //   {{user.class}}     the user's class name
+//   {{user.classIndex}} the user's number within its class (0, 1, ... across the run)
 //   {{random(a, b)}}   a uniform integer in [a, b]; a and b are integers or params.NAME
 //   {{params.NAME}}    a param, substituted at compile time
 //   {{NAME}}           a user variable (set by a capture, `set` or `loop: over`),
@@ -38,6 +39,7 @@ struct RenderContext {
   std::string_view user_class;
   herd::Rng& rng;
   const std::vector<std::string>* variables = nullptr;  // by Plan::variables index
+  int64_t class_index = 0;
 };
 
 // Appends the rendered template to `out`. The hot path: it allocates nothing beyond
