@@ -308,7 +308,7 @@ void Fiber::onResponse(const engine::HttpResponse& response) {
     waitUntil(worker.loop().now() + delay, Wait::kRetry);
     return;
   }
-  if (draining_ && subscribing()) {  // keep listening until the drain ends
+  if (draining_) {  // a subscriber keeps listening until the drain ends
     sendRequest();
     return;
   }

@@ -46,6 +46,11 @@ void walk(const Plan& plan, const std::vector<Step>& steps, herd::Rng& rng, int 
       if (capture.variable >= plan.variables.size()) __builtin_trap();
       if (capture.kind == Capture::Kind::kRegex && capture.regex >= plan.regexes.size()) __builtin_trap();
     }
+    if (request->delivery) {
+      const auto& d = *request->delivery;
+      if (d.stream >= plan.streams.size() || d.topics_variable >= plan.variables.size()) __builtin_trap();
+      if (d.cohort > 0 && (d.member_variable >= plan.variables.size() || d.topics.size() != 1)) __builtin_trap();
+    }
     for (const auto& c : request->checks) {
       if (c.id >= plan.checks.size()) __builtin_trap();
     }
