@@ -1,11 +1,12 @@
 """Load shapes against real servers: the open model's arrival count, stages and
 step doubling counted by nginx, and latency from the intended send time when
 the server stalls (the open model sees the stall, the closed model hides it)."""
-import http.server
 import threading
 import time
 
 import pytest
+
+from local_http import LocalHttpServer, QuietHandler
 
 
 def test_open_model_starts_rate_times_duration_iterations(herd, nginx):
@@ -65,18 +66,16 @@ def test_step_doubling(herd, nginx):
     assert 1.1 < summary["durationSeconds"] < 1.4
 
 
-class StallingServer:
-    """HTTP/1.1 keep-alive server that answers at once, except that every request
-    arriving in [1 s, 2 s) after the first one is held until 2 s."""
+class StallingServer(LocalHttpServer):
+    """Answers at once, except that every request arriving in [1 s, 2 s) after
+    the first one is held until 2 s."""
 
     def __init__(self):
         self.first = None
         self.lock = threading.Lock()
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 now = time.monotonic()
                 with outer.lock:
@@ -85,31 +84,9 @@ class StallingServer:
                     first = outer.first
                 if first + 1.0 <= now < first + 2.0:
                     time.sleep(first + 2.0 - now)
-                body = b"ok\n"
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(200, b"ok\n")
 
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(Handler)
 
 
 @pytest.mark.parametrize("max_users", [400, 20])

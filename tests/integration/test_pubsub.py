@@ -2,7 +2,6 @@
 truth the test computes itself: what nchan accepted (its access log) and what a
 fault-injecting proxy between the subscribers and nchan dropped or repeated."""
 import http.client
-import http.server
 import os
 import re
 import sys
@@ -11,6 +10,7 @@ import threading
 import pytest
 
 from conftest import SOURCE_DIR
+from local_http import LocalHttpServer, QuietHandler
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "nchan"))
 from nchan_server import NchanServer  # noqa: E402
@@ -85,7 +85,7 @@ def test_no_faults_everything_delivered_once(herd, nchan, mode, path):
     assert result.returncode == 0, result.stdout
 
 
-class FaultyProxy:
+class FaultyProxy(LocalHttpServer):
     """Long-poll proxy to nchan that drops every message whose number is 1 mod 4
     (the subscriber never sees it, but its position moves past it) and repeats
     every message whose number is 2 mod 4 (the body twice), counting both."""
@@ -96,55 +96,33 @@ class FaultyProxy:
         self.lock = threading.Lock()
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 connection = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() in ("if-modified-since", "if-none-match")}
                 connection.request("GET", self.path, headers=headers)
                 response = connection.getresponse()
-                body = response.read()
+                text = response.read().decode()
                 connection.close()
-                text = body.decode()
                 if response.status == 200:
-                    for match in MARKER.finditer(text):
-                        seq = int(match.group(2))
-                        with outer.lock:
-                            if seq % 4 == 1:
-                                outer.dropped += 1
-                                text = text.replace(match.group(0), "~dropped~")
-                            elif seq % 4 == 2:
-                                outer.repeated += 1
-                                text = text + text
-                out = text.encode()
-                self.send_response(response.status)
-                for name in ("Last-Modified", "Etag"):
-                    if response.getheader(name):
-                        self.send_header(name, response.getheader(name))
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
+                    text = outer.inject(text)
+                position = [(name, response.getheader(name)) for name in ("Last-Modified", "Etag")
+                            if response.getheader(name)]
+                self.reply(response.status, text.encode(), position)
 
-            def log_message(self, *args):
-                pass
+        super().__init__(Handler)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+    def inject(self, text):
+        for match in MARKER.finditer(text):
+            seq = int(match.group(2))
+            with self.lock:
+                if seq % 4 == 1:
+                    self.dropped += 1
+                    text = text.replace(match.group(0), "~dropped~")
+                elif seq % 4 == 2:
+                    self.repeated += 1
+                    text = text + text
+        return text
 
 
 def test_dropped_and_repeated_messages_are_counted_exactly(herd, nchan):
