@@ -1,6 +1,7 @@
 """Every example in examples/ runs against the test nginx, briefly, with its
 counts conserved against nginx's own log."""
 import os
+import sys
 
 import pytest
 
@@ -50,3 +51,27 @@ def test_web_mobile_auth_chance(herd, nginx, chance, logins):
     assert (counts.get(("GET", "/api/me"), 0) > 0) == (made > 0)
     if logins is not None:
         assert (counts.get(("GET", "/offers"), 0) > 0) == (logins == 0)
+
+
+def test_classroom_on_nchan(herd):
+    """40 learners and their proctor: every progress message reaches the proctor,
+    every notice reaches all 40 learners, nothing twice, nothing lost."""
+    sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "nchan"))
+    from nchan_server import NchanServer
+    with NchanServer() as nchan:
+        result, summary = herd.run_summary(example("classroom.yaml"), "--target", nchan.url, "--workers", "2",
+                                           "--duration", "3s", "-p", "progressEvery=200ms",
+                                           "-p", "noticeEvery=500ms")
+        counts = nchan.counts(key=lambda fields: (fields[0], fields[1].split("-")[0], fields[2]))
+    assert summary is not None, result.stderr
+    assert result.returncode == 0, result.stdout
+    streams = {d["stream"]: d for d in summary["delivery"]}
+    progress, control = streams["progress"], streams["control"]
+    accepted = lambda prefix: sum(n for (m, uri, status), n in counts.items()
+                                  if m == "POST" and uri == prefix and status in ("201", "202"))
+    assert progress["published"] == accepted("/pub/progress") > 200
+    assert control["published"] == accepted("/pub/control") >= 3
+    assert progress["delivered"] == progress["published"]
+    assert control["delivered"] == 40 * control["published"]
+    for d in (progress, control):
+        assert d["lost"] == 0 and d["duplicates"] == 0
