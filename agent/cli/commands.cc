@@ -5,10 +5,11 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 
 #include <fmt/format.h>
 
+#include "agent/cli/live_metrics.h"
+#include "agent/cli/outputs.h"
 #include "agent/runtime/generator_health.h"
 #include "agent/runtime/local_run.h"
 #include "common/core/logging.h"
@@ -105,20 +106,6 @@ int validate(const Options& options) {
   return kExitPassed;
 }
 
-Status writeOutputs(const Options& options, const scenario::Plan& plan, const runtime::LocalRunResult& result) {
-  const auto summary = report::buildSummary(plan, result.aggregate, result.info).dump(2) + "\n";
-  if (!options.out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(options.out_dir, ec);
-    if (ec) return Error{ec.message(), options.out_dir};
-    if (auto s = report::writeFile(options.out_dir + "/summary.json", summary); !s) return s;
-  }
-  if (!options.summary_json.empty()) {
-    if (auto s = report::writeFile(options.summary_json, summary); !s) return s;
-  }
-  return Ok{};
-}
-
 int run(const Options& options) {
   setLogLevel(options.log_level);
   auto compiled = compileAll(options);
@@ -158,7 +145,17 @@ int run(const Options& options) {
                        "latency and throughput may reflect the generator, not the server. "
                        "Use more --workers or more agents.\n", busy);
   };
+  run_options.on_abort = [](const report::ThresholdResult& t) {
+    fmt::print(stderr, "\nherd: threshold \"{}\" failed (measured {}) and has abortOnFail; stopping the run\n",
+               t.expression, t.shown);
+  };
 
+  auto live_metrics = startLiveMetrics(options, plan, run_options);
+  if (live_metrics.error) {
+    fmt::print(stderr, "herd: error: {}\n", live_metrics.error->describe());
+    return live_metrics.exit_code;
+  }
+  const auto scenario_sha256 = scenarioSha256(options.scenario);  // as run, even if edited meanwhile
   auto result = runtime::runLocal(plan, compiled->thresholds, run_options);
   if (tty) fmt::print("\n");
   if (!result) {
@@ -166,10 +163,11 @@ int run(const Options& options) {
     return kExitRunFailed;
   }
   fmt::print("{}", report::formatFinalTable(plan, result->aggregate, result->info));
-  if (auto written = writeOutputs(options, plan, *result); !written) {
+  if (auto written = writeRunOutputs(options, plan, result->aggregate, result->info, scenario_sha256); !written) {
     fmt::print(stderr, "herd: error: cannot write output: {}\n", written.error().describe());
     return kExitRunFailed;
   }
+  if (live_metrics.server) finishLiveMetrics(*live_metrics.server, options, plan, *result, &g_interrupted);
   return result->info.verdict == report::Verdict::kPassed ? kExitPassed : kExitThresholdFailed;
 }
 
@@ -180,6 +178,8 @@ void addRunCommand(CLI::App& app, Options& options) {
   addScenarioFlags(*command, options);
   command->add_option("--out", options.out_dir, "Directory for summary.json and reports");
   command->add_option("--summary-json", options.summary_json, "Write the summary JSON to this file");
+  addResultFlags(*command, options);
+  addMetricsFlags(*command, options);
   command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
   command->add_flag("--insecure", options.insecure, "Accept any TLS certificate (self-signed test servers)");
   command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for TLS verification")->check(CLI::ExistingFile);
@@ -197,6 +197,7 @@ void addValidateCommand(CLI::App& app, Options& options) {
 int dispatch(const CLI::App& app, const Options& options) {
   if (app.got_subcommand("run")) return run(options);
   if (app.got_subcommand("validate")) return validate(options);
+  if (const int code = ledgerCommand(app, options); code >= 0) return code;
   return kExitInvalidInput;
 }
 

@@ -30,10 +30,24 @@ struct Options {
   std::string grace;  // empty: the scenario's stop.grace, else 30s
   uint64_t seed = 0;
   std::string log_level = "info";
+  // What a run leaves behind (outputs.cc).
+  std::string csv_prefix;  // Locust-style PREFIX_stats.csv, ...
+  std::string note;        // free text for the report and the ledger
+  std::string ledger = "herd-ledger.jsonl";  // one JSON line per run (ledger_commands.cc)
+  bool no_ledger = false;
+  bool ledger_csv = false;               // `herd ledger --csv`
+  std::vector<std::string> compare_runs;  // `herd compare A B`
+  std::string metrics_listen;             // HOST:PORT (live_metrics.cc)
+  std::string metrics_linger = "0s";
 };
 
 void addRunCommand(CLI::App& app, Options& options);
 void addValidateCommand(CLI::App& app, Options& options);
+// The flags about what a run leaves behind (outputs.cc).
+void addResultFlags(CLI::App& command, Options& options);
+// `herd ledger` and `herd compare` (ledger_commands.cc).
+void addLedgerCommands(CLI::App& app, Options& options);
+int ledgerCommand(const CLI::App& app, const Options& options);  // -1 when neither was given
 int dispatch(const CLI::App& app, const Options& options);
 
 }  // namespace herd::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "herd 0.1.0");
   herd::cli::addRunCommand(app, options);
   herd::cli::addValidateCommand(app, options);
+  herd::cli::addLedgerCommands(app, options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

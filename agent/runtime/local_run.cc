@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -127,6 +128,7 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
   stats::DeliveryLog delivery;
   bool stopping = false;
   bool warned = false;
+  std::optional<report::ThresholdAbort> aborted_by;
   for (uint64_t second = 1;; ++second) {
     const auto boundary = shared.start + std::chrono::seconds(second);
     if (!stopping) {
@@ -148,6 +150,16 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
     const double elapsed = std::chrono::duration<double>(std::min(MonoClock::now(), boundary) - shared.start).count();
     const auto& sample = result.aggregate.closeSecond(elapsed, alive, busy);
     if (options.on_second) options.on_second(sample);
+    auto live = report::evaluateLive(thresholds, plan, result.aggregate.total(), elapsed);
+    if (live.abort && !stopping) {
+      // An abortOnFail threshold failed: stop now, gracefully, like an interrupt.
+      aborted_by = report::ThresholdAbort{*live.abort, live.results[*live.abort]};
+      if (options.on_abort) options.on_abort(aborted_by->result);
+      stopping = true;
+      stopped_at = MonoClock::now();
+      for (auto& worker : workers) worker->stop(MonoClock::now() + options.grace);
+    }
+    if (options.on_live) options.on_live(result.aggregate, live.results);
     if (!warned && busy * 100 > info.saturation_percent) {
       warned = true;
       if (options.on_saturated) options.on_saturated(busy * 100);
@@ -164,10 +176,8 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
   info.delivery = stats::judgeDelivery(delivery, plan.streams.size(),
                                        std::chrono::duration_cast<std::chrono::microseconds>(plan.lost_after).count(),
                                        now_us);
-  for (const auto& threshold : thresholds) {
-    info.thresholds.push_back(
-        report::evaluate(threshold, plan, result.aggregate.total(), info.duration_seconds, info.delivery));
-  }
+  info.thresholds = report::finalResults(thresholds, plan, result.aggregate.total(), info.duration_seconds, aborted_by,
+                                         info.delivery);
   info.verdict = report::verdictOf(info.thresholds);
   return result;
 }

@@ -26,6 +26,11 @@ struct LocalRunOptions {
   uint64_t fd_limit = 0;       // for the summary
   // Called once a second with the newest sample (progress output).
   std::function<void(const report::SecondSample&)> on_second;
+  // Called once a second, after the second is merged: the run so far and every
+  // threshold's state over it (live metrics).
+  std::function<void(const report::RunAggregate&, const std::vector<report::ThresholdResult>&)> on_live;
+  // Called once when an abortOnFail threshold fails and the run is being stopped.
+  std::function<void(const report::ThresholdResult&)> on_abort;
   // Called once when the generator is first seen saturated.
   std::function<void(double busy_percent)> on_saturated;
   // Set from a signal handler: stop early, gracefully.

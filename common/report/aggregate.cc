@@ -22,8 +22,16 @@ const SecondSample& RunAggregate::closeSecond(double elapsed_seconds, int64_t us
   sample.p50_ms = toMillis(totals.latency.valueAtPercentile(50));
   sample.p95_ms = toMillis(totals.latency.valueAtPercentile(95));
   sample.p99_ms = toMillis(totals.latency.valueAtPercentile(99));
-  sample.total_requests = total_.requests();
-  sample.total_failures = total_.failures();
+  const auto so_far = total_.totals();
+  sample.total_requests = so_far.requests;
+  sample.total_failures = so_far.failures;
+  for (size_t i = 0; i < kReportedPercentiles.size(); ++i) {
+    sample.total_percentiles_ms[i] = toMillis(so_far.latency.valueAtPercentile(kReportedPercentiles[i]));
+  }
+  sample.total_mean_ms = so_far.latency.mean() / 1e6;
+  sample.total_min_ms = toMillis(so_far.latency.min());
+  sample.total_max_ms = toMillis(so_far.latency.max());
+  sample.total_bytes_received = so_far.bytes_received;
   sample.generator_busy_percent = busy_fraction * 100.0;
   peak_users_ = std::max(peak_users_, users);
   peak_busy_percent_ = std::max(peak_busy_percent_, sample.generator_busy_percent);

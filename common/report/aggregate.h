@@ -2,12 +2,16 @@
 // The run-wide view of the stats: everything the workers (or, later, the agents)
 // report is merged here, once a second, into cumulative totals and a per-second
 // time series. One place merges, so `herd run` and the coordinator agree.
+#include <array>
 #include <cstdint>
 #include <vector>
 
 #include "common/stats/recorder.h"
 
 namespace herd::report {
+
+// The percentiles Locust's CSV files report, in its order (50% ... 100%).
+inline constexpr std::array<double, 11> kReportedPercentiles = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100};
 
 // One point of the time series (the progress line, the CSV history, the charts).
 struct SecondSample {
@@ -20,6 +24,10 @@ struct SecondSample {
   uint64_t total_requests = 0;  // cumulative, for the progress line
   uint64_t total_failures = 0;
   double generator_busy_percent = 0;  // busiest generator thread in this second
+  // Over the run so far, at the end of this second (the CSV history's columns).
+  std::array<double, kReportedPercentiles.size()> total_percentiles_ms{};
+  double total_mean_ms = 0, total_min_ms = 0, total_max_ms = 0;
+  uint64_t total_bytes_received = 0;
 };
 
 class RunAggregate {

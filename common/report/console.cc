@@ -55,7 +55,8 @@ std::string formatFinalTable(const scenario::Plan& plan, const RunAggregate& agg
   if (!info.thresholds.empty()) {
     out += "\nThresholds\n";
     for (const auto& t : info.thresholds) {
-      out += fmt::format("  {}  {}  (measured {})\n", t.passed ? "pass" : "FAIL", t.expression, t.shown);
+      out += fmt::format("  {}  {}  (measured {}){}\n", t.passed ? "pass" : "FAIL", t.expression, t.shown,
+                         t.aborted_run ? fmt::format("  aborted the run at {:.0f}s", t.aborted_at_seconds) : "");
     }
   }
   out += fmt::format("\nduration {:.1f}s  users {}  requests {}  failures {} ({:.2f}%)  generator cpu peak {:.0f}%{}\n",

@@ -86,20 +86,29 @@ std::string_view verdictName(Verdict verdict) {
 }
 
 Verdict verdictOf(const std::vector<ThresholdResult>& thresholds) {
+  Verdict verdict = Verdict::kPassed;
   for (const auto& t : thresholds) {
-    if (!t.passed) return Verdict::kFailed;
+    if (t.aborted_run) return Verdict::kAborted;
+    if (!t.passed) verdict = Verdict::kFailed;
   }
-  return Verdict::kPassed;
+  return verdict;
+}
+
+json thresholdsJson(const std::vector<ThresholdResult>& results) {
+  json out = json::array();
+  for (const auto& t : results) {
+    json entry{{"expression", t.expression}, {"passed", t.passed}, {"value", t.value}, {"shown", t.shown},
+               {"abortOnFail", t.abort_on_fail}, {"abortedRun", t.aborted_run}};
+    if (t.aborted_run) entry["abortedAtSeconds"] = t.aborted_at_seconds;
+    out.push_back(std::move(entry));
+  }
+  return out;
 }
 
 json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info) {
   const auto& total = aggregate.total();
   const auto totals = total.totals();
   const double seconds = info.duration_seconds;
-  json thresholds = json::array();
-  for (const auto& t : info.thresholds) {
-    thresholds.push_back({{"expression", t.expression}, {"passed", t.passed}, {"value", t.value}});
-  }
   return json{
       {"version", 1},
       {"runId", info.run_id},
@@ -119,7 +128,7 @@ json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, con
       {"endpoints", endpointsJson(plan, total, seconds)},
       {"errors", errorsJson(plan, total)},
       {"delivery", deliveryJson(plan, info)},
-      {"thresholds", thresholds},
+      {"thresholds", thresholdsJson(info.thresholds)},
       {"generator",
        {{"cpuPeakPercent", aggregate.peakBusyPercent()},
         {"saturated", aggregate.peakBusyPercent() > info.saturation_percent},

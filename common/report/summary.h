@@ -33,8 +33,11 @@ struct RunInfo {
 
 nlohmann::json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info);
 
-// The verdict the thresholds give (kPassed when there are none).
+// The verdict the thresholds give: kAborted when one ended the run early, kFailed
+// when any failed, kPassed otherwise (and when there are none).
 Verdict verdictOf(const std::vector<ThresholdResult>& thresholds);
+// The summary's "thresholds" array.
+nlohmann::json thresholdsJson(const std::vector<ThresholdResult>& results);
 
 Status writeFile(const std::string& path, const std::string& content);
 

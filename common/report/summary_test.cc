@@ -20,7 +20,7 @@ TEST(Summary, FollowsTheVersion1Contract) {
   info.run_id = "shop-abc";
   info.duration_seconds = 2;
   info.fd_limit = 1024;
-  info.thresholds = {{"http.failures rate < 1%", false, 0.5}};
+  info.thresholds = {{"http.failures rate < 1%", false, 0.5, "50.00%"}};
   info.verdict = verdictOf(info.thresholds);
   const auto s = buildSummary(plan, aggregate, info);
 
@@ -67,6 +67,31 @@ TEST(Summary, TimeSeriesKeepsEachSecondSeparate) {
   EXPECT_EQ(aggregate.series().size(), 2u);
   EXPECT_EQ(aggregate.series()[0].requests, 10u);
   EXPECT_DOUBLE_EQ(aggregate.peakBusyPercent(), 20.0);
+}
+
+
+TEST(Summary, AnAbortedRunNamesTheThresholdThatEndedIt) {
+  scenario::Plan plan;
+  plan.name = "abort";
+  RunAggregate aggregate(0);
+  RunInfo info;
+  ThresholdResult aborted{"http.failures rate < 1%", false, 0.5, "50.00%"};
+  aborted.abort_on_fail = true;
+  aborted.aborted_run = true;
+  aborted.aborted_at_seconds = 3;
+  info.thresholds = {{"http.latency p95 < 1s", false, 2000, "2000.00ms"}, aborted};
+  info.verdict = verdictOf(info.thresholds);
+  EXPECT_EQ(info.verdict, Verdict::kAborted);
+  const auto s = buildSummary(plan, aggregate, info);
+  EXPECT_EQ(s["verdict"], "aborted");
+  EXPECT_EQ(s["thresholds"][0]["abortedRun"], false);
+  EXPECT_FALSE(s["thresholds"][0].contains("abortedAtSeconds"));
+  EXPECT_EQ(s["thresholds"][1]["abortedRun"], true);
+  EXPECT_EQ(s["thresholds"][1]["abortOnFail"], true);
+  EXPECT_EQ(s["thresholds"][1]["abortedAtSeconds"], 3.0);
+  EXPECT_EQ(s["thresholds"][1]["shown"], "50.00%");
+  EXPECT_EQ(verdictOf({{"a", true, 0, "0"}, {"b", false, 1, "1"}}), Verdict::kFailed);
+  EXPECT_EQ(verdictOf({}), Verdict::kPassed);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "common/report/threshold.h"
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -167,59 +168,22 @@ Result<std::vector<Threshold>> parseThresholds(const std::vector<std::string>& e
   return out;
 }
 
+Result<std::vector<Threshold>> parseThresholds(const std::vector<scenario::ThresholdSpec>& specs) {
+  std::vector<std::string> expressions;
+  for (const auto& spec : specs) expressions.push_back(spec.expression);
+  auto parsed = parseThresholds(expressions);
+  if (!parsed) return parsed.error();
+  for (size_t i = 0; i < specs.size(); ++i) {
+    (*parsed)[i].abort_on_fail = specs[i].abort_on_fail;
+    (*parsed)[i].delay_seconds = std::chrono::duration<double>(specs[i].delay).count();
+  }
+  return parsed;
+}
+
 namespace {
 
-// delivery.* over the streams the tags select.
-ThresholdResult evaluateDelivery(const Threshold& t, const scenario::Plan& plan,
-                                 const std::vector<stats::DeliveryStream>& delivery) {
-  stats::DeliveryStream selected;
-  for (size_t i = 0; i < delivery.size() && i < plan.streams.size(); ++i) {
-    const auto tag = t.tags.find("stream");
-    if (tag != t.tags.end() && tag->second != plan.streams[i]) continue;
-    const auto& d = delivery[i];
-    selected.published += d.published;
-    selected.delivered += d.delivered;
-    selected.duplicates += d.duplicates;
-    selected.lost += d.lost;
-    selected.expected += d.expected;
-    selected.latency.merge(d.latency);
-  }
-  double value = 0;
-  const bool lost = t.metric == Metric::kDeliveryLost;
-  const double count = static_cast<double>(lost ? selected.lost : selected.duplicates);
-  const double base = static_cast<double>(lost ? selected.expected : selected.delivered);
-  switch (t.aggregation) {
-    case Aggregation::kPercentile: value = toMillis(selected.latency.valueAtPercentile(t.percentile)); break;
-    case Aggregation::kMean: value = selected.latency.mean() / 1e6; break;
-    case Aggregation::kMin: value = toMillis(selected.latency.min()); break;
-    case Aggregation::kMax: value = toMillis(selected.latency.max()); break;
-    case Aggregation::kCount: value = count; break;
-    case Aggregation::kRate: value = base > 0 ? count / base : 0; break;
-  }
-  std::string shown = t.metric == Metric::kDeliveryLatency    ? fmt::format("{:.2f}ms", value)
-                      : t.aggregation == Aggregation::kCount ? fmt::format("{:.0f}", value)
-                                                             : fmt::format("{:.2f}%", value * 100);
-  return ThresholdResult{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};
-}
-
-}  // namespace
-
-ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const stats::Recorder& stats,
-                         double duration_seconds) {
-  return evaluate(t, plan, stats, duration_seconds, {});
-}
-
-ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const stats::Recorder& stats,
-                         double duration_seconds, const std::vector<stats::DeliveryStream>& delivery) {
-  if (t.metric == Metric::kDeliveryLatency || t.metric == Metric::kDeliveryLost ||
-      t.metric == Metric::kDeliveryDuplicates) {
-    return evaluateDelivery(t, plan, delivery);
-  }
-  stats::EndpointStats selected;
-  const auto& endpoints = stats.endpoints();
-  for (size_t i = 0; i < endpoints.size() && i < plan.endpoints.size(); ++i) {
-    if (matches(t, plan.endpoints[i])) selected.merge(endpoints[i]);
-  }
+// The threshold judged on the stats of the endpoints it selects.
+ThresholdResult judge(const Threshold& t, const stats::EndpointStats& selected, double duration_seconds) {
   double value = 0;
   switch (t.aggregation) {
     case Aggregation::kPercentile: value = toMillis(selected.latency.valueAtPercentile(t.percentile)); break;
@@ -247,7 +211,114 @@ ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const s
   } else {
     shown = fmt::format("{:.1f}/s", value);
   }
-  return ThresholdResult{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};
+  ThresholdResult result{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};
+  result.abort_on_fail = t.abort_on_fail;
+  return result;
+}
+
+bool isDelivery(const Threshold& t) {
+  return t.metric == Metric::kDeliveryLatency || t.metric == Metric::kDeliveryLost ||
+         t.metric == Metric::kDeliveryDuplicates;
+}
+
+// delivery.* over the streams the tags select.
+ThresholdResult judgeDelivery(const Threshold& t, const scenario::Plan& plan,
+                              const std::vector<stats::DeliveryStream>& delivery) {
+  stats::DeliveryStream selected;
+  for (size_t i = 0; i < delivery.size() && i < plan.streams.size(); ++i) {
+    const auto tag = t.tags.find("stream");
+    if (tag != t.tags.end() && tag->second != plan.streams[i]) continue;
+    const auto& d = delivery[i];
+    selected.delivered += d.delivered;
+    selected.duplicates += d.duplicates;
+    selected.lost += d.lost;
+    selected.expected += d.expected;
+    selected.latency.merge(d.latency);
+  }
+  double value = 0;
+  const bool lost = t.metric == Metric::kDeliveryLost;
+  const double count = static_cast<double>(lost ? selected.lost : selected.duplicates);
+  const double base = static_cast<double>(lost ? selected.expected : selected.delivered);
+  switch (t.aggregation) {
+    case Aggregation::kPercentile: value = toMillis(selected.latency.valueAtPercentile(t.percentile)); break;
+    case Aggregation::kMean: value = selected.latency.mean() / 1e6; break;
+    case Aggregation::kMin: value = toMillis(selected.latency.min()); break;
+    case Aggregation::kMax: value = toMillis(selected.latency.max()); break;
+    case Aggregation::kCount: value = count; break;
+    case Aggregation::kRate: value = base > 0 ? count / base : 0; break;
+  }
+  std::string shown = t.metric == Metric::kDeliveryLatency    ? fmt::format("{:.2f}ms", value)
+                      : t.aggregation == Aggregation::kCount ? fmt::format("{:.0f}", value)
+                                                             : fmt::format("{:.2f}%", value * 100);
+  ThresholdResult result{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};
+  result.abort_on_fail = t.abort_on_fail;
+  return result;
+}
+
+}  // namespace
+
+ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const stats::Recorder& stats,
+                         double duration_seconds, const std::vector<stats::DeliveryStream>& delivery) {
+  if (isDelivery(t)) return judgeDelivery(t, plan, delivery);
+  return evaluate(t, plan, stats, duration_seconds);
+}
+
+ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const stats::Recorder& stats,
+                         double duration_seconds) {
+  if (isDelivery(t)) return judgeDelivery(t, plan, {});
+  stats::EndpointStats selected;
+  const auto& endpoints = stats.endpoints();
+  for (size_t i = 0; i < endpoints.size() && i < plan.endpoints.size(); ++i) {
+    if (matches(t, plan.endpoints[i])) selected.merge(endpoints[i]);
+  }
+  return judge(t, selected, duration_seconds);
+}
+
+std::vector<ThresholdResult> evaluateAll(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
+                                         const stats::Recorder& stats, double duration_seconds,
+                                         const std::vector<stats::DeliveryStream>& delivery) {
+  // Untagged thresholds all judge every endpoint: merge those once (this runs
+  // every second while the run goes).
+  std::optional<stats::EndpointStats> all;
+  std::vector<ThresholdResult> out;
+  out.reserve(thresholds.size());
+  for (const auto& t : thresholds) {
+    if (!t.tags.empty() || isDelivery(t)) {
+      out.push_back(evaluate(t, plan, stats, duration_seconds, delivery));
+      continue;
+    }
+    if (!all) {
+      all.emplace();
+      const auto& endpoints = stats.endpoints();
+      for (size_t i = 0; i < endpoints.size() && i < plan.endpoints.size(); ++i) all->merge(endpoints[i]);
+    }
+    out.push_back(judge(t, *all, duration_seconds));
+  }
+  return out;
+}
+
+LiveThresholds evaluateLive(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
+                            const stats::Recorder& stats, double elapsed_seconds) {
+  LiveThresholds live{evaluateAll(thresholds, plan, stats, elapsed_seconds), std::nullopt};
+  for (size_t i = 0; i < thresholds.size(); ++i) {
+    const auto& t = thresholds[i];
+    if (t.abort_on_fail && !live.results[i].passed && elapsed_seconds >= t.delay_seconds) {
+      live.results[i].aborted_run = true;
+      live.results[i].aborted_at_seconds = elapsed_seconds;
+      live.abort = i;
+      break;
+    }
+  }
+  return live;
+}
+
+std::vector<ThresholdResult> finalResults(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
+                                          const stats::Recorder& stats, double duration_seconds,
+                                          const std::optional<ThresholdAbort>& aborted_by,
+                                          const std::vector<stats::DeliveryStream>& delivery) {
+  auto out = evaluateAll(thresholds, plan, stats, duration_seconds, delivery);
+  if (aborted_by && aborted_by->index < out.size()) out[aborted_by->index] = aborted_by->result;
+  return out;
 }
 
 }  // namespace herd::report

@@ -3,6 +3,7 @@
 // Parsed once (so `herd validate` reports bad ones), evaluated against merged
 // stats. Grammar: METRIC[{tag:value,...}] AGGREGATION OP VALUE.
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,10 @@ struct Threshold {
   // Latency in milliseconds; failure rate as a fraction (1% = 0.01); request
   // rate per second; counts as counts.
   double bound = 0;
+  // From the scenario's {expression, abortOnFail, delay}: whether a failure seen
+  // while the run goes ends it, and how long into the run that check waits.
+  bool abort_on_fail = false;
+  double delay_seconds = 0;
 };
 
 struct ThresholdResult {
@@ -35,19 +40,53 @@ struct ThresholdResult {
   bool passed = false;
   double value = 0;  // the measured value, in the bound's unit
   std::string shown;  // the value for people, with its unit: "1.68ms", "0.20%", "812.0/s"
+  bool abort_on_fail = false;
+  // This threshold ended the run early; `value` is then what it measured at that
+  // moment (over the run so far), not at the end.
+  bool aborted_run = false;
+  double aborted_at_seconds = 0;  // since the run's start
 };
 
 Result<Threshold> parseThreshold(std::string_view expression);
 Result<std::vector<Threshold>> parseThresholds(const std::vector<std::string>& expressions);
+// The scenario's list, with abortOnFail and delay carried over.
+Result<std::vector<Threshold>> parseThresholds(const std::vector<scenario::ThresholdSpec>& specs);
 
 ThresholdResult evaluate(const Threshold& threshold, const scenario::Plan& plan,
                          const stats::Recorder& stats, double duration_seconds);
-// With pub/sub results (by Plan::streams index) for the delivery.* metrics:
+// `delivery`: pub/sub results (by Plan::streams index) for the delivery.* metrics —
 // delivery.latency (p.., mean, min, max in ms), delivery.lost and
-// delivery.duplicates (count, or rate: lost per expected delivery, duplicates per
-// delivered message), filtered by {stream:NAME}.
+// delivery.duplicates (count, or rate: lost per owed delivery, duplicates per
+// delivered message), filtered by {stream:NAME}. They exist only once the run
+// ended, so while it goes (evaluateLive) delivery thresholds read zeros.
 ThresholdResult evaluate(const Threshold& threshold, const scenario::Plan& plan,
                          const stats::Recorder& stats, double duration_seconds,
                          const std::vector<stats::DeliveryStream>& delivery);
+std::vector<ThresholdResult> evaluateAll(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
+                                         const stats::Recorder& stats, double duration_seconds,
+                                         const std::vector<stats::DeliveryStream>& delivery = {});
+
+// The check made once a second while the run goes, over the run so far: every
+// threshold's current state, and the first abortOnFail threshold that fails once
+// its delay has passed (the run stops when there is one).
+struct LiveThresholds {
+  std::vector<ThresholdResult> results;
+  std::optional<size_t> abort;  // index into results
+};
+LiveThresholds evaluateLive(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
+                            const stats::Recorder& stats, double elapsed_seconds);
+
+// The threshold that ended a run early, as evaluateLive() found it.
+struct ThresholdAbort {
+  size_t index = 0;  // into the thresholds
+  ThresholdResult result;
+};
+
+// The end-of-run results: every threshold over the whole run, except that the one
+// that aborted the run (if any) keeps the failing value it had when it did.
+std::vector<ThresholdResult> finalResults(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
+                                          const stats::Recorder& stats, double duration_seconds,
+                                          const std::optional<ThresholdAbort>& aborted_by,
+                                          const std::vector<stats::DeliveryStream>& delivery = {});
 
 }  // namespace herd::report

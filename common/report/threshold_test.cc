@@ -49,7 +49,7 @@ TEST(Threshold, RejectsWithAMessageNamingTheProblem) {
     ASSERT_FALSE(t.ok()) << text;
     EXPECT_NE(t.error().message.find(expected), std::string::npos) << t.error().message;
   }
-  auto list = parseThresholds({"http.latency p95 < 1s", "nonsense"});
+  auto list = parseThresholds(std::vector<std::string>{"http.latency p95 < 1s", "nonsense"});
   ASSERT_FALSE(list.ok());
   EXPECT_EQ(list.error().where, "thresholds[1]");
 }
@@ -77,6 +77,69 @@ TEST(Threshold, EvaluatesAgainstSelectedEndpoints) {
   EXPECT_TRUE(rps.passed);
   EXPECT_DOUBLE_EQ(rps.value, 20.4);
   EXPECT_EQ(rps.shown, "20.4/s");
+
+  // evaluateAll (which merges the endpoints once for untagged thresholds) agrees
+  // with evaluating each threshold on its own.
+  const std::vector<Threshold> mixed = {*parseThreshold("http.latency p95 < 10ms"),
+                                        *parseThreshold("http.latency{name:login} p95 < 10ms"),
+                                        *parseThreshold("http.failures rate < 1%"),
+                                        *parseThreshold("http.requests{method:GET} count > 100")};
+  const auto together = evaluateAll(mixed, plan, stats, 10);
+  ASSERT_EQ(together.size(), mixed.size());
+  for (size_t i = 0; i < mixed.size(); ++i) {
+    const auto alone = evaluate(mixed[i], plan, stats, 10);
+    EXPECT_EQ(together[i].value, alone.value) << mixed[i].expression;
+    EXPECT_EQ(together[i].passed, alone.passed) << mixed[i].expression;
+  }
+}
+
+
+TEST(Threshold, CarriesAbortOnFailAndDelayFromTheScenario) {
+  using namespace std::chrono_literals;
+  auto list = parseThresholds(std::vector<scenario::ThresholdSpec>{{"http.failures rate < 1%", true, 1500ms},
+                                                                   {"http.latency p95 < 1s", false, {}}});
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE((*list)[0].abort_on_fail);
+  EXPECT_DOUBLE_EQ((*list)[0].delay_seconds, 1.5);
+  EXPECT_FALSE((*list)[1].abort_on_fail);
+  auto bad = parseThresholds(std::vector<scenario::ThresholdSpec>{{"http.latency p95 < 1s"}, {"bad", true, {}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().where, "thresholds[1]");
+}
+
+TEST(Threshold, LiveCheckAbortsOnlyAfterTheDelayAndOnlyWhenAsked) {
+  scenario::Plan plan;
+  plan.endpoints = {{"home", "GET"}};
+  stats::Recorder stats(1);
+  for (int i = 0; i < 10; ++i) stats.recordRequest(0, 1'000'000, 1, 1, stats::ErrorKind::kStatus, 500);
+  auto failing = *parseThreshold("http.failures rate < 1%");
+  auto watching = failing;  // the same failure, without abortOnFail
+  failing.abort_on_fail = true;
+  failing.delay_seconds = 5;
+  const std::vector<Threshold> thresholds = {watching, *parseThreshold("http.latency p95 < 1s"), failing};
+
+  auto early = evaluateLive(thresholds, plan, stats, 4.0);
+  EXPECT_FALSE(early.abort.has_value());
+  ASSERT_EQ(early.results.size(), 3u);
+  EXPECT_FALSE(early.results[0].passed);
+  EXPECT_TRUE(early.results[1].passed);
+
+  auto late = evaluateLive(thresholds, plan, stats, 5.0);
+  ASSERT_TRUE(late.abort.has_value());
+  EXPECT_EQ(*late.abort, 2u);
+  EXPECT_TRUE(late.results[2].aborted_run);
+  EXPECT_DOUBLE_EQ(late.results[2].aborted_at_seconds, 5.0);
+  EXPECT_FALSE(late.results[0].aborted_run);
+
+  // At the end the aborting threshold keeps what it measured when it aborted,
+  // even if the whole run (here: many later successes) would have passed.
+  for (int i = 0; i < 10'000; ++i) stats.recordRequest(0, 1'000'000, 1, 1, stats::ErrorKind::kNone);
+  const auto final_results = finalResults(thresholds, plan, stats, 9.0,
+                                          ThresholdAbort{*late.abort, late.results[*late.abort]});
+  EXPECT_TRUE(final_results[0].passed);  // 10 of 10010 < 1%
+  EXPECT_FALSE(final_results[2].passed);
+  EXPECT_DOUBLE_EQ(final_results[2].value, 1.0);
+  EXPECT_TRUE(final_results[2].aborted_run);
 }
 
 TEST(Threshold, EvaluatesDeliveryPerStream) {

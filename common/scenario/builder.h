@@ -79,4 +79,7 @@ Status parseLoad(Builder& builder, const Field& root_field, const MapView& root,
 // json_body.cc: any YAML value as a JSON text template.
 Result<Template> parseJsonBody(Context& context, const Field& field);
 
+// thresholds.cc: the `thresholds:` list.
+Result<std::vector<ThresholdSpec>> parseThresholds(Context& context, const Field& field);
+
 }  // namespace herd::scenario::detail

@@ -181,15 +181,7 @@ Status parseDefaults(Builder& builder, const MapView& root) {
 Status parseThresholds(Builder& builder, const MapView& root) {
   const Field* field = root.find("thresholds");
   if (field == nullptr) return Ok{};
-  SCENARIO_ASSIGN_OR_RETURN(const std::vector<Field> items, detail::readList(builder.context, *field));
-  for (const Field& item : items) {
-    if (!item.node.IsScalar()) {
-      return errorAt(builder.context, item, "a threshold is a string such as \"http.latency p95 < 500ms\"");
-    }
-    std::string text = item.node.Scalar();
-    if (detail::trim(text).empty()) return errorAt(builder.context, item, "empty threshold");
-    builder.plan.thresholds.push_back(std::move(text));
-  }
+  SCENARIO_ASSIGN_OR_RETURN(builder.plan.thresholds, detail::parseThresholds(builder.context, *field));
   return Ok{};
 }
 

@@ -78,7 +78,7 @@ TEST(Compiler, CompilesTheShopScenario) {
   EXPECT_EQ(plan.load.users, 100);
   EXPECT_EQ(plan.load.spawn_rate, 10);
   EXPECT_EQ(plan.load.duration, 1min);
-  EXPECT_EQ(plan.thresholds, (std::vector<std::string>{"http.latency p95 < 500ms", "http.failures rate < 1%"}));
+  EXPECT_EQ(plan.thresholds, (std::vector<ThresholdSpec>{{"http.latency p95 < 500ms"}, {"http.failures rate < 1%"}}));
 }
 
 TEST(Compiler, DeduplicatesEndpointsByNameAndMethod) {

@@ -220,11 +220,13 @@ struct Load {
   // Closed: a number of users loop over their steps (users/spawnRate/duration, or
   // stages, or step doubling compiled into stages). Open: iterations start at an
   // arrival rate whatever the responses do, on at most max_users users.
+  // users, spawn_rate and duration come first so {users, rate, duration} still
+  // initialises the simple model.
   enum class Model { kClosed, kOpen };
-  Model model = Model::kClosed;
   int64_t users = 1;          // closed: the peak number of users; open: max_users
   double spawn_rate = 1;      // users per second (closed, without stages)
   Duration duration{};        // the whole run
+  Model model = Model::kClosed;
   std::vector<Stage> stages;  // closed: user targets; open: rates; empty: users/spawnRate/duration
   double start_rate = 0;      // open: the rate the first stage starts from
   int64_t max_users = 0;      // open
@@ -242,6 +244,15 @@ struct DataSource {
   std::vector<std::string> columns;
   std::vector<size_t> column_variables;  // Plan::variables index of NAME.COLUMN, by column
   std::vector<std::vector<std::string>> rows;
+};
+
+// One entry of `thresholds:`: a string, or {expression, abortOnFail, delay}.
+// The expression is parsed by common/report.
+struct ThresholdSpec {
+  std::string expression;
+  bool abort_on_fail = false;  // a failure seen while the run goes ends it early
+  Duration delay{};            // no early abort before this much of the run has passed
+  bool operator==(const ThresholdSpec&) const = default;
 };
 
 struct Plan {
@@ -264,7 +275,7 @@ struct Plan {
   // This agent's share of `unique` data (CompileOptions; the coordinator sets it).
   int64_t shard_index = 0;
   int64_t shard_count = 1;
-  std::vector<std::string> thresholds;  // as written; parsed by common/report
+  std::vector<ThresholdSpec> thresholds;
 };
 
 }  // namespace herd::scenario

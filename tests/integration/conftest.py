@@ -31,13 +31,31 @@ class Herd:
         return str(path)
 
     def run(self, *args, timeout=120):
-        return subprocess.run([HERD, *args], capture_output=True, text=True, timeout=timeout)
+        # In the test's own directory: runs append to ./herd-ledger.jsonl there.
+        return subprocess.run([HERD, *args], capture_output=True, text=True, timeout=timeout, cwd=self.tmp)
 
     def run_summary(self, scenario, *args, timeout=120):
         summary = self.tmp / "summary.json"
         result = self.run("run", scenario, "--summary-json", str(summary), *args, timeout=timeout)
         data = json.loads(summary.read_text()) if summary.exists() else None
         return result, data
+
+
+def visitor_scenario(name, url, users, spawn_rate, duration, thresholds):
+    """A user that loads / and a deliberate 404 (endpoint "missing") in a loop."""
+    listed = "".join(f'  - "{t}"\n' for t in thresholds)
+    return f"""
+name: {name}
+target: {url}
+users:
+  - name: visitor
+    steps:
+      - get: /
+      - get: {{url: /status/404, name: missing}}
+      - think: 20ms
+load: {{users: {users}, spawnRate: {spawn_rate}, duration: {duration}}}
+thresholds:
+{listed}"""
 
 
 @pytest.fixture

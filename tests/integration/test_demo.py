@@ -13,7 +13,7 @@ def test_quickstart_example_runs(tmp_path):
     result = subprocess.run(
         ["/usr/bin/python3", SERVER, "--", HERD, "run", os.path.join(SOURCE_DIR, "examples", "quickstart.yaml"),
          "--target", "{url}", "--duration", "3s", "--out", str(out)],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["verdict"] == "passed"
@@ -21,3 +21,6 @@ def test_quickstart_example_runs(tmp_path):
     names = {e["name"] for e in summary["endpoints"]}
     assert names == {"login", "/products?page=[n]", "/cart", "/checkout"}
     assert "verdict: passed" in result.stdout
+    for name in ("report.html", "herd_stats.csv", "herd_stats_history.csv", "herd_failures.csv"):
+        assert (out / name).stat().st_size > 0, name
+    assert [t["abortOnFail"] for t in summary["thresholds"]] == [False, True]
