@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import threading
+import time
 
 import pytest
 
@@ -143,3 +144,18 @@ def test_dropped_and_repeated_messages_are_counted_exactly(herd, nchan):
     # The thresholds saw it too: the run failed.
     assert result.returncode == 1
     assert [t["passed"] for t in summary["thresholds"]] == [False, False]
+
+
+def test_without_drain_subscribers_stop_at_once(herd, nchan):
+    """A stream subscriber with a 60 s timeout must not hold the stop: with no
+    drain its request is dropped when the test ends (and not counted as failed)."""
+    text = SCENARIO.format(url=nchan.url, sub_url="/stream/{{topics}}", mode="stream",
+                           lost_after="1s", drain="0s", think="100ms")
+    scenario = herd.scenario(text)
+    started = time.monotonic()
+    result, summary = herd.run_summary(scenario, "--workers", "2", timeout=60)
+    elapsed = time.monotonic() - started
+    assert summary is not None, result.stderr
+    assert elapsed < 2.0 + 1.5, elapsed
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    assert delivery(summary)["published"] > 0

@@ -2,6 +2,8 @@
 attempt counted (nginx agrees), and a stopping test cancels backoff waits."""
 import time
 
+from local_http import LocalHttpServer, QuietHandler
+
 SCENARIO = """
 name: retry
 target: {url}
@@ -61,3 +63,35 @@ load: {{users: 50, spawnRate: 1000, duration: 1s}}
     requests = nginx.counts()[("GET", "/status/503")]
     assert requests == summary["totals"]["requests"]
     assert 50 <= requests < 50 * 3
+
+
+class HangingServer(LocalHttpServer):
+    """Reads the request and never answers (for up to a minute)."""
+
+    def __init__(self):
+        class Handler(QuietHandler):
+            def do_GET(self):
+                time.sleep(60)
+
+        super().__init__(Handler)
+
+
+def test_stop_grace_from_the_scenario_bounds_in_flight_requests(herd):
+    with HangingServer() as server:
+        scenario = herd.scenario(f"""
+name: grace
+target: {server.url}
+stop: {{grace: 300ms}}
+users:
+  - name: client
+    steps: [{{get: {{url: /hang, timeout: 60s}}}}]
+load: {{users: 4, duration: 1s}}
+""")
+        started = time.monotonic()
+        result, summary = herd.run_summary(scenario, "--workers", "1", timeout=60)
+        elapsed = time.monotonic() - started
+    assert summary is not None, result.stderr
+    # Ended 300 ms after the stop, not after the default 30 s grace; the requests
+    # that never got an answer were dropped, not counted.
+    assert elapsed < 1.0 + 0.3 + 1.2, elapsed
+    assert summary["totals"]["requests"] == 0
