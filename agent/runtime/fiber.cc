@@ -308,10 +308,11 @@ void Fiber::onResponse(const engine::HttpResponse& response) {
     waitUntil(worker.loop().now() + delay, Wait::kRetry);
     return;
   }
-  if (draining_) {  // a subscriber keeps listening until the drain ends
+  if (draining_ && outcome.error == stats::ErrorKind::kNone) {  // a subscriber listens until the drain ends
     sendRequest();
     return;
   }
+  draining_ = false;  // a failing subscriber does not retry through the drain: it ends
   pending_ = nullptr;
   marker_.clear();
   extra_headers_.clear();
