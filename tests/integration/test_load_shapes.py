@@ -1,12 +1,11 @@
 """Load shapes against real servers: the open model's arrival count, stages and
 step doubling counted by nginx, and latency from the intended send time when
 the server stalls (the open model sees the stall, the closed model hides it)."""
-import threading
 import time
 
 import pytest
 
-from local_http import LocalHttpServer, QuietHandler
+from local_http import LocalHttpServer
 
 
 def test_open_model_starts_rate_times_duration_iterations(herd, nginx):
@@ -71,22 +70,18 @@ class StallingServer(LocalHttpServer):
     the first one is held until 2 s."""
 
     def __init__(self):
+        super().__init__()
         self.first = None
-        self.lock = threading.Lock()
-        outer = self
 
-        class Handler(QuietHandler):
-            def do_GET(self):
-                now = time.monotonic()
-                with outer.lock:
-                    if outer.first is None:
-                        outer.first = now
-                    first = outer.first
-                if first + 1.0 <= now < first + 2.0:
-                    time.sleep(first + 2.0 - now)
-                self.reply(200, b"ok\n")
-
-        super().__init__(Handler)
+    def on_get(self, request):
+        now = time.monotonic()
+        with self.lock:
+            if self.first is None:
+                self.first = now
+            first = self.first
+        if first + 1.0 <= now < first + 2.0:
+            time.sleep(first + 2.0 - now)
+        request.reply(200, b"ok\n")
 
 
 @pytest.mark.parametrize("max_users", [400, 20])

@@ -5,13 +5,12 @@ import http.client
 import os
 import re
 import sys
-import threading
 import time
 
 import pytest
 
 from conftest import SOURCE_DIR
-from local_http import LocalHttpServer, QuietHandler
+from local_http import LocalHttpServer
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "nchan"))
 from nchan_server import NchanServer  # noqa: E402
@@ -92,26 +91,22 @@ class FaultyProxy(LocalHttpServer):
     every message whose number is 2 mod 4 (the body twice), counting both."""
 
     def __init__(self, upstream_port):
+        super().__init__()
+        self.upstream_port = upstream_port
         self.dropped = 0
         self.repeated = 0
-        self.lock = threading.Lock()
-        outer = self
 
-        class Handler(QuietHandler):
-            def do_GET(self):
-                connection = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() in ("if-modified-since", "if-none-match")}
-                connection.request("GET", self.path, headers=headers)
-                response = connection.getresponse()
-                text = response.read().decode()
-                connection.close()
-                if response.status == 200:
-                    text = outer.inject(text)
-                position = [(name, response.getheader(name)) for name in ("Last-Modified", "Etag")
-                            if response.getheader(name)]
-                self.reply(response.status, text.encode(), position)
-
-        super().__init__(Handler)
+    def on_get(self, request):
+        connection = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("if-modified-since", "if-none-match")}
+        connection.request("GET", request.path, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode()
+        connection.close()
+        if response.status == 200:
+            text = self.inject(text)
+        position = [(name, response.getheader(name)) for name in ("Last-Modified", "Etag") if response.getheader(name)]
+        request.reply(response.status, text.encode(), position)
 
     def inject(self, text):
         for match in MARKER.finditer(text):

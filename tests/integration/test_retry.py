@@ -2,7 +2,7 @@
 attempt counted (nginx agrees), and a stopping test cancels backoff waits."""
 import time
 
-from local_http import LocalHttpServer, QuietHandler
+from local_http import LocalHttpServer
 
 SCENARIO = """
 name: retry
@@ -68,12 +68,8 @@ load: {{users: 50, spawnRate: 1000, duration: 1s}}
 class HangingServer(LocalHttpServer):
     """Reads the request and never answers (for up to a minute)."""
 
-    def __init__(self):
-        class Handler(QuietHandler):
-            def do_GET(self):
-                time.sleep(60)
-
-        super().__init__(Handler)
+    def on_get(self, request):
+        time.sleep(60)
 
 
 def test_stop_grace_from_the_scenario_bounds_in_flight_requests(herd):
@@ -95,3 +91,48 @@ load: {{users: 4, duration: 1s}}
     # that never got an answer were dropped, not counted.
     assert elapsed < 1.0 + 0.3 + 1.2, elapsed
     assert summary["totals"]["requests"] == 0
+
+
+class FailingServer(LocalHttpServer):
+    """Answers 503 to everything and notes when each user's attempts arrived."""
+
+    def __init__(self):
+        super().__init__()
+        self.arrivals = {}
+
+    def on_get(self, request):
+        now = time.monotonic()
+        with self.lock:
+            self.arrivals.setdefault(request.path, []).append(now)
+        request.reply(503, b"busy\n")
+
+
+def test_backoff_gaps_stay_within_the_full_jitter_window(herd):
+    """Retry n waits uniform[0, min(max, base·2^(n-1))]: with base 100 ms the gaps
+    before retries 1, 2, 3 stay under 100, 200 and 400 ms (plus the round trip),
+    and across 30 users the widest window is actually used."""
+    with FailingServer() as server:
+        scenario = herd.scenario(f"""
+name: backoff-gaps
+target: {server.url}
+users:
+  - name: client
+    onStart:
+      - get: {{url: "/fail/{{{{user.index}}}}", retry: {{on: [5xx], attempts: 4, backoff: {{base: 100ms, max: 1s}}}}}}
+      - stopUser: true
+    steps: [{{get: /never}}]
+load: {{users: 30, spawnRate: 1000, duration: 3s}}
+""")
+        result, summary = herd.run_summary(scenario, "--workers", "1")
+        arrivals = dict(server.arrivals)
+    assert summary is not None, result.stderr
+    assert len(arrivals) == 30 and all(len(times) == 4 for times in arrivals.values()), arrivals
+    slack = 0.05  # the failed response's round trip and the loop's timer resolution
+    widest = [0.0, 0.0, 0.0]
+    for times in arrivals.values():
+        for n in range(3):
+            gap = times[n + 1] - times[n]
+            assert gap <= 0.1 * 2 ** n + slack, (n + 1, gap)
+            widest[n] = max(widest[n], gap)
+    # Exponential: the third retry's window is used beyond the second's ceiling.
+    assert widest[2] > 0.2, widest
