@@ -118,5 +118,32 @@ wait_until() {
 etcd_ready() { curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
 apiserver_ready() { [[ $(api_curl /readyz) == ok ]]; }
 # The controller manager has no port to ask (see start_kcm); it is ready once it
-# has created the root CA ConfigMap in the default namespace.
-kcm_ready() { api_curl /api/v1/namespaces/default/configmaps/kube-root-ca.crt | grep -q '"name": *"kube-root-ca.crt"'; }
+# has created the root CA ConfigMap in the default namespace and its garbage
+# collector has synced (the last step of its start-up). Until then an apiserver
+# restart (tests/cluster/ctl) kills it: it exits when it cannot create the
+# controllers' service accounts, and owner references stop being collected.
+kcm_ready() {
+  api_curl /api/v1/namespaces/default/configmaps/kube-root-ca.crt | grep -q '"name": *"kube-root-ca.crt"' &&
+    grep -q 'Caches are synced" controller="garbage collector"' "$CLUSTER_DIR/logs/kube-controller-manager.log"
+}
+
+# The kubelet stand-in (pod_runner/pod_runner.cc, test only): runs pods as local
+# processes. Its binary comes from the build tree: HERD_POD_RUNNER, else the
+# newest build/*/tests/cluster/herd_pod_runner; `herd` in a container command
+# runs HERD_BIN, else the same build's agent/cli/herd.
+pod_runner_bin() {
+  if [[ -n ${HERD_POD_RUNNER:-} ]]; then echo "$HERD_POD_RUNNER"; return; fi
+  local repo
+  repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+  ls -t "$repo"/build/*/tests/cluster/herd_pod_runner 2>/dev/null | head -1
+}
+
+start_pod_runner() {
+  local bin=$1 herd=${HERD_BIN:-}
+  [[ -n $herd ]] || herd=$(cd "$(dirname "$bin")/../.." && pwd)/agent/cli/herd
+  mkdir -p "$CLUSTER_DIR/pod-runner"
+  start pod-runner "$bin" --kubeconfig "$CLUSTER_DIR/kubeconfig" --work-dir "$CLUSTER_DIR/pod-runner" \
+    --exec "herd=$herd"
+}
+
+pod_runner_ready() { grep -q "watching pods" "$CLUSTER_DIR/logs/pod-runner.log"; }

@@ -1,0 +1,303 @@
+#include "operator/controller/builders.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace herd::controller {
+
+using json = nlohmann::json;
+using k8s::getObject;
+using k8s::getString;
+
+std::string makeRunId(const std::string& loadtest_name, uint64_t random) {
+  // Label values are at most 63 characters; keep 7 for "-xxxxxx".
+  std::string base = loadtest_name.substr(0, 56);
+  while (!base.empty() && (base.back() == '-' || base.back() == '.')) base.pop_back();
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%06llx", static_cast<unsigned long long>(random & 0xffffff));
+  return base + "-" + suffix;
+}
+
+std::string tokenSecretName(const std::string& run_id) { return run_id + "-token"; }
+std::string summaryConfigMapName(const std::string& run_id) { return run_id + "-summary"; }
+std::string agentPodName(const std::string& run_id, int index) {
+  return run_id + "-agent-" + std::to_string(index);
+}
+std::string runSelector(const std::string& run_id) { return std::string(kLabelRun) + "=" + run_id; }
+
+std::string base64Decode(const std::string& text) {
+  static const std::string kTable = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t val = 0;
+  int bits = -8;
+  for (char c : text) {
+    auto p = kTable.find(c);
+    if (p == std::string::npos) break;
+    val = (val << 6) | static_cast<uint32_t>(p);
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((val >> bits) & 0xff));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+json ownerReference(const json& loadtest) {
+  return {{"apiVersion", kLoadTests.apiVersion()}, {"kind", kLoadTests.kind},
+          {"name", k8s::nameOf(loadtest)}, {"uid", k8s::metaString(loadtest, "uid")},
+          {"controller", true}, {"blockOwnerDeletion", true}};
+}
+
+namespace {
+
+json childMetadata(const json& loadtest, const std::string& name, const std::string& run_id) {
+  return {{"name", name}, {"namespace", k8s::namespaceOf(loadtest)},
+          {"labels", {{kLabelManagedBy, kManagedByValue}, {kLabelLoadTest, k8s::nameOf(loadtest)},
+                      {kLabelRun, run_id}}},
+          {"ownerReferences", json::array({ownerReference(loadtest)})}};
+}
+
+// Copies string→string entries of a template map (labels, annotations, nodeSelector).
+json stringMap(const json& from) {
+  json out = json::object();
+  if (!from.is_object()) return out;
+  for (auto& [k, v] : from.items())
+    if (v.is_string()) out[k] = v;
+  return out;
+}
+
+json restrictedContainerSecurity() {
+  return {{"runAsNonRoot", true}, {"readOnlyRootFilesystem", true}, {"allowPrivilegeEscalation", false},
+          {"capabilities", {{"drop", json::array({"ALL"})}}},
+          {"seccompProfile", {{"type", "RuntimeDefault"}}}};
+}
+
+json agentEnv(const json& loadtest, const std::string& run_id, int index, const json& tmpl) {
+  json env = json::array();
+  // The template's variables first; herd's own come last so they win (the
+  // container runtime uses the last of duplicate names).
+  if (tmpl.contains("env") && tmpl["env"].is_array())
+    for (const auto& e : tmpl["env"])
+      if (e.is_object() && !getString(e, "name").empty()) env.push_back(e);
+  env.push_back({{"name", "HERD_RUN_ID"}, {"value", run_id}});
+  env.push_back({{"name", "HERD_AGENT_INDEX"}, {"value", std::to_string(index)}});
+  env.push_back({{"name", "HERD_LOADTEST"}, {"value", k8s::keyOf(loadtest)}});
+  env.push_back({{"name", "HERD_POD_NAME"},
+                 {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}});
+  return env;
+}
+
+}  // namespace
+
+json buildTokenSecret(const json& loadtest, const std::string& run_id, const std::string& token) {
+  return {{"apiVersion", "v1"}, {"kind", "Secret"}, {"type", "Opaque"},
+          {"metadata", childMetadata(loadtest, tokenSecretName(run_id), run_id)},
+          {"stringData", {{kTokenKey, token}}}};
+}
+
+json buildSummaryConfigMap(const json& loadtest, const std::string& run_id, const std::string& summary_json) {
+  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+          {"metadata", childMetadata(loadtest, summaryConfigMapName(run_id), run_id)},
+          {"data", {{"summary.json", summary_json}}}};
+}
+
+json buildAgentPod(const json& loadtest, const LoadTestSpec& spec, const std::string& run_id, int index,
+                   const AgentSettings& settings) {
+  const json& tmpl = spec.agent_template;
+  json meta = childMetadata(loadtest, agentPodName(run_id, index), run_id);
+  json labels = stringMap(getObject(tmpl, "labels"));
+  labels.update(meta["labels"]);  // herd's labels win: the run's selector depends on them
+  labels[kLabelAgentIndex] = std::to_string(index);
+  labels["app.kubernetes.io/name"] = "herd";
+  labels["app.kubernetes.io/component"] = "agent";
+  meta["labels"] = labels;
+  json annotations = stringMap(getObject(tmpl, "annotations"));
+  if (!annotations.empty()) meta["annotations"] = annotations;
+
+  json args = json::array({"--coordinator", settings.coordinator, "--token-file",
+                           std::string(kTokenMountPath) + "/" + kTokenKey});
+  json container{{"name", "agent"},
+                 {"image", getString(tmpl, "image", settings.image)},
+                 {"command", settings.command},
+                 {"args", args},
+                 {"env", agentEnv(loadtest, run_id, index, tmpl)},
+                 {"securityContext", restrictedContainerSecurity()},
+                 {"volumeMounts", json::array({
+                     {{"name", "token"}, {"mountPath", kTokenMountPath}, {"readOnly", true}},
+                     {{"name", "tmp"}, {"mountPath", "/tmp"}}})}};
+  if (!getString(tmpl, "imagePullPolicy").empty()) container["imagePullPolicy"] = tmpl["imagePullPolicy"];
+  if (tmpl.contains("resources") && tmpl["resources"].is_object()) container["resources"] = tmpl["resources"];
+
+  json pod_spec{
+      {"restartPolicy", "Never"},  // a crashed agent is a lost agent: the policy decides
+      {"automountServiceAccountToken", false},
+      {"enableServiceLinks", false},
+      {"securityContext", {{"runAsNonRoot", true}, {"runAsUser", 65532}, {"runAsGroup", 65532},
+                           {"fsGroup", 65532}, {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+      {"containers", json::array({container})},
+      {"volumes", json::array({
+          {{"name", "token"}, {"secret", {{"secretName", tokenSecretName(run_id)}, {"defaultMode", 0440}}}},
+          {{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "64Mi"}}}}})}};
+  json node_selector = stringMap(getObject(tmpl, "nodeSelector"));
+  if (!node_selector.empty()) pod_spec["nodeSelector"] = node_selector;
+  if (tmpl.contains("tolerations") && tmpl["tolerations"].is_array()) pod_spec["tolerations"] = tmpl["tolerations"];
+  if (tmpl.contains("affinity") && tmpl["affinity"].is_object()) pod_spec["affinity"] = tmpl["affinity"];
+  for (const char* k : {"serviceAccountName", "priorityClassName"})
+    if (!getString(tmpl, k).empty()) pod_spec[k] = tmpl[k];
+  return {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", meta}, {"spec", pod_spec}};
+}
+
+PodHealth classifyPod(const json& pod) {
+  if (!k8s::metaString(pod, "deletionTimestamp").empty()) return {PodHealth::State::kTerminating, {}};
+  const json& status = getObject(pod, "status");
+  auto phase = getString(status, "phase");
+  if (phase == "Succeeded") return {PodHealth::State::kSucceeded, {}};
+  if (status.contains("containerStatuses") && status["containerStatuses"].is_array()) {
+    for (const auto& cs : status["containerStatuses"]) {
+      const json& state = getObject(cs, "state");
+      const json& waiting = getObject(state, "waiting");
+      auto reason = getString(waiting, "reason");
+      if (reason == "CrashLoopBackOff" || reason == "ImagePullBackOff" || reason == "ErrImagePull" ||
+          reason == "CreateContainerConfigError" || reason == "InvalidImageName")
+        return {PodHealth::State::kCrashed, reason + ": " + getString(waiting, "message")};
+      const json& term = getObject(state, "terminated");
+      if (!term.empty() && k8s::getInt(term, "exitCode") != 0)
+        return {PodHealth::State::kCrashed, "exited with code " + std::to_string(k8s::getInt(term, "exitCode")) +
+                                                (getString(term, "reason").empty() ? "" : " (" + getString(term, "reason") + ")")};
+    }
+  }
+  if (phase == "Failed")
+    return {PodHealth::State::kCrashed, getString(status, "reason", "Failed") + ": " + getString(status, "message")};
+  if (status.contains("conditions") && status["conditions"].is_array()) {
+    for (const auto& c : status["conditions"]) {
+      auto type = getString(c, "type");
+      if (type == "PodScheduled" && getString(c, "status") == "False" && getString(c, "reason") == "Unschedulable")
+        return {PodHealth::State::kUnschedulable, getString(c, "message")};
+      if (type == "Ready" && getString(c, "status") == "True") return {PodHealth::State::kReady, {}};
+    }
+  }
+  return {PodHealth::State::kPending, {}};
+}
+
+int agentIndexOf(const json& pod) {
+  auto v = getString(getObject(getObject(pod, "metadata"), "labels"), kLabelAgentIndex);
+  if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoi(v);
+}
+
+bool setCondition(json& status, const std::string& type, bool value, const std::string& reason,
+                  const std::string& message, int64_t generation, const std::string& now) {
+  if (!status.contains("conditions") || !status["conditions"].is_array()) status["conditions"] = json::array();
+  const char* s = value ? "True" : "False";
+  for (auto& c : status["conditions"]) {
+    if (getString(c, "type") != type) continue;
+    bool changed = getString(c, "status") != s;
+    if (changed) c["lastTransitionTime"] = now;
+    c["status"] = s;
+    c["reason"] = reason;
+    c["message"] = message;
+    c["observedGeneration"] = generation;
+    return changed;
+  }
+  status["conditions"].push_back({{"type", type}, {"status", s}, {"reason", reason}, {"message", message},
+                                  {"observedGeneration", generation}, {"lastTransitionTime", now}});
+  return true;
+}
+
+std::optional<bool> conditionStatus(const json& status, const std::string& type) {
+  if (!status.contains("conditions") || !status["conditions"].is_array()) return std::nullopt;
+  for (const auto& c : status["conditions"])
+    if (getString(c, "type") == type) return getString(c, "status") == "True";
+  return std::nullopt;
+}
+
+json totalsJson(const RunTotals& t) {
+  double pct = t.requests > 0 ? 100.0 * static_cast<double>(t.failures) / static_cast<double>(t.requests) : 0.0;
+  return {{"requests", t.requests}, {"failures", t.failures}, {"rps", t.rps}, {"failurePercent", pct},
+          {"latency", {{"p50", t.p50_ms}, {"p95", t.p95_ms}, {"p99", t.p99_ms}}}};
+}
+
+namespace {
+json summaryArray(const std::string& summary_json, const char* key) {
+  json summary = json::parse(summary_json, nullptr, /*allow_exceptions=*/false);
+  if (!summary.is_object() || !summary.contains(key) || !summary[key].is_array()) return json::array();
+  return summary[key];
+}
+
+double numberOr0(const json& obj, const char* key) {
+  if (!obj.is_object()) return 0;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_number() ? it->get<double>() : 0;
+}
+}  // namespace
+
+json endpointsFromSummary(const std::string& summary_json) {
+  json all = summaryArray(summary_json, "endpoints");
+  std::vector<json> rows;
+  for (const auto& e : all) {
+    if (!e.is_object()) continue;
+    rows.push_back({{"name", getString(e, "name")}, {"method", getString(e, "method")},
+                    {"requests", static_cast<int64_t>(numberOr0(e, "requests"))},
+                    {"failures", static_cast<int64_t>(numberOr0(e, "failures"))}, {"rps", numberOr0(e, "rps")},
+                    {"p95", numberOr0(getObject(e, "latency"), "p95")}});
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
+    return a["requests"].get<int64_t>() > b["requests"].get<int64_t>();
+  });
+  if (rows.size() > 10) rows.resize(10);
+  return json(rows);
+}
+
+json deliveryFromSummary(const std::string& summary_json) {
+  json all = summaryArray(summary_json, "delivery");
+  json out = json::array();
+  for (const auto& d : all)
+    if (d.is_object() && out.size() < 20) out.push_back(d);
+  return out;
+}
+
+void pushHistory(json& status, json entry, int limit) {
+  json history = json::array({std::move(entry)});
+  if (status.contains("history") && status["history"].is_array())
+    for (const auto& e : status["history"]) history.push_back(e);
+  while (static_cast<int>(history.size()) > limit) history.erase(history.size() - 1);
+  status["history"] = std::move(history);
+}
+
+namespace {
+double number(const json& obj, const char* key) {
+  if (!obj.is_object()) return 0;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_number() ? it->get<double>() : 0;
+}
+}  // namespace
+
+std::optional<std::string> regression(const json& history, const RunTotals& totals, const LoadTestSpec& spec) {
+  if (!history.is_array()) return std::nullopt;
+  for (const auto& e : history) {
+    if (getString(e, "verdict") != "Passed") continue;
+    const json& prev = getObject(e, "totals");
+    double prev_p95 = number(getObject(prev, "latency"), "p95");
+    double prev_rps = number(prev, "rps");
+    char buf[256];
+    if (spec.max_p95_increase_percent && prev_p95 > 0 &&
+        totals.p95_ms > prev_p95 * (1 + *spec.max_p95_increase_percent / 100)) {
+      std::snprintf(buf, sizeof buf, "p95 %.2fms is %.1f%% above run %s's %.2fms (allowed %.1f%%)", totals.p95_ms,
+                    100 * (totals.p95_ms / prev_p95 - 1), getString(e, "runId").c_str(), prev_p95,
+                    *spec.max_p95_increase_percent);
+      return std::string(buf);
+    }
+    if (spec.max_rps_decrease_percent && prev_rps > 0 &&
+        totals.rps < prev_rps * (1 - *spec.max_rps_decrease_percent / 100)) {
+      std::snprintf(buf, sizeof buf, "%.1f requests/s is %.1f%% below run %s's %.1f (allowed %.1f%%)", totals.rps,
+                    100 * (1 - totals.rps / prev_rps), getString(e, "runId").c_str(), prev_rps,
+                    *spec.max_rps_decrease_percent);
+      return std::string(buf);
+    }
+    return std::nullopt;  // only the newest passing run is the baseline
+  }
+  return std::nullopt;
+}
+
+}  // namespace herd::controller

@@ -1,0 +1,82 @@
+#pragma once
+// Pure builders: the objects the reconciler wants to exist, computed from the
+// LoadTest and the run, plus the small status edits it makes. No I/O, so all of
+// it is unit-tested without a cluster (builders_test.cc); reconciler.cc only
+// applies what these return.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "operator/controller/coordinator.h"
+#include "operator/controller/loadtest.h"
+
+namespace herd::controller {
+
+// What the operator adds to every agent pod, from its flags.
+struct AgentSettings {
+  std::string image = "herd:latest";               // --agent-image; spec.agentTemplate.image wins
+  std::vector<std::string> command{"herd", "agent"};  // --agent-command (tests)
+  std::string coordinator;                          // --coordinator-advertise host:port
+};
+
+inline constexpr const char* kTokenMountPath = "/var/run/herd/token";
+inline constexpr const char* kTokenKey = "token";
+
+// A run id: the LoadTest's name (shortened so it stays a valid label value
+// with room for suffixes) plus 6 hex digits of `random`.
+std::string makeRunId(const std::string& loadtest_name, uint64_t random);
+std::string tokenSecretName(const std::string& run_id);
+std::string summaryConfigMapName(const std::string& run_id);
+std::string agentPodName(const std::string& run_id, int index);
+// The label selector of a run's agent pods ("herd.dev/run=ID").
+std::string runSelector(const std::string& run_id);
+
+// Standard base64 (Secret data); stops at padding or the first invalid character.
+std::string base64Decode(const std::string& text);
+
+// The owner reference that ties a child to its LoadTest: deleting the LoadTest
+// deletes the child (kube-controller-manager's garbage collector).
+nlohmann::json ownerReference(const nlohmann::json& loadtest);
+
+nlohmann::json buildTokenSecret(const nlohmann::json& loadtest, const std::string& run_id,
+                                const std::string& token);
+nlohmann::json buildSummaryConfigMap(const nlohmann::json& loadtest, const std::string& run_id,
+                                     const std::string& summary_json);
+// Agent pod `index` of the run: the spec's template (image, resources,
+// placement, env, labels, annotations) under herd's labels, the token volume,
+// and a restricted security context the template cannot weaken.
+nlohmann::json buildAgentPod(const nlohmann::json& loadtest, const LoadTestSpec& spec,
+                             const std::string& run_id, int index, const AgentSettings& settings);
+
+// How an agent pod is doing, as far as the run cares.
+struct PodHealth {
+  enum class State { kPending, kReady, kUnschedulable, kCrashed, kSucceeded, kTerminating };
+  State state = State::kPending;
+  std::string message;  // for kUnschedulable / kCrashed: what the pod's status says
+};
+PodHealth classifyPod(const nlohmann::json& pod);
+int agentIndexOf(const nlohmann::json& pod);  // -1 when the label is missing or odd
+
+// Sets conditions[type] in `status`; lastTransitionTime changes only when the
+// condition's status does. Returns true when the condition's status changed.
+bool setCondition(nlohmann::json& status, const std::string& type, bool value, const std::string& reason,
+                  const std::string& message, int64_t generation, const std::string& now);
+std::optional<bool> conditionStatus(const nlohmann::json& status, const std::string& type);
+
+nlohmann::json totalsJson(const RunTotals& totals);
+// From a run's summary.json (DESIGN §5): the status's `endpoints` (the 10 with
+// the most requests: name, method, requests, failures, rps, p95 ms) and
+// `delivery` (at most 20 streams). Empty arrays when the text is not a summary.
+nlohmann::json endpointsFromSummary(const std::string& summary_json);
+nlohmann::json deliveryFromSummary(const std::string& summary_json);
+// Prepends a finished run to status.history, keeping at most `limit` entries.
+void pushHistory(nlohmann::json& status, nlohmann::json entry, int limit);
+// The regression rule: compares this run's totals with the newest passing run
+// in `history`. A message when the run regressed beyond the spec's margins.
+std::optional<std::string> regression(const nlohmann::json& history, const RunTotals& totals,
+                                      const LoadTestSpec& spec);
+
+}  // namespace herd::controller

@@ -1,0 +1,186 @@
+#include "operator/controller/builders.h"
+
+#include <gtest/gtest.h>
+
+namespace herd::controller {
+namespace {
+
+json loadtest() {
+  return {{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
+          {"metadata", {{"name", "shop"}, {"namespace", "perf"}, {"uid", "u-1"}, {"generation", 3}}},
+          {"spec", {{"scenario", {{"inline", "x"}}}}}};
+}
+
+LoadTestSpec specWithTemplate() {
+  LoadTestSpec spec;
+  spec.agent_template = {
+      {"image", "registry.local/herd:1.2"},
+      {"resources", {{"limits", {{"cpu", "2"}}}}},
+      {"nodeSelector", {{"pool", "load"}}},
+      {"tolerations", json::array({{{"key", "load"}, {"operator", "Exists"}}})},
+      {"env", json::array({{{"name", "A"}, {"value", "1"}}, {{"name", "HERD_RUN_ID"}, {"value", "spoof"}}})},
+      {"labels", {{"team", "perf"}, {"herd.dev/run", "spoof"}}},
+      {"annotations", {{"note", "n"}}},
+      {"serviceAccountName", "agents"}};
+  return spec;
+}
+
+TEST(AgentPod, CarriesTemplateUnderHerdsLabelsAndOwner) {
+  AgentSettings settings;
+  settings.coordinator = "herd-coordinator.herd.svc:7070";
+  auto pod = buildAgentPod(loadtest(), specWithTemplate(), "shop-00abcd", 2, settings);
+  const auto& meta = pod["metadata"];
+  EXPECT_EQ(meta["name"], "shop-00abcd-agent-2");
+  EXPECT_EQ(meta["namespace"], "perf");
+  EXPECT_EQ(meta["labels"]["herd.dev/run"], "shop-00abcd");  // the template cannot take the selector over
+  EXPECT_EQ(meta["labels"]["team"], "perf");
+  EXPECT_EQ(meta["labels"]["herd.dev/agent-index"], "2");
+  EXPECT_EQ(meta["labels"]["app.kubernetes.io/managed-by"], "herd-operator");
+  EXPECT_EQ(meta["annotations"]["note"], "n");
+  ASSERT_EQ(meta["ownerReferences"].size(), 1u);
+  EXPECT_EQ(meta["ownerReferences"][0]["uid"], "u-1");
+  EXPECT_EQ(meta["ownerReferences"][0]["controller"], true);
+  const auto& spec = pod["spec"];
+  EXPECT_EQ(spec["restartPolicy"], "Never");
+  EXPECT_EQ(spec["nodeSelector"]["pool"], "load");
+  EXPECT_EQ(spec["tolerations"][0]["key"], "load");
+  EXPECT_EQ(spec["serviceAccountName"], "agents");
+  const auto& c = spec["containers"][0];
+  EXPECT_EQ(c["image"], "registry.local/herd:1.2");
+  EXPECT_EQ(c["resources"]["limits"]["cpu"], "2");
+  EXPECT_EQ(c["command"], json({"herd", "agent"}));
+  EXPECT_EQ(c["args"], json({"--coordinator", "herd-coordinator.herd.svc:7070", "--token-file", "/var/run/herd/token/token"}));
+  // herd's HERD_RUN_ID comes after the template's, so it wins.
+  std::string last_run_id;
+  for (const auto& e : c["env"])
+    if (e["name"] == "HERD_RUN_ID") last_run_id = e["value"];
+  EXPECT_EQ(last_run_id, "shop-00abcd");
+  EXPECT_EQ(spec["volumes"][0]["secret"]["secretName"], "shop-00abcd-token");
+}
+
+TEST(AgentPod, SecurityContextIsRestrictedWhateverTheTemplate) {
+  auto spec = specWithTemplate();
+  spec.agent_template["securityContext"] = {{"privileged", true}};  // not a template field: ignored
+  auto pod = buildAgentPod(loadtest(), spec, "shop-1", 0, {});
+  const auto& psc = pod["spec"]["securityContext"];
+  EXPECT_EQ(psc["runAsNonRoot"], true);
+  EXPECT_EQ(psc["seccompProfile"]["type"], "RuntimeDefault");
+  const auto& csc = pod["spec"]["containers"][0]["securityContext"];
+  EXPECT_EQ(csc["runAsNonRoot"], true);
+  EXPECT_EQ(csc["readOnlyRootFilesystem"], true);
+  EXPECT_EQ(csc["allowPrivilegeEscalation"], false);
+  EXPECT_EQ(csc["capabilities"]["drop"], json({"ALL"}));
+  EXPECT_FALSE(csc.contains("privileged"));
+  EXPECT_EQ(pod["spec"]["automountServiceAccountToken"], false);
+  EXPECT_EQ(pod["spec"]["containers"][0]["image"], "registry.local/herd:1.2");
+  spec.agent_template.erase("image");
+  AgentSettings settings;
+  settings.image = "herd:9";
+  EXPECT_EQ(buildAgentPod(loadtest(), spec, "shop-1", 0, settings)["spec"]["containers"][0]["image"], "herd:9");
+}
+
+TEST(RunId, IsAValidLabelValueForLongNames) {
+  auto id = makeRunId(std::string(80, 'a'), 0xabcdef12);
+  EXPECT_LE(id.size(), 63u);
+  EXPECT_EQ(id.substr(id.size() - 7), "-cdef12");
+  EXPECT_EQ(makeRunId("shop", 1), "shop-000001");
+  EXPECT_EQ(makeRunId(std::string(55, 'b') + "-x", 1).find("--"), std::string::npos);
+}
+
+TEST(ClassifyPod, ReadsWhatKubeletAndSchedulerReport) {
+  using S = PodHealth::State;
+  EXPECT_EQ(classifyPod(json::object()).state, S::kPending);
+  json ready{{"status", {{"phase", "Running"}, {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}};
+  EXPECT_EQ(classifyPod(ready).state, S::kReady);
+  json unsched{{"status", {{"phase", "Pending"},
+                           {"conditions", {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"},
+                                            {"message", "0/3 nodes are available"}}}}}}};
+  EXPECT_EQ(classifyPod(unsched).state, S::kUnschedulable);
+  EXPECT_EQ(classifyPod(unsched).message, "0/3 nodes are available");
+  json crash{{"status", {{"phase", "Running"},
+                         {"containerStatuses", {{{"state", {{"waiting", {{"reason", "CrashLoopBackOff"}, {"message", "back-off"}}}}}}}}}}};
+  EXPECT_EQ(classifyPod(crash).state, S::kCrashed);
+  json exited{{"status", {{"phase", "Failed"},
+                          {"containerStatuses", {{{"state", {{"terminated", {{"exitCode", 3}, {"reason", "Error"}}}}}}}}}}};
+  EXPECT_EQ(classifyPod(exited).state, S::kCrashed);
+  EXPECT_EQ(classifyPod(exited).message, "exited with code 3 (Error)");
+  EXPECT_EQ(classifyPod(json{{"status", {{"phase", "Succeeded"}}}}).state, S::kSucceeded);
+  EXPECT_EQ(classifyPod(json{{"metadata", {{"deletionTimestamp", "2026-01-01T00:00:00Z"}}}}).state, S::kTerminating);
+  EXPECT_EQ(classifyPod(json{{"status", 7}}).state, S::kPending);  // odd JSON never throws
+}
+
+TEST(Conditions, TransitionTimeMovesOnlyWithTheStatus) {
+  json st = json::object();
+  EXPECT_TRUE(setCondition(st, "Complete", false, "Starting", "", 1, "t1"));
+  EXPECT_FALSE(setCondition(st, "Complete", false, "Still", "m", 2, "t2"));
+  EXPECT_EQ(st["conditions"][0]["lastTransitionTime"], "t1");
+  EXPECT_EQ(st["conditions"][0]["reason"], "Still");
+  EXPECT_TRUE(setCondition(st, "Complete", true, "Done", "", 3, "t3"));
+  EXPECT_EQ(st["conditions"][0]["lastTransitionTime"], "t3");
+  EXPECT_EQ(st["conditions"].size(), 1u);
+  EXPECT_EQ(conditionStatus(st, "Complete"), std::optional<bool>(true));
+  EXPECT_EQ(conditionStatus(st, "Running"), std::nullopt);
+}
+
+TEST(History, NewestFirstAndBounded) {
+  json st = json::object();
+  for (int i = 0; i < 5; ++i) pushHistory(st, {{"runId", std::to_string(i)}}, 3);
+  ASSERT_EQ(st["history"].size(), 3u);
+  EXPECT_EQ(st["history"][0]["runId"], "4");
+  EXPECT_EQ(st["history"][2]["runId"], "2");
+  pushHistory(st, {{"runId", "x"}}, 0);
+  EXPECT_TRUE(st["history"].empty());
+}
+
+TEST(Regression, ComparesWithTheNewestPassingRun) {
+  LoadTestSpec spec;
+  spec.max_p95_increase_percent = 20;
+  spec.max_rps_decrease_percent = 10;
+  json history = json::array({
+      {{"runId", "r3"}, {"verdict", "Failed"}, {"totals", totalsJson({100, 50, 10, 1, 900, 1000})}},
+      {{"runId", "r2"}, {"verdict", "Passed"}, {"totals", totalsJson({100, 0, 100, 1, 100, 120})}},
+      {{"runId", "r1"}, {"verdict", "Passed"}, {"totals", totalsJson({100, 0, 100, 1, 10, 12})}}});
+  EXPECT_FALSE(regression(history, {100, 0, 95, 1, 119, 130}, spec));
+  auto slower = regression(history, {100, 0, 100, 1, 121, 130}, spec);
+  ASSERT_TRUE(slower);
+  EXPECT_NE(slower->find("run r2"), std::string::npos) << *slower;
+  EXPECT_TRUE(regression(history, {100, 0, 89, 1, 100, 130}, spec));
+  EXPECT_FALSE(regression(json::array(), {100, 0, 1, 1, 1000, 1000}, spec));
+  EXPECT_FALSE(regression(json("garbage"), {}, spec));
+}
+
+TEST(Base64, DecodesSecretData) {
+  EXPECT_EQ(base64Decode("aGVyZC10b2tlbg=="), "herd-token");
+  EXPECT_EQ(base64Decode(""), "");
+  EXPECT_EQ(base64Decode("YWJj"), "abc");
+}
+
+TEST(Totals, FailurePercent) {
+  auto t = totalsJson({200, 3, 10, 1, 2, 3});
+  EXPECT_DOUBLE_EQ(t["failurePercent"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(totalsJson({})["failurePercent"].get<double>(), 0);
+}
+
+TEST(Summary, TopEndpointsAndDeliveryForTheStatus) {
+  json summary{{"version", 1},
+               {"endpoints", json::array()},
+               {"delivery", json::array({{{"stream", "chat"}, {"published", 10}, {"delivered", 9}, {"lost", 1}}})}};
+  for (int i = 0; i < 12; ++i)
+    summary["endpoints"].push_back({{"name", "/e" + std::to_string(i)}, {"method", "GET"}, {"requests", i * 10},
+                                    {"failures", i}, {"rps", i * 1.5}, {"latency", {{"p95", 2.5 * i}}}});
+  auto endpoints = endpointsFromSummary(summary.dump());
+  ASSERT_EQ(endpoints.size(), 10u);
+  EXPECT_EQ(endpoints[0]["name"], "/e11");
+  EXPECT_EQ(endpoints[0]["requests"], 110);
+  EXPECT_DOUBLE_EQ(endpoints[0]["p95"].get<double>(), 27.5);
+  EXPECT_EQ(endpoints[9]["name"], "/e2");
+  auto delivery = deliveryFromSummary(summary.dump());
+  ASSERT_EQ(delivery.size(), 1u);
+  EXPECT_EQ(delivery[0]["lost"], 1);
+  EXPECT_TRUE(endpointsFromSummary("not json").empty());
+  EXPECT_TRUE(endpointsFromSummary(R"({"endpoints": 3})").empty());
+  EXPECT_TRUE(deliveryFromSummary("").empty());
+}
+
+}  // namespace
+}  // namespace herd::controller

@@ -1,0 +1,91 @@
+#pragma once
+// The coordinator seen from the reconciler: what the LoadTest reconciler needs
+// from whatever runs a distributed run (DESIGN §2). The reconciler owns the
+// Kubernetes side (pods, Secret, status); the coordinator owns the run itself
+// (ready barrier, start time, user split, merged stats, thresholds, lost agents).
+//
+// Every call is keyed by run id and idempotent, because the reconciler is
+// level-triggered: it calls startRun() on every pass while the run is live and
+// after an operator restart, and the coordinator must treat repeats as no-ops.
+// Calls come from reconciler worker threads; implementations are thread-safe.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/core/result.h"
+#include "common/scenario/compiler.h"
+
+namespace herd::controller {
+
+struct RunRequest {
+  std::string loadtest;        // "namespace/name", for logs
+  std::string run_id;
+  std::string token;           // agents must present it (the run's Secret)
+  std::string scenario_text;   // compiled by the coordinator with `overrides`
+  std::string scenario_name;   // where errors point: "ns/name:inline" or the ConfigMap
+  scenario::CompileOptions overrides;
+  std::vector<std::string> extra_thresholds;  // spec.thresholds, on top of the scenario's
+  int expected_agents = 1;
+  std::string loss_policy;     // Rebalance | Continue | Abort
+};
+
+struct RunTotals {
+  int64_t requests = 0;
+  int64_t failures = 0;
+  double rps = 0;
+  double p50_ms = 0;
+  double p95_ms = 0;
+  double p99_ms = 0;
+};
+
+struct ThresholdOutcome {
+  std::string expression;
+  bool passed = false;
+  double value = 0;
+};
+
+struct RunProgress {
+  enum class State { kWaitingForAgents, kRunning, kStopping, kFinished };
+  enum class Verdict { kPassed, kFailed, kAborted, kError };
+  State state = State::kWaitingForAgents;
+  int connected = 0;           // agents connected now
+  int64_t users = 0;           // virtual users running now (peak once finished)
+  RunTotals totals;
+  bool degraded = false;       // an agent was lost and the policy went on
+  std::string message;         // why, for status and Events
+  // Set once state is kFinished.
+  Verdict verdict = Verdict::kError;
+  std::vector<ThresholdOutcome> thresholds;
+  std::string summary_json;    // DESIGN §5; kept in a ConfigMap after the pods go
+};
+
+class RunCoordinator {
+ public:
+  virtual ~RunCoordinator() = default;
+  // Starts the run, or does nothing if run_id is already known. An error means
+  // the run cannot be carried out (it ends Failed with that message).
+  virtual Status startRun(const RunRequest& request) = 0;
+  // nullopt when the run is unknown (never started, or forgotten).
+  virtual std::optional<RunProgress> progress(const std::string& run_id) = 0;
+  // `kubectl scale`: the coordinator rebalances users over the new count.
+  virtual void setExpectedAgents(const std::string& run_id, int agents) = 0;
+  // Graceful stop (drain, then final results) or immediate abort.
+  virtual void stopRun(const std::string& run_id, const std::string& reason) = 0;
+  virtual void abortRun(const std::string& run_id, const std::string& reason) = 0;
+  // The run's results are in the status; free what the coordinator holds.
+  virtual void forget(const std::string& run_id) = 0;
+  // host:port agents dial (--coordinator-advertise).
+  virtual std::string agentEndpoint() const = 0;
+};
+
+// What herd-operator uses until the distributed coordinator (issue 4) is
+// linked in: every run is refused with a message saying so, before any pod is
+// created, so a LoadTest ends Failed with a clear reason instead of waiting.
+std::unique_ptr<RunCoordinator> makeUnavailableCoordinator(std::string advertise);
+
+const char* toString(RunProgress::Verdict verdict);
+
+}  // namespace herd::controller

@@ -1,0 +1,671 @@
+#include "operator/controller/reconciler.h"
+
+#include <ctime>
+#include <set>
+
+#include "common/core/clock.h"
+#include "common/core/logging.h"
+#include "common/report/threshold.h"
+#include "operator/controller/cron.h"
+
+namespace herd::controller {
+
+using json = nlohmann::json;
+using k8s::getObject;
+using k8s::getString;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+namespace {
+
+const char* kPending = "Pending";
+const char* kStarting = "Starting";
+const char* kRunning = "Running";
+const char* kStopping = "Stopping";
+const char* kSucceeded = "Succeeded";
+const char* kFailed = "Failed";
+
+bool isLive(const std::string& phase) {
+  return phase == kPending || phase == kStarting || phase == kRunning || phase == kStopping;
+}
+
+std::string annotation(const json& obj, const char* key) {
+  return getString(getObject(getObject(obj, "metadata"), "annotations"), key);
+}
+
+// The items of a List response (an empty array when odd).
+json items(const json& list) {
+  auto it = list.is_object() ? list.find("items") : list.end();
+  return list.is_object() && it != list.end() && it->is_array() ? *it : json::array();
+}
+
+// The scenario text and the name errors point at.
+struct ScenarioSource {
+  std::string text;
+  std::string name;
+};
+
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> parseRfc3339(const std::string& text) {
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+    return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  auto t = std::chrono::system_clock::from_time_t(timegm(&tm));
+  // Fractions of a second: Kubernetes timestamps are seconds; ours have ms.
+  const char* rest = text.c_str() + consumed;
+  if (*rest == '.') {
+    double frac = std::atof(rest);
+    t += duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(frac));
+  }
+  return t;
+}
+
+struct Reconciler::Pass {
+  std::string key, ns, name;
+  json lt;
+  LoadTestSpec spec;
+  json status;
+  std::chrono::system_clock::time_point now;
+  int64_t generation = 0;
+};
+
+Reconciler::Reconciler(k8s::Client& client, k8s::EventRecorder& events, RunCoordinator& coordinator,
+                       ReconcilerSettings settings, WallClock wall_clock, uint64_t seed)
+    : client_(client), events_(events), coordinator_(coordinator), settings_(std::move(settings)),
+      wall_clock_(std::move(wall_clock)), rng_(seed) {}
+
+std::string Reconciler::now() const { return formatRfc3339(wall_clock_()); }
+
+uint64_t Reconciler::random() {
+  std::lock_guard lock(mu_);
+  return rng_.next();
+}
+
+void Reconciler::event(const json& loadtest, const std::string& type, const std::string& reason,
+                       const std::string& message) {
+  auto recorded = events_.record(loadtest, type, reason, message);
+  if (!recorded.ok())
+    logger("operator")->warn("loadtest={} event {} not recorded: {}", k8s::keyOf(loadtest), reason,
+                             recorded.error().describe());
+}
+
+Status Reconciler::writeStatus(Pass& pass, const std::function<void(json& status)>& edit) {
+  auto written = k8s::updateStatus(client_, kLoadTests, pass.ns, pass.name, [&](json& obj) {
+    if (!obj.contains("status") || !obj["status"].is_object()) obj["status"] = json::object();
+    json before = obj["status"];
+    edit(obj["status"]);
+    obj["status"]["observedGeneration"] = k8s::getInt(getObject(obj, "metadata"), "generation");
+    return obj["status"] != before;
+  });
+  if (!written.ok()) return written.error().toError();
+  pass.lt = *written;
+  pass.status = getObject(pass.lt, "status");
+  return Ok{};
+}
+
+namespace {
+
+Result<ScenarioSource> readScenario(k8s::Client& client, const std::string& ns, const std::string& name,
+                                    const LoadTestSpec& spec) {
+  if (spec.inline_scenario) return ScenarioSource{*spec.inline_scenario, ns + "/" + name + ":spec.scenario.inline"};
+  auto cm = client.get(k8s::resources::kConfigMaps, ns, spec.config_map_name);
+  if (!cm.ok()) {
+    if (cm.error().isNotFound())
+      return Error{"ConfigMap " + spec.config_map_name + " not found", "spec.scenario.configMapRef"};
+    return cm.error().toError();
+  }
+  const json& data = getObject(*cm, "data");
+  if (!data.contains(spec.config_map_key) || !data[spec.config_map_key].is_string())
+    return Error{"ConfigMap " + spec.config_map_name + " has no key " + spec.config_map_key,
+                 "spec.scenario.configMapRef"};
+  return ScenarioSource{data[spec.config_map_key].get<std::string>(),
+                        "configmap/" + spec.config_map_name + "/" + spec.config_map_key};
+}
+
+// Compiles the scenario with the spec's overrides and checks spec.thresholds:
+// the plan's load (users, duration), or the compiler's error (where = source:line:col).
+Result<scenario::Load> validate(const ScenarioSource& source, const LoadTestSpec& spec) {
+  auto plan = scenario::compileString(source.text, source.name, spec.overrides);
+  if (!plan.ok()) return plan.error();
+  auto thresholds = report::parseThresholds(spec.thresholds);
+  if (!thresholds.ok()) return Error{thresholds.error().message, "spec.thresholds: " + thresholds.error().where};
+  return plan->load;
+}
+
+}  // namespace
+
+Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
+  Pass pass;
+  pass.key = key;
+  std::tie(pass.ns, pass.name) = k8s::splitKey(key);
+  auto got = client_.get(kLoadTests, pass.ns, pass.name);
+  if (!got.ok()) {
+    if (got.error().isNotFound()) {
+      onDeleted(key);
+      return ReconcileResult{};
+    }
+    return got.error().toError();
+  }
+  pass.lt = std::move(*got);
+  if (!k8s::metaString(pass.lt, "deletionTimestamp").empty()) {
+    onDeleted(key);
+    return ReconcileResult{};
+  }
+  pass.status = getObject(pass.lt, "status");
+  pass.now = wall_clock_();
+  pass.generation = k8s::getInt(getObject(pass.lt, "metadata"), "generation");
+  auto spec = parseSpec(pass.lt);
+  if (!spec.ok()) {
+    // The schema should have refused it; say so instead of retrying forever.
+    auto message = spec.error().describe();
+    auto w = writeStatus(pass, [&](json& st) {
+      st["phase"] = kFailed;
+      st["reason"] = "InvalidSpec";
+      st["message"] = message;
+      setCondition(st, "Validated", false, "InvalidSpec", message, pass.generation, now());
+    });
+    if (!w.ok()) return w.error();
+    return ReconcileResult{};
+  }
+  pass.spec = std::move(*spec);
+
+  const auto phase = getString(pass.status, "phase");
+  const auto run_id = getString(pass.status, "runId");
+  const auto hash = runDefinitionHash(pass.lt);
+  const auto trigger = annotation(pass.lt, kAnnotationRun);
+  const bool scheduled = pass.spec.schedule.has_value();
+
+  std::string why;
+  if (run_id.empty() && phase != kFailed && !scheduled) {
+    why = "created";
+  } else if (!scheduled && !getString(pass.status, "runHash").empty() && getString(pass.status, "runHash") != hash) {
+    why = "spec changed";
+  } else if (!trigger.empty() && trigger != getString(pass.status, "runTrigger")) {
+    why = "annotation " + std::string(kAnnotationRun) + "=" + trigger;
+  }
+  const bool live = isLive(phase) && !run_id.empty();
+  if (!why.empty()) {
+    if (live) supersede(pass, why);
+    return startRun(pass, why);
+  }
+  std::optional<milliseconds> schedule_wake;
+  if (scheduled) {
+    auto decision = schedule(pass, live);
+    if (!decision.ok()) return decision.error();
+    if (decision->start) {
+      if (live) supersede(pass, decision->why);
+      return startRun(pass, decision->why);
+    }
+    schedule_wake = decision->wake;
+  }
+  auto result = live ? driveRun(pass) : afterRun(pass);
+  if (result.ok() && schedule_wake && (!result->requeue_after || *schedule_wake < *result->requeue_after))
+    result->requeue_after = schedule_wake;
+  return result;
+}
+
+Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live) {
+  const Schedule& sched = *pass.spec.schedule;
+  ScheduleDecision out;
+  auto cron = CronSchedule::parse(sched.cron, sched.time_zone);
+  if (!cron.ok()) {
+    auto message = cron.error().describe();
+    auto w = writeStatus(pass, [&](json& st) {
+      st["reason"] = "InvalidSchedule";
+      st["message"] = message;
+      st.erase("nextScheduleTime");
+    });
+    if (!w.ok()) return w.error();
+    return out;  // nothing is ever due; a spec change brings us back
+  }
+  if (sched.suspend) {
+    auto w = writeStatus(pass, [&](json& st) { st.erase("nextScheduleTime"); });
+    if (!w.ok()) return w.error();
+    return out;
+  }
+  auto base = parseRfc3339(getString(pass.status, "lastScheduleTime"));
+  if (!base) base = parseRfc3339(k8s::metaString(pass.lt, "creationTimestamp"));
+  if (!base) base = pass.now;
+  // The latest due time not after now: runs missed while the operator was down
+  // (or while suspended) are not made up for, only the latest is run.
+  std::optional<std::chrono::system_clock::time_point> latest;
+  auto next = cron->next(*base);
+  for (int guard = 0; next && *next <= pass.now && guard < 100000; ++guard) {
+    latest = next;
+    next = cron->next(*next);
+  }
+  const auto next_text = next ? formatRfc3339(*next) : std::string();
+  std::string last_text = latest ? formatRfc3339(*latest) : getString(pass.status, "lastScheduleTime");
+  if (latest) {
+    const auto& policy = sched.concurrency_policy;
+    if (!live || policy == "Replace") {
+      pass.status["lastScheduleTime"] = last_text;
+      if (next) pass.status["nextScheduleTime"] = next_text;
+      out.start = true;
+      out.why = "schedule " + last_text;
+      return out;
+    }
+    if (policy == "Allow") {
+      // Runs one after the other: this one starts when the live run ends.
+      last_text = getString(pass.status, "lastScheduleTime");
+    } else {
+      event(pass.lt, "Normal", "RunSkipped",
+            "run due at " + last_text + " skipped: run " + getString(pass.status, "runId") +
+                " is still going (concurrencyPolicy Forbid)");
+    }
+  }
+  // Between runs, say now whether the scenario compiles, not at 3 a.m.
+  std::optional<Error> invalid;
+  std::string compiled;
+  if (!live) {
+    auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
+    auto users = source.ok() ? validate(*source, pass.spec) : Result<scenario::Load>(source.error());
+    if (users.ok()) compiled = "scenario " + source->name + " compiles";
+    else invalid = users.error();
+  }
+  auto w = writeStatus(pass, [&](json& st) {
+    if (invalid) setCondition(st, "Validated", false, "InvalidScenario", invalid->describe(), pass.generation, now());
+    else if (!compiled.empty()) setCondition(st, "Validated", true, "Compiled", compiled, pass.generation, now());
+    if (!last_text.empty()) st["lastScheduleTime"] = last_text;
+    if (next) st["nextScheduleTime"] = next_text;
+    else st.erase("nextScheduleTime");
+  });
+  if (!w.ok()) return w.error();
+  if (next) out.wake = duration_cast<milliseconds>(*next - pass.now) + milliseconds(50);
+  return out;
+}
+
+void Reconciler::onDeleted(const std::string& key) {
+  std::string run_id;
+  {
+    std::lock_guard lock(mu_);
+    auto it = live_runs_.find(key);
+    if (it == live_runs_.end()) return;
+    run_id = it->second;
+    live_runs_.erase(it);
+  }
+  // The garbage collector deletes the pods (owner references); the
+  // coordinator stops the load now rather than when the agents vanish.
+  logger("operator")->info("loadtest={} run={} deleted mid-run: aborting", key, run_id);
+  coordinator_.abortRun(run_id, "LoadTest deleted");
+  coordinator_.forget(run_id);
+}
+
+void Reconciler::supersede(Pass& pass, const std::string& why) {
+  auto run_id = getString(pass.status, "runId");
+  coordinator_.abortRun(run_id, "superseded: " + why);
+  coordinator_.forget(run_id);
+  (void)deleteRunPods(pass.ns, run_id, false);
+  json entry{{"runId", run_id}, {"trigger", getString(pass.status, "runReason")},
+             {"startTime", getString(pass.status, "startTime")}, {"completionTime", now()},
+             {"phase", kFailed}, {"verdict", "Aborted"}, {"reason", "Superseded"}};
+  pushHistory(pass.status, entry, pass.spec.history_limit);
+  event(pass.lt, "Normal", "RunSuperseded", "run " + run_id + " stopped: " + why);
+}
+
+
+Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why) {
+  const auto hash = runDefinitionHash(pass.lt);
+  const auto trigger = annotation(pass.lt, kAnnotationRun);
+  auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
+  if (!source.ok() && source.error().where != "spec.scenario.configMapRef") return source.error();
+  if (!source.ok()) {
+    // The ConfigMap may be created after the LoadTest (kubectl apply -f dir/).
+    auto message = source.error().describe();
+    auto w = writeStatus(pass, [&](json& st) {
+      st = pass.status;
+      st["phase"] = kPending;
+      st["reason"] = "ScenarioNotFound";
+      st["message"] = message;
+      setCondition(st, "Validated", false, "ScenarioNotFound", message, pass.generation, now());
+    });
+    if (!w.ok()) return w.error();
+    return ReconcileResult{settings_.missing_scenario_retry};
+  }
+  auto load = validate(*source, pass.spec);
+  if (!load.ok()) {
+    auto message = load.error().describe();
+    auto w = writeStatus(pass, [&](json& st) {
+      st = pass.status;
+      st.erase("runId");
+      st["phase"] = kFailed;
+      st["reason"] = "InvalidScenario";
+      st["message"] = message;
+      st["runHash"] = hash;
+      st["runTrigger"] = trigger;
+      setCondition(st, "Validated", false, "InvalidScenario", message, pass.generation, now());
+      setCondition(st, "Complete", true, "InvalidScenario", "no run: the scenario does not compile",
+                   pass.generation, now());
+    });
+    if (!w.ok()) return w.error();
+    event(pass.lt, "Warning", "InvalidScenario", message);
+    return ReconcileResult{};
+  }
+  const int64_t users = load->users;
+  const int desired = desiredAgents(pass.spec, users);
+  const auto run_id = makeRunId(pass.name, random());
+  // Persisted before anything is created for the run: a pass that dies after
+  // this line finds the run id and carries on with the same run.
+  auto w = writeStatus(pass, [&](json& st) {
+    json history = pass.status.contains("history") ? pass.status["history"] : json::array();
+    st = json::object();
+    st["history"] = history;
+    st["phase"] = kStarting;
+    st["reason"] = "RunStarting";
+    st["message"] = "starting " + std::to_string(desired) + " agents (" + why + ")";
+    st["runId"] = run_id;
+    st["runHash"] = hash;
+    st["runTrigger"] = trigger;
+    st["runReason"] = why;
+    st["runGeneration"] = pass.generation;
+    st["startTime"] = now();
+    st["selector"] = runSelector(run_id);
+    st["users"] = 0;
+    st["agents"] = {{"desired", desired}, {"ready", 0}, {"connected", 0}};
+    for (const char* k : {"lastScheduleTime", "nextScheduleTime"})
+      if (pass.status.contains(k)) st[k] = pass.status[k];
+    setCondition(st, "Validated", true, "Compiled", "scenario " + source->name + " compiles", pass.generation, now());
+    setCondition(st, "AgentsReady", false, "Waiting", "0 of " + std::to_string(desired) + " agents ready",
+                 pass.generation, now());
+    setCondition(st, "Running", false, "Starting", "", pass.generation, now());
+    setCondition(st, "Complete", false, "Starting", "", pass.generation, now());
+    setCondition(st, "Degraded", false, "AllAgentsHealthy", "", pass.generation, now());
+  });
+  if (!w.ok()) return w.error();
+  logger("operator")->info("loadtest={} run={} starting: {} agents, {} users ({})", pass.key, run_id, desired,
+                           users, why);
+  event(pass.lt, "Normal", "RunStarting",
+        "run " + run_id + ": " + std::to_string(desired) + " agents, " + std::to_string(users) + " users (" + why + ")");
+  return driveRun(pass);
+}
+
+Result<std::string> Reconciler::ensureToken(Pass& pass) {
+  const auto run_id = getString(pass.status, "runId");
+  const auto name = tokenSecretName(run_id);
+  auto existing = client_.get(k8s::resources::kSecrets, pass.ns, name);
+  if (existing.ok()) {
+    // Kubernetes stores stringData as base64 data; decode our own token back.
+    return base64Decode(getString(getObject(*existing, "data"), kTokenKey));
+  }
+  if (!existing.error().isNotFound()) return existing.error().toError();
+  char token[33];
+  std::snprintf(token, sizeof token, "%016llx%016llx", static_cast<unsigned long long>(random()),
+                static_cast<unsigned long long>(random()));
+  auto created = client_.create(k8s::resources::kSecrets, pass.ns, buildTokenSecret(pass.lt, run_id, token));
+  if (!created.ok() && !created.error().isAlreadyExists()) return created.error().toError();
+  if (!created.ok()) return ensureToken(pass);  // a racing pass created it: use theirs
+  return std::string(token);
+}
+
+Status Reconciler::ensurePods(Pass& pass, const json& pods, int desired) {
+  const auto run_id = getString(pass.status, "runId");
+  std::set<int> present;
+  std::set<std::string> lost;
+  if (pass.status.contains("lostAgents") && pass.status["lostAgents"].is_array())
+    for (const auto& l : pass.status["lostAgents"])
+      if (l.is_string()) lost.insert(l.get<std::string>());
+  for (const auto& pod : pods) {
+    int index = agentIndexOf(pod);
+    if (index >= desired) {
+      // Scaled down: the coordinator already moved this agent's users.
+      auto removed = client_.remove(k8s::resources::kPods, pass.ns, k8s::nameOf(pod));
+      if (!removed.ok() && !removed.error().isNotFound()) return removed.error().toError();
+      continue;
+    }
+    if (index >= 0) present.insert(index);
+  }
+  for (int i = 0; i < desired; ++i) {
+    // Under Continue a lost agent stays lost; Rebalance replaces it.
+    if (present.count(i) || (pass.spec.loss_policy == LossPolicy::kContinue && lost.count(agentPodName(run_id, i))))
+      continue;
+    auto created = client_.create(k8s::resources::kPods, pass.ns,
+                                  buildAgentPod(pass.lt, pass.spec, run_id, i, settings_.agent));
+    if (!created.ok() && !created.error().isAlreadyExists()) return created.error().toError();
+  }
+  return Ok{};
+}
+
+Status Reconciler::deleteRunPods(const std::string& ns, const std::string& run_id, bool keep_crashed) {
+  k8s::ListOptions opts;
+  opts.label_selector = runSelector(run_id);
+  auto pods = client_.listAll(k8s::resources::kPods, ns, opts);
+  if (!pods.ok()) return pods.error().toError();
+  for (const auto& pod : items(*pods)) {
+    if (keep_crashed && classifyPod(pod).state == PodHealth::State::kCrashed) continue;  // logs stay readable
+    auto removed = client_.remove(k8s::resources::kPods, ns, k8s::nameOf(pod));
+    if (!removed.ok() && !removed.error().isNotFound()) return removed.error().toError();
+  }
+  return Ok{};
+}
+
+Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
+  const auto run_id = getString(pass.status, "runId");
+  const auto phase = getString(pass.status, "phase");
+  {
+    std::lock_guard lock(mu_);
+    live_runs_[pass.key] = run_id;
+  }
+  auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
+  if (!source.ok()) return failRun(pass, "ScenarioNotFound", source.error().describe());
+  auto load = validate(*source, pass.spec);
+  if (!load.ok()) return failRun(pass, "InvalidScenario", load.error().describe());
+  const int desired = desiredAgents(pass.spec, load->users);
+
+  auto token = ensureToken(pass);
+  if (!token.ok()) return token.error();
+  RunRequest request{pass.key, run_id, *token, source->text, source->name, pass.spec.overrides,
+                     pass.spec.thresholds, desired, toString(pass.spec.loss_policy)};
+  // The coordinator comes before the pods: a run it cannot carry out creates none.
+  if (auto started = coordinator_.startRun(request); !started.ok())
+    return failRun(pass, "CoordinatorUnavailable", started.error().describe());
+  coordinator_.setExpectedAgents(run_id, desired);
+
+  auto progress = coordinator_.progress(run_id);
+  if (progress && progress->state == RunProgress::State::kFinished) return finishRun(pass, *progress);
+
+  k8s::ListOptions opts;
+  opts.label_selector = runSelector(run_id);
+  auto listed = client_.listAll(k8s::resources::kPods, pass.ns, opts);
+  if (!listed.ok()) return listed.error().toError();
+  json pods = items(*listed);
+
+  int ready = 0;
+  std::string problem_reason, problem;
+  std::vector<std::string> crashed;
+  for (const auto& pod : pods) {
+    if (agentIndexOf(pod) >= desired) continue;
+    auto health = classifyPod(pod);
+    if (health.state == PodHealth::State::kReady) ++ready;
+    if (health.state == PodHealth::State::kUnschedulable && problem.empty()) {
+      problem_reason = "AgentUnschedulable";
+      problem = "agent pod " + k8s::nameOf(pod) + " cannot be scheduled: " + health.message;
+    }
+    if (health.state == PodHealth::State::kCrashed) crashed.push_back(k8s::nameOf(pod) + " " + health.message);
+  }
+  logger("operator")->debug("loadtest={} run={} phase={} pods={} ready={}/{}", pass.key, run_id, phase, pods.size(), ready, desired);
+  const auto started_at = parseRfc3339(getString(pass.status, "startTime")).value_or(pass.now);
+  const auto elapsed = pass.now - started_at;
+
+  json lost = pass.status.contains("lostAgents") && pass.status["lostAgents"].is_array() ? pass.status["lostAgents"]
+                                                                                         : json::array();
+  bool degraded = false;
+  std::string degraded_message;
+  if (phase == kStarting) {
+    if (!crashed.empty()) return failRun(pass, "AgentCrashed", "agent pod " + crashed.front());
+    if (!problem.empty()) return failRun(pass, problem_reason, problem);
+    if (elapsed > pass.spec.agents_ready_timeout)
+      return failRun(pass, "AgentsNotReady",
+                     std::to_string(ready) + " of " + std::to_string(desired) + " agents ready and " +
+                         std::to_string(progress ? progress->connected : 0) + " connected after " +
+                         scenario::formatDuration(pass.spec.agents_ready_timeout));
+  } else {
+    for (const auto& pod : pods) {
+      if (classifyPod(pod).state != PodHealth::State::kCrashed) continue;
+      const auto name = k8s::nameOf(pod);
+      bool known = false;
+      for (const auto& l : lost) known = known || l == name;
+      if (pass.spec.loss_policy == LossPolicy::kAbort)
+        return failRun(pass, "AgentLost", "agent pod " + name + " failed and agentLossPolicy is Abort");
+      if (!known) {
+        lost.push_back(name);
+        event(pass.lt, "Warning", "AgentLost",
+              "agent pod " + name + " failed; agentLossPolicy " + toString(pass.spec.loss_policy));
+      }
+      // Rebalance: the replacement takes the same index once this pod is gone.
+      if (pass.spec.loss_policy == LossPolicy::kRebalance) (void)client_.remove(k8s::resources::kPods, pass.ns, name);
+    }
+    degraded = !lost.empty() || (progress && progress->degraded);
+    degraded_message = !lost.empty() ? std::to_string(lost.size()) + " agent(s) lost; policy " +
+                                           toString(pass.spec.loss_policy)
+                                     : (progress ? progress->message : "");
+    // The plan's duration: the spec's override or the scenario's own.
+    const auto duration = load->duration;
+    const auto limit = pass.spec.run_timeout ? duration_cast<Nanos>(*pass.spec.run_timeout)
+                                             : duration + duration_cast<Nanos>(settings_.run_timeout_margin);
+    if (elapsed > limit)
+      return failRun(pass, "RunTimeout", "the run did not end within " + scenario::formatDuration(limit));
+  }
+  pass.status["lostAgents"] = lost;
+  if (auto s = ensurePods(pass, pods, desired); !s.ok()) return s.error();
+
+  const bool running = progress && (progress->state == RunProgress::State::kRunning ||
+                                    progress->state == RunProgress::State::kStopping);
+  const auto next_phase = running ? (progress->state == RunProgress::State::kStopping ? kStopping : kRunning)
+                                  : phase;
+  auto w = writeStatus(pass, [&](json& st) {
+    st["phase"] = next_phase;
+    st["agents"] = {{"desired", desired}, {"ready", ready}, {"connected", progress ? progress->connected : 0}};
+    st["lostAgents"] = lost;
+    if (progress) {
+      st["users"] = progress->users;
+      st["totals"] = totalsJson(progress->totals);
+    }
+    if (running && phase == kStarting) {
+      st["reason"] = "RunStarted";
+      st["message"] = "load started on " + std::to_string(progress->connected) + " agents";
+    }
+    setCondition(st, "AgentsReady", ready >= desired, ready >= desired ? "AllAgentsReady" : "Waiting",
+                 std::to_string(ready) + " of " + std::to_string(desired) + " agents ready", pass.generation, now());
+    setCondition(st, "Running", running, running ? "LoadRunning" : "Starting", "", pass.generation, now());
+    setCondition(st, "Degraded", degraded, degraded ? "AgentLost" : "AllAgentsHealthy", degraded_message,
+                 pass.generation, now());
+  });
+  if (!w.ok()) return w.error();
+  if (running && phase == kStarting)
+    event(pass.lt, "Normal", "RunStarted", "run " + run_id + ": load started on " + std::to_string(desired) + " agents");
+  return ReconcileResult{settings_.status_interval};
+}
+
+Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& progress) {
+  const auto run_id = getString(pass.status, "runId");
+  std::string verdict = toString(progress.verdict);
+  std::string reason = progress.verdict == RunProgress::Verdict::kPassed ? "ThresholdsPassed"
+                       : progress.verdict == RunProgress::Verdict::kFailed ? "ThresholdsFailed" : "RunAborted";
+  std::string message = progress.message;
+  if (progress.verdict == RunProgress::Verdict::kPassed) {
+    if (auto worse = regression(pass.status.contains("history") ? pass.status["history"] : json::array(),
+                                progress.totals, pass.spec)) {
+      verdict = "Failed";
+      reason = "Regression";
+      message = *worse;
+    }
+  }
+  if (!progress.summary_json.empty()) {
+    auto cm = client_.create(k8s::resources::kConfigMaps, pass.ns,
+                             buildSummaryConfigMap(pass.lt, run_id, progress.summary_json));
+    if (!cm.ok() && !cm.error().isAlreadyExists()) return cm.error().toError();
+  }
+  const bool passed = verdict == "Passed";
+  const auto completed = now();
+  auto w = writeStatus(pass, [&](json& st) {
+    st["phase"] = passed ? kSucceeded : kFailed;
+    st["verdict"] = verdict;
+    st["reason"] = reason;
+    st["message"] = message;
+    st["completionTime"] = completed;
+    st["users"] = progress.users;
+    st["totals"] = totalsJson(progress.totals);
+    st["agents"]["connected"] = 0;
+    if (!progress.summary_json.empty()) st["summaryConfigMap"] = summaryConfigMapName(run_id);
+    json thresholds = json::array();
+    for (const auto& t : progress.thresholds)
+      thresholds.push_back({{"expression", t.expression}, {"passed", t.passed}, {"value", t.value}});
+    st["thresholds"] = thresholds;
+    st["endpoints"] = endpointsFromSummary(progress.summary_json);
+    st["delivery"] = deliveryFromSummary(progress.summary_json);
+    setCondition(st, "Running", false, "RunEnded", "", pass.generation, completed);
+    setCondition(st, "Complete", true, reason, message, pass.generation, completed);
+    setCondition(st, "ThresholdsPassed", passed, reason, message, pass.generation, completed);
+    json entry{{"runId", run_id}, {"trigger", getString(st, "runReason")}, {"startTime", getString(st, "startTime")},
+               {"completionTime", completed}, {"phase", st["phase"]}, {"verdict", verdict}, {"reason", reason},
+               {"agents", k8s::getInt(getObject(st, "agents"), "desired")}, {"users", progress.users},
+               {"params", getObject(getObject(pass.lt, "spec"), "params")}, {"totals", totalsJson(progress.totals)}};
+    pushHistory(st, entry, pass.spec.history_limit);
+  });
+  if (!w.ok()) return w.error();
+  coordinator_.forget(run_id);
+  {
+    std::lock_guard lock(mu_);
+    live_runs_.erase(pass.key);
+  }
+  event(pass.lt, passed ? "Normal" : "Warning", passed ? "RunSucceeded" : "RunFailed",
+        "run " + run_id + " " + verdict + (message.empty() ? "" : ": " + message));
+  return afterRun(pass);
+}
+
+Result<ReconcileResult> Reconciler::failRun(Pass& pass, const std::string& reason, const std::string& message) {
+  const auto run_id = getString(pass.status, "runId");
+  coordinator_.abortRun(run_id, message);
+  coordinator_.forget(run_id);
+  {
+    std::lock_guard lock(mu_);
+    live_runs_.erase(pass.key);
+  }
+  if (auto s = deleteRunPods(pass.ns, run_id, true); !s.ok()) return s.error();
+  const auto completed = now();
+  auto w = writeStatus(pass, [&](json& st) {
+    st["phase"] = kFailed;
+    st["verdict"] = "Aborted";
+    st["reason"] = reason;
+    st["message"] = message;
+    st["completionTime"] = completed;
+    setCondition(st, "Running", false, reason, message, pass.generation, completed);
+    setCondition(st, "Complete", true, reason, message, pass.generation, completed);
+    setCondition(st, "ThresholdsPassed", false, reason, message, pass.generation, completed);
+    json entry{{"runId", run_id}, {"trigger", getString(st, "runReason")}, {"startTime", getString(st, "startTime")},
+               {"completionTime", completed}, {"phase", kFailed}, {"verdict", "Aborted"}, {"reason", reason},
+               {"agents", k8s::getInt(getObject(st, "agents"), "desired")},
+               {"params", getObject(getObject(pass.lt, "spec"), "params")}};
+    pushHistory(st, entry, pass.spec.history_limit);
+  });
+  if (!w.ok()) return w.error();
+  logger("operator")->warn("loadtest={} run={} failed: {}: {}", pass.key, run_id, reason, message);
+  event(pass.lt, "Warning", reason, "run " + run_id + ": " + message);
+  return afterRun(pass);
+}
+
+Result<ReconcileResult> Reconciler::afterRun(Pass& pass) {
+  const auto run_id = getString(pass.status, "runId");
+  if (run_id.empty() || !pass.spec.ttl_seconds_after_finished || (pass.status.contains("cleanedUp") && pass.status["cleanedUp"] == true))
+    return ReconcileResult{};
+  auto completed = parseRfc3339(getString(pass.status, "completionTime"));
+  if (!completed) return ReconcileResult{};
+  auto due = *completed + std::chrono::seconds(*pass.spec.ttl_seconds_after_finished);
+  if (pass.now < due) return ReconcileResult{duration_cast<milliseconds>(due - pass.now) + milliseconds(100)};
+  if (auto s = deleteRunPods(pass.ns, run_id, false); !s.ok()) return s.error();
+  auto removed = client_.remove(k8s::resources::kSecrets, pass.ns, tokenSecretName(run_id));
+  if (!removed.ok() && !removed.error().isNotFound()) return removed.error().toError();
+  auto w = writeStatus(pass, [&](json& st) { st["cleanedUp"] = true; });
+  if (!w.ok()) return w.error();
+  event(pass.lt, "Normal", "CleanedUp",
+        "run " + run_id + ": agent pods and token deleted " + std::to_string(*pass.spec.ttl_seconds_after_finished) +
+            "s after the run ended (ttlSecondsAfterFinished)");
+  return ReconcileResult{};
+}
+
+}  // namespace herd::controller

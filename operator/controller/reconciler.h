@@ -1,0 +1,99 @@
+#pragma once
+// The LoadTest reconciler: level-triggered and idempotent. Input is a key
+// ("namespace/name"); each pass reads the LoadTest and its agent pods, decides
+// with the pure functions of loadtest.h and builders.h, and applies the
+// difference. It persists the phase (and the run id) before creating anything
+// for a run, so a pass interrupted anywhere is completed by the next one; every
+// wait (agents becoming ready, the run itself) has a timeout.
+//
+// A run's life: Pending (scenario being read) → Starting (Secret, coordinator
+// run, agent pods) → Running (coordinator says the load started) → Succeeded |
+// Failed. A new run starts on creation, on a change of the run-defining spec
+// (not spec.agents: that rescales the live run), or on a new value of the
+// herd.dev/run annotation; with spec.schedule, at the cron's times instead of
+// on creation and spec changes.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/core/random.h"
+#include "common/core/result.h"
+#include "operator/controller/builders.h"
+#include "operator/controller/coordinator.h"
+#include "operator/controller/loadtest.h"
+#include "operator/k8s/client.h"
+#include "operator/k8s/events.h"
+
+namespace herd::controller {
+
+struct ReconcilerSettings {
+  AgentSettings agent;
+  // How often a live run's status is refreshed (bounded-rate status writes).
+  std::chrono::milliseconds status_interval{std::chrono::seconds(2)};
+  // How soon a missing scenario ConfigMap is looked for again.
+  std::chrono::milliseconds missing_scenario_retry{std::chrono::seconds(15)};
+  // Added to the load's duration for the default run timeout.
+  std::chrono::seconds run_timeout_margin{300};
+};
+
+struct ReconcileResult {
+  std::optional<std::chrono::milliseconds> requeue_after;
+};
+
+class Reconciler {
+ public:
+  using WallClock = std::function<std::chrono::system_clock::time_point()>;
+
+  Reconciler(k8s::Client& client, k8s::EventRecorder& events, RunCoordinator& coordinator,
+             ReconcilerSettings settings, WallClock wall_clock, uint64_t seed);
+
+  // One pass for one LoadTest. An error is worth retrying (with backoff);
+  // terminal problems of the LoadTest itself end up in its status instead.
+  Result<ReconcileResult> reconcile(const std::string& key);
+
+ private:
+  struct Pass;  // one reconcile's inputs, defined in reconciler.cc
+  struct ScheduleDecision {
+    bool start = false;  // a scheduled run is due now
+    std::string why;
+    std::optional<std::chrono::milliseconds> wake;  // until the next due time
+  };
+
+  // spec.schedule: whether a run is due (per concurrencyPolicy), and when to look again.
+  Result<ScheduleDecision> schedule(Pass& pass, bool live);
+  Result<ReconcileResult> startRun(Pass& pass, const std::string& why);
+  Result<ReconcileResult> driveRun(Pass& pass);
+  Result<ReconcileResult> finishRun(Pass& pass, const RunProgress& progress);
+  Result<ReconcileResult> failRun(Pass& pass, const std::string& reason, const std::string& message);
+  Result<ReconcileResult> afterRun(Pass& pass);
+  void supersede(Pass& pass, const std::string& why);
+  void onDeleted(const std::string& key);
+
+  Result<std::string> ensureToken(Pass& pass);
+  Status ensurePods(Pass& pass, const nlohmann::json& pods, int desired);
+  Status deleteRunPods(const std::string& ns, const std::string& run_id, bool keep_crashed);
+  Status writeStatus(Pass& pass, const std::function<void(nlohmann::json& status)>& edit);
+  void event(const nlohmann::json& loadtest, const std::string& type, const std::string& reason,
+             const std::string& message);
+  std::string now() const;
+  uint64_t random();
+
+  k8s::Client& client_;
+  k8s::EventRecorder& events_;
+  RunCoordinator& coordinator_;
+  const ReconcilerSettings settings_;
+  const WallClock wall_clock_;
+  std::mutex mu_;
+  Rng rng_;                                        // guarded by mu_
+  std::map<std::string, std::string> live_runs_;  // key → run id; guarded by mu_
+};
+
+// RFC 3339 as Kubernetes writes it ("2026-11-23T09:34:46Z", fractions allowed).
+std::optional<std::chrono::system_clock::time_point> parseRfc3339(const std::string& text);
+
+}  // namespace herd::controller

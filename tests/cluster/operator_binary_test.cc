@@ -1,0 +1,240 @@
+// herd-operator as a process against the real apiserver: flags, namespace
+// scoping, health and metrics endpoints, leader election between two
+// replicas, clean stop on SIGTERM. Until the distributed coordinator is
+// linked in (issue 4), a valid LoadTest ends Failed/CoordinatorUnavailable
+// before any pod is made; the tests check that honest outcome.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "operator/controller/builders.h"
+#include "operator/controller/loadtest.h"
+#include "operator_fixture.h"
+
+namespace herd::k8s::testing {
+namespace {
+
+using json = nlohmann::json;
+using std::chrono::seconds;
+
+// One herd-operator process; stopped (SIGTERM, then SIGKILL) when destroyed.
+class OperatorProcess {
+ public:
+  explicit OperatorProcess(std::vector<std::string> args) {
+    log_ = std::filesystem::temp_directory_path() / ("herd-operator-" + std::to_string(::getpid()) + "-" +
+                                                     std::to_string(counter_++) + ".log");
+    args.insert(args.begin(), HERD_OPERATOR_BIN);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  ~OperatorProcess() {
+    if (pid_ > 0 && exit_code_ < 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::filesystem::remove(log_);
+  }
+  // SIGTERM and wait (at most 15 s); the exit code, or -1.
+  int stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    return waitExit(seconds(15));
+  }
+  int waitExit(std::chrono::seconds limit) {
+    eventually(limit, [&] {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+      return exit_code_ >= 0;
+    });
+    return exit_code_;
+  }
+  std::string log() const {
+    std::ifstream f(log_);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+  // The port a "... listening on port N" log line announced.
+  int port(const std::string& what) {
+    int port = 0;
+    std::regex re(what + " listening on port ([0-9]+)");
+    eventually(seconds(10), [&] {
+      std::smatch m;
+      auto text = log();
+      if (std::regex_search(text, m, re)) port = std::stoi(m[1]);
+      return port > 0;
+    });
+    return port;
+  }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path log_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+};
+
+// GET http://127.0.0.1:PORT/PATH: status line and body.
+std::string httpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  (void)::write(fd, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+class OperatorBinary : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HERD_REQUIRE_CLUSTER();
+    client_ = makeClient();
+    ensureLoadTestCrd(*client_);
+    watched_ = std::make_unique<TestNamespace>(*client_);
+  }
+  void TearDown() override { watched_.reset(); }
+
+  void createLoadTest(const std::string& ns, const std::string& name, const std::string& scenario) {
+    json lt{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
+            {"metadata", {{"name", name}, {"namespace", ns}}},
+            {"spec", {{"scenario", {{"inline", scenario}}}, {"agents", 2}}}};
+    auto created = client_->create(controller::kLoadTests, ns, lt);
+    ASSERT_TRUE(created.ok()) << created.error().describe();
+  }
+  json status(const std::string& ns, const std::string& name) {
+    auto got = client_->get(controller::kLoadTests, ns, name);
+    return got.ok() ? getObject(*got, "status") : json::object();
+  }
+
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<TestNamespace> watched_;
+};
+
+const char* kValid = "name: s\ntarget: http://127.0.0.1:8080\nusers: [{name: u, steps: [{get: /}]}]\nload: {users: 2, duration: 5s}\n";
+const char* kInvalid = "name: s\ntarget: http://127.0.0.1:8080\nusers: [{name: u, stepz: []}]\n";
+
+TEST_F(OperatorBinary, WatchesOnlyItsNamespacesServesHealthAndStopsCleanly) {
+  Client& c = *client_;
+  TestNamespace other(c);
+  const auto& ns = watched_->name();
+  OperatorProcess op({"--kubeconfig", kubeconfigPath(), "--namespace", ns, "--health-listen", "127.0.0.1:0",
+                      "--metrics-listen", "127.0.0.1:0", "--coordinator-advertise", "herd.herd.svc:7070"});
+  int health = op.port("health endpoints");
+  int metrics = op.port("metrics");
+  ASSERT_GT(health, 0) << op.log();
+  ASSERT_GT(metrics, 0) << op.log();
+  EXPECT_NE(httpGet(health, "/healthz").find("200 OK"), std::string::npos);
+  EXPECT_TRUE(eventually(seconds(30), [&] { return httpGet(health, "/readyz").find("200 OK") != std::string::npos; }))
+      << op.log();
+
+  createLoadTest(ns, "bad", kInvalid);
+  createLoadTest(ns, "good", kValid);
+  createLoadTest(other.name(), "ignored", kInvalid);
+  EXPECT_TRUE(eventually(seconds(30), [&] { return getString(status(ns, "bad"), "phase") == "Failed"; })) << op.log();
+  EXPECT_EQ(getString(status(ns, "bad"), "reason"), "InvalidScenario");
+  // Until the coordinator is linked in, a valid run ends with that reason and no pods.
+  EXPECT_TRUE(eventually(seconds(30), [&] { return getString(status(ns, "good"), "reason") == "CoordinatorUnavailable"; }))
+      << status(ns, "good").dump();
+  ListOptions opts;
+  opts.label_selector = "herd.dev/loadtest=good";
+  EXPECT_TRUE((*c.listAll(resources::kPods, ns, opts))["items"].empty());
+  // The other namespace is not watched: its LoadTest never gets a status.
+  EXPECT_TRUE(status(other.name(), "ignored").empty());
+
+  auto m = httpGet(metrics, "/metrics");
+  EXPECT_NE(m.find("herd_operator_reconciles_total "), std::string::npos) << m;
+  EXPECT_NE(m.find("herd_operator_leader 1"), std::string::npos) << m;
+  EXPECT_NE(httpGet(health, "/nope").find("404"), std::string::npos);
+  EXPECT_EQ(op.stop(), 0) << op.log();
+}
+
+TEST_F(OperatorBinary, LeaderElectionRunsOneReplicaAndHandsOverOnStop) {
+  const auto& ns = watched_->name();
+  auto args = [&] {
+    return std::vector<std::string>{"--kubeconfig", kubeconfigPath(), "--namespace", ns, "--leader-elect",
+                                    "--metrics-listen", "127.0.0.1:0"};
+  };
+  auto a = std::make_unique<OperatorProcess>(args());
+  OperatorProcess b(args());
+  int pa = a->port("metrics"), pb = b.port("metrics");
+  ASSERT_GT(pa, 0);
+  ASSERT_GT(pb, 0);
+  auto leading = [](int port) { return httpGet(port, "/metrics").find("herd_operator_leader 1") != std::string::npos; };
+  ASSERT_TRUE(eventually(seconds(30), [&] { return leading(pa) || leading(pb); }));
+  // Held for a while, only ever one leader.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_FALSE(leading(pa) && leading(pb));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  OperatorProcess* leader = leading(pa) ? a.get() : &b;
+  OperatorProcess* follower = leader == a.get() ? &b : a.get();
+  int follower_port = leader == a.get() ? pb : pa;
+  createLoadTest(ns, "before", kInvalid);
+  EXPECT_TRUE(eventually(seconds(30), [&] { return getString(status(ns, "before"), "phase") == "Failed"; }));
+
+  EXPECT_EQ(leader->stop(), 0) << leader->log();  // releases the Lease
+  EXPECT_TRUE(eventually(seconds(10), [&] { return leading(follower_port); })) << follower->log();
+  createLoadTest(ns, "after", kInvalid);
+  EXPECT_TRUE(eventually(seconds(30), [&] { return getString(status(ns, "after"), "phase") == "Failed"; }))
+      << follower->log();
+  EXPECT_EQ(follower->stop(), 0);
+}
+
+TEST_F(OperatorBinary, TheExamplesCompileUnderTheOperator) {
+  const auto& ns = watched_->name();
+  OperatorProcess op({"--kubeconfig", kubeconfigPath(), "--namespace", ns});
+  std::string out;
+  ASSERT_EQ(kubectl("apply -n " + ns + " -f " + std::string(HERD_SOURCE_DIR) + "/examples/k8s/", &out), 0) << out;
+  for (const char* name : {"shop-smoke", "shop-configmap", "shop-nightly"}) {
+    EXPECT_TRUE(eventually(seconds(30), [&] {
+      return controller::conditionStatus(status(ns, name), "Validated") == std::optional<bool>(true);
+    })) << name << ": " << status(ns, name).dump() << op.log();
+  }
+  // The scheduled one waits for its time; the others need the coordinator.
+  EXPECT_FALSE(getString(status(ns, "shop-nightly"), "nextScheduleTime").empty());
+  EXPECT_TRUE(getString(status(ns, "shop-nightly"), "runId").empty());
+  EXPECT_EQ(op.stop(), 0);
+}
+
+TEST_F(OperatorBinary, BadFlagsAndKubeconfigExitWithCode2) {
+  OperatorProcess unknown({"--no-such-flag"});
+  EXPECT_EQ(unknown.waitExit(seconds(10)), 2) << unknown.log();
+  OperatorProcess missing({"--kubeconfig", "/nonexistent/kubeconfig"});
+  EXPECT_EQ(missing.waitExit(seconds(10)), 2);
+  EXPECT_NE(missing.log().find("/nonexistent/kubeconfig"), std::string::npos) << missing.log();
+  OperatorProcess bad_listen({"--kubeconfig", kubeconfigPath(), "--health-listen", "nowhere"});
+  EXPECT_EQ(bad_listen.waitExit(seconds(10)), 2);
+  EXPECT_NE(bad_listen.log().find("--health-listen nowhere: expected HOST:PORT"), std::string::npos) << bad_listen.log();
+}
+
+}  // namespace
+}  // namespace herd::k8s::testing
