@@ -88,14 +88,22 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   if (!policy) return invalid(Error{policy.error().message, "--agent-loss"});
   auto token = readToken(d.token_file);
   if (!token) return invalid(token.error());
-  auto grace = durationFlag(options.grace, "--grace");
+  auto grace = durationFlag(options.grace.empty() ? "30s" : options.grace, "--grace");
   if (!grace) return invalid(grace.error());
+  // As in `herd run`: the scenario's stop.grace unless --grace is given; subscribers
+  // may listen on for the drain after the stop.
+  if (options.grace.empty() && plan.stop_grace) *grace = *plan.stop_grace;
+  *grace = std::max<Nanos>(*grace, plan.drain + std::chrono::seconds(1));
   auto ready = durationFlag(d.ready_timeout, "--ready-timeout");
   if (!ready) return invalid(ready.error());
   auto start_delay = durationFlag(d.start_delay, "--start-delay");
   if (!start_delay) return invalid(start_delay.error());
   auto scenario = scenarioMessage(options, plan, *grace);
   if (!scenario) return invalid(scenario.error());
+  if (plan.load.model == scenario::Load::Model::kOpen && d.expect_agents > 1) {
+    return invalid(Error{"the open model (arrival rates) runs on one agent for now; use --expect-agents 1 or users",
+                         "--expect-agents"});
+  }
   if (token->empty()) {
     logger("coordinator")->warn("no --token-file: any agent that reaches {} may join", d.listen);
   }
@@ -109,6 +117,7 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   co.ready_timeout = *ready;
   co.start_delay = *start_delay;
   co.scenario = std::move(*scenario);
+  co.total_users = runtime::totalUsers(plan);
   co.interrupted = &g_stop;
   co.on_event = [](const std::string& message) { fmt::print(stderr, "\nherd: {}\n", message); };
   printProgress(plan, co.on_second, co.on_saturated, co.on_abort);
@@ -205,7 +214,8 @@ void addCoordinatorCommand(CLI::App& app, Options& options, DistributedOptions& 
   command->add_option("--tls-key", d.tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
   command->add_option("--ready-timeout", d.ready_timeout, "How long to wait for the expected agents (default 60s)");
   command->add_option("--start-delay", d.start_delay, "How far in the future the start is broadcast (default 500ms)");
-  command->add_option("--grace", options.grace, "Time in-flight requests may finish after the stop (default 30s)");
+  command->add_option("--grace", options.grace,
+                      "Time in-flight requests may finish after the stop (default: the scenario's stop.grace, else 30s)");
   addMetricsFlags(*command, options);
   addLogLevel(*command, options);
 }

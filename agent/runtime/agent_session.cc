@@ -11,6 +11,7 @@
 #include "agent/engine/resolver.h"
 #include "agent/engine/tls.h"
 #include "agent/runtime/generator_health.h"
+#include "agent/runtime/schedule.h"
 #include "agent/runtime/user_mix.h"
 #include "common/core/logging.h"
 #include "common/scenario/compiler.h"
@@ -60,6 +61,7 @@ struct AgentSession::Group {
   std::vector<int64_t> users;
   std::vector<bool> finished;
   bool stopped = false;
+  MonoTime scheduled_first{};  // when its first user is due
 
   bool allFinished() const { return std::all_of(finished.begin(), finished.end(), [](bool f) { return f; }); }
 };
@@ -84,7 +86,15 @@ Status AgentSession::prepare(const scenario::Plan& plan, Nanos grace) {
   plan_ = &plan;
   grace_ = grace;
   targets_ = std::move(*targets);
-  user_classes_ = assignClasses(plan, plan.load.users);
+  if (plan.load.model == scenario::Load::Model::kOpen) {
+    arrivals_ = std::make_shared<const ArrivalSchedule>(plan.load);
+  } else {
+    slots_ = closedSchedule(plan.load);
+  }
+  user_classes_ = assignClasses(plan, totalUsers(plan));
+  std::vector<int64_t> per_class(plan.classes.size(), 0);
+  class_indexes_.clear();
+  for (const auto cls : user_classes_) class_indexes_.push_back(per_class[cls]++);
   seed_ = options_.seed ? options_.seed : std::random_device{}();
   pending_ = stats::Recorder(plan.endpoints.size());
   return Ok{};
@@ -221,6 +231,11 @@ void AgentSession::applyAssignment() {
   if (!assignment_ || start_unix_ == 0 || stopping_ || !plan_) return;
   const auto now = MonoClock::now();
   const bool first = groups_.empty();
+  if (first && owned_plan_ && assignment_->shard_count() > 0) {
+    // `unique` data rows are dealt by this agent's shard (before any worker reads the plan).
+    owned_plan_->shard_index = assignment_->shard_index();
+    owned_plan_->shard_count = assignment_->shard_count();
+  }
   for (auto& group : groups_) {
     const bool wanted = std::any_of(assignment_->ranges().begin(), assignment_->ranges().end(),
                                     [&](const auto& r) { return r.first() == group->first && r.count() == group->count; });
@@ -233,13 +248,14 @@ void AgentSession::applyAssignment() {
     const bool have = std::any_of(groups_.begin(), groups_.end(), [&](const auto& g) {
       return g->first == range.first() && g->count == range.count() && !g->stopped;
     });
-    if (!have && range.count() > 0 && range.first() >= 0 && range.first() + range.count() <= plan_->load.users) {
+    if (!have && range.count() > 0 && range.first() >= 0 &&
+        range.first() + range.count() <= static_cast<int64_t>(user_classes_.size())) {
       startGroup(range.first(), range.count(), now);
     }
   }
   if (first && !groups_.empty()) {
-    first_scheduled_ = groups_.front()->shared.start;
-    for (const auto& g : groups_) first_scheduled_ = std::min(first_scheduled_, g->shared.start);
+    first_scheduled_ = groups_.front()->scheduled_first;
+    for (const auto& g : groups_) first_scheduled_ = std::min(first_scheduled_, g->scheduled_first);
   }
 }
 
@@ -251,11 +267,24 @@ void AgentSession::startGroup(int64_t first, int64_t count, MonoTime not_before)
   shared.plan = plan_;
   shared.targets = targets_;
   shared.user_classes.assign(user_classes_.begin() + first, user_classes_.begin() + first + count);
+  shared.class_indexes.assign(class_indexes_.begin() + first, class_indexes_.begin() + first + count);
   shared.first_user_index = first;
-  shared.spawn_interval = Nanos(static_cast<int64_t>(1e9 / plan_->load.spawn_rate));
-  // User i of the run spawns at start + i / spawnRate; users handed over later
-  // (a rebalance) ramp up from now at the same rate.
-  shared.start = std::max(start_ + shared.spawn_interval * first, not_before);
+  shared.start = start_;  // the schedule's offsets count from the run's start
+  if (arrivals_) {
+    shared.arrivals = arrivals_;
+    shared.max_users = count;
+    group->scheduled_first = start_;
+  } else {
+    // User i of the run starts at its slot's offset, whichever agent runs it;
+    // users handed over mid-run (a rebalance) ramp up from now at the spawn rate.
+    shared.slots.assign(slots_.begin() + first, slots_.begin() + first + count);
+    const auto late = not_before - start_;
+    const Nanos interval = plan_->load.spawn_rate > 0 ? Nanos(static_cast<int64_t>(1e9 / plan_->load.spawn_rate)) : Nanos(0);
+    for (size_t j = 0; j < shared.slots.size() && late > Nanos(0); ++j) {
+      shared.slots[j].start = std::max(shared.slots[j].start, late + interval * static_cast<int64_t>(j));
+    }
+    group->scheduled_first = start_ + (shared.slots.empty() ? Nanos(0) : shared.slots.front().start);
+  }
   // Every group publishes on the run's second boundaries, whenever its first
   // user spawns, so each report holds whole seconds of every group.
   shared.tick_origin = not_before > start_
@@ -290,6 +319,7 @@ void AgentSession::collect(MonoTime) {
         group->users[i] = snapshot.final ? 0 : snapshot.users;
         busy_ = std::max(busy_, snapshot.busy_fraction);
         group->finished[i] = group->finished[i] || snapshot.final;
+        if (snapshot.final) delivery_.merge(std::move(snapshot.delivery));
         if (snapshot.first_spawn != MonoTime{} && (first_spawn_ == MonoTime{} || snapshot.first_spawn < first_spawn_)) {
           first_spawn_ = snapshot.first_spawn;
         }
@@ -380,6 +410,16 @@ std::optional<std::string> AgentSession::refused() const {
 int AgentSession::exitCode() const {
   std::lock_guard lock(mutex_);
   return exit_code_;
+}
+
+int64_t totalUsers(const scenario::Plan& plan) {
+  if (plan.load.model == scenario::Load::Model::kOpen) return plan.load.max_users;
+  return static_cast<int64_t>(closedSchedule(plan.load).size());
+}
+
+stats::DeliveryLog AgentSession::takeDelivery() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(delivery_, {});
 }
 
 bool AgentSession::delivered() const {

@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "agent/engine/http_connection.h"
+#include "agent/runtime/schedule.h"
 #include "agent/runtime/worker.h"
+#include "common/stats/delivery.h"
 #include "common/core/clock.h"
 #include "common/core/result.h"
 #include "common/scenario/plan.h"
@@ -36,6 +38,11 @@ struct SessionOptions {
   Nanos probe_timeout = std::chrono::seconds(3);
   uint64_t seed = 0;           // 0: from the clock
 };
+
+// The users a run numbers: the closed schedule's slots (stages may start more
+// users over the run than are alive at once) or the open model's maxUsers. The
+// coordinator splits exactly this many.
+int64_t totalUsers(const scenario::Plan& plan);
 
 class AgentSession {
  public:
@@ -77,6 +84,9 @@ class AgentSession {
   uint64_t unacked() const;       // reports not yet acknowledged
   bool delivered() const;         // the final report is sent and acknowledged
   const scenario::Plan* plan() const { return plan_; }
+  // Pub/sub records of the workers that finished (in-process runs judge them;
+  // they do not travel to a remote coordinator yet).
+  stats::DeliveryLog takeDelivery();
 
  private:
   struct Group;
@@ -97,6 +107,10 @@ class AgentSession {
   Nanos grace_ = std::chrono::seconds(30);
   std::vector<engine::ConnectionTarget> targets_;
   std::vector<uint16_t> user_classes_;  // of every global user index
+  std::vector<int64_t> class_indexes_;  // each global user's number within its class
+  std::vector<UserSlot> slots_;         // closed model: per global user index
+  std::shared_ptr<const ArrivalSchedule> arrivals_;  // open model
+  stats::DeliveryLog delivery_;
   uint64_t seed_ = 0;
 
   std::string run_id_;

@@ -29,17 +29,27 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
   const uint64_t seed = options.seed ? options.seed : std::random_device{}();
   AgentSession session(SessionOptions{"local", "", options.workers, options.insecure, options.ca_file,
                                       options.probe_timeout, seed});
-  if (auto prepared = session.prepare(plan, options.grace); !prepared) return prepared.error();
+  // Subscribers may listen on for the drain after the stop; in-flight requests get the grace.
+  const Nanos grace = std::max<Nanos>(options.grace, plan.drain + std::chrono::seconds(1));
+  if (auto prepared = session.prepare(plan, grace); !prepared) return prepared.error();
 
   coordinator::CoordinatorOptions co;
   co.run_id = makeRunId(plan.name, seed);
   co.expect_agents = 1;
   co.loss_policy = coordinator::LossPolicy::kContinue;
   co.lost_after = std::chrono::hours(24);  // an in-process agent cannot go missing
-  co.grace = options.grace;
   co.start_delay = std::chrono::milliseconds(100);  // every worker thread is up before the first spawn
   co.collect_delay = std::chrono::milliseconds(120);
   co.fd_limit = options.fd_limit;
+  co.total_users = totalUsers(plan);
+  co.grace = grace;
+  co.delivery = [&] {
+    // Messages are judged once every subscriber stopped listening.
+    const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    return stats::judgeDelivery(session.takeDelivery(), plan.streams.size(),
+                                std::chrono::duration_cast<std::chrono::microseconds>(plan.lost_after).count(), now_us);
+  };
   co.on_second = options.on_second;
   co.on_live = options.on_live;
   co.on_abort = options.on_abort;

@@ -360,7 +360,7 @@ void Coordinator::sendAssignment(Agent& agent) {
     r.set_first(range.first);
     r.set_count(range.count);
   }
-  a.set_total_users(plan_.load.users);
+  a.set_total_users(totalUsers());
   a.set_shard_index(agent.shard_index);
   a.set_shard_count(static_cast<uint32_t>(agents_.size()));
   agent.connection->push(std::move(message));

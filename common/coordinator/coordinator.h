@@ -32,6 +32,7 @@
 #include "common/report/summary.h"
 #include "common/report/threshold.h"
 #include "common/scenario/plan.h"
+#include "common/stats/delivery.h"
 #include "herd/v1/agent.pb.h"
 
 namespace herd::coordinator {
@@ -60,6 +61,12 @@ struct CoordinatorOptions {
   Nanos collect_delay = std::chrono::milliseconds(150); // after each second, for reports in flight
   uint64_t fd_limit = 0;                                // for the summary (0: the agents' smallest)
   v1::Scenario scenario;                                // sent to every agent in Welcome
+  // The users the run numbers and splits (the agents' schedule: with stages more
+  // users may start over the run than load.users); 0: the plan's load.users.
+  int64_t total_users = 0;
+  // Judged pub/sub delivery for the summary, asked once at the end (in-process
+  // runs; delivery records do not travel over the protocol yet).
+  std::function<std::vector<stats::DeliveryStream>()> delivery;
   std::function<void(const report::SecondSample&)> on_second;
   // Once a second, after the second is merged: the run so far and every
   // threshold's state over it (live metrics). Called under the coordinator's lock.
@@ -162,6 +169,7 @@ class Coordinator final : public StreamHandler {
   int64_t liveUsers() const;
   double busiest() const;
 
+  int64_t totalUsers() const { return options_.total_users > 0 ? options_.total_users : plan_.load.users; }
   Status waitForAgents();
   void startRun();
   MonoTime runSeconds();  // returns when the load stopped

@@ -107,7 +107,7 @@ void Coordinator::startRun() {
   }
   // The mono clock and the wall clock tick together for the length of a run.
   start_ = mono_now + (Nanos(start_unix_nanos_) - std::chrono::duration_cast<Nanos>(wall_now.time_since_epoch()));
-  auto rest = uncovered(plan_.load.users, covered);
+  auto rest = uncovered(totalUsers(), covered);
   std::vector<Agent*> receivers = fresh;
   if (receivers.empty() && userCount(rest) > 0) {
     for (auto& [id, agent] : agents_) receivers.push_back(agent.get());
@@ -133,7 +133,7 @@ void Coordinator::startRun() {
         }(), ", "));
   }
   logger("coordinator")->info("run {}: {} users on {} agent(s), start in {:.0f} ms", options_.run_id,
-                              plan_.load.users, agents_.size(), seconds(start_ - mono_now) * 1e3);
+                              totalUsers(), agents_.size(), seconds(start_ - mono_now) * 1e3);
 }
 
 // Every threshold over the run so far, once a second (under mutex_); an
@@ -220,7 +220,9 @@ report::RunInfo Coordinator::finish(MonoTime stopped_at, int& exit_code) {
       if (fds != 0 && (info.fd_limit == 0 || fds < info.fd_limit)) info.fd_limit = fds;
     }
   }
-  info.thresholds = report::finalResults(thresholds_, plan_, aggregate_.total(), info.duration_seconds, aborted_by_);
+  if (options_.delivery) info.delivery = options_.delivery();
+  info.thresholds = report::finalResults(thresholds_, plan_, aggregate_.total(), info.duration_seconds, aborted_by_,
+                                         info.delivery);
   info.verdict = forced_ ? *forced_ : report::verdictOf(info.thresholds);
   info.extra = distributedSummary();
   exit_code = forced_ ? 3 : info.verdict == report::Verdict::kPassed ? 0 : 1;
