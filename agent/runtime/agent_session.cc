@@ -24,6 +24,7 @@ namespace {
 // Workers publish at start + k s; the report for second k goes out a little
 // later so it holds every worker's interval.
 constexpr auto kReportDelay = std::chrono::milliseconds(80);
+constexpr size_t kDeliveryPieceBytes = size_t{1} << 20;  // well under gRPC's 4 MiB message limit
 
 int64_t wallNanos() {
   return std::chrono::duration_cast<Nanos>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -329,8 +330,26 @@ void AgentSession::collect(MonoTime) {
 }
 
 void AgentSession::sendReport(bool final) {
+  std::vector<v1::DeliveryRecords> delivery;
+  if (final) {
+    // Pub/sub records travel with the last reports, at most ~1 MiB per message:
+    // every piece but the last in a report of its own before the final one.
+    delivery = wire::encodeDelivery(delivery_, kDeliveryPieceBytes);
+    delivery_ = {};
+    for (size_t i = 0; i + 1 < delivery.size(); ++i) {
+      v1::AgentMessage piece;
+      auto& r = *piece.mutable_report();
+      r.set_sequence(++sequence_);
+      r.set_tick(next_tick_);
+      r.mutable_stats();
+      *r.mutable_delivery() = std::move(delivery[i]);
+      unacked_.push_back(piece);
+      sendNow(std::move(piece));
+    }
+  }
   v1::AgentMessage message;
   auto& r = *message.mutable_report();
+  if (!delivery.empty()) *r.mutable_delivery() = std::move(delivery.back());
   r.set_sequence(++sequence_);
   r.set_tick(next_tick_);
   wire::encodeStats(pending_, *r.mutable_stats());
@@ -415,11 +434,6 @@ int AgentSession::exitCode() const {
 int64_t totalUsers(const scenario::Plan& plan) {
   if (plan.load.model == scenario::Load::Model::kOpen) return plan.load.max_users;
   return static_cast<int64_t>(closedSchedule(plan.load).size());
-}
-
-stats::DeliveryLog AgentSession::takeDelivery() {
-  std::lock_guard lock(mutex_);
-  return std::exchange(delivery_, {});
 }
 
 bool AgentSession::delivered() const {

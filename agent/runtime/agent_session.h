@@ -84,9 +84,6 @@ class AgentSession {
   uint64_t unacked() const;       // reports not yet acknowledged
   bool delivered() const;         // the final report is sent and acknowledged
   const scenario::Plan* plan() const { return plan_; }
-  // Pub/sub records of the workers that finished (in-process runs judge them;
-  // they do not travel to a remote coordinator yet).
-  stats::DeliveryLog takeDelivery();
 
  private:
   struct Group;
@@ -110,7 +107,7 @@ class AgentSession {
   std::vector<int64_t> class_indexes_;  // each global user's number within its class
   std::vector<UserSlot> slots_;         // closed model: per global user index
   std::shared_ptr<const ArrivalSchedule> arrivals_;  // open model
-  stats::DeliveryLog delivery_;
+  stats::DeliveryLog delivery_;  // pub/sub records of finished workers, sent with the final report
   uint64_t seed_ = 0;
 
   std::string run_id_;

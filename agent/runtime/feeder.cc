@@ -4,7 +4,9 @@ namespace herd::runtime {
 
 Feeders::Feeders(const scenario::Plan& plan, size_t worker_index, size_t worker_count)
     : plan_(plan),
-      offset_(plan.shard_index * static_cast<int64_t>(worker_count) + static_cast<int64_t>(worker_index)),
+      // Agent a of S takes the rows ≡ a (mod S), and its worker w of W every W-th of
+      // those, so agents with different worker counts still never share a row.
+      offset_(plan.shard_index + plan.shard_count * static_cast<int64_t>(worker_index)),
       stride_(plan.shard_count * static_cast<int64_t>(worker_count)),
       cursors_(plan.data.size(), 0) {}
 

@@ -39,6 +39,25 @@ TEST(Feeders, UniqueRowsAreDisjointAcrossAgentsAndWorkersAndCoverAll) {
   EXPECT_EQ(seen.size(), static_cast<size_t>(kRows));
 }
 
+TEST(Feeders, UniqueRowsAreDisjointWhenAgentsHaveDifferentWorkerCounts) {
+  // Agents on machines with different core counts run different numbers of workers.
+  constexpr int kRows = 97;
+  const std::vector<int> workers_of_agent = {1, 2, 5};
+  std::set<std::string> seen;
+  Rng rng(1);
+  for (int agent = 0; agent < 3; ++agent) {
+    const auto plan = planWithRows(kRows, scenario::DataSource::Pick::kUnique, agent, 3);
+    const int workers = workers_of_agent[static_cast<size_t>(agent)];
+    for (int worker = 0; worker < workers; ++worker) {
+      Feeders feeders(plan, worker, workers);
+      while (const auto* row = feeders.next(0, rng)) {
+        ASSERT_TRUE(seen.insert((*row)[0]).second) << "row handed out twice: " << (*row)[0];
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kRows));
+}
+
 TEST(Feeders, CycleGoesRoundAndRandomStaysInRange) {
   const auto plan = planWithRows(3, scenario::DataSource::Pick::kCycle);
   Feeders feeders(plan, 0, 1);

@@ -43,13 +43,6 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
   co.fd_limit = options.fd_limit;
   co.total_users = totalUsers(plan);
   co.grace = grace;
-  co.delivery = [&] {
-    // Messages are judged once every subscriber stopped listening.
-    const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
-    return stats::judgeDelivery(session.takeDelivery(), plan.streams.size(),
-                                std::chrono::duration_cast<std::chrono::microseconds>(plan.lost_after).count(), now_us);
-  };
   co.on_second = options.on_second;
   co.on_live = options.on_live;
   co.on_abort = options.on_abort;

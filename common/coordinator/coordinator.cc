@@ -276,6 +276,14 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
     message.mutable_ack()->set_sequence(agent.applied);
     agent.connection->push(std::move(message));
   };
+  // A report that cannot be counted ends the stream (on reconnect the agent
+  // learns what was applied and resends from there).
+  auto drop = [&](const std::string& why) {
+    const auto connection = agent.connection;
+    refuse(connection, v1::Refused::MALFORMED, why);
+    agent.connection.reset();
+    agent.state = AgentState::kDisconnected;
+  };
   if (report.sequence() <= agent.applied) {  // a resend of something already counted
     ack();
     return;
@@ -283,27 +291,21 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
   if (report.sequence() != agent.applied + 1) {
     // A gap: refuse the stream; on reconnect the agent learns what was applied
     // and resends from there.
-    const auto connection = agent.connection;
-    refuse(connection, v1::Refused::MALFORMED,
-           fmt::format("agent {}: report {} arrived after {}; reconnect and resend", agent.id, report.sequence(),
-                       agent.applied));
-    agent.connection.reset();
-    agent.state = AgentState::kDisconnected;
+    drop(fmt::format("agent {}: report {} arrived after {}; reconnect and resend", agent.id, report.sequence(),
+                     agent.applied));
     return;
   }
   auto stats = wire::decodeStats(report.stats(), plan_.endpoints.size());
   if (!stats) {
-    const auto connection = agent.connection;
-    refuse(connection, v1::Refused::MALFORMED,
-           fmt::format("agent {}: report {}: {}", agent.id, report.sequence(), stats.error().describe()));
-    agent.connection.reset();
-    agent.state = AgentState::kDisconnected;
+    drop(fmt::format("agent {}: report {}: {}", agent.id, report.sequence(), stats.error().describe()));
     return;
   }
   if (phase_ == Phase::kWaiting && !agent.resume) {
-    refuse(agent.connection, v1::Refused::MALFORMED, fmt::format("agent {}: a report before the run started", agent.id));
-    agent.connection.reset();
-    agent.state = AgentState::kDisconnected;
+    drop(fmt::format("agent {}: a report before the run started", agent.id));
+    return;
+  }
+  if (auto delivered = wire::decodeDelivery(report.delivery(), plan_.streams.size(), delivery_); !delivered) {
+    drop(fmt::format("agent {}: report {}: {}", agent.id, report.sequence(), delivered.error().describe()));
     return;
   }
   aggregate_.add(*stats);

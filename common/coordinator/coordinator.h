@@ -64,9 +64,6 @@ struct CoordinatorOptions {
   // The users the run numbers and splits (the agents' schedule: with stages more
   // users may start over the run than load.users); 0: the plan's load.users.
   int64_t total_users = 0;
-  // Judged pub/sub delivery for the summary, asked once at the end (in-process
-  // runs; delivery records do not travel over the protocol yet).
-  std::function<std::vector<stats::DeliveryStream>()> delivery;
   std::function<void(const report::SecondSample&)> on_second;
   // Once a second, after the second is merged: the run so far and every
   // threshold's state over it (live metrics). Called under the coordinator's lock.
@@ -187,6 +184,7 @@ class Coordinator final : public StreamHandler {
   std::map<std::string, std::unique_ptr<Agent>> agents_;  // by agent id: a stable, deterministic order
   std::map<const Connection*, std::string> connections_;  // admitted streams → agent id
   report::RunAggregate aggregate_;
+  stats::DeliveryLog delivery_;  // every agent's pub/sub records, judged at the end
   int64_t start_unix_nanos_ = 0;
   MonoTime start_{};
   std::optional<std::string> fatal_;           // an agent could not run at all

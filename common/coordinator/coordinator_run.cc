@@ -220,7 +220,14 @@ report::RunInfo Coordinator::finish(MonoTime stopped_at, int& exit_code) {
       if (fds != 0 && (info.fd_limit == 0 || fds < info.fd_limit)) info.fd_limit = fds;
     }
   }
-  if (options_.delivery) info.delivery = options_.delivery();
+  if (!plan_.streams.empty()) {
+    // Judged once over every agent's records, after every subscriber stopped listening.
+    const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    info.delivery = stats::judgeDelivery(delivery_, plan_.streams.size(),
+                                         std::chrono::duration_cast<std::chrono::microseconds>(plan_.lost_after).count(),
+                                         now_us);
+  }
   info.thresholds = report::finalResults(thresholds_, plan_, aggregate_.total(), info.duration_seconds, aborted_by_,
                                          info.delivery);
   info.verdict = forced_ ? *forced_ : report::verdictOf(info.thresholds);

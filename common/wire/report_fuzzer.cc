@@ -1,6 +1,7 @@
 // Reports arrive from agents over the network. Whatever the bytes, decoding
 // must give an Error or stats that merge, summarise and re-encode to the same
-// thing, never a crash (the coordinator merges them into the run's aggregate).
+// thing, never a crash (the coordinator merges them into the run's aggregate);
+// the same for the pub/sub delivery records the last reports carry.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -16,6 +17,12 @@ constexpr size_t kEndpoints = 4;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   herd::v1::AgentMessage message;
   if (!message.ParseFromArray(data, static_cast<int>(size)) || !message.has_report()) return 0;
+  // Delivery records decode to an Error or to a log that judges without overflow.
+  herd::stats::DeliveryLog log;
+  if (herd::wire::decodeDelivery(message.report().delivery(), 2, log)) {
+    const auto judged = herd::stats::judgeDelivery(log, 2, 10'000'000, 4'000'000'000'000'000);
+    if (judged.size() != 2 || judged[0].published + judged[1].published != log.published.size()) std::abort();
+  }
   auto decoded = herd::wire::decodeStats(message.report().stats(), kEndpoints);
   if (!decoded) return 0;
   herd::report::RunAggregate aggregate(kEndpoints);

@@ -1,5 +1,6 @@
 #include "common/wire/stats_codec.h"
 
+#include <initializer_list>
 #include <vector>
 
 #include <fmt/format.h>
@@ -112,6 +113,86 @@ Result<stats::Recorder> decodeStats(const v1::StatsDelta& in, size_t endpoint_co
     if (!errors.emplace(key, wire.count()).second) return Error{"error counted twice", where};
   }
   return stats::Recorder::fromParts(std::move(endpoints), std::move(errors));
+}
+
+std::vector<v1::DeliveryRecords> encodeDelivery(const stats::DeliveryLog& log, size_t max_bytes) {
+  std::vector<v1::DeliveryRecords> pieces;
+  size_t bytes = 0;
+  // The piece a record of `size` encoded bytes goes into.
+  auto piece = [&](size_t size) -> v1::DeliveryRecords& {
+    size += 6;  // field tag and length
+    if (pieces.empty() || (bytes > 0 && bytes + size > max_bytes)) {
+      pieces.emplace_back();
+      bytes = 0;
+    }
+    bytes += size;
+    return pieces.back();
+  };
+  for (const auto& m : log.published) {
+    v1::PublishedMessage w;
+    w.set_stream(m.stream);
+    w.set_topic(m.topic);
+    w.set_publisher(m.publisher);
+    w.set_seq(m.seq);
+    w.set_sent_us(m.sent_us);
+    *piece(w.ByteSizeLong()).add_published() = std::move(w);
+  }
+  for (const auto& sub : log.subscriptions) {
+    v1::Subscription w;
+    w.set_stream(sub.stream);
+    w.set_subscriber(sub.subscriber);
+    for (const auto& topic : sub.topics) w.add_topics(topic);
+    w.set_since_us(sub.since_us);
+    *piece(w.ByteSizeLong()).add_subscriptions() = std::move(w);
+  }
+  for (const auto& r : log.receipts) {
+    v1::Receipt w;
+    w.set_stream(r.stream);
+    w.set_subscriber(r.subscriber);
+    w.set_publisher(r.publisher);
+    w.set_seq(r.seq);
+    w.set_sent_us(r.sent_us);
+    w.set_received_us(r.received_us);
+    *piece(w.ByteSizeLong()).add_receipts() = std::move(w);
+  }
+  return pieces;
+}
+
+Status decodeDelivery(const v1::DeliveryRecords& in, size_t stream_count, stats::DeliveryLog& into) {
+  // Wall-clock microseconds up to about the year 2096: judging adds and
+  // subtracts them, which must not overflow whatever an agent sends.
+  constexpr int64_t kLatestUs = int64_t{4'000'000'000'000'000};
+  auto check = [&](uint32_t stream, std::initializer_list<int64_t> times, const char* field, int i) -> Status {
+    const auto where = fmt::format("delivery.{}[{}]", field, i);
+    if (stream >= stream_count) return Error{fmt::format("pub/sub stream index {} out of range", stream), where};
+    for (const auto t : times) {
+      if (t < 0 || t > kLatestUs) return Error{fmt::format("time {} us out of range", t), where};
+    }
+    return Ok{};
+  };
+  for (int i = 0; i < in.published_size(); ++i) {
+    const auto& m = in.published(i);
+    if (auto ok = check(m.stream(), {m.sent_us()}, "published", i); !ok) return ok;
+  }
+  for (int i = 0; i < in.subscriptions_size(); ++i) {
+    const auto& sub = in.subscriptions(i);
+    if (auto ok = check(sub.stream(), {sub.since_us()}, "subscriptions", i); !ok) return ok;
+  }
+  for (int i = 0; i < in.receipts_size(); ++i) {
+    const auto& r = in.receipts(i);
+    if (auto ok = check(r.stream(), {r.sent_us(), r.received_us()}, "receipts", i); !ok) return ok;
+  }
+  for (const auto& m : in.published()) {
+    into.published.push_back({m.stream(), m.topic(), m.publisher(), m.seq(), m.sent_us()});
+  }
+  for (const auto& sub : in.subscriptions()) {
+    into.subscriptions.push_back(
+        {sub.stream(), sub.subscriber(), std::vector<std::string>(sub.topics().begin(), sub.topics().end()), sub.since_us()});
+  }
+  for (const auto& r : in.receipts()) {
+    into.receipts.push_back({r.stream(), r.subscriber(), r.publisher(), r.seq(), r.sent_us(), r.received_us()});
+  }
+  return Ok{};
 }
 
 }  // namespace herd::wire

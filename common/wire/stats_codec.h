@@ -3,8 +3,10 @@
 // Encoding cannot fail; decoding checks everything, because the bytes come from
 // the network: a bad message is an Error naming the field, never UB or a crash.
 #include <cstddef>
+#include <vector>
 
 #include "common/core/result.h"
+#include "common/stats/delivery.h"
 #include "common/stats/histogram.h"
 #include "common/stats/recorder.h"
 #include "herd/v1/stats.pb.h"
@@ -19,5 +21,13 @@ void encodeStats(const stats::Recorder& recorder, v1::StatsDelta& out);
 // `endpoint_count` is the plan's: an index at or past it is refused, as are
 // repeated endpoints, unknown error kinds and inconsistent counters.
 Result<stats::Recorder> decodeStats(const v1::StatsDelta& in, size_t endpoint_count);
+
+// Pub/sub delivery records cut into pieces of at most about `max_bytes` encoded
+// bytes each (a single record larger than that gets a piece of its own); an
+// empty log gives no pieces.
+std::vector<v1::DeliveryRecords> encodeDelivery(const stats::DeliveryLog& log, size_t max_bytes);
+// Appends one piece to `into`; a stream index at or past `stream_count` is
+// refused (nothing is appended then).
+Status decodeDelivery(const v1::DeliveryRecords& in, size_t stream_count, stats::DeliveryLog& into);
 
 }  // namespace herd::wire

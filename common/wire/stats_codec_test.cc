@@ -112,4 +112,56 @@ TEST(StatsCodec, FuzzSeedsDecode) {
 }
 
 }  // namespace
+TEST(DeliveryCodec, PiecesAreBoundedAndRoundTripInOrder) {
+  stats::DeliveryLog log;
+  for (int i = 0; i < 3000; ++i) {
+    log.published.push_back({static_cast<uint32_t>(i % 2), "room-" + std::to_string(i % 7), i, static_cast<uint64_t>(i), 1000 + i});
+    log.receipts.push_back({1, i + 5, i, static_cast<uint64_t>(i), 1000 + i, 2000 + i});
+  }
+  log.subscriptions.push_back({0, 42, {"room-1", "room-2"}, 999});
+  constexpr size_t kMax = 16 * 1024;
+  const auto pieces = wire::encodeDelivery(log, kMax);
+  ASSERT_GT(pieces.size(), 3u);
+  stats::DeliveryLog back;
+  for (const auto& piece : pieces) {
+    EXPECT_LE(piece.ByteSizeLong(), kMax);
+    ASSERT_TRUE(wire::decodeDelivery(piece, 2, back));
+  }
+  ASSERT_EQ(back.published.size(), log.published.size());
+  ASSERT_EQ(back.receipts.size(), log.receipts.size());
+  ASSERT_EQ(back.subscriptions.size(), 1u);
+  EXPECT_EQ(back.subscriptions[0].topics, log.subscriptions[0].topics);
+  EXPECT_EQ(back.subscriptions[0].since_us, 999);
+  for (size_t i = 0; i < log.published.size(); ++i) {
+    EXPECT_EQ(back.published[i].topic, log.published[i].topic);
+    EXPECT_EQ(back.published[i].stream, log.published[i].stream);
+    EXPECT_EQ(back.published[i].sent_us, log.published[i].sent_us);
+    EXPECT_EQ(back.receipts[i].received_us, log.receipts[i].received_us);
+    EXPECT_EQ(back.receipts[i].subscriber, log.receipts[i].subscriber);
+  }
+  // Judged after the trip, the log gives what it gave before.
+  const auto before = stats::judgeDelivery(log, 2, 5000, 1'000'000);
+  const auto after = stats::judgeDelivery(back, 2, 5000, 1'000'000);
+  for (size_t s = 0; s < 2; ++s) {
+    EXPECT_EQ(before[s].published, after[s].published);
+    EXPECT_EQ(before[s].delivered, after[s].delivered);
+    EXPECT_EQ(before[s].lost, after[s].lost);
+    EXPECT_EQ(before[s].duplicates, after[s].duplicates);
+  }
+  EXPECT_TRUE(wire::encodeDelivery({}, kMax).empty());
+}
+
+TEST(DeliveryCodec, UnknownStreamIsRefusedAndNothingAppended) {
+  stats::DeliveryLog log;
+  log.published.push_back({0, "t", 1, 1, 1});
+  log.receipts.push_back({3, 2, 1, 1, 1, 2});
+  const auto pieces = wire::encodeDelivery(log, 1 << 20);
+  ASSERT_EQ(pieces.size(), 1u);
+  stats::DeliveryLog back;
+  const auto result = wire::decodeDelivery(pieces[0], 2, back);
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().describe().find("delivery.receipts[0]"), std::string::npos) << result.error().describe();
+  EXPECT_TRUE(back.empty());
+}
+
 }  // namespace herd::wire

@@ -1,0 +1,158 @@
+"""What the scenario language spreads over a distributed run: `unique` data rows
+dealt to agents, pub/sub delivery judged over every agent's records, and cohorts
+built from run-wide class indexes. Ground truth is the server's own log (nginx,
+nginx with nchan)."""
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import HERD, SOURCE_DIR
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "nchan"))
+from nchan_server import NchanServer  # noqa: E402
+from test_pubsub import SCENARIO as PUBSUB  # noqa: E402
+
+
+class Cluster:
+    """One `herd coordinator` and its `herd agent`s on loopback; all stopped at the end."""
+
+    def __init__(self, tmp, scenario_text):
+        self.tmp = tmp
+        self.scenario = tmp / "scenario.yaml"
+        self.scenario.write_text(scenario_text)
+        self.token = tmp / "token"
+        self.token.write_text("run-secret\n")
+        self.summary = tmp / "summary.json"
+        self.procs = []
+        self.coordinator = None
+        self.port = None
+
+    def start(self, workers_per_agent):
+        err = open(self.tmp / "coordinator.err", "w")
+        self.coordinator = subprocess.Popen(
+            [HERD, "coordinator", str(self.scenario), "--listen", "127.0.0.1:0", "--expect-agents",
+             str(len(workers_per_agent)), "--token-file", str(self.token), "--summary-json", str(self.summary)],
+            stdout=subprocess.PIPE, stderr=err, text=True, cwd=self.tmp)
+        self.procs.append(self.coordinator)
+        line = self.coordinator.stdout.readline()
+        match = re.search(r"listening on port (\d+)", line)
+        assert match, line + self.log("coordinator")
+        self.port = int(match.group(1))
+        for i, workers in enumerate(workers_per_agent):
+            name = f"a{i + 1}"
+            self.procs.append(subprocess.Popen(
+                [HERD, "agent", "--coordinator", f"127.0.0.1:{self.port}", "--token-file", str(self.token),
+                 "--agent-id", name, "--workers", str(workers)],
+                stdout=subprocess.DEVNULL, stderr=open(self.tmp / f"{name}.err", "w"), text=True, cwd=self.tmp))
+
+    def log(self, name):
+        return (self.tmp / f"{name}.err").read_text()
+
+    def wait(self, timeout=90):
+        out, _ = self.coordinator.communicate(timeout=timeout)
+        codes = [p.wait(timeout=30) for p in self.procs[1:]]
+        summary = json.loads(self.summary.read_text()) if self.summary.exists() else None
+        return self.coordinator.returncode, codes, summary, out
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    made = []
+
+    def make(text):
+        c = Cluster(tmp_path, text)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.stop()
+
+
+ROWS = 36
+
+UNIQUE = """
+name: rows
+target: {url}
+data:
+  accounts: {{file: accounts.csv, pick: unique}}
+users:
+  - name: member
+    onStart:
+      - feed: accounts
+      - get: /login/{{{{accounts.name}}}}
+    steps:
+      - get: /seen/{{{{accounts.name}}}}
+      - think: 20ms
+load: {{users: 45, spawnRate: 1000, duration: 1s}}
+"""
+
+
+def test_unique_rows_once_each_across_agents_with_different_worker_counts(cluster, nginx, tmp_path):
+    (tmp_path / "accounts.csv").write_text("name\n" + "".join(f"row{i}\n" for i in range(ROWS)))
+    c = cluster(UNIQUE.format(url=nginx.url))
+    # 45 users on 3 agents (15 each) for 36 rows (12 per agent): every row is taken
+    # once; agents run 1, 2 and 3 worker threads, so their deals differ.
+    c.start([1, 2, 3])
+    code, codes, summary, out = c.wait()
+    assert code == 0, out + c.log("coordinator")
+    assert codes == [0, 0, 0], [c.log(f"a{i}") for i in (1, 2, 3)]
+    logins = collections.Counter()
+    seen = set()
+    for (method, uri), n in nginx.counts().items():
+        if uri.startswith("/login/"):
+            logins[uri[len("/login/"):]] += n
+        elif uri.startswith("/seen/"):
+            seen.add(uri[len("/seen/"):])
+    assert sorted(logins) == sorted(f"row{i}" for i in range(ROWS))
+    assert set(logins.values()) == {1}, {row: n for row, n in logins.items() if n != 1}
+    assert seen == set(logins)
+    assert summary["totals"]["requests"] == sum(nginx.counts().values())
+
+
+def pubsub_scenario(url):
+    # test_pubsub's scenario: 2 proctors follow cohorts of 3 of the 6 learners.
+    return PUBSUB.format(url=url, sub_url="/lp/{{topics}}", mode="longpoll", lost_after="1s", drain="1500ms",
+                         think="50ms")
+
+
+@pytest.mark.parametrize("agents", [2, 3])
+def test_delivery_is_judged_over_every_agents_records(cluster, tmp_path, agents):
+    with NchanServer() as nchan:
+        c = cluster(pubsub_scenario(nchan.url))
+        # The classes interleave over the run's user indexes, so proctors and the
+        # learners of their cohorts run on different agents: every message
+        # crosses agents, and a class index computed per agent would leave
+        # topics nobody follows (lost) or followed twice (delivered twice).
+        c.start([1] * agents)
+        code, codes, summary, out = c.wait()
+        counts = nchan.counts(key=lambda fields: (fields[0], fields[1], fields[2]))
+    assert code == 0, out + c.log("coordinator")
+    assert codes == [0] * agents, [c.log(f"a{i + 1}") for i in range(agents)]
+    published = sum(n for (method, uri, status), n in counts.items()
+                    if method == "POST" and uri.startswith("/pub/") and status in ("201", "202"))
+    topics = {uri[len("/pub/"):] for (method, uri, status) in counts if method == "POST" and uri.startswith("/pub/")}
+    assert topics == {f"learner-{i}" for i in range(6)}
+    assert published > 50
+    assert len(summary["delivery"]) == 1, summary["delivery"]
+    d = summary["delivery"][0]
+    assert d["stream"] == "progress"
+    assert d["published"] == published
+    assert d["delivered"] == published
+    assert d["duplicates"] == 0 and d["lost"] == 0
+    assert 0 < d["latency"]["p50"] < 500
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    # The 8 users were split over the agents.
+    ranges = [a["userRanges"] for a in summary["distributed"]["agents"]]
+    assert sum(r[0][1] for r in ranges) == 8 and all(r[0][1] >= 2 for r in ranges), ranges
