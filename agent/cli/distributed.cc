@@ -100,10 +100,6 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   if (!start_delay) return invalid(start_delay.error());
   auto scenario = scenarioMessage(options, plan, *grace);
   if (!scenario) return invalid(scenario.error());
-  if (plan.load.model == scenario::Load::Model::kOpen && d.expect_agents > 1) {
-    return invalid(Error{"the open model (arrival rates) runs on one agent for now; use --expect-agents 1 or users",
-                         "--expect-agents"});
-  }
   if (token->empty()) {
     logger("coordinator")->warn("no --token-file: any agent that reaches {} may join", d.listen);
   }

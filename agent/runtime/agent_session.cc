@@ -249,6 +249,9 @@ void AgentSession::applyAssignment() {
     const bool have = std::any_of(groups_.begin(), groups_.end(), [&](const auto& g) {
       return g->first == range.first() && g->count == range.count() && !g->stopped;
     });
+    // The open model's arrivals stay with the agent they were dealt to: users
+    // handed over later would take this agent's arrivals a second time.
+    if (!have && arrivals_ && !groups_.empty()) continue;
     if (!have && range.count() > 0 && range.first() >= 0 &&
         range.first() + range.count() <= static_cast<int64_t>(user_classes_.size())) {
       startGroup(range.first(), range.count(), now);
@@ -274,6 +277,9 @@ void AgentSession::startGroup(int64_t first, int64_t count, MonoTime not_before)
   if (arrivals_) {
     shared.arrivals = arrivals_;
     shared.max_users = count;
+    // Agent a of S takes the arrivals k ≡ a (mod S).
+    shared.arrival_shards = std::max<int64_t>(1, assignment_->shard_count());
+    shared.arrival_shard = std::min<int64_t>(assignment_->shard_index(), shared.arrival_shards - 1);
     group->scheduled_first = start_;
   } else {
     // User i of the run starts at its slot's offset, whichever agent runs it;

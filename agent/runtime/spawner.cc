@@ -11,7 +11,7 @@ Spawner::Spawner(Worker& worker, size_t index, size_t count)
       index_(index),
       count_(count),
       next_slot_(static_cast<int64_t>(index)),
-      next_arrival_(static_cast<int64_t>(index)),
+      next_arrival_(worker.shared().arrival_shard + worker.shared().arrival_shards * static_cast<int64_t>(index)),
       spawn_timer_([this] { worker_.shared().arrivals ? arriveDue() : spawnDue(); }),
       stop_timer_([this] { stopDue(); }) {
   const int64_t max = worker.shared().max_users;
@@ -76,7 +76,7 @@ void Spawner::arriveDue() {
       worker_.loop().arm(spawn_timer_, due);
       return;
     }
-    next_arrival_ += static_cast<int64_t>(count_);
+    next_arrival_ += shared.arrival_shards * static_cast<int64_t>(count_);
     dispatch(due);
   }
 }

@@ -42,6 +42,10 @@ struct RunShared {
   std::vector<UserSlot> slots;                    // closed model: per global user index
   std::shared_ptr<const ArrivalSchedule> arrivals;  // open model (null: closed)
   int64_t max_users = 0;                          // open model, the whole run's
+  // Open model over several agents: this agent takes the arrivals k ≡
+  // arrival_shard (mod arrival_shards), dealt on round-robin to its workers.
+  int64_t arrival_shard = 0;
+  int64_t arrival_shards = 1;
   // Snapshots are published at tick_origin + 1 s, + 2 s, ... (default: start), so
   // users handed to an agent mid-run keep the run's second boundaries.
   std::optional<MonoTime> tick_origin;

@@ -417,6 +417,12 @@ void Coordinator::applyLossPolicy(Agent& agent, const std::string& how) {
       return;
     case LossPolicy::kRebalance: break;
   }
+  if (plan_.load.model == scenario::Load::Model::kOpen) {
+    // Arrivals are dealt to agents by their shard; users alone cannot move them.
+    event("warn", fmt::format("the open model does not move arrivals: continuing without agent {}'s share ({} user(s))",
+                              agent.id, lost_users));
+    return;
+  }
   std::vector<Agent*> receivers;
   for (auto& [id, other] : agents_) {
     if (other->state == AgentState::kConnected || other->state == AgentState::kDisconnected) {

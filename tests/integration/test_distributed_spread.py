@@ -153,3 +153,28 @@ def test_delivery_is_judged_over_every_agents_records(cluster, tmp_path, agents)
     # The 8 users were split over the agents.
     ranges = [a["userRanges"] for a in summary["distributed"]["agents"]]
     assert sum(r[0][1] for r in ranges) == 8 and all(r[0][1] >= 2 for r in ranges), ranges
+
+
+OPEN = """
+name: open
+target: {url}
+users:
+  - name: arrival
+    steps: [{{get: /arrive}}]
+load: {{arrivalRate: 200, duration: 3s, maxUsers: 60}}
+"""
+
+
+def test_open_model_deals_arrivals_to_agents(cluster, nginx):
+    c = cluster(OPEN.format(url=nginx.url))
+    # Agent a of 3 takes the arrivals k ≡ a (mod 3), spread over its own workers.
+    c.start([1, 2, 1])
+    code, codes, summary, out = c.wait()
+    assert code == 0, out + c.log("coordinator")
+    assert codes == [0, 0, 0], [c.log(f"a{i}") for i in (1, 2, 3)]
+    started = nginx.counts()[("GET", "/arrive")]
+    assert abs(started - 600) <= 6, started  # within 1% of R·T, as in one process
+    assert summary["totals"]["requests"] == started
+    assert summary["totals"]["failures"] == 0
+    per_agent = [a["requests"] for a in summary["distributed"]["agents"]]
+    assert all(abs(n - 200) <= 3 for n in per_agent), per_agent
