@@ -13,7 +13,9 @@
 #      it takes the Lease, labels that pod herd.dev/leader=true (the coordinator
 #      Service selects it), runs the example LoadTest to Complete, ignores a
 #      LoadTest in an unwatched namespace, and its /metrics parses as exposition
-#      text with the documented series, whose values match the LoadTest status.
+#      text with the documented series, whose values match the LoadTest status;
+#      a second process as the other pod stands by, then takes over when the
+#      first stops, and the coordinator Service follows the label.
 # Needs HERD_KUBECONFIG (the k8s fixture), HERD_SOURCE_DIR, HERD_OPERATOR_BIN.
 set -euo pipefail
 : "${HERD_KUBECONFIG:?run under ctest -L k8s (the fixture sets it)}"
@@ -36,9 +38,10 @@ id=$RANDOM
 sys=t-herd-sys-$id; wa=t-herd-a-$id; wb=t-herd-b-$id; wc=t-herd-c-$id; csys=t-herd-csys-$id
 tmp=$(mktemp -d)
 export HELM_CONFIG_HOME=$tmp/helm HELM_CACHE_HOME=$tmp/helm-cache HELM_DATA_HOME=$tmp/helm-data
-op_pid=
+op_pid= op2_pid=
 cleanup() {
   [[ -n $op_pid ]] && kill "$op_pid" 2>/dev/null && wait "$op_pid" 2>/dev/null
+  [[ -n $op2_pid ]] && kill "$op2_pid" 2>/dev/null && wait "$op2_pid" 2>/dev/null
   helm uninstall herd -n "$sys" >/dev/null 2>&1 || true
   helm uninstall herdc -n "$csys" >/dev/null 2>&1 || true
   k delete namespace "$sys" "$wa" "$wb" "$wc" "$csys" --wait=false >/dev/null 2>&1 || true
@@ -166,24 +169,41 @@ c = json.load(sys.stdin)["spec"]["template"]["spec"]["containers"][0]
 assert c["command"] == ["herd-operator"], c["command"]
 for a in c["args"]:
     print(re.sub(r"^(--(?:coordinator|metrics|health)-listen)=.*", r"\1=127.0.0.1:0", a))')
-# The ReplicaSet's pods exist (nothing runs them here); the operator acts as the first.
-pod=
+# The ReplicaSet's two pods exist (nothing runs them here); one operator process
+# acts as each.
+pods=()
 for _ in $(seq 100); do
-  pod=$(k get pods -n "$sys" -l app.kubernetes.io/instance=herd -o jsonpath='{.items[0].metadata.name}' 2>/dev/null) && [[ -n $pod ]] && break
+  read -ra pods <<<"$(k get pods -n "$sys" -l app.kubernetes.io/instance=herd -o jsonpath='{.items[*].metadata.name}' 2>/dev/null)"
+  ((${#pods[@]} == 2)) && break
   sleep 0.2
 done
-[[ -n $pod ]] || fail "the Deployment created no pod"
+((${#pods[@]} == 2)) || { fail "the Deployment did not create 2 pods: ${pods[*]}"; exit 1; }
+pod=${pods[0]} pod2=${pods[1]}
+label_of() { k get pod "$1" -n "$sys" -o jsonpath='{.metadata.labels.herd\.dev/leader}'; }
+selected() {
+  local sel; sel=$(k get svc herd-coordinator -n "$sys" -o json | python3 -c 'import json,sys; print(",".join(f"{k}={v}" for k,v in json.load(sys.stdin)["spec"]["selector"].items()))')
+  k get pods -n "$sys" -l "$sel" -o jsonpath='{.items[*].metadata.name}'
+}
 echo "operator args: ${args[*]}"
 POD_NAME=$pod POD_NAMESPACE=$sys "$operator_bin" --kubeconfig "$tmp/sa.kubeconfig" "${args[@]}" >"$tmp/operator.log" 2>&1 &
 op_pid=$!
 for _ in $(seq 300); do grep -qs "controller started" "$tmp/operator.log" && break; kill -0 $op_pid 2>/dev/null || break; sleep 0.1; done
 grep -q "controller started" "$tmp/operator.log" && ok "operator leads and started as $sa" || { cat "$tmp/operator.log"; fail "operator did not start"; exit 1; }
 metrics_port=$(sed -n 's/.*metrics listening on port \([0-9]*\).*/\1/p' "$tmp/operator.log" | head -1)
-leader=$(k get pod "$pod" -n "$sys" -o jsonpath='{.metadata.labels.herd\.dev/leader}')
+leader=$(label_of "$pod")
 [[ $leader == true ]] && ok "leader labelled its pod herd.dev/leader=true" || fail "pod label herd.dev/leader=$leader"
-selector=$(k get svc herd-coordinator -n "$sys" -o json | python3 -c 'import json,sys; print(",".join(f"{k}={v}" for k,v in json.load(sys.stdin)["spec"]["selector"].items()))')
-selected=$(k get pods -n "$sys" -l "$selector" -o jsonpath='{.items[*].metadata.name}')
-[[ $selected == "$pod" ]] && ok "coordinator Service selects exactly the leader's pod" || fail "coordinator Service selects '$selected', leader is $pod"
+# The second replica stands by: it labels its pod false and does not lead.
+POD_NAME=$pod2 POD_NAMESPACE=$sys "$operator_bin" --kubeconfig "$tmp/sa.kubeconfig" "${args[@]}" >"$tmp/operator2.log" 2>&1 &
+op2_pid=$!
+for _ in $(seq 300); do grep -qs "labelled pod $sys/$pod2 herd.dev/leader=false" "$tmp/operator2.log" && break; sleep 0.1; done
+[[ $(label_of "$pod2") == false ]] && ! grep -q "leading as" "$tmp/operator2.log" && ok "standby replica labelled its pod false and waits" ||
+  fail "standby: label $(label_of "$pod2"), log: $(cat "$tmp/operator2.log")"
+port2=$(sed -n 's/.*metrics listening on port \([0-9]*\).*/\1/p' "$tmp/operator2.log" | head -1)
+standby_metrics=$(curl -sf "http://127.0.0.1:$port2/metrics")
+grep -qx "herd_operator_leader 0" <<<"$standby_metrics" && ! grep -q "^herd_loadtest_" <<<"$standby_metrics" &&
+  ok "standby's /metrics: herd_operator_leader 0, no LoadTest series" || fail "standby's /metrics: $standby_metrics"
+sel=$(selected)
+[[ $sel == "$pod" ]] && ok "coordinator Service selects exactly the leader's pod" || fail "coordinator Service selects '$sel', leader is $pod"
 
 k apply -n "$wa" -f "$src/examples/k8s/loadtest-inline.yaml" >/dev/null
 k apply -n "$wc" -f "$src/examples/k8s/loadtest-inline.yaml" >/dev/null
@@ -210,5 +230,15 @@ got=$(python3 "$src/tests/chart/argocd_health.py" "$src/examples/gitops/argocd-h
 
 kill -TERM $op_pid; rc=0; wait $op_pid || rc=$?; op_pid=
 ((rc == 0)) && ok "operator stopped by SIGTERM with 0" || fail "operator exit code $rc"
+# Hand-over: the stopped leader released the Lease and unlabelled its pod; the
+# standby takes over and the Service follows it.
+for _ in $(seq 300); do grep -qs "controller started" "$tmp/operator2.log" && break; sleep 0.1; done
+grep -q "controller started" "$tmp/operator2.log" && ok "standby took over" || fail "standby did not take over: $(cat "$tmp/operator2.log")"
+[[ $(label_of "$pod") == false && $(label_of "$pod2") == true ]] && ok "labels moved: $pod false, $pod2 true" ||
+  fail "labels after hand-over: $pod=$(label_of "$pod") $pod2=$(label_of "$pod2")"
+sel=$(selected)
+[[ $sel == "$pod2" ]] && ok "coordinator Service follows the new leader" || fail "coordinator Service selects '$sel' after hand-over"
+kill -TERM $op2_pid; rc=0; wait $op2_pid || rc=$?; op2_pid=
+((rc == 0)) && ok "standby-turned-leader stopped with 0" || fail "second operator exit code $rc"
 echo "$failures failures"
 ((failures == 0))
