@@ -68,6 +68,12 @@ TestNamespace::TestNamespace(Client& client) : client_(client) {
   nlohmann::json ns{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name_}}}};
   auto created = client_.create(resources::kNamespaces, "", ns);
   if (!created.ok()) throw std::runtime_error(created.error().describe());
+  // The controller manager puts kube-root-ca.crt into every new namespace a
+  // moment later; waiting for it keeps that ConfigMap from turning up as an
+  // unexpected add in the middle of a test that watches ConfigMaps.
+  if (!eventually(std::chrono::seconds(30),
+                  [&] { return client_.get(resources::kConfigMaps, name_, "kube-root-ca.crt").ok(); }))
+    throw std::runtime_error("kube-root-ca.crt never appeared in namespace " + name_);
 }
 
 TestNamespace::~TestNamespace() {

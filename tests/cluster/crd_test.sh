@@ -56,7 +56,9 @@ done
 ((n >= 10)) || fail "only $n invalid manifests"
 [[ -z $(k get lt -n "$ns" bad --ignore-not-found -o name) ]] || fail "an invalid LoadTest exists"
 
-header=$(k get lt -n "$ns" | head -1)
+# No `| head` here: under pipefail kubectl's SIGPIPE would end the script.
+table=$(k get lt -n "$ns")
+header=${table%%$'\n'*}
 for col in NAME PHASE USERS AGENTS RPS P95 ERRORS% VERDICT AGE; do
   [[ $header == *"$col"* ]] || fail "kubectl get lt lacks column $col: $header"
 done

@@ -93,10 +93,6 @@ TEST_F(Watch, InformerSeesAddsUpdatesDeletes) {
 // may already have compacted.
 TEST_F(Watch, BookmarksAdvanceTheResumeVersion) {
   const auto& ns = ns_->name();
-  // The controller manager puts kube-root-ca.crt into every new namespace; wait
-  // for it so the informer's first list already holds it (else it arrives as an
-  // add mid-test and the cache size below depends on timing).
-  ASSERT_TRUE(eventually(30s, [&] { return client_->get(resources::kConfigMaps, ns, "kube-root-ca.crt").ok(); }));
   InformerOptions opts;
   opts.ns = ns;
   // The apiserver sends a bookmark shortly before a watch times out (and about
