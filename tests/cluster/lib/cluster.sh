@@ -79,7 +79,14 @@ start_kcm() {
   local pki=$CLUSTER_DIR/pki
   # --secure-port 0: no health endpoint, so parallel clusters never fight over
   # kcm's fixed default port 10257. Leader election off: one instance per cluster.
-  start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
+  # kcm exits for good when the apiserver vanishes while it is still starting its
+  # controllers (a fault-injection test restarting the apiserver early), and then
+  # nothing collects garbage: a small supervisor starts it again. TERM to the
+  # supervisor (what `stop` sends) stops the controller manager with it.
+  start kube-controller-manager bash -c \
+    'trap "kill \$child 2>/dev/null; wait \$child; exit 0" TERM
+     while :; do "$@" & child=$!; wait $child; sleep 1; done' supervise \
+    "$K8S_BIN/kube-controller-manager" \
     --kubeconfig "$CLUSTER_DIR/kcm.kubeconfig" --secure-port 0 --leader-elect=false \
     --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
     --use-service-account-credentials=true --v 1
