@@ -51,7 +51,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 # runtime-packages-end
 RUN groupadd --system --gid 65532 herd \
- && useradd --system --uid 65532 --gid 65532 --home-dir /tmp --shell /usr/sbin/nologin herd
+ && useradd --uid 65532 --gid 65532 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin herd
 COPY --from=build /out/herd /out/herd-operator /usr/local/bin/
 # Numeric, so Kubernetes' runAsNonRoot can verify it.
 USER 65532:65532
