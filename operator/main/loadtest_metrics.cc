@@ -1,6 +1,7 @@
 #include "operator/main/loadtest_metrics.h"
 
 #include <array>
+#include <cstddef>
 #include <sstream>
 
 #include "operator/controller/loadtest.h"
@@ -38,51 +39,77 @@ std::string text(const json& obj, const char* key) {
   return obj.is_object() && obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
 }
 
-struct Family {
+// One gauge per LoadTest, read from its status.
+struct Gauge {
   const char* name;
-  const char* type;
   const char* help;
+  double (*value)(const json& status);
+};
+
+constexpr Gauge kGauges[] = {
+    {"herd_loadtest_users", "Virtual users of the LoadTest's current or last run.",
+     [](const json& st) { return number(st, {"users"}); }},
+    {"herd_loadtest_rps", "Requests per second of the current or last run.",
+     [](const json& st) { return number(st, {"totals", "rps"}); }},
+    {"herd_loadtest_requests", "Requests of the current or last run.",
+     [](const json& st) { return number(st, {"totals", "requests"}); }},
+    {"herd_loadtest_failures", "Failed requests of the current or last run.",
+     [](const json& st) { return number(st, {"totals", "failures"}); }},
+    {"herd_loadtest_latency_p95_seconds", "p95 latency of the current or last run.",
+     [](const json& st) { return number(st, {"totals", "latency", "p95"}) / 1000.0; }},
+    {"herd_loadtest_agents_connected", "Agents connected to the coordinator.",
+     [](const json& st) { return number(st, {"agents", "connected"}); }},
+};
+
+// A gauge that is 1 for the status field's value and 0 for the enum's others.
+struct OneHot {
+  const char* name;
+  const char* help;
+  const char* field;  // status field, also the label name
+  const char* const* values;
+  size_t count;
+  bool absent_when_unset;
+};
+
+constexpr OneHot kOneHots[] = {
+    {"herd_loadtest_phase", "1 for the LoadTest's phase, 0 for the others.", "phase", kPhases.data(), kPhases.size(),
+     false},
+    {"herd_loadtest_verdict", "1 for the last run's verdict, 0 for the others (none before a run ends).", "verdict",
+     kVerdicts.data(), kVerdicts.size(), true},
+};
+
+struct Subject {
+  std::string labels;  // namespace="...",loadtest="..."
+  json status;
 };
 
 }  // namespace
 
 std::string renderLoadTestMetrics(const std::vector<json>& loadtests) {
-  static const Family families[] = {
-      {"herd_loadtest_users", "gauge", "Virtual users of the LoadTest's current or last run."},
-      {"herd_loadtest_rps", "gauge", "Requests per second of the current or last run."},
-      {"herd_loadtest_requests", "gauge", "Requests of the current or last run."},
-      {"herd_loadtest_failures", "gauge", "Failed requests of the current or last run."},
-      {"herd_loadtest_latency_p95_seconds", "gauge", "p95 latency of the current or last run."},
-      {"herd_loadtest_agents_connected", "gauge", "Agents connected to the coordinator."},
-      {"herd_loadtest_phase", "gauge", "1 for the LoadTest's phase, 0 for the others."},
-      {"herd_loadtest_verdict", "gauge", "1 for the last run's verdict, 0 for the others (none before a run ends)."},
-  };
+  std::vector<Subject> subjects;
+  for (const auto& lt : loadtests) {
+    const json meta = lt.contains("metadata") ? lt["metadata"] : json::object();
+    subjects.push_back({"namespace=\"" + escape(text(meta, "namespace")) + "\",loadtest=\"" +
+                            escape(text(meta, "name")) + "\"",
+                        lt.contains("status") ? lt["status"] : json::object()});
+  }
   std::ostringstream out;
   out.precision(15);
-  for (const auto& f : families) {
-    out << "# HELP " << f.name << ' ' << f.help << "\n# TYPE " << f.name << ' ' << f.type << '\n';
-    for (const auto& lt : loadtests) {
-      const json& meta = lt.contains("metadata") ? lt["metadata"] : json::object();
-      const json& status = lt.contains("status") ? lt["status"] : json::object();
-      std::string labels = "namespace=\"" + escape(text(meta, "namespace")) + "\",loadtest=\"" + escape(text(meta, "name")) + "\"";
-      std::string name = f.name;
-      auto sample = [&](const std::string& extra, double v) {
-        out << name << '{' << labels << extra << "} " << v << '\n';
-      };
-      if (name == "herd_loadtest_users") sample("", number(status, {"users"}));
-      else if (name == "herd_loadtest_rps") sample("", number(status, {"totals", "rps"}));
-      else if (name == "herd_loadtest_requests") sample("", number(status, {"totals", "requests"}));
-      else if (name == "herd_loadtest_failures") sample("", number(status, {"totals", "failures"}));
-      else if (name == "herd_loadtest_latency_p95_seconds") sample("", number(status, {"totals", "latency", "p95"}) / 1000.0);
-      else if (name == "herd_loadtest_agents_connected") sample("", number(status, {"agents", "connected"}));
-      else if (name == "herd_loadtest_phase") {
-        std::string phase = text(status, "phase");
-        for (const char* p : kPhases) sample(std::string(",phase=\"") + p + "\"", phase == p ? 1 : 0);
-      } else if (name == "herd_loadtest_verdict") {
-        std::string verdict = text(status, "verdict");
-        if (verdict.empty()) continue;
-        for (const char* v : kVerdicts) sample(std::string(",verdict=\"") + v + "\"", verdict == v ? 1 : 0);
-      }
+  auto header = [&](const char* name, const char* help) {
+    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " gauge\n";
+  };
+  for (const auto& g : kGauges) {
+    header(g.name, g.help);
+    for (const auto& s : subjects) out << g.name << '{' << s.labels << "} " << g.value(s.status) << '\n';
+  }
+  for (const auto& h : kOneHots) {
+    header(h.name, h.help);
+    for (const auto& s : subjects) {
+      const std::string current = text(s.status, h.field);
+      if (current.empty() && h.absent_when_unset) continue;
+      for (size_t i = 0; i < h.count; ++i)
+        out << h.name << '{' << s.labels << ',' << h.field << "=\"" << h.values[i] << "\"} "
+            << (current == h.values[i] ? 1 : 0) << '\n';
     }
   }
   return out.str();
