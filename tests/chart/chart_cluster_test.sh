@@ -110,7 +110,7 @@ expect() {  # expect yes|no SA NS VERB RESOURCE...
 set -f
 sa=$sys:herd
 uses=(
-  "get loadtests.herd.dev" "list loadtests.herd.dev" "watch loadtests.herd.dev" "update loadtests.herd.dev --subresource=status"
+  "get loadtests.herd.dev" "list loadtests.herd.dev" "watch loadtests.herd.dev" "update loadtests.herd.dev --subresource=status" "update loadtests.herd.dev --subresource=finalizers"
   "list pods" "watch pods" "create pods" "delete pods"
   "get secrets" "create secrets" "delete secrets" "get configmaps" "create configmaps"
   "create events" "patch events"

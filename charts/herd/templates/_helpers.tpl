@@ -43,6 +43,12 @@ app.kubernetes.io/part-of: herd
 - apiGroups: ["herd.dev"]
   resources: ["loadtests/status"]
   verbs: ["update"]
+# Children carry ownerReferences with blockOwnerDeletion, which the
+# OwnerReferencesPermissionEnforcement admission plugin allows only to those who
+# may update the owner's finalizers.
+- apiGroups: ["herd.dev"]
+  resources: ["loadtests/finalizers"]
+  verbs: ["update"]
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["list", "watch", "create", "delete"]
