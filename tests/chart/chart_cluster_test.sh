@@ -210,6 +210,19 @@ k apply -n "$wc" -f "$src/examples/k8s/loadtest-inline.yaml" >/dev/null
 if k wait -n "$wa" --for=condition=Complete lt/shop-smoke --timeout=120s >/dev/null; then
   ok "example LoadTest Complete: phase=$(k get lt shop-smoke -n "$wa" -o jsonpath='{.status.phase} reason={.status.reason}')"
 else fail "example LoadTest not Complete: $(k get lt shop-smoke -n "$wa" -o jsonpath='{.status}')"; fi
+# docs/gitops.md's CI recipe: a new run by annotation, wait for it, verdict as exit code.
+first_run=$(k get lt shop-smoke -n "$wa" -o jsonpath='{.status.runId}')
+k annotate -n "$wa" lt/shop-smoke herd.dev/run=ci-42 --overwrite >/dev/null
+if k wait -n "$wa" lt/shop-smoke --for=jsonpath='{.status.runTrigger}'=ci-42 --timeout=60s >/dev/null &&
+   k wait -n "$wa" lt/shop-smoke --for=condition=Complete --timeout=120s >/dev/null; then
+  second_run=$(k get lt shop-smoke -n "$wa" -o jsonpath='{.status.runId}')
+  [[ $second_run != "$first_run" ]] && ok "annotation started run $second_run after $first_run; Complete" ||
+    fail "annotation did not start a new run ($second_run)"
+else fail "CI recipe: the annotated run did not complete: $(k get lt shop-smoke -n "$wa" -o jsonpath='{.status}')"; fi
+passed=0; k wait -n "$wa" lt/shop-smoke --for=condition=ThresholdsPassed --timeout=0 >/dev/null 2>&1 || passed=$?
+verdict=$(k get lt shop-smoke -n "$wa" -o jsonpath='{.status.verdict}')
+if [[ $verdict == Passed ]]; then ((passed == 0)) && ok "wait ThresholdsPassed exits 0 on Passed" || fail "wait ThresholdsPassed exit $passed on Passed"
+else ((passed != 0)) && ok "wait ThresholdsPassed exits $passed on verdict $verdict" || fail "wait ThresholdsPassed exit 0 on verdict $verdict"; fi
 [[ -z $(k get lt shop-smoke -n "$wc" -o jsonpath='{.status.phase}') ]] && ok "LoadTest in unwatched $wc left alone" ||
   fail "LoadTest in unwatched namespace got a status"
 grep -i "forbidden" "$tmp/operator.log" && fail "operator hit a forbidden request" || ok "no forbidden request in the operator log"
