@@ -134,11 +134,11 @@ int run(const Flags& flags, SignalWait& signals) {
               flags.namespaces.empty() ? std::string("all") : std::to_string(flags.namespaces.size()), flags.workers);
   };
 
+  operator_main::LeaderLabel leader_label(**client);  // outlives the elector's callbacks
   std::stop_source stop;
   std::jthread elector_thread;
   std::unique_ptr<k8s::LeaderElector> elector;
   std::jthread starter;
-  operator_main::LeaderLabel leader_label(**client);
   if (flags.leader_elect) {
     leader_label.set(false);
     char host[256] = {};
