@@ -38,6 +38,7 @@ void addScenarioFlags(CLI::App& command, Options& options) {
   command.add_option("--spawn-rate", options.spawn_rate, "Users started per second (overrides load.spawnRate)");
   command.add_option("--duration", options.duration, "Run time, e.g. 30s, 5m (overrides load.duration)");
   command.add_option("--target", options.target, "Base URL (overrides the scenario's target)");
+  command.add_option("--shard", options.shard, "This agent's share of unique data rows: INDEX/COUNT (e.g. 0/4)");
 }
 
 // Turns the flags into compiler options; flag errors name the flag.
@@ -64,6 +65,20 @@ Result<scenario::CompileOptions> compileOptions(const Options& options) {
     out.duration = *duration;
   }
   if (!options.target.empty()) out.target = options.target;
+  if (!options.shard.empty()) {
+    const auto slash = options.shard.find('/');
+    try {
+      if (slash == std::string::npos) throw std::invalid_argument("no slash");
+      size_t used = 0;
+      out.shard_index = std::stoll(options.shard.substr(0, slash), &used);
+      if (used != slash) throw std::invalid_argument("index");
+      const std::string count = options.shard.substr(slash + 1);
+      out.shard_count = std::stoll(count, &used);
+      if (used != count.size()) throw std::invalid_argument("count");
+    } catch (const std::exception&) {
+      return Error{fmt::format("expected INDEX/COUNT such as 0/4, got \"{}\"", options.shard), "--shard"};
+    }
+  }
   return out;
 }
 
@@ -96,7 +111,7 @@ int run(const Options& options) {
   auto compiled = compileAll(options);
   if (!compiled) return invalid(compiled.error());
   const auto& plan = compiled->plan;
-  auto grace = scenario::parseDuration(options.grace);
+  auto grace = scenario::parseDuration(options.grace.empty() ? "30s" : options.grace);
   if (!grace) return invalid(Error{grace.error().message, "--grace"});
 
   const auto fds = runtime::raiseFdLimit();
@@ -115,7 +130,7 @@ int run(const Options& options) {
   run_options.workers = options.workers;
   run_options.insecure = options.insecure;
   run_options.ca_file = options.ca_file;
-  run_options.grace = *grace;
+  run_options.grace = options.grace.empty() && plan.stop_grace ? *plan.stop_grace : *grace;
   run_options.seed = options.seed;
   run_options.fd_limit = fds.soft;
   run_options.interrupted = &g_interrupted;
@@ -168,7 +183,7 @@ void addRunCommand(CLI::App& app, Options& options) {
   command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
   command->add_flag("--insecure", options.insecure, "Accept any TLS certificate (self-signed test servers)");
   command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for TLS verification")->check(CLI::ExistingFile);
-  command->add_option("--grace", options.grace, "Time in-flight requests may finish after the stop (default 30s)");
+  command->add_option("--grace", options.grace, "Time in-flight requests may finish after the stop (default: the scenario's stop.grace, else 30s)");
   command->add_option("--seed", options.seed, "Seed for random choices (default: random)");
   command->add_option("--log-level", options.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

@@ -21,12 +21,13 @@ struct Options {
   double spawn_rate = -1;
   std::string duration;
   std::string target;
+  std::string shard;  // --shard INDEX/COUNT
   std::string out_dir;
   std::string summary_json;
   size_t workers = 0;
   bool insecure = false;
   std::string ca_file;
-  std::string grace = "30s";
+  std::string grace;  // empty: the scenario's stop.grace, else 30s
   uint64_t seed = 0;
   std::string log_level = "info";
   // What a run leaves behind (outputs.cc).

@@ -47,17 +47,20 @@ bool HttpConnection::connected() const {
 }
 
 void HttpConnection::send(std::string_view request_bytes, MonoTime deadline, bool expect_no_body,
-                          bool capture_body) {
+                          bool capture_body, bool capture_headers, bool stream_body) {
   assert(!busy_ && "one request at a time per connection");
   busy_ = true;
   in_send_ = true;
   retried_ = false;
   no_body_ = expect_no_body;
-  capture_ = capture_body;
+  capture_ = capture_body || stream_body;
+  stream_ = stream_body;
   bytes_sent_ = 0;
   bytes_received_ = 0;
   request_.assign(request_bytes);
   body_.clear();
+  headers_.clear();
+  parser_.captureHeaders(capture_headers ? &headers_ : nullptr);
   loop_.arm(timer_, deadline);
   startAttempt();
   in_send_ = false;
@@ -232,6 +235,10 @@ void HttpConnection::readResponse() {
         const size_t consumed =
             parser_.feed(std::string_view(buffer.data(), result.bytes), capture_ ? &body_ : nullptr);
         bytes_received_ += consumed;
+        if (stream_ && !body_.empty()) {
+          client_.onBodyData(body_);
+          body_.clear();
+        }
         const auto state = parser_.state();
         if (state == ResponseParser::State::kComplete) {
           onResponseComplete(consumed == result.bytes);
@@ -329,6 +336,7 @@ void HttpConnection::deliver(ErrorKind kind, int32_t code) {
   response.bytes_received = bytes_received_;
   response.bytes_sent = bytes_sent_;
   if (capture_ && kind == ErrorKind::kNone) response.body = body_;
+  if (kind == ErrorKind::kNone) response.headers = headers_;
   busy_ = false;
 
   bool destroyed = false;

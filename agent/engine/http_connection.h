@@ -70,11 +70,15 @@ struct HttpResponse {
   uint64_t bytes_received = 0;  // response bytes incl. status line, headers, chunk framing
   uint64_t bytes_sent = 0;      // request bytes written, a retried request counted twice
   std::string_view body;        // the decoded body, only when capture_body was asked
+  std::string_view headers;     // "Name: value\n" per field, only when capture_headers was asked
 };
 
 class HttpClient {
  public:
   virtual void onResponse(const HttpResponse& response) = 0;
+  // With stream_body: decoded body bytes as they arrive, before onResponse()
+  // (which then has an empty body). Must not send, cancel or destroy the connection.
+  virtual void onBodyData(std::string_view /*data*/) {}
 
  protected:
   ~HttpClient() = default;
@@ -92,9 +96,13 @@ class HttpConnection final : private IoWatcher {
   // Host, body); the bytes are copied. Connects first when needed. `deadline`
   // covers connect, TLS handshake, send and the whole response. Exactly one
   // onResponse() follows, never from inside send(). `expect_no_body`: the
-  // request is HEAD. `capture_body`: pass the decoded body to onResponse().
+  // request is HEAD. `capture_body`: pass the decoded body to onResponse();
+  // `capture_headers`: pass the header fields (cookies, checks).
   // Must not be called while busy().
-  void send(std::string_view request_bytes, MonoTime deadline, bool expect_no_body, bool capture_body);
+  // `stream_body`: hand body bytes to onBodyData() as they arrive (an endless
+  // streaming response) instead of keeping them.
+  void send(std::string_view request_bytes, MonoTime deadline, bool expect_no_body, bool capture_body,
+            bool capture_headers = false, bool stream_body = false);
 
   // Abandons the request in flight, if any, without a callback, and closes the socket.
   void cancel();
@@ -142,6 +150,7 @@ class HttpConnection final : private IoWatcher {
   bool retried_ = false;
   bool no_body_ = false;
   bool capture_ = false;
+  bool stream_ = false;
   stats::ErrorKind deferred_kind_ = stats::ErrorKind::kNone;
   int32_t deferred_code_ = 0;
   int32_t connect_error_ = 0;  // errno of the last failed connect
@@ -155,6 +164,7 @@ class HttpConnection final : private IoWatcher {
   uint64_t bytes_received_ = 0;
   std::string request_;
   std::string body_;
+  std::string headers_;       // captured header fields (capture_headers)
   ResponseParser parser_;
 };
 

@@ -177,6 +177,7 @@ bool ResponseParser::onStatusLine(std::string_view line) {
       (line.size() > 12 && line[12] != ' ')) {
     return fail("malformed status line");
   }
+  if (headers_ != nullptr) headers_->clear();
   http10_ = line[7] == '0';
   status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
   if (status_ < 100 || status_ > 599) return fail("status code out of range");
@@ -196,6 +197,9 @@ bool ResponseParser::onHeaderLine(std::string_view line) {
 }
 
 bool ResponseParser::onHeaderField(std::string_view name, std::string_view value) {
+  if (headers_ != nullptr && phase_ == Phase::kHeaderLine) {
+    headers_->append(name).append(": ").append(value).push_back('\n');
+  }
   if (equalsIgnoreCase(name, "content-length")) return onContentLength(value);
   if (equalsIgnoreCase(name, "transfer-encoding")) {
     // The last coding of the last field decides (RFC 9112 6.3).

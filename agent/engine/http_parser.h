@@ -38,6 +38,10 @@ class ResponseParser {
 
   // Starts a new response. `no_body`: the request was HEAD.
   void reset(bool no_body);
+  // Keeps the final response's header fields in `sink` as "Name: value\n" lines
+  // (cleared at each status line, so interim 1xx fields are not kept); null: keep
+  // nothing. Stays set across reset().
+  void captureHeaders(std::string* sink) { headers_ = sink; }
 
   // Consumes a prefix of `data`: everything, or the bytes up to the end of the
   // response when it completes there (the rest is not part of this response).
@@ -92,6 +96,7 @@ class ResponseParser {
   size_t taken_ = 0;            // wire size of the line takeLine() returned last
   const char* error_ = "";
   std::string line_;            // a line straddling two feed() calls
+  std::string* headers_ = nullptr;  // see captureHeaders()
 };
 
 }  // namespace herd::engine

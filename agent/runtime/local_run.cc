@@ -59,7 +59,8 @@ void sleepUntil(MonoTime deadline, const std::atomic<bool>* interrupted) {
 
 // Collects what the workers published; returns true when all have finished.
 bool collect(std::vector<std::unique_ptr<Worker>>& workers, std::vector<int64_t>& users,
-             std::vector<bool>& finished, double& busy, report::RunAggregate& aggregate) {
+             std::vector<bool>& finished, double& busy, report::RunAggregate& aggregate,
+             stats::DeliveryLog& delivery) {
   bool all = true;
   for (size_t i = 0; i < workers.size(); ++i) {
     for (auto& snapshot : workers[i]->takeSnapshots()) {
@@ -67,6 +68,7 @@ bool collect(std::vector<std::unique_ptr<Worker>>& workers, std::vector<int64_t>
       users[i] = snapshot.final ? 0 : snapshot.users;
       busy = std::max(busy, snapshot.busy_fraction);
       finished[i] = finished[i] || snapshot.final;
+      if (snapshot.final) delivery.merge(std::move(snapshot.delivery));
     }
     all = all && finished[i];
   }
@@ -91,8 +93,16 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
   RunShared shared;
   shared.plan = &plan;
   shared.targets = std::move(*targets);
-  shared.user_classes = assignClasses(plan, plan.load.users);
-  shared.spawn_interval = Nanos(static_cast<int64_t>(1e9 / plan.load.spawn_rate));
+  if (plan.load.model == scenario::Load::Model::kOpen) {
+    shared.arrivals = std::make_shared<const ArrivalSchedule>(plan.load);
+    shared.max_users = plan.load.max_users;
+    shared.user_classes = assignClasses(plan, plan.load.max_users);
+  } else {
+    shared.slots = closedSchedule(plan.load);
+    shared.user_classes = assignClasses(plan, static_cast<int64_t>(shared.slots.size()));
+  }
+  std::vector<int64_t> per_class(plan.classes.size(), 0);
+  for (const auto cls : shared.user_classes) shared.class_indexes.push_back(per_class[cls]++);
   // Starting a little in the future lets every worker thread be up before the first spawn.
   shared.start = MonoClock::now() + std::chrono::milliseconds(100);
 
@@ -115,6 +125,7 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
   std::vector<bool> finished(worker_count, false);
   const auto stop_at = shared.start + plan.load.duration;
   MonoTime stopped_at{};
+  stats::DeliveryLog delivery;
   bool stopping = false;
   bool warned = false;
   std::optional<report::ThresholdAbort> aborted_by;
@@ -126,12 +137,14 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
       if (MonoClock::now() >= stop_at || interrupted) {
         stopping = true;
         stopped_at = std::min(MonoClock::now(), stop_at);
-        for (auto& worker : workers) worker->stop(MonoClock::now() + options.grace);
+        // Subscribers may listen on for the drain; in-flight requests get the grace.
+        const auto abandon_at = MonoClock::now() + std::max<Nanos>(options.grace, plan.drain + std::chrono::seconds(1));
+        for (auto& worker : workers) worker->stop(abandon_at);
       }
     }
     sleepUntil(boundary + kCollectDelay, nullptr);
     double busy = 0;
-    const bool done = collect(workers, users, finished, busy, result.aggregate);
+    const bool done = collect(workers, users, finished, busy, result.aggregate, delivery);
     int64_t alive = 0;
     for (auto u : users) alive += u;
     const double elapsed = std::chrono::duration<double>(std::min(MonoClock::now(), boundary) - shared.start).count();
@@ -157,7 +170,14 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
 
   info.duration_seconds = std::chrono::duration<double>(stopped_at - shared.start).count();
   info.end = info.start + std::chrono::duration_cast<std::chrono::system_clock::duration>(stopped_at - shared.start);
-  info.thresholds = report::finalResults(thresholds, plan, result.aggregate.total(), info.duration_seconds, aborted_by);
+  // Messages are judged once every subscriber stopped listening.
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  info.delivery = stats::judgeDelivery(delivery, plan.streams.size(),
+                                       std::chrono::duration_cast<std::chrono::microseconds>(plan.lost_after).count(),
+                                       now_us);
+  info.thresholds = report::finalResults(thresholds, plan, result.aggregate.total(), info.duration_seconds, aborted_by,
+                                         info.delivery);
   info.verdict = report::verdictOf(info.thresholds);
   return result;
 }

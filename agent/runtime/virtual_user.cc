@@ -2,136 +2,129 @@
 
 #include <algorithm>
 
+#include "agent/runtime/spawner.h"
 #include "agent/runtime/worker.h"
 
 namespace herd::runtime {
 
-VirtualUser::VirtualUser(Worker& worker, int64_t index, const scenario::UserClass& user_class)
-    : worker_(worker), index_(index), class_(user_class), think_timer_([this] { run(); }) {}
+VirtualUser::VirtualUser(Worker& worker, int64_t index, const scenario::UserClass& user_class, int64_t class_index)
+    : worker_(worker),
+      index_(index),
+      class_index_(class_index),
+      class_(user_class),
+      open_(worker.shared().arrivals != nullptr),
+      variables_(worker.shared().plan->variables.size()),
+      main_(std::make_unique<Fiber>(*this, nullptr)) {}
 
 VirtualUser::~VirtualUser() = default;
 
+scenario::RenderContext VirtualUser::renderContext() {
+  return scenario::RenderContext{index_, class_.name, worker_.rng(), &variables_, class_index_};
+}
+
 void VirtualUser::begin() {
-  iteration_start_ = worker_.loop().now();
   phase_ = Phase::kOnStart;
-  sequence_ = &class_.on_start;
-  pc_ = 0;
-  run();
+  main_->start(&class_.on_start);
+}
+
+void VirtualUser::arrive(MonoTime intended) {
+  arrival_ = intended;
+  if (phase_ == Phase::kIdle) {
+    phase_ = Phase::kIterating;
+    main_->start(nullptr);  // asks next(), which takes the arrival
+  }
 }
 
 void VirtualUser::stop() {
+  if (phase_ == Phase::kDone || stop_requested_) return;
   stop_requested_ = true;
-  if (!in_request_) finish();
+  if (phase_ == Phase::kIdle) {
+    fiberEnded(*main_);  // onStop, or done
+    return;
+  }
+  // Branches first: the main fiber may be waiting for them.
+  for (auto& branch : branches_) branch->stop();
+  main_->stop();
 }
 
+void VirtualUser::stopFromStep() { stop(); }
+
 void VirtualUser::abandon() {
-  for (auto& connection : connections_) {
-    if (connection) connection->cancel();
-  }
-  in_request_ = false;
+  for (auto& branch : branches_) branch->abandon();
+  main_->abandon();
   finish();
 }
 
 void VirtualUser::finish() {
   if (phase_ == Phase::kDone) return;
   phase_ = Phase::kDone;
-  worker_.loop().disarm(think_timer_);
   worker_.userFinished();
 }
 
-// Walks steps until the user has to wait for a response or a timer. Every wait
-// goes through the event loop (responses are never delivered inside send(), and
-// a zero think still arms a timer), so this never recurses.
-void VirtualUser::run() {
-  while (phase_ != Phase::kDone) {
-    if (stop_requested_ || worker_.stopping()) {
-      finish();
-      return;
-    }
-    if (pc_ >= sequence_->size()) {
-      if (!nextSequence()) return;
-      continue;
-    }
-    const auto& step = (*sequence_)[pc_++];
-    if (const auto* request = std::get_if<scenario::RequestStep>(&step)) {
-      sendRequest(*request);
-      return;
-    }
-    think(std::get<scenario::ThinkStep>(step));
-    return;
+const std::vector<scenario::Step>* VirtualUser::next(Fiber& fiber) {
+  if (&fiber != main_.get() || stop_requested_) return nullptr;
+  switch (phase_) {
+    case Phase::kOnStart:
+    case Phase::kIterating:
+      phase_ = Phase::kIterating;
+      if (!open_) return &pickIteration();
+      if (!arrival_) return nullptr;  // idle until the next arrival
+      // The iteration is late by however long the arrival waited for a user; its
+      // requests count that wait in their latency (coordinated omission).
+      fiber.setLateness(std::max(Nanos(0), worker_.loop().now() - *arrival_));
+      arrival_.reset();
+      return &pickIteration();
+    case Phase::kIdle:
+    case Phase::kOnStop:
+    case Phase::kDone:
+      return nullptr;
   }
+  return nullptr;
 }
 
-// Moves to the next iteration: the class's steps, or one task picked by weight.
-bool VirtualUser::nextSequence() {
-  phase_ = Phase::kIterating;
-  iteration_start_ = worker_.loop().now();
-  pc_ = 0;
-  if (class_.tasks.empty()) {
-    sequence_ = &class_.steps;
-    return true;
-  }
+// The class's steps, or one task picked by weight.
+const std::vector<scenario::Step>& VirtualUser::pickIteration() {
+  if (class_.tasks.empty()) return class_.steps;
   double total = 0;
   for (const auto& task : class_.tasks) total += task.weight;
   double pick = worker_.rng().unit() * total;
   for (const auto& task : class_.tasks) {
-    sequence_ = &task.steps;
     pick -= task.weight;
-    if (pick < 0) break;
+    if (pick < 0) return task.steps;
   }
-  return true;
+  return class_.tasks.back().steps;
 }
 
-engine::HttpConnection& VirtualUser::connection(size_t origin) {
-  if (connections_.size() <= origin) connections_.resize(origin + 1);
-  auto& slot = connections_[origin];
-  if (!slot) {
-    slot = std::make_unique<engine::HttpConnection>(worker_.loop(), worker_.shared().targets[origin], *this);
+// Only the main fiber reports here (branches report to their parent). It ends
+// when the user stops; then onStop runs, once, unless the run is abandoning.
+void VirtualUser::fiberEnded(Fiber& fiber) {
+  if (&fiber != main_.get()) return;
+  if (open_ && !stop_requested_ && phase_ == Phase::kIterating) {
+    phase_ = Phase::kIdle;
+    worker_.spawner().userIdle(*this);
+    return;
   }
-  return *slot;
+  if (phase_ != Phase::kOnStop && !class_.on_stop.empty() && !worker_.abandoning()) {
+    phase_ = Phase::kOnStop;
+    main_->start(&class_.on_stop);
+    return;
+  }
+  finish();
 }
 
-void VirtualUser::sendRequest(const scenario::RequestStep& step) {
-  const auto bytes = worker_.renderRequest(step, index_, class_.name);
-  pending_ = &step;
-  in_request_ = true;
-  request_start_ = MonoClock::now();
-  connection(step.origin).send(bytes, request_start_ + step.timeout, step.method == "HEAD",
-                               /*capture_body=*/false);
+Fiber& VirtualUser::spawn(Fiber& parent) {
+  branches_.push_back(std::make_unique<Fiber>(*this, &parent));
+  branches_.back()->setLateness(parent.lateness());
+  return *branches_.back();
 }
 
-void VirtualUser::onResponse(const engine::HttpResponse& response) {
-  in_request_ = false;
-  const auto latency = MonoClock::now() - request_start_;
-  auto error = response.error;
-  int32_t code = response.code;
-  if (error == stats::ErrorKind::kNone && response.status >= 400) {
-    error = stats::ErrorKind::kStatus;
-    code = response.status;
-  }
-  worker_.recorder().recordRequest(pending_->endpoint, static_cast<uint64_t>(latency.count()),
-                                   response.bytes_received, response.bytes_sent, error, code);
-  pending_ = nullptr;
-  run();
-}
-
-void VirtualUser::think(const scenario::ThinkStep& step) {
-  auto& loop = worker_.loop();
-  MonoTime until = loop.now();
-  switch (step.kind) {
-    case scenario::ThinkStep::Kind::kFixed:
-      until += step.min;
-      break;
-    case scenario::ThinkStep::Kind::kBetween:
-      until += Nanos(worker_.rng().between(step.min.count(), step.max.count()));
-      break;
-    case scenario::ThinkStep::Kind::kPacing:
-      // Pacing waits until the iteration has lasted the period (Locust's
-      // constant_pacing); an iteration already longer goes on at once.
-      until = std::max(until, iteration_start_ + step.min);
-      break;
-  }
-  loop.arm(think_timer_, until);
+void VirtualUser::reap(Fiber& parent) {
+  if (branches_.empty()) return;
+  // A branch's own branches go with it: the ended set is closed under parenthood
+  // because a fiber ends only after its branches did.
+  branches_.erase(std::remove_if(branches_.begin(), branches_.end(),
+                                 [&](const auto& branch) { return branch->ended() && branch->parent() == &parent; }),
+                  branches_.end());
 }
 
 }  // namespace herd::runtime

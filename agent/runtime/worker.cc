@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/runtime/cookie_jar.h"
 #include "agent/runtime/virtual_user.h"
 #include "common/scenario/template.h"
 
@@ -37,15 +38,18 @@ Worker::Worker(const RunShared& shared, size_t index, size_t count, uint64_t see
       count_(count),
       rng_(seed),
       recorder_(shared.plan->endpoints.size()),
-      total_users_(static_cast<int64_t>(shared.user_classes.size())),
-      spawn_timer_([this] { spawnDue(); }),
+      spawner_(*this, index, count),
       tick_timer_([this] { tick(); }),
-      abandon_timer_([this] { abandonAll(); }) {
+      abandon_timer_([this] { abandonAll(); }),
+      reader_(*shared.plan),
+      feeders_(*shared.plan, index, count) {
   for (const auto& origin : shared.plan->origins) host_headers_.push_back(origin.hostHeader());
   auto cache_literal = [this](const std::vector<scenario::Step>& steps) {
     for (const auto& step : steps) {
       const auto* request = std::get_if<scenario::RequestStep>(&step);
-      if (request && isLiteral(*request)) serialise(*request, 0, "", static_requests_[request]);
+      if (request && isLiteral(*request) && !request->delivery) {
+        serialise(*request, scenario::RenderContext{0, "", rng_}, nullptr, {}, {}, static_requests_[request]);
+      }
     }
   };
   for (const auto& user_class : shared.plan->classes) {
@@ -66,7 +70,7 @@ void Worker::start() {
   thread_ = std::thread([this] {
     last_tick_wall_ = MonoClock::now();
     last_cpu_ = threadCpuTime();
-    loop_.arm(spawn_timer_, shared_.start);
+    spawner_.start();
     loop_.arm(tick_timer_, shared_.start + std::chrono::seconds(1));
     loop_.run();
   });
@@ -85,25 +89,13 @@ std::vector<Snapshot> Worker::takeSnapshots() {
   return std::exchange(outbox_, {});
 }
 
-// Spawns every user whose time has come (catching up if the loop was late), then
-// sleeps until the next one.
-void Worker::spawnDue() {
-  const auto now = loop_.now();
-  while (!stopping_) {
-    const int64_t local = next_local_;
-    const int64_t global = static_cast<int64_t>(index_) + local * static_cast<int64_t>(count_);
-    if (global >= total_users_) return;
-    const auto due = shared_.start + shared_.spawn_interval * global;
-    if (due > now) {
-      loop_.arm(spawn_timer_, due);
-      return;
-    }
-    ++next_local_;
-    const auto& user_class = shared_.plan->classes[shared_.user_classes[static_cast<size_t>(global)]];
-    users_.push_back(std::make_unique<VirtualUser>(*this, shared_.first_user_index + global, user_class));
-    ++alive_;
-    users_.back()->begin();
-  }
+VirtualUser& Worker::addUser(int64_t global) {
+  const auto& user_class = shared_.plan->classes[shared_.user_classes[static_cast<size_t>(global)]];
+  const auto slot = static_cast<size_t>(global);
+  const int64_t class_index = slot < shared_.class_indexes.size() ? shared_.class_indexes[slot] : 0;
+  users_.push_back(std::make_unique<VirtualUser>(*this, shared_.first_user_index + global, user_class, class_index));
+  ++alive_;
+  return *users_.back();
 }
 
 void Worker::tick() {
@@ -126,6 +118,7 @@ void Worker::publish(bool final) {
   snapshot.busy_fraction =
       window.count() > 0 ? static_cast<double>((cpu - last_cpu_).count()) / static_cast<double>(window.count()) : 0;
   snapshot.final = final;
+  if (final) snapshot.delivery = std::move(delivery_);
   last_cpu_ = cpu;
   last_tick_wall_ = now;
   std::lock_guard lock(outbox_mutex_);
@@ -135,7 +128,7 @@ void Worker::publish(bool final) {
 void Worker::beginStop(MonoTime abandon_at) {
   if (stopping_) return;
   stopping_ = true;
-  loop_.disarm(spawn_timer_);
+  spawner_.stop();
   loop_.arm(abandon_timer_, abandon_at);
   for (auto& user : users_) {
     if (!user->done()) user->stop();
@@ -144,6 +137,7 @@ void Worker::beginStop(MonoTime abandon_at) {
 }
 
 void Worker::abandonAll() {
+  abandoning_ = true;
   for (auto& user : users_) {
     if (!user->done()) user->abandon();
   }
@@ -164,19 +158,24 @@ void Worker::finishIfIdle() {
   loop_.stop();
 }
 
-std::string_view Worker::renderRequest(const scenario::RequestStep& step, int64_t user_index,
-                                       std::string_view user_class) {
-  if (auto it = static_requests_.find(&step); it != static_requests_.end()) return it->second;
+std::string_view Worker::renderRequest(const scenario::RequestStep& step, const scenario::RenderContext& context,
+                                       const CookieJar* cookies, std::string_view body_prefix,
+                                       std::string_view extra_headers) {
+  // A literal request is served from the cache unless the user has cookies to send.
+  const bool no_cookies = cookies == nullptr || cookies->size() == 0;
+  if (no_cookies) {
+    if (auto it = static_requests_.find(&step); it != static_requests_.end()) return it->second;
+  }
   request_buffer_.clear();
-  serialise(step, user_index, user_class, request_buffer_);
+  serialise(step, context, cookies, body_prefix, extra_headers, request_buffer_);
   return request_buffer_;
 }
 
 // HTTP/1.1 request bytes: request line, Host, the step's headers, and the body
 // with its length. Header names come from the plan as the user wrote them.
-void Worker::serialise(const scenario::RequestStep& step, int64_t user_index,
-                       std::string_view user_class, std::string& out) {
-  const scenario::RenderContext context{user_index, user_class, rng_};
+void Worker::serialise(const scenario::RequestStep& step, const scenario::RenderContext& context,
+                       const CookieJar* cookies, std::string_view body_prefix, std::string_view extra_headers,
+                       std::string& out) {
   out += step.method;
   out += ' ';
   scenario::renderTemplate(step.path, context, out);
@@ -194,9 +193,19 @@ void Worker::serialise(const scenario::RequestStep& step, int64_t user_index,
     has_content_type = has_content_type || strcasecmp(header.name.c_str(), "content-type") == 0;
   }
   if (!has_user_agent) out += "User-Agent: herd/0.1\r\n";
+  out += extra_headers;
+  if (cookies != nullptr) {
+    const size_t mark = out.size();
+    out += "Cookie: ";
+    if (cookies->appendHeader(shared_.plan->origins[step.origin].host, out)) {
+      out += "\r\n";
+    } else {
+      out.resize(mark);
+    }
+  }
   if (step.body) {
     auto& body = body_buffer_;
-    body.clear();
+    body.assign(body_prefix);
     scenario::renderTemplate(*step.body, context, body);
     if (!has_content_type && !step.content_type.empty()) {
       out += "Content-Type: ";

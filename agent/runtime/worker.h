@@ -14,13 +14,20 @@
 
 #include "agent/engine/event_loop.h"
 #include "agent/engine/http_connection.h"
+#include "agent/runtime/feeder.h"
+#include "agent/runtime/schedule.h"
+#include "agent/runtime/spawner.h"
 #include "common/core/clock.h"
 #include "common/core/random.h"
+#include "common/scenario/extract.h"
 #include "common/scenario/plan.h"
+#include "common/scenario/template.h"
+#include "common/stats/delivery.h"
 #include "common/stats/recorder.h"
 
 namespace herd::runtime {
 
+class CookieJar;
 class VirtualUser;
 
 // What every worker of a run reads and nobody writes once the run starts.
@@ -28,9 +35,12 @@ struct RunShared {
   const scenario::Plan* plan = nullptr;
   std::vector<engine::ConnectionTarget> targets;  // one per plan origin, resolved
   std::vector<uint16_t> user_classes;             // class of each global user index
+  std::vector<int64_t> class_indexes;             // each global user's number within its class
   int64_t first_user_index = 0;                   // global index of this process's user 0
-  MonoTime start;                                 // user i spawns at start + i * spawn_interval
-  Nanos spawn_interval{};
+  MonoTime start;                                 // offsets in slots and arrivals count from here
+  std::vector<UserSlot> slots;                    // closed model: per global user index
+  std::shared_ptr<const ArrivalSchedule> arrivals;  // open model (null: closed)
+  int64_t max_users = 0;                          // open model, the whole run's
 };
 
 // One second's worth of a worker's stats, handed to the collector.
@@ -40,6 +50,7 @@ struct Snapshot {
   int64_t users = 0;           // users alive at the end of the interval
   double busy_fraction = 0;    // the worker thread's CPU time / wall time in the interval
   bool final = false;          // the worker has stopped; nothing follows
+  stats::DeliveryLog delivery; // pub/sub records, handed over once, with the final snapshot
 };
 
 class Worker {
@@ -64,20 +75,32 @@ class Worker {
   stats::Recorder& recorder() { return recorder_; }
   const RunShared& shared() const { return shared_; }
   bool stopping() const { return stopping_; }
-  // The serialised request for a step, rendered for this user; valid until the next call.
-  std::string_view renderRequest(const scenario::RequestStep& step, int64_t user_index,
-                                 std::string_view user_class);
+  bool abandoning() const { return abandoning_; }
+  // The serialised request for a step, rendered for this user (with its cookies
+  // when `cookies` is set); valid until the next call.
+  // `body_prefix` goes before the rendered body (a publish's marker);
+  // `extra_headers` are whole "Name: value\r\n" lines (a long-poll's position).
+  std::string_view renderRequest(const scenario::RequestStep& step, const scenario::RenderContext& context,
+                                 const CookieJar* cookies, std::string_view body_prefix = {},
+                                 std::string_view extra_headers = {});
+  stats::DeliveryLog& delivery() { return delivery_; }
+  scenario::ResponseReader& reader() { return reader_; }
+  std::string& scratch() { return scratch_; }
   void userFinished();
+  // A new user with global slot `global` (this process's numbering), not yet begun.
+  VirtualUser& addUser(int64_t global);
+  Spawner& spawner() { return spawner_; }
+  Feeders& feeders() { return feeders_; }
 
  private:
-  void spawnDue();
   void tick();
   void beginStop(MonoTime abandon_at);
   void abandonAll();
   void publish(bool final);
   void finishIfIdle();
-  void serialise(const scenario::RequestStep& step, int64_t user_index,
-                 std::string_view user_class, std::string& out);
+  void serialise(const scenario::RequestStep& step, const scenario::RenderContext& context,
+                 const CookieJar* cookies, std::string_view body_prefix, std::string_view extra_headers,
+                 std::string& out);
 
   const RunShared& shared_;
   const size_t index_;
@@ -87,14 +110,13 @@ class Worker {
   stats::Recorder recorder_;
   std::vector<std::unique_ptr<VirtualUser>> users_;
   int64_t alive_ = 0;
-  int64_t next_local_ = 0;  // this worker spawns global users index_, index_+count_, ...
-  int64_t total_users_ = 0;
   bool stopping_ = false;
+  bool abandoning_ = false;
   bool finished_ = false;
   uint64_t tick_ = 0;
   Nanos last_cpu_{};
   MonoTime last_tick_wall_;
-  engine::Timer spawn_timer_;
+  Spawner spawner_;
   engine::Timer tick_timer_;
   engine::Timer abandon_timer_;
   // Requests whose every part is literal are serialised once, not per request.
@@ -102,6 +124,10 @@ class Worker {
   std::vector<std::string> host_headers_;  // Host header value per origin
   std::string request_buffer_;
   std::string body_buffer_;
+  std::string scratch_;
+  scenario::ResponseReader reader_;
+  Feeders feeders_;
+  stats::DeliveryLog delivery_;
 
   std::mutex outbox_mutex_;
   std::vector<Snapshot> outbox_;

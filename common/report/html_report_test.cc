@@ -15,7 +15,9 @@ struct ThreeSeconds {
     plan.name = "shop";
     plan.endpoints = {{"</script><script>alert(1)</script>", "GET"}};
     plan.params = {{"pageSize", "50"}};
-    plan.load = {10, 2.5, std::chrono::seconds(3)};
+    plan.load.users = 10;
+    plan.load.spawn_rate = 2.5;
+    plan.load.duration = std::chrono::seconds(3);
     for (int second = 1; second <= 3; ++second) {
       stats::Recorder interval(1);
       for (int i = 0; i < second * 10; ++i) interval.recordRequest(0, 1'000'000, 1, 1, stats::ErrorKind::kNone);

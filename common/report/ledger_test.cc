@@ -25,7 +25,9 @@ scenario::Plan plan(const std::string& page_size) {
   p.source_file = "shop.yaml";
   p.params = {{"pageSize", page_size}, {"tenant", "acme"}};
   p.origins = {{"http", "127.0.0.1", 8080}};
-  p.load = {100, 10, std::chrono::seconds(10)};
+  p.load.users = 100;
+  p.load.spawn_rate = 10;
+  p.load.duration = std::chrono::seconds(10);
   return p;
 }
 

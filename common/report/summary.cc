@@ -47,10 +47,28 @@ json errorsJson(const scenario::Plan& plan, const stats::Recorder& total) {
   json out = json::array();
   for (const auto& [key, count] : total.errors()) {
     const auto endpoint = key.endpoint < plan.endpoints.size() ? plan.endpoints[key.endpoint].name : std::string("?");
+    // A check failure is counted with the check's id; name the check.
+    const bool named_check = key.kind == stats::ErrorKind::kCheck && key.code >= 0 &&
+                             static_cast<size_t>(key.code) < plan.checks.size();
     out.push_back({{"endpoint", endpoint},
                    {"kind", std::string(stats::errorKindName(key.kind))},
-                   {"message", stats::errorMessage(key.kind, key.code)},
+                   {"message", named_check ? "check failed: " + plan.checks[static_cast<size_t>(key.code)]
+                                           : stats::errorMessage(key.kind, key.code)},
                    {"count", count}});
+  }
+  return out;
+}
+
+json deliveryJson(const scenario::Plan& plan, const RunInfo& info) {
+  json out = json::array();
+  for (size_t i = 0; i < info.delivery.size() && i < plan.streams.size(); ++i) {
+    const auto& d = info.delivery[i];
+    out.push_back({{"stream", plan.streams[i]},
+                   {"published", d.published},
+                   {"delivered", d.delivered},
+                   {"duplicates", d.duplicates},
+                   {"lost", d.lost},
+                   {"latency", latencyJson(d.latency)}});
   }
   return out;
 }
@@ -109,7 +127,7 @@ json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, con
         {"latency", latencyJson(totals.latency)}}},
       {"endpoints", endpointsJson(plan, total, seconds)},
       {"errors", errorsJson(plan, total)},
-      {"delivery", json::array()},
+      {"delivery", deliveryJson(plan, info)},
       {"thresholds", thresholdsJson(info.thresholds)},
       {"generator",
        {{"cpuPeakPercent", aggregate.peakBusyPercent()},

@@ -28,6 +28,7 @@ struct RunInfo {
   double saturation_percent = 90;  // generator busy above this is reported as saturated
   Verdict verdict = Verdict::kPassed;
   std::vector<ThresholdResult> thresholds;
+  std::vector<stats::DeliveryStream> delivery;  // by Plan::streams index
 };
 
 nlohmann::json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info);

@@ -39,8 +39,8 @@ Status parseTags(std::string_view text, std::string_view expression, Threshold& 
     const auto colon = item.find(':');
     if (colon == std::string_view::npos) return fail(expression, fmt::format("tag \"{}\" is not key:value", item));
     const auto key = std::string(trim(item.substr(0, colon)));
-    if (key != "name" && key != "method") {
-      return fail(expression, fmt::format("unknown tag \"{}\" (expected name or method)", key));
+    if (key != "name" && key != "method" && key != "stream") {
+      return fail(expression, fmt::format("unknown tag \"{}\" (expected name or method; stream for delivery.*)", key));
     }
     t.tags[key] = std::string(trim(item.substr(colon + 1)));
     text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
@@ -58,8 +58,10 @@ Status parseMetric(std::string_view text, std::string_view expression, Threshold
   if (name == "http.latency") t.metric = Metric::kHttpLatency;
   else if (name == "http.failures") t.metric = Metric::kHttpFailures;
   else if (name == "http.requests") t.metric = Metric::kHttpRequests;
-  else if (name.starts_with("delivery.")) return fail(expression, fmt::format("metric \"{}\" needs pub/sub delivery tracking, which this version does not have yet", name));
-  else return fail(expression, fmt::format("unknown metric \"{}\" (expected http.latency, http.failures or http.requests)", name));
+  else if (name == "delivery.latency") t.metric = Metric::kDeliveryLatency;
+  else if (name == "delivery.lost") t.metric = Metric::kDeliveryLost;
+  else if (name == "delivery.duplicates") t.metric = Metric::kDeliveryDuplicates;
+  else return fail(expression, fmt::format("unknown metric \"{}\" (expected http.latency, http.failures, http.requests, delivery.latency, delivery.lost or delivery.duplicates)", name));
   return Ok{};
 }
 
@@ -73,11 +75,11 @@ Status parseAggregation(std::string_view text, std::string_view expression, Thre
   else if (text == "rate") t.aggregation = Aggregation::kRate;
   else return fail(expression, fmt::format("unknown aggregation \"{}\" (expected p50..p99.9, mean, min, max, count or rate)", text));
 
-  const bool latency = t.metric == Metric::kHttpLatency;
+  const bool latency = t.metric == Metric::kHttpLatency || t.metric == Metric::kDeliveryLatency;
   const bool latency_agg = t.aggregation != Aggregation::kCount && t.aggregation != Aggregation::kRate;
   if (latency != latency_agg) {
-    return fail(expression, latency ? "http.latency takes p50..p99.9, mean, min or max"
-                                    : "http.failures and http.requests take count or rate");
+    return fail(expression, latency ? "http.latency and delivery.latency take p50..p99.9, mean, min or max"
+                                    : "http.failures, http.requests, delivery.lost and delivery.duplicates take count or rate");
   }
   return Ok{};
 }
@@ -98,11 +100,12 @@ Status parseOp(std::string_view text, std::string_view expression, Threshold& t)
 Status parseBound(std::string_view text, std::string_view expression, Threshold& t) {
   double scale = 1;
   std::string_view number = text;
-  if (t.metric == Metric::kHttpLatency) {
+  const bool fraction = t.metric != Metric::kHttpRequests;  // failures, lost, duplicates
+  if (t.metric == Metric::kHttpLatency || t.metric == Metric::kDeliveryLatency) {
     if (text.ends_with("ms")) number.remove_suffix(2);
     else if (text.ends_with("us")) { number.remove_suffix(2); scale = 1e-3; }
     else if (text.ends_with("s")) { number.remove_suffix(1); scale = 1e3; }
-  } else if (t.aggregation == Aggregation::kRate && t.metric == Metric::kHttpFailures && text.ends_with("%")) {
+  } else if (t.aggregation == Aggregation::kRate && fraction && text.ends_with("%")) {
     number.remove_suffix(1);
     scale = 0.01;
   }
@@ -213,10 +216,56 @@ ThresholdResult judge(const Threshold& t, const stats::EndpointStats& selected, 
   return result;
 }
 
+bool isDelivery(const Threshold& t) {
+  return t.metric == Metric::kDeliveryLatency || t.metric == Metric::kDeliveryLost ||
+         t.metric == Metric::kDeliveryDuplicates;
+}
+
+// delivery.* over the streams the tags select.
+ThresholdResult judgeDelivery(const Threshold& t, const scenario::Plan& plan,
+                              const std::vector<stats::DeliveryStream>& delivery) {
+  stats::DeliveryStream selected;
+  for (size_t i = 0; i < delivery.size() && i < plan.streams.size(); ++i) {
+    const auto tag = t.tags.find("stream");
+    if (tag != t.tags.end() && tag->second != plan.streams[i]) continue;
+    const auto& d = delivery[i];
+    selected.delivered += d.delivered;
+    selected.duplicates += d.duplicates;
+    selected.lost += d.lost;
+    selected.expected += d.expected;
+    selected.latency.merge(d.latency);
+  }
+  double value = 0;
+  const bool lost = t.metric == Metric::kDeliveryLost;
+  const double count = static_cast<double>(lost ? selected.lost : selected.duplicates);
+  const double base = static_cast<double>(lost ? selected.expected : selected.delivered);
+  switch (t.aggregation) {
+    case Aggregation::kPercentile: value = toMillis(selected.latency.valueAtPercentile(t.percentile)); break;
+    case Aggregation::kMean: value = selected.latency.mean() / 1e6; break;
+    case Aggregation::kMin: value = toMillis(selected.latency.min()); break;
+    case Aggregation::kMax: value = toMillis(selected.latency.max()); break;
+    case Aggregation::kCount: value = count; break;
+    case Aggregation::kRate: value = base > 0 ? count / base : 0; break;
+  }
+  std::string shown = t.metric == Metric::kDeliveryLatency    ? fmt::format("{:.2f}ms", value)
+                      : t.aggregation == Aggregation::kCount ? fmt::format("{:.0f}", value)
+                                                             : fmt::format("{:.2f}%", value * 100);
+  ThresholdResult result{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};
+  result.abort_on_fail = t.abort_on_fail;
+  return result;
+}
+
 }  // namespace
 
 ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const stats::Recorder& stats,
+                         double duration_seconds, const std::vector<stats::DeliveryStream>& delivery) {
+  if (isDelivery(t)) return judgeDelivery(t, plan, delivery);
+  return evaluate(t, plan, stats, duration_seconds);
+}
+
+ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const stats::Recorder& stats,
                          double duration_seconds) {
+  if (isDelivery(t)) return judgeDelivery(t, plan, {});
   stats::EndpointStats selected;
   const auto& endpoints = stats.endpoints();
   for (size_t i = 0; i < endpoints.size() && i < plan.endpoints.size(); ++i) {
@@ -226,15 +275,16 @@ ThresholdResult evaluate(const Threshold& t, const scenario::Plan& plan, const s
 }
 
 std::vector<ThresholdResult> evaluateAll(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
-                                         const stats::Recorder& stats, double duration_seconds) {
+                                         const stats::Recorder& stats, double duration_seconds,
+                                         const std::vector<stats::DeliveryStream>& delivery) {
   // Untagged thresholds all judge every endpoint: merge those once (this runs
   // every second while the run goes).
   std::optional<stats::EndpointStats> all;
   std::vector<ThresholdResult> out;
   out.reserve(thresholds.size());
   for (const auto& t : thresholds) {
-    if (!t.tags.empty()) {
-      out.push_back(evaluate(t, plan, stats, duration_seconds));
+    if (!t.tags.empty() || isDelivery(t)) {
+      out.push_back(evaluate(t, plan, stats, duration_seconds, delivery));
       continue;
     }
     if (!all) {
@@ -264,8 +314,9 @@ LiveThresholds evaluateLive(const std::vector<Threshold>& thresholds, const scen
 
 std::vector<ThresholdResult> finalResults(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
                                           const stats::Recorder& stats, double duration_seconds,
-                                          const std::optional<ThresholdAbort>& aborted_by) {
-  auto out = evaluateAll(thresholds, plan, stats, duration_seconds);
+                                          const std::optional<ThresholdAbort>& aborted_by,
+                                          const std::vector<stats::DeliveryStream>& delivery) {
+  auto out = evaluateAll(thresholds, plan, stats, duration_seconds, delivery);
   if (aborted_by && aborted_by->index < out.size()) out[aborted_by->index] = aborted_by->result;
   return out;
 }

@@ -10,18 +10,19 @@
 
 #include "common/core/result.h"
 #include "common/scenario/plan.h"
+#include "common/stats/delivery.h"
 #include "common/stats/recorder.h"
 
 namespace herd::report {
 
 struct Threshold {
-  enum class Metric { kHttpLatency, kHttpFailures, kHttpRequests };
+  enum class Metric { kHttpLatency, kHttpFailures, kHttpRequests, kDeliveryLatency, kDeliveryLost, kDeliveryDuplicates };
   enum class Aggregation { kPercentile, kMean, kMin, kMax, kCount, kRate };
   enum class Op { kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual };
 
   std::string expression;  // as written
   Metric metric = Metric::kHttpLatency;
-  std::map<std::string, std::string> tags;  // name, method
+  std::map<std::string, std::string> tags;  // name, method; stream for delivery.*
   Aggregation aggregation = Aggregation::kPercentile;
   double percentile = 0;  // kPercentile
   Op op = Op::kLess;
@@ -53,8 +54,17 @@ Result<std::vector<Threshold>> parseThresholds(const std::vector<scenario::Thres
 
 ThresholdResult evaluate(const Threshold& threshold, const scenario::Plan& plan,
                          const stats::Recorder& stats, double duration_seconds);
+// `delivery`: pub/sub results (by Plan::streams index) for the delivery.* metrics —
+// delivery.latency (p.., mean, min, max in ms), delivery.lost and
+// delivery.duplicates (count, or rate: lost per owed delivery, duplicates per
+// delivered message), filtered by {stream:NAME}. They exist only once the run
+// ended, so while it goes (evaluateLive) delivery thresholds read zeros.
+ThresholdResult evaluate(const Threshold& threshold, const scenario::Plan& plan,
+                         const stats::Recorder& stats, double duration_seconds,
+                         const std::vector<stats::DeliveryStream>& delivery);
 std::vector<ThresholdResult> evaluateAll(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
-                                         const stats::Recorder& stats, double duration_seconds);
+                                         const stats::Recorder& stats, double duration_seconds,
+                                         const std::vector<stats::DeliveryStream>& delivery = {});
 
 // The check made once a second while the run goes, over the run so far: every
 // threshold's current state, and the first abortOnFail threshold that fails once
@@ -76,6 +86,7 @@ struct ThresholdAbort {
 // that aborted the run (if any) keeps the failing value it had when it did.
 std::vector<ThresholdResult> finalResults(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
                                           const stats::Recorder& stats, double duration_seconds,
-                                          const std::optional<ThresholdAbort>& aborted_by);
+                                          const std::optional<ThresholdAbort>& aborted_by,
+                                          const std::vector<stats::DeliveryStream>& delivery = {});
 
 }  // namespace herd::report

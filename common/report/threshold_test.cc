@@ -36,12 +36,13 @@ TEST(Threshold, RejectsWithAMessageNamingTheProblem) {
       {"http.latency p95", "expected METRIC AGGREGATION OP VALUE"},
       {"http.latancy p95 < 5ms", "unknown metric \"http.latancy\""},
       {"http.latency p101 < 5ms", "unknown aggregation \"p101\""},
-      {"http.latency rate < 5ms", "http.latency takes"},
+      {"http.latency rate < 5ms", "http.latency and delivery.latency take"},
       {"http.failures p95 < 1%", "take count or rate"},
       {"http.latency p95 << 5ms", "unknown comparison"},
       {"http.latency p95 < fast", "unparsable bound \"fast\""},
       {"http.latency{user:1} p95 < 5ms", "unknown tag \"user\""},
-      {"delivery.lost count == 0", "needs pub/sub"},
+      {"delivery.lost p95 < 1s", "take count or rate"},
+      {"delivery.latency count < 1", "delivery.latency take"},
   };
   for (const auto& [text, expected] : cases) {
     auto t = parseThreshold(text);
@@ -139,6 +140,35 @@ TEST(Threshold, LiveCheckAbortsOnlyAfterTheDelayAndOnlyWhenAsked) {
   EXPECT_FALSE(final_results[2].passed);
   EXPECT_DOUBLE_EQ(final_results[2].value, 1.0);
   EXPECT_TRUE(final_results[2].aborted_run);
+}
+
+TEST(Threshold, EvaluatesDeliveryPerStream) {
+  scenario::Plan plan;
+  plan.streams = {"progress", "control"};
+  std::vector<stats::DeliveryStream> delivery(2);
+  delivery[0].expected = 200;
+  delivery[0].delivered = 190;
+  delivery[0].lost = 10;
+  delivery[0].duplicates = 2;
+  for (int i = 0; i < 190; ++i) delivery[0].latency.record(30'000'000);  // 30 ms
+  delivery[1].expected = 100;
+  delivery[1].delivered = 100;
+  for (int i = 0; i < 100; ++i) delivery[1].latency.record(3'000'000'000);  // 3 s
+  const stats::Recorder none;
+  auto lost = evaluate(*parseThreshold("delivery.lost{stream:progress} rate < 1%"), plan, none, 10, delivery);
+  EXPECT_FALSE(lost.passed);
+  EXPECT_DOUBLE_EQ(lost.value, 0.05);
+  EXPECT_EQ(lost.shown, "5.00%");
+  auto all_lost = evaluate(*parseThreshold("delivery.lost count <= 10"), plan, none, 10, delivery);
+  EXPECT_TRUE(all_lost.passed);
+  auto dups = evaluate(*parseThreshold("delivery.duplicates count == 0"), plan, none, 10, delivery);
+  EXPECT_FALSE(dups.passed);
+  EXPECT_EQ(dups.shown, "2");
+  auto p95 = evaluate(*parseThreshold("delivery.latency{stream:control} p95 < 2s"), plan, none, 10, delivery);
+  EXPECT_FALSE(p95.passed);
+  EXPECT_NEAR(p95.value, 3000, 15);
+  auto quick = evaluate(*parseThreshold("delivery.latency{stream:progress} p95 < 2s"), plan, none, 10, delivery);
+  EXPECT_TRUE(quick.passed);
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 // Internal to the scenario compiler: the state shared while one Plan is built, and
 // the parsers each file of the compiler contributes.
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/scenario/compiler.h"
 #include "common/scenario/plan.h"
 #include "common/scenario/yaml_field.h"
 
@@ -20,6 +22,13 @@ struct Builder {
   // From `defaults:`, merged into every request.
   Duration default_timeout = kDefaultTimeout;
   std::vector<Header> default_headers;
+  std::optional<RetryPolicy> default_retry;
+
+  // Index of a new check described as `description` (the errors list names it).
+  size_t check(std::string description) {
+    plan.checks.push_back(std::move(description));
+    return plan.checks.size() - 1;
+  }
 
   // Index of the endpoint (name, method), numbered in order of first use.
   size_t endpoint(const std::string& name, const std::string& method);
@@ -42,6 +51,30 @@ Result<RequestStep> parseRequest(Builder& builder, std::string method, const Fie
                                  const Field* name);
 // request.cc: a headers map (`defaults.headers` or a request's).
 Result<std::vector<Header>> parseHeaders(Builder& builder, const Field& field);
+
+// response_rules.cc: a request's `check:`, `capture:` and `retry:`.
+Status parseChecks(Builder& builder, const Field& field, RequestStep& step);
+Status parseCaptures(Builder& builder, const Field& field, RequestStep& step);
+Result<RetryPolicy> parseRetry(Builder& builder, const Field& field);
+// Sets needs_body / needs_headers from the step's checks and captures.
+void markNeeds(RequestStep& step, bool cookies);
+
+// flow.cc: loop, if, parallel, set and stopUser steps (the step's map is given).
+Result<Step> parseFlowStep(Builder& builder, const std::string& action, const Field& value, const Field& step);
+// flow.cc: a nested list of steps as a shared block.
+Result<std::shared_ptr<const Block>> parseBlock(Builder& builder, const Field& field);
+
+// data.cc: `data:` (CSV files, loaded now) and a `feed` step naming one.
+Status parseData(Builder& builder, const Field& field);
+Result<Step> parseFeed(Builder& builder, const Field& field);
+
+// delivery.cc: `publish` / `subscribe` steps, and `delivery:` and `stop:` at the top.
+Result<Step> parsePubSub(Builder& builder, const std::string& action, const Field& value);
+Status parseDeliveryOptions(Builder& builder, const MapView& root);
+
+// load.cc: `load:` with the command-line overrides; `root_field` places errors
+// about a missing block.
+Status parseLoad(Builder& builder, const Field& root_field, const MapView& root, const CompileOptions& options);
 
 // json_body.cc: any YAML value as a JSON text template.
 Result<Template> parseJsonBody(Context& context, const Field& field);

@@ -162,7 +162,13 @@ Status parseTarget(Builder& builder, const Field& root_field, const MapView& roo
 Status parseDefaults(Builder& builder, const MapView& root) {
   const Field* defaults = root.find("defaults");
   if (defaults == nullptr) return Ok{};
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map, detail::readMap(builder.context, *defaults, {"timeout", "headers"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map, detail::readMap(builder.context, *defaults, {"timeout", "headers", "retry", "cookies"}));
+  if (const Field* retry = map.find("retry")) {
+    SCENARIO_ASSIGN_OR_RETURN(builder.default_retry, detail::parseRetry(builder, *retry));
+  }
+  if (const Field* cookies = map.find("cookies")) {
+    SCENARIO_ASSIGN_OR_RETURN(builder.plan.cookies, detail::readBool(builder.context, *cookies));
+  }
   if (const Field* timeout = map.find("timeout")) {
     SCENARIO_ASSIGN_OR_RETURN(builder.default_timeout, detail::readDuration(builder.context, *timeout, false));
   }
@@ -172,67 +178,21 @@ Status parseDefaults(Builder& builder, const MapView& root) {
   return Ok{};
 }
 
-Status parseLoadBlock(Context& context, const Field& field, Load& load, bool& has_users,
-                      bool& has_spawn_rate, bool& has_duration) {
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map, detail::readMap(context, field, {"users", "spawnRate", "duration"}));
-  if (const Field* users = map.find("users")) {
-    SCENARIO_ASSIGN_OR_RETURN(load.users, detail::readInteger(context, *users, 1));
-    has_users = true;
-  }
-  if (const Field* rate = map.find("spawnRate")) {
-    SCENARIO_ASSIGN_OR_RETURN(load.spawn_rate, detail::readPositive(context, *rate));
-    has_spawn_rate = true;
-  }
-  if (const Field* duration = map.find("duration")) {
-    SCENARIO_ASSIGN_OR_RETURN(load.duration, detail::readDuration(context, *duration, false));
-    has_duration = true;
-  }
-  return Ok{};
-}
-
-// `load:` from the file, then the flags on top; a flag may supply what the file omits.
-Status parseLoad(Builder& builder, const Field& root_field, const MapView& root, const CompileOptions& options) {
-  Context& context = builder.context;
-  Load& load = builder.plan.load;
-  bool has_users = false;
-  bool has_spawn_rate = false;
-  bool has_duration = false;
-  const Field* field = root.find("load");
-  if (field != nullptr) {
-    SCENARIO_RETURN_IF_ERROR(parseLoadBlock(context, *field, load, has_users, has_spawn_rate, has_duration));
-  }
-  if (options.users) {
-    if (*options.users < 1) return Error{"must be at least 1, got " + std::to_string(*options.users), "--users"};
-    load.users = *options.users;
-    has_users = true;
-  }
-  if (options.spawn_rate) {
-    if (!(std::isfinite(*options.spawn_rate) && *options.spawn_rate > 0)) {
-      return Error{"must be greater than 0", "--spawn-rate"};
-    }
-    load.spawn_rate = *options.spawn_rate;
-    has_spawn_rate = true;
-  }
-  if (options.duration) {
-    if (options.duration->count() <= 0) return Error{"must be greater than 0", "--duration"};
-    load.duration = *options.duration;
-    has_duration = true;
-  }
-  // A missing key is reported at the load block, or at the top when there is none.
-  const YAML::Mark place = field != nullptr ? field->mark : root_field.mark;
-  if (!has_users && !has_duration && field == nullptr) {
-    return errorAt(context, place, "load: required (users and duration, or --users and --duration)");
-  }
-  if (!has_users) return errorAt(context, place, "load.users: required (how many users, or --users)");
-  if (!has_duration) return errorAt(context, place, "load.duration: required (e.g. 1m, or --duration)");
-  if (!has_spawn_rate) load.spawn_rate = static_cast<double>(load.users);  // all users within a second
-  return Ok{};
-}
-
 Status parseThresholds(Builder& builder, const MapView& root) {
   const Field* field = root.find("thresholds");
   if (field == nullptr) return Ok{};
   SCENARIO_ASSIGN_OR_RETURN(builder.plan.thresholds, detail::parseThresholds(builder.context, *field));
+  return Ok{};
+}
+
+Status applyShard(Builder& builder, const CompileOptions& options) {
+  if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count) {
+    return Error{"shard " + std::to_string(options.shard_index) + " of " + std::to_string(options.shard_count) +
+                     " (expected 0 <= index < count)",
+                 "--shard"};
+  }
+  builder.plan.shard_index = options.shard_index;
+  builder.plan.shard_count = options.shard_count;
   return Ok{};
 }
 
@@ -249,16 +209,21 @@ Result<Plan> build(Builder& builder, const YAML::Node& node, const CompileOption
   if (node.IsNull()) {
     return errorAt(context, root_field.mark, "empty scenario (expected a map with name, target, users and load)");
   }
-  SCENARIO_ASSIGN_OR_RETURN(const MapView root, detail::readMap(context, root_field, {"name", "target", "params", "defaults", "users", "load", "thresholds"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView root, detail::readMap(context, root_field, {"name", "target", "params", "defaults", "data", "delivery", "stop", "users", "load", "thresholds"}));
   SCENARIO_RETURN_IF_ERROR(parseParams(context, root, options));
   SCENARIO_RETURN_IF_ERROR(parseName(builder, root_field, root));
   SCENARIO_RETURN_IF_ERROR(parseTarget(builder, root_field, root, options));
   SCENARIO_RETURN_IF_ERROR(parseDefaults(builder, root));
+  if (const Field* data = root.find("data")) SCENARIO_RETURN_IF_ERROR(detail::parseData(builder, *data));
+  SCENARIO_RETURN_IF_ERROR(applyShard(builder, options));
+  SCENARIO_RETURN_IF_ERROR(detail::parseDeliveryOptions(builder, root));
   SCENARIO_ASSIGN_OR_RETURN(const Field users, detail::require(context, root_field, root, "users", "a list of user classes"));
   SCENARIO_ASSIGN_OR_RETURN(builder.plan.classes, detail::parseUsers(builder, users));
-  SCENARIO_RETURN_IF_ERROR(parseLoad(builder, root_field, root, options));
+  SCENARIO_RETURN_IF_ERROR(detail::parseLoad(builder, root_field, root, options));
   SCENARIO_RETURN_IF_ERROR(parseThresholds(builder, root));
+  SCENARIO_RETURN_IF_ERROR(detail::checkVariables(context));
   builder.plan.params = context.params;
+  builder.plan.variables = context.variables;
   return std::move(builder.plan);
 }
 

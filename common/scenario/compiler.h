@@ -24,6 +24,10 @@ struct CompileOptions {
   std::optional<int64_t> users;       // --users
   std::optional<double> spawn_rate;   // --spawn-rate, users per second
   std::optional<Duration> duration;   // --duration
+  // This agent's share of the run's `unique` data rows (0 <= index < count); a
+  // distributed run gives each agent its own index.
+  int64_t shard_index = 0;
+  int64_t shard_count = 1;
 };
 
 Result<Plan> compileFile(const std::string& path, const CompileOptions& options = {});

@@ -302,7 +302,7 @@ TEST(Compiler, UnknownKeysSuggestAndListTheAllowedOnes) {
       compileError("name: x\ntarget: http://h\nusers:\n  - name: a\n    stpes: []\nload: {users: 1, duration: 1s}\n");
   EXPECT_EQ(message,
             "s.yaml:5:5: users[0].stpes: unknown key (did you mean \"steps\"? allowed keys: name, weight, count, "
-            "onStart, steps, tasks)");
+            "onStart, onStop, steps, tasks)");
 }
 
 TEST(Compiler, AliasBombsAndCyclesAreBounded) {

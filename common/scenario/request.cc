@@ -76,6 +76,13 @@ Status resolveUrl(Builder& builder, const Field& field, Template url, RequestSte
   return Ok{};
 }
 
+// Run-time values (variables, the class name) escaped for where they land.
+void escapeRuntimeParts(Template& tmpl, Escape escape) {
+  for (auto& part : tmpl.parts) {
+    if (part.kind != Kind::kLiteral && part.escape == Escape::kNone) part.escape = escape;
+  }
+}
+
 Status checkPath(Context& context, const Field& field, const Template& path) {
   if (literalHas(path, "#")) {
     return errorAt(context, field, "URL has a fragment (#...), which is never sent");
@@ -184,14 +191,14 @@ Result<RequestFields> readRequestFields(Builder& builder, std::string& method, c
     return fields;
   }
   if (!method.empty() && !value.node.IsMap()) {
-    return errorAt(context, value, "expected a URL or a map with url, name, headers, query, json, body, form, timeout");
+    return errorAt(context, value, "expected a URL or a map with url, name, headers, query, json, body, form, timeout, check, capture, retry");
   }
   if (method.empty()) {
-    SCENARIO_ASSIGN_OR_RETURN(fields.map, readMap(context, value, {"method", "url", "name", "headers", "query", "json", "body", "form", "timeout"}));
+    SCENARIO_ASSIGN_OR_RETURN(fields.map, readMap(context, value, {"method", "url", "name", "headers", "query", "json", "body", "form", "timeout", "check", "capture", "retry"}));
     SCENARIO_ASSIGN_OR_RETURN(const Field method_field, require(context, value, fields.map, "method"));
     SCENARIO_ASSIGN_OR_RETURN(method, readMethod(context, method_field));
   } else {
-    SCENARIO_ASSIGN_OR_RETURN(fields.map, readMap(context, value, {"url", "name", "headers", "query", "json", "body", "form", "timeout"}));
+    SCENARIO_ASSIGN_OR_RETURN(fields.map, readMap(context, value, {"url", "name", "headers", "query", "json", "body", "form", "timeout", "check", "capture", "retry"}));
   }
   if (const Field* name = fields.map.find("name")) {
     if (sibling_name != nullptr) return errorAt(context, name->atKey(), "name is given twice (here and beside the method)");
@@ -217,6 +224,17 @@ Status applyOptions(Builder& builder, const RequestFields& fields, const Field& 
   if (const Field* timeout = fields.map.find("timeout")) {
     SCENARIO_ASSIGN_OR_RETURN(step.timeout, readDuration(context, *timeout, false));
   }
+  if (const Field* check = fields.map.find("check")) SCENARIO_RETURN_IF_ERROR(parseChecks(builder, *check, step));
+  if (const Field* capture = fields.map.find("capture")) SCENARIO_RETURN_IF_ERROR(parseCaptures(builder, *capture, step));
+  step.retry = builder.default_retry;
+  if (const Field* retry = fields.map.find("retry")) {
+    if (retry->node.IsScalar() && retry->node.Scalar() == "none") {
+      step.retry.reset();
+    } else {
+      SCENARIO_ASSIGN_OR_RETURN(step.retry, parseRetry(builder, *retry));
+    }
+  }
+  markNeeds(step, builder.plan.cookies);
   return Ok{};
 }
 
@@ -234,6 +252,7 @@ Result<RequestStep> parseRequest(Builder& builder, std::string method, const Fie
   SCENARIO_RETURN_IF_ERROR(resolveUrl(builder, url_field, std::move(url), step));
   SCENARIO_RETURN_IF_ERROR(checkPath(context, url_field, step.path));
   SCENARIO_RETURN_IF_ERROR(applyOptions(builder, fields, value, step));
+  escapeRuntimeParts(step.path, Escape::kPath);  // after the query, whose values are kUrl
   std::string endpoint_name = url_field.node.Scalar();  // the URL as written groups by default
   if (fields.name != nullptr) {
     SCENARIO_ASSIGN_OR_RETURN(endpoint_name, readName(context, *fields.name));
@@ -261,6 +280,7 @@ Result<std::vector<Header>> parseHeaders(Builder& builder, const Field& field) {
     if (duplicate) return errorAt(context, value.atKey(), "header " + quote(name) + " is given twice (names ignore case)");
     SCENARIO_ASSIGN_OR_RETURN(Template tmpl, readTemplate(context, value));
     if (hasControl(tmpl)) return errorAt(context, value, "header values cannot contain control characters or line breaks");
+    escapeRuntimeParts(tmpl, Escape::kHeader);
     headers.push_back(Header{name, std::move(tmpl)});
   }
   return headers;

@@ -14,18 +14,56 @@ namespace {
 
 using namespace herd::scenario;
 
-void walk(const Plan& plan, const std::vector<Step>& steps, herd::Rng& rng) {
+void walk(const Plan& plan, const std::vector<Step>& steps, herd::Rng& rng, int depth = 0) {
+  if (depth > 200) __builtin_trap();  // the compiler bounds nesting
   std::string out;
-  const RenderContext context{12345, "fuzz", rng};
+  const std::vector<std::string> variables(plan.variables.size(), "v a\r\n\"");
+  const RenderContext context{12345, "fuzz", rng, &variables};
   for (const auto& step : steps) {
+    if (const auto* loop = std::get_if<LoopStep>(&step)) {
+      if (loop->kind == LoopStep::Kind::kOver && loop->variable >= plan.variables.size()) __builtin_trap();
+      walk(plan, loop->body->steps, rng, depth + 1);
+      continue;
+    }
+    if (const auto* branch = std::get_if<IfStep>(&step)) {
+      walk(plan, branch->then_steps->steps, rng, depth + 1);
+      walk(plan, branch->else_steps->steps, rng, depth + 1);
+      continue;
+    }
+    if (const auto* fork = std::get_if<ParallelStep>(&step)) {
+      for (const auto& block : fork->branches) walk(plan, block->steps, rng, depth + 1);
+      continue;
+    }
+    if (const auto* feed = std::get_if<FeedStep>(&step)) {
+      if (feed->source >= plan.data.size()) __builtin_trap();
+      continue;
+    }
     const auto* request = std::get_if<RequestStep>(&step);
     if (request == nullptr) continue;
     // Every index the engine follows must be in range.
     if (request->origin >= plan.origins.size() || request->endpoint >= plan.endpoints.size()) __builtin_trap();
+    for (const auto& capture : request->captures) {
+      if (capture.variable >= plan.variables.size()) __builtin_trap();
+      if (capture.kind == Capture::Kind::kRegex && capture.regex >= plan.regexes.size()) __builtin_trap();
+    }
+    if (request->delivery) {
+      const auto& d = *request->delivery;
+      if (d.stream >= plan.streams.size() || d.topics_variable >= plan.variables.size()) __builtin_trap();
+      if (d.cohort > 0 && (d.member_variable >= plan.variables.size() || d.topics.size() != 1)) __builtin_trap();
+    }
+    for (const auto& c : request->checks) {
+      if (c.id >= plan.checks.size()) __builtin_trap();
+    }
     out.clear();
     renderTemplate(request->path, context, out);
     if (out.empty() || out[0] != '/') __builtin_trap();
-    for (const auto& header : request->headers) renderTemplate(header.value, context, out);
+    // A captured value cannot break the request line or a header line.
+    if (out.find_first_of(" \r\n") != std::string::npos) __builtin_trap();
+    for (const auto& header : request->headers) {
+      out.clear();
+      renderTemplate(header.value, context, out);
+      if (out.find_first_of("\r\n") != std::string::npos) __builtin_trap();
+    }
     if (request->body) renderTemplate(*request->body, context, out);
   }
 }
@@ -38,6 +76,7 @@ void check(const herd::Result<Plan>& plan) {
   herd::Rng rng(1);
   for (const auto& cls : plan->classes) {
     walk(*plan, cls.on_start, rng);
+    walk(*plan, cls.on_stop, rng);
     walk(*plan, cls.steps, rng);
     for (const auto& task : cls.tasks) walk(*plan, task.steps, rng);
   }

@@ -11,8 +11,10 @@ namespace herd::scenario::detail {
 namespace {
 
 // Keys that make a step what it is; a step has exactly one of them.
-constexpr std::array<std::string_view, 8> kActions = {"get", "post", "put", "patch",
-                                                      "delete", "head", "request", "think"};
+constexpr std::array<std::string_view, 16> kActions = {"get", "post", "put", "patch", "delete",
+                                                       "head", "request", "think", "loop", "if",
+                                                       "parallel", "set", "stopUser", "feed",
+                                                       "publish", "subscribe"};
 
 Result<ThinkStep> parseThink(Context& context, const Field& field) {
   ThinkStep think;
@@ -66,9 +68,23 @@ Result<Step> parseStep(Builder& builder, const Field& field) {
   Context& context = builder.context;
   SCENARIO_ASSIGN_OR_RETURN(
       const MapView map,
-      readMap(context, field, {"get", "post", "put", "patch", "delete", "head", "request", "think", "name"}));
+      readMap(context, field, {"get", "post", "put", "patch", "delete", "head", "request", "think", "name",
+                               "loop", "if", "then", "else", "parallel", "set", "stopUser", "feed",
+                               "publish", "subscribe"}));
   SCENARIO_ASSIGN_OR_RETURN(const auto* action, findAction(context, field, map));
   const Field* name = map.find("name");
+  for (const char* key : {"then", "else"}) {
+    const Field* branch = map.find(key);
+    if (branch != nullptr && action->first != "if") {
+      return errorAt(context, branch->atKey(), std::string(key) + " only goes with if");
+    }
+  }
+  // kActions starts with the seven request actions, then think, then flow steps.
+  const auto* const flow_begin = kActions.begin() + 8;
+  if (std::find(flow_begin, kActions.end(), action->first) != kActions.end()) {
+    if (name != nullptr) return errorAt(context, name->atKey(), "only request steps have a name");
+    return parseFlowStep(builder, action->first, action->second, field);
+  }
   if (action->first == "think") {
     if (name != nullptr) return errorAt(context, name->atKey(), "only request steps have a name");
     SCENARIO_ASSIGN_OR_RETURN(ThinkStep think, parseThink(context, action->second));

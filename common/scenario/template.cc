@@ -14,7 +14,7 @@ using detail::quote;
 using Kind = TemplatePart::Kind;
 
 constexpr std::string_view kExpected =
-    "expected user.index, user.class, random(a, b) or params.NAME";
+    "expected user.index, user.class, user.classIndex, random(a, b), params.NAME or a variable name";
 
 std::string declared(const std::map<std::string, std::string>& params) {
   if (params.empty()) return "no params are declared";
@@ -71,14 +71,23 @@ Result<TemplatePart> parseRandom(std::string_view expr,
   return part;
 }
 
+// NAME.COLUMN of a data source (a variable its feed steps write).
+bool isDataColumn(std::string_view expr) {
+  const size_t dot = expr.find('.');
+  return dot != std::string_view::npos && !expr.starts_with("user.") && detail::isIdentifier(expr.substr(0, dot)) &&
+         detail::isIdentifier(expr.substr(dot + 1));
+}
+
 // One {{...}} expression, appended to `out` (params become literal text).
 Status appendExpression(std::string_view expr, const std::map<std::string, std::string>& params,
-                        TemplateBuilder& out) {
+                        const VariableIndex& variable, TemplateBuilder& out) {
   TemplatePart part;
   if (expr == "user.index") {
     part.kind = Kind::kUserIndex;
   } else if (expr == "user.class") {
     part.kind = Kind::kUserClass;
+  } else if (expr == "user.classIndex") {
+    part.kind = Kind::kClassIndex;
   } else if (expr.starts_with("params.")) {
     auto value = lookupParam(expr.substr(7), params);
     if (!value) return value.error();
@@ -89,6 +98,11 @@ Status appendExpression(std::string_view expr, const std::map<std::string, std::
     auto random = parseRandom(expr, params);
     if (!random) return random.error();
     part = std::move(*random);
+  } else if (variable && (detail::isIdentifier(expr) || isDataColumn(expr))) {
+    const auto index = variable(expr);
+    if (!index) return fail("variables cannot be used here: " + quote("{{" + std::string(expr) + "}}"));
+    part.kind = Kind::kVariable;
+    part.variable = *index;
   } else {
     return fail("unknown template expression " + quote("{{" + std::string(expr) + "}}") + " (" +
                  std::string(kExpected) + ")");
@@ -106,7 +120,8 @@ void appendInt(std::string& out, int64_t value) {
 }  // namespace
 
 Result<Template> compileTemplate(std::string_view text,
-                                 const std::map<std::string, std::string>& params) {
+                                 const std::map<std::string, std::string>& params,
+                                 const VariableIndex& variable) {
   TemplateBuilder builder;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -121,7 +136,7 @@ Result<Template> compileTemplate(std::string_view text,
       return fail("unclosed \"{{\" in " + quote(text) + " (" + std::string(kExpected) + ")");
     }
     const auto status =
-        appendExpression(detail::trim(text.substr(open + 2, close - open - 2)), params, builder);
+        appendExpression(detail::trim(text.substr(open + 2, close - open - 2)), params, variable, builder);
     if (!status) return status.error();
     pos = close + 2;
   }
@@ -137,11 +152,19 @@ void renderTemplate(const Template& tmpl, const RenderContext& context, std::str
       case Kind::kUserIndex:  // digits and '-' need no escaping anywhere
         appendInt(out, context.user_index);
         break;
+      case Kind::kClassIndex:
+        appendInt(out, context.class_index);
+        break;
       case Kind::kUserClass:
         appendEscaped(out, context.user_class, part.escape);
         break;
       case Kind::kRandom:
         appendInt(out, context.rng.between(part.low, part.high));
+        break;
+      case Kind::kVariable:
+        if (context.variables != nullptr && part.variable < context.variables->size()) {
+          appendEscaped(out, (*context.variables)[part.variable], part.escape);
+        }
         break;
     }
   }
@@ -149,31 +172,44 @@ void renderTemplate(const Template& tmpl, const RenderContext& context, std::str
 
 void appendEscaped(std::string& out, std::string_view text, TemplatePart::Escape escape) {
   static constexpr char kHex[] = "0123456789ABCDEF";
+  auto hex = [&](std::string_view prefix, unsigned char u) {
+    out += prefix;
+    out += kHex[u >> 4];
+    out += kHex[u & 0xf];
+  };
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (escape == TemplatePart::Escape::kJson) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
+    switch (escape) {
+      case TemplatePart::Escape::kJson:
+        if (c == '"' || c == '\\') {
+          out += '\\';
+          out += c;
+        } else if (u < 0x20) {
+          hex("\\u00", u);
+        } else {
+          out += c;
+        }
+        break;
+      case TemplatePart::Escape::kUrl:  // everything but RFC 3986 unreserved
+        if ((std::isalnum(u) && u < 0x80) || c == '-' || c == '.' || c == '_' || c == '~') {
+          out += c;
+        } else {
+          hex("%", u);
+        }
+        break;
+      case TemplatePart::Escape::kPath:
+        if (u <= 0x20 || u >= 0x7f || c == '#') {
+          hex("%", u);
+        } else {
+          out += c;
+        }
+        break;
+      case TemplatePart::Escape::kHeader:
+        if (u >= 0x20 && u != 0x7f) out += c;
+        break;
+      case TemplatePart::Escape::kNone:
         out += c;
-      } else if (u < 0x20) {
-        out += "\\u00";
-        out += kHex[u >> 4];
-        out += kHex[u & 0xf];
-      } else {
-        out += c;
-      }
-    } else if (escape == TemplatePart::Escape::kUrl) {
-      if (std::isalnum(u) && u < 0x80) {
-        out += c;
-      } else if (c == '-' || c == '.' || c == '_' || c == '~') {
-        out += c;
-      } else {
-        out += '%';
-        out += kHex[u >> 4];
-        out += kHex[u & 0xf];
-      }
-    } else {
-      out += c;
+        break;
     }
   }
 }

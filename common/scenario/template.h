@@ -6,12 +6,18 @@
 // Expressions:
 //   {{user.index}}     the user's number, unique across the run
 //   {{user.class}}     the user's class name
+//   {{user.classIndex}} the user's number within its class (0, 1, ... across the run)
 //   {{random(a, b)}}   a uniform integer in [a, b]; a and b are integers or params.NAME
 //   {{params.NAME}}    a param, substituted at compile time
+//   {{NAME}}           a user variable (set by a capture, `set` or `loop: over`),
+//                      numbered at compile time; "" until it is first set
 // Whitespace inside the braces is ignored. There is no escape for a literal "{{".
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "common/core/random.h"
@@ -22,13 +28,18 @@ namespace herd::scenario {
 
 // The error's message names the expression at fault; the caller adds the place
 // (file:line:col and field path) because only it knows where the text came from.
+// `variable` numbers a variable name (nullopt: variables are not allowed here).
+using VariableIndex = std::function<std::optional<size_t>(std::string_view name)>;
 Result<Template> compileTemplate(std::string_view text,
-                                 const std::map<std::string, std::string>& params);
+                                 const std::map<std::string, std::string>& params,
+                                 const VariableIndex& variable = {});
 
 struct RenderContext {
   int64_t user_index = 0;
   std::string_view user_class;
   herd::Rng& rng;
+  const std::vector<std::string>* variables = nullptr;  // by Plan::variables index
+  int64_t class_index = 0;
 };
 
 // Appends the rendered template to `out`. The hot path: it allocates nothing beyond

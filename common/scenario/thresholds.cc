@@ -10,13 +10,6 @@ namespace herd::scenario::detail {
 
 namespace {
 
-Result<bool> readBool(Context& context, const Field& field) {
-  SCENARIO_ASSIGN_OR_RETURN(const std::string text, readResolved(context, field));
-  if (text == "true") return true;
-  if (text == "false") return false;
-  return errorAt(context, field, "expected true or false, got " + quote(text));
-}
-
 Result<std::string> readExpression(Context& context, const Field& field) {
   if (!field.node.IsScalar()) {
     return errorAt(context, field,

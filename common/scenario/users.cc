@@ -56,6 +56,9 @@ Status parseBody(Builder& builder, const Field& field, const MapView& map, UserC
   if (const Field* on_start = map.find("onStart")) {
     SCENARIO_ASSIGN_OR_RETURN(user_class.on_start, parseSteps(builder, *on_start, true));
   }
+  if (const Field* on_stop = map.find("onStop")) {
+    SCENARIO_ASSIGN_OR_RETURN(user_class.on_stop, parseSteps(builder, *on_stop, true));
+  }
   const Field* steps = map.find("steps");
   const Field* tasks = map.find("tasks");
   if (steps != nullptr && tasks != nullptr) {
@@ -74,7 +77,7 @@ Status parseBody(Builder& builder, const Field& field, const MapView& map, UserC
 Result<UserClass> parseClass(Builder& builder, const Field& field, const std::vector<UserClass>& earlier) {
   Context& context = builder.context;
   SCENARIO_ASSIGN_OR_RETURN(const MapView map,
-                            readMap(context, field, {"name", "weight", "count", "onStart", "steps", "tasks"}));
+                            readMap(context, field, {"name", "weight", "count", "onStart", "onStop", "steps", "tasks"}));
   UserClass user_class;
   SCENARIO_ASSIGN_OR_RETURN(const Field name, require(context, field, map, "name"));
   SCENARIO_ASSIGN_OR_RETURN(user_class.name, readString(context, name));

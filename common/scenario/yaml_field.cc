@@ -161,9 +161,50 @@ Result<std::string> readString(Context& context, const Field& field) {
   return field.node.Scalar();
 }
 
+size_t Context::variable(std::string_view name) {
+  const auto it = variable_index.find(name);
+  if (it != variable_index.end()) return it->second;
+  variables.emplace_back(name);
+  variable_index.emplace(std::string(name), variables.size() - 1);
+  return variables.size() - 1;
+}
+
+Result<size_t> readVariableName(Context& context, const Field& field) {
+  SCENARIO_ASSIGN_OR_RETURN(const std::string name, readString(context, field));
+  return writeVariable(context, field, name);
+}
+
+Result<size_t> writeVariable(Context& context, const Field& field, std::string_view name) {
+  if (!isIdentifier(name)) {
+    return errorAt(context, field, "variable names are letters, digits and '_', not starting with a digit, got " + quote(name));
+  }
+  if (name == "params" || name == "user" || name == "random") {
+    return errorAt(context, field, quote(name) + " is reserved in templates; choose another variable name");
+  }
+  context.written[std::string(name)] = true;
+  return context.variable(name);
+}
+
+Status checkVariables(const Context& context) {
+  for (const auto& [name, place] : context.first_read) {
+    if (context.written.count(name) != 0) continue;
+    std::vector<std::string_view> known;
+    for (const auto& entry : context.written) known.push_back(entry.first);
+    std::string message = place.second + ": unknown variable " + quote(name) +
+                          " (variables are written by capture, set or loop over";
+    if (const auto guess = closest(name, known)) message += "; did you mean " + quote(*guess) + "?";
+    return errorAt(context, place.first, message + ")");
+  }
+  return Ok{};
+}
+
 Result<Template> readTemplate(Context& context, const Field& field) {
   SCENARIO_ASSIGN_OR_RETURN(const std::string text, readString(context, field));
-  auto compiled = compileTemplate(text, context.params);
+  const VariableIndex variable = [&](std::string_view name) -> std::optional<size_t> {
+    context.first_read.try_emplace(std::string(name), field.mark, field.path);
+    return context.variable(name);
+  };
+  auto compiled = compileTemplate(text, context.params, variable);
   if (!compiled) return errorAt(context, field, compiled.error().message);
   return std::move(compiled).value();
 }
@@ -197,6 +238,25 @@ Result<double> readPositive(Context& context, const Field& field) {
   }
   if (*value <= 0) {
     return errorAt(context, field, withSource("must be greater than 0, got " + text, field.node.Scalar(), text));
+  }
+  return *value;
+}
+
+Result<bool> readBool(Context& context, const Field& field) {
+  SCENARIO_ASSIGN_OR_RETURN(const std::string text, readResolved(context, field));
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return errorAt(context, field, withSource("expected true or false, got " + quote(text), field.node.Scalar(), text));
+}
+
+Result<double> readProbability(Context& context, const Field& field) {
+  SCENARIO_ASSIGN_OR_RETURN(const std::string text, readResolved(context, field));
+  const bool percent = text.ends_with('%');
+  auto value = parseNumber(percent ? std::string_view(text).substr(0, text.size() - 1) : std::string_view(text));
+  if (value && percent) *value /= 100;
+  if (!value || *value < 0 || *value > 1) {
+    return errorAt(context, field, withSource("expected a probability between 0 and 1 (or 0%-100%), got " + quote(text),
+                                              field.node.Scalar(), text));
   }
   return *value;
 }

@@ -43,6 +43,15 @@ struct Context {
   std::string source;                         // file name, for `where`
   std::map<std::string, std::string> params;  // the file's params with overrides applied
   int64_t budget = kNodeBudget;               // node visits left
+
+  // User variables, numbered on first mention. A variable read in a template
+  // must be written somewhere (capture, set, loop over); checked once the whole
+  // file is read, because a read may come before the write in file order.
+  std::vector<std::string> variables;
+  std::map<std::string, size_t, std::less<>> variable_index;
+  std::map<std::string, std::pair<YAML::Mark, std::string>, std::less<>> first_read;  // mark, path
+  std::map<std::string, bool, std::less<>> written;
+  size_t variable(std::string_view name);
 };
 
 // A node and its place: the field path for messages ("users[0].steps[2].think") and
@@ -93,8 +102,16 @@ Result<std::string> readString(Context& context, const Field& field);
 // A scalar with {{params.NAME}} substituted; other expressions are errors.
 Result<std::string> readResolved(Context& context, const Field& field);
 Result<Template> readTemplate(Context& context, const Field& field);
+// A variable name that this field writes (capture target, set, loop over `as`).
+Result<size_t> readVariableName(Context& context, const Field& field);
+Result<size_t> writeVariable(Context& context, const Field& place, std::string_view name);
+// Every variable read is written somewhere; else an error at its first read.
+Status checkVariables(const Context& context);
 Result<int64_t> readInteger(Context& context, const Field& field, int64_t min);
 Result<double> readPositive(Context& context, const Field& field);
+Result<bool> readBool(Context& context, const Field& field);
+// A number in [0, 1] ("0.3") or a percentage ("30%").
+Result<double> readProbability(Context& context, const Field& field);
 Result<Duration> readDuration(Context& context, const Field& field, bool allow_zero);
 
 }  // namespace herd::scenario::detail

@@ -1,0 +1,99 @@
+#pragma once
+// One line of execution inside a virtual user. A user has a main fiber (onStart,
+// its iterations, onStop) and one more per branch of a running `parallel` step.
+// A fiber walks nested step lists with a small stack of frames (a loop or an if
+// pushes its block) and waits in exactly one place at a time: a response, a
+// timer (think, retry backoff, yield) or its branches. It owns one connection per
+// origin it talks to, so branches of one user send at the same time.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "agent/engine/event_loop.h"
+#include "agent/engine/http_connection.h"
+#include "common/core/clock.h"
+#include "common/scenario/plan.h"
+
+namespace herd::runtime {
+
+class VirtualUser;
+
+class Fiber final : public engine::HttpClient {
+ public:
+  Fiber(VirtualUser& user, Fiber* parent);
+  ~Fiber();
+  Fiber(const Fiber&) = delete;
+  Fiber& operator=(const Fiber&) = delete;
+
+  // Walks `steps` from the loop (never from inside this call: the first step runs
+  // in the loop's next round, so starting never re-enters the caller). Null:
+  // ask the user for the next list at once.
+  void start(const std::vector<scenario::Step>* steps);
+  // No new steps: ends now when waiting on a timer (a think or a retry backoff
+  // ends at once), after the response in flight, or once its branches ended.
+  void stop();
+  // Ends without calling back: the request in flight is dropped and not counted.
+  void abandon();
+  bool ended() const { return ended_; }
+  Fiber* parent() const { return parent_; }
+  void childEnded();
+  // Open model: how late the current iteration started; added to every latency
+  // it records, so latency counts from the intended send time.
+  void setLateness(Nanos lateness) { lateness_ = lateness; }
+  Nanos lateness() const { return lateness_; }
+
+ private:
+  enum class Wait : uint8_t { kNone, kResponse, kTimer, kRetry, kChildren };
+  struct Frame {
+    const std::vector<scenario::Step>* steps = nullptr;
+    size_t pc = 0;
+    const scenario::LoopStep* loop = nullptr;  // the loop whose body this frame runs
+    int64_t round = 0;                         // rounds of `loop` started
+  };
+
+  void onResponse(const engine::HttpResponse& response) override;
+  void onBodyData(std::string_view data) override;
+  // Pub/sub (pubsub.cc): what a publish or subscribe adds to its request, and
+  // what it records from the response.
+  void prepareDelivery(const scenario::RequestStep& step);
+  void recordMarkers(std::string_view text);
+  // True when the response was a subscribe's normal end, not a failure.
+  bool deliveryResponse(const scenario::RequestStep& step, const engine::HttpResponse& response, bool ok);
+  bool subscribing() const;
+  void onDrainEnd();
+  void onTimer();
+  void run();
+  // Runs one step; true when the fiber now waits (or stopped walking).
+  bool execute(const scenario::Step& step);
+  // Starts the next round of the frame's loop; false when the loop is over.
+  bool nextRound(Frame& frame);
+  void enterLoop(const scenario::LoopStep& loop);
+  void think(const scenario::ThinkStep& step);
+  void parallel(const scenario::ParallelStep& step);
+  void sendRequest();
+  void waitUntil(MonoTime when, Wait wait);
+  void end();
+  engine::HttpConnection& connection(size_t origin);
+
+  VirtualUser& user_;
+  Fiber* const parent_;
+  std::vector<Frame> frames_;
+  Wait wait_ = Wait::kNone;
+  bool ended_ = true;
+  bool stopping_ = false;
+  uint32_t steps_since_wait_ = 0;  // yields to the loop when a flow never waits
+  uint32_t children_left_ = 0;
+  int attempt_ = 0;                // of the request in flight, from 1
+  const scenario::RequestStep* pending_ = nullptr;
+  MonoTime request_start_;
+  MonoTime sequence_start_;        // for pacing
+  Nanos lateness_{};
+  bool draining_ = false;          // stopped, but a subscribe keeps listening (stop.drain)
+  std::string marker_;             // publish: the message's marker, the same on retries
+  std::string extra_headers_;      // subscribe: the long-poll position
+  engine::Timer timer_;
+  engine::Timer drain_timer_;
+  std::vector<std::unique_ptr<engine::HttpConnection>> connections_;  // by origin index
+};
+
+}  // namespace herd::runtime

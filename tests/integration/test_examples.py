@@ -1,0 +1,77 @@
+"""Every example in examples/ runs against the test nginx, briefly, with its
+counts conserved against nginx's own log."""
+import os
+import sys
+
+import pytest
+
+from conftest import SOURCE_DIR
+
+
+def example(name):
+    return os.path.join(SOURCE_DIR, "examples", name)
+
+
+def run_example(herd, nginx, name, *args):
+    result, summary = herd.run_summary(example(name), "--target", nginx.url, "--workers", "2", *args)
+    assert summary is not None, result.stderr
+    counts = nginx.counts()
+    assert summary["totals"]["requests"] == sum(counts.values())
+    return result, summary, counts
+
+
+def test_website(herd, nginx):
+    result, summary, counts = run_example(herd, nginx, "website.yaml", "--users", "6", "--duration", "2s",
+                                          "-p", "thinkMin=10ms", "-p", "thinkMax=30ms")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    assert by_name["login"]["requests"] == 6 and by_name["login form"]["requests"] == 6
+    assert counts[("POST", "/logout")] == 6
+    # The weighted pages: 6:3:1.
+    home, products, report = (by_name[n]["requests"] for n in ("/", "/products?page=[n]", "/report"))
+    assert home > products > report > 0
+    # Every report page loaded its frame and both assets.
+    assert counts[("GET", "/report/frame")] == counts[("GET", "/static/app.css")] == report
+    # The session cookie from the login came back on every session check.
+    assert by_name["session"]["requests"] == home
+
+
+@pytest.mark.parametrize("chance,logins", [("1", 8), ("0", 0), ("50%", None)])
+def test_web_mobile_auth_chance(herd, nginx, chance, logins):
+    result, summary, counts = run_example(herd, nginx, "web-mobile.yaml", "--users", "8", "--duration", "1s",
+                                          "-p", f"authChance={chance}", "-p", "think=20ms")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    made = counts.get(("POST", "/api/login"), 0)
+    if logins is not None:
+        assert made == logins
+    assert counts[("GET", "/m/feed")] > 0 and counts[("GET", "/")] > 0
+    # Only users with a session ask for their account; the others see offers.
+    assert (counts.get(("GET", "/api/me"), 0) > 0) == (made > 0)
+    if logins is not None:
+        assert (counts.get(("GET", "/offers"), 0) > 0) == (logins == 0)
+
+
+def test_classroom_on_nchan(herd):
+    """40 learners and their proctor: every progress message reaches the proctor,
+    every notice reaches all 40 learners, nothing twice, nothing lost."""
+    sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "nchan"))
+    from nchan_server import NchanServer
+    with NchanServer() as nchan:
+        result, summary = herd.run_summary(example("classroom.yaml"), "--target", nchan.url, "--workers", "2",
+                                           "--duration", "3s", "-p", "progressEvery=200ms",
+                                           "-p", "noticeEvery=500ms")
+        counts = nchan.counts(key=lambda fields: (fields[0], fields[1].split("-")[0], fields[2]))
+    assert summary is not None, result.stderr
+    assert result.returncode == 0, result.stdout
+    streams = {d["stream"]: d for d in summary["delivery"]}
+    progress, control = streams["progress"], streams["control"]
+    accepted = lambda prefix: sum(n for (m, uri, status), n in counts.items()
+                                  if m == "POST" and uri == prefix and status in ("201", "202"))
+    assert progress["published"] == accepted("/pub/progress") > 200
+    assert control["published"] == accepted("/pub/control") >= 3
+    assert progress["delivered"] == progress["published"]
+    assert control["delivered"] == 40 * control["published"]
+    for d in (progress, control):
+        assert d["lost"] == 0 and d["duplicates"] == 0

@@ -1,0 +1,156 @@
+"""Pub/sub delivery tracking against nginx with nchan, checked against ground
+truth the test computes itself: what nchan accepted (its access log) and what a
+fault-injecting proxy between the subscribers and nchan dropped or repeated."""
+import http.client
+import os
+import re
+import sys
+import time
+
+import pytest
+
+from conftest import SOURCE_DIR
+from local_http import LocalHttpServer
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "nchan"))
+from nchan_server import NchanServer  # noqa: E402
+
+MARKER = re.compile(r"~herd:(\d+):(\d+):(\d+)~")
+
+SCENARIO = """
+name: pubsub
+target: {url}
+delivery: {{lostAfter: {lost_after}}}
+stop: {{drain: {drain}}}
+users:
+  - name: proctor
+    count: 2
+    steps:
+      - subscribe:
+          url: {sub_url}
+          stream: progress
+          mode: {mode}
+          cohort: {{size: 3, topic: "learner-{{{{member}}}}"}}
+          timeout: 60s
+  - name: learner
+    count: 6
+    onStart: [{{think: 300ms}}]
+    steps:
+      - publish:
+          url: /pub/learner-{{{{user.classIndex}}}}
+          stream: progress
+          topic: learner-{{{{user.classIndex}}}}
+          body: '{{"progress": {{{{random(1, 100)}}}}}}'
+      - think: {think}
+load: {{users: 8, spawnRate: 1000, duration: 2s}}
+thresholds:
+  - "delivery.lost count == 0"
+  - "delivery.duplicates count == 0"
+"""
+
+
+@pytest.fixture
+def nchan():
+    with NchanServer() as server:
+        yield server
+
+
+def published_by_nchan(nchan):
+    counts = nchan.counts(key=lambda fields: (fields[0], fields[1], fields[2]))
+    return sum(n for (method, uri, status), n in counts.items()
+               if method == "POST" and uri.startswith("/pub/") and status in ("201", "202"))
+
+
+def delivery(summary):
+    assert len(summary["delivery"]) == 1, summary["delivery"]
+    return summary["delivery"][0]
+
+
+@pytest.mark.parametrize("mode,path", [("longpoll", "/lp"), ("stream", "/stream")])
+def test_no_faults_everything_delivered_once(herd, nchan, mode, path):
+    scenario = herd.scenario(SCENARIO.format(url=nchan.url, sub_url=path + "/{{topics}}", mode=mode,
+                                             lost_after="1s", drain="1500ms", think="50ms"))
+    result, summary = herd.run_summary(scenario, "--workers", "2")
+    assert summary is not None, result.stderr
+    published = published_by_nchan(nchan)
+    assert published > 100
+    d = delivery(summary)
+    assert d["stream"] == "progress"
+    # Each learner's topic is followed by exactly one proctor (cohorts of 3).
+    assert d["published"] == published
+    assert d["delivered"] == published
+    assert d["duplicates"] == 0 and d["lost"] == 0
+    assert 0 < d["latency"]["p50"] < 500
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    assert result.returncode == 0, result.stdout
+
+
+class FaultyProxy(LocalHttpServer):
+    """Long-poll proxy to nchan that drops every message whose number is 1 mod 4
+    (the subscriber never sees it, but its position moves past it) and repeats
+    every message whose number is 2 mod 4 (the body twice), counting both."""
+
+    def __init__(self, upstream_port):
+        super().__init__()
+        self.upstream_port = upstream_port
+        self.dropped = 0
+        self.repeated = 0
+
+    def on_get(self, request):
+        connection = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("if-modified-since", "if-none-match")}
+        connection.request("GET", request.path, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode()
+        connection.close()
+        if response.status == 200:
+            text = self.inject(text)
+        position = [(name, response.getheader(name)) for name in ("Last-Modified", "Etag") if response.getheader(name)]
+        request.reply(response.status, text.encode(), position)
+
+    def inject(self, text):
+        for match in MARKER.finditer(text):
+            seq = int(match.group(2))
+            with self.lock:
+                if seq % 4 == 1:
+                    self.dropped += 1
+                    text = text.replace(match.group(0), "~dropped~")
+                elif seq % 4 == 2:
+                    self.repeated += 1
+                    text = text + text
+        return text
+
+
+def test_dropped_and_repeated_messages_are_counted_exactly(herd, nchan):
+    with FaultyProxy(nchan.port) as proxy:
+        # The proxy is slow (a new upstream connection per poll): fewer messages and
+        # a longer lostAfter, so that only its drops are lost, not late messages.
+        scenario = herd.scenario(SCENARIO.format(url=nchan.url, sub_url=proxy.url + "/lp/{{topics}}",
+                                                 mode="longpoll", lost_after="3s", drain="3500ms", think="150ms"))
+        result, summary = herd.run_summary(scenario, "--workers", "2")
+    assert summary is not None, result.stderr
+    published = published_by_nchan(nchan)
+    d = delivery(summary)
+    assert proxy.dropped > 5 and proxy.repeated > 5
+    assert d["published"] == published
+    assert d["lost"] == proxy.dropped
+    assert d["duplicates"] == proxy.repeated
+    assert d["delivered"] == published - proxy.dropped
+    # The thresholds saw it too: the run failed.
+    assert result.returncode == 1
+    assert [t["passed"] for t in summary["thresholds"]] == [False, False]
+
+
+def test_without_drain_subscribers_stop_at_once(herd, nchan):
+    """A stream subscriber with a 60 s timeout must not hold the stop: with no
+    drain its request is dropped when the test ends (and not counted as failed)."""
+    text = SCENARIO.format(url=nchan.url, sub_url="/stream/{{topics}}", mode="stream",
+                           lost_after="1s", drain="0s", think="100ms")
+    scenario = herd.scenario(text)
+    started = time.monotonic()
+    result, summary = herd.run_summary(scenario, "--workers", "2", timeout=60)
+    elapsed = time.monotonic() - started
+    assert summary is not None, result.stderr
+    assert elapsed < 2.0 + 1.5, elapsed
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    assert delivery(summary)["published"] > 0
