@@ -20,7 +20,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config ca-certificates \
       libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev \
       libyaml-cpp-dev libcpprest-dev libspdlog-dev libfmt-dev nlohmann-json3-dev \
-      libcli11-dev libssl-dev libabsl-dev \
+      libcli11-dev libssl-dev libabsl-dev libsimdjson-dev libre2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -42,6 +42,8 @@ RUN apt-get update \
       libbrotli1 \
       libcpprest2.10 \
       libfmt9 \
+      libre2-9 \
+      libsimdjson14 \
       libspdlog1.10 \
       libssl3 \
       libyaml-cpp0.7 \
