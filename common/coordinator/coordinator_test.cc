@@ -200,5 +200,89 @@ TEST_F(CoordinatorTest, BarrierTimesOutNamingTheCount) {
   EXPECT_TRUE(next(*a, v1::CoordinatorMessage::kFinished));
 }
 
+const char* kPubSub = R"(
+name: pubsub
+target: http://127.0.0.1:1
+users:
+  - name: listener
+    count: 1
+    steps:
+      - subscribe: {url: /lp/room, stream: chat, topics: [room], mode: longpoll}
+  - name: talker
+    steps:
+      - publish: {url: /pub/room, stream: chat, topic: room, body: hi}
+load: {users: 4, spawnRate: 100, duration: 1s}
+)";
+
+TEST_F(CoordinatorTest, JudgesDeliveryOverEveryAgentsRecords) {
+  auto compiled = scenario::compileString(kPubSub, "pubsub.yaml");
+  ASSERT_TRUE(compiled) << compiled.error().describe();
+  const scenario::Plan plan = std::move(*compiled);
+  CoordinatorOptions options;
+  options.run_id = "run-1";
+  options.expect_agents = 2;
+  options.start_delay = std::chrono::milliseconds(10);
+  options.grace = std::chrono::milliseconds(100);
+  Coordinator coordinator(plan, {}, options);
+  auto a = coordinator.connect("a");
+  auto b = coordinator.connect("b");
+  coordinator.receive(a, hello("agent-a", ""));
+  coordinator.receive(b, hello("agent-b", ""));
+  coordinator.receive(a, ready());
+  coordinator.receive(b, ready());
+  std::optional<Result<RunResult>> result;
+  std::thread runner([&] { result.emplace(coordinator.run()); });
+  ASSERT_TRUE(next(*a, v1::CoordinatorMessage::kStart));
+  ASSERT_TRUE(next(*a, v1::CoordinatorMessage::kStop));
+  ASSERT_TRUE(next(*b, v1::CoordinatorMessage::kStop));
+
+  // Agent a's subscriber hears two of the three messages agent b's publishers sent.
+  const int64_t sent = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count() - 60'000'000;
+  stats::DeliveryLog on_a;
+  on_a.subscriptions.push_back({0, 0, {"room"}, sent - 1000});
+  on_a.receipts.push_back({0, 0, 2, 1, sent, sent + 2000});
+  on_a.receipts.push_back({0, 0, 3, 1, sent + 10, sent + 3000});
+  stats::DeliveryLog on_b;
+  for (int64_t publisher = 2; publisher <= 4; ++publisher) on_b.published.push_back({0, "room", publisher, 1, sent + (publisher - 2) * 10});
+  // Agent b's records arrive in two pieces, the second with its final report.
+  auto pieces = wire::encodeDelivery(on_b, 40);
+  ASSERT_EQ(pieces.size(), 3u);
+  auto b1 = report(1, 0);
+  *b1.mutable_report()->mutable_delivery() = pieces[0];
+  coordinator.receive(b, b1);
+  auto b2 = report(2, 0);
+  *b2.mutable_report()->mutable_delivery() = pieces[1];
+  coordinator.receive(b, b2);
+  auto b3 = report(3, 1, true);
+  *b3.mutable_report()->mutable_delivery() = pieces[2];
+  coordinator.receive(b, b3);
+  // A record for a stream the scenario does not have ends the stream, counting nothing.
+  auto bad = report(1, 1, true);
+  stats::DeliveryLog wrong;
+  wrong.receipts.push_back({5, 0, 4, 1, sent, sent + 1});
+  *bad.mutable_report()->mutable_delivery() = wire::encodeDelivery(wrong, 1 << 20)[0];
+  coordinator.receive(a, bad);
+  auto refused = next(*a, v1::CoordinatorMessage::kRefused);
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->refused().message().find("stream index 5"), std::string::npos) << refused->refused().message();
+  auto again = coordinator.connect("a2");
+  coordinator.receive(again, hello("agent-a", ""));
+  auto final_a = report(1, 1, true);
+  *final_a.mutable_report()->mutable_delivery() = wire::encodeDelivery(on_a, 1 << 20)[0];
+  coordinator.receive(again, final_a);
+
+  runner.join();
+  ASSERT_TRUE(result && result->ok());
+  const auto& delivery = (*result)->info.delivery;
+  ASSERT_EQ(delivery.size(), 1u);
+  EXPECT_EQ(delivery[0].published, 3u);
+  EXPECT_EQ(delivery[0].delivered, 2u);
+  EXPECT_EQ(delivery[0].lost, 1u);
+  EXPECT_EQ(delivery[0].expected, 3u);
+  EXPECT_EQ(delivery[0].duplicates, 0u);
+  EXPECT_EQ((*result)->aggregate.total().requests(), 2u);
+}
+
 }  // namespace
 }  // namespace herd::coordinator
