@@ -40,8 +40,12 @@ RUN apt-get update \
       libstdc++6 \
       libabsl20220623 \
       libbrotli1 \
+      libc-ares2 \
       libcpprest2.10 \
       libfmt9 \
+      libgrpc++1.51 \
+      libgrpc29 \
+      libprotobuf32 \
       libre2-9 \
       libsimdjson14 \
       libspdlog1.10 \
