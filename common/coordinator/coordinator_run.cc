@@ -125,12 +125,9 @@ void Coordinator::startRun() {
     agent->last_heard = mono_now;
     sendAssignment(*agent);
     sendStart(*agent);
-    logger("coordinator")->info("run {}: agent {} runs users {}", options_.run_id, id, fmt::join(
-        [&] {
-          std::vector<std::string> parts;
-          for (const auto& r : agent->ranges) parts.push_back(fmt::format("{}..{}", r.first, r.end() - 1));
-          return parts;
-        }(), ", "));
+    std::vector<std::string> parts;
+    for (const auto& r : agent->ranges) parts.push_back(fmt::format("{}..{}", r.first, r.end() - 1));
+    logger("coordinator")->info("run {}: agent {} runs users {}", options_.run_id, id, fmt::join(parts, ", "));
   }
   logger("coordinator")->info("run {}: {} users on {} agent(s), start in {:.0f} ms", options_.run_id,
                               totalUsers(), agents_.size(), seconds(start_ - mono_now) * 1e3);
