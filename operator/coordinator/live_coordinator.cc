@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -29,6 +30,8 @@ using json = nlohmann::json;
 // hub hands a stream's message to its coordinator outside the hub's lock, so a
 // message routed just before remove() may still be on its way in.
 constexpr auto kRetiredKeep = std::chrono::minutes(2);
+// How long after start-up agents of runs not started yet are held (Router).
+constexpr auto kHoldUnknownRuns = std::chrono::minutes(2);
 
 RunProgress::Verdict toVerdict(report::Verdict verdict) {
   switch (verdict) {
@@ -104,24 +107,86 @@ v1::Scenario scenarioMessage(const controller::RunRequest& request, const scenar
   return s;
 }
 
+// In front of the Hub: right after start-up, a Hello for a run this process does
+// not hold yet is kept instead of refused. After an operator restart the
+// agents of a live run redial at once, before the reconciler's first pass has
+// called startRun() for it; refused, they would give up (UNKNOWN_RUN) and the
+// run would be lost. Held Hellos are replayed when the run is added; the agent
+// redials by itself if that takes longer than its silence limit.
+class Router final : public coordinator::StreamHandler {
+ public:
+  explicit Router(std::chrono::steady_clock::duration hold_for)
+      : hold_until_(std::chrono::steady_clock::now() + hold_for) {}
+
+  std::shared_ptr<coordinator::Connection> connect(std::string peer) override { return hub_.connect(std::move(peer)); }
+
+  void receive(const std::shared_ptr<coordinator::Connection>& connection, const v1::AgentMessage& message) override {
+    {
+      std::lock_guard lock(mu_);
+      if (held_.count(connection)) return;  // nothing before its Welcome counts
+      if (message.has_hello() && !message.hello().run_id().empty() && !runs_.count(message.hello().run_id()) &&
+          std::chrono::steady_clock::now() < hold_until_) {
+        held_[connection] = message;
+        return;
+      }
+    }
+    hub_.receive(connection, message);
+  }
+
+  void disconnected(const std::shared_ptr<coordinator::Connection>& connection, const std::string& why) override {
+    {
+      std::lock_guard lock(mu_);
+      if (held_.erase(connection)) {
+        connection->close();
+        return;
+      }
+    }
+    hub_.disconnected(connection, why);
+  }
+
+  void add(const std::string& run_id, coordinator::Coordinator& coordinator) {
+    std::vector<std::pair<std::shared_ptr<coordinator::Connection>, v1::AgentMessage>> replay;
+    {
+      std::lock_guard lock(mu_);
+      hub_.add(run_id, coordinator);
+      runs_.insert(run_id);
+      for (auto it = held_.begin(); it != held_.end();) {
+        if (it->second.hello().run_id() != run_id) { ++it; continue; }
+        replay.emplace_back(it->first, std::move(it->second));
+        it = held_.erase(it);
+      }
+    }
+    for (const auto& [connection, hello] : replay) hub_.receive(connection, hello);
+  }
+
+  void remove(const std::string& run_id) {
+    std::lock_guard lock(mu_);
+    runs_.erase(run_id);
+    hub_.remove(run_id);
+  }
+
+ private:
+  const std::chrono::steady_clock::time_point hold_until_;
+  coordinator::Hub hub_;
+  std::mutex mu_;
+  std::set<std::string> runs_;
+  std::map<std::shared_ptr<coordinator::Connection>, v1::AgentMessage> held_;
+};
+
 class LiveCoordinator final : public controller::RunCoordinator {
  public:
   explicit LiveCoordinator(std::string advertise) : advertise_(std::move(advertise)) {}
+  // The operator is stopping (SIGTERM, a rolling update, lost leadership): the
+  // runs are not aborted. The listener closes, the agents keep their load and
+  // redial the advertised address, where the next leader's coordinator adopts
+  // them under the same run id and token. Runs still going are left to the
+  // exiting process (their threads wait on their own coordinator); finished
+  // ones are joined.
   ~LiveCoordinator() override {
-    std::vector<std::unique_ptr<Run>> all;
-    {
-      std::lock_guard lock(mu_);
-      for (auto& [id, run] : runs_) {
-        run->coordinator->requestAbort("herd-operator stopping");
-        all.push_back(std::move(run));
-      }
-      for (auto& run : retired_) all.push_back(std::move(run));
-      runs_.clear();
-      retired_.clear();
-    }
     if (server_) server_->shutdown();
-    for (auto& run : all)
-      if (run->thread.joinable()) run->thread.join();
+    std::lock_guard lock(mu_);
+    for (auto& [id, run] : runs_) release(std::move(run));
+    for (auto& run : retired_) release(std::move(run));
   }
 
   Status listen(const std::string& address) {
@@ -269,6 +334,15 @@ class LiveCoordinator final : public controller::RunCoordinator {
     return it == runs_.end() ? nullptr : it->second.get();
   }
 
+  static void release(std::unique_ptr<Run> run) {
+    if (run->finished) {
+      if (run->thread.joinable()) run->thread.join();
+      return;
+    }
+    run->thread.detach();
+    (void)run.release();  // its thread still uses it until the process exits
+  }
+
   // Destroys retired runs whose thread ended long enough ago (under mu_).
   void reap() {
     const auto now = std::chrono::steady_clock::now();
@@ -280,7 +354,7 @@ class LiveCoordinator final : public controller::RunCoordinator {
   }
 
   std::string advertise_;
-  coordinator::Hub hub_;
+  Router hub_{kHoldUnknownRuns};
   std::unique_ptr<coordinator::GrpcServer> server_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Run>> runs_;

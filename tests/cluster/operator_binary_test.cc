@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -282,6 +283,8 @@ TEST_F(OperatorBinary, ExampleLoadTestRunsOnTwoAgentsAndCountsWhatNginxCounts) {
   ASSERT_GT(requests, 0) << st.dump();
   EXPECT_EQ((*nginx)->waitForAccessLogCount(requests), requests);
   EXPECT_EQ((*nginx)->requestCountFromAccessLog(), requests);
+  std::cout << "nginx counted " << (*nginx)->requestCountFromAccessLog() << " requests; status totals "
+            << requests << "\n";
   EXPECT_EQ(st["totals"]["failures"], 0);
   EXPECT_GT(st["totals"]["latency"]["p95"].get<double>(), 0);
   EXPECT_EQ(st["thresholds"].size(), 2u) << st.dump();
@@ -300,6 +303,57 @@ TEST_F(OperatorBinary, ExampleLoadTestRunsOnTwoAgentsAndCountsWhatNginxCounts) {
   EXPECT_NE(out.find("Succeeded"), std::string::npos) << out;
   EXPECT_NE(out.find("Passed"), std::string::npos) << out;
   EXPECT_EQ(op.stop(), 0) << op.log();
+}
+
+
+// Restarting the operator mid-run (SIGTERM, as a rolling update does): the run is
+// not aborted; the agents keep their load, redial the same address, and the new
+// operator's coordinator adopts them under the same run id and token, so the run
+// completes. Known limit (docs/operator.md): the new coordinator counts only what
+// arrives after the restart, so the totals are at most nginx's count, not equal.
+TEST_F(OperatorBinary, OperatorRestartMidRunReadoptsTheAgentsAndTheRunCompletes) {
+  const auto& ns = watched_->name();
+  auto nginx = test_support::NginxServer::start();
+  ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
+  auto first = std::make_unique<OperatorProcess>(
+      std::vector<std::string>{"--kubeconfig", kubeconfigPath(), "--namespace", ns, "--coordinator-listen", "127.0.0.1:0"});
+  const int port = first->port("coordinator");
+  ASSERT_GT(port, 0) << first->log();
+  const std::string scenario = "name: restart\ntarget: " + (*nginx)->url() +
+                               "\nusers: [{name: u, steps: [{get: /r}, {think: 100ms}]}]\n"
+                               "load: {users: 6, spawnRate: 20, duration: 12s}\n";
+  json lt{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
+          {"metadata", {{"name", "restart"}, {"namespace", ns}}},
+          {"spec", {{"scenario", {{"inline", scenario}}}, {"agents", 2}}}};
+  ASSERT_TRUE(client_->create(controller::kLoadTests, ns, lt).ok());
+  ASSERT_TRUE(eventually(seconds(60), [&] {
+    auto st = status(ns, "restart");
+    return getString(st, "phase") == "Running" && st.contains("totals") && st["totals"].value("requests", 0) > 0;
+  })) << status(ns, "restart").dump() << first->log();
+  const auto run_id = getString(status(ns, "restart"), "runId");
+
+  EXPECT_EQ(first->stop(), 0) << first->log();
+  first.reset();
+  OperatorProcess second({"--kubeconfig", kubeconfigPath(), "--namespace", ns, "--coordinator-listen",
+                          "127.0.0.1:" + std::to_string(port)});
+  std::string out;
+  const int waited = kubectl("wait -n " + ns + " --for=condition=Complete lt/restart --timeout=90s", &out);
+  const auto st = status(ns, "restart");
+  ASSERT_EQ(waited, 0) << out << st.dump() << second.log();
+  EXPECT_EQ(getString(st, "runId"), run_id);  // the same run, not a new one
+  EXPECT_EQ(getString(st, "phase"), "Succeeded") << st.dump() << second.log();
+  const int64_t requests = st["totals"]["requests"].get<int64_t>();
+  const int64_t counted = (*nginx)->waitForAccessLogCount(requests, "/r");
+  EXPECT_GT(requests, 0) << st.dump();
+  EXPECT_LE(requests, counted);
+  std::cout << "nginx counted " << counted << " requests; the run's totals after the restart: " << requests << "\n";
+  auto cm = client_->get(resources::kConfigMaps, ns, getString(st, "summaryConfigMap"));
+  ASSERT_TRUE(cm.ok()) << st.dump();
+  auto summary = json::parse(getString(getObject(*cm, "data"), "summary.json"));
+  int adopted = 0;
+  for (const auto& e : summary["events"]) adopted += e.value("message", "").find("adopted agent") == 0 ? 1 : 0;
+  EXPECT_EQ(adopted, 2) << summary["events"].dump() << second.log();
+  EXPECT_EQ(second.stop(), 0) << second.log();
 }
 
 }  // namespace
