@@ -23,6 +23,8 @@
 #include "operator/coordinator/live_coordinator.h"
 #include "operator/k8s/leader_election.h"
 #include "operator/main/http_endpoints.h"
+#include "operator/main/leader_label.h"
+#include "operator/main/loadtest_metrics.h"
 
 namespace {
 
@@ -91,6 +93,7 @@ int run(const Flags& flags, SignalWait& signals) {
                                     [] { return std::chrono::system_clock::now(); }, std::random_device{}());
   controller::Controller ctl(**client, reconciler, {flags.namespaces, flags.workers});
 
+  operator_main::LoadTestMetrics loadtest_metrics(**client, flags.namespaces);
   std::atomic<bool> ready{false};
   std::atomic<bool> leading{!flags.leader_elect};
   std::unique_ptr<operator_main::HttpEndpoints> health, metrics;
@@ -111,7 +114,7 @@ int run(const Flags& flags, SignalWait& signals) {
                        std::to_string(ctl.reconciles()) +
                        "\n# TYPE herd_operator_reconcile_errors_total counter\nherd_operator_reconcile_errors_total " +
                        std::to_string(ctl.reconcileErrors()) + "\n# TYPE herd_operator_leader gauge\nherd_operator_leader " +
-                       (leading ? "1" : "0") + "\n"};
+                       (leading ? "1" : "0") + "\n" + loadtest_metrics.render()};
     });
     if (!m.ok()) { std::cerr << "herd-operator: --metrics-listen " << m.error().describe() << "\n"; return 2; }
     metrics = std::move(*m);
@@ -132,16 +135,19 @@ int run(const Flags& flags, SignalWait& signals) {
       finish(3);
       return;
     }
+    if (metrics) loadtest_metrics.start();
     ready = true;
     log->info("controller started ({} namespaces, {} workers)",
               flags.namespaces.empty() ? std::string("all") : std::to_string(flags.namespaces.size()), flags.workers);
   };
 
+  operator_main::LeaderLabel leader_label(**client);  // outlives the elector's callbacks
   std::stop_source stop;
   std::jthread elector_thread;
   std::unique_ptr<k8s::LeaderElector> elector;
   std::jthread starter;
   if (flags.leader_elect) {
+    leader_label.set(false);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     k8s::LeaderElectionConfig le;
@@ -155,16 +161,19 @@ int run(const Flags& flags, SignalWait& signals) {
     callbacks.on_started_leading = [&] {
       leading = true;
       log->info("leading as {}", le.identity);
+      leader_label.set(true);
       starter = std::jthread([&] { startController(); });  // the callback must return promptly
     };
     callbacks.on_stopped_leading = [&] {
       leading = false;
+      leader_label.set(false);
       // Stop at once: another replica may be leading already.
       if (!stop.stop_requested()) { log->error("lost leadership"); finish(3); }
     };
     elector = std::make_unique<k8s::LeaderElector>(**client, le, callbacks);
     elector_thread = std::jthread([&, token = stop.get_token()] { elector->run(token); });
   } else {
+    leader_label.set(true);  // the only replica
     starter = std::jthread([&] { startController(); });
   }
   std::jthread signal_thread([&] {

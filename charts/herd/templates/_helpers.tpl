@@ -1,0 +1,86 @@
+{{- define "herd.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "herd.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "herd.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "herd.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{- define "herd.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{ include "herd.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: herd
+{{- end -}}
+
+{{- define "herd.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "herd.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "herd.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{/* The rules the controller needs in every namespace it watches. */}}
+{{- define "herd.watchRules" -}}
+- apiGroups: ["herd.dev"]
+  resources: ["loadtests"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["herd.dev"]
+  resources: ["loadtests/status"]
+  verbs: ["update"]
+# Children carry ownerReferences with blockOwnerDeletion, which the
+# OwnerReferencesPermissionEnforcement admission plugin allows only to those who
+# may update the owner's finalizers.
+- apiGroups: ["herd.dev"]
+  resources: ["loadtests/finalizers"]
+  verbs: ["update"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "watch", "create", "delete"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "create", "delete"]
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "create"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}
+
+{{/* herd-operator's flags (docs/operator.md); tests/chart runs the binary with them. */}}
+{{- define "herd.operatorArgs" -}}
+{{- $fullname := include "herd.fullname" . -}}
+{{- if .Values.leaderElection.enabled }}
+- --leader-elect
+- --leader-election-namespace={{ .Release.Namespace }}
+{{- end }}
+{{- range .Values.watchNamespaces }}
+- --namespace={{ . }}
+{{- end }}
+- --coordinator-listen=0.0.0.0:{{ .Values.coordinator.port }}
+- --coordinator-advertise={{ $fullname }}-coordinator.{{ .Release.Namespace }}.svc:{{ .Values.coordinator.port }}
+- --metrics-listen=0.0.0.0:{{ .Values.metrics.port }}
+- --health-listen=0.0.0.0:{{ .Values.health.port }}
+- --agent-image={{ default (include "herd.image" .) .Values.agent.image }}
+- --workers={{ .Values.operator.workers }}
+- --log-level={{ .Values.operator.logLevel }}
+{{- range .Values.operator.extraArgs }}
+- {{ . | quote }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,147 @@
+#include "operator/main/loadtest_metrics.h"
+
+#include <array>
+#include <cstddef>
+#include <sstream>
+
+#include "operator/controller/loadtest.h"
+#include "operator/k8s/resource.h"
+
+namespace herd::operator_main {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<const char*, 6> kPhases = {"Pending", "Starting", "Running", "Stopping", "Succeeded", "Failed"};
+constexpr std::array<const char*, 3> kVerdicts = {"Passed", "Failed", "Aborted"};
+
+// Label values escaped per the exposition format.
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') { out += "\\n"; continue; }
+    out += c;
+  }
+  return out;
+}
+
+double number(const json& obj, std::initializer_list<const char*> path) {
+  const json* cur = &obj;
+  for (const char* key : path) {
+    if (!cur->is_object() || !cur->contains(key)) return 0;
+    cur = &(*cur)[key];
+  }
+  return cur->is_number() ? cur->get<double>() : 0;
+}
+
+std::string text(const json& obj, const char* key) {
+  return obj.is_object() && obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
+}
+
+// One gauge per LoadTest, read from its status.
+struct Gauge {
+  const char* name;
+  const char* help;
+  double (*value)(const json& status);
+};
+
+constexpr Gauge kGauges[] = {
+    {"herd_loadtest_users", "Virtual users of the LoadTest's current or last run.",
+     [](const json& st) { return number(st, {"users"}); }},
+    {"herd_loadtest_rps", "Requests per second of the current or last run.",
+     [](const json& st) { return number(st, {"totals", "rps"}); }},
+    {"herd_loadtest_requests", "Requests of the current or last run.",
+     [](const json& st) { return number(st, {"totals", "requests"}); }},
+    {"herd_loadtest_failures", "Failed requests of the current or last run.",
+     [](const json& st) { return number(st, {"totals", "failures"}); }},
+    {"herd_loadtest_latency_p95_seconds", "p95 latency of the current or last run.",
+     [](const json& st) { return number(st, {"totals", "latency", "p95"}) / 1000.0; }},
+    {"herd_loadtest_agents_connected", "Agents connected to the coordinator.",
+     [](const json& st) { return number(st, {"agents", "connected"}); }},
+};
+
+// A gauge that is 1 for the status field's value and 0 for the enum's others.
+struct OneHot {
+  const char* name;
+  const char* help;
+  const char* field;  // status field, also the label name
+  const char* const* values;
+  size_t count;
+  bool absent_when_unset;
+};
+
+constexpr OneHot kOneHots[] = {
+    {"herd_loadtest_phase", "1 for the LoadTest's phase, 0 for the others.", "phase", kPhases.data(), kPhases.size(),
+     false},
+    {"herd_loadtest_verdict", "1 for the last run's verdict, 0 for the others (none before a run ends).", "verdict",
+     kVerdicts.data(), kVerdicts.size(), true},
+};
+
+struct Subject {
+  std::string labels;  // namespace="...",loadtest="..."
+  json status;
+};
+
+}  // namespace
+
+std::string renderLoadTestMetrics(const std::vector<json>& loadtests) {
+  std::vector<Subject> subjects;
+  for (const auto& lt : loadtests) {
+    const json meta = lt.contains("metadata") ? lt["metadata"] : json::object();
+    subjects.push_back({"namespace=\"" + escape(text(meta, "namespace")) + "\",loadtest=\"" +
+                            escape(text(meta, "name")) + "\"",
+                        lt.contains("status") ? lt["status"] : json::object()});
+  }
+  std::ostringstream out;
+  out.precision(15);
+  auto header = [&](const char* name, const char* help) {
+    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " gauge\n";
+  };
+  for (const auto& g : kGauges) {
+    header(g.name, g.help);
+    for (const auto& s : subjects) out << g.name << '{' << s.labels << "} " << g.value(s.status) << '\n';
+  }
+  for (const auto& h : kOneHots) {
+    header(h.name, h.help);
+    for (const auto& s : subjects) {
+      const std::string current = text(s.status, h.field);
+      if (current.empty() && h.absent_when_unset) continue;
+      for (size_t i = 0; i < h.count; ++i)
+        out << h.name << '{' << s.labels << ',' << h.field << "=\"" << h.values[i] << "\"} "
+            << (current == h.values[i] ? 1 : 0) << '\n';
+    }
+  }
+  return out.str();
+}
+
+LoadTestMetrics::LoadTestMetrics(k8s::Client& client, std::vector<std::string> namespaces)
+    : client_(client), namespaces_(std::move(namespaces)) {
+  if (namespaces_.empty()) namespaces_.push_back("");
+}
+
+LoadTestMetrics::~LoadTestMetrics() {
+  for (auto& i : informers_) i->stop();
+}
+
+void LoadTestMetrics::start() {
+  for (const auto& ns : namespaces_) {
+    k8s::InformerOptions opts;
+    opts.ns = ns;
+    informers_.push_back(std::make_unique<k8s::Informer>(client_, controller::kLoadTests, opts));
+    informers_.back()->start();
+  }
+  started_ = true;
+}
+
+std::string LoadTestMetrics::render() const {
+  if (!started_) return "";
+  std::vector<json> all;
+  for (const auto& i : informers_) {
+    auto items = i->list();
+    all.insert(all.end(), std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
+  }
+  return renderLoadTestMetrics(all);
+}
+
+}  // namespace herd::operator_main

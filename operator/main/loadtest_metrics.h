@@ -1,0 +1,39 @@
+// Per-LoadTest Prometheus series, read from the LoadTests' status (what the
+// reconciler last wrote), served by the leader's /metrics (docs/install.md).
+//
+// Label cardinality is bounded by the number of LoadTest objects: the labels
+// are namespace and loadtest (never the run id), plus phase and verdict whose
+// values are the CRD's enums. A deleted LoadTest's series disappear.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "operator/k8s/informer.h"
+
+namespace herd::operator_main {
+
+// Exposition text for these LoadTest objects (pure: the unit test feeds it JSON).
+std::string renderLoadTestMetrics(const std::vector<nlohmann::json>& loadtests);
+
+class LoadTestMetrics {
+ public:
+  LoadTestMetrics(k8s::Client& client, std::vector<std::string> namespaces);
+  ~LoadTestMetrics();
+  // Starts one LoadTest informer per namespace (all namespaces when none).
+  void start();
+  // Empty until start() (a standby replica reports no LoadTests).
+  std::string render() const;
+
+ private:
+  k8s::Client& client_;
+  std::vector<std::string> namespaces_;
+  std::vector<std::unique_ptr<k8s::Informer>> informers_;
+  std::atomic<bool> started_{false};
+};
+
+}  // namespace herd::operator_main

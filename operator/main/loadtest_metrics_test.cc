@@ -1,0 +1,93 @@
+#include "operator/main/loadtest_metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace herd::operator_main {
+namespace {
+
+using nlohmann::json;
+
+bool hasLine(const std::string& text, const std::string& line) {
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (l == line) return true;
+  return false;
+}
+
+int countPrefix(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  int n = 0;
+  for (std::string l; std::getline(in, l);) n += l.rfind(prefix, 0) == 0;
+  return n;
+}
+
+json loadTest(const std::string& ns, const std::string& name, json status) {
+  json lt = {{"metadata", {{"namespace", ns}, {"name", name}}}};
+  if (!status.is_null()) lt["status"] = std::move(status);
+  return lt;
+}
+
+const json kRunning = {
+    {"phase", "Running"},
+    {"runId", "shop-1a2b3c"},
+    {"users", 2000},
+    {"agents", {{"connected", 4}}},
+    {"totals", {{"requests", 1234567}, {"failures", 12}, {"rps", 812.5}, {"latency", {{"p95", 245.0}}}}}};
+
+TEST(LoadTestMetrics, ValuesComeFromTheStatus) {
+  auto text = renderLoadTestMetrics({loadTest("perf", "shop", kRunning)});
+  const std::string l = "{namespace=\"perf\",loadtest=\"shop\"} ";
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_users" + l + "2000")) << text;
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_rps" + l + "812.5")) << text;
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_requests" + l + "1234567")) << text;  // not 1.23457e+06
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_failures" + l + "12")) << text;
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_latency_p95_seconds" + l + "0.245")) << text;
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_agents_connected" + l + "4")) << text;
+  EXPECT_TRUE(hasLine(text, "# TYPE herd_loadtest_rps gauge")) << text;
+}
+
+TEST(LoadTestMetrics, PhaseIsOneHotOverTheEnumAndNoVerdictBeforeTheEnd) {
+  auto text = renderLoadTestMetrics({loadTest("perf", "shop", kRunning)});
+  EXPECT_EQ(countPrefix(text, "herd_loadtest_phase{"), 6);
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_phase{namespace=\"perf\",loadtest=\"shop\",phase=\"Running\"} 1"));
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_phase{namespace=\"perf\",loadtest=\"shop\",phase=\"Pending\"} 0"));
+  EXPECT_EQ(countPrefix(text, "herd_loadtest_verdict{"), 0);
+}
+
+TEST(LoadTestMetrics, VerdictIsOneHotOnceSet) {
+  json status = kRunning;
+  status["phase"] = "Failed";
+  status["verdict"] = "Failed";
+  auto text = renderLoadTestMetrics({loadTest("perf", "shop", status)});
+  EXPECT_EQ(countPrefix(text, "herd_loadtest_verdict{"), 3);
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_verdict{namespace=\"perf\",loadtest=\"shop\",verdict=\"Failed\"} 1"));
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_verdict{namespace=\"perf\",loadtest=\"shop\",verdict=\"Passed\"} 0"));
+}
+
+TEST(LoadTestMetrics, SeriesPerLoadTestNotPerRun) {
+  json other = kRunning;
+  other["runId"] = "shop-ffffff";
+  auto text = renderLoadTestMetrics({loadTest("perf", "shop", kRunning), loadTest("qa", "shop", other),
+                                     loadTest("qa", "fresh", nullptr)});
+  EXPECT_EQ(countPrefix(text, "herd_loadtest_users{"), 3);
+  EXPECT_EQ(text.find("shop-1a2b3c"), std::string::npos);  // run ids never become labels
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_users{namespace=\"qa\",loadtest=\"fresh\"} 0"));
+}
+
+TEST(LoadTestMetrics, NoLoadTestsStillDeclaresTheFamilies) {
+  auto text = renderLoadTestMetrics({});
+  EXPECT_EQ(countPrefix(text, "# TYPE herd_loadtest_"), 8);
+  EXPECT_EQ(countPrefix(text, "herd_loadtest_"), 0);
+}
+
+TEST(LoadTestMetrics, WrongTypesInTheStatusReadAsZero) {
+  auto text = renderLoadTestMetrics({loadTest("perf", "odd", {{"users", "many"}, {"totals", 3}, {"phase", 7}})});
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_users{namespace=\"perf\",loadtest=\"odd\"} 0")) << text;
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_rps{namespace=\"perf\",loadtest=\"odd\"} 0")) << text;
+  EXPECT_EQ(countPrefix(text, "herd_loadtest_phase{namespace=\"perf\",loadtest=\"odd\",phase=\"Running\"} 0"), 1);
+}
+
+}  // namespace
+}  // namespace herd::operator_main

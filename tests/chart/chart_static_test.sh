@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The Helm chart without a cluster: helm lint in every mode, the CRD identical
+# to crds/, values.schema.json refusing bad values, the template refusing
+# several replicas without leader election, no wildcard in any rendered RBAC.
+# Needs HERD_SOURCE_DIR; helm comes from tests/cluster/build-tools' cache.
+set -euo pipefail
+src=${HERD_SOURCE_DIR:?}
+source "$src/tests/cluster/lib/versions.sh"
+"$src/tests/cluster/build-tools" >/dev/null
+helm() { "$HELM_BIN/helm" "$@"; }
+chart=$src/charts/herd
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export HELM_CONFIG_HOME=$tmp/helm HELM_CACHE_HOME=$tmp/helm-cache HELM_DATA_HOME=$tmp/helm-data
+
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+
+cmp -s "$chart/crds/loadtest.yaml" "$src/crds/loadtest.yaml" && ok "chart CRD identical to crds/loadtest.yaml" ||
+  fail "charts/herd/crds/loadtest.yaml differs from crds/loadtest.yaml: cp crds/loadtest.yaml charts/herd/crds/"
+
+modes=(
+  "defaults|"
+  "namespaced|--set watchNamespaces={perf,qa}"
+  "single replica without leader election|--set replicaCount=1 --set leaderElection.enabled=false"
+  "everything optional on|--set grafanaDashboard.enabled=true --set metrics.serviceMonitor.enabled=true --set podDisruptionBudget.enabled=true"
+  "existing service account|--set serviceAccount.create=false --set serviceAccount.name=ops"
+)
+for m in "${modes[@]}"; do
+  name=${m%%|*}; read -ra args <<<"${m#*|}"
+  if out=$(helm lint --strict "$chart" "${args[@]}" 2>&1); then ok "helm lint --strict: $name"; else fail "helm lint $name: $out"; fi
+  out=$(helm template t "$chart" -n herd "${args[@]}")
+  grep -nE '"\*"' <<<"$out" && fail "wildcard in the rendered chart ($name)"
+done
+
+refuse() {  # refuse WHY PATTERN ARGS...: helm template must fail, naming PATTERN
+  local why=$1 pattern=$2; shift 2
+  if out=$(helm template t "$chart" "$@" 2>&1); then fail "accepted $why"
+  elif grep -q -- "$pattern" <<<"$out"; then ok "refuses $why"
+  else fail "refused $why without naming '$pattern': $out"; fi
+}
+refuse "2 replicas without leader election" "needs leaderElection.enabled" --set leaderElection.enabled=false
+refuse "replicaCount 0" "replicaCount" --set replicaCount=0
+refuse "an unknown log level" "logLevel" --set operator.logLevel=verbose
+refuse "an unknown top-level key" "replica" --set replica=3
+refuse "a port out of range" "port" --set metrics.port=70000
+refuse "a namespace that is not a DNS label" "watchNamespaces" --set 'watchNamespaces={Perf_1}'
+
+# The dashboard is valid JSON and queries only documented series.
+python3 - "$chart/dashboards/herd.json" "$src/docs/install.md" <<'PY' && ok "dashboard queries documented series" || fail "dashboard"
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+doc = open(sys.argv[2]).read()
+used = {m for p in d["panels"] for t in p["targets"] for m in re.findall(r"herd_[a-z0-9_]+", t["expr"])}
+missing = sorted(u for u in used if f"`{u}`" not in doc)
+sys.exit(f"undocumented in docs/install.md: {missing}" if missing else 0)
+PY
+echo "$failures failures"
+((failures == 0))

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Parses herd-operator's /metrics (stdin) with prometheus_client's parser and
+checks the documented series (docs/install.md#metrics) against the LoadTest's
+status (JSON file): every family present and typed, one sample set per
+LoadTest, values equal to the status, phase and verdict one-hot over the CRD's
+enums.
+
+  curl -s HOST:PORT/metrics | check_metrics.py NAMESPACE LOADTEST STATUS.json
+"""
+import json
+import sys
+
+from prometheus_client.parser import text_string_to_metric_families
+
+ns, name, status_file = sys.argv[1:4]
+lt = json.load(open(status_file))
+status = lt.get("status", {})
+families = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
+problems = []
+
+
+def family(fname, ftype):
+    f = families.get(fname)
+    if f is None:
+        problems.append(f"missing {fname}")
+        return []
+    if f.type != ftype:
+        problems.append(f"{fname} is {f.type}, want {ftype}")
+    return f.samples
+
+
+for fname in ("herd_operator_reconciles", "herd_operator_reconcile_errors"):
+    samples = family(fname, "counter")
+    if samples and fname == "herd_operator_reconciles" and samples[0].value < 1:
+        problems.append("no reconcile counted")
+leader = family("herd_operator_leader", "gauge")
+if leader and leader[0].value != 1:
+    problems.append(f"herd_operator_leader = {leader[0].value} on the leader")
+
+
+def ours(samples):
+    return [s for s in samples if s.labels.get("namespace") == ns and s.labels.get("loadtest") == name]
+
+
+totals = status.get("totals", {})
+expected = {
+    "herd_loadtest_users": status.get("users", 0),
+    "herd_loadtest_rps": totals.get("rps", 0),
+    "herd_loadtest_requests": totals.get("requests", 0),
+    "herd_loadtest_failures": totals.get("failures", 0),
+    "herd_loadtest_latency_p95_seconds": totals.get("latency", {}).get("p95", 0) / 1000.0,
+    "herd_loadtest_agents_connected": status.get("agents", {}).get("connected", 0),
+}
+for fname, want in expected.items():
+    samples = ours(family(fname, "gauge"))
+    if len(samples) != 1:
+        problems.append(f"{fname}: {len(samples)} samples for {ns}/{name}, want 1")
+    elif abs(samples[0].value - want) > 1e-9:
+        problems.append(f"{fname} = {samples[0].value}, status says {want}")
+
+phases = {s.labels["phase"]: s.value for s in ours(family("herd_loadtest_phase", "gauge"))}
+if set(phases) != {"Pending", "Starting", "Running", "Stopping", "Succeeded", "Failed"}:
+    problems.append(f"phase labels {sorted(phases)}")
+elif [p for p, v in phases.items() if v == 1] != [status.get("phase")]:
+    problems.append(f"phase series {phases}, status phase {status.get('phase')}")
+verdicts = {s.labels["verdict"]: s.value for s in ours(family("herd_loadtest_verdict", "gauge"))}
+if status.get("verdict"):
+    if set(verdicts) != {"Passed", "Failed", "Aborted"} or verdicts[status["verdict"]] != 1 or sum(verdicts.values()) != 1:
+        problems.append(f"verdict series {verdicts}, status verdict {status['verdict']}")
+elif verdicts:
+    problems.append(f"verdict series {verdicts} before any verdict")
+# Bounded cardinality: labels are only namespace, loadtest and the enums.
+for f in families.values():
+    for s in f.samples:
+        extra = set(s.labels) - {"namespace", "loadtest", "phase", "verdict"}
+        if extra:
+            problems.append(f"{s.name} has labels {sorted(extra)}")
+
+if problems:
+    sys.exit("; ".join(problems))
+print(f"{len(families)} families parsed; {ns}/{name} phase={status.get('phase')} "
+      f"verdict={status.get('verdict', '-')} requests={totals.get('requests', 0)} match the status")
