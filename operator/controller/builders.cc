@@ -115,7 +115,8 @@ json buildAgentPod(const json& loadtest, const LoadTestSpec& spec, const std::st
   json annotations = stringMap(getObject(tmpl, "annotations"));
   if (!annotations.empty()) meta["annotations"] = annotations;
 
-  json args = json::array({"--coordinator", settings.coordinator, "--token-file",
+  // --run-id: the operator's coordinator serves every run on one listener.
+  json args = json::array({"--coordinator", settings.coordinator, "--run-id", run_id, "--token-file",
                            std::string(kTokenMountPath) + "/" + kTokenKey});
   json container{{"name", "agent"},
                  {"image", getString(tmpl, "image", settings.image)},

@@ -81,9 +81,9 @@ class RunCoordinator {
   virtual std::string agentEndpoint() const = 0;
 };
 
-// What herd-operator uses until the distributed coordinator (issue 4) is
-// linked in: every run is refused with a message saying so, before any pod is
-// created, so a LoadTest ends Failed with a clear reason instead of waiting.
+// A coordinator that refuses every run with a message saying so, before any
+// pod is created (the reconciler's refusal path; its tests use it). herd-operator
+// uses the real one: operator/coordinator/live_coordinator.h.
 std::unique_ptr<RunCoordinator> makeUnavailableCoordinator(std::string advertise);
 
 const char* toString(RunProgress::Verdict verdict);

@@ -3,8 +3,9 @@
 //   herd-operator --kubeconfig ~/.kube/config --namespace perf --leader-elect
 //
 // Exit codes: 0 stopped by SIGTERM/SIGINT; 2 invalid flags or kubeconfig;
-// 3 could not work (apiserver unreachable, LoadTest CRD not installed, lost
-// leadership — a supervisor restarts it and it campaigns again).
+// 3 could not work (apiserver unreachable, LoadTest CRD not installed, the
+// coordinator address cannot be bound, lost leadership — a supervisor restarts it
+// and it campaigns again).
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 
 #include "common/core/logging.h"
 #include "operator/controller/controller.h"
+#include "operator/coordinator/live_coordinator.h"
 #include "operator/k8s/leader_election.h"
 #include "operator/main/http_endpoints.h"
 #include "operator/main/leader_label.h"
@@ -75,8 +77,13 @@ int run(const Flags& flags, SignalWait& signals) {
     std::cerr << "herd-operator: " << client.error().describe() << "\n";
     return 2;
   }
-  std::string advertise = flags.coordinator_advertise.empty() ? flags.coordinator_listen : flags.coordinator_advertise;
-  auto coordinator = controller::makeUnavailableCoordinator(advertise);
+  // One coordinator per run, every run behind this one listener (routed by run id).
+  auto live = operator_coordinator::startLiveCoordinator({flags.coordinator_listen, flags.coordinator_advertise});
+  if (!live.ok()) {
+    std::cerr << "herd-operator: --coordinator-listen " << live.error().describe() << "\n";
+    return 3;
+  }
+  auto coordinator = std::move(*live);
   k8s::EventRecorder events(**client, "herd-operator");
   controller::ReconcilerSettings settings;
   settings.agent.image = flags.agent_image;
@@ -198,7 +205,7 @@ int main(int argc, char** argv) {
   app.add_option("--coordinator-listen", flags.coordinator_listen, "where the coordinator listens for agents")
       ->capture_default_str();
   app.add_option("--coordinator-advertise", flags.coordinator_advertise,
-                 "host:port agents dial (default --coordinator-listen); usually a Service name");
+                 "host:port agents dial (default: --coordinator-listen with the port bound); usually a Service name");
   app.add_option("--metrics-listen", flags.metrics_listen, "serve /metrics on HOST:PORT");
   app.add_option("--health-listen", flags.health_listen, "serve /healthz and /readyz on HOST:PORT");
   app.add_flag("--leader-elect", flags.leader_elect, "run only while holding the herd-operator Lease");

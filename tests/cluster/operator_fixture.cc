@@ -125,9 +125,9 @@ std::chrono::system_clock::time_point OperatorHarness::now() const {
 }
 
 std::vector<std::string> sleepingAgent() {
-  // Pod args follow the script: $0=--coordinator $1=HOST:PORT $2=--token-file $3=PATH.
+  // Pod args follow the script: $0=--coordinator $1=HOST:PORT $2=--run-id $3=ID $4=--token-file $5=PATH.
   // "$$$$" because Kubernetes turns $$ in a command into $ (as the stand-in does).
-  return {"/bin/sh", "-c", "test -s \"$3\" || exit 9; echo $$$$ > \"$HOME/pid\"; exec sleep 120"};
+  return {"/bin/sh", "-c", "test -s \"$5\" || exit 9; echo $$$$ > \"$HOME/pid\"; exec sleep 120"};
 }
 
 std::string podDir(const std::string& ns, const std::string& name) {

@@ -1,0 +1,372 @@
+#include "operator/coordinator/live_coordinator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/runtime/agent_session.h"
+#include "common/coordinator/coordinator.h"
+#include "common/coordinator/grpc_service.h"
+#include "common/coordinator/hub.h"
+#include "common/core/logging.h"
+#include "common/report/summary.h"
+#include "common/scenario/compiler.h"
+
+namespace herd::operator_coordinator {
+
+namespace {
+
+using controller::RunProgress;
+using json = nlohmann::json;
+
+// A forgotten run's coordinator is kept this long before it is destroyed: the
+// hub hands a stream's message to its coordinator outside the hub's lock, so a
+// message routed just before remove() may still be on its way in.
+constexpr auto kRetiredKeep = std::chrono::minutes(2);
+// How long after start-up agents of runs not started yet are held (Router).
+constexpr auto kHoldUnknownRuns = std::chrono::minutes(2);
+
+RunProgress::Verdict toVerdict(report::Verdict verdict) {
+  switch (verdict) {
+    case report::Verdict::kPassed: return RunProgress::Verdict::kPassed;
+    case report::Verdict::kFailed: return RunProgress::Verdict::kFailed;
+    case report::Verdict::kAborted: return RunProgress::Verdict::kAborted;
+    case report::Verdict::kError: return RunProgress::Verdict::kError;
+  }
+  return RunProgress::Verdict::kError;
+}
+
+double number(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+// One run: its compiled plan (the coordinator keeps a reference to it), its
+// coordinator and the thread that runs it.
+struct Run {
+  std::string loadtest;
+  std::unique_ptr<scenario::Plan> plan;
+  std::unique_ptr<coordinator::Coordinator> coordinator;
+  std::thread thread;
+  std::atomic<bool> finished{false};
+  std::mutex mu;                     // guards what follows
+  std::string last_event;
+  std::optional<RunProgress> final;  // once run() returned
+  std::chrono::steady_clock::time_point retired_at{};
+};
+
+// What the summary and result say, as the reconciler wants it.
+RunProgress finalProgress(const scenario::Plan& plan, const Result<coordinator::RunResult>& result,
+                          const std::string& last_event) {
+  RunProgress p;
+  p.state = RunProgress::State::kFinished;
+  if (!result) {
+    p.verdict = RunProgress::Verdict::kError;
+    p.message = result.error().describe();
+    return p;
+  }
+  json summary = report::buildSummary(plan, result->aggregate, result->info);
+  p.summary_json = summary.dump(2);
+  p.verdict = toVerdict(result->info.verdict);
+  if (result->exit_code == 3) p.verdict = RunProgress::Verdict::kError;
+  const json& totals = summary["totals"];
+  p.totals.requests = totals.value("requests", int64_t{0});
+  p.totals.failures = totals.value("failures", int64_t{0});
+  p.totals.rps = number(totals, "rps");
+  const json& latency = totals["latency"];
+  p.totals.p50_ms = number(latency, "p50");
+  p.totals.p95_ms = number(latency, "p95");
+  p.totals.p99_ms = number(latency, "p99");
+  p.users = result->aggregate.peakUsers();
+  for (const auto& t : result->info.thresholds) p.thresholds.push_back({t.expression, t.passed, t.value});
+  for (const auto& t : result->info.thresholds)
+    if (!t.passed && p.message.empty()) p.message = "threshold failed: " + t.expression + " (" + t.shown + ")";
+  if (p.message.empty() && p.verdict != RunProgress::Verdict::kPassed) p.message = last_event;
+  return p;
+}
+
+// The agents' view of the scenario: its text and the spec's overrides, so each
+// agent compiles exactly the coordinator's plan.
+v1::Scenario scenarioMessage(const controller::RunRequest& request, const scenario::Plan& plan, Nanos grace) {
+  v1::Scenario s;
+  s.set_source_name(request.scenario_name);
+  s.set_yaml(request.scenario_text);
+  for (const auto& [key, value] : request.overrides.params) (*s.mutable_params())[key] = value;
+  if (request.overrides.target) s.set_target(*request.overrides.target);
+  if (request.overrides.users) s.set_users(*request.overrides.users);
+  if (request.overrides.spawn_rate) s.set_spawn_rate(*request.overrides.spawn_rate);
+  if (request.overrides.duration) s.set_duration_nanos(plan.load.duration.count());
+  s.set_grace_nanos(grace.count());
+  return s;
+}
+
+// In front of the Hub: right after start-up, a Hello for a run this process does
+// not hold yet is kept instead of refused. After an operator restart the
+// agents of a live run redial at once, before the reconciler's first pass has
+// called startRun() for it; refused, they would give up (UNKNOWN_RUN) and the
+// run would be lost. Held Hellos are replayed when the run is added; the agent
+// redials by itself if that takes longer than its silence limit.
+class Router final : public coordinator::StreamHandler {
+ public:
+  explicit Router(std::chrono::steady_clock::duration hold_for)
+      : hold_until_(std::chrono::steady_clock::now() + hold_for) {}
+
+  std::shared_ptr<coordinator::Connection> connect(std::string peer) override { return hub_.connect(std::move(peer)); }
+
+  void receive(const std::shared_ptr<coordinator::Connection>& connection, const v1::AgentMessage& message) override {
+    {
+      std::lock_guard lock(mu_);
+      if (held_.count(connection)) return;  // nothing before its Welcome counts
+      if (message.has_hello() && !message.hello().run_id().empty() && !runs_.count(message.hello().run_id()) &&
+          std::chrono::steady_clock::now() < hold_until_) {
+        held_[connection] = message;
+        return;
+      }
+    }
+    hub_.receive(connection, message);
+  }
+
+  void disconnected(const std::shared_ptr<coordinator::Connection>& connection, const std::string& why) override {
+    {
+      std::lock_guard lock(mu_);
+      if (held_.erase(connection)) {
+        connection->close();
+        return;
+      }
+    }
+    hub_.disconnected(connection, why);
+  }
+
+  void add(const std::string& run_id, coordinator::Coordinator& coordinator) {
+    std::vector<std::pair<std::shared_ptr<coordinator::Connection>, v1::AgentMessage>> replay;
+    {
+      std::lock_guard lock(mu_);
+      hub_.add(run_id, coordinator);
+      runs_.insert(run_id);
+      for (auto it = held_.begin(); it != held_.end();) {
+        if (it->second.hello().run_id() != run_id) { ++it; continue; }
+        replay.emplace_back(it->first, std::move(it->second));
+        it = held_.erase(it);
+      }
+    }
+    for (const auto& [connection, hello] : replay) hub_.receive(connection, hello);
+  }
+
+  void remove(const std::string& run_id) {
+    std::lock_guard lock(mu_);
+    runs_.erase(run_id);
+    hub_.remove(run_id);
+  }
+
+ private:
+  const std::chrono::steady_clock::time_point hold_until_;
+  coordinator::Hub hub_;
+  std::mutex mu_;
+  std::set<std::string> runs_;
+  std::map<std::shared_ptr<coordinator::Connection>, v1::AgentMessage> held_;
+};
+
+class LiveCoordinator final : public controller::RunCoordinator {
+ public:
+  explicit LiveCoordinator(std::string advertise) : advertise_(std::move(advertise)) {}
+  // The operator is stopping (SIGTERM, a rolling update, lost leadership): the
+  // runs are not aborted. The listener closes, the agents keep their load and
+  // redial the advertised address, where the next leader's coordinator adopts
+  // them under the same run id and token. Runs still going are left to the
+  // exiting process (their threads wait on their own coordinator); finished
+  // ones are joined.
+  ~LiveCoordinator() override {
+    if (server_) server_->shutdown();
+    std::lock_guard lock(mu_);
+    for (auto& [id, run] : runs_) release(std::move(run));
+    for (auto& run : retired_) release(std::move(run));
+  }
+
+  Status listen(const std::string& address) {
+    coordinator::ServerOptions so;
+    so.listen = address;
+    auto server = coordinator::GrpcServer::start(hub_, so);
+    if (!server) return server.error();
+    server_ = std::move(*server);
+    if (advertise_.empty()) {
+      auto host = address.substr(0, address.rfind(':'));
+      if (host.empty() || host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
+      advertise_ = host + ":" + std::to_string(server_->port());
+    }
+    logger("operator")->info("coordinator listening on port {}; agents dial {}", server_->port(), advertise_);
+    return Ok{};
+  }
+
+  Status startRun(const controller::RunRequest& request) override {
+    std::lock_guard lock(mu_);
+    reap();
+    if (runs_.count(request.run_id)) return Ok{};
+    auto plan = scenario::compileString(request.scenario_text, request.scenario_name, request.overrides);
+    if (!plan) return plan.error();
+    auto thresholds = report::parseThresholds(plan->thresholds);
+    if (!thresholds) return Error{thresholds.error().message, request.scenario_name + ": " + thresholds.error().where};
+    auto extra = report::parseThresholds(request.extra_thresholds);
+    if (!extra) return Error{extra.error().message, "spec.thresholds: " + extra.error().where};
+    thresholds->insert(thresholds->end(), extra->begin(), extra->end());
+    std::string policy_name = request.loss_policy;
+    std::transform(policy_name.begin(), policy_name.end(), policy_name.begin(), ::tolower);
+    auto policy = coordinator::parseLossPolicy(policy_name);
+    if (!policy) return Error{policy.error().message, "spec.agentLossPolicy"};
+    if (plan->load.model == scenario::Load::Model::kOpen && request.expected_agents > 1)
+      return Error{"the open model (arrival rates) runs on one agent for now; set spec.agents to 1", "spec.agents"};
+
+    auto run = std::make_unique<Run>();
+    run->loadtest = request.loadtest;
+    run->plan = std::make_unique<scenario::Plan>(std::move(*plan));
+    const auto& p = *run->plan;
+    // As `herd coordinator`: the scenario's stop.grace, else 30 s; subscribers
+    // may listen on for the drain after the stop.
+    Nanos grace = p.stop_grace ? *p.stop_grace : Nanos(std::chrono::seconds(30));
+    grace = std::max<Nanos>(grace, p.drain + std::chrono::seconds(1));
+
+    coordinator::CoordinatorOptions co;
+    co.run_id = request.run_id;
+    co.token = request.token;
+    co.expect_agents = static_cast<size_t>(std::max(1, request.expected_agents));
+    co.loss_policy = *policy;
+    co.grace = grace;
+    // The reconciler's agentsReadyTimeout decides when waiting has lasted too
+    // long (it aborts the run); the coordinator waits as long as it is asked to.
+    co.ready_timeout = std::chrono::hours(24);
+    co.scenario = scenarioMessage(request, p, grace);
+    co.total_users = runtime::totalUsers(p);
+    Run* raw = run.get();
+    const std::string run_id = request.run_id;
+    co.on_event = [raw, run_id](const std::string& message) {
+      logger("operator")->info("run={} {}", run_id, message);
+      std::lock_guard lock(raw->mu);
+      raw->last_event = message;
+    };
+    run->coordinator = std::make_unique<coordinator::Coordinator>(p, std::move(*thresholds), std::move(co));
+    hub_.add(run_id, *run->coordinator);
+    run->thread = std::thread([raw] {
+      auto result = raw->coordinator->run();
+      std::string last_event;
+      {
+        std::lock_guard lock(raw->mu);
+        last_event = raw->last_event;
+      }
+      auto final = finalProgress(*raw->plan, result, last_event);
+      {
+        std::lock_guard lock(raw->mu);
+        raw->final = std::move(final);
+      }
+      raw->finished = true;
+    });
+    logger("operator")->info("loadtest={} run={} coordinator started: {} agents, {} users", request.loadtest, run_id,
+                             request.expected_agents, runtime::totalUsers(p));
+    runs_[run_id] = std::move(run);
+    return Ok{};
+  }
+
+  std::optional<RunProgress> progress(const std::string& run_id) override {
+    Run* run = find(run_id);
+    if (!run) return std::nullopt;
+    {
+      std::lock_guard lock(run->mu);
+      if (run->final) return run->final;
+    }
+    const auto live = run->coordinator->status();
+    RunProgress p;
+    p.state = live.phase == "waiting"   ? RunProgress::State::kWaitingForAgents
+              : live.phase == "running" ? RunProgress::State::kRunning
+                                        : RunProgress::State::kStopping;
+    p.connected = static_cast<int>(live.connected_agents);
+    p.users = live.users;
+    p.totals.requests = static_cast<int64_t>(live.requests);
+    p.totals.failures = static_cast<int64_t>(live.failures);
+    p.totals.rps = live.rps;
+    p.totals.p50_ms = live.p50_ms;
+    p.totals.p95_ms = live.p95_ms;
+    p.totals.p99_ms = live.p99_ms;
+    p.degraded = live.lost_agents > 0;
+    std::lock_guard lock(run->mu);
+    p.message = run->last_event;
+    return p;
+  }
+
+  void setExpectedAgents(const std::string& run_id, int agents) override {
+    // Changing the agent count of a running test is not supported by the
+    // coordinator yet (docs/operator.md): agents beyond the count it started
+    // with are refused, and the loss policy handles agents that go.
+    (void)run_id;
+    (void)agents;
+  }
+
+  void stopRun(const std::string& run_id, const std::string& reason) override {
+    if (Run* run = find(run_id)) run->coordinator->requestStop(reason);
+  }
+
+  void abortRun(const std::string& run_id, const std::string& reason) override {
+    if (Run* run = find(run_id)) run->coordinator->requestAbort(reason);
+  }
+
+  void forget(const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return;
+    if (!it->second->finished) it->second->coordinator->requestAbort("the run is over for the operator");
+    hub_.remove(run_id);
+    it->second->retired_at = std::chrono::steady_clock::now();
+    retired_.push_back(std::move(it->second));
+    runs_.erase(it);
+    reap();
+  }
+
+  std::string agentEndpoint() const override { return advertise_; }
+
+ private:
+  Run* find(const std::string& run_id) {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    return it == runs_.end() ? nullptr : it->second.get();
+  }
+
+  static void release(std::unique_ptr<Run> run) {
+    if (run->finished) {
+      if (run->thread.joinable()) run->thread.join();
+      return;
+    }
+    run->thread.detach();
+    (void)run.release();  // its thread still uses it until the process exits
+  }
+
+  // Destroys retired runs whose thread ended long enough ago (under mu_).
+  void reap() {
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(retired_, [&](std::unique_ptr<Run>& run) {
+      if (!run->finished || now - run->retired_at < kRetiredKeep) return false;
+      if (run->thread.joinable()) run->thread.join();
+      return true;
+    });
+  }
+
+  std::string advertise_;
+  Router hub_{kHoldUnknownRuns};
+  std::unique_ptr<coordinator::GrpcServer> server_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Run>> runs_;
+  std::vector<std::unique_ptr<Run>> retired_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<controller::RunCoordinator>> startLiveCoordinator(const LiveCoordinatorOptions& options) {
+  auto live = std::make_unique<LiveCoordinator>(options.advertise);
+  if (auto listened = live->listen(options.listen); !listened) return listened.error();
+  return std::unique_ptr<controller::RunCoordinator>(std::move(live));
+}
+
+}  // namespace herd::operator_coordinator

@@ -1,0 +1,26 @@
+#pragma once
+// The reconciler's RunCoordinator (operator/controller/coordinator.h) backed by
+// the real coordinator (common/coordinator): one Coordinator per run, all runs
+// behind one gRPC listener (a Hub routing by the run id in each agent's Hello).
+// Calls are keyed by run id and idempotent: startRun() for a known run does
+// nothing, so the reconciler may repeat it on every pass; after an operator
+// restart the same run id and token build a new coordinator that adopts the
+// agents still running (they reconnect with their assignment).
+#include <memory>
+#include <string>
+
+#include "common/core/result.h"
+#include "operator/controller/coordinator.h"
+
+namespace herd::operator_coordinator {
+
+struct LiveCoordinatorOptions {
+  std::string listen = "0.0.0.0:7070";  // HOST:PORT; port 0 picks a free one
+  // host:port agents dial; empty: listen's host with the port actually bound.
+  std::string advertise;
+};
+
+// Starts the listener; an Error when the address cannot be bound.
+Result<std::unique_ptr<controller::RunCoordinator>> startLiveCoordinator(const LiveCoordinatorOptions& options);
+
+}  // namespace herd::operator_coordinator
