@@ -3,10 +3,7 @@
 // callers of the apiserver also need to branch on what the server said (404 means
 // "create it", 409 means "read again and retry", 410 means "relist"), so ApiError
 // adds the HTTP status and the Status reason to herd::Error's message and place.
-#include <cassert>
 #include <string>
-#include <utility>
-#include <variant>
 
 #include "common/core/result.h"
 
@@ -41,33 +38,7 @@ struct ApiError {
 };
 
 template <typename T>
-class [[nodiscard]] ApiResult {
- public:
-  ApiResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit by design
-  ApiResult(ApiError error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-
-  const ApiError& error() const { assert(!ok()); return std::get<1>(v_); }
-
-  // For code that only reports failures and does not branch on the status.
-  herd::Result<T> toResult() && {
-    if (ok()) return std::get<0>(std::move(v_));
-    return error().toError();
-  }
-
- private:
-  std::variant<T, ApiError> v_;
-};
+using ApiResult = herd::Result<T, ApiError>;
 
 using ApiStatus = ApiResult<herd::Ok>;
 
