@@ -8,10 +8,20 @@ ETCD_VERSION=v3.5.21          # the etcd client version Kubernetes 1.33 pins
 HELM_VERSION=v3.18.6
 KUBECONFORM_VERSION=v0.7.0
 
-HERD_CACHE=${HERD_CACHE:-$HOME/.cache/herd}
+# A CI runner may start us without HOME, or with one we cannot write: the cache
+# then goes to /var/tmp, still outside the repository and kept between runs on
+# the same machine.
+if [[ -z ${HERD_CACHE:-} ]]; then
+  herd_cache_base=${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}
+  mkdir -p "$herd_cache_base" 2>/dev/null && [[ -w $herd_cache_base ]] || herd_cache_base=/var/tmp/.cache
+  HERD_CACHE=$herd_cache_base/herd
+  unset herd_cache_base
+fi
 K8S_BIN=$HERD_CACHE/k8s-$K8S_VERSION/bin
 ETCD_BIN=$HERD_CACHE/etcd-$ETCD_VERSION/bin
 HELM_BIN=$HERD_CACHE/helm-$HELM_VERSION/bin
 KUBECONFORM_BIN=$HERD_CACHE/kubeconform-$KUBECONFORM_VERSION/bin
 
+GO_MIN_MINOR=24               # the Go release Kubernetes 1.33 needs (go 1.24)
+GO_FALLBACK_VERSION=go1.24.6  # fetched from the Go module proxy when no Go is good enough
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
