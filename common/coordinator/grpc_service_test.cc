@@ -153,8 +153,8 @@ TEST(HubTest, RoutesStreamsByRunIdAndRefusesUnknownRuns) {
   CoordinatorOptions b_options = a_options;
   b_options.run_id = "run-b";
   b_options.token = "tb";
-  Coordinator a(plan, {}, a_options);
-  Coordinator b(plan, {}, b_options);
+  auto a = std::make_shared<Coordinator>(plan, std::vector<report::Threshold>{}, a_options);
+  auto b = std::make_shared<Coordinator>(plan, std::vector<report::Threshold>{}, b_options);
   Hub hub;
   hub.add("run-a", a);
   hub.add("run-b", b);
@@ -187,8 +187,8 @@ TEST(HubTest, RoutesStreamsByRunIdAndRefusesUnknownRuns) {
   EXPECT_EQ(first("run-b", "ta").refused().reason(), v1::Refused::BAD_TOKEN);  // each run keeps its own token
   EXPECT_EQ(first("run-c", "ta").refused().reason(), v1::Refused::UNKNOWN_RUN);
   EXPECT_EQ(first("", "ta").refused().reason(), v1::Refused::UNKNOWN_RUN);  // two runs: a run id is needed
-  a.requestStop("the LoadTest was deleted");
-  auto ended = a.run();
+  a->requestStop("the LoadTest was deleted");
+  auto ended = a->run();
   ASSERT_FALSE(ended.ok());
   EXPECT_NE(ended.error().message.find("stopped before the start: the LoadTest was deleted"), std::string::npos);
   hub.remove("run-a");

@@ -3,6 +3,13 @@
 // behind one gRPC port): each stream goes to the run its Hello names. A Hello
 // for a run the hub does not hold is refused (UNKNOWN_RUN), as is one with no
 // run id when more than one run is live.
+//
+// Lifetime: the hub shares ownership of every coordinator it holds, and each
+// receive()/disconnected() keeps its own reference for the duration of the
+// call, so remove() may race with a stream's message: a coordinator removed and
+// released by its owner lives until the last call into it returns. Whatever the
+// coordinator refers to (its plan) must live as long: hand the hub an aliasing
+// pointer that owns both.
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,8 +21,8 @@ namespace herd::coordinator {
 
 class Hub final : public StreamHandler {
  public:
-  // The coordinator must outlive its registration (remove() before destroying it).
-  void add(const std::string& run_id, Coordinator& coordinator);
+  void add(const std::string& run_id, std::shared_ptr<Coordinator> coordinator);
+  // Streams of the run are forgotten; their later messages are refused (MALFORMED).
   void remove(const std::string& run_id);
 
   std::shared_ptr<Connection> connect(std::string peer) override;
@@ -23,11 +30,11 @@ class Hub final : public StreamHandler {
   void disconnected(const std::shared_ptr<Connection>& connection, const std::string& why) override;
 
  private:
-  Coordinator* route(const std::shared_ptr<Connection>& connection, const v1::AgentMessage& message);
+  std::shared_ptr<Coordinator> route(const std::shared_ptr<Connection>& connection, const v1::AgentMessage& message);
 
   std::mutex mutex_;
-  std::map<std::string, Coordinator*> runs_;
-  std::map<const Connection*, Coordinator*> streams_;
+  std::map<std::string, std::shared_ptr<Coordinator>> runs_;
+  std::map<const Connection*, std::shared_ptr<Coordinator>> streams_;
 };
 
 }  // namespace herd::coordinator

@@ -26,10 +26,6 @@ namespace {
 using controller::RunProgress;
 using json = nlohmann::json;
 
-// A forgotten run's coordinator is kept this long before it is destroyed: the
-// hub hands a stream's message to its coordinator outside the hub's lock, so a
-// message routed just before remove() may still be on its way in.
-constexpr auto kRetiredKeep = std::chrono::minutes(2);
 // How long after start-up agents of runs not started yet are held (Router).
 constexpr auto kHoldUnknownRuns = std::chrono::minutes(2);
 
@@ -49,7 +45,9 @@ double number(const json& object, const char* key) {
 }
 
 // One run: its compiled plan (the coordinator keeps a reference to it), its
-// coordinator and the thread that runs it.
+// coordinator and the thread that runs it. Shared with the hub (through an
+// aliasing pointer to the coordinator), so a message the hub is delivering
+// keeps the whole run alive however the run is forgotten meanwhile.
 struct Run {
   std::string loadtest;
   std::unique_ptr<scenario::Plan> plan;
@@ -59,7 +57,6 @@ struct Run {
   std::mutex mu;                     // guards what follows
   std::string last_event;
   std::optional<RunProgress> final;  // once run() returned
-  std::chrono::steady_clock::time_point retired_at{};
 };
 
 // What the summary and result say, as the reconciler wants it.
@@ -144,11 +141,11 @@ class Router final : public coordinator::StreamHandler {
     hub_.disconnected(connection, why);
   }
 
-  void add(const std::string& run_id, coordinator::Coordinator& coordinator) {
+  void add(const std::string& run_id, std::shared_ptr<coordinator::Coordinator> coordinator) {
     std::vector<std::pair<std::shared_ptr<coordinator::Connection>, v1::AgentMessage>> replay;
     {
       std::lock_guard lock(mu_);
-      hub_.add(run_id, coordinator);
+      hub_.add(run_id, std::move(coordinator));
       runs_.insert(run_id);
       for (auto it = held_.begin(); it != held_.end();) {
         if (it->second.hello().run_id() != run_id) { ++it; continue; }
@@ -222,7 +219,7 @@ class LiveCoordinator final : public controller::RunCoordinator {
     if (plan->load.model == scenario::Load::Model::kOpen && request.expected_agents > 1)
       return Error{"the open model (arrival rates) runs on one agent for now; set spec.agents to 1", "spec.agents"};
 
-    auto run = std::make_unique<Run>();
+    auto run = std::make_shared<Run>();
     run->loadtest = request.loadtest;
     run->plan = std::make_unique<scenario::Plan>(std::move(*plan));
     const auto& p = *run->plan;
@@ -250,7 +247,7 @@ class LiveCoordinator final : public controller::RunCoordinator {
       raw->last_event = message;
     };
     run->coordinator = std::make_unique<coordinator::Coordinator>(p, std::move(*thresholds), std::move(co));
-    hub_.add(run_id, *run->coordinator);
+    hub_.add(run_id, std::shared_ptr<coordinator::Coordinator>(run, run->coordinator.get()));
     run->thread = std::thread([raw] {
       auto result = raw->coordinator->run();
       std::string last_event;
@@ -272,7 +269,7 @@ class LiveCoordinator final : public controller::RunCoordinator {
   }
 
   std::optional<RunProgress> progress(const std::string& run_id) override {
-    Run* run = find(run_id);
+    auto run = find(run_id);
     if (!run) return std::nullopt;
     {
       std::lock_guard lock(run->mu);
@@ -306,11 +303,11 @@ class LiveCoordinator final : public controller::RunCoordinator {
   }
 
   void stopRun(const std::string& run_id, const std::string& reason) override {
-    if (Run* run = find(run_id)) run->coordinator->requestStop(reason);
+    if (auto run = find(run_id)) run->coordinator->requestStop(reason);
   }
 
   void abortRun(const std::string& run_id, const std::string& reason) override {
-    if (Run* run = find(run_id)) run->coordinator->requestAbort(reason);
+    if (auto run = find(run_id)) run->coordinator->requestAbort(reason);
   }
 
   void forget(const std::string& run_id) override {
@@ -319,7 +316,6 @@ class LiveCoordinator final : public controller::RunCoordinator {
     if (it == runs_.end()) return;
     if (!it->second->finished) it->second->coordinator->requestAbort("the run is over for the operator");
     hub_.remove(run_id);
-    it->second->retired_at = std::chrono::steady_clock::now();
     retired_.push_back(std::move(it->second));
     runs_.erase(it);
     reap();
@@ -328,26 +324,27 @@ class LiveCoordinator final : public controller::RunCoordinator {
   std::string agentEndpoint() const override { return advertise_; }
 
  private:
-  Run* find(const std::string& run_id) {
+  std::shared_ptr<Run> find(const std::string& run_id) {
     std::lock_guard lock(mu_);
     auto it = runs_.find(run_id);
-    return it == runs_.end() ? nullptr : it->second.get();
+    return it == runs_.end() ? nullptr : it->second;
   }
 
-  static void release(std::unique_ptr<Run> run) {
+  static void release(std::shared_ptr<Run> run) {
     if (run->finished) {
       if (run->thread.joinable()) run->thread.join();
       return;
     }
     run->thread.detach();
-    (void)run.release();  // its thread still uses it until the process exits
+    (void)new std::shared_ptr<Run>(std::move(run));  // its thread still uses it until the process exits
   }
 
-  // Destroys retired runs whose thread ended long enough ago (under mu_).
+  // Lets go of retired runs whose thread has ended (under mu_). The hub holds
+  // none of them any more; a delivery still inside one keeps it alive until
+  // it returns.
   void reap() {
-    const auto now = std::chrono::steady_clock::now();
-    std::erase_if(retired_, [&](std::unique_ptr<Run>& run) {
-      if (!run->finished || now - run->retired_at < kRetiredKeep) return false;
+    std::erase_if(retired_, [&](std::shared_ptr<Run>& run) {
+      if (!run->finished) return false;
       if (run->thread.joinable()) run->thread.join();
       return true;
     });
@@ -357,8 +354,8 @@ class LiveCoordinator final : public controller::RunCoordinator {
   Router hub_{kHoldUnknownRuns};
   std::unique_ptr<coordinator::GrpcServer> server_;
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Run>> runs_;
-  std::vector<std::unique_ptr<Run>> retired_;
+  std::map<std::string, std::shared_ptr<Run>> runs_;
+  std::vector<std::shared_ptr<Run>> retired_;
 };
 
 }  // namespace
