@@ -139,6 +139,8 @@ v1::Hello AgentSession::hello(const std::string& token) const {
     *resume.mutable_ranges() = assignment_->ranges();
     resume.set_start_unix_nanos(start_unix_);
     resume.set_acked_sequence(acked_);
+    resume.set_first_kept_sequence(kept_.empty() ? sequence_ + 1 : kept_.front().report().sequence());
+    resume.set_last_sequence(sequence_);
   }
   return hello;
 }
@@ -178,17 +180,28 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
       }
       run_id_ = w.run_id();
       if (w.heartbeat_interval_ms() > 0) heartbeat_interval_ = std::chrono::milliseconds(w.heartbeat_interval_ms());
-      // Everything up to applied_sequence is counted; the rest goes again, in order.
-      while (!unacked_.empty() && unacked_.front().report().sequence() <= w.applied_sequence()) unacked_.pop_front();
-      acked_ = std::max(acked_, w.applied_sequence());
+      // Everything up to applied_sequence is counted by this coordinator; the
+      // rest goes again, in order. Less than was acknowledged before: a new
+      // coordinator instance (an operator restart) that rebuilds the run from
+      // what the agents kept.
+      if (w.applied_sequence() < acked_) {
+        log->info("the coordinator holds our reports up to {} (we had {} acknowledged): a new coordinator; "
+                  "resending from {}", w.applied_sequence(), acked_, w.applied_sequence() + 1);
+      }
+      acked_ = w.applied_sequence();
       linked_ = true;
       if (plan_) {
         v1::AgentMessage ready;
         ready.mutable_ready();
         sendNow(std::move(ready));
       }
-      if (!unacked_.empty()) log->info("resending {} report(s) after reconnecting", unacked_.size());
-      for (const auto& report : unacked_) sendNow(v1::AgentMessage(report));
+      size_t resent = 0;
+      for (const auto& report : kept_) {
+        if (report.report().sequence() <= acked_) continue;
+        sendNow(v1::AgentMessage(report));
+        ++resent;
+      }
+      if (resent > 0) log->info("resent {} report(s) after (re)connecting", resent);
       break;
     }
     case v1::CoordinatorMessage::kRefused:
@@ -209,9 +222,8 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
       }
       break;
     case v1::CoordinatorMessage::kAck:
-      while (!unacked_.empty() && unacked_.front().report().sequence() <= message.ack().sequence()) unacked_.pop_front();
       acked_ = std::max(acked_, message.ack().sequence());
-      if (leaving_ && final_sent_ && unacked_.empty()) finished_ = true;
+      if (leaving_ && final_sent_ && acked_ >= sequence_) finished_ = true;
       break;
     case v1::CoordinatorMessage::kStop: {
       const auto& stop = message.stop();
@@ -349,7 +361,7 @@ void AgentSession::sendReport(bool final) {
       r.set_tick(next_tick_);
       r.mutable_stats();
       *r.mutable_delivery() = std::move(delivery[i]);
-      unacked_.push_back(piece);
+      keep(piece);
       sendNow(std::move(piece));
     }
   }
@@ -372,8 +384,27 @@ void AgentSession::sendReport(bool final) {
   }
   pending_.reset();
   busy_ = 0;
-  unacked_.push_back(message);
+  keep(message);
   sendNow(std::move(message));
+}
+
+// Holds a report for the rest of the run; over keep_bytes, the oldest
+// acknowledged ones go (unacknowledged ones are never dropped).
+void AgentSession::keep(const v1::AgentMessage& report) {
+  kept_.push_back(report);
+  kept_bytes_ += report.ByteSizeLong();
+  size_t dropped = 0;
+  while (kept_bytes_ > options_.keep_bytes && kept_.size() > 1 && kept_.front().report().sequence() <= acked_) {
+    kept_bytes_ -= kept_.front().ByteSizeLong();
+    kept_.pop_front();
+    ++dropped;
+  }
+  if (dropped > 0 && !cap_warned_ && options_.keep_bytes > 0) {
+    cap_warned_ = true;
+    logger("agent")->warn("the run's reports exceed {} bytes: dropped the oldest {} acknowledged one(s); a new "
+                          "coordinator adopting this agent would miss reports before {}",
+                          options_.keep_bytes, dropped, kept_.front().report().sequence());
+  }
 }
 
 void AgentSession::poll() {
@@ -408,7 +439,7 @@ void AgentSession::leave() {
   logger("agent")->info("leaving the run: stopping users, then delivering the last report");
   stopAll(grace_);
   // Before the start there is nothing to deliver.
-  if (start_unix_ == 0 || (final_sent_ && unacked_.empty())) finished_ = true;
+  if (start_unix_ == 0 || (final_sent_ && acked_ >= sequence_)) finished_ = true;
 }
 
 void AgentSession::fail(std::string why) {
@@ -444,12 +475,17 @@ int64_t totalUsers(const scenario::Plan& plan) {
 
 bool AgentSession::delivered() const {
   std::lock_guard lock(mutex_);
-  return final_sent_ && unacked_.empty();
+  return final_sent_ && acked_ >= sequence_;
 }
 
 uint64_t AgentSession::unacked() const {
   std::lock_guard lock(mutex_);
-  return unacked_.size();
+  return sequence_ - std::min(acked_, sequence_);
+}
+
+size_t AgentSession::keptReports() const {
+  std::lock_guard lock(mutex_);
+  return kept_.size();
 }
 
 }  // namespace herd::runtime

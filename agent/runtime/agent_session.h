@@ -3,8 +3,11 @@
 // users its newest Assignment names (one group of worker threads per user
 // range), starts them at the coordinator's Start time, stops on Stop or at the
 // end of the run's duration, and turns the workers' snapshots into numbered
-// delta reports that it keeps until the coordinator acknowledges them, so a
-// broken stream loses nothing (the transport resends after the next Welcome).
+// delta reports. It keeps every report of the run (up to
+// SessionOptions::keep_bytes, then the oldest acknowledged ones go), so a broken
+// stream loses nothing (the transport resends what the next Welcome has not
+// counted) and a new coordinator adopting the agent mid-run gets the whole run
+// again from sequence 1.
 //
 // `herd run` drives one session in-process; `herd agent` drives one over gRPC
 // (agent/remote). Thread-safety: onMessage() may be called from the
@@ -37,6 +40,10 @@ struct SessionOptions {
   std::string ca_file;         // extra CA for the target's TLS
   Nanos probe_timeout = std::chrono::seconds(3);
   uint64_t seed = 0;           // 0: from the clock
+  // Memory for the run's reports (one a second, docs/distributed.md); beyond it
+  // the oldest acknowledged reports are dropped, and a coordinator adopting the
+  // agent later misses them (it says so in an event).
+  size_t keep_bytes = size_t{64} << 20;  // 0: keep only what is not acknowledged (in-process runs)
 };
 
 // The users a run numbers: the closed schedule's slots (stages may start more
@@ -81,7 +88,8 @@ class AgentSession {
   std::optional<std::string> failed() const;
   std::optional<std::string> refused() const;  // why the coordinator refused us
   int exitCode() const;           // from Finished
-  uint64_t unacked() const;       // reports not yet acknowledged
+  uint64_t unacked() const;       // reports the current coordinator has not acknowledged
+  size_t keptReports() const;     // reports held for a resend
   bool delivered() const;         // the final report is sent and acknowledged
   const scenario::Plan* plan() const { return plan_; }
 
@@ -95,6 +103,7 @@ class AgentSession {
   void collect(MonoTime now);
   void sendReport(bool final);
   void sendNow(v1::AgentMessage message);
+  void keep(const v1::AgentMessage& report);
   MonoTime toMono(int64_t unix_nanos) const;
 
   const SessionOptions options_;
@@ -129,8 +138,10 @@ class AgentSession {
   MonoTime first_spawn_{};
   MonoTime first_scheduled_{};
   uint64_t sequence_ = 0;
-  uint64_t acked_ = 0;
-  std::deque<v1::AgentMessage> unacked_;  // reports, oldest first
+  uint64_t acked_ = 0;  // the newest report the current coordinator holds
+  std::deque<v1::AgentMessage> kept_;  // every report still held, oldest first
+  size_t kept_bytes_ = 0;
+  bool cap_warned_ = false;
 
   bool finished_ = false;
   bool leaving_ = false;

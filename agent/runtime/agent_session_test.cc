@@ -50,6 +50,38 @@ class Sent {
   std::vector<v1::AgentMessage> messages_;
 };
 
+v1::CoordinatorMessage stopMessage(v1::Stop::Mode mode, Nanos grace) {
+  v1::CoordinatorMessage m;
+  m.mutable_stop()->set_mode(mode);
+  m.mutable_stop()->set_grace_nanos(grace.count());
+  return m;
+}
+
+// The requests in `reports`, which must be numbered 1, 2, 3, ... without gaps.
+uint64_t requestsIn(const std::vector<v1::Report>& reports, size_t endpoints) {
+  uint64_t requests = 0;
+  uint64_t sequence = 0;
+  for (const auto& report : reports) {
+    EXPECT_EQ(report.sequence(), ++sequence);
+    auto stats = wire::decodeStats(report.stats(), endpoints);
+    EXPECT_TRUE(stats.ok());
+    if (stats) requests += stats->requests();
+  }
+  return requests;
+}
+
+// A closed-model run of 30 s: `users` users that GET `path` and think `think`.
+Result<scenario::Plan> planFor(const std::string& url, const std::string& path, int users, const std::string& think) {
+  return scenario::compileString(fmt::format(R"(
+name: session
+target: {}
+users:
+  - name: u
+    steps: [{{get: {}}}, {{think: {}}}]
+load: {{users: {}, spawnRate: 1000, duration: 30s}}
+)", url, path, think, users), "session.yaml");
+}
+
 // Polls the session until `until` holds or `limit` passes.
 template <typename Pred>
 bool drive(AgentSession& session, Pred until, Nanos limit) {
@@ -65,14 +97,7 @@ bool drive(AgentSession& session, Pred until, Nanos limit) {
 TEST(AgentSession, NewestAssignmentWinsAndEveryRequestIsReportedOnce) {
   auto nginx = test_support::NginxServer::start();
   ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
-  auto plan = scenario::compileString(fmt::format(R"(
-name: session
-target: {}
-users:
-  - name: u
-    steps: [{{get: /a}}, {{think: 20ms}}]
-load: {{users: 8, spawnRate: 1000, duration: 30s}}
-)", (*nginx)->url()), "session.yaml");
+  auto plan = planFor((*nginx)->url(), "/a", 8, "20ms");
   ASSERT_TRUE(plan.ok()) << plan.error().describe();
   AgentSession session(SessionOptions{"t", "", 1, false, "", 3s, 7});
   ASSERT_TRUE(session.prepare(*plan, 1s).ok());
@@ -103,23 +128,112 @@ load: {{users: 8, spawnRate: 1000, duration: 30s}}
   ASSERT_TRUE(drive(session, [&] { return sent.reports().size() >= before_shrink + 1; }, 3s));
   EXPECT_EQ(sent.reports().back().users(), 3);
 
-  v1::CoordinatorMessage stop;
-  stop.mutable_stop()->set_mode(v1::Stop::STOP);
-  stop.mutable_stop()->set_grace_nanos(Nanos(1s).count());
-  session.onMessage(stop);
+  session.onMessage(stopMessage(v1::Stop::STOP, 1s));
   ASSERT_TRUE(drive(session, [&] { return !sent.reports().empty() && sent.reports().back().final(); }, 5s));
 
-  uint64_t requests = 0;
-  uint64_t sequence = 0;
-  for (const auto& report : sent.reports()) {
-    EXPECT_EQ(report.sequence(), ++sequence);  // 1, 2, 3, ... without gaps
-    auto stats = wire::decodeStats(report.stats(), plan->endpoints.size());
-    ASSERT_TRUE(stats.ok());
-    requests += stats->requests();
-  }
+  const uint64_t requests = requestsIn(sent.reports(), plan->endpoints.size());
+  const uint64_t sequence = sent.reports().size();
   EXPECT_GT(requests, 100u);
   EXPECT_EQ(static_cast<int64_t>(requests), (*nginx)->waitForAccessLogCount(static_cast<int64_t>(requests), "/a"));
   EXPECT_EQ(session.unacked(), sequence);  // nothing was acknowledged in this test
+}
+
+v1::CoordinatorMessage welcomeAt(uint64_t applied) {
+  v1::CoordinatorMessage m;
+  m.mutable_welcome()->set_run_id("r");
+  m.mutable_welcome()->set_applied_sequence(applied);
+  return m;
+}
+
+v1::CoordinatorMessage ackOf(uint64_t sequence) {
+  v1::CoordinatorMessage m;
+  m.mutable_ack()->set_sequence(sequence);
+  return m;
+}
+
+v1::CoordinatorMessage startNow() {
+  v1::CoordinatorMessage m;
+  m.mutable_start()->set_start_unix_nanos(
+      std::chrono::duration_cast<Nanos>(std::chrono::system_clock::now().time_since_epoch()).count());
+  return m;
+}
+
+// The agent keeps every report of the run: the same coordinator after a broken
+// stream gets only what it has not acknowledged, a new coordinator (Welcome
+// with less than was acknowledged) gets the whole run again from sequence 1,
+// and what it then holds is exactly what nginx served.
+TEST(AgentSession, KeepsEveryReportAndResendsWhatTheCoordinatorLacks) {
+  auto nginx = test_support::NginxServer::start();
+  ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
+  auto plan = planFor((*nginx)->url(), "/k", 2, "50ms");
+  ASSERT_TRUE(plan.ok()) << plan.error().describe();
+  AgentSession session(SessionOptions{"t", "", 1, false, "", 3s, 7});
+  ASSERT_TRUE(session.prepare(*plan, 1s).ok());
+  Sent before;
+  session.attach([&](v1::AgentMessage&& m) { before.add(std::move(m)); });
+  session.onMessage(welcomeAt(0));
+  session.onMessage(assignment(1, {{0, 2}}));
+  session.onMessage(startNow());
+  ASSERT_TRUE(drive(session, [&] { return before.reports().size() >= 3; }, 6s));
+  session.onMessage(ackOf(2));
+  const uint64_t sent = session.hello("x").resume().last_sequence();
+  ASSERT_GE(sent, 3u);
+  EXPECT_EQ(session.unacked(), sent - 2);
+  EXPECT_EQ(session.keptReports(), sent);  // acknowledged ones stay too
+
+  // The stream breaks; the same coordinator welcomes the agent back.
+  session.detach();
+  auto hello = session.hello("x");
+  ASSERT_TRUE(hello.has_resume());
+  EXPECT_EQ(hello.resume().generation(), 1u);
+  EXPECT_EQ(hello.resume().acked_sequence(), 2u);
+  EXPECT_EQ(hello.resume().first_kept_sequence(), 1u);
+  Sent same;
+  session.attach([&](v1::AgentMessage&& m) { same.add(std::move(m)); });
+  session.onMessage(welcomeAt(2));
+  auto resent = same.reports();
+  ASSERT_FALSE(resent.empty());
+  EXPECT_EQ(resent.front().sequence(), 3u);  // nothing it acknowledged comes again
+  session.onMessage(ackOf(resent.back().sequence()));
+
+  // Again, but a new coordinator instance answers: it holds nothing of ours.
+  session.detach();
+  Sent fresh;
+  session.attach([&](v1::AgentMessage&& m) { fresh.add(std::move(m)); });
+  session.onMessage(welcomeAt(0));
+  EXPECT_EQ(session.unacked(), session.hello("x").resume().last_sequence());
+  session.onMessage(stopMessage(v1::Stop::STOP, 1s));
+  ASSERT_TRUE(drive(session, [&] { return !fresh.reports().empty() && fresh.reports().back().final(); }, 5s));
+  const uint64_t requests = requestsIn(fresh.reports(), plan->endpoints.size());  // the whole run from 1, in order
+  EXPECT_GT(requests, 20u);
+  EXPECT_EQ(static_cast<int64_t>(requests), (*nginx)->waitForAccessLogCount(static_cast<int64_t>(requests), "/k"));
+}
+
+// Over its memory cap the agent drops the oldest acknowledged reports, never
+// an unacknowledged one, and its Hello says where its history now begins.
+TEST(AgentSession, OverItsCapDropsOnlyAcknowledgedReports) {
+  auto nginx = test_support::NginxServer::start();
+  ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
+  auto plan = planFor((*nginx)->url(), "/k", 2, "50ms");
+  ASSERT_TRUE(plan.ok()) << plan.error().describe();
+  SessionOptions options{"t", "", 1, false, "", 3s, 7};
+  options.keep_bytes = 1;
+  AgentSession session(options);
+  ASSERT_TRUE(session.prepare(*plan, 1s).ok());
+  Sent sent;
+  session.attach([&](v1::AgentMessage&& m) { sent.add(std::move(m)); });
+  session.onMessage(welcomeAt(0));
+  session.onMessage(assignment(1, {{0, 2}}));
+  session.onMessage(startNow());
+  ASSERT_TRUE(drive(session, [&] { return sent.reports().size() >= 2; }, 5s));
+  EXPECT_EQ(session.keptReports(), sent.reports().size());  // none acknowledged: all kept
+  const uint64_t acked = sent.reports().back().sequence();
+  session.onMessage(ackOf(acked));
+  ASSERT_TRUE(drive(session, [&] { return sent.reports().back().sequence() > acked; }, 3s));
+  EXPECT_EQ(session.keptReports(), 1u);
+  EXPECT_EQ(session.hello("x").resume().first_kept_sequence(), acked + 1);
+  session.onMessage(stopMessage(v1::Stop::ABORT, Nanos(0)));
+  ASSERT_TRUE(drive(session, [&] { return sent.reports().back().final(); }, 5s));
 }
 
 }  // namespace

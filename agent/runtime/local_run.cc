@@ -27,8 +27,10 @@ std::string makeRunId(const std::string& scenario, uint64_t seed) {
 Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<report::Threshold>& thresholds,
                                 const LocalRunOptions& options) {
   const uint64_t seed = options.seed ? options.seed : std::random_device{}();
+  // The coordinator lives in this process and never restarts: reports need not
+  // be kept once acknowledged.
   AgentSession session(SessionOptions{"local", "", options.workers, options.insecure, options.ca_file,
-                                      options.probe_timeout, seed});
+                                      options.probe_timeout, seed, 0});
   // Subscribers may listen on for the drain after the stop; in-flight requests get the grace.
   const Nanos grace = std::max<Nanos>(options.grace, plan.drain + std::chrono::seconds(1));
   if (auto prepared = session.prepare(plan, grace); !prepared) return prepared.error();

@@ -28,6 +28,7 @@ struct Coordinator::Agent {
   int reconnects = 0;
   double ended_at = -1;  // seconds since the start: final report applied, or marked lost
   std::optional<v1::Resume> resume;  // what it said it runs when it joined
+  uint64_t replay_until = 0;  // adopted: the newest report it had sent before (its history ends there)
 };
 
 }  // namespace herd::coordinator

@@ -199,15 +199,7 @@ Coordinator::Agent* Coordinator::join(const std::shared_ptr<Connection>& connect
   }
   auto created = std::make_unique<Agent>();
   created->id = hello.agent_id();
-  if (adopting) {
-    // The agent keeps what it runs; its reports before this point went to the
-    // previous coordinator and are not counted here.
-    created->resume = hello.resume();
-    created->applied = hello.resume().acked_sequence();
-    event("warn", fmt::format("adopted agent {} mid-run (generation {}); its reports before sequence {} were "
-                              "counted by a previous coordinator and are not in this summary",
-                              created->id, hello.resume().generation(), hello.resume().acked_sequence() + 1));
-  }
+  if (adopting) adopt(*created, hello.resume());
   return agents_.emplace(created->id, std::move(created)).first->second.get();
 }
 
@@ -308,7 +300,7 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
     drop(fmt::format("agent {}: report {}: {}", agent.id, report.sequence(), delivered.error().describe()));
     return;
   }
-  aggregate_.add(*stats);
+  if (!holdReplayed(agent, report, *stats)) aggregate_.add(*stats);
   agent.applied = report.sequence();
   agent.requests += stats->requests();
   agent.failures += stats->failures();
@@ -517,7 +509,7 @@ LiveStatus Coordinator::status() const {
   std::lock_guard lock(mutex_);
   LiveStatus out;
   switch (phase_) {
-    case Phase::kWaiting: out.phase = "waiting"; break;
+    case Phase::kWaiting: out.phase = adopted_at_ ? "running" : "waiting"; break;  // adopting: the agents run
     case Phase::kRunning: out.phase = "running"; break;
     case Phase::kStopping: out.phase = "stopping"; break;
     case Phase::kDone: out.phase = "done"; break;

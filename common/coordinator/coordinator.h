@@ -166,6 +166,12 @@ class Coordinator final : public StreamHandler {
   int64_t liveUsers() const;
   double busiest() const;
 
+  // Taking over a running test (coordinator_adopt.cc), under mutex_.
+  void adopt(Agent& agent, const v1::Resume& resume);
+  bool holdReplayed(const Agent& agent, const v1::Report& report, const stats::Recorder& stats);
+  std::optional<std::pair<int64_t, double>> mergeHeld(uint64_t second, bool all);
+  bool adoptionGathered(MonoTime now) const;
+
   int64_t totalUsers() const { return options_.total_users > 0 ? options_.total_users : plan_.load.users; }
   Status waitForAgents();
   void startRun();
@@ -193,6 +199,18 @@ class Coordinator final : public StreamHandler {
   std::vector<nlohmann::json> events_;
   uint64_t generation_ = 0;
   MonoTime last_heartbeat_{};
+  // Adoption: a report an adopted agent sends again (its history) is held by
+  // its tick until the run loop closes that second, so the series is rebuilt
+  // second by second; the users and busiest generator those reports gave.
+  struct HeldSecond {
+    explicit HeldSecond(size_t endpoints) : stats(endpoints) {}
+    stats::Recorder stats;
+    int64_t users = 0;
+    double busy = 0;
+  };
+  std::map<uint64_t, HeldSecond> held_;
+  uint64_t building_ = 0;               // the second the run loop is building (0: before it runs)
+  std::optional<MonoTime> adopted_at_;  // when the first running agent was adopted
 };
 
 }  // namespace herd::coordinator

@@ -73,6 +73,7 @@ Status Coordinator::waitForAgents() {
       ready += agent->connection && agent->ready ? 1 : 0;
     }
     if (ready == options_.expect_agents) return Ok{};
+    if (adopted_at_ && adoptionGathered(MonoClock::now())) return Ok{};
     if (options_.interrupted && options_.interrupted->load()) return Error{"interrupted while waiting for agents", ""};
     heartbeat(MonoClock::now());
     if (MonoClock::now() >= deadline) {
@@ -155,14 +156,13 @@ MonoTime Coordinator::runSeconds() {
   bool stopping = false;
   bool warned = false;
   MonoTime stopped_at{};
-  // Normally 1; a coordinator adopting a running test starts at the current second.
-  const auto elapsed_now = MonoClock::now() - start_;
-  const uint64_t first_second =
-      elapsed_now > Nanos(0) ? static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(elapsed_now).count()) + 1 : 1;
-  for (uint64_t second = first_second;; ++second) {
+  // A coordinator adopting a running test starts at 1 too: the seconds already
+  // past close at once, each with the reports the agents sent again for it.
+  bool done = false;
+  for (uint64_t second = 1;; ++second) {
     const auto boundary = start_ + std::chrono::seconds(second);
-    bool done = false;
     std::unique_lock lock(mutex_);
+    building_ = second;
     for (;;) {
       const auto now = MonoClock::now();
       lock.unlock();
@@ -176,7 +176,7 @@ MonoTime Coordinator::runSeconds() {
           broadcastStop(v1::Stop::STOP, options_.grace, interrupted ? "interrupted" : "the run's duration is over");
         }
       }
-      if (stopping && now >= stopped_at + options_.grace + options_.lost_after + kFinalSlack && !allFinished()) {
+      if (!done && stopping && now >= stopped_at + options_.grace + options_.lost_after + kFinalSlack && !allFinished()) {
         event("error", "agents did not deliver their last reports in time; the summary ends without them");
         done = true;
       }
@@ -187,7 +187,13 @@ MonoTime Coordinator::runSeconds() {
       changed_.wait_until(lock, wake);
     }
     const double elapsed = seconds(std::min(MonoClock::now(), boundary) - start_);
-    const auto sample = aggregate_.closeSecond(elapsed, liveUsers(), busiest());
+    // Once done, the seconds of held reports still close (adopted after the
+    // end), up to the one after the stop; then whatever is left goes in.
+    const auto replayed = mergeHeld(second, false);
+    const bool last = done && (held_.empty() || boundary > stopped_at + std::chrono::seconds(1));
+    if (last) mergeHeld(second, true);
+    const auto sample = aggregate_.closeSecond(elapsed, replayed ? replayed->first : liveUsers(),
+                                               replayed ? replayed->second : busiest());
     judgeLive(elapsed, stopping);
     lock.unlock();
     if (options_.on_second) options_.on_second(sample);
@@ -195,7 +201,7 @@ MonoTime Coordinator::runSeconds() {
       warned = true;
       if (options_.on_saturated) options_.on_saturated(sample.generator_busy_percent);
     }
-    if (done) break;
+    if (last) break;
   }
   return stopped_at;
 }

@@ -73,6 +73,40 @@ class CoordinatorTest : public ::testing::Test {
     return std::nullopt;
   }
 
+  // One agent joined and ready, run() on a thread of its own, its Assignment and Start read.
+  struct Started {
+    std::shared_ptr<Connection> stream;
+    std::optional<v1::CoordinatorMessage> assignment, start;
+    std::optional<Result<RunResult>> result;
+    std::thread runner;
+    ~Started() {
+      if (runner.joinable()) runner.join();
+    }
+  };
+  static std::unique_ptr<Started> startOne(Coordinator& coordinator) {
+    auto s = std::make_unique<Started>();
+    s->stream = coordinator.connect("a");
+    coordinator.receive(s->stream, hello("agent-a"));
+    coordinator.receive(s->stream, ready());
+    s->runner = std::thread([&coordinator, raw = s.get()] { raw->result.emplace(coordinator.run()); });
+    s->assignment = next(*s->stream, v1::CoordinatorMessage::kAssignment);
+    s->start = next(*s->stream, v1::CoordinatorMessage::kStart);
+    return s;
+  }
+
+  // agent-a's Hello after a broken stream: it runs `assignment` since `start`.
+  static v1::AgentMessage resumeHello(const Started& was, uint64_t acked, uint64_t last) {
+    auto h = hello("agent-a", "s3cret", 1, "run-1");
+    auto& resume = *h.mutable_hello()->mutable_resume();
+    resume.set_generation(was.assignment->assignment().generation());
+    *resume.mutable_ranges() = was.assignment->assignment().ranges();
+    resume.set_start_unix_nanos(was.start->start().start_unix_nanos());
+    resume.set_acked_sequence(acked);  // what the coordinator it talked to acknowledged
+    resume.set_first_kept_sequence(1);  // it kept everything
+    resume.set_last_sequence(last);
+    return h;
+  }
+
   scenario::Plan plan_;
 };
 
@@ -151,6 +185,91 @@ TEST_F(CoordinatorTest, SplitsUsersAndDeduplicatesReports) {
   EXPECT_EQ((*result)->aggregate.total().requests(), 22u);
   EXPECT_EQ((*result)->info.agents, 2);
   EXPECT_EQ((*result)->info.verdict, report::Verdict::kPassed);
+}
+
+// An operator restart: the coordinator that counted the agent's first reports
+// is gone; a new instance adopts the agent, which sends its whole history again
+// (it keeps every report), and the run ends with exactly the agent's totals, on
+// the run's real start, with the per-second series rebuilt from the reports' ticks.
+TEST_F(CoordinatorTest, ANewCoordinatorAdoptingAnAgentMidRunEndsWithExactlyItsTotals) {
+  auto tick = [](v1::AgentMessage m, uint64_t t) {
+    m.mutable_report()->set_tick(t);
+    m.mutable_report()->set_users(10);
+    return m;
+  };
+  const std::vector<v1::AgentMessage> history{tick(report(1, 10), 1), tick(report(2, 20), 2), tick(report(3, 30), 3)};
+  CoordinatorOptions options;
+  options.run_id = "run-1";
+  options.token = "s3cret";
+  options.start_delay = std::chrono::milliseconds(10);
+  options.lost_after = std::chrono::milliseconds(300);
+  auto first = std::make_unique<Coordinator>(plan_, std::vector<report::Threshold>{}, options);
+  auto was = startOne(*first);
+  ASSERT_TRUE(was->assignment && was->start);
+  first->receive(was->stream, history[0]);
+  first->receive(was->stream, history[1]);
+  ASSERT_TRUE(next(*was->stream, v1::CoordinatorMessage::kAck));
+  // Report 3 never reaches it: the coordinator hears nothing more and ends (the
+  // agent is lost to it), and is destroyed while the agent runs on.
+  was->runner.join();
+  ASSERT_TRUE(was->result && was->result->ok());
+  EXPECT_EQ((*was->result)->aggregate.total().requests(), 30u);
+  first.reset();
+  const int64_t start_unix = was->start->start().start_unix_nanos();
+
+  auto second = make(1);
+  auto a = second->connect("a-again");
+  second->receive(a, resumeHello(*was, 2, 3));
+  auto welcome = next(*a, v1::CoordinatorMessage::kWelcome);
+  ASSERT_TRUE(welcome);
+  EXPECT_EQ(welcome->welcome().applied_sequence(), 0u);  // a new instance: everything again
+  EXPECT_EQ(second->status().phase, "running");          // learnt from the agent, no barrier
+  for (const auto& m : history) second->receive(a, m);
+  second->receive(a, history[1]);  // a repeat changes nothing
+  std::optional<Result<RunResult>> result;
+  std::thread runner([&] { result.emplace(second->run()); });
+  auto start = next(*a, v1::CoordinatorMessage::kStart);
+  if (!start) runner.join();
+  ASSERT_TRUE(start);
+  EXPECT_EQ(start->start().start_unix_nanos(), start_unix);
+  ASSERT_TRUE(next(*a, v1::CoordinatorMessage::kStop));  // the end of its 1 s duration
+  second->receive(a, tick(report(4, 5, true), 4));
+  runner.join();
+  ASSERT_TRUE(result && result->ok());
+  const auto& run = **result;
+  EXPECT_EQ(run.aggregate.total().requests(), 65u);
+  EXPECT_EQ(run.info.verdict, report::Verdict::kPassed);
+  EXPECT_EQ(std::chrono::duration_cast<Nanos>(run.info.start.time_since_epoch()).count(), start_unix);
+  EXPECT_DOUBLE_EQ(run.info.duration_seconds, 1.0);
+  uint64_t in_series = 0;
+  for (const auto& sample : run.aggregate.series()) in_series += sample.requests;
+  EXPECT_EQ(in_series, 65u);
+  ASSERT_GE(run.aggregate.series().size(), 3u);
+  EXPECT_EQ(run.aggregate.series()[1].requests, 20u);  // second 2 is report 2's, as the agent measured it
+  EXPECT_EQ(run.aggregate.series()[1].users, 10);
+  EXPECT_EQ(run.info.extra["distributed"]["agents"][0]["reports"], 4);
+  EXPECT_EQ(run.info.extra["distributed"]["agents"][0]["requests"], 65);
+}
+
+// The same coordinator after a broken stream asks only for what it lacks.
+TEST_F(CoordinatorTest, AReconnectToTheSameCoordinatorResendsOnlyWhatItLacks) {
+  auto coordinator = make(1);
+  auto was = startOne(*coordinator);
+  ASSERT_TRUE(was->assignment && was->start);
+  coordinator->receive(was->stream, report(1, 10));
+  coordinator->receive(was->stream, report(2, 20));
+  coordinator->disconnected(was->stream, "the stream broke");
+  auto again = coordinator->connect("a2");
+  coordinator->receive(again, resumeHello(*was, 2, 2));
+  auto welcome = next(*again, v1::CoordinatorMessage::kWelcome);
+  ASSERT_TRUE(welcome);
+  EXPECT_EQ(welcome->welcome().applied_sequence(), 2u);
+  ASSERT_TRUE(next(*again, v1::CoordinatorMessage::kStop));
+  coordinator->receive(again, report(3, 5, true));
+  was->runner.join();
+  ASSERT_TRUE(was->result && was->result->ok());
+  EXPECT_EQ((*was->result)->aggregate.total().requests(), 35u);
+  EXPECT_EQ((*was->result)->info.extra["distributed"]["agents"][0]["reconnects"], 1);
 }
 
 TEST_F(CoordinatorTest, RefusesAGapAndABadReport) {
