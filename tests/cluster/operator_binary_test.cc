@@ -355,6 +355,10 @@ TEST_F(OperatorBinary, OperatorRestartMidRunReadoptsTheAgentsAndTheRunCompletes)
   int adopted = 0;
   for (const auto& e : summary["events"]) adopted += e.value("message", "").find("adopted agent") == 0 ? 1 : 0;
   EXPECT_EQ(adopted, 2) << summary["events"].dump() << second.log();
+  // The summary is the whole run's: its totals, its 12 s from the real start, all 6 users.
+  EXPECT_EQ(summary["totals"]["requests"].get<int64_t>(), counted);
+  EXPECT_NEAR(summary["durationSeconds"].get<double>(), 12.0, 0.5) << summary.dump();
+  EXPECT_EQ(summary["users"]["peak"].get<int64_t>(), 6) << summary.dump();
   EXPECT_EQ(second.stop(), 0) << second.log();
 }
 
