@@ -316,7 +316,11 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
     agent.users = 0;
     const bool was_running = agent.state != AgentState::kLost && agent.state != AgentState::kFinished;
     if (agent.state != AgentState::kLost) agent.state = AgentState::kFinished;
-    if (phase_ == Phase::kRunning && was_running && userCount(agent.ranges) > 0) {
+    // An agent ends at the run's duration by its own clock too: a final report
+    // that beats the run loop's wake-up at the stop time (a busy machine, clocks
+    // a little apart) is not a departure.
+    const bool before_the_end = MonoClock::now() < start_ + plan_.load.duration - std::chrono::milliseconds(500);
+    if (phase_ == Phase::kRunning && before_the_end && was_running && userCount(agent.ranges) > 0) {
       // It stopped on its own (shut down, scaled away) while the run goes on.
       event("warn", fmt::format("agent {} left the run early; its {} report(s) ({} requests) are counted; policy {}",
                                 agent.id, agent.applied, agent.requests, lossPolicyName(options_.loss_policy)));
