@@ -386,6 +386,10 @@ void AgentSession::sendReport(bool final) {
   busy_ = 0;
   keep(message);
   sendNow(std::move(message));
+  if (final) {
+    logger("agent")->info("final report {} sent; {} report(s) held for a resend ({} KiB)", sequence_, kept_.size(),
+                          kept_bytes_ / 1024);
+  }
 }
 
 // Holds a report for the rest of the run; over keep_bytes, the oldest
