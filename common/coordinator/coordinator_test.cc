@@ -251,6 +251,69 @@ TEST_F(CoordinatorTest, ANewCoordinatorAdoptingAnAgentMidRunEndsWithExactlyItsTo
   EXPECT_EQ(run.info.extra["distributed"]["agents"][0]["requests"], 65);
 }
 
+// Taking over with an agent missing: the run resumes once `lost_after` has
+// passed, the missing agent's users go to the one that is back, and when the
+// missing one comes later its users stop (a newer, empty assignment) while its
+// history still counts.
+TEST_F(CoordinatorTest, AnAgentBackAfterTheTakeoverKeepsItsCountsButNotItsUsers) {
+  CoordinatorOptions options;
+  options.run_id = "run-1";
+  options.token = "s3cret";
+  options.expect_agents = 2;
+  options.lost_after = std::chrono::milliseconds(300);
+  options.grace = std::chrono::milliseconds(100);
+  Coordinator coordinator(plan_, std::vector<report::Threshold>{}, options);
+  // The run started 2 s ago: its 1 s duration is over, the agents are finishing.
+  const int64_t start_unix =
+      std::chrono::duration_cast<Nanos>((std::chrono::system_clock::now() - std::chrono::seconds(2)).time_since_epoch())
+          .count();
+  auto resumed = [&](const std::string& id, int64_t first) {
+    auto h = hello(id, "s3cret", 1, "run-1");
+    auto& resume = *h.mutable_hello()->mutable_resume();
+    resume.set_generation(1);
+    auto& range = *resume.add_ranges();
+    range.set_first(first);
+    range.set_count(5);
+    resume.set_start_unix_nanos(start_unix);
+    resume.set_first_kept_sequence(1);
+    resume.set_last_sequence(1);
+    return h;
+  };
+  auto a = coordinator.connect("a");
+  coordinator.receive(a, resumed("agent-a", 0));
+  coordinator.receive(a, report(1, 10));
+  std::optional<Result<RunResult>> result;
+  std::thread runner([&] { result.emplace(coordinator.run()); });
+  auto taken = next(*a, v1::CoordinatorMessage::kAssignment);
+  if (!taken) runner.join();
+  ASSERT_TRUE(taken);
+  int64_t users_of_a = 0;
+  for (const auto& r : taken->assignment().ranges()) users_of_a += r.count();
+  EXPECT_EQ(users_of_a, 10);  // its own 5 and agent-b's 5
+
+  auto b = coordinator.connect("b");
+  coordinator.receive(b, resumed("agent-b", 5));
+  auto welcome = next(*b, v1::CoordinatorMessage::kWelcome);
+  auto emptied = next(*b, v1::CoordinatorMessage::kAssignment);
+  if (!welcome || !emptied) runner.join();
+  ASSERT_TRUE(welcome && emptied);
+  EXPECT_EQ(welcome->welcome().applied_sequence(), 0u);
+  EXPECT_GT(emptied->assignment().generation(), taken->assignment().generation());
+  EXPECT_EQ(emptied->assignment().ranges_size(), 0);
+  coordinator.receive(b, report(1, 7));
+  coordinator.receive(a, report(2, 5, true));
+  coordinator.receive(b, report(2, 1, true));
+  runner.join();
+  ASSERT_TRUE(result && result->ok());
+  EXPECT_EQ((*result)->aggregate.total().requests(), 23u);
+  int late = 0;
+  for (const auto& e : (*result)->info.extra["events"]) {
+    late += e["message"].get<std::string>().find("agent-b mid-run") != std::string::npos &&
+            e["message"].get<std::string>().find("its users now run on the others") != std::string::npos;
+  }
+  EXPECT_EQ(late, 1) << (*result)->info.extra["events"].dump();
+}
+
 // The same coordinator after a broken stream asks only for what it lacks.
 TEST_F(CoordinatorTest, AReconnectToTheSameCoordinatorResendsOnlyWhatItLacks) {
   auto coordinator = make(1);
