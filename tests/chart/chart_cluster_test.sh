@@ -4,7 +4,8 @@
 #      object) with JSON schemas generated from this apiserver's OpenAPI and the
 #      LoadTest CRD; a manifest with an unknown field must be refused;
 #   2. kubectl apply --dry-run=server of the rendered chart (CRD included);
-#   3. helm install (namespaced mode, 2 replicas) and a second release in
+#   3. helm install (namespaced mode, 2 replicas; the release and watched
+#      namespaces enforce the restricted Pod Security Standard) and a second release in
 #      cluster-wide mode; kubectl auth can-i as each ServiceAccount: everything
 #      the operator uses is allowed, a list of what it must not do is denied;
 #   4. herd-operator run locally with the Deployment's own arguments (listen
@@ -57,6 +58,13 @@ cleanup() {
 }
 trap cleanup EXIT
 for n in "$sys" "$wa" "$wb" "$wc" "$csys"; do k create namespace "$n" >/dev/null; done
+# The restricted Pod Security Standard, enforced by the apiserver's PodSecurity
+# admission: the operator's pods (release namespace) and the agent pods it creates
+# (watched namespaces) must satisfy it, or they are refused and the test fails.
+k label namespace "$sys" "$wa" "$wb" pod-security.kubernetes.io/enforce=restricted >/dev/null
+if out=$(k run psa-probe -n "$wa" --image=herd:0 --restart=Never --dry-run=server 2>&1); then
+  fail "a pod without a restricted security context was admitted: $out"
+else [[ $out == *PodSecurity* ]] && ok "PodSecurity enforces restricted" || fail "psa-probe refused otherwise: $out"; fi
 ns_values=(--set "watchNamespaces={$wa,$wb}")
 all_on=(--set grafanaDashboard.enabled=true --set metrics.serviceMonitor.enabled=true
         --set agent.metrics.enabled=true --set agent.metrics.podMonitor.enabled=true)
