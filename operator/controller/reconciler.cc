@@ -463,7 +463,6 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   // The coordinator comes before the pods: a run it cannot carry out creates none.
   if (auto started = coordinator_.startRun(request); !started.ok())
     return failRun(pass, "CoordinatorUnavailable", started.error().describe());
-  coordinator_.setExpectedAgents(run_id, desired);
 
   auto progress = coordinator_.progress(run_id);
   if (progress && progress->state == RunProgress::State::kFinished) return finishRun(pass, *progress);
@@ -473,6 +472,17 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   auto listed = client_.listAll(k8s::resources::kPods, pass.ns, opts);
   if (!listed.ok()) return listed.error().toError();
   json pods = items(*listed);
+  // `kubectl scale`: the coordinator learns the count, and which agents go, before
+  // ensurePods deletes the highest-index pods, so they leave gracefully, not lost.
+  std::vector<std::string> retiring;
+  for (const auto& pod : pods)
+    if (agentIndexOf(pod) >= desired) retiring.push_back(agentIdOf(pod));
+  coordinator_.setExpectedAgents(run_id, desired, retiring);
+  const auto previous = k8s::getInt(getObject(pass.status, "agents"), "desired");
+  if (previous > 0 && previous != desired)
+    event(pass.lt, "Normal", "AgentsScaled",
+          "run " + run_id + ": agents " + std::to_string(previous) + " -> " + std::to_string(desired) +
+              (retiring.empty() ? "" : "; scaled away: " + std::to_string(retiring.size()) + " agent pod(s)"));
 
   int ready = 0;
   std::string problem_reason, problem;
@@ -505,7 +515,8 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
                          scenario::formatDuration(pass.spec.agents_ready_timeout));
   } else {
     for (const auto& pod : pods) {
-      if (classifyPod(pod).state != PodHealth::State::kCrashed) continue;
+      // A pod scaled away is being deleted on purpose: not an agent lost.
+      if (agentIndexOf(pod) >= desired || classifyPod(pod).state != PodHealth::State::kCrashed) continue;
       const auto name = k8s::nameOf(pod);
       bool known = false;
       for (const auto& l : lost) known = known || l == name;

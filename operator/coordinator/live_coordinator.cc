@@ -58,6 +58,7 @@ struct Run {
   std::atomic<bool> finished{false};
   std::mutex mu;                     // guards what follows
   std::string last_event;
+  std::string scale_refused;         // the last resize() refusal, said once
   std::optional<RunProgress> final;  // once run() returned
   std::chrono::steady_clock::time_point retired_at{};
 };
@@ -297,12 +298,15 @@ class LiveCoordinator final : public controller::RunCoordinator {
     return p;
   }
 
-  void setExpectedAgents(const std::string& run_id, int agents) override {
-    // Changing the agent count of a running test is not supported by the
-    // coordinator yet (docs/operator.md): agents beyond the count it started
-    // with are refused, and the loss policy handles agents that go.
-    (void)run_id;
-    (void)agents;
+  void setExpectedAgents(const std::string& run_id, int agents, const std::vector<std::string>& retiring) override {
+    Run* run = find(run_id);
+    if (!run) return;
+    auto resized = run->coordinator->resize(static_cast<size_t>(std::max(1, agents)), retiring);
+    std::lock_guard lock(run->mu);
+    if (resized.ok() || resized.error().message == run->scale_refused) return;
+    run->scale_refused = resized.error().message;
+    run->last_event = "cannot scale to " + std::to_string(agents) + " agents: " + resized.error().message;
+    logger("operator")->warn("run={} {}", run_id, run->last_event);
   }
 
   void stopRun(const std::string& run_id, const std::string& reason) override {

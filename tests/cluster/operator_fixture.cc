@@ -59,9 +59,17 @@ std::optional<controller::RunProgress> ScriptedCoordinator::progress(const std::
   return it->second;
 }
 
-void ScriptedCoordinator::setExpectedAgents(const std::string& run_id, int agents) {
+void ScriptedCoordinator::setExpectedAgents(const std::string& run_id, int agents,
+                                            const std::vector<std::string>& retiring) {
   std::lock_guard lock(mu_);
   expected_[run_id] = agents;
+  retired_[run_id].insert(retiring.begin(), retiring.end());
+}
+
+std::set<std::string> ScriptedCoordinator::retired(const std::string& run_id) const {
+  std::lock_guard lock(mu_);
+  auto it = retired_.find(run_id);
+  return it == retired_.end() ? std::set<std::string>{} : it->second;
 }
 
 void ScriptedCoordinator::stopRun(const std::string& run_id, const std::string&) { abortRun(run_id, ""); }
