@@ -454,7 +454,7 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   if (!source.ok()) return failRun(pass, "ScenarioNotFound", source.error().describe());
   auto load = validate(*source, pass.spec);
   if (!load.ok()) return failRun(pass, "InvalidScenario", load.error().describe());
-  const int desired = desiredAgents(pass.spec, load->users);
+  int desired = desiredAgents(pass.spec, load->users);
 
   auto token = ensureToken(pass);
   if (!token.ok()) return token.error();
@@ -477,12 +477,18 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   std::vector<std::string> retiring;
   for (const auto& pod : pods)
     if (agentIndexOf(pod) >= desired) retiring.push_back(agentIdOf(pod));
-  coordinator_.setExpectedAgents(run_id, desired, retiring);
-  const auto previous = k8s::getInt(getObject(pass.status, "agents"), "desired");
-  if (previous > 0 && previous != desired)
+  const auto previous = static_cast<int>(k8s::getInt(getObject(pass.status, "agents"), "desired"));
+  std::string scale_refused;
+  if (auto scaled = coordinator_.setExpectedAgents(run_id, desired, retiring); !scaled.ok() && previous > 0) {
+    // The run cannot grow (docs/operator.md): it keeps its agents; the next run gets the new count.
+    scale_refused = "run " + run_id + " keeps " + std::to_string(previous) + " agents: " + scaled.error().describe();
+    if (getString(pass.status, "scaleRefused") != scale_refused) event(pass.lt, "Warning", "ScaleRefused", scale_refused);
+    desired = previous;
+  } else if (previous > 0 && previous != desired) {
     event(pass.lt, "Normal", "AgentsScaled",
           "run " + run_id + ": agents " + std::to_string(previous) + " -> " + std::to_string(desired) +
               (retiring.empty() ? "" : "; scaled away: " + std::to_string(retiring.size()) + " agent pod(s)"));
+  }
 
   int ready = 0;
   std::string problem_reason, problem;
@@ -552,6 +558,8 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
     st["phase"] = next_phase;
     st["agents"] = {{"desired", desired}, {"ready", ready}, {"connected", progress ? progress->connected : 0}};
     st["lostAgents"] = lost;
+    if (scale_refused.empty()) st.erase("scaleRefused");
+    else st["scaleRefused"] = scale_refused;
     if (progress) {
       st["users"] = progress->users;
       st["totals"] = totalsJson(progress->totals);

@@ -58,7 +58,6 @@ struct Run {
   std::atomic<bool> finished{false};
   std::mutex mu;                     // guards what follows
   std::string last_event;
-  std::string scale_refused;         // the last resize() refusal, said once
   std::optional<RunProgress> final;  // once run() returned
   std::chrono::steady_clock::time_point retired_at{};
 };
@@ -298,15 +297,10 @@ class LiveCoordinator final : public controller::RunCoordinator {
     return p;
   }
 
-  void setExpectedAgents(const std::string& run_id, int agents, const std::vector<std::string>& retiring) override {
+  Status setExpectedAgents(const std::string& run_id, int agents, const std::vector<std::string>& retiring) override {
     Run* run = find(run_id);
-    if (!run) return;
-    auto resized = run->coordinator->resize(static_cast<size_t>(std::max(1, agents)), retiring);
-    std::lock_guard lock(run->mu);
-    if (resized.ok() || resized.error().message == run->scale_refused) return;
-    run->scale_refused = resized.error().message;
-    run->last_event = "cannot scale to " + std::to_string(agents) + " agents: " + resized.error().message;
-    logger("operator")->warn("run={} {}", run_id, run->last_event);
+    if (!run) return Ok{};
+    return run->coordinator->resize(static_cast<size_t>(std::max(1, agents)), retiring);
   }
 
   void stopRun(const std::string& run_id, const std::string& reason) override {

@@ -59,11 +59,12 @@ std::optional<controller::RunProgress> ScriptedCoordinator::progress(const std::
   return it->second;
 }
 
-void ScriptedCoordinator::setExpectedAgents(const std::string& run_id, int agents,
-                                            const std::vector<std::string>& retiring) {
+Status ScriptedCoordinator::setExpectedAgents(const std::string& run_id, int agents,
+                                              const std::vector<std::string>& retiring) {
   std::lock_guard lock(mu_);
   expected_[run_id] = agents;
   retired_[run_id].insert(retiring.begin(), retiring.end());
+  return Ok{};
 }
 
 std::set<std::string> ScriptedCoordinator::retired(const std::string& run_id) const {

@@ -26,7 +26,7 @@ class ScriptedCoordinator final : public controller::RunCoordinator {
  public:
   Status startRun(const controller::RunRequest& request) override;
   std::optional<controller::RunProgress> progress(const std::string& run_id) override;
-  void setExpectedAgents(const std::string& run_id, int agents, const std::vector<std::string>& retiring) override;
+  Status setExpectedAgents(const std::string& run_id, int agents, const std::vector<std::string>& retiring) override;
   void stopRun(const std::string& run_id, const std::string& reason) override;
   void abortRun(const std::string& run_id, const std::string& reason) override;
   void forget(const std::string& run_id) override;
