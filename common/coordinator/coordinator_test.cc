@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "common/scenario/compiler.h"
@@ -467,6 +471,43 @@ TEST_F(CoordinatorScaleTest, ShrinkingThreeToTwoRetiresTheNamedAgentWithoutLosin
   for (const auto& e : (*result)->info.extra["events"]) {
     EXPECT_EQ(e["message"].get<std::string>().find("lost"), std::string::npos) << e.dump();
   }
+}
+
+TEST_F(CoordinatorScaleTest, UniqueDataRefusesToGrowMidRunButMayShrink) {
+  const auto dir = std::filesystem::temp_directory_path() / ("herd-scale-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "accounts.csv") << "name\na\nb\nc\n";
+  scenario::CompileOptions longer;
+  longer.duration = std::chrono::seconds(60);
+  const std::string text = std::string(kScenario) + "data:\n  accounts: {file: accounts.csv, pick: unique}\n";
+  auto compiled = scenario::compileString(text, (dir / "unique.yaml").string(), longer);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(compiled.ok()) << compiled.error().describe();
+  plan_ = std::move(*compiled);
+  auto coordinator = make(2);
+  ASSERT_TRUE(coordinator->resize(3).ok());  // before the start only the barrier moves
+  ASSERT_TRUE(coordinator->resize(2).ok());
+  const auto conns = joinReady(*coordinator, {"agent-a", "agent-b"});
+  std::optional<Result<RunResult>> result;
+  std::thread runner([&] { result.emplace(coordinator->run()); });
+  ASSERT_TRUE(next(*conns[0], v1::CoordinatorMessage::kStart));
+  auto refused = coordinator->resize(3);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("data source \"accounts\" hands out unique rows"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(coordinator->status().expected_agents, 2u);
+  ASSERT_TRUE(coordinator->resize(1).ok());  // the newest (agent-b) goes
+  ASSERT_TRUE(next(*conns[1], v1::CoordinatorMessage::kStop));
+  coordinator->receive(conns[1], report(1, 2, true));
+  auto all = assignmentAfter(*conns[0], 1);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(tiles(10, {*all}), (std::vector<int64_t>{10}));
+  coordinator->requestStop("enough");
+  coordinator->receive(conns[0], report(1, 3, true));
+  runner.join();
+  ASSERT_TRUE(result && result->ok());
+  EXPECT_EQ((*result)->aggregate.total().requests(), 5u);
+  EXPECT_EQ((*result)->info.extra["distributed"]["agents"][1]["state"], "retired");
 }
 
 }  // namespace

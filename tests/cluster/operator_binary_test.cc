@@ -399,7 +399,9 @@ class OperatorScale : public OperatorBinary {
     EXPECT_EQ(getString(st, "phase"), "Succeeded") << st.dump() << op.log();
     EXPECT_EQ(st["agents"]["desired"], to);
     for (const auto& c : st["conditions"])
-      if (getString(c, "type") == "Degraded") EXPECT_EQ(getString(c, "status"), "False") << c.dump();
+      if (getString(c, "type") == "Degraded") {
+        EXPECT_EQ(getString(c, "status"), "False") << c.dump();
+      }
     // Conservation: every request counted is a line in nginx's log, and no more.
     const int64_t requests = st["totals"]["requests"].get<int64_t>();
     EXPECT_GT(requests, 0) << st.dump();
@@ -460,7 +462,9 @@ TEST_F(OperatorScale, ScalingDownMidRunRetiresTheHighestIndexAgentWithoutLosingI
   for (const auto& agent : summary["distributed"]["agents"]) {
     EXPECT_GT(agent["requests"].get<int64_t>(), 0) << agent.dump();
     // The highest index goes: pod NAME-agent-2, agent id NAME-agent-2/UID.
-    if (agent["state"] == "retired") EXPECT_NE(agent["id"].get<std::string>().find("-agent-2/"), std::string::npos) << agent.dump();
+    if (agent["state"] == "retired") {
+      EXPECT_NE(agent["id"].get<std::string>().find("-agent-2/"), std::string::npos) << agent.dump();
+    }
   }
 }
 
