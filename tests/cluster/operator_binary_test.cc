@@ -429,6 +429,10 @@ class OperatorScale : public OperatorBinary {
     int64_t per_agent = 0;
     for (const auto& agent : summary["distributed"]["agents"]) per_agent += agent["requests"].get<int64_t>();
     EXPECT_EQ(per_agent, requests) << summary["distributed"].dump();
+    for (const auto& agent : summary["distributed"]["agents"])
+      std::cout << name << ": agent " << agent["id"].get<std::string>() << " " << agent["state"].get<std::string>()
+                << ", users " << agent["users"] << ", requests " << agent["requests"] << "\n";
+    for (const auto& e : summary["events"]) std::cout << name << ": event " << e.dump() << "\n";
     EXPECT_EQ(op.stop(), 0) << op.log();
     return summary;
   }
