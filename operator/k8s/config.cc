@@ -1,8 +1,5 @@
-// Kubeconfig and in-cluster configuration.
-//
-// Kubeconfigs are YAML, so this file uses yaml-cpp, which STYLE.md otherwise
-// keeps in the scenario compiler; it is confined to yamlToJson() below so that
-// moving YAML parsing into a shared helper later touches one function.
+// Kubeconfig and in-cluster configuration. Kubeconfigs are YAML, read through
+// the scenario folder's YAML-to-JSON helper (yaml-cpp lives there only).
 #include "operator/k8s/config.h"
 
 #include <cstdlib>
@@ -11,44 +8,13 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
+
+#include "common/scenario/yaml_json.h"
 
 namespace herd::k8s {
 namespace {
 
 using json = nlohmann::json;
-
-// Kubeconfig values are all strings, booleans, lists or maps; scalars stay
-// strings except the booleans kubeconfig fields use.
-json yamlToJson(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      json out = json::object();
-      for (const auto& kv : n) out[kv.first.as<std::string>()] = yamlToJson(kv.second);
-      return out;
-    }
-    case YAML::NodeType::Sequence: {
-      json out = json::array();
-      for (const auto& item : n) out.push_back(yamlToJson(item));
-      return out;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& s = n.Scalar();
-      if (n.Tag() != "!" && (s == "true" || s == "false")) return s == "true";
-      return s;
-    }
-    default:
-      return nullptr;
-  }
-}
-
-Result<json> parseYaml(const std::string& text, const std::string& where) {
-  try {
-    return yamlToJson(YAML::Load(text));
-  } catch (const YAML::Exception& e) {
-    return Error{std::string("not valid YAML: ") + e.what(), where};
-  }
-}
 
 // Standard base64 with padding, as kubeconfig *-data fields are written.
 Result<std::string> decodeBase64(const std::string& in, const std::string& where) {
@@ -156,7 +122,7 @@ Result<std::string> readFile(const std::string& path) {
 Result<Config> loadKubeconfig(const std::string& path, const std::string& context) {
   auto text = readFile(path);
   if (!text.ok()) return text.error();
-  auto doc = parseYaml(*text, path);
+  auto doc = scenario::yamlDocumentToJson(*text, path);
   if (!doc.ok()) return doc.error();
   if (!doc->is_object()) return Error{"kubeconfig is not a mapping", path};
   std::string ctx_name = context.empty() ? stringField(*doc, "current-context") : context;
