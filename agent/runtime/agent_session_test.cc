@@ -103,6 +103,11 @@ load: {{users: 8, spawnRate: 1000, duration: 30s}}
   ASSERT_TRUE(drive(session, [&] { return sent.reports().size() >= before_shrink + 1; }, 3s));
   EXPECT_EQ(sent.reports().back().users(), 3);
 
+  // The run grew (kubectl scale): this agent's block is cut to 5..6; the block
+  // 5..7 stops and 5..6 starts again.
+  session.onMessage(assignment(5, {{5, 2}}));
+  ASSERT_TRUE(drive(session, [&] { return sent.reports().back().users() == 2; }, 3s));
+
   v1::CoordinatorMessage stop;
   stop.mutable_stop()->set_mode(v1::Stop::STOP);
   stop.mutable_stop()->set_grace_nanos(Nanos(1s).count());
