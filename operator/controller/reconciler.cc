@@ -481,7 +481,7 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   std::string scale_refused;
   if (auto scaled = coordinator_.setExpectedAgents(run_id, desired, retiring); !scaled.ok() && previous > 0) {
     // The run cannot grow (docs/operator.md): it keeps its agents; the next run gets the new count.
-    scale_refused = "run " + run_id + " keeps " + std::to_string(previous) + " agents: " + scaled.error().describe();
+    scale_refused = "run " + run_id + " keeps " + std::to_string(previous) + " agent(s): " + scaled.error().message;
     if (getString(pass.status, "scaleRefused") != scale_refused) event(pass.lt, "Warning", "ScaleRefused", scale_refused);
     desired = previous;
   } else if (previous > 0 && previous != desired) {

@@ -37,6 +37,8 @@ class ScriptedCoordinator final : public controller::RunCoordinator {
   std::vector<controller::RunRequest> requests() const;
   std::map<std::string, int> expected() const;
   std::set<std::string> retired(const std::string& run_id) const;  // every agent id named as retiring
+  // setExpectedAgents above `agents` fails with `message` (a run that cannot grow).
+  void refuseGrowth(const std::string& run_id, int agents, std::string message);
   std::set<std::string> aborted() const;
   int startCalls() const;
 
@@ -46,6 +48,7 @@ class ScriptedCoordinator final : public controller::RunCoordinator {
   std::map<std::string, controller::RunProgress> progress_;
   std::map<std::string, int> expected_;
   std::map<std::string, std::set<std::string>> retired_;
+  std::map<std::string, std::pair<int, std::string>> refuse_above_;
   std::set<std::string> aborted_;
   int start_calls_ = 0;
 };

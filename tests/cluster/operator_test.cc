@@ -390,6 +390,28 @@ TEST_F(Operator, ScaleChangesTheAgentCountOfTheLiveRun) {
   })) << out;
 }
 
+TEST_F(Operator, AScaleTheRunCannotTakeKeepsItsAgentsAndSaysWhy) {
+  startOperator(coord);
+  const auto run = createRunning("rigid", basicSpec(1));
+  ASSERT_FALSE(HasFailure());
+  coord.refuseGrowth(run, 1, "the open model cannot take more agents mid-run");
+  std::string out;
+  ASSERT_EQ(kubectl("scale -n " + ns() + " lt/rigid --replicas 2", &out), 0) << out;
+  ASSERT_TRUE(waitStatus("rigid", [](const json& s) { return !getString(s, "scaleRefused").empty(); }));
+  auto st = status("rigid");
+  EXPECT_EQ(getString(st, "scaleRefused"),
+            "run " + run + " keeps 1 agent(s): the open model cannot take more agents mid-run");
+  EXPECT_EQ(st["agents"]["desired"], 1);
+  EXPECT_EQ(getString(st, "phase"), "Running");
+  EXPECT_FALSE(eventually(std::chrono::milliseconds(800), [&] { return pods(run).size() != 1; }));
+  const auto reasons = eventReasons("rigid");
+  EXPECT_EQ(std::count(reasons.begin(), reasons.end(), "ScaleRefused"), 1) << ::testing::PrintToString(reasons);
+  EXPECT_EQ(std::count(reasons.begin(), reasons.end(), "AgentsScaled"), 0);
+  // Back to 1: the refusal is gone.
+  ASSERT_EQ(kubectl("scale -n " + ns() + " lt/rigid --replicas 1", &out), 0) << out;
+  ASSERT_TRUE(waitStatus("rigid", [](const json& s) { return !s.contains("scaleRefused"); }));
+}
+
 TEST_F(Operator, AnnotationStartsANewRunAndKeepsTheLedger) {
   startOperator(coord);
   auto spec = basicSpec(1);
