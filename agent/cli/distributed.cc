@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/cli/agent_metrics.h"
 #include "agent/cli/live_metrics.h"
 #include "agent/cli/outputs.h"
 #include "agent/remote/coordinator_client.h"
@@ -176,8 +177,23 @@ int agentMain(const Options& options, const DistributedOptions& d) {
   co.tls_server_name = d.tls_server_name;
   co.reconnect_timeout = *reconnect;
   co.leave = &g_stop;
+  // --metrics-listen: this agent's own load, from the reports it sends.
+  std::unique_ptr<AgentMetrics> live_metrics;
+  if (!options.metrics_listen.empty()) {
+    auto started = AgentMetrics::start(options.metrics_listen, so.agent_id);
+    if (!started) {
+      fmt::print(stderr, "herd: error: {}\n", started.error().describe());
+      return started.error().where == "--metrics-listen" ? kExitInvalidInput : kExitRunFailed;
+    }
+    live_metrics = std::move(*started);
+    fmt::print(stderr, "herd: metrics at http://{}/metrics\n", live_metrics->address());
+    co.on_send = [&session, metrics = live_metrics.get()](const v1::AgentMessage& message) {
+      metrics->observe(message, session.plan());
+    };
+  }
   logger("agent")->info("agent {} dialling {}", so.agent_id, d.coordinator);
   const auto outcome = remote::runAgent(session, co);
+  if (live_metrics) lingerMetrics(options, &g_stop);
   if (outcome.exit_code != 0) {
     fmt::print(stderr, "herd: error: {}\n", outcome.message);
   } else {
@@ -233,6 +249,7 @@ void addAgentCommand(CLI::App& app, Options& options, DistributedOptions& d) {
   command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for the target's TLS")
       ->check(CLI::ExistingFile);
   command->add_option("--seed", options.seed, "Seed for random choices (default: random)");
+  addMetricsFlags(*command, options);
   addLogLevel(*command, options);
 }
 

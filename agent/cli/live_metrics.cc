@@ -41,6 +41,10 @@ MetricsStart startLiveMetrics(const Options& options, const scenario::Plan& plan
 void finishLiveMetrics(metrics::MetricsServer& server, const Options& options, const scenario::Plan& plan,
                        const runtime::LocalRunResult& result, const std::atomic<bool>* interrupted) {
   server.publish(report::prometheusText({plan, result.aggregate, result.info.thresholds, true}));
+  lingerMetrics(options, interrupted);
+}
+
+void lingerMetrics(const Options& options, const std::atomic<bool>* interrupted) {
   const auto linger = scenario::parseDuration(options.metrics_linger);
   if (!linger || linger->count() == 0) return;
   fmt::print(stderr, "herd: serving the final metrics for {} (Ctrl-C ends it)\n", options.metrics_linger);

@@ -26,6 +26,10 @@ MetricsStart startLiveMetrics(const Options& options, const scenario::Plan& plan
 void finishLiveMetrics(metrics::MetricsServer& server, const Options& options, const scenario::Plan& plan,
                        const runtime::LocalRunResult& result, const std::atomic<bool>* interrupted);
 
+// Keeps the process (and so its metrics listener) up for --metrics-linger or
+// until an interrupt.
+void lingerMetrics(const Options& options, const std::atomic<bool>* interrupted);
+
 // --metrics-listen and --metrics-linger.
 void addMetricsFlags(CLI::App& command, Options& options);
 

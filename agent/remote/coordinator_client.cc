@@ -68,6 +68,7 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
     queue.push_back(std::move(hello));
   }
   session.attach([&](v1::AgentMessage&& message) {
+    if (options.on_send) options.on_send(message);
     {
       std::lock_guard lock(queue_mutex);
       if (closing) return;

@@ -5,6 +5,7 @@
 // backoff; the next Welcome says what was counted and the rest is resent. This
 // is the only place on the agent's side that includes gRPC.
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "agent/runtime/agent_session.h"
@@ -26,6 +27,9 @@ struct ClientOptions {
   // Set (from a signal handler) to leave the run early: users stop, the last
   // report is delivered, then runAgent returns 0.
   const std::atomic<bool>* leave = nullptr;
+  // Sees every message the session hands the transport (resent reports again),
+  // on the session's thread; must not block (herd agent --metrics-listen).
+  std::function<void(const v1::AgentMessage&)> on_send;
 };
 
 struct AgentOutcome {

@@ -114,6 +114,12 @@ json buildAgentPod(const json& loadtest, const LoadTestSpec& spec, const std::st
   labels["app.kubernetes.io/component"] = "agent";
   meta["labels"] = labels;
   json annotations = stringMap(getObject(tmpl, "annotations"));
+  if (settings.metrics_port != 0) {
+    // Annotation-based discovery; the template's own prometheus.io/* values win.
+    annotations.emplace("prometheus.io/scrape", "true");
+    annotations.emplace("prometheus.io/port", std::to_string(settings.metrics_port));
+    annotations.emplace("prometheus.io/path", "/metrics");
+  }
   if (!annotations.empty()) meta["annotations"] = annotations;
 
   // --run-id: the operator's coordinator serves every run on one listener.
@@ -121,6 +127,10 @@ json buildAgentPod(const json& loadtest, const LoadTestSpec& spec, const std::st
                            std::string(kTokenMountPath) + "/" + kTokenKey,
                            // agentIdOf(pod): the reconciler names the agents it scales away.
                            "--agent-id", "$(HERD_POD_NAME)/$(HERD_POD_UID)"});
+  if (settings.metrics_port != 0) {
+    args.push_back("--metrics-listen");
+    args.push_back(":" + std::to_string(settings.metrics_port));
+  }
   json container{{"name", "agent"},
                  {"image", getString(tmpl, "image", settings.image)},
                  {"command", settings.command},
@@ -130,6 +140,9 @@ json buildAgentPod(const json& loadtest, const LoadTestSpec& spec, const std::st
                  {"volumeMounts", json::array({
                      {{"name", "token"}, {"mountPath", kTokenMountPath}, {"readOnly", true}},
                      {{"name", "tmp"}, {"mountPath", "/tmp"}}})}};
+  if (settings.metrics_port != 0) {
+    container["ports"] = json::array({{{"name", "metrics"}, {"containerPort", settings.metrics_port}, {"protocol", "TCP"}}});
+  }
   if (!getString(tmpl, "imagePullPolicy").empty()) container["imagePullPolicy"] = tmpl["imagePullPolicy"];
   if (tmpl.contains("resources") && tmpl["resources"].is_object()) container["resources"] = tmpl["resources"];
 

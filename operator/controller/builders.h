@@ -20,6 +20,9 @@ struct AgentSettings {
   std::string image = "herd:latest";               // --agent-image; spec.agentTemplate.image wins
   std::vector<std::string> command{"herd", "agent"};  // --agent-command (tests)
   std::string coordinator;                          // --coordinator-advertise host:port
+  // --agent-metrics-port: agents serve Prometheus metrics on this port (a
+  // container port named "metrics", prometheus.io/* annotations); 0: they do not.
+  uint16_t metrics_port = 0;
 };
 
 inline constexpr const char* kTokenMountPath = "/var/run/herd/token";

@@ -80,6 +80,33 @@ TEST(AgentPod, SecurityContextIsRestrictedWhateverTheTemplate) {
   EXPECT_EQ(buildAgentPod(loadtest(), spec, "shop-1", 0, settings)["spec"]["containers"][0]["image"], "herd:9");
 }
 
+TEST(AgentPod, ServesMetricsOnANamedPortWhenAsked) {
+  auto spec = specWithTemplate();
+  auto plain = buildAgentPod(loadtest(), spec, "shop-1", 0, {});
+  EXPECT_FALSE(plain["spec"]["containers"][0].contains("ports"));
+  EXPECT_FALSE(plain["metadata"]["annotations"].contains("prometheus.io/scrape"));
+  for (const auto& a : plain["spec"]["containers"][0]["args"]) EXPECT_NE(a, "--metrics-listen");
+
+  spec.agent_template["annotations"]["prometheus.io/path"] = "/custom";  // the template's own value wins
+  AgentSettings settings;
+  settings.metrics_port = 9464;
+  auto pod = buildAgentPod(loadtest(), spec, "shop-1", 0, settings);
+  const auto& c = pod["spec"]["containers"][0];
+  ASSERT_EQ(c["ports"].size(), 1u);
+  EXPECT_EQ(c["ports"][0]["name"], "metrics");
+  EXPECT_EQ(c["ports"][0]["containerPort"], 9464);
+  EXPECT_EQ(c["ports"][0]["protocol"], "TCP");
+  const auto& args = c["args"];
+  ASSERT_GE(args.size(), 2u);
+  EXPECT_EQ(args[args.size() - 2], "--metrics-listen");
+  EXPECT_EQ(args[args.size() - 1], ":9464");
+  const auto& annotations = pod["metadata"]["annotations"];
+  EXPECT_EQ(annotations["prometheus.io/scrape"], "true");
+  EXPECT_EQ(annotations["prometheus.io/port"], "9464");
+  EXPECT_EQ(annotations["prometheus.io/path"], "/custom");
+  EXPECT_EQ(annotations["note"], "n");
+}
+
 TEST(RunId, IsAValidLabelValueForLongNames) {
   auto id = makeRunId(std::string(80, 'a'), 0xabcdef12);
   EXPECT_LE(id.size(), 63u);

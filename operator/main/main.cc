@@ -41,6 +41,7 @@ struct Flags {
   std::string leader_election_namespace;
   std::string agent_image = "herd:latest";
   std::vector<std::string> agent_command;
+  int agent_metrics_port = 0;
   int workers = 2;
   std::string log_level = "info";
 };
@@ -89,6 +90,7 @@ int run(const Flags& flags, SignalWait& signals) {
   settings.agent.image = flags.agent_image;
   settings.agent.coordinator = coordinator->agentEndpoint();
   if (!flags.agent_command.empty()) settings.agent.command = flags.agent_command;
+  settings.agent.metrics_port = static_cast<uint16_t>(flags.agent_metrics_port);
   controller::Reconciler reconciler(**client, events, *coordinator, settings,
                                     [] { return std::chrono::system_clock::now(); }, std::random_device{}());
   controller::Controller ctl(**client, reconciler, {flags.namespaces, flags.workers});
@@ -213,6 +215,9 @@ int main(int argc, char** argv) {
                  "namespace of the Lease (default the first --namespace, $POD_NAMESPACE or default)");
   app.add_option("--agent-image", flags.agent_image, "agent image when the LoadTest names none")->capture_default_str();
   app.add_option("--agent-command", flags.agent_command, "agent pods' command (default: herd agent)")->expected(1, -1);
+  app.add_option("--agent-metrics-port", flags.agent_metrics_port,
+                 "agents serve Prometheus metrics on this port (named \"metrics\", prometheus.io/* annotations); 0: off")
+      ->check(CLI::Range(0, 65535))->capture_default_str();
   app.add_option("--workers", flags.workers, "reconciler threads")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--log-level", flags.log_level, "debug, info, warn, error")->capture_default_str();
   try {

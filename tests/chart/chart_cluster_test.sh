@@ -4,16 +4,21 @@
 #      object) with JSON schemas generated from this apiserver's OpenAPI and the
 #      LoadTest CRD; a manifest with an unknown field must be refused;
 #   2. kubectl apply --dry-run=server of the rendered chart (CRD included);
-#   3. helm install (namespaced mode, 2 replicas) and a second release in
+#   3. helm install (namespaced mode, 2 replicas; the release and watched
+#      namespaces enforce the restricted Pod Security Standard) and a second release in
 #      cluster-wide mode; kubectl auth can-i as each ServiceAccount: everything
 #      the operator uses is allowed, a list of what it must not do is denied;
 #   4. herd-operator run locally with the Deployment's own arguments (listen
-#      addresses moved to 127.0.0.1:0), as the chart's ServiceAccount (a token
-#      from kubectl create token) and as one of the Deployment's pods (POD_NAME):
+#      addresses moved to 127.0.0.1:0; no --coordinator-advertise, as there is
+#      no cluster DNS here to resolve the Service name, so agents dial the
+#      bound loopback address), as the chart's ServiceAccount (a token from
+#      kubectl create token) and as one of the Deployment's pods (POD_NAME):
 #      it takes the Lease, labels that pod herd.dev/leader=true (the coordinator
-#      Service selects it), runs the example LoadTest to Complete, ignores a
-#      LoadTest in an unwatched namespace, and its /metrics parses as exposition
-#      text with the documented series, whose values match the LoadTest status;
+#      Service selects it), runs the example LoadTest against a real nginx on
+#      loopback to Complete with verdict Passed and totals equal to nginx's
+#      access log, ignores a LoadTest in an unwatched namespace, and its
+#      /metrics parses as exposition text with the documented series, whose
+#      values match the LoadTest status;
 #      a second process as the other pod stands by, then takes over when the
 #      first stops, and the coordinator Service follows the label.
 # Needs HERD_KUBECONFIG (the k8s fixture), HERD_SOURCE_DIR, HERD_OPERATOR_BIN.
@@ -38,8 +43,12 @@ id=$RANDOM
 sys=t-herd-sys-$id; wa=t-herd-a-$id; wb=t-herd-b-$id; wc=t-herd-c-$id; csys=t-herd-csys-$id
 tmp=$(mktemp -d)
 export HELM_CONFIG_HOME=$tmp/helm HELM_CACHE_HOME=$tmp/helm-cache HELM_DATA_HOME=$tmp/helm-data
-op_pid= op2_pid=
+op_pid= op2_pid= nginx_pid=
 cleanup() {
+  if [[ -n $nginx_pid ]]; then  # closing its stdin stops nginx (see below)
+    exec 9>&-
+    wait "$nginx_pid" 2>/dev/null || true
+  fi
   [[ -n $op_pid ]] && kill "$op_pid" 2>/dev/null && wait "$op_pid" 2>/dev/null
   [[ -n $op2_pid ]] && kill "$op2_pid" 2>/dev/null && wait "$op2_pid" 2>/dev/null
   helm uninstall herd -n "$sys" >/dev/null 2>&1 || true
@@ -49,8 +58,16 @@ cleanup() {
 }
 trap cleanup EXIT
 for n in "$sys" "$wa" "$wb" "$wc" "$csys"; do k create namespace "$n" >/dev/null; done
+# The restricted Pod Security Standard, enforced by the apiserver's PodSecurity
+# admission: the operator's pods (release namespace) and the agent pods it creates
+# (watched namespaces) must satisfy it, or they are refused and the test fails.
+k label namespace "$sys" "$wa" "$wb" pod-security.kubernetes.io/enforce=restricted >/dev/null
+if out=$(k run psa-probe -n "$wa" --image=herd:0 --restart=Never --dry-run=server 2>&1); then
+  fail "a pod without a restricted security context was admitted: $out"
+else [[ $out == *PodSecurity* ]] && ok "PodSecurity enforces restricted" || fail "psa-probe refused otherwise: $out"; fi
 ns_values=(--set "watchNamespaces={$wa,$wb}")
-all_on=(--set grafanaDashboard.enabled=true --set metrics.serviceMonitor.enabled=true)
+all_on=(--set grafanaDashboard.enabled=true --set metrics.serviceMonitor.enabled=true
+        --set agent.metrics.enabled=true --set agent.metrics.podMonitor.enabled=true)
 
 # --- 1. kubeconform with local schemas --------------------------------------
 mkdir -p "$tmp/schemas"
@@ -63,7 +80,7 @@ python3 "$src/tests/chart/openapi_to_kubeconform.py" "$tmp/openapi.json" "$tmp/s
   apiextensions.k8s.io/v1/CustomResourceDefinition
 python3 "$src/tests/chart/openapi_to_kubeconform.py" --crd "$chart/crds/loadtest.yaml" "$tmp/schemas"
 conform() {
-  "$KUBECONFORM_BIN/kubeconform" -strict -summary -skip ServiceMonitor,Kustomization,GitRepository,Application \
+  "$KUBECONFORM_BIN/kubeconform" -strict -summary -skip ServiceMonitor,PodMonitor,Kustomization,GitRepository,Application \
     -schema-location "$tmp/schemas/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json" "$@"
 }
 helm template herd "$chart" -n "$sys" --include-crds "${ns_values[@]}" "${all_on[@]}" >"$tmp/namespaced.yaml"
@@ -78,8 +95,8 @@ conform "$tmp/bad.yaml" >/dev/null 2>&1 && fail "kubeconform accepted a Deployme
 
 # --- 2. server-side dry run -------------------------------------------------
 for f in namespaced cluster; do
-  # The ServiceMonitor's CRD (Prometheus operator) is not installed here.
-  python3 -c 'import sys, yaml; print("---\n".join(yaml.safe_dump(d) for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] != "ServiceMonitor"))' \
+  # The Service/PodMonitor CRDs (Prometheus operator) are not installed here.
+  python3 -c 'import sys, yaml; print("---\n".join(yaml.safe_dump(d) for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] not in ("ServiceMonitor", "PodMonitor")))' \
     "$tmp/$f.yaml" >"$tmp/$f-dry.yaml"
   if out=$(k apply --dry-run=server -f "$tmp/$f-dry.yaml" 2>&1); then
     ok "dry-run=server $f: $(grep -c 'server dry run' <<<"$out") objects"
@@ -163,12 +180,16 @@ for c in cfg["contexts"]:
 yaml.safe_dump(cfg, open(sys.argv[2], "w"))
 PY
 # The Deployment's own arguments, listen addresses moved to loopback port 0.
+# --coordinator-advertise (the coordinator Service's DNS name) is dropped: no
+# cluster DNS resolves it here, so the agents dial the bound loopback address.
 mapfile -t args < <(k get deploy herd -n "$sys" -o json | python3 -c '
 import json, re, sys
 c = json.load(sys.stdin)["spec"]["template"]["spec"]["containers"][0]
 assert c["command"] == ["herd-operator"], c["command"]
+assert any(a.startswith("--coordinator-advertise=") for a in c["args"]), c["args"]
 for a in c["args"]:
-    print(re.sub(r"^(--(?:coordinator|metrics|health)-listen)=.*", r"\1=127.0.0.1:0", a))')
+    if not a.startswith("--coordinator-advertise="):
+        print(re.sub(r"^(--(?:coordinator|metrics|health)-listen)=.*", r"\1=127.0.0.1:0", a))')
 # The ReplicaSet's two pods exist (nothing runs them here); one operator process
 # acts as each.
 pods=()
@@ -205,11 +226,42 @@ grep -qx "herd_operator_leader 0" <<<"$standby_metrics" && ! grep -q "^herd_load
 sel=$(selected)
 [[ $sel == "$pod" ]] && ok "coordinator Service selects exactly the leader's pod" || fail "coordinator Service selects '$sel', leader is $pod"
 
-k apply -n "$wa" -f "$src/examples/k8s/loadtest-inline.yaml" >/dev/null
-k apply -n "$wc" -f "$src/examples/k8s/loadtest-inline.yaml" >/dev/null
+# A real nginx on loopback (tests/fixtures/nginx) for the example to load; it
+# stops when its stdin (fd 9 here) is closed.
+mkfifo "$tmp/nginx.ctl"
+/usr/bin/python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+from nginx_server import NginxServer
+with NginxServer() as nginx:
+    print(nginx.url, nginx.dir, flush=True)
+    sys.stdin.read()
+' "$src/tests/fixtures/nginx" <"$tmp/nginx.ctl" >"$tmp/nginx.out" 2>&1 &
+nginx_pid=$!
+exec 9>"$tmp/nginx.ctl"
+for _ in $(seq 200); do [[ -s $tmp/nginx.out ]] && break; kill -0 $nginx_pid 2>/dev/null || break; sleep 0.05; done
+read -r nginx_url nginx_dir <"$tmp/nginx.out"
+[[ $nginx_url == http://127.0.0.1:* ]] || { fail "nginx did not start: $(cat "$tmp/nginx.out")"; exit 1; }
+nginx_lines() { [[ -f $nginx_dir/access.log ]] && wc -l <"$nginx_dir/access.log" || echo 0; }
+# examples/k8s/loadtest-inline.yaml as shipped, its target moved to this nginx.
+sed "s|http://127.0.0.1:8080|$nginx_url|g" "$src/examples/k8s/loadtest-inline.yaml" >"$tmp/example.yaml"
+grep -q "$nginx_url" "$tmp/example.yaml" || fail "the example's target was not replaced"
+k apply -n "$wa" -f "$tmp/example.yaml" >/dev/null
+k apply -n "$wc" -f "$tmp/example.yaml" >/dev/null
+started=$SECONDS
 if k wait -n "$wa" --for=condition=Complete lt/shop-smoke --timeout=120s >/dev/null; then
-  ok "example LoadTest Complete: phase=$(k get lt shop-smoke -n "$wa" -o jsonpath='{.status.phase} reason={.status.reason}')"
+  ok "example LoadTest Complete in $((SECONDS - started))s: $(k get lt shop-smoke -n "$wa" -o jsonpath='phase={.status.phase} verdict={.status.verdict} requests={.status.totals.requests} failures={.status.totals.failures}')"
 else fail "example LoadTest not Complete: $(k get lt shop-smoke -n "$wa" -o jsonpath='{.status}')"; fi
+verdict=$(k get lt shop-smoke -n "$wa" -o jsonpath='{.status.verdict}')
+[[ $verdict == Passed ]] && ok "example's verdict Passed" ||
+  fail "example's verdict '$verdict': $(k get lt shop-smoke -n "$wa" -o jsonpath='{.status}')"
+# Conservation: the status counts exactly the requests nginx logged (nginx
+# writes a line when a response is done, so the count may lag briefly).
+requests=$(k get lt shop-smoke -n "$wa" -o jsonpath='{.status.totals.requests}')
+for _ in $(seq 100); do (($(nginx_lines) >= ${requests:-0})) && break; sleep 0.05; done
+logged=$(nginx_lines)
+[[ ${requests:-0} -gt 0 && $logged -eq $requests ]] && ok "status totals $requests requests = nginx's access log $logged" ||
+  fail "status totals ${requests:-none} requests, nginx logged $logged"
 # docs/gitops.md's CI recipe: a new run by annotation, wait for it, verdict as exit code.
 first_run=$(k get lt shop-smoke -n "$wa" -o jsonpath='{.status.runId}')
 k annotate -n "$wa" lt/shop-smoke herd.dev/run=ci-42 --overwrite >/dev/null

@@ -26,6 +26,7 @@ modes=(
   "single replica without leader election|--set replicaCount=1 --set leaderElection.enabled=false"
   "everything optional on|--set grafanaDashboard.enabled=true --set metrics.serviceMonitor.enabled=true --set podDisruptionBudget.enabled=true"
   "existing service account|--set serviceAccount.create=false --set serviceAccount.name=ops"
+  "agent metrics with a PodMonitor|--set agent.metrics.enabled=true --set agent.metrics.podMonitor.enabled=true"
 )
 for m in "${modes[@]}"; do
   name=${m%%|*}; read -ra args <<<"${m#*|}"
@@ -45,7 +46,28 @@ refuse "replicaCount 0" "replicaCount" --set replicaCount=0
 refuse "an unknown log level" "logLevel" --set operator.logLevel=verbose
 refuse "an unknown top-level key" "replica" --set replica=3
 refuse "a port out of range" "port" --set metrics.port=70000
+refuse "an agent metrics port out of range" "port" --set agent.metrics.port=0
 refuse "a namespace that is not a DNS label" "watchNamespaces" --set 'watchNamespaces={Perf_1}'
+
+# Agent metrics: off by default; on, the operator gets --agent-metrics-port and
+# the PodMonitor selects the agent pods the operator labels, in the watched namespaces.
+out=$(helm template t "$chart" -n herd)
+if grep -qE -- "--agent-metrics-port|kind: PodMonitor" <<<"$out"; then fail "agent metrics on by default"
+else ok "agent metrics off by default"; fi
+helm template t "$chart" -n herd --set agent.metrics.enabled=true --set agent.metrics.port=9555 \
+  --set agent.metrics.podMonitor.enabled=true --set 'watchNamespaces={perf}' >"$tmp/agent-metrics.yaml"
+python3 - "$tmp/agent-metrics.yaml" <<'PY' && ok "agent metrics: operator flag and PodMonitor" || fail "agent metrics rendering"
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+deploy = next(d for d in docs if d["kind"] == "Deployment")
+args = deploy["spec"]["template"]["spec"]["containers"][0]["args"]
+assert "--agent-metrics-port=9555" in args, args
+pm = next(d for d in docs if d["kind"] == "PodMonitor")
+assert pm["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "herd", "app.kubernetes.io/component": "agent",
+                                                 "app.kubernetes.io/managed-by": "herd-operator"}, pm["spec"]["selector"]
+assert pm["spec"]["namespaceSelector"] == {"matchNames": ["perf"]}, pm["spec"]["namespaceSelector"]
+assert pm["spec"]["podMetricsEndpoints"][0]["port"] == "metrics"
+PY
 
 # The dashboard is valid JSON and queries only documented series.
 python3 - "$chart/dashboards/herd.json" "$src/docs/install.md" <<'PY' && ok "dashboard queries documented series" || fail "dashboard"

@@ -31,10 +31,16 @@ def test_website(herd, nginx):
     # The weighted pages: 6:3:1.
     home, products, report = (by_name[n]["requests"] for n in ("/", "/products?page=[n]", "/report"))
     assert home > products > report > 0
-    # Every report page loaded its frame and both assets.
-    assert counts[("GET", "/report/frame")] == counts[("GET", "/static/app.css")] == report
-    # The session cookie from the login came back on every session check.
-    assert by_name["session"]["requests"] == home
+    # Every report page loaded its frame and both assets, and every home page was
+    # followed by a session check, except where the end of the run came between
+    # the two: the stop lets requests in flight finish but starts no new ones, so
+    # each of the 6 users may have cut one such pair short.
+    users = 6
+    for path in ("/report/frame", "/static/app.css", "/static/app.js"):
+        assert report - users <= counts[("GET", path)] <= report, path
+    # The session cookie from the login came back on every session check (a
+    # failed check would be a failure, and there are none).
+    assert home - users <= by_name["session"]["requests"] <= home
 
 
 @pytest.mark.parametrize("chance,logins", [("1", 8), ("0", 0), ("50%", None)])

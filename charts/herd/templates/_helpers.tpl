@@ -78,6 +78,9 @@ app.kubernetes.io/part-of: herd
 - --metrics-listen=0.0.0.0:{{ .Values.metrics.port }}
 - --health-listen=0.0.0.0:{{ .Values.health.port }}
 - --agent-image={{ default (include "herd.image" .) .Values.agent.image }}
+{{- if .Values.agent.metrics.enabled }}
+- --agent-metrics-port={{ .Values.agent.metrics.port }}
+{{- end }}
 - --workers={{ .Values.operator.workers }}
 - --log-level={{ .Values.operator.logLevel }}
 {{- range .Values.operator.extraArgs }}

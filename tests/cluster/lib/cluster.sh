@@ -38,6 +38,17 @@ alive() {
   tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$CLUSTER_DIR"
 }
 
+# started NAME: true while the process `start` just launched has not ended. Not
+# `alive`: while a child is between fork and exec its /proc cmdline can read
+# empty, which `alive` would take for a process that exited. A pid we started
+# moments ago cannot have been recycled; an ended one is gone or a zombie.
+started() {
+  local f=$CLUSTER_DIR/run/$1.pid state
+  [[ -f $f ]] || return 1
+  state=$(awk '{print $3}' "/proc/$(<"$f")/stat" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z && $state != X ]]
+}
+
 # stop NAME: TERM, then KILL after 10 s; forgets the pid. Safe when not running.
 stop() {
   local name=$1 f=$CLUSTER_DIR/run/$1.pid pid
@@ -109,7 +120,7 @@ wait_until() {
       tail -n 30 "$CLUSTER_DIR/logs/$what.log" >&2 || true
       return 1
     fi
-    alive "$what" || { echo "up: $what exited; log tail:" >&2
+    started "$what" || { echo "up: $what exited; log tail:" >&2
       tail -n 30 "$CLUSTER_DIR/logs/$what.log" >&2; return 1; }
     sleep 0.2
   done

@@ -12,8 +12,10 @@ KUBECONFORM_VERSION=v0.7.0
 # then goes to /var/tmp, still outside the repository and kept between runs on
 # the same machine.
 if [[ -z ${HERD_CACHE:-} ]]; then
-  herd_cache_base=${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}
-  mkdir -p "$herd_cache_base" 2>/dev/null && [[ -w $herd_cache_base ]] || herd_cache_base=/var/tmp/.cache
+  herd_cache_base=/var/tmp/.cache
+  if [[ -n ${XDG_CACHE_HOME:-} ]]; then herd_cache_base=$XDG_CACHE_HOME
+  elif [[ -n ${HOME:-} && -d $HOME && -w $HOME ]]; then herd_cache_base=$HOME/.cache
+  fi
   HERD_CACHE=$herd_cache_base/herd
   unset herd_cache_base
 fi
