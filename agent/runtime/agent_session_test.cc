@@ -128,6 +128,11 @@ TEST(AgentSession, NewestAssignmentWinsAndEveryRequestIsReportedOnce) {
   ASSERT_TRUE(drive(session, [&] { return sent.reports().size() >= before_shrink + 1; }, 3s));
   EXPECT_EQ(sent.reports().back().users(), 3);
 
+  // The run grew (kubectl scale): this agent's block is cut to 5..6; the block
+  // 5..7 stops and 5..6 starts again.
+  session.onMessage(assignment(5, {{5, 2}}));
+  ASSERT_TRUE(drive(session, [&] { return sent.reports().back().users() == 2; }, 3s));
+
   session.onMessage(stopMessage(v1::Stop::STOP, 1s));
   ASSERT_TRUE(drive(session, [&] { return !sent.reports().empty() && sent.reports().back().final(); }, 5s));
 

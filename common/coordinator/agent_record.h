@@ -19,6 +19,7 @@ struct Coordinator::Agent {
   MonoTime last_heard{};
   bool ready = false;  // said Ready: compiled the scenario and reached the targets
   bool final_received = false;
+  bool retired = false;  // scaled away: stopped on purpose, its users moved, not lost
   int64_t users = 0;
   double busy = 0;
   uint64_t requests = 0;

@@ -57,7 +57,8 @@ Coordinator::Coordinator(const scenario::Plan& plan, std::vector<report::Thresho
     : plan_(plan),
       thresholds_(std::move(thresholds)),
       options_(std::move(options)),
-      aggregate_(plan.endpoints.size()) {}
+      aggregate_(plan.endpoints.size()),
+      expected_(options_.expect_agents) {}
 
 Coordinator::~Coordinator() {
   std::lock_guard lock(mutex_);
@@ -118,7 +119,10 @@ void Coordinator::receive(const std::shared_ptr<Connection>& connection, const v
   switch (message.body_case()) {
     case v1::AgentMessage::kReport: onReport(*agent, message.report()); break;
     case v1::AgentMessage::kHeartbeat: break;
-    case v1::AgentMessage::kReady: agent->ready = true; break;
+    case v1::AgentMessage::kReady:
+      agent->ready = true;
+      if (phase_ == Phase::kRunning && agent->generation == 0 && !agent->retired) onLateReady(*agent);
+      break;
     case v1::AgentMessage::kEvent: {
       const auto& e = message.event();
       const std::string text = fmt::format("agent {}: {}", agent->id, e.message().substr(0, kMaxEventLength));
@@ -126,7 +130,12 @@ void Coordinator::receive(const std::shared_ptr<Connection>& connection, const v
         // The agent cannot run (e.g. the target is unreachable from it).
         if (phase_ == Phase::kWaiting) fatal_ = text;
         event("error", text);
-        if (phase_ == Phase::kRunning) {
+        if (phase_ == Phase::kRunning && agent->generation == 0) {
+          // One that joined a running test (scaled up) and cannot run: the run goes on without it.
+          retiring_.insert(agent->id);
+          retire(*agent);
+          dismiss(*agent);
+        } else if (phase_ == Phase::kRunning) {
           forced_ = report::Verdict::kError;
           broadcastStop(v1::Stop::ABORT, Nanos(0), text);
         }
@@ -188,13 +197,16 @@ Coordinator::Agent& Coordinator::rejoin(Agent& agent, const std::shared_ptr<Conn
 // restarted coordinator adopting it). Null when refused.
 Coordinator::Agent* Coordinator::join(const std::shared_ptr<Connection>& connection, const v1::Hello& hello) {
   const bool adopting = hello.has_resume() && hello.resume().generation() > 0;
-  if (phase_ != Phase::kWaiting && !adopting) {
+  if (phase_ != Phase::kWaiting && !adopting && (phase_ != Phase::kRunning || growthProblem())) {
     refuse(connection, v1::Refused::RUN_FULL, "the run has already started with its agents");
     return nullptr;
   }
-  if (agents_.size() >= options_.expect_agents) {
-    refuse(connection, v1::Refused::RUN_FULL,
-           fmt::format("the run expects {} agent(s) and has them all", options_.expect_agents));
+  if (retiring_.contains(hello.agent_id())) {
+    refuse(connection, v1::Refused::RUN_FULL, "this agent was scaled away from the run");
+    return nullptr;
+  }
+  if (activeAgents() >= expected_) {
+    refuse(connection, v1::Refused::RUN_FULL, fmt::format("the run expects {} agent(s) and has them all", expected_));
     return nullptr;
   }
   auto created = std::make_unique<Agent>();
@@ -215,7 +227,7 @@ void Coordinator::welcome(Agent& agent) {
   agent.connection->push(std::move(welcome));
   if (agent.generation > 0) sendAssignment(agent);
   if (start_unix_nanos_ != 0 && phase_ != Phase::kWaiting) sendStart(agent);
-  if (phase_ == Phase::kStopping) {
+  if (phase_ == Phase::kStopping || (agent.retired && phase_ == Phase::kRunning)) {
     v1::CoordinatorMessage stop;
     stop.mutable_stop()->set_mode(forced_ ? v1::Stop::ABORT : v1::Stop::STOP);
     stop.mutable_stop()->set_grace_nanos(forced_ ? 0 : options_.grace.count());
@@ -259,7 +271,7 @@ void Coordinator::onHello(const std::shared_ptr<Connection>& connection, const v
   connections_[connection.get()] = id;
   welcome(*agent);
   logger("coordinator")->info("run {}: agent {} joined from {} ({} of {} expected)", options_.run_id, id,
-                              connection->peer(), agents_.size(), options_.expect_agents);
+                              connection->peer(), activeAgents(), expected_);
 }
 
 void Coordinator::onReport(Agent& agent, const v1::Report& report) {
@@ -328,6 +340,7 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
     }
   }
   ack();
+  if (report.final() && agent.retired) dismiss(agent);
 }
 
 void Coordinator::disconnected(const std::shared_ptr<Connection>& connection, const std::string& why) {
@@ -421,7 +434,7 @@ void Coordinator::applyLossPolicy(Agent& agent, const std::string& how) {
   }
   std::vector<Agent*> receivers;
   for (auto& [id, other] : agents_) {
-    if (other->state == AgentState::kConnected || other->state == AgentState::kDisconnected) {
+    if (active(*other) && (other->generation > 0 || other->ready)) {
       receivers.push_back(other.get());
     }
   }
@@ -452,7 +465,10 @@ void Coordinator::checkLiveness(MonoTime now) {
   if (phase_ != Phase::kRunning && phase_ != Phase::kStopping) return;
   for (auto& [id, agent] : agents_) {
     if (agent->state != AgentState::kConnected && agent->state != AgentState::kDisconnected) continue;
-    if (now - agent->last_heard >= options_.lost_after) markLost(*agent, now);
+    if (now - agent->last_heard < options_.lost_after) continue;
+    // Scaled away, or joined mid-run and never given users: not a lost agent.
+    if (agent->retired || agent->generation == 0) retiredSilent(*agent);
+    else markLost(*agent, now);
   }
 }
 
@@ -518,10 +534,11 @@ LiveStatus Coordinator::status() const {
     case Phase::kStopping: out.phase = "stopping"; break;
     case Phase::kDone: out.phase = "done"; break;
   }
-  out.expected_agents = options_.expect_agents;
+  out.expected_agents = expected_;
   for (const auto& [id, agent] : agents_) {
-    out.connected_agents += agent->connection ? 1 : 0;
-    out.ready_agents += agent->connection && agent->ready ? 1 : 0;
+    // Agents scaled away are on their way out: not counted as the run's.
+    out.connected_agents += agent->connection && !agent->retired ? 1 : 0;
+    out.ready_agents += agent->connection && agent->ready && !agent->retired ? 1 : 0;
     out.lost_agents += agent->state == AgentState::kLost ? 1 : 0;
   }
   out.users = liveUsers();

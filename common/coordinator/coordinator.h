@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -126,6 +127,18 @@ class Coordinator final : public StreamHandler {
   void requestStop(const std::string& reason);
   void requestAbort(const std::string& reason);
 
+  // The agent count changes (`kubectl scale`, thread-safe, idempotent). Growing:
+  // agents are admitted until `agents` run; each one gets users as soon as it is
+  // Ready, and every agent a new generation of absolute assignments that splits
+  // the users evenly over the new set. Shrinking: the agents named in
+  // `retiring` (agent ids) go first, then the newest ones beyond `agents`; they
+  // are told to stop, what they reported up to their final report is counted
+  // once, their users go to the others in a new generation, and they are not
+  // lost (no loss policy, no Degraded). Before the start only the barrier's
+  // count changes. An Error (nothing changed) when the run cannot grow: its
+  // scenario hands out `unique` data rows or arrivals (the open model) by agent.
+  Status resize(size_t agents, const std::vector<std::string>& retiring = {});
+
   // The run's whole life. An Error means the run could not be carried out before
   // it started (agents missing at the barrier, an agent that cannot reach the
   // target); everything after the start ends in a RunResult with a verdict.
@@ -172,6 +185,16 @@ class Coordinator final : public StreamHandler {
   std::optional<std::pair<int64_t, double>> mergeHeld(uint64_t second, bool all);
   bool adoptionGathered(MonoTime now) const;
 
+  // Scaling (coordinator_scale.cc), under mutex_.
+  bool active(const Agent& agent) const;  // runs (or will run) users of this run
+  size_t activeAgents() const;
+  std::optional<std::string> growthProblem() const;
+  void retire(Agent& agent);
+  void onLateReady(Agent& agent);
+  void resplit(const std::string& why);
+  void dismiss(Agent& agent);
+  void retiredSilent(Agent& agent);
+
   int64_t totalUsers() const { return options_.total_users > 0 ? options_.total_users : plan_.load.users; }
   Status waitForAgents();
   void startRun();
@@ -211,6 +234,8 @@ class Coordinator final : public StreamHandler {
   std::map<uint64_t, HeldSecond> held_;
   uint64_t building_ = 0;               // the second the run loop is building (0: before it runs)
   std::optional<MonoTime> adopted_at_;  // when the first running agent was adopted
+  size_t expected_;                    // agents the run wants now (options_.expect_agents, then resize())
+  std::set<std::string> retiring_;     // agent ids scaled away, also ones not seen yet
 };
 
 }  // namespace herd::coordinator

@@ -78,7 +78,7 @@ std::optional<std::pair<int64_t, double>> Coordinator::mergeHeld(uint64_t second
 // with an empty assignment (under mutex_).
 bool Coordinator::adoptionGathered(MonoTime now) const {
   if (now >= *adopted_at_ + options_.lost_after) return true;
-  if (agents_.size() < options_.expect_agents) return false;
+  if (agents_.size() < expected_) return false;
   return std::all_of(agents_.begin(), agents_.end(), [](const auto& entry) {
     const Agent& agent = *entry.second;
     return agent.resume ? agent.applied >= agent.replay_until : agent.connection && agent.ready;

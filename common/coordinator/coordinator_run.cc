@@ -22,24 +22,11 @@ constexpr auto kFinalSlack = std::chrono::seconds(5);
 
 double seconds(Nanos d) { return std::chrono::duration<double>(d).count(); }
 
-// The users of 0..total-1 that no range covers, in order.
-std::vector<UserRange> uncovered(int64_t total, std::vector<UserRange> covered) {
-  std::sort(covered.begin(), covered.end(), [](auto& a, auto& b) { return a.first < b.first; });
-  std::vector<UserRange> out;
-  int64_t next = 0;
-  for (const auto& r : covered) {
-    if (r.first > next) out.push_back({next, std::min(r.first, total) - next});
-    next = std::max(next, r.end());
-  }
-  if (next < total) out.push_back({next, total - next});
-  return out;
-}
-
 }  // namespace
 
 Result<RunResult> Coordinator::run() {
   auto log = logger("coordinator");
-  log->info("run {}: waiting for {} agent(s)", options_.run_id, options_.expect_agents);
+  log->info("run {}: waiting for {} agent(s)", options_.run_id, expected_);
   if (auto ready = waitForAgents(); !ready) {
     std::lock_guard lock(mutex_);
     phase_ = Phase::kDone;
@@ -72,13 +59,13 @@ Status Coordinator::waitForAgents() {
       connected += agent->connection ? 1 : 0;
       ready += agent->connection && agent->ready ? 1 : 0;
     }
-    if (ready == options_.expect_agents) return Ok{};
+    if (ready >= expected_) return Ok{};
     if (adopted_at_ && adoptionGathered(MonoClock::now())) return Ok{};
     if (options_.interrupted && options_.interrupted->load()) return Error{"interrupted while waiting for agents", ""};
     heartbeat(MonoClock::now());
     if (MonoClock::now() >= deadline) {
       return Error{fmt::format("only {} of {} expected agent(s) connected ({} ready) within {:.0f}s", connected,
-                               options_.expect_agents, ready, seconds(options_.ready_timeout)),
+                               expected_, ready, seconds(options_.ready_timeout)),
                    "--expect-agents"};
     }
     changed_.wait_for(lock, kPoll);
@@ -108,7 +95,7 @@ void Coordinator::startRun() {
   }
   // The mono clock and the wall clock tick together for the length of a run.
   start_ = mono_now + (Nanos(start_unix_nanos_) - std::chrono::duration_cast<Nanos>(wall_now.time_since_epoch()));
-  auto rest = uncovered(totalUsers(), covered);
+  auto rest = uncoveredUsers(totalUsers(), covered);
   std::vector<Agent*> receivers = fresh;
   if (receivers.empty() && userCount(rest) > 0) {
     for (auto& [id, agent] : agents_) receivers.push_back(agent.get());
@@ -254,7 +241,8 @@ nlohmann::json Coordinator::distributedSummary() const {
   for (const auto& [id, agent] : agents_) {
     json ranges = json::array();
     for (const auto& r : agent->ranges) ranges.push_back({r.first, r.count});
-    const char* state = agent->state == AgentState::kLost ? "lost"
+    const char* state = agent->retired                     ? "retired"
+                        : agent->state == AgentState::kLost ? "lost"
                         : agent->final_received        ? "finished"
                                                        : "incomplete";
     json entry{{"id", id},

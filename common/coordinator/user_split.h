@@ -28,4 +28,15 @@ std::vector<std::vector<UserRange>> splitRanges(const std::vector<UserRange>& ra
 
 int64_t userCount(const std::vector<UserRange>& ranges);
 
+// The users of 0..total-1 that no range in `covered` holds, in order.
+std::vector<UserRange> uncoveredUsers(int64_t total, std::vector<UserRange> covered);
+
+// A new split of `total` users over agents that already hold `held` (disjoint
+// ranges, one list per agent; an empty list for an agent that just joined):
+// agent k ends with total / n users, the first total % n one more, and keeps as
+// much of what it runs as it can (an agent over its share gives away the end of
+// its ranges; agents under it take the lowest free users). Every user of
+// 0..total-1 is in exactly one result; users held by nobody are handed out too.
+std::vector<std::vector<UserRange>> resplitUsers(int64_t total, const std::vector<std::vector<UserRange>>& held);
+
 }  // namespace herd::coordinator

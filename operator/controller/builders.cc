@@ -85,6 +85,7 @@ json agentEnv(const json& loadtest, const std::string& run_id, int index, const 
   env.push_back({{"name", "HERD_LOADTEST"}, {"value", k8s::keyOf(loadtest)}});
   env.push_back({{"name", "HERD_POD_NAME"},
                  {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}});
+  env.push_back({{"name", "HERD_POD_UID"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.uid"}}}}}});
   return env;
 }
 
@@ -123,7 +124,9 @@ json buildAgentPod(const json& loadtest, const LoadTestSpec& spec, const std::st
 
   // --run-id: the operator's coordinator serves every run on one listener.
   json args = json::array({"--coordinator", settings.coordinator, "--run-id", run_id, "--token-file",
-                           std::string(kTokenMountPath) + "/" + kTokenKey});
+                           std::string(kTokenMountPath) + "/" + kTokenKey,
+                           // agentIdOf(pod): the reconciler names the agents it scales away.
+                           "--agent-id", "$(HERD_POD_NAME)/$(HERD_POD_UID)"});
   if (settings.metrics_port != 0) {
     args.push_back("--metrics-listen");
     args.push_back(":" + std::to_string(settings.metrics_port));
@@ -193,6 +196,8 @@ PodHealth classifyPod(const json& pod) {
   }
   return {PodHealth::State::kPending, {}};
 }
+
+std::string agentIdOf(const json& pod) { return k8s::nameOf(pod) + "/" + k8s::metaString(pod, "uid"); }
 
 int agentIndexOf(const json& pod) {
   auto v = getString(getObject(getObject(pod, "metadata"), "labels"), kLabelAgentIndex);

@@ -62,6 +62,10 @@ struct PodHealth {
 };
 PodHealth classifyPod(const nlohmann::json& pod);
 int agentIndexOf(const nlohmann::json& pod);  // -1 when the label is missing or odd
+// The agent id the pod's `herd agent` says in its Hello: NAME/UID, so a pod
+// recreated under the same name (a replacement, a scale down and up again) is
+// a different agent to the coordinator.
+std::string agentIdOf(const nlohmann::json& pod);
 
 // Sets conditions[type] in `status`; lastTransitionTime changes only when the
 // condition's status does. Returns true when the condition's status changed.

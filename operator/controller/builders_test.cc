@@ -50,7 +50,7 @@ TEST(AgentPod, CarriesTemplateUnderHerdsLabelsAndOwner) {
   EXPECT_EQ(c["resources"]["limits"]["cpu"], "2");
   EXPECT_EQ(c["command"], json({"herd", "agent"}));
   EXPECT_EQ(c["args"], json({"--coordinator", "herd-coordinator.herd.svc:7070", "--run-id", "shop-00abcd", "--token-file",
-                          "/var/run/herd/token/token"}));
+                          "/var/run/herd/token/token", "--agent-id", "$(HERD_POD_NAME)/$(HERD_POD_UID)"}));
   // herd's HERD_RUN_ID comes after the template's, so it wins.
   std::string last_run_id;
   for (const auto& e : c["env"])

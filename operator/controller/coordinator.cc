@@ -13,7 +13,7 @@ class UnavailableCoordinator final : public RunCoordinator {
                  ""};
   }
   std::optional<RunProgress> progress(const std::string&) override { return std::nullopt; }
-  void setExpectedAgents(const std::string&, int) override {}
+  Status setExpectedAgents(const std::string&, int, const std::vector<std::string>&) override { return Ok{}; }
   void stopRun(const std::string&, const std::string&) override {}
   void abortRun(const std::string&, const std::string&) override {}
   void forget(const std::string&) override {}

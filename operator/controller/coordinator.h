@@ -71,7 +71,10 @@ class RunCoordinator {
   // nullopt when the run is unknown (never started, or forgotten).
   virtual std::optional<RunProgress> progress(const std::string& run_id) = 0;
   // `kubectl scale`: the coordinator rebalances users over the new count.
-  virtual void setExpectedAgents(const std::string& run_id, int agents) = 0;
+  // `retiring` names the agents (agentIdOf(pod)) whose pods are about to be
+  // deleted: they stop gracefully and are not lost. Repeats are no-ops. An
+  // Error when the run cannot grow to `agents` (it keeps the count it has).
+  virtual Status setExpectedAgents(const std::string& run_id, int agents, const std::vector<std::string>& retiring) = 0;
   // Graceful stop (drain, then final results) or immediate abort.
   virtual void stopRun(const std::string& run_id, const std::string& reason) = 0;
   virtual void abortRun(const std::string& run_id, const std::string& reason) = 0;

@@ -454,7 +454,7 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   if (!source.ok()) return failRun(pass, "ScenarioNotFound", source.error().describe());
   auto load = validate(*source, pass.spec);
   if (!load.ok()) return failRun(pass, "InvalidScenario", load.error().describe());
-  const int desired = desiredAgents(pass.spec, load->users);
+  int desired = desiredAgents(pass.spec, load->users);
 
   auto token = ensureToken(pass);
   if (!token.ok()) return token.error();
@@ -463,7 +463,6 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   // The coordinator comes before the pods: a run it cannot carry out creates none.
   if (auto started = coordinator_.startRun(request); !started.ok())
     return failRun(pass, "CoordinatorUnavailable", started.error().describe());
-  coordinator_.setExpectedAgents(run_id, desired);
 
   auto progress = coordinator_.progress(run_id);
   if (progress && progress->state == RunProgress::State::kFinished) return finishRun(pass, *progress);
@@ -473,6 +472,23 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   auto listed = client_.listAll(k8s::resources::kPods, pass.ns, opts);
   if (!listed.ok()) return listed.error().toError();
   json pods = items(*listed);
+  // `kubectl scale`: the coordinator learns the count, and which agents go, before
+  // ensurePods deletes the highest-index pods, so they leave gracefully, not lost.
+  std::vector<std::string> retiring;
+  for (const auto& pod : pods)
+    if (agentIndexOf(pod) >= desired) retiring.push_back(agentIdOf(pod));
+  const auto previous = static_cast<int>(k8s::getInt(getObject(pass.status, "agents"), "desired"));
+  std::string scale_refused;
+  if (auto scaled = coordinator_.setExpectedAgents(run_id, desired, retiring); !scaled.ok() && previous > 0) {
+    // The run cannot grow (docs/operator.md): it keeps its agents; the next run gets the new count.
+    scale_refused = "run " + run_id + " keeps " + std::to_string(previous) + " agent(s): " + scaled.error().message;
+    if (getString(pass.status, "scaleRefused") != scale_refused) event(pass.lt, "Warning", "ScaleRefused", scale_refused);
+    desired = previous;
+  } else if (previous > 0 && previous != desired) {
+    event(pass.lt, "Normal", "AgentsScaled",
+          "run " + run_id + ": agents " + std::to_string(previous) + " -> " + std::to_string(desired) +
+              (retiring.empty() ? "" : "; scaled away: " + std::to_string(retiring.size()) + " agent pod(s)"));
+  }
 
   int ready = 0;
   std::string problem_reason, problem;
@@ -505,7 +521,8 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
                          scenario::formatDuration(pass.spec.agents_ready_timeout));
   } else {
     for (const auto& pod : pods) {
-      if (classifyPod(pod).state != PodHealth::State::kCrashed) continue;
+      // A pod scaled away is being deleted on purpose: not an agent lost.
+      if (agentIndexOf(pod) >= desired || classifyPod(pod).state != PodHealth::State::kCrashed) continue;
       const auto name = k8s::nameOf(pod);
       bool known = false;
       for (const auto& l : lost) known = known || l == name;
@@ -541,6 +558,8 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
     st["phase"] = next_phase;
     st["agents"] = {{"desired", desired}, {"ready", ready}, {"connected", progress ? progress->connected : 0}};
     st["lostAgents"] = lost;
+    if (scale_refused.empty()) st.erase("scaleRefused");
+    else st["scaleRefused"] = scale_refused;
     if (progress) {
       st["users"] = progress->users;
       st["totals"] = totalsJson(progress->totals);

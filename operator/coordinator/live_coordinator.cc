@@ -294,12 +294,10 @@ class LiveCoordinator final : public controller::RunCoordinator {
     return p;
   }
 
-  void setExpectedAgents(const std::string& run_id, int agents) override {
-    // Changing the agent count of a running test is not supported by the
-    // coordinator yet (docs/operator.md): agents beyond the count it started
-    // with are refused, and the loss policy handles agents that go.
-    (void)run_id;
-    (void)agents;
+  Status setExpectedAgents(const std::string& run_id, int agents, const std::vector<std::string>& retiring) override {
+    auto run = find(run_id);
+    if (!run) return Ok{};
+    return run->coordinator->resize(static_cast<size_t>(std::max(1, agents)), retiring);
   }
 
   void stopRun(const std::string& run_id, const std::string& reason) override {

@@ -12,8 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -360,6 +362,120 @@ TEST_F(OperatorBinary, OperatorRestartMidRunReadoptsTheAgentsAndTheRunCompletes)
   EXPECT_NEAR(summary["durationSeconds"].get<double>(), 12.0, 0.5) << summary.dump();
   EXPECT_EQ(summary["users"]["peak"].get<int64_t>(), 6) << summary.dump();
   EXPECT_EQ(second.stop(), 0) << second.log();
+}
+
+// `kubectl scale` mid-run (issue 7): the run keeps its id, the coordinator
+// admits or retires agents, the users are split over the new set, and the
+// totals still equal nginx's own count. Returns the run's summary.
+class OperatorScale : public OperatorBinary {
+ protected:
+  json scaleMidRun(const std::string& name, int from, int to) {
+    const auto& ns = watched_->name();
+    auto nginx = test_support::NginxServer::start();
+    EXPECT_TRUE(nginx.ok()) << nginx.error().describe();
+    if (!nginx.ok()) return {};
+    OperatorProcess op({"--kubeconfig", kubeconfigPath(), "--namespace", ns, "--coordinator-listen", "127.0.0.1:0"});
+    EXPECT_GT(op.port("coordinator"), 0) << op.log();
+    const std::string scenario = "name: " + name + "\ntarget: " + (*nginx)->url() +
+                                 "\nusers: [{name: u, steps: [{get: /s}, {think: 100ms}]}]\n"
+                                 "load: {users: 6, spawnRate: 30, duration: 15s}\n";
+    json lt{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
+            {"metadata", {{"name", name}, {"namespace", ns}}},
+            {"spec", {{"scenario", {{"inline", scenario}}}, {"agents", from}}}};
+    EXPECT_TRUE(client_->create(controller::kLoadTests, ns, lt).ok());
+    EXPECT_TRUE(eventually(seconds(60), [&] {
+      auto st = status(ns, name);
+      return getString(st, "phase") == "Running" && st.contains("totals") && st["totals"].value("requests", 0) > 0;
+    })) << status(ns, name).dump() << op.log();
+    const auto run_id = getString(status(ns, name), "runId");
+
+    std::string out;
+    EXPECT_EQ(kubectl("scale -n " + ns + " lt/" + name + " --replicas " + std::to_string(to), &out), 0) << out;
+    // The live status follows: the new count desired and connected, while the run goes.
+    EXPECT_TRUE(eventually(seconds(20), [&] {
+      auto st = status(ns, name);
+      return getString(st, "phase") == "Running" && st["agents"].value("desired", 0) == to &&
+             st["agents"].value("connected", 0) == to;
+    })) << status(ns, name).dump() << op.log();
+
+    const int waited = kubectl("wait -n " + ns + " --for=condition=Complete lt/" + name + " --timeout=90s", &out);
+    const auto st = status(ns, name);
+    EXPECT_EQ(waited, 0) << out << st.dump() << op.log();
+    EXPECT_EQ(getString(st, "runId"), run_id);  // the same run, rescaled
+    EXPECT_EQ(getString(st, "phase"), "Succeeded") << st.dump() << op.log();
+    EXPECT_EQ(st["agents"]["desired"], to);
+    for (const auto& c : st["conditions"])
+      if (getString(c, "type") == "Degraded") {
+        EXPECT_EQ(getString(c, "status"), "False") << c.dump();
+      }
+    // Conservation: every request counted is a line in nginx's log, and no more.
+    const int64_t requests = st["totals"]["requests"].get<int64_t>();
+    EXPECT_GT(requests, 0) << st.dump();
+    EXPECT_EQ((*nginx)->waitForAccessLogCount(requests, "/s"), requests);
+    EXPECT_EQ((*nginx)->requestCountFromAccessLog(), requests);
+    std::cout << name << ": nginx counted " << (*nginx)->requestCountFromAccessLog() << " requests; status totals "
+              << requests << "\n";
+
+    ListOptions opts;
+    opts.field_selector = "involvedObject.name=" + name;
+    auto events = client_->listAll(resources::kEvents, ns, opts);
+    std::vector<std::string> reasons;
+    if (events.ok())
+      for (const auto& e : (*events)["items"]) reasons.push_back(getString(e, "reason"));
+    EXPECT_NE(std::find(reasons.begin(), reasons.end(), "AgentsScaled"), reasons.end())
+        << ::testing::PrintToString(reasons);
+    EXPECT_EQ(std::find(reasons.begin(), reasons.end(), "AgentLost"), reasons.end()) << ::testing::PrintToString(reasons);
+
+    auto cm = client_->get(resources::kConfigMaps, ns, getString(st, "summaryConfigMap"));
+    EXPECT_TRUE(cm.ok()) << st.dump();
+    if (!cm.ok()) return {};
+    auto summary = json::parse(getString(getObject(*cm, "data"), "summary.json"));
+    EXPECT_EQ(summary["totals"]["requests"], requests);
+    // The per-agent counts add up to the totals: a retired agent's are kept, none twice.
+    int64_t per_agent = 0;
+    for (const auto& agent : summary["distributed"]["agents"]) per_agent += agent["requests"].get<int64_t>();
+    EXPECT_EQ(per_agent, requests) << summary["distributed"].dump();
+    for (const auto& agent : summary["distributed"]["agents"])
+      std::cout << name << ": agent " << agent["id"].get<std::string>() << " " << agent["state"].get<std::string>()
+                << ", users " << agent["users"] << ", requests " << agent["requests"] << "\n";
+    for (const auto& e : summary["events"]) std::cout << name << ": event " << e.dump() << "\n";
+    EXPECT_EQ(op.stop(), 0) << op.log();
+    return summary;
+  }
+
+  // Users per agent in the summary, by state.
+  static std::map<std::string, std::vector<int64_t>> usersByState(const json& summary) {
+    std::map<std::string, std::vector<int64_t>> out;
+    for (const auto& agent : summary["distributed"]["agents"])
+      out[agent["state"].get<std::string>()].push_back(agent["users"].get<int64_t>());
+    return out;
+  }
+};
+
+TEST_F(OperatorScale, ScalingUpMidRunAddsAnAgentAndSplitsTheUsersOverThree) {
+  const auto summary = scaleMidRun("grow", 2, 3);
+  ASSERT_FALSE(summary.is_null());
+  // 6 users: 3 + 3 on two agents, then 2 + 2 + 2 on three, all finished.
+  EXPECT_EQ(usersByState(summary), (std::map<std::string, std::vector<int64_t>>{{"finished", {2, 2, 2}}}))
+      << summary["distributed"].dump();
+  EXPECT_EQ(summary["agents"], 3);
+  for (const auto& agent : summary["distributed"]["agents"]) EXPECT_GT(agent["requests"].get<int64_t>(), 0);
+}
+
+TEST_F(OperatorScale, ScalingDownMidRunRetiresTheHighestIndexAgentWithoutLosingIt) {
+  const auto summary = scaleMidRun("shrink", 3, 2);
+  ASSERT_FALSE(summary.is_null());
+  // 6 users: 2 + 2 + 2, then 3 + 3 on the two left; the third retired, its counts kept.
+  EXPECT_EQ(usersByState(summary),
+            (std::map<std::string, std::vector<int64_t>>{{"finished", {3, 3}}, {"retired", {0}}}))
+      << summary["distributed"].dump();
+  for (const auto& agent : summary["distributed"]["agents"]) {
+    EXPECT_GT(agent["requests"].get<int64_t>(), 0) << agent.dump();
+    // The highest index goes: pod NAME-agent-2, agent id NAME-agent-2/UID.
+    if (agent["state"] == "retired") {
+      EXPECT_NE(agent["id"].get<std::string>().find("-agent-2/"), std::string::npos) << agent.dump();
+    }
+  }
 }
 
 }  // namespace

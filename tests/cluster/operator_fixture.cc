@@ -59,9 +59,25 @@ std::optional<controller::RunProgress> ScriptedCoordinator::progress(const std::
   return it->second;
 }
 
-void ScriptedCoordinator::setExpectedAgents(const std::string& run_id, int agents) {
+Status ScriptedCoordinator::setExpectedAgents(const std::string& run_id, int agents,
+                                              const std::vector<std::string>& retiring) {
   std::lock_guard lock(mu_);
+  if (auto it = refuse_above_.find(run_id); it != refuse_above_.end() && agents > it->second.first)
+    return Error{it->second.second, "agents"};
   expected_[run_id] = agents;
+  retired_[run_id].insert(retiring.begin(), retiring.end());
+  return Ok{};
+}
+
+void ScriptedCoordinator::refuseGrowth(const std::string& run_id, int agents, std::string message) {
+  std::lock_guard lock(mu_);
+  refuse_above_[run_id] = {agents, std::move(message)};
+}
+
+std::set<std::string> ScriptedCoordinator::retired(const std::string& run_id) const {
+  std::lock_guard lock(mu_);
+  auto it = retired_.find(run_id);
+  return it == retired_.end() ? std::set<std::string>{} : it->second;
 }
 
 void ScriptedCoordinator::stopRun(const std::string& run_id, const std::string&) { abortRun(run_id, ""); }

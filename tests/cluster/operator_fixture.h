@@ -26,7 +26,7 @@ class ScriptedCoordinator final : public controller::RunCoordinator {
  public:
   Status startRun(const controller::RunRequest& request) override;
   std::optional<controller::RunProgress> progress(const std::string& run_id) override;
-  void setExpectedAgents(const std::string& run_id, int agents) override;
+  Status setExpectedAgents(const std::string& run_id, int agents, const std::vector<std::string>& retiring) override;
   void stopRun(const std::string& run_id, const std::string& reason) override;
   void abortRun(const std::string& run_id, const std::string& reason) override;
   void forget(const std::string& run_id) override;
@@ -36,6 +36,9 @@ class ScriptedCoordinator final : public controller::RunCoordinator {
   void script(const std::string& run_id, controller::RunProgress progress);
   std::vector<controller::RunRequest> requests() const;
   std::map<std::string, int> expected() const;
+  std::set<std::string> retired(const std::string& run_id) const;  // every agent id named as retiring
+  // setExpectedAgents above `agents` fails with `message` (a run that cannot grow).
+  void refuseGrowth(const std::string& run_id, int agents, std::string message);
   std::set<std::string> aborted() const;
   int startCalls() const;
 
@@ -44,6 +47,8 @@ class ScriptedCoordinator final : public controller::RunCoordinator {
   std::map<std::string, controller::RunRequest> runs_;
   std::map<std::string, controller::RunProgress> progress_;
   std::map<std::string, int> expected_;
+  std::map<std::string, std::set<std::string>> retired_;
+  std::map<std::string, std::pair<int, std::string>> refuse_above_;
   std::set<std::string> aborted_;
   int start_calls_ = 0;
 };

@@ -368,14 +368,48 @@ TEST_F(Operator, ScaleChangesTheAgentCountOfTheLiveRun) {
   EXPECT_TRUE(eventually(seconds(30), [&] { return readyPods(run) == 3; }));
   EXPECT_TRUE(eventually(seconds(10), [&] { return coord.expected()[run] == 3; }));
   EXPECT_EQ(runId("elastic"), run);  // the same run, rescaled
+  EXPECT_TRUE(coord.retired(run).empty());
+  // Scaling down deletes the highest-index pods, and tells the coordinator first
+  // which agents (NAME/UID, the id their Hello carries) retire.
+  std::set<std::string> leaving;
+  for (const auto& pod : pods(run))
+    if (controller::agentIndexOf(pod) >= 1) leaving.insert(controller::agentIdOf(pod));
+  ASSERT_EQ(leaving.size(), 2u);
   ASSERT_EQ(kubectl("scale -n " + ns() + " lt/elastic --replicas 1", &out), 0) << out;
   EXPECT_TRUE(eventually(seconds(30), [&] { return pods(run).size() == 1; }));
   EXPECT_EQ(coord.expected()[run], 1);
+  EXPECT_EQ(coord.retired(run), leaving);
+  EXPECT_EQ(controller::agentIndexOf(pods(run)[0]), 0);
+  const auto reasons = eventReasons("elastic");
+  EXPECT_EQ(std::count(reasons.begin(), reasons.end(), "AgentsScaled"), 2) << ::testing::PrintToString(reasons);
+  EXPECT_EQ(std::count(reasons.begin(), reasons.end(), "AgentLost"), 0);
   // status.agents.ready is the scale subresource's status replicas.
   EXPECT_TRUE(eventually(seconds(10), [&] {
     kubectl("get -n " + ns() + " lt/elastic -o jsonpath={.status.agents.ready}", &out);
     return out == "1";
   })) << out;
+}
+
+TEST_F(Operator, AScaleTheRunCannotTakeKeepsItsAgentsAndSaysWhy) {
+  startOperator(coord);
+  const auto run = createRunning("rigid", basicSpec(1));
+  ASSERT_FALSE(HasFailure());
+  coord.refuseGrowth(run, 1, "the open model cannot take more agents mid-run");
+  std::string out;
+  ASSERT_EQ(kubectl("scale -n " + ns() + " lt/rigid --replicas 2", &out), 0) << out;
+  ASSERT_TRUE(waitStatus("rigid", [](const json& s) { return !getString(s, "scaleRefused").empty(); }));
+  auto st = status("rigid");
+  EXPECT_EQ(getString(st, "scaleRefused"),
+            "run " + run + " keeps 1 agent(s): the open model cannot take more agents mid-run");
+  EXPECT_EQ(st["agents"]["desired"], 1);
+  EXPECT_EQ(getString(st, "phase"), "Running");
+  EXPECT_FALSE(eventually(std::chrono::milliseconds(800), [&] { return pods(run).size() != 1; }));
+  const auto reasons = eventReasons("rigid");
+  EXPECT_EQ(std::count(reasons.begin(), reasons.end(), "ScaleRefused"), 1) << ::testing::PrintToString(reasons);
+  EXPECT_EQ(std::count(reasons.begin(), reasons.end(), "AgentsScaled"), 0);
+  // Back to 1: the refusal is gone.
+  ASSERT_EQ(kubectl("scale -n " + ns() + " lt/rigid --replicas 1", &out), 0) << out;
+  ASSERT_TRUE(waitStatus("rigid", [](const json& s) { return !s.contains("scaleRefused"); }));
 }
 
 TEST_F(Operator, AnnotationStartsANewRunAndKeepsTheLedger) {
