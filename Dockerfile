@@ -4,6 +4,8 @@
 #   docker build -t herd:0.1.0 .
 #   docker build --build-arg BUILD_IMAGE=registry.example.com/debian:bookworm \
 #                --build-arg RUNTIME_IMAGE=registry.example.com/debian:bookworm-slim -t herd .
+#   scripts/build-image herd:dev   (podman; Debian bases made with debootstrap when no
+#                                   registry is reachable; scripts/check-image checks it)
 #
 # The runtime stage holds only the shared libraries the binaries link against
 # (tests/chart/docker_runtime_libs_test.sh checks the list below against `ldd`
