@@ -122,7 +122,11 @@ Result<std::string> readFile(const std::string& path) {
 Result<Config> loadKubeconfig(const std::string& path, const std::string& context) {
   auto text = readFile(path);
   if (!text.ok()) return text.error();
-  auto doc = scenario::yamlDocumentToJson(*text, path);
+  return parseKubeconfig(*text, path, context);
+}
+
+Result<Config> parseKubeconfig(const std::string& text, const std::string& path, const std::string& context) {
+  auto doc = scenario::yamlDocumentToJson(text, path);
   if (!doc.ok()) return doc.error();
   if (!doc->is_object()) return Error{"kubeconfig is not a mapping", path};
   std::string ctx_name = context.empty() ? stringField(*doc, "current-context") : context;

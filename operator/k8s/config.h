@@ -30,6 +30,9 @@ struct Config {
 // are refused with an error naming them. Relative file paths are resolved against
 // the kubeconfig's directory, as kubectl does.
 Result<Config> loadKubeconfig(const std::string& path, const std::string& context = {});
+// The same from the file's text; `path` names it in errors and is the base of
+// relative file references.
+Result<Config> parseKubeconfig(const std::string& text, const std::string& path, const std::string& context = {});
 
 // The pod's service account: KUBERNETES_SERVICE_HOST/PORT and the files under
 // /var/run/secrets/kubernetes.io/serviceaccount (`root` overrides that directory
