@@ -387,8 +387,11 @@ void AgentSession::sendReport(bool final) {
   keep(message);
   sendNow(std::move(message));
   if (final) {
-    logger("agent")->info("final report {} sent; {} report(s) held for a resend ({} KiB)", sequence_, kept_.size(),
-                          kept_bytes_ / 1024);
+    // Worth a line for a remote agent (what a new coordinator could still get);
+    // in-process (`herd run`) it would only interrupt the live output.
+    logger("agent")->log(options_.keep_bytes > 0 ? spdlog::level::info : spdlog::level::debug,
+                         "final report {} sent; {} report(s) held for a resend ({} KiB)", sequence_, kept_.size(),
+                         kept_bytes_ / 1024);
   }
 }
 
