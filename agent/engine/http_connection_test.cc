@@ -12,7 +12,7 @@
 
 #include "agent/engine/test_client.h"
 #include "tests/support/net.h"
-#include "tests/support/nginx_server.h"
+#include "tests/support/nginx_suite.h"
 
 namespace herd::engine {
 namespace {
@@ -22,22 +22,12 @@ using stats::ErrorKind;
 using test::get;
 using test::RecordingClient;
 using test::request;
-using test_support::NginxServer;
 
-class NginxConnectionTest : public ::testing::Test {
+class NginxConnectionTest : public test_support::NginxSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto server = NginxServer::start();
-    if (!server.ok()) {
-      start_error_ = server.error().describe();
-      return;
-    }
-    nginx_ = std::move(*server);
-  }
-  static void TearDownTestSuite() { nginx_.reset(); }
-
   void SetUp() override {
-    ASSERT_NE(nginx_, nullptr) << start_error_;
+    NginxSuite::SetUp();
+    if (HasFatalFailure()) return;
     target_ = test::target("http", "127.0.0.1", nginx_->port());
     ASSERT_FALSE(target_.addresses.empty());
   }
@@ -78,8 +68,6 @@ class NginxConnectionTest : public ::testing::Test {
     client.then = nullptr;
   }
 
-  static inline std::unique_ptr<NginxServer> nginx_;
-  static inline std::string start_error_;
   EventLoop loop_;
   RecordingClient client_;
   ConnectionTarget target_;

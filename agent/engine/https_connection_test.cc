@@ -7,7 +7,7 @@
 
 #include "agent/engine/http_connection.h"
 #include "agent/engine/test_client.h"
-#include "tests/support/nginx_server.h"
+#include "tests/support/nginx_suite.h"
 
 namespace herd::engine {
 namespace {
@@ -16,22 +16,9 @@ using namespace std::chrono_literals;
 using stats::ErrorKind;
 using test::get;
 using test::RecordingClient;
-using test_support::NginxServer;
 
-class HttpsTest : public ::testing::Test {
+class HttpsTest : public test_support::NginxSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto server = NginxServer::start();
-    if (!server.ok()) {
-      start_error_ = server.error().describe();
-      return;
-    }
-    nginx_ = std::move(*server);
-  }
-  static void TearDownTestSuite() { nginx_.reset(); }
-
-  void SetUp() override { ASSERT_NE(nginx_, nullptr) << start_error_; }
-
   static std::shared_ptr<TlsContext> context(bool verify, std::string ca_file = "") {
     auto created = TlsContext::create(verify, std::move(ca_file));
     EXPECT_TRUE(created.ok()) << created.error().describe();
@@ -59,8 +46,6 @@ class HttpsTest : public ::testing::Test {
     client_.then = nullptr;
   }
 
-  static inline std::unique_ptr<NginxServer> nginx_;
-  static inline std::string start_error_;
   EventLoop loop_;
   RecordingClient client_;
 };
