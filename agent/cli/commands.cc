@@ -94,14 +94,27 @@ Result<scenario::CompileOptions> compileOptions(const Options& options) {
 
 }  // namespace
 
-Result<Compiled> compileAll(const Options& options) {
+Result<scenario::RunOverrides> runOverrides(const Options& options) {
+  scenario::RunOverrides overrides;
   auto compile_options = compileOptions(options);
   if (!compile_options) return compile_options.error();
-  auto plan = scenario::compileFile(options.scenario, *compile_options);
-  if (!plan) return plan.error();
-  auto thresholds = report::parseThresholds(plan->thresholds);
-  if (!thresholds) return Error{thresholds.error().message, options.scenario + ": " + thresholds.error().where};
-  return Compiled{std::move(*plan), std::move(*thresholds)};
+  overrides.compile = std::move(*compile_options);
+  if (!options.grace.empty()) {
+    auto grace = scenario::parseDuration(options.grace);
+    if (!grace) return Error{grace.error().message, "--grace"};
+    overrides.grace = *grace;
+  }
+  return overrides;
+}
+
+Result<Compiled> compileAll(const Options& options, const scenario::RunOverrides& overrides) {
+  return scenario::compileRunFile(options.scenario, overrides);
+}
+
+Result<Compiled> compileAll(const Options& options) {
+  auto overrides = runOverrides(options);
+  if (!overrides) return overrides.error();
+  return compileAll(options, *overrides);
 }
 
 namespace {
@@ -120,8 +133,6 @@ int run(const Options& options) {
   auto compiled = compileAll(options);
   if (!compiled) return invalid(compiled.error());
   const auto& plan = compiled->plan;
-  auto grace = scenario::parseDuration(options.grace.empty() ? "30s" : options.grace);
-  if (!grace) return invalid(Error{grace.error().message, "--grace"});
 
   const auto fds = runtime::raiseFdLimit();
   const auto needed = runtime::socketsNeeded(plan);
@@ -138,7 +149,6 @@ int run(const Options& options) {
   run_options.workers = options.workers;
   run_options.insecure = options.insecure;
   run_options.ca_file = options.ca_file;
-  run_options.grace = options.grace.empty() && plan.stop_grace ? *plan.stop_grace : *grace;
   run_options.seed = options.seed;
   run_options.fd_limit = fds.soft;
   run_options.interrupted = &g_interrupted;
@@ -150,7 +160,7 @@ int run(const Options& options) {
     return live_metrics.exit_code;
   }
   const auto scenario_sha256 = scenarioSha256(options.scenario);  // as run, even if edited meanwhile
-  auto result = runtime::runLocal(plan, compiled->thresholds, run_options);
+  auto result = runtime::runLocal(*compiled, run_options);
   const int code = finishRun(options, plan, result, scenario_sha256);
   if (result && live_metrics.server) finishLiveMetrics(*live_metrics.server, options, plan, *result, &g_interrupted);
   return code;

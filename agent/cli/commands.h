@@ -12,6 +12,7 @@
 #include "common/core/result.h"
 #include "common/report/threshold.h"
 #include "common/scenario/plan.h"
+#include "common/scenario/run.h"
 
 namespace herd::cli {
 
@@ -50,11 +51,11 @@ struct Options {
 // Shared by `herd run` and `herd coordinator` (distributed.cc): flags, the
 // compiled scenario, console progress, and what a finished run prints, writes
 // and exits with.
-struct Compiled {
-  scenario::Plan plan;
-  std::vector<report::Threshold> thresholds;
-};
+using Compiled = scenario::CompiledRun;
 void addScenarioFlags(CLI::App& command, Options& options);
+// The flags as the run definition's overrides (errors name the flag).
+Result<scenario::RunOverrides> runOverrides(const Options& options);
+Result<Compiled> compileAll(const Options& options, const scenario::RunOverrides& overrides);
 Result<Compiled> compileAll(const Options& options);
 int invalid(const Error& error);
 // --out, --summary-json and the result flags (outputs.cc).

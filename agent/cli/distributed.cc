@@ -20,6 +20,7 @@
 #include "common/coordinator/grpc_service.h"
 #include "common/core/logging.h"
 #include "common/scenario/compiler.h"
+#include "common/wire/run_codec.h"
 
 namespace herd::cli {
 
@@ -62,44 +63,31 @@ std::string defaultAgentId() {
 
 // What the coordinator sends every agent: the scenario's text and the flags
 // that override it, so each agent compiles exactly the coordinator's plan.
-Result<v1::Scenario> scenarioMessage(const Options& options, const scenario::Plan& plan, Nanos grace) {
+Result<v1::Scenario> scenarioMessage(const Options& options, const scenario::RunOverrides& overrides,
+                                     const scenario::CompiledRun& run) {
   auto yaml = readText(options.scenario, "scenario");
   if (!yaml) return yaml.error();
-  v1::Scenario s;
-  s.set_source_name(options.scenario);
-  s.set_yaml(*yaml);
-  for (const auto& param : options.params) {
-    const auto eq = param.find('=');
-    (*s.mutable_params())[param.substr(0, eq)] = param.substr(eq + 1);
-  }
-  s.set_target(options.target);
-  s.set_users(options.users > 0 ? options.users : 0);
-  s.set_spawn_rate(options.spawn_rate > 0 ? options.spawn_rate : 0);
-  if (!options.duration.empty()) s.set_duration_nanos(plan.load.duration.count());
-  s.set_grace_nanos(grace.count());
-  return s;
+  return wire::encodeRun(*yaml, options.scenario, overrides.compile, run);
 }
 
 int coordinatorMain(const Options& options, const DistributedOptions& d) {
   setLogLevel(options.log_level);
-  auto compiled = compileAll(options);
+  auto overrides = runOverrides(options);
+  if (!overrides) return invalid(overrides.error());
+  auto policy = scenario::parseLossPolicy(d.agent_loss);
+  if (!policy) return invalid(Error{policy.error().message, "--agent-loss"});
+  overrides->loss_policy = *policy;
+  overrides->agents = static_cast<int64_t>(d.expect_agents);
+  auto compiled = compileAll(options, *overrides);
   if (!compiled) return invalid(compiled.error());
   const auto& plan = compiled->plan;
-  auto policy = coordinator::parseLossPolicy(d.agent_loss);
-  if (!policy) return invalid(Error{policy.error().message, "--agent-loss"});
   auto token = readToken(d.token_file);
   if (!token) return invalid(token.error());
-  auto grace = durationFlag(options.grace.empty() ? "30s" : options.grace, "--grace");
-  if (!grace) return invalid(grace.error());
-  // As in `herd run`: the scenario's stop.grace unless --grace is given; subscribers
-  // may listen on for the drain after the stop.
-  if (options.grace.empty() && plan.stop_grace) *grace = *plan.stop_grace;
-  *grace = std::max<Nanos>(*grace, plan.drain + std::chrono::seconds(1));
   auto ready = durationFlag(d.ready_timeout, "--ready-timeout");
   if (!ready) return invalid(ready.error());
   auto start_delay = durationFlag(d.start_delay, "--start-delay");
   if (!start_delay) return invalid(start_delay.error());
-  auto scenario = scenarioMessage(options, plan, *grace);
+  auto scenario = scenarioMessage(options, *overrides, *compiled);
   if (!scenario) return invalid(scenario.error());
   if (token->empty()) {
     logger("coordinator")->warn("no --token-file: any agent that reaches {} may join", d.listen);
@@ -109,12 +97,12 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   co.run_id = d.run_id.empty() ? fmt::format("{}-{:06x}", plan.name, std::random_device{}() & 0xffffff) : d.run_id;
   co.token = *token;
   co.expect_agents = d.expect_agents;
-  co.loss_policy = *policy;
-  co.grace = *grace;
+  co.loss_policy = compiled->loss_policy;
+  co.grace = compiled->grace;
   co.ready_timeout = *ready;
   co.start_delay = *start_delay;
   co.scenario = std::move(*scenario);
-  co.total_users = runtime::totalUsers(plan);
+  co.total_users = compiled->total_users;
   co.interrupted = &g_stop;
   co.on_event = [](const std::string& message) { fmt::print(stderr, "\nherd: {}\n", message); };
   printProgress(plan, co.on_second, co.on_saturated, co.on_abort);

@@ -11,10 +11,12 @@
 #include "agent/engine/resolver.h"
 #include "agent/engine/tls.h"
 #include "agent/runtime/generator_health.h"
-#include "agent/runtime/schedule.h"
-#include "agent/runtime/user_mix.h"
+#include "common/scenario/schedule.h"
+#include "common/scenario/user_mix.h"
 #include "common/core/logging.h"
 #include "common/scenario/compiler.h"
+#include "common/scenario/run.h"
+#include "common/wire/run_codec.h"
 #include "common/wire/stats_codec.h"
 
 namespace herd::runtime {
@@ -88,11 +90,11 @@ Status AgentSession::prepare(const scenario::Plan& plan, Nanos grace) {
   grace_ = grace;
   targets_ = std::move(*targets);
   if (plan.load.model == scenario::Load::Model::kOpen) {
-    arrivals_ = std::make_shared<const ArrivalSchedule>(plan.load);
+    arrivals_ = std::make_shared<const scenario::ArrivalSchedule>(plan.load);
   } else {
-    slots_ = closedSchedule(plan.load);
+    slots_ = scenario::closedSchedule(plan.load);
   }
-  user_classes_ = assignClasses(plan, totalUsers(plan));
+  user_classes_ = scenario::assignClasses(plan, scenario::totalUsers(plan));
   std::vector<int64_t> per_class(plan.classes.size(), 0);
   class_indexes_.clear();
   for (const auto cls : user_classes_) class_indexes_.push_back(per_class[cls]++);
@@ -102,17 +104,10 @@ Status AgentSession::prepare(const scenario::Plan& plan, Nanos grace) {
 }
 
 Status AgentSession::prepare(const v1::Welcome& welcome) {
-  const auto& s = welcome.scenario();
-  scenario::CompileOptions compile;
-  compile.params.insert(s.params().begin(), s.params().end());
-  if (!s.target().empty()) compile.target = s.target();
-  if (s.users() > 0) compile.users = s.users();
-  if (s.spawn_rate() > 0) compile.spawn_rate = s.spawn_rate();
-  if (s.duration_nanos() > 0) compile.duration = Nanos(s.duration_nanos());
-  auto plan = scenario::compileString(s.yaml(), s.source_name(), compile);
-  if (!plan) return Error{"the coordinator's scenario does not compile here: " + plan.error().describe(), ""};
-  owned_plan_ = std::make_unique<scenario::Plan>(std::move(*plan));
-  return prepare(*owned_plan_, s.grace_nanos() > 0 ? Nanos(s.grace_nanos()) : std::chrono::seconds(30));
+  auto run = wire::decodeRun(welcome.scenario());
+  if (!run) return Error{"the coordinator's scenario does not compile here: " + run.error().describe(), ""};
+  owned_plan_ = std::make_unique<scenario::Plan>(std::move(run->plan));
+  return prepare(*owned_plan_, run->grace);
 }
 
 bool AgentSession::prepared() const {
@@ -473,11 +468,6 @@ std::optional<std::string> AgentSession::refused() const {
 int AgentSession::exitCode() const {
   std::lock_guard lock(mutex_);
   return exit_code_;
-}
-
-int64_t totalUsers(const scenario::Plan& plan) {
-  if (plan.load.model == scenario::Load::Model::kOpen) return plan.load.max_users;
-  return static_cast<int64_t>(closedSchedule(plan.load).size());
 }
 
 bool AgentSession::delivered() const {

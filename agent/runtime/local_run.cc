@@ -24,16 +24,14 @@ std::string makeRunId(const std::string& scenario, uint64_t seed) {
 // `herd run` is a distributed run with one agent in this process: the same
 // coordinator merges, judges and summarises, and the same session runs the
 // workers; the protocol messages go by function call instead of gRPC.
-Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<report::Threshold>& thresholds,
-                                const LocalRunOptions& options) {
+Result<LocalRunResult> runLocal(const scenario::CompiledRun& run, const LocalRunOptions& options) {
+  const scenario::Plan& plan = run.plan;
   const uint64_t seed = options.seed ? options.seed : std::random_device{}();
   // The coordinator lives in this process and never restarts: reports need not
   // be kept once acknowledged.
   AgentSession session(SessionOptions{"local", "", options.workers, options.insecure, options.ca_file,
                                       options.probe_timeout, seed, 0});
-  // Subscribers may listen on for the drain after the stop; in-flight requests get the grace.
-  const Nanos grace = std::max<Nanos>(options.grace, plan.drain + std::chrono::seconds(1));
-  if (auto prepared = session.prepare(plan, grace); !prepared) return prepared.error();
+  if (auto prepared = session.prepare(plan, run.grace); !prepared) return prepared.error();
 
   coordinator::CoordinatorOptions co;
   co.run_id = makeRunId(plan.name, seed);
@@ -43,14 +41,14 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
   co.start_delay = std::chrono::milliseconds(100);  // every worker thread is up before the first spawn
   co.collect_delay = std::chrono::milliseconds(120);
   co.fd_limit = options.fd_limit;
-  co.total_users = totalUsers(plan);
-  co.grace = grace;
+  co.total_users = run.total_users;
+  co.grace = run.grace;
   co.on_second = options.on_second;
   co.on_live = options.on_live;
   co.on_abort = options.on_abort;
   co.on_saturated = options.on_saturated;
   co.interrupted = options.interrupted;
-  coordinator::Coordinator coordinator(plan, thresholds, std::move(co));
+  coordinator::Coordinator coordinator(plan, run.thresholds, std::move(co));
   logger("runner")->info("run: {} users, spawn rate {}/s, duration {}s", plan.load.users, plan.load.spawn_rate,
                          std::chrono::duration<double>(plan.load.duration).count());
 

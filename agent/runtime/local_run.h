@@ -15,6 +15,7 @@
 #include "common/report/summary.h"
 #include "common/report/threshold.h"
 #include "common/scenario/plan.h"
+#include "common/scenario/run.h"
 
 namespace herd::runtime {
 
@@ -22,7 +23,6 @@ struct LocalRunOptions {
   size_t workers = 0;          // 0: one per core
   bool insecure = false;       // accept any TLS certificate (self-signed test servers)
   std::string ca_file;         // extra CA for TLS verification
-  Nanos grace = std::chrono::seconds(30);  // how long in-flight requests may finish after the stop
   Nanos probe_timeout = std::chrono::seconds(3);
   uint64_t seed = 0;           // 0: from the clock
   uint64_t fd_limit = 0;       // for the summary
@@ -44,7 +44,7 @@ using LocalRunResult = coordinator::RunResult;
 
 // Errors are the run could not be carried out (exit 3): unresolvable or
 // unreachable target, TLS setup.
-Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<report::Threshold>& thresholds,
-                                const LocalRunOptions& options);
+// The run's plan, thresholds, users and grace come from compileRun().
+Result<LocalRunResult> runLocal(const scenario::CompiledRun& run, const LocalRunOptions& options);
 
 }  // namespace herd::runtime

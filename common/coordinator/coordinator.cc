@@ -36,22 +36,6 @@ v1::CoordinatorMessage heartbeatMessage() {
 
 }  // namespace
 
-Result<LossPolicy> parseLossPolicy(std::string_view text) {
-  if (text == "rebalance") return LossPolicy::kRebalance;
-  if (text == "continue") return LossPolicy::kContinue;
-  if (text == "abort") return LossPolicy::kAbort;
-  return Error{fmt::format("unknown agent-loss policy \"{}\" (expected rebalance, continue or abort)", text), ""};
-}
-
-std::string_view lossPolicyName(LossPolicy policy) {
-  switch (policy) {
-    case LossPolicy::kRebalance: return "rebalance";
-    case LossPolicy::kContinue: return "continue";
-    case LossPolicy::kAbort: return "abort";
-  }
-  return "?";
-}
-
 Coordinator::Coordinator(const scenario::Plan& plan, std::vector<report::Threshold> thresholds,
                          CoordinatorOptions options)
     : plan_(plan),

@@ -33,19 +33,19 @@
 #include "common/report/summary.h"
 #include "common/report/threshold.h"
 #include "common/scenario/plan.h"
+#include "common/scenario/run.h"
 #include "common/stats/delivery.h"
 #include "herd/v1/agent.pb.h"
 
 namespace herd::coordinator {
 
-// What happens when an agent goes silent for `lost_after` mid-run.
-enum class LossPolicy {
-  kRebalance,  // its users are split among the remaining agents
-  kContinue,   // the run goes on with fewer users (degraded)
-  kAbort,      // the run is aborted: verdict aborted, exit 3
-};
-Result<LossPolicy> parseLossPolicy(std::string_view text);  // rebalance | continue | abort
-std::string_view lossPolicyName(LossPolicy policy);
+// What happens when an agent goes silent for `lost_after` mid-run: rebalance (its
+// users are split among the remaining agents), continue (the run goes on with
+// fewer users, degraded) or abort (verdict aborted, exit 3). Part of the run's
+// definition (common/scenario/run.h).
+using scenario::LossPolicy;
+using scenario::lossPolicyName;
+using scenario::parseLossPolicy;
 
 inline constexpr uint32_t kProtocolVersion = 1;  // == herd.v1.PROTOCOL_VERSION_CURRENT
 

@@ -3,7 +3,7 @@
 // deterministic (same agents, same users → same ranges) and testable alone.
 // Users are numbered 0..N-1 across the run; an agent owns contiguous blocks of
 // those numbers, so `user.index` is unique across agents and the class of user i
-// (runtime/user_mix.h) does not depend on which agent runs it.
+// (common/scenario/user_mix.h) does not depend on which agent runs it.
 #include <cstddef>
 #include <cstdint>
 #include <vector>

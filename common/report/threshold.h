@@ -1,7 +1,7 @@
 #pragma once
-// Thresholds: "http.latency{name:login} p95 < 500ms", "http.failures rate < 1%".
-// Parsed once (so `herd validate` reports bad ones), evaluated against merged
-// stats. Grammar: METRIC[{tag:value,...}] AGGREGATION OP VALUE.
+// Thresholds judged against merged stats: "http.latency{name:login} p95 < 500ms",
+// "http.failures rate < 1%". The expression is parsed with the scenario
+// (common/scenario/threshold_expression.h), so `herd validate` reports bad ones.
 #include <map>
 #include <optional>
 #include <string>
@@ -10,30 +10,15 @@
 
 #include "common/core/result.h"
 #include "common/scenario/plan.h"
+#include "common/scenario/threshold_expression.h"
 #include "common/stats/delivery.h"
 #include "common/stats/recorder.h"
 
 namespace herd::report {
 
-struct Threshold {
-  enum class Metric { kHttpLatency, kHttpFailures, kHttpRequests, kDeliveryLatency, kDeliveryLost, kDeliveryDuplicates };
-  enum class Aggregation { kPercentile, kMean, kMin, kMax, kCount, kRate };
-  enum class Op { kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual };
-
-  std::string expression;  // as written
-  Metric metric = Metric::kHttpLatency;
-  std::map<std::string, std::string> tags;  // name, method; stream for delivery.*
-  Aggregation aggregation = Aggregation::kPercentile;
-  double percentile = 0;  // kPercentile
-  Op op = Op::kLess;
-  // Latency in milliseconds; failure rate as a fraction (1% = 0.01); request
-  // rate per second; counts as counts.
-  double bound = 0;
-  // From the scenario's {expression, abortOnFail, delay}: whether a failure seen
-  // while the run goes ends it, and how long into the run that check waits.
-  bool abort_on_fail = false;
-  double delay_seconds = 0;
-};
+// The parsed expression lives with the scenario (common/scenario/threshold_expression.h);
+// judging it against the stats is this folder's part.
+using Threshold = scenario::Threshold;
 
 struct ThresholdResult {
   std::string expression;

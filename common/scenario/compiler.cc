@@ -149,7 +149,7 @@ Status parseTarget(Builder& builder, const Field& root_field, const MapView& roo
   }
   if (options.target) {
     auto origin = parseOrigin(*options.target);
-    if (!origin) return Error{origin.error().message, "--target"};
+    if (!origin) return Error{origin.error().message, options.names.target};
     target = std::move(*origin);
   }
   if (!target) {

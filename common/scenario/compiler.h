@@ -15,6 +15,26 @@
 
 namespace herd::scenario {
 
+// How a front end names the overrides, so an error about one says what its user
+// wrote: `--users` for the command line, `spec.load.users` for a LoadTest.
+struct FieldNames {
+  std::string users = "--users";
+  std::string spawn_rate = "--spawn-rate";
+  std::string duration = "--duration";
+  std::string target = "--target";
+  std::string agents = "--expect-agents";
+  std::string thresholds = "--threshold";
+  std::string loss_policy = "--agent-loss";
+  std::string grace = "--grace";
+};
+inline const FieldNames kCommandLineFields{};
+inline const FieldNames kLoadTestFields{"spec.load.users", "spec.load.spawnRate", "spec.load.duration", "spec.target",
+                                        "spec.agents",     "spec.thresholds",     "spec.agentLossPolicy", "stop.grace"};
+
+// The most users a run may have, as the LoadTest schema (crds/loadtest.yaml) says,
+// so `herd validate` refuses what the apiserver would.
+inline constexpr int64_t kMaxUsers = 10'000'000;
+
 // Command-line (or LoadTest spec) overrides, applied on top of the file.
 struct CompileOptions {
   // -p key=value: overrides a declared param or adds a new one (like k6's env); the
@@ -28,6 +48,7 @@ struct CompileOptions {
   // distributed run gives each agent its own index.
   int64_t shard_index = 0;
   int64_t shard_count = 1;
+  FieldNames names;  // what errors about the overrides call them
 };
 
 Result<Plan> compileFile(const std::string& path, const CompileOptions& options = {});

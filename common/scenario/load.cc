@@ -13,11 +13,22 @@ namespace {
 constexpr int64_t kDefaultMaxUsers = 1000;
 constexpr size_t kMaxSteps = 64;  // step doubling: far beyond any useful run
 
+std::string tooManyUsers(int64_t users) {
+  return "at most " + std::to_string(kMaxUsers) + " users, got " + std::to_string(users);
+}
+
+// A count of users from the file: at least `min`, at most kMaxUsers.
+Result<int64_t> readUsers(Context& context, const Field& field, int64_t min) {
+  SCENARIO_ASSIGN_OR_RETURN(const int64_t users, readInteger(context, field, min));
+  if (users > kMaxUsers) return errorAt(context, field, tooManyUsers(users));
+  return users;
+}
+
 // The simple closed model: users, spawnRate, duration.
 Status parseSimple(Context& context, const MapView& map, Load& load, bool& has_users, bool& has_spawn_rate,
                    bool& has_duration) {
   if (const Field* users = map.find("users")) {
-    SCENARIO_ASSIGN_OR_RETURN(load.users, readInteger(context, *users, 1));
+    SCENARIO_ASSIGN_OR_RETURN(load.users, readUsers(context, *users, 1));
     has_users = true;
   }
   if (const Field* rate = map.find("spawnRate")) {
@@ -58,7 +69,7 @@ Result<Stage> parseStage(Context& context, const Field& item, bool& open, bool f
   }
   open = rate != nullptr;
   if (users != nullptr) {
-    SCENARIO_ASSIGN_OR_RETURN(const int64_t n, readInteger(context, *users, 0));
+    SCENARIO_ASSIGN_OR_RETURN(const int64_t n, readUsers(context, *users, 0));
     stage.target = static_cast<double>(n);
   } else {
     SCENARIO_ASSIGN_OR_RETURN(const std::string text, readResolved(context, *rate));
@@ -72,7 +83,7 @@ Result<Stage> parseStage(Context& context, const Field& item, bool& open, bool f
 Result<int64_t> readMaxUsers(Context& context, const MapView& map) {
   const Field* max = map.find("maxUsers");
   if (max == nullptr) return kDefaultMaxUsers;
-  return readInteger(context, *max, 1);
+  return readUsers(context, *max, 1);
 }
 
 Status parseStages(Context& context, const Field& field, const MapView& map, Load& load) {
@@ -109,7 +120,7 @@ Status parseStepDoubling(Context& context, const Field& field, const MapView& ma
   SCENARIO_ASSIGN_OR_RETURN(const Field start_field, require(context, field, steps, "start", "users in the first step"));
   SCENARIO_ASSIGN_OR_RETURN(const int64_t start, readInteger(context, start_field, 1));
   SCENARIO_ASSIGN_OR_RETURN(const Field max_field, require(context, field, steps, "max", "the most users a step may have"));
-  SCENARIO_ASSIGN_OR_RETURN(const int64_t max, readInteger(context, max_field, 1));
+  SCENARIO_ASSIGN_OR_RETURN(const int64_t max, readUsers(context, max_field, 1));
   if (max < start) return errorAt(context, max_field, "max " + std::to_string(max) + " is below start " + std::to_string(start));
   SCENARIO_ASSIGN_OR_RETURN(const Field hold_field, require(context, field, steps, "hold", "how long each step lasts"));
   SCENARIO_ASSIGN_OR_RETURN(const Duration hold, readDuration(context, hold_field, false));
@@ -156,10 +167,11 @@ Status parseArrivalRate(Context& context, const Field& rate, const MapView& map,
 // Flags on top of a load shape: --duration sets the run's length (the last
 // stage's target holds beyond its end); the others belong to the simple model.
 Status applyShapeFlags(Load& load, const CompileOptions& options) {
-  if (options.users) return Error{"--users does not apply to load stages, step doubling or an arrival rate", "--users"};
-  if (options.spawn_rate) return Error{"--spawn-rate does not apply to load stages, step doubling or an arrival rate", "--spawn-rate"};
+  const FieldNames& names = options.names;
+  if (options.users) return Error{"does not apply to load stages, step doubling or an arrival rate", names.users};
+  if (options.spawn_rate) return Error{"does not apply to load stages, step doubling or an arrival rate", names.spawn_rate};
   if (options.duration) {
-    if (options.duration->count() <= 0) return Error{"must be greater than 0", "--duration"};
+    if (options.duration->count() <= 0) return Error{"must be greater than 0", names.duration};
     load.duration = *options.duration;
   }
   return Ok{};
@@ -167,20 +179,22 @@ Status applyShapeFlags(Load& load, const CompileOptions& options) {
 
 Status applySimpleFlags(Load& load, const CompileOptions& options, bool& has_users, bool& has_spawn_rate,
                         bool& has_duration) {
+  const FieldNames& names = options.names;
   if (options.users) {
-    if (*options.users < 1) return Error{"must be at least 1, got " + std::to_string(*options.users), "--users"};
+    if (*options.users < 1) return Error{"must be at least 1, got " + std::to_string(*options.users), names.users};
+    if (*options.users > kMaxUsers) return Error{tooManyUsers(*options.users), names.users};
     load.users = *options.users;
     has_users = true;
   }
   if (options.spawn_rate) {
     if (!(std::isfinite(*options.spawn_rate) && *options.spawn_rate > 0)) {
-      return Error{"must be greater than 0", "--spawn-rate"};
+      return Error{"must be greater than 0", names.spawn_rate};
     }
     load.spawn_rate = *options.spawn_rate;
     has_spawn_rate = true;
   }
   if (options.duration) {
-    if (options.duration->count() <= 0) return Error{"must be greater than 0", "--duration"};
+    if (options.duration->count() <= 0) return Error{"must be greater than 0", names.duration};
     load.duration = *options.duration;
     has_duration = true;
   }
@@ -214,6 +228,7 @@ Status parseLoad(Builder& builder, const Field& root_field, const MapView& root,
   bool has_spawn_rate = false;
   bool has_duration = false;
   const Field* field = root.find("load");
+  builder.plan.load_place = errorAt(context, field != nullptr ? field->mark : root_field.mark, "").where;
   if (field != nullptr) {
     SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, *field, {"users", "spawnRate", "duration", "stages",
                                                                               "stepDoubling", "arrivalRate", "maxUsers"}));

@@ -276,6 +276,9 @@ struct Plan {
   int64_t shard_index = 0;
   int64_t shard_count = 1;
   std::vector<ThresholdSpec> thresholds;
+  // "FILE:LINE:COL" of `load:` (of the file when it has none): where a run-level
+  // rule about the load (run.h) points, as every compile error does.
+  std::string load_place;
 };
 
 }  // namespace herd::scenario

@@ -2,9 +2,11 @@
 // when the threshold may end the run early:
 //   - "http.failures rate < 1%"
 //   - {expression: "http.latency p95 < 500ms", abortOnFail: true, delay: 10s}
-// The expression itself is parsed by common/report (threshold.h).
+// The expression is parsed here too (threshold_expression.h), so a bad one is an
+// error at its place in the file like any other.
 #include "common/scenario/builder.h"
 #include "common/scenario/text.h"
+#include "common/scenario/threshold_expression.h"
 
 namespace herd::scenario::detail {
 
@@ -21,10 +23,17 @@ Result<std::string> readExpression(Context& context, const Field& field) {
   return text;
 }
 
+// After the entry's other keys, so their errors come first as they always did.
+Status checkExpression(Context& context, const Field& field, const std::string& text) {
+  if (auto parsed = scenario::parseThreshold(text); !parsed) return errorAt(context, field, parsed.error().message);
+  return Ok{};
+}
+
 Result<ThresholdSpec> parseThreshold(Context& context, const Field& item) {
   ThresholdSpec spec;
   if (!item.node.IsMap()) {
     SCENARIO_ASSIGN_OR_RETURN(spec.expression, readExpression(context, item));
+    SCENARIO_RETURN_IF_ERROR(checkExpression(context, item, spec.expression));
     return spec;
   }
   SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, item, {"expression", "abortOnFail", "delay"}));
@@ -39,6 +48,7 @@ Result<ThresholdSpec> parseThreshold(Context& context, const Field& item) {
       return errorAt(context, *delay, "delay only applies with abortOnFail: true (it postpones the early abort)");
     }
   }
+  SCENARIO_RETURN_IF_ERROR(checkExpression(context, expression, spec.expression));
   return spec;
 }
 

@@ -20,6 +20,7 @@ std::string makeRunId(const std::string& loadtest_name, uint64_t random) {
 
 std::string tokenSecretName(const std::string& run_id) { return run_id + "-token"; }
 std::string summaryConfigMapName(const std::string& run_id) { return run_id + "-summary"; }
+std::string scenarioSnapshotName(const std::string& run_id) { return run_id + "-scenario"; }
 std::string agentPodName(const std::string& run_id, int index) {
   return run_id + "-agent-" + std::to_string(index);
 }
@@ -101,6 +102,13 @@ json buildSummaryConfigMap(const json& loadtest, const std::string& run_id, cons
   return {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
           {"metadata", childMetadata(loadtest, summaryConfigMapName(run_id), run_id)},
           {"data", {{"summary.json", summary_json}}}};
+}
+
+json buildScenarioSnapshot(const json& loadtest, const std::string& run_id, const std::string& source_name,
+                           const std::string& text) {
+  json meta = childMetadata(loadtest, scenarioSnapshotName(run_id), run_id);
+  meta["annotations"] = {{"herd.dev/scenario-source", source_name}};
+  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", meta}, {"data", {{"scenario.yaml", text}}}};
 }
 
 json buildAgentPod(const json& loadtest, const LoadTestSpec& spec, const std::string& run_id, int index,

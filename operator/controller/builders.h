@@ -12,6 +12,7 @@
 
 #include "operator/controller/coordinator.h"
 #include "operator/controller/loadtest.h"
+#include "operator/controller/loadtest_status.h"
 
 namespace herd::controller {
 
@@ -33,6 +34,8 @@ inline constexpr const char* kTokenKey = "token";
 std::string makeRunId(const std::string& loadtest_name, uint64_t random);
 std::string tokenSecretName(const std::string& run_id);
 std::string summaryConfigMapName(const std::string& run_id);
+// The copy of a ConfigMap scenario's text taken when its run started.
+std::string scenarioSnapshotName(const std::string& run_id);
 std::string agentPodName(const std::string& run_id, int index);
 // The label selector of a run's agent pods ("herd.dev/run=ID").
 std::string runSelector(const std::string& run_id);
@@ -48,6 +51,11 @@ nlohmann::json buildTokenSecret(const nlohmann::json& loadtest, const std::strin
                                 const std::string& token);
 nlohmann::json buildSummaryConfigMap(const nlohmann::json& loadtest, const std::string& run_id,
                                      const std::string& summary_json);
+// The scenario text a run started with (key scenario.yaml) and where it came from
+// (annotation herd.dev/scenario-source): a restarted operator carries the run on
+// from this copy, whatever happened to the ConfigMap since.
+nlohmann::json buildScenarioSnapshot(const nlohmann::json& loadtest, const std::string& run_id,
+                                     const std::string& source_name, const std::string& text);
 // Agent pod `index` of the run: the spec's template (image, resources,
 // placement, env, labels, annotations) under herd's labels, the token volume,
 // and a restricted security context the template cannot weaken.
@@ -71,6 +79,11 @@ std::string agentIdOf(const nlohmann::json& pod);
 // condition's status does. Returns true when the condition's status changed.
 bool setCondition(nlohmann::json& status, const std::string& type, bool value, const std::string& reason,
                   const std::string& message, int64_t generation, const std::string& now);
+// The same with a condition type of the status (loadtest_status.h).
+inline bool setCondition(nlohmann::json& status, Condition type, bool value, const std::string& reason,
+                         const std::string& message, int64_t generation, const std::string& now) {
+  return setCondition(status, std::string(conditionName(type)), value, reason, message, generation, now);
+}
 std::optional<bool> conditionStatus(const nlohmann::json& status, const std::string& type);
 
 nlohmann::json totalsJson(const RunTotals& totals);

@@ -17,6 +17,7 @@
 
 #include "common/core/result.h"
 #include "common/scenario/compiler.h"
+#include "common/scenario/run.h"
 
 namespace herd::controller {
 
@@ -24,12 +25,14 @@ struct RunRequest {
   std::string loadtest;        // "namespace/name", for logs
   std::string run_id;
   std::string token;           // agents must present it (the run's Secret)
-  std::string scenario_text;   // compiled by the coordinator with `overrides`
+  // The run as the reconciler compiled it when it started (common/scenario/run.h):
+  // the plan, thresholds, users, grace and loss policy the coordinator carries out.
+  std::shared_ptr<const scenario::CompiledRun> run;
+  // What the agents compile into the same plan: the text and the spec's overrides.
+  std::string scenario_text;
   std::string scenario_name;   // where errors point: "ns/name:inline" or the ConfigMap
   scenario::CompileOptions overrides;
-  std::vector<std::string> extra_thresholds;  // spec.thresholds, on top of the scenario's
   int expected_agents = 1;
-  std::string loss_policy;     // Rebalance | Continue | Abort
 };
 
 struct RunTotals {

@@ -35,18 +35,22 @@ Status parseLoad(const json& load, scenario::CompileOptions& out) {
 
 }  // namespace
 
-const char* toString(LossPolicy policy) {
-  switch (policy) {
-    case LossPolicy::kRebalance: return "Rebalance";
-    case LossPolicy::kContinue: return "Continue";
-    case LossPolicy::kAbort: return "Abort";
-  }
-  return "?";
+scenario::RunOverrides runOverrides(const LoadTestSpec& spec) {
+  scenario::RunOverrides out;
+  out.compile = spec.overrides;
+  out.extra_thresholds = spec.thresholds;
+  if (spec.agents) out.agents = *spec.agents;
+  out.users_per_agent = spec.users_per_agent;
+  // The operator's agents run the open model on one agent (docs/operator.md).
+  out.open_model_max_agents = 1;
+  out.loss_policy = spec.loss_policy;
+  return out;
 }
 
 Result<LoadTestSpec> parseSpec(const json& loadtest) {
   const json& spec = getObject(loadtest, "spec");
   LoadTestSpec out;
+  out.overrides.names = scenario::kLoadTestFields;
   const json& sc = getObject(spec, "scenario");
   if (sc.contains("inline") && sc["inline"].is_string()) {
     out.inline_scenario = sc["inline"].get<std::string>();
@@ -64,9 +68,9 @@ Result<LoadTestSpec> parseSpec(const json& loadtest) {
   if (spec.contains("agents") && spec["agents"].is_number_integer()) out.agents = spec["agents"].get<int>();
   if (spec.contains("usersPerAgent") && spec["usersPerAgent"].is_number_integer())
     out.users_per_agent = spec["usersPerAgent"].get<int64_t>();
-  auto policy = getString(spec, "agentLossPolicy", "Rebalance");
-  out.loss_policy = policy == "Abort" ? LossPolicy::kAbort
-                    : policy == "Continue" ? LossPolicy::kContinue : LossPolicy::kRebalance;
+  auto policy = scenario::parseLossPolicy(getString(spec, "agentLossPolicy", "Rebalance"));
+  if (!policy.ok()) return Error{policy.error().message, "spec.agentLossPolicy"};
+  out.loss_policy = *policy;
   if (spec.contains("agentTemplate") && spec["agentTemplate"].is_object()) out.agent_template = spec["agentTemplate"];
   if (spec.contains("thresholds") && spec["thresholds"].is_array())
     for (const auto& t : spec["thresholds"])
@@ -100,14 +104,14 @@ Result<LoadTestSpec> parseSpec(const json& loadtest) {
   return out;
 }
 
-int desiredAgents(const LoadTestSpec& spec, int64_t plan_users) {
+int desiredAgents(const LoadTestSpec& spec, int64_t total_users) {
   int64_t n = 1;
   if (spec.agents) {
     n = *spec.agents;
   } else if (spec.users_per_agent && *spec.users_per_agent > 0) {
-    n = (plan_users + *spec.users_per_agent - 1) / *spec.users_per_agent;
+    n = (total_users + *spec.users_per_agent - 1) / *spec.users_per_agent;
   }
-  if (plan_users > 0 && n > plan_users) n = plan_users;
+  if (total_users > 0 && n > total_users) n = total_users;
   return static_cast<int>(n < 1 ? 1 : n);
 }
 

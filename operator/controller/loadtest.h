@@ -15,6 +15,7 @@
 
 #include "common/core/result.h"
 #include "common/scenario/compiler.h"
+#include "common/scenario/run.h"
 #include "operator/k8s/resource.h"
 
 namespace herd::controller {
@@ -32,7 +33,7 @@ inline constexpr const char* kLabelAgentIndex = "herd.dev/agent-index";
 // Changing this annotation's value on a LoadTest starts a new run.
 inline constexpr const char* kAnnotationRun = "herd.dev/run";
 
-enum class LossPolicy { kRebalance, kContinue, kAbort };
+using scenario::LossPolicy;
 
 struct Schedule {
   std::string cron;
@@ -63,12 +64,13 @@ struct LoadTestSpec {
 // Reads obj.spec. Errors name the field (spec.load.duration: ...).
 Result<LoadTestSpec> parseSpec(const json& loadtest);
 
-const char* toString(LossPolicy policy);
+// The run definition's overrides from the spec (fields named as the spec names them).
+scenario::RunOverrides runOverrides(const LoadTestSpec& spec);
 
-// Agents for a run whose plan has `plan_users` users: spec.agents, else
-// ceil(users / usersPerAgent), else 1; never more than the users (an agent
+// Agents for a run of `total_users` users (scenario::totalUsers): spec.agents,
+// else ceil(users / usersPerAgent), else 1; never more than the users (an agent
 // with no users would do nothing) and at least 1.
-int desiredAgents(const LoadTestSpec& spec, int64_t plan_users);
+int desiredAgents(const LoadTestSpec& spec, int64_t total_users);
 
 // A digest of the parts of the spec that define a run (scenario, target,
 // params, load, thresholds, agent template, policies): when it changes, a new

@@ -5,7 +5,6 @@
 
 #include "common/core/clock.h"
 #include "common/core/logging.h"
-#include "common/report/threshold.h"
 #include "operator/controller/cron.h"
 #include "operator/controller/reconciler_steps.h"
 
@@ -83,12 +82,8 @@ Result<ScenarioSource> readScenario(k8s::Client& client, const std::string& ns, 
                         "configmap/" + spec.config_map_name + "/" + spec.config_map_key};
 }
 
-Result<scenario::Load> validate(const ScenarioSource& source, const LoadTestSpec& spec) {
-  auto plan = scenario::compileString(source.text, source.name, spec.overrides);
-  if (!plan.ok()) return plan.error();
-  auto thresholds = report::parseThresholds(spec.thresholds);
-  if (!thresholds.ok()) return Error{thresholds.error().message, "spec.thresholds: " + thresholds.error().where};
-  return plan->load;
+Result<scenario::CompiledRun> compileLoadTest(const ScenarioSource& source, const LoadTestSpec& spec) {
+  return scenario::compileRun(source.text, source.name, runOverrides(spec));
 }
 
 
@@ -120,7 +115,7 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
       st["phase"] = kFailed;
       st["reason"] = "InvalidSpec";
       st["message"] = message;
-      setCondition(st, "Validated", false, "InvalidSpec", message, pass.generation, now());
+      setCondition(st, Condition::kValidated, false, "InvalidSpec", message, pass.generation, now());
     });
     if (!w.ok()) return w.error();
     return ReconcileResult{};
@@ -217,13 +212,13 @@ Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live)
   std::string compiled;
   if (!live) {
     auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
-    auto users = source.ok() ? validate(*source, pass.spec) : Result<scenario::Load>(source.error());
+    auto users = source.ok() ? compileLoadTest(*source, pass.spec) : Result<scenario::CompiledRun>(source.error());
     if (users.ok()) compiled = "scenario " + source->name + " compiles";
     else invalid = users.error();
   }
   auto w = writeStatus(pass, [&](json& st) {
-    if (invalid) setCondition(st, "Validated", false, "InvalidScenario", invalid->describe(), pass.generation, now());
-    else if (!compiled.empty()) setCondition(st, "Validated", true, "Compiled", compiled, pass.generation, now());
+    if (invalid) setCondition(st, Condition::kValidated, false, "InvalidScenario", invalid->describe(), pass.generation, now());
+    else if (!compiled.empty()) setCondition(st, Condition::kValidated, true, "Compiled", compiled, pass.generation, now());
     if (!last_text.empty()) st["lastScheduleTime"] = last_text;
     if (next) st["nextScheduleTime"] = next_text;
     else st.erase("nextScheduleTime");
@@ -241,6 +236,7 @@ void Reconciler::onDeleted(const std::string& key) {
     if (it == live_runs_.end()) return;
     run_id = it->second;
     live_runs_.erase(it);
+    started_.erase(run_id);
   }
   // The garbage collector deletes the pods (owner references); the
   // coordinator stops the load now rather than when the agents vanish.
@@ -253,6 +249,7 @@ void Reconciler::supersede(Pass& pass, const std::string& why) {
   auto run_id = getString(pass.status, "runId");
   coordinator_.abortRun(run_id, "superseded: " + why);
   coordinator_.forget(run_id);
+  forgetRun(pass.key, run_id);
   (void)deleteRunPods(pass.ns, run_id, false);
   json entry{{"runId", run_id}, {"trigger", getString(pass.status, "runReason")},
              {"startTime", getString(pass.status, "startTime")}, {"completionTime", now()},

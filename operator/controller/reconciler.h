@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -30,6 +31,9 @@
 #include "operator/k8s/events.h"
 
 namespace herd::controller {
+
+struct ScenarioSource;
+struct StartedRun;
 
 struct ReconcilerSettings {
   AgentSettings agent;
@@ -57,7 +61,7 @@ class Reconciler {
   Result<ReconcileResult> reconcile(const std::string& key);
 
  private:
-  struct Pass;  // one reconcile's inputs, defined in reconciler.cc
+  struct Pass;  // one reconcile's inputs, defined in reconciler_steps.h
   struct ScheduleDecision {
     bool start = false;  // a scheduled run is due now
     std::string why;
@@ -74,6 +78,13 @@ class Reconciler {
   void supersede(Pass& pass, const std::string& why);
   void onDeleted(const std::string& key);
 
+  // The live run's definition: compiled when it started, or (in a process that
+  // did not start it) compiled again from the text it started with. On failure
+  // `reason` says why for the status.
+  Result<std::shared_ptr<const StartedRun>> startedRun(Pass& pass, std::string& reason);
+  Result<ScenarioSource> startedSource(Pass& pass, std::string& reason);
+  void remember(const std::string& run_id, std::shared_ptr<const StartedRun> run);
+  void forgetRun(const std::string& key, const std::string& run_id);
   Result<std::string> ensureToken(Pass& pass);
   Status ensurePods(Pass& pass, const nlohmann::json& pods, int desired);
   Status deleteRunPods(const std::string& ns, const std::string& run_id, bool keep_crashed);
@@ -91,6 +102,7 @@ class Reconciler {
   std::mutex mu_;
   Rng rng_;                                        // guarded by mu_
   std::map<std::string, std::string> live_runs_;  // key → run id; guarded by mu_
+  std::map<std::string, std::shared_ptr<const StartedRun>> started_;  // run id → definition; guarded by mu_
 };
 
 // RFC 3339 as Kubernetes writes it ("2026-11-23T09:34:46Z", fractions allowed).

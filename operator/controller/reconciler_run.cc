@@ -4,6 +4,7 @@
 
 #include "common/core/clock.h"
 #include "common/core/logging.h"
+#include "common/report/sha256.h"
 #include "operator/controller/reconciler_steps.h"
 
 namespace herd::controller {
@@ -24,14 +25,14 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
       st["phase"] = kPending;
       st["reason"] = "ScenarioNotFound";
       st["message"] = message;
-      setCondition(st, "Validated", false, "ScenarioNotFound", message, pass.generation, now());
+      setCondition(st, Condition::kValidated, false, "ScenarioNotFound", message, pass.generation, now());
     });
     if (!w.ok()) return w.error();
     return ReconcileResult{settings_.missing_scenario_retry};
   }
-  auto load = validate(*source, pass.spec);
-  if (!load.ok()) {
-    auto message = load.error().describe();
+  auto run = compileLoadTest(*source, pass.spec);
+  if (!run.ok()) {
+    auto message = run.error().describe();
     auto w = writeStatus(pass, [&](json& st) {
       st = pass.status;
       st.erase("runId");
@@ -40,15 +41,18 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
       st["message"] = message;
       st["runHash"] = hash;
       st["runTrigger"] = trigger;
-      setCondition(st, "Validated", false, "InvalidScenario", message, pass.generation, now());
-      setCondition(st, "Complete", true, "InvalidScenario", "no run: the scenario does not compile",
+      setCondition(st, Condition::kValidated, false, "InvalidScenario", message, pass.generation, now());
+      setCondition(st, Condition::kComplete, true, "InvalidScenario", "no run: the scenario does not compile",
                    pass.generation, now());
     });
     if (!w.ok()) return w.error();
     event(pass.lt, "Warning", "InvalidScenario", message);
     return ReconcileResult{};
   }
-  const int64_t users = load->users;
+  auto started = std::make_shared<const StartedRun>(
+      StartedRun{std::make_shared<const scenario::CompiledRun>(std::move(*run)), *source,
+                 report::sha256Hex(source->text)});
+  const int64_t users = started->compiled->total_users;
   const int desired = desiredAgents(pass.spec, users);
   const auto run_id = makeRunId(pass.name, random());
   // Persisted before anything is created for the run: a pass that dies after
@@ -68,17 +72,27 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
     st["startTime"] = now();
     st["selector"] = runSelector(run_id);
     st["users"] = 0;
+    st["plan"] = planStatus(*started);
     st["agents"] = {{"desired", desired}, {"ready", 0}, {"connected", 0}};
     for (const char* k : {"lastScheduleTime", "nextScheduleTime"})
       if (pass.status.contains(k)) st[k] = pass.status[k];
-    setCondition(st, "Validated", true, "Compiled", "scenario " + source->name + " compiles", pass.generation, now());
-    setCondition(st, "AgentsReady", false, "Waiting", "0 of " + std::to_string(desired) + " agents ready",
+    setCondition(st, Condition::kValidated, true, "Compiled", pinnedMessage(*started), pass.generation, now());
+    setCondition(st, Condition::kAgentsReady, false, "Waiting", "0 of " + std::to_string(desired) + " agents ready",
                  pass.generation, now());
-    setCondition(st, "Running", false, "Starting", "", pass.generation, now());
-    setCondition(st, "Complete", false, "Starting", "", pass.generation, now());
-    setCondition(st, "Degraded", false, "AllAgentsHealthy", "", pass.generation, now());
+    setCondition(st, Condition::kRunning, false, "Starting", "", pass.generation, now());
+    setCondition(st, Condition::kComplete, false, "Starting", "", pass.generation, now());
+    setCondition(st, Condition::kDegraded, false, "AllAgentsHealthy", "", pass.generation, now());
   });
   if (!w.ok()) return w.error();
+  remember(run_id, started);
+  if (!pass.spec.inline_scenario) {
+    // A restarted operator carries the run on from this copy (reconciler_plan.cc).
+    auto copy = client_.create(k8s::resources::kConfigMaps, pass.ns,
+                               buildScenarioSnapshot(pass.lt, run_id, source->name, source->text));
+    if (!copy.ok() && !copy.error().isAlreadyExists())
+      logger("operator")->warn("loadtest={} run={} scenario copy not written: {}", pass.key, run_id,
+                               copy.error().describe());
+  }
   logger("operator")->info("loadtest={} run={} starting: {} agents, {} users ({})", pass.key, run_id, desired,
                            users, why);
   event(pass.lt, "Normal", "RunStarting",
@@ -152,16 +166,20 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
     std::lock_guard lock(mu_);
     live_runs_[pass.key] = run_id;
   }
-  auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
-  if (!source.ok()) return failRun(pass, "ScenarioNotFound", source.error().describe());
-  auto load = validate(*source, pass.spec);
-  if (!load.ok()) return failRun(pass, "InvalidScenario", load.error().describe());
-  int desired = desiredAgents(pass.spec, load->users);
+  // The run as it started: no ConfigMap read, no compile (reconciler_plan.cc).
+  std::string failure;
+  auto started = startedRun(pass, failure);
+  if (!started.ok()) {
+    if (failure.empty()) return started.error();
+    return failRun(pass, failure, started.error().describe());
+  }
+  const auto& definition = (*started)->compiled;
+  int desired = desiredAgents(pass.spec, definition->total_users);
 
   auto token = ensureToken(pass);
   if (!token.ok()) return token.error();
-  RunRequest request{pass.key, run_id, *token, source->text, source->name, pass.spec.overrides,
-                     pass.spec.thresholds, desired, toString(pass.spec.loss_policy)};
+  RunRequest request{pass.key, run_id, *token, definition, (*started)->source.text, (*started)->source.name,
+                     pass.spec.overrides, desired};
   // The coordinator comes before the pods: a run it cannot carry out creates none.
   if (auto started = coordinator_.startRun(request); !started.ok())
     return failRun(pass, "CoordinatorUnavailable", started.error().describe());
@@ -233,17 +251,17 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
       if (!known) {
         lost.push_back(name);
         event(pass.lt, "Warning", "AgentLost",
-              "agent pod " + name + " failed; agentLossPolicy " + toString(pass.spec.loss_policy));
+              "agent pod " + name + " failed; agentLossPolicy " + std::string(scenario::lossPolicyTitle(pass.spec.loss_policy)));
       }
       // Rebalance: the replacement takes the same index once this pod is gone.
       if (pass.spec.loss_policy == LossPolicy::kRebalance) (void)client_.remove(k8s::resources::kPods, pass.ns, name);
     }
     degraded = !lost.empty() || (progress && progress->degraded);
     degraded_message = !lost.empty() ? std::to_string(lost.size()) + " agent(s) lost; policy " +
-                                           toString(pass.spec.loss_policy)
+                                           std::string(scenario::lossPolicyTitle(pass.spec.loss_policy))
                                      : (progress ? progress->message : "");
     // The plan's duration: the spec's override or the scenario's own.
-    const auto duration = load->duration;
+    const auto duration = definition->plan.load.duration;
     const auto limit = pass.spec.run_timeout ? duration_cast<Nanos>(*pass.spec.run_timeout)
                                              : duration + duration_cast<Nanos>(settings_.run_timeout_margin);
     if (elapsed > limit)
@@ -270,10 +288,10 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
       st["reason"] = "RunStarted";
       st["message"] = "load started on " + std::to_string(progress->connected) + " agents";
     }
-    setCondition(st, "AgentsReady", ready >= desired, ready >= desired ? "AllAgentsReady" : "Waiting",
+    setCondition(st, Condition::kAgentsReady, ready >= desired, ready >= desired ? "AllAgentsReady" : "Waiting",
                  std::to_string(ready) + " of " + std::to_string(desired) + " agents ready", pass.generation, now());
-    setCondition(st, "Running", running, running ? "LoadRunning" : "Starting", "", pass.generation, now());
-    setCondition(st, "Degraded", degraded, degraded ? "AgentLost" : "AllAgentsHealthy", degraded_message,
+    setCondition(st, Condition::kRunning, running, running ? "LoadRunning" : "Starting", "", pass.generation, now());
+    setCondition(st, Condition::kDegraded, degraded, degraded ? "AgentLost" : "AllAgentsHealthy", degraded_message,
                  pass.generation, now());
   });
   if (!w.ok()) return w.error();
@@ -319,9 +337,9 @@ Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& pro
     st["thresholds"] = thresholds;
     st["endpoints"] = endpointsFromSummary(progress.summary_json);
     st["delivery"] = deliveryFromSummary(progress.summary_json);
-    setCondition(st, "Running", false, "RunEnded", "", pass.generation, completed);
-    setCondition(st, "Complete", true, reason, message, pass.generation, completed);
-    setCondition(st, "ThresholdsPassed", passed, reason, message, pass.generation, completed);
+    setCondition(st, Condition::kRunning, false, "RunEnded", "", pass.generation, completed);
+    setCondition(st, Condition::kComplete, true, reason, message, pass.generation, completed);
+    setCondition(st, Condition::kThresholdsPassed, passed, reason, message, pass.generation, completed);
     json entry{{"runId", run_id}, {"trigger", getString(st, "runReason")}, {"startTime", getString(st, "startTime")},
                {"completionTime", completed}, {"phase", st["phase"]}, {"verdict", verdict}, {"reason", reason},
                {"agents", k8s::getInt(getObject(st, "agents"), "desired")}, {"users", progress.users},
@@ -330,10 +348,7 @@ Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& pro
   });
   if (!w.ok()) return w.error();
   coordinator_.forget(run_id);
-  {
-    std::lock_guard lock(mu_);
-    live_runs_.erase(pass.key);
-  }
+  forgetRun(pass.key, run_id);
   event(pass.lt, passed ? "Normal" : "Warning", passed ? "RunSucceeded" : "RunFailed",
         "run " + run_id + " " + verdict + (message.empty() ? "" : ": " + message));
   return afterRun(pass);
@@ -343,10 +358,7 @@ Result<ReconcileResult> Reconciler::failRun(Pass& pass, const std::string& reaso
   const auto run_id = getString(pass.status, "runId");
   coordinator_.abortRun(run_id, message);
   coordinator_.forget(run_id);
-  {
-    std::lock_guard lock(mu_);
-    live_runs_.erase(pass.key);
-  }
+  forgetRun(pass.key, run_id);
   if (auto s = deleteRunPods(pass.ns, run_id, true); !s.ok()) return s.error();
   const auto completed = now();
   auto w = writeStatus(pass, [&](json& st) {
@@ -355,9 +367,9 @@ Result<ReconcileResult> Reconciler::failRun(Pass& pass, const std::string& reaso
     st["reason"] = reason;
     st["message"] = message;
     st["completionTime"] = completed;
-    setCondition(st, "Running", false, reason, message, pass.generation, completed);
-    setCondition(st, "Complete", true, reason, message, pass.generation, completed);
-    setCondition(st, "ThresholdsPassed", false, reason, message, pass.generation, completed);
+    setCondition(st, Condition::kRunning, false, reason, message, pass.generation, completed);
+    setCondition(st, Condition::kComplete, true, reason, message, pass.generation, completed);
+    setCondition(st, Condition::kThresholdsPassed, false, reason, message, pass.generation, completed);
     json entry{{"runId", run_id}, {"trigger", getString(st, "runReason")}, {"startTime", getString(st, "startTime")},
                {"completionTime", completed}, {"phase", kFailed}, {"verdict", "Aborted"}, {"reason", reason},
                {"agents", k8s::getInt(getObject(st, "agents"), "desired")},
@@ -380,6 +392,8 @@ Result<ReconcileResult> Reconciler::afterRun(Pass& pass) {
   if (pass.now < due) return ReconcileResult{duration_cast<milliseconds>(due - pass.now) + milliseconds(100)};
   if (auto s = deleteRunPods(pass.ns, run_id, false); !s.ok()) return s.error();
   auto removed = client_.remove(k8s::resources::kSecrets, pass.ns, tokenSecretName(run_id));
+  if (!removed.ok() && !removed.error().isNotFound()) return removed.error().toError();
+  removed = client_.remove(k8s::resources::kConfigMaps, pass.ns, scenarioSnapshotName(run_id));
   if (!removed.ok() && !removed.error().isNotFound()) return removed.error().toError();
   auto w = writeStatus(pass, [&](json& st) { st["cleanedUp"] = true; });
   if (!w.ok()) return w.error();

@@ -3,6 +3,7 @@
 // reconciler_run.cc (starting a run and driving it to its end) share; not part of the
 // controller's interface.
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include "common/core/result.h"
 #include "common/scenario/compiler.h"
 #include "operator/controller/loadtest.h"
+#include "operator/controller/loadtest_status.h"
 #include "operator/controller/reconciler.h"
 #include "operator/k8s/client.h"
 
@@ -18,16 +20,15 @@ namespace herd::controller {
 using k8s::getObject;
 using k8s::getString;
 
-inline constexpr const char* kPending = "Pending";
-inline constexpr const char* kStarting = "Starting";
-inline constexpr const char* kRunning = "Running";
-inline constexpr const char* kStopping = "Stopping";
-inline constexpr const char* kSucceeded = "Succeeded";
-inline constexpr const char* kFailed = "Failed";
+// The phases as the status spells them (loadtest_status.h names them once).
+inline constexpr const char* kPending = phaseName(Phase::kPending);
+inline constexpr const char* kStarting = phaseName(Phase::kStarting);
+inline constexpr const char* kRunning = phaseName(Phase::kRunning);
+inline constexpr const char* kStopping = phaseName(Phase::kStopping);
+inline constexpr const char* kSucceeded = phaseName(Phase::kSucceeded);
+inline constexpr const char* kFailed = phaseName(Phase::kFailed);
 
-inline bool isLive(const std::string& phase) {
-  return phase == kPending || phase == kStarting || phase == kRunning || phase == kStopping;
-}
+inline bool isLive(const std::string& phase) { return isLive(parsePhase(phase)); }
 
 inline std::string annotation(const nlohmann::json& obj, const char* key) {
   return getString(getObject(getObject(obj, "metadata"), "annotations"), key);
@@ -49,9 +50,23 @@ struct ScenarioSource {
 Result<ScenarioSource> readScenario(k8s::Client& client, const std::string& ns, const std::string& name,
                                     const LoadTestSpec& spec);
 
-// Compiles the scenario with the spec's overrides and checks spec.thresholds:
-// the plan's load (users, duration), or the compiler's error (where = source:line:col).
-Result<scenario::Load> validate(const ScenarioSource& source, const LoadTestSpec& spec);
+// The run definition (common/scenario/run.h) of the scenario with the spec's
+// overrides, or the compiler's error (where = source:line:col, or the spec field).
+Result<scenario::CompiledRun> compileLoadTest(const ScenarioSource& source, const LoadTestSpec& spec);
+
+// A run as compiled once when it started: every later pass drives it from this, so
+// an edit of the scenario's ConfigMap applies to the next run only.
+struct StartedRun {
+  std::shared_ptr<const scenario::CompiledRun> compiled;
+  ScenarioSource source;
+  std::string sha256;  // of source.text
+};
+
+// status.plan: what the run was started from (users, duration, the scenario's
+// SHA-256 and source).
+nlohmann::json planStatus(const StartedRun& run);
+// The Validated condition's message for a run that started.
+std::string pinnedMessage(const StartedRun& run);
 
 // One reconcile pass over one LoadTest: what it read, and the time it runs at.
 struct Reconciler::Pass {

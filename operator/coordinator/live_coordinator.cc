@@ -11,13 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/runtime/agent_session.h"
 #include "common/coordinator/coordinator.h"
 #include "common/coordinator/grpc_service.h"
 #include "common/coordinator/hub.h"
 #include "common/core/logging.h"
 #include "common/report/summary.h"
 #include "common/scenario/compiler.h"
+#include "common/wire/run_codec.h"
 
 namespace herd::operator_coordinator {
 
@@ -44,13 +44,13 @@ double number(const json& object, const char* key) {
   return it != object.end() && it->is_number() ? it->get<double>() : 0.0;
 }
 
-// One run: its compiled plan (the coordinator keeps a reference to it), its
+// One run: its compiled definition (the coordinator keeps a reference to its plan), its
 // coordinator and the thread that runs it. Shared with the hub (through an
 // aliasing pointer to the coordinator), so a message the hub is delivering
 // keeps the whole run alive however the run is forgotten meanwhile.
 struct Run {
   std::string loadtest;
-  std::unique_ptr<scenario::Plan> plan;
+  std::shared_ptr<const scenario::CompiledRun> definition;
   std::unique_ptr<coordinator::Coordinator> coordinator;
   std::thread thread;
   std::atomic<bool> finished{false};
@@ -87,21 +87,6 @@ RunProgress finalProgress(const scenario::Plan& plan, const Result<coordinator::
     if (!t.passed && p.message.empty()) p.message = "threshold failed: " + t.expression + " (" + t.shown + ")";
   if (p.message.empty() && p.verdict != RunProgress::Verdict::kPassed) p.message = last_event;
   return p;
-}
-
-// The agents' view of the scenario: its text and the spec's overrides, so each
-// agent compiles exactly the coordinator's plan.
-v1::Scenario scenarioMessage(const controller::RunRequest& request, const scenario::Plan& plan, Nanos grace) {
-  v1::Scenario s;
-  s.set_source_name(request.scenario_name);
-  s.set_yaml(request.scenario_text);
-  for (const auto& [key, value] : request.overrides.params) (*s.mutable_params())[key] = value;
-  if (request.overrides.target) s.set_target(*request.overrides.target);
-  if (request.overrides.users) s.set_users(*request.overrides.users);
-  if (request.overrides.spawn_rate) s.set_spawn_rate(*request.overrides.spawn_rate);
-  if (request.overrides.duration) s.set_duration_nanos(plan.load.duration.count());
-  s.set_grace_nanos(grace.count());
-  return s;
 }
 
 // In front of the Hub: right after start-up, a Hello for a run this process does
@@ -205,40 +190,26 @@ class LiveCoordinator final : public controller::RunCoordinator {
     std::lock_guard lock(mu_);
     reap();
     if (runs_.count(request.run_id)) return Ok{};
-    auto plan = scenario::compileString(request.scenario_text, request.scenario_name, request.overrides);
-    if (!plan) return plan.error();
-    auto thresholds = report::parseThresholds(plan->thresholds);
-    if (!thresholds) return Error{thresholds.error().message, request.scenario_name + ": " + thresholds.error().where};
-    auto extra = report::parseThresholds(request.extra_thresholds);
-    if (!extra) return Error{extra.error().message, "spec.thresholds: " + extra.error().where};
-    thresholds->insert(thresholds->end(), extra->begin(), extra->end());
-    std::string policy_name = request.loss_policy;
-    std::transform(policy_name.begin(), policy_name.end(), policy_name.begin(), ::tolower);
-    auto policy = coordinator::parseLossPolicy(policy_name);
-    if (!policy) return Error{policy.error().message, "spec.agentLossPolicy"};
-    if (plan->load.model == scenario::Load::Model::kOpen && request.expected_agents > 1)
-      return Error{"the open model (arrival rates) runs on one agent for now; set spec.agents to 1", "spec.agents"};
-
+    if (!request.run) return Error{"no compiled run for " + request.run_id, ""};
     auto run = std::make_shared<Run>();
     run->loadtest = request.loadtest;
-    run->plan = std::make_unique<scenario::Plan>(std::move(*plan));
-    const auto& p = *run->plan;
-    // As `herd coordinator`: the scenario's stop.grace, else 30 s; subscribers
-    // may listen on for the drain after the stop.
-    Nanos grace = p.stop_grace ? *p.stop_grace : Nanos(std::chrono::seconds(30));
-    grace = std::max<Nanos>(grace, p.drain + std::chrono::seconds(1));
+    run->definition = request.run;
+    const auto& p = run->definition->plan;
+    const Nanos grace = run->definition->grace;
 
     coordinator::CoordinatorOptions co;
     co.run_id = request.run_id;
     co.token = request.token;
     co.expect_agents = static_cast<size_t>(std::max(1, request.expected_agents));
-    co.loss_policy = *policy;
+    co.loss_policy = run->definition->loss_policy;
     co.grace = grace;
     // The reconciler's agentsReadyTimeout decides when waiting has lasted too
     // long (it aborts the run); the coordinator waits as long as it is asked to.
     co.ready_timeout = std::chrono::hours(24);
-    co.scenario = scenarioMessage(request, p, grace);
-    co.total_users = runtime::totalUsers(p);
+    // The agents' view of the run: its text and the spec's overrides, so each
+    // agent compiles exactly this plan.
+    co.scenario = wire::encodeRun(request.scenario_text, request.scenario_name, request.overrides, *run->definition);
+    co.total_users = run->definition->total_users;
     Run* raw = run.get();
     const std::string run_id = request.run_id;
     co.on_event = [raw, run_id](const std::string& message) {
@@ -246,7 +217,7 @@ class LiveCoordinator final : public controller::RunCoordinator {
       std::lock_guard lock(raw->mu);
       raw->last_event = message;
     };
-    run->coordinator = std::make_unique<coordinator::Coordinator>(p, std::move(*thresholds), std::move(co));
+    run->coordinator = std::make_unique<coordinator::Coordinator>(p, run->definition->thresholds, std::move(co));
     hub_.add(run_id, std::shared_ptr<coordinator::Coordinator>(run, run->coordinator.get()));
     run->thread = std::thread([raw] {
       auto result = raw->coordinator->run();
@@ -255,7 +226,7 @@ class LiveCoordinator final : public controller::RunCoordinator {
         std::lock_guard lock(raw->mu);
         last_event = raw->last_event;
       }
-      auto final = finalProgress(*raw->plan, result, last_event);
+      auto final = finalProgress(raw->definition->plan, result, last_event);
       {
         std::lock_guard lock(raw->mu);
         raw->final = std::move(final);
@@ -263,7 +234,7 @@ class LiveCoordinator final : public controller::RunCoordinator {
       raw->finished = true;
     });
     logger("operator")->info("loadtest={} run={} coordinator started: {} agents, {} users", request.loadtest, run_id,
-                             request.expected_agents, runtime::totalUsers(p));
+                             request.expected_agents, run->definition->total_users);
     runs_[run_id] = std::move(run);
     return Ok{};
   }

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "operator/controller/loadtest.h"
+#include "operator/controller/loadtest_status.h"
 #include "operator/k8s/resource.h"
 
 namespace herd::operator_main {
@@ -12,8 +13,14 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<const char*, 6> kPhases = {"Pending", "Starting", "Running", "Stopping", "Succeeded", "Failed"};
-constexpr std::array<const char*, 3> kVerdicts = {"Passed", "Failed", "Aborted"};
+using controller::LoadTestStatus;
+
+// The phases' names in the CRD's order (loadtest_status.h defines them).
+const std::array<const char*, controller::kPhases.size()> kPhaseNames = [] {
+  std::array<const char*, controller::kPhases.size()> names{};
+  for (size_t i = 0; i < names.size(); ++i) names[i] = controller::phaseName(controller::kPhases[i]);
+  return names;
+}();
 
 // Label values escaped per the exposition format.
 std::string escape(const std::string& s) {
@@ -26,15 +33,6 @@ std::string escape(const std::string& s) {
   return out;
 }
 
-double number(const json& obj, std::initializer_list<const char*> path) {
-  const json* cur = &obj;
-  for (const char* key : path) {
-    if (!cur->is_object() || !cur->contains(key)) return 0;
-    cur = &(*cur)[key];
-  }
-  return cur->is_number() ? cur->get<double>() : 0;
-}
-
 std::string text(const json& obj, const char* key) {
   return obj.is_object() && obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
 }
@@ -43,44 +41,46 @@ std::string text(const json& obj, const char* key) {
 struct Gauge {
   const char* name;
   const char* help;
-  double (*value)(const json& status);
+  double (*value)(const LoadTestStatus& status);
 };
 
 constexpr Gauge kGauges[] = {
     {"herd_loadtest_users", "Virtual users of the LoadTest's current or last run.",
-     [](const json& st) { return number(st, {"users"}); }},
+     [](const LoadTestStatus& st) { return static_cast<double>(st.users); }},
     {"herd_loadtest_rps", "Requests per second of the current or last run.",
-     [](const json& st) { return number(st, {"totals", "rps"}); }},
+     [](const LoadTestStatus& st) { return st.rps; }},
     {"herd_loadtest_requests", "Requests of the current or last run.",
-     [](const json& st) { return number(st, {"totals", "requests"}); }},
+     [](const LoadTestStatus& st) { return static_cast<double>(st.requests); }},
     {"herd_loadtest_failures", "Failed requests of the current or last run.",
-     [](const json& st) { return number(st, {"totals", "failures"}); }},
+     [](const LoadTestStatus& st) { return static_cast<double>(st.failures); }},
     {"herd_loadtest_latency_p95_seconds", "p95 latency of the current or last run.",
-     [](const json& st) { return number(st, {"totals", "latency", "p95"}) / 1000.0; }},
+     [](const LoadTestStatus& st) { return st.p95_ms / 1000.0; }},
     {"herd_loadtest_agents_connected", "Agents connected to the coordinator.",
-     [](const json& st) { return number(st, {"agents", "connected"}); }},
+     [](const LoadTestStatus& st) { return static_cast<double>(st.agents.connected); }},
 };
 
 // A gauge that is 1 for the status field's value and 0 for the enum's others.
 struct OneHot {
   const char* name;
   const char* help;
-  const char* field;  // status field, also the label name
+  const char* field;  // the label name
   const char* const* values;
   size_t count;
   bool absent_when_unset;
+  std::string (*current)(const LoadTestStatus& status);
 };
 
-constexpr OneHot kOneHots[] = {
-    {"herd_loadtest_phase", "1 for the LoadTest's phase, 0 for the others.", "phase", kPhases.data(), kPhases.size(),
-     false},
+const OneHot kOneHots[] = {
+    {"herd_loadtest_phase", "1 for the LoadTest's phase, 0 for the others.", "phase", kPhaseNames.data(),
+     kPhaseNames.size(), false, [](const LoadTestStatus& st) { return std::string(controller::phaseName(st.phase)); }},
     {"herd_loadtest_verdict", "1 for the last run's verdict, 0 for the others (none before a run ends).", "verdict",
-     kVerdicts.data(), kVerdicts.size(), true},
+     controller::kVerdicts.data(), controller::kVerdicts.size(), true,
+     [](const LoadTestStatus& st) { return st.verdict; }},
 };
 
 struct Subject {
   std::string labels;  // namespace="...",loadtest="..."
-  json status;
+  LoadTestStatus status;
 };
 
 }  // namespace
@@ -91,7 +91,7 @@ std::string renderLoadTestMetrics(const std::vector<json>& loadtests) {
     const json meta = lt.contains("metadata") ? lt["metadata"] : json::object();
     subjects.push_back({"namespace=\"" + escape(text(meta, "namespace")) + "\",loadtest=\"" +
                             escape(text(meta, "name")) + "\"",
-                        lt.contains("status") ? lt["status"] : json::object()});
+                        LoadTestStatus::fromJson(lt.contains("status") ? lt["status"] : json::object())});
   }
   std::ostringstream out;
   out.precision(15);
@@ -105,7 +105,7 @@ std::string renderLoadTestMetrics(const std::vector<json>& loadtests) {
   for (const auto& h : kOneHots) {
     header(h.name, h.help);
     for (const auto& s : subjects) {
-      const std::string current = text(s.status, h.field);
+      const std::string current = h.current(s.status);
       if (current.empty() && h.absent_when_unset) continue;
       for (size_t i = 0; i < h.count; ++i)
         out << h.name << '{' << s.labels << ',' << h.field << "=\"" << h.values[i] << "\"} "

@@ -1,10 +1,10 @@
-#include "agent/runtime/user_mix.h"
+#include "common/scenario/user_mix.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
-namespace herd::runtime {
+namespace herd::scenario {
 
 std::vector<int64_t> classTotals(const scenario::Plan& plan, int64_t total_users) {
   const size_t n = plan.classes.size();
@@ -58,4 +58,4 @@ std::vector<uint16_t> assignClasses(const scenario::Plan& plan, int64_t total_us
   return classes;
 }
 
-}  // namespace herd::runtime
+}  // namespace herd::scenario

@@ -1,10 +1,10 @@
-#include "agent/runtime/user_mix.h"
+#include "common/scenario/user_mix.h"
 
 #include <gtest/gtest.h>
 
 #include <numeric>
 
-namespace herd::runtime {
+namespace herd::scenario {
 namespace {
 
 scenario::Plan planWith(std::vector<std::pair<double, std::optional<int64_t>>> classes) {
@@ -52,4 +52,4 @@ TEST(UserMix, DeterministicForTheSameInput) {
 }
 
 }  // namespace
-}  // namespace herd::runtime
+}  // namespace herd::scenario

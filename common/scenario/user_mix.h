@@ -8,7 +8,7 @@
 
 #include "common/scenario/plan.h"
 
-namespace herd::runtime {
+namespace herd::scenario {
 
 // How many users of each class a run of `total_users` has: fixed `count`s first (in
 // class order, as far as users remain), the rest split by weight with the largest
@@ -19,4 +19,4 @@ std::vector<int64_t> classTotals(const scenario::Plan& plan, int64_t total_users
 // which interleaves classes evenly and gives each exactly its total.
 std::vector<uint16_t> assignClasses(const scenario::Plan& plan, int64_t total_users);
 
-}  // namespace herd::runtime
+}  // namespace herd::scenario

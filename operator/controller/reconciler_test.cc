@@ -1,0 +1,200 @@
+// The reconciler's passes over an in-memory apiserver (fake_apiserver.h): what a
+// run reads and compiles, and the state it moves through, without a cluster.
+// The same life against the real apiserver is tests/cluster/operator_test.cc.
+#include "operator/controller/reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include "common/scenario/run.h"
+#include "operator/controller/fake_apiserver.h"
+
+namespace herd::controller {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* kNs = "perf";
+constexpr const char* kLoadTestPath = "/apis/herd.dev/v1alpha1/namespaces/perf/loadtests/shop";
+constexpr const char* kConfigMapPath = "/api/v1/namespaces/perf/configmaps/shop-scenario";
+constexpr const char* kPods = "/api/v1/namespaces/perf/pods";
+
+std::string scenarioWithUsers(int users) {
+  return "name: shop\ntarget: http://127.0.0.1:8080\nusers: [{name: u, steps: [{get: /}]}]\n"
+         "load: {users: " + std::to_string(users) + ", duration: 1m}\n";
+}
+
+// Records what the reconciler asks; the progress is whatever the test scripts.
+class ScriptedCoordinator final : public RunCoordinator {
+ public:
+  Status startRun(const RunRequest& request) override {
+    requests.emplace(request.run_id, request);
+    return Ok{};
+  }
+  std::optional<RunProgress> progress(const std::string& run_id) override {
+    auto it = scripted.find(run_id);
+    if (it != scripted.end()) return it->second;
+    if (requests.count(run_id)) return RunProgress{};
+    return std::nullopt;
+  }
+  Status setExpectedAgents(const std::string& run_id, int agents, const std::vector<std::string>&) override {
+    expected[run_id] = agents;
+    return Ok{};
+  }
+  void stopRun(const std::string&, const std::string&) override {}
+  void abortRun(const std::string& run_id, const std::string&) override { aborted.push_back(run_id); }
+  void forget(const std::string& run_id) override { scripted.erase(run_id); }
+  std::string agentEndpoint() const override { return "127.0.0.1:1"; }
+
+  std::map<std::string, RunRequest> requests;
+  std::map<std::string, RunProgress> scripted;
+  std::map<std::string, int> expected;
+  std::vector<std::string> aborted;
+};
+
+class ReconcilerPasses : public ::testing::Test {
+ protected:
+  ReconcilerPasses()
+      : api_(new testing::FakeApiServer), client_(std::unique_ptr<k8s::Transport>(api_)), events_(client_, "test"),
+        reconciler_(client_, events_, coordinator_, ReconcilerSettings{}, [this] { return now_; }, 7) {}
+
+  void createLoadTest(json spec) {
+    api_->put(kLoadTestPath, json{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
+                                  {"metadata", {{"name", "shop"}, {"namespace", kNs}, {"generation", 1},
+                                                {"creationTimestamp", "2026-01-01T00:00:00Z"}}},
+                                  {"spec", std::move(spec)}});
+  }
+  void createConfigMap(const std::string& text) {
+    api_->put(kConfigMapPath, json{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                                   {"metadata", {{"name", "shop-scenario"}, {"namespace", kNs}}},
+                                   {"data", {{"scenario.yaml", text}}}});
+  }
+  json status() { return api_->object(kLoadTestPath)["status"]; }
+  Result<ReconcileResult> pass() {
+    now_ += std::chrono::seconds(2);
+    return reconciler_.reconcile(std::string(kNs) + "/shop");
+  }
+  // Every agent pod Ready, as a kubelet would report.
+  void readyPods() {
+    for (auto pod : api_->list(kPods)) {
+      pod["status"] = {{"phase", "Running"}, {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}};
+      api_->put(std::string(kPods) + "/" + pod["metadata"]["name"].get<std::string>(), pod);
+    }
+  }
+  std::string conditionMessage(const std::string& type) {
+    const json st = status();  // a range-for would not keep a temporary alive
+    for (const auto& c : st["conditions"])
+      if (c["type"] == type) return c.value("message", "");
+    return "";
+  }
+  bool condition(const std::string& type, bool value, const std::string& reason) {
+    const json st = status();
+    for (const auto& c : st["conditions"])
+      if (c["type"] == type) return c["status"] == (value ? "True" : "False") && c["reason"] == reason;
+    return false;
+  }
+
+  testing::FakeApiServer* api_;
+  k8s::Client client_;
+  k8s::EventRecorder events_;
+  ScriptedCoordinator coordinator_;
+  std::chrono::system_clock::time_point now_ = std::chrono::system_clock::from_time_t(1767225600);  // 2026-01-01
+  Reconciler reconciler_;
+};
+
+TEST_F(ReconcilerPasses, ARunReadsItsConfigMapAndCompilesItsScenarioOnceHoweverManyPasses) {
+  createConfigMap(scenarioWithUsers(10));
+  createLoadTest({{"scenario", {{"configMapRef", {{"name", "shop-scenario"}}}}}, {"usersPerAgent", 5}});
+  const auto compiles = scenario::compileRunCount();
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["phase"], "Starting");
+  const std::string run = status()["runId"];
+  readyPods();
+  coordinator_.scripted[run].state = RunProgress::State::kRunning;
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["phase"], "Running");
+  EXPECT_EQ(scenario::compileRunCount() - compiles, 1u);
+  EXPECT_EQ(api_->count("GET", kConfigMapPath), 1);
+
+  // What the run was started from is in the status.
+  const json plan = status()["plan"];
+  EXPECT_EQ(plan["users"], 10);
+  EXPECT_EQ(plan["duration"], "1m");
+  EXPECT_EQ(plan["scenarioSource"], "configmap/shop-scenario/scenario.yaml");
+  EXPECT_EQ(plan["scenarioSha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(status()["agents"]["desired"], 2);
+  ASSERT_EQ(coordinator_.requests.size(), 1u);
+  EXPECT_EQ(coordinator_.requests.at(run).run->total_users, 10);
+}
+
+TEST_F(ReconcilerPasses, AConfigMapEditMidRunLeavesTheRunAsItStartedAndAppliesToTheNextRun) {
+  createConfigMap(scenarioWithUsers(10));
+  createLoadTest({{"scenario", {{"configMapRef", {{"name", "shop-scenario"}}}}}, {"usersPerAgent", 5}});
+  ASSERT_TRUE(pass().ok());
+  const std::string run = status()["runId"];
+  const std::string sha = status()["plan"]["scenarioSha256"];
+  readyPods();
+  coordinator_.scripted[run].state = RunProgress::State::kRunning;
+  ASSERT_TRUE(pass().ok());
+
+  createConfigMap(scenarioWithUsers(40));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["runId"], run);
+  EXPECT_EQ(status()["plan"]["users"], 10);
+  EXPECT_EQ(status()["plan"]["scenarioSha256"], sha);
+  EXPECT_EQ(status()["agents"]["desired"], 2);
+  EXPECT_EQ(api_->list(kPods).size(), 2u);
+  EXPECT_EQ(coordinator_.requests.at(run).run->plan.load.users, 10);
+  EXPECT_NE(conditionMessage("Validated").find("edits apply to the next run"), std::string::npos)
+      << conditionMessage("Validated");
+
+  // The next run (a new value of the run annotation) reads the edit.
+  auto lt = api_->object(kLoadTestPath);
+  lt["metadata"]["annotations"] = {{kAnnotationRun, "again"}};
+  api_->put(kLoadTestPath, lt);
+  ASSERT_TRUE(pass().ok());
+  EXPECT_NE(status()["runId"], run);
+  EXPECT_EQ(status()["plan"]["users"], 40);
+  EXPECT_NE(status()["plan"]["scenarioSha256"], sha);
+  EXPECT_EQ(status()["agents"]["desired"], 8);
+  EXPECT_EQ(api_->count("GET", kConfigMapPath), 2);
+}
+
+TEST_F(ReconcilerPasses, AnOperatorThatDidNotStartTheRunRecompilesTheTextTheRunStartedWith) {
+  createConfigMap(scenarioWithUsers(10));
+  createLoadTest({{"scenario", {{"configMapRef", {{"name", "shop-scenario"}}}}}, {"usersPerAgent", 5}});
+  ASSERT_TRUE(pass().ok());
+  const std::string run = status()["runId"];
+  createConfigMap(scenarioWithUsers(40));  // edited before the restart
+
+  ScriptedCoordinator fresh;
+  Reconciler restarted(client_, events_, fresh, ReconcilerSettings{}, [this] { return now_; }, 8);
+  ASSERT_TRUE(restarted.reconcile(std::string(kNs) + "/shop").ok());
+  ASSERT_EQ(fresh.requests.count(run), 1u);
+  EXPECT_EQ(fresh.requests.at(run).run->plan.load.users, 10);
+  EXPECT_EQ(fresh.requests.at(run).scenario_text, scenarioWithUsers(10));
+  EXPECT_EQ(status()["plan"]["users"], 10);
+}
+
+TEST_F(ReconcilerPasses, RunLevelRulesEndTheRunAsInvalidScenarioBeforeAnyPod) {
+  const std::vector<std::pair<std::string, json>> cases = {
+      {"t.yaml:5:14: thresholds[0]: threshold \"http.latency p95 <<< 5ms\": unknown comparison",
+       {{"inline", scenarioWithUsers(1) + "thresholds: [\"http.latency p95 <<< 5ms\"]\n"}}},
+      {"perf/shop:spec.scenario.inline:4:7: load.maxUsers: 2 users cannot be spread over 3 agents (spec.agents)",
+       {{"inline", "name: o\ntarget: http://127.0.0.1:8080\nusers: [{name: u, steps: [{get: /}]}]\n"
+                   "load: {arrivalRate: 5, duration: 2s, maxUsers: 2}\n"}}},
+  };
+  for (const auto& [expected, scenario] : cases) {
+    createLoadTest({{"scenario", scenario}, {"agents", 3}});
+    ASSERT_TRUE(pass().ok());
+    EXPECT_EQ(status()["phase"], "Failed");
+    EXPECT_EQ(status()["reason"], "InvalidScenario");
+    EXPECT_TRUE(condition("Validated", false, "InvalidScenario"));
+    const auto message = conditionMessage("Validated");
+    EXPECT_NE(message.find(expected.substr(expected.find(':'))), std::string::npos) << message;
+    EXPECT_TRUE(api_->list(kPods).empty());
+    EXPECT_TRUE(coordinator_.requests.empty());
+  }
+}
+
+}  // namespace
+}  // namespace herd::controller
