@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -71,7 +72,15 @@ class Reconciler {
   // spec.schedule: whether a run is due (per concurrencyPolicy), and when to look again.
   Result<ScheduleDecision> schedule(Pass& pass, bool live);
   Result<ReconcileResult> startRun(Pass& pass, const std::string& why);
+  // driveRun's steps, one pass over a live run (reconciler_run.cc).
+  struct Drive;
+  using Failure = std::pair<std::string, std::string>;  // reason, message: the run ends Failed
   Result<ReconcileResult> driveRun(Pass& pass);
+  void rescale(Pass& pass, Drive& drive);
+  static void countPods(Drive& drive);
+  std::optional<Failure> checkStarting(Pass& pass, Drive& drive);
+  std::optional<Failure> checkRunning(Pass& pass, Drive& drive, std::chrono::nanoseconds duration);
+  Status writeProgress(Pass& pass, const Drive& drive);
   Result<ReconcileResult> finishRun(Pass& pass, const RunProgress& progress);
   Result<ReconcileResult> failRun(Pass& pass, const std::string& reason, const std::string& message);
   Result<ReconcileResult> afterRun(Pass& pass);

@@ -161,7 +161,6 @@ Status Reconciler::deleteRunPods(const std::string& ns, const std::string& run_i
 
 Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   const auto run_id = getString(pass.status, "runId");
-  const auto phase = getString(pass.status, "phase");
   {
     std::lock_guard lock(mu_);
     live_runs_[pass.key] = run_id;
@@ -173,103 +172,124 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
     if (failure.empty()) return started.error();
     return failRun(pass, failure, started.error().describe());
   }
-  const auto& definition = (*started)->compiled;
-  int desired = desiredAgents(pass.spec, definition->total_users);
-
+  Drive drive;
+  drive.phase = getString(pass.status, "phase");
+  drive.desired = desiredAgents(pass.spec, (*started)->compiled->total_users);
+  // The coordinator comes before the pods: a run it cannot carry out creates none.
   auto token = ensureToken(pass);
   if (!token.ok()) return token.error();
-  RunRequest request{pass.key, run_id, *token, definition, (*started)->source.text, (*started)->source.name,
-                     pass.spec.overrides, desired};
-  // The coordinator comes before the pods: a run it cannot carry out creates none.
-  if (auto started = coordinator_.startRun(request); !started.ok())
-    return failRun(pass, "CoordinatorUnavailable", started.error().describe());
-
-  auto progress = coordinator_.progress(run_id);
-  if (progress && progress->state == RunProgress::State::kFinished) return finishRun(pass, *progress);
+  RunRequest request{pass.key,  run_id, *token, (*started)->compiled, (*started)->source.text, (*started)->source.name,
+                     pass.spec.overrides, drive.desired};
+  if (auto accepted = coordinator_.startRun(request); !accepted.ok())
+    return failRun(pass, "CoordinatorUnavailable", accepted.error().describe());
+  drive.progress = coordinator_.progress(run_id);
+  if (drive.progress && drive.progress->state == RunProgress::State::kFinished) return finishRun(pass, *drive.progress);
 
   k8s::ListOptions opts;
   opts.label_selector = runSelector(run_id);
   auto listed = client_.listAll(k8s::resources::kPods, pass.ns, opts);
   if (!listed.ok()) return listed.error().toError();
-  json pods = items(*listed);
-  // `kubectl scale`: the coordinator learns the count, and which agents go, before
-  // ensurePods deletes the highest-index pods, so they leave gracefully, not lost.
+  drive.pods = items(*listed);
+  if (pass.status.contains("lostAgents") && pass.status["lostAgents"].is_array()) drive.lost = pass.status["lostAgents"];
+  rescale(pass, drive);
+  countPods(drive);
+  logger("operator")->debug("loadtest={} run={} phase={} pods={} ready={}/{}", pass.key, run_id, drive.phase,
+                            drive.pods.size(), drive.ready, drive.desired);
+  auto failed = drive.phase == kStarting ? checkStarting(pass, drive)
+                                         : checkRunning(pass, drive, (*started)->compiled->plan.load.duration);
+  if (failed) return failRun(pass, failed->first, failed->second);
+  pass.status["lostAgents"] = drive.lost;
+  if (auto s = ensurePods(pass, drive.pods, drive.desired); !s.ok()) return s.error();
+  if (auto s = writeProgress(pass, drive); !s.ok()) return s.error();
+  return ReconcileResult{settings_.status_interval};
+}
+
+// `kubectl scale`: the coordinator learns the count, and which agents go, before
+// ensurePods deletes the highest-index pods, so they leave gracefully, not lost.
+void Reconciler::rescale(Pass& pass, Drive& drive) {
+  const auto run_id = getString(pass.status, "runId");
   std::vector<std::string> retiring;
-  for (const auto& pod : pods)
-    if (agentIndexOf(pod) >= desired) retiring.push_back(agentIdOf(pod));
+  for (const auto& pod : drive.pods)
+    if (agentIndexOf(pod) >= drive.desired) retiring.push_back(agentIdOf(pod));
   const auto previous = static_cast<int>(k8s::getInt(getObject(pass.status, "agents"), "desired"));
-  std::string scale_refused;
-  if (auto scaled = coordinator_.setExpectedAgents(run_id, desired, retiring); !scaled.ok() && previous > 0) {
+  if (auto scaled = coordinator_.setExpectedAgents(run_id, drive.desired, retiring); !scaled.ok() && previous > 0) {
     // The run cannot grow (docs/operator.md): it keeps its agents; the next run gets the new count.
-    scale_refused = "run " + run_id + " keeps " + std::to_string(previous) + " agent(s): " + scaled.error().message;
-    if (getString(pass.status, "scaleRefused") != scale_refused) event(pass.lt, "Warning", "ScaleRefused", scale_refused);
-    desired = previous;
-  } else if (previous > 0 && previous != desired) {
+    drive.scale_refused =
+        "run " + run_id + " keeps " + std::to_string(previous) + " agent(s): " + scaled.error().message;
+    if (getString(pass.status, "scaleRefused") != drive.scale_refused)
+      event(pass.lt, "Warning", "ScaleRefused", drive.scale_refused);
+    drive.desired = previous;
+  } else if (previous > 0 && previous != drive.desired) {
     event(pass.lt, "Normal", "AgentsScaled",
-          "run " + run_id + ": agents " + std::to_string(previous) + " -> " + std::to_string(desired) +
+          "run " + run_id + ": agents " + std::to_string(previous) + " -> " + std::to_string(drive.desired) +
               (retiring.empty() ? "" : "; scaled away: " + std::to_string(retiring.size()) + " agent pod(s)"));
   }
+}
 
-  int ready = 0;
-  std::string problem_reason, problem;
-  std::vector<std::string> crashed;
-  for (const auto& pod : pods) {
-    if (agentIndexOf(pod) >= desired) continue;
+// The agent pods this run wants (index below desired): how many are Ready, the
+// first that cannot be scheduled, those that crashed.
+void Reconciler::countPods(Drive& drive) {
+  for (const auto& pod : drive.pods) {
+    if (agentIndexOf(pod) >= drive.desired) continue;
     auto health = classifyPod(pod);
-    if (health.state == PodHealth::State::kReady) ++ready;
-    if (health.state == PodHealth::State::kUnschedulable && problem.empty()) {
-      problem_reason = "AgentUnschedulable";
-      problem = "agent pod " + k8s::nameOf(pod) + " cannot be scheduled: " + health.message;
+    if (health.state == PodHealth::State::kReady) ++drive.ready;
+    if (health.state == PodHealth::State::kUnschedulable && drive.problem.empty()) {
+      drive.problem_reason = "AgentUnschedulable";
+      drive.problem = "agent pod " + k8s::nameOf(pod) + " cannot be scheduled: " + health.message;
     }
-    if (health.state == PodHealth::State::kCrashed) crashed.push_back(k8s::nameOf(pod) + " " + health.message);
+    if (health.state == PodHealth::State::kCrashed) drive.crashed.push_back(k8s::nameOf(pod) + " " + health.message);
   }
-  logger("operator")->debug("loadtest={} run={} phase={} pods={} ready={}/{}", pass.key, run_id, phase, pods.size(), ready, desired);
+}
+
+// Before the load starts: a crashed or unschedulable agent, or agents not ready in time, end the run.
+std::optional<Reconciler::Failure> Reconciler::checkStarting(Pass& pass, Drive& drive) {
+  if (!drive.crashed.empty()) return Failure{"AgentCrashed", "agent pod " + drive.crashed.front()};
+  if (!drive.problem.empty()) return Failure{drive.problem_reason, drive.problem};
   const auto started_at = parseRfc3339(getString(pass.status, "startTime")).value_or(pass.now);
-  const auto elapsed = pass.now - started_at;
+  if (pass.now - started_at > pass.spec.agents_ready_timeout)
+    return Failure{"AgentsNotReady", std::to_string(drive.ready) + " of " + std::to_string(drive.desired) +
+                                         " agents ready and " +
+                                         std::to_string(drive.progress ? drive.progress->connected : 0) +
+                                         " connected after " + scenario::formatDuration(pass.spec.agents_ready_timeout)};
+  return std::nullopt;
+}
 
-  json lost = pass.status.contains("lostAgents") && pass.status["lostAgents"].is_array() ? pass.status["lostAgents"]
-                                                                                         : json::array();
-  bool degraded = false;
-  std::string degraded_message;
-  if (phase == kStarting) {
-    if (!crashed.empty()) return failRun(pass, "AgentCrashed", "agent pod " + crashed.front());
-    if (!problem.empty()) return failRun(pass, problem_reason, problem);
-    if (elapsed > pass.spec.agents_ready_timeout)
-      return failRun(pass, "AgentsNotReady",
-                     std::to_string(ready) + " of " + std::to_string(desired) + " agents ready and " +
-                         std::to_string(progress ? progress->connected : 0) + " connected after " +
-                         scenario::formatDuration(pass.spec.agents_ready_timeout));
-  } else {
-    for (const auto& pod : pods) {
-      // A pod scaled away is being deleted on purpose: not an agent lost.
-      if (agentIndexOf(pod) >= desired || classifyPod(pod).state != PodHealth::State::kCrashed) continue;
-      const auto name = k8s::nameOf(pod);
-      bool known = false;
-      for (const auto& l : lost) known = known || l == name;
-      if (pass.spec.loss_policy == LossPolicy::kAbort)
-        return failRun(pass, "AgentLost", "agent pod " + name + " failed and agentLossPolicy is Abort");
-      if (!known) {
-        lost.push_back(name);
-        event(pass.lt, "Warning", "AgentLost",
-              "agent pod " + name + " failed; agentLossPolicy " + std::string(scenario::lossPolicyTitle(pass.spec.loss_policy)));
-      }
-      // Rebalance: the replacement takes the same index once this pod is gone.
-      if (pass.spec.loss_policy == LossPolicy::kRebalance) (void)client_.remove(k8s::resources::kPods, pass.ns, name);
+// While the load goes: agents lost (per the loss policy) and the run's time limit.
+std::optional<Reconciler::Failure> Reconciler::checkRunning(Pass& pass, Drive& drive, Nanos duration) {
+  const auto policy = std::string(scenario::lossPolicyTitle(pass.spec.loss_policy));
+  for (const auto& pod : drive.pods) {
+    // A pod scaled away is being deleted on purpose: not an agent lost.
+    if (agentIndexOf(pod) >= drive.desired || classifyPod(pod).state != PodHealth::State::kCrashed) continue;
+    const auto name = k8s::nameOf(pod);
+    bool known = false;
+    for (const auto& l : drive.lost) known = known || l == name;
+    if (pass.spec.loss_policy == LossPolicy::kAbort)
+      return Failure{"AgentLost", "agent pod " + name + " failed and agentLossPolicy is Abort"};
+    if (!known) {
+      drive.lost.push_back(name);
+      event(pass.lt, "Warning", "AgentLost", "agent pod " + name + " failed; agentLossPolicy " + policy);
     }
-    degraded = !lost.empty() || (progress && progress->degraded);
-    degraded_message = !lost.empty() ? std::to_string(lost.size()) + " agent(s) lost; policy " +
-                                           std::string(scenario::lossPolicyTitle(pass.spec.loss_policy))
-                                     : (progress ? progress->message : "");
-    // The plan's duration: the spec's override or the scenario's own.
-    const auto duration = definition->plan.load.duration;
-    const auto limit = pass.spec.run_timeout ? duration_cast<Nanos>(*pass.spec.run_timeout)
-                                             : duration + duration_cast<Nanos>(settings_.run_timeout_margin);
-    if (elapsed > limit)
-      return failRun(pass, "RunTimeout", "the run did not end within " + scenario::formatDuration(limit));
+    // Rebalance: the replacement takes the same index once this pod is gone.
+    if (pass.spec.loss_policy == LossPolicy::kRebalance) (void)client_.remove(k8s::resources::kPods, pass.ns, name);
   }
-  pass.status["lostAgents"] = lost;
-  if (auto s = ensurePods(pass, pods, desired); !s.ok()) return s.error();
+  drive.degraded = !drive.lost.empty() || (drive.progress && drive.progress->degraded);
+  drive.degraded_message = !drive.lost.empty() ? std::to_string(drive.lost.size()) + " agent(s) lost; policy " + policy
+                                               : (drive.progress ? drive.progress->message : "");
+  // The plan's duration: the spec's override or the scenario's own.
+  const auto limit = pass.spec.run_timeout ? duration_cast<Nanos>(*pass.spec.run_timeout)
+                                           : duration + duration_cast<Nanos>(settings_.run_timeout_margin);
+  const auto started_at = parseRfc3339(getString(pass.status, "startTime")).value_or(pass.now);
+  if (pass.now - started_at > limit)
+    return Failure{"RunTimeout", "the run did not end within " + scenario::formatDuration(limit)};
+  return std::nullopt;
+}
 
+// The pass's findings into the status (phase, agents, users, totals, conditions).
+Status Reconciler::writeProgress(Pass& pass, const Drive& drive) {
+  const auto& progress = drive.progress;
+  const auto& phase = drive.phase;
+  const int desired = drive.desired;
+  const int ready = drive.ready;
   const bool running = progress && (progress->state == RunProgress::State::kRunning ||
                                     progress->state == RunProgress::State::kStopping);
   const auto next_phase = running ? (progress->state == RunProgress::State::kStopping ? kStopping : kRunning)
@@ -277,9 +297,9 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   auto w = writeStatus(pass, [&](json& st) {
     st["phase"] = next_phase;
     st["agents"] = {{"desired", desired}, {"ready", ready}, {"connected", progress ? progress->connected : 0}};
-    st["lostAgents"] = lost;
-    if (scale_refused.empty()) st.erase("scaleRefused");
-    else st["scaleRefused"] = scale_refused;
+    st["lostAgents"] = drive.lost;
+    if (drive.scale_refused.empty()) st.erase("scaleRefused");
+    else st["scaleRefused"] = drive.scale_refused;
     if (progress) {
       st["users"] = progress->users;
       st["totals"] = totalsJson(progress->totals);
@@ -291,13 +311,14 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
     setCondition(st, Condition::kAgentsReady, ready >= desired, ready >= desired ? "AllAgentsReady" : "Waiting",
                  std::to_string(ready) + " of " + std::to_string(desired) + " agents ready", pass.generation, now());
     setCondition(st, Condition::kRunning, running, running ? "LoadRunning" : "Starting", "", pass.generation, now());
-    setCondition(st, Condition::kDegraded, degraded, degraded ? "AgentLost" : "AllAgentsHealthy", degraded_message,
-                 pass.generation, now());
+    setCondition(st, Condition::kDegraded, drive.degraded, drive.degraded ? "AgentLost" : "AllAgentsHealthy",
+                 drive.degraded_message, pass.generation, now());
   });
   if (!w.ok()) return w.error();
   if (running && phase == kStarting)
-    event(pass.lt, "Normal", "RunStarted", "run " + run_id + ": load started on " + std::to_string(desired) + " agents");
-  return ReconcileResult{settings_.status_interval};
+    event(pass.lt, "Normal", "RunStarted",
+          "run " + getString(pass.status, "runId") + ": load started on " + std::to_string(desired) + " agents");
+  return Ok{};
 }
 
 Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& progress) {

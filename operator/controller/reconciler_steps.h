@@ -4,6 +4,8 @@
 // controller's interface.
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -76,6 +78,21 @@ struct Reconciler::Pass {
   nlohmann::json status;
   std::chrono::system_clock::time_point now;
   int64_t generation = 0;
+};
+
+// What one pass finds about a live run, step by step (driveRun).
+struct Reconciler::Drive {
+  std::string phase;                   // as the pass found it
+  int desired = 1;                     // agents the run has (after a refused scale: the count it keeps)
+  std::optional<RunProgress> progress;  // the coordinator's view, none while it does not know the run
+  nlohmann::json pods = nlohmann::json::array();
+  std::string scale_refused;
+  int ready = 0;
+  std::string problem_reason, problem;  // the first agent that cannot be scheduled
+  std::vector<std::string> crashed;     // "POD why"
+  nlohmann::json lost = nlohmann::json::array();
+  bool degraded = false;
+  std::string degraded_message;
 };
 
 }  // namespace herd::controller

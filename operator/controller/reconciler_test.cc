@@ -196,5 +196,95 @@ TEST_F(ReconcilerPasses, RunLevelRulesEndTheRunAsInvalidScenarioBeforeAnyPod) {
   }
 }
 
+
+// The state transitions of one run, pass by pass.
+
+TEST_F(ReconcilerPasses, StartingRunningSucceededWithTheCoordinatorsVerdict) {
+  createLoadTest({{"scenario", {{"inline", scenarioWithUsers(4)}}}, {"agents", 2}});
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["phase"], "Starting");
+  EXPECT_TRUE(condition("AgentsReady", false, "Waiting"));
+  EXPECT_EQ(api_->list(kPods).size(), 2u);
+  const std::string run = status()["runId"];
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["phase"], "Starting");  // the coordinator has not started the load
+  readyPods();
+  coordinator_.scripted[run].state = RunProgress::State::kRunning;
+  coordinator_.scripted[run].connected = 2;
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["phase"], "Running");
+  EXPECT_EQ(status()["reason"], "RunStarted");
+  EXPECT_TRUE(condition("AgentsReady", true, "AllAgentsReady"));
+  EXPECT_TRUE(condition("Running", true, "LoadRunning"));
+  coordinator_.scripted[run].state = RunProgress::State::kStopping;
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["phase"], "Stopping");
+  auto& done = coordinator_.scripted[run];
+  done.state = RunProgress::State::kFinished;
+  done.verdict = RunProgress::Verdict::kPassed;
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["phase"], "Succeeded");
+  EXPECT_EQ(status()["verdict"], "Passed");
+  EXPECT_TRUE(condition("Complete", true, "ThresholdsPassed"));
+  EXPECT_EQ(status()["history"].size(), 1u);
+  // Nothing more happens to a finished run.
+  const auto before = status();
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status(), before);
+}
+
+TEST_F(ReconcilerPasses, AgentsNotReadyInTimeEndTheRunAndDeleteItsPods) {
+  createLoadTest({{"scenario", {{"inline", scenarioWithUsers(4)}}}, {"agents", 2}, {"timeouts", {{"agentsReady", "3s"}}}});
+  ASSERT_TRUE(pass().ok());
+  ASSERT_TRUE(pass().ok());  // 2 s after the start
+  EXPECT_EQ(status()["phase"], "Starting");
+  ASSERT_TRUE(pass().ok());  // 4 s
+  EXPECT_EQ(status()["phase"], "Failed");
+  EXPECT_EQ(status()["reason"], "AgentsNotReady");
+  EXPECT_TRUE(api_->list(kPods).empty());
+  EXPECT_EQ(coordinator_.aborted.size(), 1u);
+}
+
+TEST_F(ReconcilerPasses, ALostAgentUnderAbortEndsTheRunAndOneUnderRebalanceIsReplaced) {
+  for (const char* policy : {"Rebalance", "Abort"}) {
+    createLoadTest({{"scenario", {{"inline", scenarioWithUsers(4)}}}, {"agents", 2}, {"agentLossPolicy", policy}});
+    ASSERT_TRUE(pass().ok());
+    const std::string run = status()["runId"];
+    readyPods();
+    coordinator_.scripted[run].state = RunProgress::State::kRunning;
+    ASSERT_TRUE(pass().ok());
+    ASSERT_EQ(status()["phase"], "Running");
+    const std::string victim = std::string(kPods) + "/" + agentPodName(run, 1);
+    auto pod = api_->object(victim);
+    pod["status"] = {{"phase", "Failed"}, {"reason", "Error"}, {"message", "killed"}};
+    api_->put(victim, pod);
+    ASSERT_TRUE(pass().ok());
+    if (std::string(policy) == "Abort") {
+      EXPECT_EQ(status()["phase"], "Failed");
+      EXPECT_EQ(status()["reason"], "AgentLost");
+      continue;
+    }
+    EXPECT_EQ(status()["phase"], "Running");
+    EXPECT_TRUE(condition("Degraded", true, "AgentLost"));
+    EXPECT_EQ(status()["lostAgents"], json::array({agentPodName(run, 1)}));
+    ASSERT_TRUE(pass().ok());  // the replacement, same index
+    ASSERT_FALSE(api_->object(victim).is_null());
+    EXPECT_FALSE(api_->object(victim).contains("status"));  // a new pod, not the failed one
+  }
+}
+
+TEST_F(ReconcilerPasses, ARunThatDoesNotEndInItsDurationPlusTheMarginTimesOut) {
+  createLoadTest({{"scenario", {{"inline", scenarioWithUsers(1)}}}, {"timeouts", {{"run", "10s"}}}});
+  ASSERT_TRUE(pass().ok());
+  const std::string run = status()["runId"];
+  readyPods();
+  coordinator_.scripted[run].state = RunProgress::State::kRunning;
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["phase"], "Running");
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["phase"], "Failed");
+  EXPECT_EQ(status()["reason"], "RunTimeout");
+}
+
 }  // namespace
 }  // namespace herd::controller
