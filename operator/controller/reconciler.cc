@@ -122,21 +122,20 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   }
   pass.spec = std::move(*spec);
 
-  const auto phase = getString(pass.status, "phase");
-  const auto run_id = getString(pass.status, "runId");
+  const auto current = LoadTestStatus::fromJson(pass.status);
   const auto hash = runDefinitionHash(pass.lt);
   const auto trigger = annotation(pass.lt, kAnnotationRun);
   const bool scheduled = pass.spec.schedule.has_value();
 
   std::string why;
-  if (run_id.empty() && phase != kFailed && !scheduled) {
+  if (current.run_id.empty() && current.phase != Phase::kFailed && !scheduled) {
     why = "created";
-  } else if (!scheduled && !getString(pass.status, "runHash").empty() && getString(pass.status, "runHash") != hash) {
+  } else if (!scheduled && !current.run_hash.empty() && current.run_hash != hash) {
     why = "spec changed";
-  } else if (!trigger.empty() && trigger != getString(pass.status, "runTrigger")) {
+  } else if (!trigger.empty() && trigger != current.run_trigger) {
     why = "annotation " + std::string(kAnnotationRun) + "=" + trigger;
   }
-  const bool live = isLive(phase) && !run_id.empty();
+  const bool live = isLive(current.phase) && !current.run_id.empty();
   if (!why.empty()) {
     if (live) supersede(pass, why);
     return startRun(pass, why);
