@@ -103,7 +103,7 @@ class ReconcilerPasses : public ::testing::Test {
 
 TEST_F(ReconcilerPasses, ARunReadsItsConfigMapAndCompilesItsScenarioOnceHoweverManyPasses) {
   createConfigMap(scenarioWithUsers(10));
-  createLoadTest({{"scenario", {{"configMapRef", {{"name", "shop-scenario"}}}}}, {"usersPerAgent", 5}});
+  createLoadTest({{"scenario", {{"configMapRef", {{"name", "shop-scenario"}}}}}, {"agents", 2}});
   const auto compiles = scenario::compileRunCount();
   ASSERT_TRUE(pass().ok());
   EXPECT_EQ(status()["phase"], "Starting");
@@ -127,8 +127,9 @@ TEST_F(ReconcilerPasses, ARunReadsItsConfigMapAndCompilesItsScenarioOnceHoweverM
 }
 
 TEST_F(ReconcilerPasses, AConfigMapEditMidRunLeavesTheRunAsItStartedAndAppliesToTheNextRun) {
-  createConfigMap(scenarioWithUsers(10));
-  createLoadTest({{"scenario", {{"configMapRef", {{"name", "shop-scenario"}}}}}, {"usersPerAgent", 5}});
+  // Eight agents asked for, two users: two agents (an agent without users would idle).
+  createConfigMap(scenarioWithUsers(2));
+  createLoadTest({{"scenario", {{"configMapRef", {{"name", "shop-scenario"}}}}}, {"agents", 8}});
   ASSERT_TRUE(pass().ok());
   const std::string run = status()["runId"];
   const std::string sha = status()["plan"]["scenarioSha256"];
@@ -139,11 +140,12 @@ TEST_F(ReconcilerPasses, AConfigMapEditMidRunLeavesTheRunAsItStartedAndAppliesTo
   createConfigMap(scenarioWithUsers(40));
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(pass().ok());
   EXPECT_EQ(status()["runId"], run);
-  EXPECT_EQ(status()["plan"]["users"], 10);
+  EXPECT_EQ(status()["plan"]["users"], 2);
   EXPECT_EQ(status()["plan"]["scenarioSha256"], sha);
   EXPECT_EQ(status()["agents"]["desired"], 2);
   EXPECT_EQ(api_->list(kPods).size(), 2u);
-  EXPECT_EQ(coordinator_.requests.at(run).run->plan.load.users, 10);
+  EXPECT_EQ(coordinator_.requests.at(run).run->plan.load.users, 2);
+  EXPECT_EQ(coordinator_.expected.at(run), 2);
   EXPECT_NE(conditionMessage("Validated").find("edits apply to the next run"), std::string::npos)
       << conditionMessage("Validated");
 
@@ -161,7 +163,7 @@ TEST_F(ReconcilerPasses, AConfigMapEditMidRunLeavesTheRunAsItStartedAndAppliesTo
 
 TEST_F(ReconcilerPasses, AnOperatorThatDidNotStartTheRunRecompilesTheTextTheRunStartedWith) {
   createConfigMap(scenarioWithUsers(10));
-  createLoadTest({{"scenario", {{"configMapRef", {{"name", "shop-scenario"}}}}}, {"usersPerAgent", 5}});
+  createLoadTest({{"scenario", {{"configMapRef", {{"name", "shop-scenario"}}}}}, {"agents", 2}});
   ASSERT_TRUE(pass().ok());
   const std::string run = status()["runId"];
   createConfigMap(scenarioWithUsers(40));  // edited before the restart

@@ -26,19 +26,20 @@ json configMap(const std::string& ns, const std::string& text) {
 
 TEST_F(Operator, AConfigMapEditMidRunLeavesThePlanUsersAndAgentsOfTheRunUnchanged) {
   startOperator(coord);
-  ASSERT_TRUE(client_->create(resources::kConfigMaps, ns(), configMap(ns(), scenarioWithUsers(10))).ok());
-  create("pinned", {{"scenario", {{"configMapRef", {{"name", "plan-scenario"}}}}}, {"usersPerAgent", 5}});
+  // Three agents asked for, two users: two agents (one without users would idle).
+  ASSERT_TRUE(client_->create(resources::kConfigMaps, ns(), configMap(ns(), scenarioWithUsers(2))).ok());
+  create("pinned", {{"scenario", {{"configMapRef", {{"name", "plan-scenario"}}}}}, {"agents", 3}});
   ASSERT_TRUE(waitStatus("pinned", [](const json& s) { return k8s::getInt(getObject(s, "agents"), "ready") == 2; }));
   const auto run = runId("pinned");
   const json plan = getObject(status("pinned"), "plan");
-  EXPECT_EQ(plan["users"], 10);
+  EXPECT_EQ(plan["users"], 2);
   EXPECT_EQ(plan["duration"], "5s");
   EXPECT_EQ(plan["scenarioSource"], "configmap/plan-scenario/scenario.yaml");
   std::set<std::string> uids;
   for (const auto& p : pods(run)) uids.insert(metaString(p, "uid"));
 
-  // 40 users would need 8 agents; the running run keeps its 10 users on 2.
-  auto edited = client_->replace(resources::kConfigMaps, configMap(ns(), scenarioWithUsers(40)));
+  // One user would mean one agent; the running run keeps its 2 users on 2 agents.
+  auto edited = client_->replace(resources::kConfigMaps, configMap(ns(), scenarioWithUsers(1)));
   ASSERT_TRUE(edited.ok()) << edited.error().describe();
   auto later = running(2);
   later.totals.requests = 777;
@@ -52,15 +53,15 @@ TEST_F(Operator, AConfigMapEditMidRunLeavesThePlanUsersAndAgentsOfTheRunUnchange
   for (const auto& p : pods(run)) after.insert(metaString(p, "uid"));
   EXPECT_EQ(after, uids);
   ASSERT_EQ(coord.requests().size(), 1u);
-  EXPECT_EQ(coord.requests()[0].run->plan.load.users, 10);
-  EXPECT_EQ(coord.requests()[0].scenario_text, scenarioWithUsers(10));
+  EXPECT_EQ(coord.requests()[0].run->plan.load.users, 2);
+  EXPECT_EQ(coord.requests()[0].scenario_text, scenarioWithUsers(2));
   EXPECT_EQ(coord.expected().at(run), 2);
   for (const auto& c : st["conditions"])
     if (c["type"] == "Validated") EXPECT_NE(getString(c, "message").find("edits apply to the next run"), std::string::npos);
   // The copy a restarted operator would carry the run on from.
   auto copy = client_->get(resources::kConfigMaps, ns(), controller::scenarioSnapshotName(run));
   ASSERT_TRUE(copy.ok());
-  EXPECT_EQ(getString((*copy)["data"], "scenario.yaml"), scenarioWithUsers(10));
+  EXPECT_EQ(getString((*copy)["data"], "scenario.yaml"), scenarioWithUsers(2));
 }
 
 // `herd coordinator` on a file and the operator on the same text inline: the same
