@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -26,6 +28,23 @@ namespace {
 std::optional<int64_t> estimate(uint64_t requests, double covered_seconds, double missing_seconds) {
   if (covered_seconds < 1 || missing_seconds <= 0) return std::nullopt;
   return static_cast<int64_t>(std::llround(static_cast<double>(requests) / covered_seconds * missing_seconds));
+}
+
+// The event's text: whose reports, which seconds, about how many requests.
+std::string describe(const json& missing, bool unmeasured) {
+  std::vector<std::string> parts;
+  for (const auto& a : missing["agents"]) {
+    parts.push_back(fmt::format("{} {:.0f}s-{:.0f}s", a["agent"].is_string() ? a["agent"].get<std::string>()
+                                                                              : "users without an agent",
+                                a["fromSecond"].get<double>(), std::ceil(a["toSecond"].get<double>())));
+  }
+  std::string how_much;
+  if (missing.contains("estimatedRequests")) {
+    how_much = fmt::format(" (about {} requests{})", missing["estimatedRequests"].get<int64_t>(),
+                           unmeasured ? " and more not measurable" : "");
+  }
+  return fmt::format("the totals are incomplete: no reports from {}{}; thresholds are judged on what was counted",
+                     fmt::join(parts, ", "), how_much);
 }
 
 json rangesJson(const std::vector<UserRange>& ranges) {
@@ -87,18 +106,7 @@ json Coordinator::missingTotals() {
   json missing{{"agents", agents},
                {"thresholds", "judged on the requests counted; the missing ones are in no total"}};
   if (!unmeasured || estimated > 0) missing["estimatedRequests"] = estimated;
-  std::vector<std::string> parts;
-  for (const auto& a : agents) {
-    parts.push_back(fmt::format("{} {:.0f}s-{:.0f}s", a["agent"].is_string() ? a["agent"].get<std::string>()
-                                                                              : "users without an agent",
-                                a["fromSecond"].get<double>(), std::ceil(a["toSecond"].get<double>())));
-  }
-  event("warn", fmt::format("the totals are incomplete: no reports from {}{}; thresholds are judged on what was counted",
-                            fmt::join(parts, ", "),
-                            missing.contains("estimatedRequests")
-                                ? fmt::format(" (about {} requests{})", missing["estimatedRequests"].get<int64_t>(),
-                                              unmeasured ? " and more not measurable" : "")
-                                : ""));
+  event("warn", describe(missing, unmeasured));
   return {{"totalsComplete", false}, {"missingTotals", std::move(missing)}};
 }
 
