@@ -37,7 +37,7 @@ bool isLive(Phase phase);
 // How a finished run went.
 inline constexpr std::array<const char*, 3> kVerdicts = {"Passed", "Failed", "Aborted"};
 
-enum class Condition { kValidated, kAgentsReady, kRunning, kComplete, kThresholdsPassed, kDegraded };
+enum class Condition { kValidated, kAgentsReady, kRunning, kComplete, kThresholdsPassed, kDegraded, kTotalsComplete };
 constexpr const char* conditionName(Condition condition) {
   switch (condition) {
     case Condition::kValidated: return "Validated";
@@ -46,6 +46,7 @@ constexpr const char* conditionName(Condition condition) {
     case Condition::kComplete: return "Complete";
     case Condition::kThresholdsPassed: return "ThresholdsPassed";
     case Condition::kDegraded: return "Degraded";
+    case Condition::kTotalsComplete: return "TotalsComplete";
   }
   return "";
 }

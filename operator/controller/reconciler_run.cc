@@ -118,7 +118,7 @@ Result<std::string> Reconciler::ensureToken(Pass& pass) {
   return std::string(token);
 }
 
-Status Reconciler::ensurePods(Pass& pass, const json& pods, int desired) {
+Status Reconciler::ensurePods(Pass& pass, const json& pods, int desired, const AgentSizing& sizing) {
   const auto run_id = getString(pass.status, "runId");
   std::set<int> present;
   std::set<std::string> lost;
@@ -140,7 +140,7 @@ Status Reconciler::ensurePods(Pass& pass, const json& pods, int desired) {
     if (present.count(i) || (pass.spec.loss_policy == LossPolicy::kContinue && lost.count(agentPodName(run_id, i))))
       continue;
     auto created = client_.create(k8s::resources::kPods, pass.ns,
-                                  buildAgentPod(pass.lt, pass.spec, run_id, i, settings_.agent));
+                                  buildAgentPod(pass.lt, pass.spec, run_id, i, settings_.agent, sizing));
     if (!created.ok() && !created.error().isAlreadyExists()) return created.error().toError();
   }
   return Ok{};
@@ -199,7 +199,9 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
                                          : checkRunning(pass, drive, (*started)->compiled->plan.load.duration);
   if (failed) return failRun(pass, failed->first, failed->second);
   pass.status["lostAgents"] = drive.lost;
-  if (auto s = ensurePods(pass, drive.pods, drive.desired); !s.ok()) return s.error();
+  const auto& compiled = *(*started)->compiled;
+  const AgentSizing sizing{usersPerAgent(compiled.total_users, drive.desired), compiled.grace};
+  if (auto s = ensurePods(pass, drive.pods, drive.desired, sizing); !s.ok()) return s.error();
   if (auto s = writeProgress(pass, drive); !s.ok()) return s.error();
   return ReconcileResult{settings_.status_interval};
 }
@@ -335,6 +337,10 @@ Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& pro
       message = *worse;
     }
   }
+  // Known losses (an agent's undelivered reports, history not re-adopted): said
+  // in the message and the TotalsComplete condition, whatever the verdict.
+  const auto incomplete = incompleteTotals(progress.summary_json);
+  if (incomplete) message += (message.empty() ? "" : "; ") + ("totals incomplete: " + *incomplete);
   if (!progress.summary_json.empty()) {
     auto cm = client_.create(k8s::resources::kConfigMaps, pass.ns,
                              buildSummaryConfigMap(pass.lt, run_id, progress.summary_json));
@@ -361,6 +367,9 @@ Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& pro
     setCondition(st, Condition::kRunning, false, "RunEnded", "", pass.generation, completed);
     setCondition(st, Condition::kComplete, true, reason, message, pass.generation, completed);
     setCondition(st, Condition::kThresholdsPassed, passed, reason, message, pass.generation, completed);
+    if (!progress.summary_json.empty())
+      setCondition(st, Condition::kTotalsComplete, !incomplete, incomplete ? "ReportsMissing" : "AllReportsCounted",
+                   incomplete.value_or(""), pass.generation, completed);
     json entry{{"runId", run_id}, {"trigger", getString(st, "runReason")}, {"startTime", getString(st, "startTime")},
                {"completionTime", completed}, {"phase", st["phase"]}, {"verdict", verdict}, {"reason", reason},
                {"agents", k8s::getInt(getObject(st, "agents"), "desired")}, {"users", progress.users},
