@@ -6,8 +6,10 @@
 // Service selects the leader's pod by that label. The
 // standby has been up for more than two minutes when the leader is SIGKILLed
 // 20 s into a 60 s run of 20 users on 2 agents against nginx on loopback: the
-// standby takes the Lease, holds the redialling agents until its reconciler
-// adopts the run, and the run completes with nginx's own count.
+// standby takes the Lease, adopts the run with the redialling agents (held,
+// not refused, should they come before its reconciler has taken the run over;
+// on loopback the reconciler is usually first, so this guards the outcome
+// rather than the hold itself), and the run completes with nginx's own count.
 #include <algorithm>
 #include <array>
 #include <atomic>
