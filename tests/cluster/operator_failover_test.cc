@@ -1,11 +1,15 @@
 // Failover mid-run between two `herd-operator --leader-elect` processes against
 // the real apiserver. The agents (pod-runner processes) reach the operators
-// through one address, a TCP proxy that forwards to whichever replica is ready
-// (only the leader is), as the chart's Service selects the leader's pod. The
+// through one address, a TCP proxy that forwards to whichever replica leads
+// (herd_operator_leader 1 on /metrics, set with the pod's leader label the
+// moment it takes the Lease, before its reconciler has run), as the chart's
+// Service selects the leader's pod by that label. The
 // standby has been up for more than two minutes when the leader is SIGKILLed
 // 20 s into a 60 s run of 20 users on 2 agents against nginx on loopback: the
-// standby takes the Lease, holds the redialling agents until its reconciler
-// adopts the run, and the run completes with nginx's own count.
+// standby takes the Lease, adopts the run with the redialling agents (held,
+// not refused, should they come before its reconciler has taken the run over;
+// on loopback the reconciler is usually first, so this guards the outcome
+// rather than the hold itself), and the run completes with nginx's own count.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -84,36 +88,36 @@ TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxs
   auto nginx = test_support::NginxServer::start();
   ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
 
-  std::array<std::atomic<int>, 2> health{}, coordinator{};
-  auto ready = [&](size_t i) {
-    return health[i] > 0 && httpGet(health[i], "/readyz").find("200 OK") != std::string::npos;
+  std::array<std::atomic<int>, 2> metrics{}, coordinator{};
+  auto leading = [&](size_t i) {
+    return metrics[i] > 0 && httpGet(metrics[i], "/metrics").find("herd_operator_leader 1") != std::string::npos;
   };
   TcpProxy service([&] {
     for (size_t i = 0; i < 2; ++i)
-      if (ready(i)) return coordinator[i].load();
+      if (leading(i)) return coordinator[i].load();
     return 0;
   });
   const auto started = Clock::now();
   std::array<std::unique_ptr<OperatorProcess>, 2> replicas;
   for (size_t i = 0; i < 2; ++i) {
     replicas[i] = std::make_unique<OperatorProcess>(std::vector<std::string>{
-        "--kubeconfig", kubeconfigPath(), "--namespace", ns, "--leader-elect", "--health-listen", "127.0.0.1:0",
+        "--kubeconfig", kubeconfigPath(), "--namespace", ns, "--leader-elect", "--metrics-listen", "127.0.0.1:0",
         "--coordinator-listen", "127.0.0.1:0", "--coordinator-advertise",
         "127.0.0.1:" + std::to_string(service.port())});
   }
   for (size_t i = 0; i < 2; ++i) {
-    health[i] = replicas[i]->port("health endpoints");
+    metrics[i] = replicas[i]->port("metrics");
     coordinator[i] = replicas[i]->port("coordinator");
-    ASSERT_GT(health[i], 0) << replicas[i]->log();
+    ASSERT_GT(metrics[i], 0) << replicas[i]->log();
     ASSERT_GT(coordinator[i], 0) << replicas[i]->log();
   }
-  ASSERT_TRUE(eventually(seconds(60), [&] { return ready(0) || ready(1); })) << replicas[0]->log();
-  const size_t leader = ready(0) ? 0 : 1, standby = 1 - leader;
+  ASSERT_TRUE(eventually(seconds(60), [&] { return leading(0) || leading(1); })) << replicas[0]->log();
+  const size_t leader = leading(0) ? 0 : 1, standby = 1 - leader;
 
   // The run starts late enough that the standby is past its start-up window
   // when the leader dies 20 s into it (the wait is the point, not a sync).
   std::this_thread::sleep_until(started + kStandbyAge - kKillAfter - seconds(5));
-  ASSERT_FALSE(ready(standby)) << "two leaders";
+  ASSERT_FALSE(leading(standby)) << "two leaders";
   const std::string scenario = std::regex_replace(kScenario, std::regex("\\{URL\\}"), (*nginx)->url());
   json lt{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
           {"metadata", {{"name", "failover"}, {"namespace", ns}}},
@@ -132,7 +136,7 @@ TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxs
   const int64_t before_kill = (*nginx)->requestCountFromAccessLog("/f");
   replicas[leader]->kill();
   const auto killed = Clock::now();
-  ASSERT_TRUE(eventually(seconds(40), [&] { return ready(standby); })) << replicas[standby]->log();
+  ASSERT_TRUE(eventually(seconds(40), [&] { return leading(standby); })) << replicas[standby]->log();
   const auto takeover = std::chrono::duration<double>(Clock::now() - killed).count();
 
   auto last_pods = Clock::now();

@@ -1,8 +1,8 @@
 #pragma once
 // A TCP forwarder on loopback standing in for a Kubernetes Service in front of
 // the leading operator: each accepted connection goes to the backend port
-// pick() names at that moment (the replica that is ready), or is closed at
-// once when it names none, as a Service without ready endpoints refuses.
+// pick() names at that moment (the replica that leads), or is closed at once
+// when it names none, as a Service without endpoints refuses.
 #include <atomic>
 #include <functional>
 #include <mutex>
