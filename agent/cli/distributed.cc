@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/cli/cli11.h"
 #include "agent/cli/agent_metrics.h"
 #include "agent/cli/live_metrics.h"
 #include "agent/cli/outputs.h"
@@ -20,6 +21,7 @@
 #include "common/coordinator/grpc_service.h"
 #include "common/core/logging.h"
 #include "common/scenario/compiler.h"
+#include "common/scenario/total_users.h"
 
 namespace herd::cli {
 
@@ -114,7 +116,7 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   co.ready_timeout = *ready;
   co.start_delay = *start_delay;
   co.scenario = std::move(*scenario);
-  co.total_users = runtime::totalUsers(plan);
+  co.total_users = scenario::totalUsers(plan);
   co.interrupted = &g_stop;
   co.on_event = [](const std::string& message) { fmt::print(stderr, "\nherd: {}\n", message); };
   printProgress(plan, co.on_second, co.on_saturated, co.on_abort);

@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "agent/cli/cli11.h"
 #include "agent/cli/commands.h"
 #include "agent/cli/distributed.h"
 

@@ -11,10 +11,11 @@
 #include "agent/engine/resolver.h"
 #include "agent/engine/tls.h"
 #include "agent/runtime/generator_health.h"
-#include "agent/runtime/schedule.h"
+#include "common/scenario/schedule.h"
 #include "agent/runtime/user_mix.h"
 #include "common/core/logging.h"
 #include "common/scenario/compiler.h"
+#include "common/scenario/total_users.h"
 #include "common/wire/stats_codec.h"
 
 namespace herd::runtime {
@@ -88,11 +89,11 @@ Status AgentSession::prepare(const scenario::Plan& plan, Nanos grace) {
   grace_ = grace;
   targets_ = std::move(*targets);
   if (plan.load.model == scenario::Load::Model::kOpen) {
-    arrivals_ = std::make_shared<const ArrivalSchedule>(plan.load);
+    arrivals_ = std::make_shared<const scenario::ArrivalSchedule>(plan.load);
   } else {
-    slots_ = closedSchedule(plan.load);
+    slots_ = scenario::closedSchedule(plan.load);
   }
-  user_classes_ = assignClasses(plan, totalUsers(plan));
+  user_classes_ = assignClasses(plan, scenario::totalUsers(plan));
   std::vector<int64_t> per_class(plan.classes.size(), 0);
   class_indexes_.clear();
   for (const auto cls : user_classes_) class_indexes_.push_back(per_class[cls]++);
@@ -473,11 +474,6 @@ std::optional<std::string> AgentSession::refused() const {
 int AgentSession::exitCode() const {
   std::lock_guard lock(mutex_);
   return exit_code_;
-}
-
-int64_t totalUsers(const scenario::Plan& plan) {
-  if (plan.load.model == scenario::Load::Model::kOpen) return plan.load.max_users;
-  return static_cast<int64_t>(closedSchedule(plan.load).size());
 }
 
 bool AgentSession::delivered() const {

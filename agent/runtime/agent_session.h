@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "agent/engine/http_connection.h"
-#include "agent/runtime/schedule.h"
+#include "common/scenario/schedule.h"
 #include "agent/runtime/worker.h"
 #include "common/stats/delivery.h"
 #include "common/core/clock.h"
@@ -45,11 +45,6 @@ struct SessionOptions {
   // agent later misses them (it says so in an event).
   size_t keep_bytes = size_t{64} << 20;  // 0: keep only what is not acknowledged (in-process runs)
 };
-
-// The users a run numbers: the closed schedule's slots (stages may start more
-// users over the run than are alive at once) or the open model's maxUsers. The
-// coordinator splits exactly this many.
-int64_t totalUsers(const scenario::Plan& plan);
 
 class AgentSession {
  public:
@@ -114,8 +109,8 @@ class AgentSession {
   std::vector<engine::ConnectionTarget> targets_;
   std::vector<uint16_t> user_classes_;  // of every global user index
   std::vector<int64_t> class_indexes_;  // each global user's number within its class
-  std::vector<UserSlot> slots_;         // closed model: per global user index
-  std::shared_ptr<const ArrivalSchedule> arrivals_;  // open model
+  std::vector<scenario::UserSlot> slots_;         // closed model: per global user index
+  std::shared_ptr<const scenario::ArrivalSchedule> arrivals_;  // open model
   stats::DeliveryLog delivery_;  // pub/sub records of finished workers, sent with the final report
   uint64_t seed_ = 0;
 

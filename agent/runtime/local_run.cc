@@ -8,6 +8,7 @@
 #include "agent/runtime/agent_session.h"
 #include "common/coordinator/coordinator.h"
 #include "common/core/logging.h"
+#include "common/scenario/total_users.h"
 
 namespace herd::runtime {
 
@@ -43,7 +44,7 @@ Result<LocalRunResult> runLocal(const scenario::Plan& plan, const std::vector<re
   co.start_delay = std::chrono::milliseconds(100);  // every worker thread is up before the first spawn
   co.collect_delay = std::chrono::milliseconds(120);
   co.fd_limit = options.fd_limit;
-  co.total_users = totalUsers(plan);
+  co.total_users = scenario::totalUsers(plan);
   co.grace = grace;
   co.on_second = options.on_second;
   co.on_live = options.on_live;

@@ -1,6 +1,6 @@
 #include "agent/runtime/spawner.h"
 
-#include "agent/runtime/schedule.h"
+#include "common/scenario/schedule.h"
 #include "agent/runtime/virtual_user.h"
 #include "agent/runtime/worker.h"
 
@@ -42,7 +42,7 @@ void Spawner::spawnDue() {
     }
     VirtualUser& user = worker_.addUser(next_slot_);
     next_slot_ += static_cast<int64_t>(count_);
-    if (slot.stop != UserSlot::kNever) {
+    if (slot.stop != scenario::UserSlot::kNever) {
       stops_.emplace(shared.start + slot.stop, &user);
       if (!stop_timer_.armed() || stops_.top().first < stop_timer_.deadline()) {
         worker_.loop().arm(stop_timer_, stops_.top().first);

@@ -16,7 +16,7 @@
 #include "agent/engine/event_loop.h"
 #include "agent/engine/http_connection.h"
 #include "agent/runtime/feeder.h"
-#include "agent/runtime/schedule.h"
+#include "common/scenario/schedule.h"
 #include "agent/runtime/spawner.h"
 #include "common/core/clock.h"
 #include "common/core/random.h"
@@ -39,8 +39,8 @@ struct RunShared {
   std::vector<int64_t> class_indexes;             // each global user's number within its class
   int64_t first_user_index = 0;                   // global index of this process's user 0
   MonoTime start;                                 // offsets in slots and arrivals count from here
-  std::vector<UserSlot> slots;                    // closed model: per global user index
-  std::shared_ptr<const ArrivalSchedule> arrivals;  // open model (null: closed)
+  std::vector<scenario::UserSlot> slots;                    // closed model: per global user index
+  std::shared_ptr<const scenario::ArrivalSchedule> arrivals;  // open model (null: closed)
   int64_t max_users = 0;                          // open model, the whole run's
   // Open model over several agents: this agent takes the arrivals k ≡
   // arrival_shard (mod arrival_shards), dealt on round-robin to its workers.

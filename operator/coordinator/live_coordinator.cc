@@ -11,13 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/runtime/agent_session.h"
 #include "common/coordinator/coordinator.h"
 #include "common/coordinator/grpc_service.h"
 #include "common/coordinator/hub.h"
 #include "common/core/logging.h"
 #include "common/report/summary.h"
 #include "common/scenario/compiler.h"
+#include "common/scenario/total_users.h"
 
 namespace herd::operator_coordinator {
 
@@ -238,7 +238,7 @@ class LiveCoordinator final : public controller::RunCoordinator {
     // long (it aborts the run); the coordinator waits as long as it is asked to.
     co.ready_timeout = std::chrono::hours(24);
     co.scenario = scenarioMessage(request, p, grace);
-    co.total_users = runtime::totalUsers(p);
+    co.total_users = scenario::totalUsers(p);
     Run* raw = run.get();
     const std::string run_id = request.run_id;
     co.on_event = [raw, run_id](const std::string& message) {
@@ -263,7 +263,7 @@ class LiveCoordinator final : public controller::RunCoordinator {
       raw->finished = true;
     });
     logger("operator")->info("loadtest={} run={} coordinator started: {} agents, {} users", request.loadtest, run_id,
-                             request.expected_agents, runtime::totalUsers(p));
+                             request.expected_agents, scenario::totalUsers(p));
     runs_[run_id] = std::move(run);
     return Ok{};
   }

@@ -1,8 +1,8 @@
-#include "agent/runtime/schedule.h"
+#include "common/scenario/schedule.h"
 
 #include <gtest/gtest.h>
 
-namespace herd::runtime {
+namespace herd::scenario {
 namespace {
 
 using namespace std::chrono_literals;
@@ -81,4 +81,4 @@ TEST(ArrivalSchedule, DurationBeyondStagesHoldsTheLastRate) {
 }
 
 }  // namespace
-}  // namespace herd::runtime
+}  // namespace herd::scenario

@@ -1,8 +1,8 @@
-#include "agent/runtime/schedule.h"
+#include "common/scenario/schedule.h"
 
 #include <cmath>
 
-namespace herd::runtime {
+namespace herd::scenario {
 
 namespace {
 
@@ -86,4 +86,4 @@ std::optional<Nanos> ArrivalSchedule::at(int64_t k) const {
   return std::nullopt;
 }
 
-}  // namespace herd::runtime
+}  // namespace herd::scenario

@@ -11,7 +11,7 @@
 #include "common/core/clock.h"
 #include "common/scenario/plan.h"
 
-namespace herd::runtime {
+namespace herd::scenario {
 
 struct UserSlot {
   static constexpr Nanos kNever = Nanos::max();
@@ -46,4 +46,4 @@ class ArrivalSchedule {
   double end_s_ = 0;
 };
 
-}  // namespace herd::runtime
+}  // namespace herd::scenario
