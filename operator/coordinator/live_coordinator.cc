@@ -202,7 +202,7 @@ class LiveCoordinator final : public controller::RunCoordinator {
   }
 
   Status startRun(const controller::RunRequest& request) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard runs_lock(mu_);  // named apart from the run thread's locks below
     reap();
     if (runs_.count(request.run_id)) return Ok{};
     auto plan = scenario::compileString(request.scenario_text, request.scenario_name, request.overrides);
