@@ -1,4 +1,4 @@
-// herd: the command line (DESIGN.md §4). Exit codes: 0 passed, 1 a threshold
+// herd: the command line (docs/design.md). Exit codes: 0 passed, 1 a threshold
 // failed, 2 invalid input, 3 the run could not be carried out.
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-// herd_pod_runner — the TEST-ONLY KUBELET STAND-IN (DESIGN §8).
+// herd_pod_runner — the TEST-ONLY KUBELET STAND-IN (tests/cluster/README.md).
 //
 // The test control plane (tests/cluster) has no scheduler and no kubelet, so
 // pods would stay Pending forever. This process plays both parts, crudely, for
