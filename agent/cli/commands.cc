@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/cli/cli11.h"
 #include "agent/cli/live_metrics.h"
 #include "agent/cli/outputs.h"
 #include "agent/runtime/generator_health.h"

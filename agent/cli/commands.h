@@ -6,13 +6,15 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "common/coordinator/coordinator.h"
 #include "common/core/result.h"
 #include "common/report/threshold.h"
 #include "common/scenario/plan.h"
 #include "common/scenario/run.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace herd::cli {
 

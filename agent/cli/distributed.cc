@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/cli/cli11.h"
 #include "agent/cli/agent_metrics.h"
 #include "agent/cli/live_metrics.h"
 #include "agent/cli/outputs.h"

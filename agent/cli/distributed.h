@@ -1,9 +1,7 @@
 #pragma once
 // `herd coordinator` and `herd agent`: a distributed run on plain machines
-// (DESIGN.md §4, docs/distributed.md).
+// (docs/distributed.md; exit codes in docs/design.md).
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "agent/cli/commands.h"
 

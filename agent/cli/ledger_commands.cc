@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/cli/cli11.h"
 #include "agent/cli/commands.h"
 #include "common/report/ledger.h"
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/cli/cli11.h"
 #include "common/report/prometheus.h"
 #include "common/scenario/compiler.h"
 

@@ -1,4 +1,4 @@
-// herd: the command line (DESIGN.md §4). Exit codes: 0 passed, 1 a threshold
+// herd: the command line (docs/design.md). Exit codes: 0 passed, 1 a threshold
 // failed, 2 invalid input, 3 the run could not be carried out.
 #include <unistd.h>
 
@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "agent/cli/cli11.h"
 #include "agent/cli/commands.h"
 #include "agent/cli/distributed.h"
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "agent/cli/cli11.h"
 #include "common/report/csv.h"
 #include "common/report/html_report.h"
 #include "common/report/ledger.h"

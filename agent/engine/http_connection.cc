@@ -6,6 +6,8 @@
 #include <cassert>
 #include <cerrno>
 
+#include <openssl/ssl.h>
+
 namespace herd::engine {
 namespace {
 

@@ -7,13 +7,16 @@
 // Idle memory: SSL_MODE_RELEASE_BUFFERS frees the 16 KiB+ record buffers
 // whenever a connection has nothing buffered, so an idle TLS connection keeps
 // only the SSL object and its session.
-#include <openssl/ssl.h>
-
 #include <memory>
 #include <string>
 
 #include "agent/engine/socket_io.h"
 #include "common/core/result.h"
+
+// OpenSSL's handle types, declared as <openssl/types.h> declares them, so that
+// only this folder's .cc files include OpenSSL.
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
 
 namespace herd::engine {
 

@@ -8,6 +8,7 @@
 #include "agent/runtime/agent_session.h"
 #include "common/coordinator/coordinator.h"
 #include "common/core/logging.h"
+#include "common/scenario/run.h"
 
 namespace herd::runtime {
 

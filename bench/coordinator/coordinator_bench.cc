@@ -49,9 +49,16 @@ users:
 load: {users: 2000, spawnRate: 100000, duration: DURATION}
 )";
 
+// The whole file; empty when it cannot be read.
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 double cpuSeconds(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const std::string text = readFile(fmt::format("/proc/{}/stat", pid));
   // Fields after the command (which may hold spaces) start after the last ')'.
   std::istringstream rest(text.substr(text.rfind(')') + 2));
   std::string field;
@@ -220,8 +227,7 @@ int main(int argc, char** argv) {
 
   uint64_t sent = 0;
   for (auto& s : sims) sent += s->requests_sent;
-  std::ifstream summary_file(dir + "/summary.json");
-  std::string summary((std::istreambuf_iterator<char>(summary_file)), {});
+  const std::string summary = readFile(dir + "/summary.json");
   const auto at = summary.find("\"requests\": ", summary.find("\"totals\""));
   const uint64_t merged = at == std::string::npos ? 0 : std::stoull(summary.substr(at + 12));
   const double percent = (cpu1 - cpu0) / wall * 100;

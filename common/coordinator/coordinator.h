@@ -1,5 +1,5 @@
 #pragma once
-// The coordinator owns a run (DESIGN.md §2): it admits agents, waits for the
+// The coordinator owns a run (docs/design.md): it admits agents, waits for the
 // expected number (ready barrier), splits the users among them with absolute
 // targets, broadcasts a start time a little in the future, merges their delta
 // reports into one RunAggregate, evaluates thresholds (abortOnFail live, all at
@@ -79,7 +79,7 @@ struct CoordinatorOptions {
 struct RunResult {
   report::RunAggregate aggregate;
   report::RunInfo info;  // info.extra carries the distributed part of the summary
-  // DESIGN §4: 0 passed; 1 a threshold failed (also one that aborted the run);
+  // The CLI's exit codes: 0 passed; 1 a threshold failed (also one that aborted the run);
   // 3 the run could not be carried out (agents lost under `abort`, none left).
   int exit_code = 0;
 };

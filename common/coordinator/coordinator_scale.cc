@@ -1,5 +1,5 @@
 // Coordinator::resize(): changing the agent count of a run (`kubectl scale`,
-// DESIGN §2). Growing admits agents mid-run and splits the users evenly over
+// docs/distributed.md). Growing admits agents mid-run and splits the users evenly over
 // the new set; shrinking retires named agents gracefully. Either way every
 // agent gets a new generation of absolute assignments (user_split.h:
 // resplitUsers), so the newest generation wins and no user runs twice.

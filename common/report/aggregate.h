@@ -1,5 +1,5 @@
 #pragma once
-// The run-wide view of the stats: everything the workers (or, later, the agents)
+// The run-wide view of the stats: everything the workers and the agents
 // report is merged here, once a second, into cumulative totals and a per-second
 // time series. One place merges, so `herd run` and the coordinator agree.
 #include <array>

@@ -1,5 +1,5 @@
 #pragma once
-// summary.json, version 1 (DESIGN.md §5): built from the merged stats in one
+// summary.json, version 1 (docs/design.md): built from the merged stats in one
 // place for `herd run`, `herd coordinator` and the operator. Extend, don't rename.
 #include <chrono>
 #include <cstdint>

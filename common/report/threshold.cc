@@ -1,5 +1,6 @@
 #include "common/report/threshold.h"
 
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cmath>

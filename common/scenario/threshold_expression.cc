@@ -1,5 +1,6 @@
 #include "common/scenario/threshold_expression.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <vector>
@@ -120,12 +121,12 @@ Result<Threshold> parseThreshold(std::string_view expression) {
   Threshold t;
   t.expression = std::string(expression);
   // The metric may hold spaces inside its tags; the last three words are the rest.
-  std::vector<std::string_view> words;
+  std::array<std::string_view, 3> words;  // AGGREGATION OP VALUE, filled from the end
   std::string_view rest = trim(expression);
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 2; i >= 0; --i) {
     const auto space = rest.find_last_of(" \t");
     if (space == std::string_view::npos) return fail(expression, "expected METRIC AGGREGATION OP VALUE, e.g. \"http.latency p95 < 500ms\"");
-    words.insert(words.begin(), rest.substr(space + 1));
+    words[static_cast<size_t>(i)] = rest.substr(space + 1);
     rest = trim(rest.substr(0, space));
   }
   if (rest.empty()) return fail(expression, "missing metric");

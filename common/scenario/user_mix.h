@@ -1,6 +1,6 @@
 #pragma once
 // Which class each user of a run belongs to. Users are numbered 0..N-1 across the
-// whole run (all workers, later all agents), and the class of user i depends only on
+// whole run (all workers of all agents), and the class of user i depends only on
 // the plan and N, so any process can compute it and a ramp-up spawns a proportional
 // mix at every moment (not all browsers first, then all buyers).
 #include <cstdint>

@@ -1,7 +1,7 @@
 #pragma once
 // Internal to the scenario compiler: typed, strict reading of yaml-cpp nodes with
 // their place (file:line:col and field path) attached to every error. This folder
-// is the only one that includes yaml-cpp (STYLE.md).
+// is the only one that includes yaml-cpp.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>

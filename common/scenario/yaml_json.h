@@ -1,7 +1,7 @@
 #pragma once
 // A YAML document as JSON, for configuration files that are not scenarios (the
 // operator reads kubeconfigs with it). It lives here because yaml-cpp lives in
-// this folder only (STYLE.md: swapping a library touches one folder).
+// this folder only (swapping a library touches one folder).
 #include <string>
 #include <string_view>
 

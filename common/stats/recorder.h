@@ -1,7 +1,7 @@
 #pragma once
 // The stats one engine worker records into. Share-nothing: a Recorder belongs to
 // one thread and has no atomics or locks; to publish, a worker swaps its recorder
-// for an empty one and hands the full one over, where it is merged (STYLE.md).
+// for an empty one and hands the full one over, where it is merged.
 #include <compare>
 #include <cstddef>
 #include <cstdint>

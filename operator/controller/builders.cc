@@ -258,9 +258,9 @@ json summaryArray(const std::string& summary_json, const char* key) {
 }
 
 double numberOr0(const json& obj, const char* key) {
-  if (!obj.is_object()) return 0;
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_number() ? it->get<double>() : 0;
+  if (!obj.is_object() || !obj.contains(key)) return 0;
+  const json& value = obj.at(key);
+  return value.is_number() ? value.get<double>() : 0;
 }
 }  // namespace
 
@@ -297,21 +297,13 @@ void pushHistory(json& status, json entry, int limit) {
   status["history"] = std::move(history);
 }
 
-namespace {
-double number(const json& obj, const char* key) {
-  if (!obj.is_object()) return 0;
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_number() ? it->get<double>() : 0;
-}
-}  // namespace
-
 std::optional<std::string> regression(const json& history, const RunTotals& totals, const LoadTestSpec& spec) {
   if (!history.is_array()) return std::nullopt;
   for (const auto& e : history) {
     if (getString(e, "verdict") != "Passed") continue;
     const json& prev = getObject(e, "totals");
-    double prev_p95 = number(getObject(prev, "latency"), "p95");
-    double prev_rps = number(prev, "rps");
+    double prev_p95 = numberOr0(getObject(prev, "latency"), "p95");
+    double prev_rps = numberOr0(prev, "rps");
     char buf[256];
     if (spec.max_p95_increase_percent && prev_p95 > 0 &&
         totals.p95_ms > prev_p95 * (1 + *spec.max_p95_increase_percent / 100)) {

@@ -90,7 +90,7 @@ inline bool setCondition(nlohmann::json& status, Condition type, bool value, con
 std::optional<bool> conditionStatus(const nlohmann::json& status, const std::string& type);
 
 nlohmann::json totalsJson(const RunTotals& totals);
-// From a run's summary.json (DESIGN §5): the status's `endpoints` (the 10 with
+// From a run's summary.json (docs/design.md): the status's `endpoints` (the 10 with
 // the most requests: name, method, requests, failures, rps, p95 ms) and
 // `delivery` (at most 20 streams). Empty arrays when the text is not a summary.
 nlohmann::json endpointsFromSummary(const std::string& summary_json);

@@ -1,6 +1,6 @@
 #pragma once
 // The coordinator seen from the reconciler: what the LoadTest reconciler needs
-// from whatever runs a distributed run (DESIGN §2). The reconciler owns the
+// from whatever runs a distributed run (docs/design.md). The reconciler owns the
 // Kubernetes side (pods, Secret, status); the coordinator owns the run itself
 // (ready barrier, start time, user split, merged stats, thresholds, lost agents).
 //
@@ -62,7 +62,7 @@ struct RunProgress {
   // Set once state is kFinished.
   Verdict verdict = Verdict::kError;
   std::vector<ThresholdOutcome> thresholds;
-  std::string summary_json;    // DESIGN §5; kept in a ConfigMap after the pods go
+  std::string summary_json;    // docs/design.md, summary.json; kept in a ConfigMap after the pods go
 };
 
 class RunCoordinator {

@@ -194,7 +194,7 @@ class LiveCoordinator final : public LiveRunCoordinator {
   }
 
   Status startRun(const controller::RunRequest& request) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard runs_lock(mu_);  // named apart from the run thread's locks below
     reap();
     if (runs_.count(request.run_id)) return Ok{};
     if (!request.run) return Error{"no compiled run for " + request.run_id, ""};

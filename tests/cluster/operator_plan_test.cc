@@ -56,8 +56,9 @@ TEST_F(Operator, AConfigMapEditMidRunLeavesThePlanUsersAndAgentsOfTheRunUnchange
   EXPECT_EQ(coord.requests()[0].run->plan.load.users, 2);
   EXPECT_EQ(coord.requests()[0].scenario_text, scenarioWithUsers(2));
   EXPECT_EQ(coord.expected().at(run), 2);
-  for (const auto& c : st["conditions"])
+  for (const auto& c : st["conditions"]) {
     if (c["type"] == "Validated") EXPECT_NE(getString(c, "message").find("edits apply to the next run"), std::string::npos);
+  }
   // The copy a restarted operator would carry the run on from.
   auto copy = client_->get(resources::kConfigMaps, ns(), controller::scenarioSnapshotName(run));
   ASSERT_TRUE(copy.ok());

@@ -1,4 +1,4 @@
-"""summary.json follows DESIGN.md §5 exactly, and the exit code follows the verdict."""
+"""summary.json follows docs/design.md exactly, and the exit code follows the verdict."""
 import re
 
 SCENARIO = """
