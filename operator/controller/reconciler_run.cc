@@ -193,7 +193,7 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   }
 
   int ready = 0;
-  std::string problem_reason, problem;
+  std::string problem_reason, problem, image_problem;
   std::vector<std::string> crashed;
   for (const auto& pod : pods) {
     if (agentIndexOf(pod) >= desired) continue;
@@ -204,6 +204,8 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
       problem = "agent pod " + k8s::nameOf(pod) + " cannot be scheduled: " + health.message;
     }
     if (health.state == PodHealth::State::kCrashed) crashed.push_back(k8s::nameOf(pod) + " " + health.message);
+    if (health.state == PodHealth::State::kImagePulling && image_problem.empty())
+      image_problem = "agent pod " + k8s::nameOf(pod) + " cannot pull its image: " + health.message;
   }
   logger("operator")->debug("loadtest={} run={} phase={} pods={} ready={}/{}", pass.key, run_id, phase, pods.size(), ready, desired);
   const auto started_at = parseRfc3339(getString(pass.status, "startTime")).value_or(pass.now);
@@ -216,6 +218,11 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   if (phase == kStarting) {
     if (!crashed.empty()) return failRun(pass, "AgentCrashed", "agent pod " + crashed.front());
     if (!problem.empty()) return failRun(pass, problem_reason, problem);
+    // The kubelet retries a pull with back-off; the run waits as long as for any
+    // agent that is not ready, and then says why.
+    if (!image_problem.empty() && elapsed > pass.spec.agents_ready_timeout)
+      return failRun(pass, "AgentImageUnavailable",
+                     image_problem + " (retried for " + scenario::formatDuration(pass.spec.agents_ready_timeout) + ")");
     if (elapsed > pass.spec.agents_ready_timeout)
       return failRun(pass, "AgentsNotReady",
                      std::to_string(ready) + " of " + std::to_string(desired) + " agents ready and " +
@@ -270,8 +277,12 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
       st["reason"] = "RunStarted";
       st["message"] = "load started on " + std::to_string(progress->connected) + " agents";
     }
-    setCondition(st, "AgentsReady", ready >= desired, ready >= desired ? "AllAgentsReady" : "Waiting",
-                 std::to_string(ready) + " of " + std::to_string(desired) + " agents ready", pass.generation, now());
+    const bool all_ready = ready >= desired;
+    setCondition(st, "AgentsReady", all_ready,
+                 all_ready ? "AllAgentsReady" : image_problem.empty() ? "Waiting" : "ImagePullBackOff",
+                 std::to_string(ready) + " of " + std::to_string(desired) + " agents ready" +
+                     (all_ready || image_problem.empty() ? "" : "; " + image_problem),
+                 pass.generation, now());
     setCondition(st, "Running", running, running ? "LoadRunning" : "Starting", "", pass.generation, now());
     setCondition(st, "Degraded", degraded, degraded ? "AgentLost" : "AllAgentsHealthy", degraded_message,
                  pass.generation, now());
