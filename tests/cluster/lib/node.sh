@@ -117,6 +117,7 @@ imageServiceEndpoint: unix://$CONTAINERD_SOCK
 clusterDomain: cluster.local
 clusterDNS: [$NODE_IP]
 resolvConf: $s/resolv.conf
+podLogsDir: $s/pod-logs
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: 100Mi, nodefs.available: 1%, imagefs.available: 1%, nodefs.inodesFree: 1%}

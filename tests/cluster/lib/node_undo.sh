@@ -23,6 +23,10 @@ claim_node() {
     sysctl -n "$k" >/dev/null 2>&1 && echo "$k=$(sysctl -n "$k")" >>"$NODE_MARK/sysctl"
   done
   nft list tables 2>/dev/null | sort >"$NODE_MARK/nft-tables" || true
+  local d
+  for d in /var/lib/cni /run/containerd /var/log/containers; do
+    [[ -e $d ]] && echo "$d" >>"$NODE_MARK/existed"
+  done
   ls /run/netns 2>/dev/null | sort >"$NODE_MARK/netns" || true
 }
 
@@ -54,6 +58,7 @@ undo_node() {
   ip link del "$NODE_BRIDGE" 2>/dev/null || true
   remove_cgroups
   remove_chains
+  remove_files
   restore_sysctls
   rm -rf "$NODE_MARK"
 }
@@ -143,4 +148,20 @@ restore_sysctls() {
   local line
   [[ -f $NODE_MARK/sysctl ]] || return 0
   while read -r line; do sysctl -q -w "$line" >/dev/null 2>&1 || true; done <"$NODE_MARK/sysctl"
+}
+
+# Outside our directories: the kubelet's links in /var/log/containers to our
+# pods' logs, containerd's CNI result cache for our network, the directories
+# shims and fifos use under /run/containerd. Removed when they did not exist
+# before and are empty now.
+remove_files() {
+  local l d
+  for l in /var/log/containers/*; do
+    [[ -L $l && $(readlink "$l") == "$NODE_STATE"/* ]] && rm -f "$l"
+  done
+  rm -f /var/lib/cni/results/herd-*
+  for d in /var/lib/cni /run/containerd /var/log/containers; do
+    grep -qx "$d" "$NODE_MARK/existed" 2>/dev/null && continue
+    [[ -d $d ]] && find "$d" -depth -type d -empty -delete 2>/dev/null || true
+  done
 }
