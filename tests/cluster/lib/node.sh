@@ -22,6 +22,7 @@ CNI_BIN_DIR=${HERD_CNI_BIN_DIR:-/usr/lib/cni}
 # starts. The FORWARD rule keeps pod packets on the bridge (ip_forward is on
 # while the node runs, for the bridge plugin's gateway).
 make_bridge() {
+  ip link del "$NODE_BRIDGE" 2>/dev/null || true
   ip link add "$NODE_BRIDGE" type bridge
   ip addr add "$NODE_IP/${NODE_SUBNET#*/}" dev "$NODE_BRIDGE"
   ip link set "$NODE_BRIDGE" up

@@ -138,8 +138,9 @@ remove_chains() {
   [[ -f $NODE_MARK/nft-tables ]] || return 0
   nft list tables 2>/dev/null | sort | comm -13 "$NODE_MARK/nft-tables" - |
     while read -r _ family name; do
-      # Only tables that hold no rules any more: anything else is someone else's.
-      nft list table "$family" "$name" 2>/dev/null | grep -q -- ' jump \| accept\| drop' ||
+      # Only tables that hold no rules any more (nothing but table, chain and
+      # hook lines): anything else is someone else's.
+      nft list table "$family" "$name" 2>/dev/null | grep -qvE '^\s*(table |chain |type |\}|$)' ||
         nft delete table "$family" "$name" 2>/dev/null || true
     done
 }
