@@ -125,7 +125,8 @@ remove_chains() {
   local ipt table rule chain
   for ipt in iptables ip6tables; do
     for table in filter nat mangle raw; do
-      "$ipt" -w -t "$table" -S 2>/dev/null | grep -E -- '^-A .* -j (KUBE-|CNI-|HERD-NODE-)' |
+      # (|| true: no such rule is no failure under pipefail)
+      { "$ipt" -w -t "$table" -S 2>/dev/null | grep -E -- '^-A .* -j (KUBE-|CNI-|HERD-NODE-)' || true; } |
         while read -r rule; do eval "$ipt -w -t $table ${rule/-A/-D}" 2>/dev/null || true; done
       for chain in $("$ipt" -w -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^(KUBE-|CNI-|HERD-NODE-)/ {print $2}'); do
         "$ipt" -w -t "$table" -F "$chain" 2>/dev/null || true
