@@ -24,7 +24,7 @@ claim_node() {
   done
   nft list tables 2>/dev/null | sort >"$NODE_MARK/nft-tables" || true
   local d
-  for d in /var/lib/cni /run/containerd /var/log/containers; do
+  for d in /var/lib/cni /run/containerd /var/log/containers /run/netns; do
     [[ -e $d ]] && echo "$d" >>"$NODE_MARK/existed"
   done
   ls /run/netns 2>/dev/null | sort >"$NODE_MARK/netns" || true
@@ -73,12 +73,16 @@ delete_pods() {
   "${k[@]}" delete pods --all -A --grace-period 2 --timeout 60s >/dev/null 2>&1 || true
 }
 
-# What the kubelet did not stop: every container in our runc root, by force.
+# What the kubelet did not stop (all of it after a crash): every container in
+# our runc root, by force. The shim keeps one root per containerd namespace
+# (runc/k8s.io).
 remove_containers() {
-  local id
-  [[ -d $NODE_STATE/runc ]] || return 0
-  for id in $(runc --root "$NODE_STATE/runc" list -q 2>/dev/null); do
-    runc --root "$NODE_STATE/runc" delete -f "$id" >/dev/null 2>&1 || true
+  local root id
+  for root in "$NODE_STATE"/runc/*/; do
+    [[ -d $root ]] || continue
+    for id in $(runc --root "$root" list -q 2>/dev/null); do
+      runc --root "$root" delete -f "$id" >/dev/null 2>&1 || true
+    done
   done
 }
 
@@ -157,13 +161,20 @@ restore_sysctls() {
 # shims and fifos use under /run/containerd. Removed when they did not exist
 # before and are empty now.
 remove_files() {
-  local l d
+  local l d id
   for l in /var/log/containers/*; do
     [[ -L $l && $(readlink "$l") == "$NODE_STATE"/* ]] && rm -f "$l"
   done
-  rm -f /var/lib/cni/results/herd-*
-  for d in /var/lib/cni /run/containerd /var/log/containers; do
+  for d in "$NODE_STATE"/containerd-state/io.containerd.grpc.v1.cri/sandboxes/*/; do
+    [[ -d $d ]] || continue
+    id=$(basename "$d")
+    rm -f /var/lib/cni/results/*-"$id"-*
+  done
+  for d in /var/lib/cni /run/containerd /var/log/containers /run/netns; do
     grep -qx "$d" "$NODE_MARK/existed" 2>/dev/null && continue
-    [[ -d $d ]] && find "$d" -depth -type d -empty -delete 2>/dev/null || true
+    [[ -d $d ]] || continue
+    # Not there before the node: what containerd left in it (stale shim
+    # sockets) is ours too.
+    if [[ $d == /run/containerd ]]; then rm -rf "$d"; else find "$d" -depth -type d -empty -delete 2>/dev/null || true; fi
   done
 }
