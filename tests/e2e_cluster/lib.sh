@@ -36,6 +36,12 @@ test_namespace() {
   k label namespace "$NS" pod-security.kubernetes.io/enforce=restricted >/dev/null
   k apply -n "$NS" -f "$e2e_here/target.yaml" >/dev/null
   poll 60 "target ready in $NS" k rollout status -n "$NS" deploy/target --timeout 5s
+  # A Ready pod is not yet a routed Service: kube-proxy programs it a moment
+  # later, and agents check the target when they join. A TCP connect to the
+  # ClusterIP (no request, so nothing in the access log) tells when it is.
+  local ip
+  ip=$(k get svc -n "$NS" target -o jsonpath='{.spec.clusterIP}')
+  poll 30 "Service target routed" timeout 2 bash -c "exec 3<>/dev/tcp/$ip/8080"
 }
 on_exit() {
   if ((failures)) || [[ ${KEEP:-} ]]; then
