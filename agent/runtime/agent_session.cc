@@ -205,6 +205,13 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
       break;
     }
     case v1::CoordinatorMessage::kRefused:
+      // A coordinator that does not know our run may be about to: an operator
+      // that has just become leader adopts the run once its reconciler gets to
+      // it. Not the end; the client redials until its reconnect limit.
+      if (message.refused().reason() == v1::Refused::UNKNOWN_RUN && !run_id_.empty()) {
+        log->warn("the coordinator does not know run \"{}\" (yet): {}", run_id_, message.refused().message());
+        break;
+      }
       refused_ = message.refused().message();
       finished_ = true;
       break;

@@ -241,5 +241,39 @@ TEST(AgentSession, OverItsCapDropsOnlyAcknowledgedReports) {
   ASSERT_TRUE(drive(session, [&] { return sent.reports().back().final(); }, 5s));
 }
 
+v1::CoordinatorMessage refusal(v1::Refused::Reason reason, const std::string& why) {
+  v1::CoordinatorMessage m;
+  m.mutable_refused()->set_reason(reason);
+  m.mutable_refused()->set_message(why);
+  return m;
+}
+
+// An agent that names its run and hears UNKNOWN_RUN keeps going (an operator
+// that has just become leader takes the run over a moment later); any other
+// refusal, or UNKNOWN_RUN for an agent that named no run, ends the session.
+TEST(AgentSession, UnknownRunIsNotTheEndForAnAgentThatNamesItsRun) {
+  auto options = [](std::string id, std::string run) {
+    SessionOptions o;
+    o.agent_id = std::move(id);
+    o.run_id = std::move(run);
+    o.workers = 1;
+    return o;
+  };
+  AgentSession named(options("a", "r"));
+  named.onMessage(refusal(v1::Refused::UNKNOWN_RUN, "unknown run \"r\""));
+  EXPECT_FALSE(named.done());
+  EXPECT_FALSE(named.refused());
+  EXPECT_EQ(named.hello("t").run_id(), "r");  // the next stream asks for the same run
+
+  named.onMessage(refusal(v1::Refused::BAD_TOKEN, "bad token"));
+  EXPECT_TRUE(named.done());
+  EXPECT_EQ(named.refused(), std::optional<std::string>("bad token"));
+
+  AgentSession unnamed(options("b", ""));
+  unnamed.onMessage(refusal(v1::Refused::UNKNOWN_RUN, "no run id, and this coordinator serves 2 runs"));
+  EXPECT_TRUE(unnamed.done());
+  EXPECT_TRUE(unnamed.refused());
+}
+
 }  // namespace
 }  // namespace herd::runtime

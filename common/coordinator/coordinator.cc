@@ -314,6 +314,8 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
   }
   if (!holdReplayed(agent, report, *stats)) aggregate_.add(*stats);
   agent.applied = report.sequence();
+  if (agent.first_tick == 0) agent.first_tick = report.tick();
+  agent.last_tick = std::max(agent.last_tick, report.tick());
   agent.requests += stats->requests();
   agent.failures += stats->failures();
   agent.users = report.users();
@@ -362,6 +364,7 @@ void Coordinator::disconnected(const std::shared_ptr<Connection>& connection, co
 }
 
 void Coordinator::sendAssignment(Agent& agent) {
+  agent.had_users = agent.had_users || !agent.ranges.empty();
   if (!agent.connection) return;
   v1::CoordinatorMessage message;
   auto& a = *message.mutable_assignment();

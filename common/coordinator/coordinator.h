@@ -184,6 +184,9 @@ class Coordinator final : public StreamHandler {
   bool holdReplayed(const Agent& agent, const v1::Report& report, const stats::Recorder& stats);
   std::optional<std::pair<int64_t, double>> mergeHeld(uint64_t second, bool all);
   bool adoptionGathered(MonoTime now) const;
+  // Totals known to be incomplete (coordinator_missing.cc), under mutex_.
+  void unadopted(const std::vector<UserRange>& users, double at_seconds);
+  nlohmann::json missingTotals();
 
   // Scaling (coordinator_scale.cc), under mutex_.
   bool active(const Agent& agent) const;  // runs (or will run) users of this run
@@ -236,6 +239,10 @@ class Coordinator final : public StreamHandler {
   std::optional<MonoTime> adopted_at_;  // when the first running agent was adopted
   size_t expected_;                    // agents the run wants now (options_.expect_agents, then resize())
   std::set<std::string> retiring_;     // agent ids scaled away, also ones not seen yet
+  // Adoption: users whose agents had not come back when the run resumed, so
+  // their history up to then (unadopted_at_ seconds) is in no total.
+  std::vector<UserRange> unadopted_users_;
+  double unadopted_at_ = 0;
 };
 
 }  // namespace herd::coordinator

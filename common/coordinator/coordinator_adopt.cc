@@ -35,6 +35,10 @@ void Coordinator::adopt(Agent& agent, const v1::Resume& resume) {
     // newer, empty assignment stops its users, so none runs twice.
     generation_ = std::max(generation_, resume.generation()) + 1;
     agent.generation = generation_;
+    // Its history comes now after all: those users are not missing.
+    std::vector<UserRange> counted = uncoveredUsers(totalUsers(), unadopted_users_);
+    for (const auto& r : resume.ranges()) counted.push_back(UserRange{r.first(), r.count()});
+    unadopted_users_ = uncoveredUsers(totalUsers(), counted);
     late = "; it came back after the run resumed, so its users now run on the others";
   }
   std::string missing;

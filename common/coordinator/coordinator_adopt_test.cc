@@ -125,6 +125,53 @@ TEST_F(CoordinatorTest, AnAgentBackAfterTheTakeoverKeepsItsCountsButNotItsUsers)
             e["message"].get<std::string>().find("its users now run on the others") != std::string::npos;
   }
   EXPECT_EQ(late, 1) << (*result)->info.extra["events"].dump();
+  // agent-b's history came after all: nothing is missing.
+  EXPECT_EQ((*result)->info.extra["totalsComplete"], true) << (*result)->info.extra.dump();
+  EXPECT_FALSE((*result)->info.extra.contains("missingTotals"));
+}
+
+// Taking over with an agent that never comes back: its users run on the one
+// that did, but what they did before the takeover is in no total, and the
+// summary says which users and which seconds.
+TEST_F(CoordinatorTest, UsersWhoseAgentNeverCameBackAreReportedMissing) {
+  CoordinatorOptions options;
+  options.run_id = "run-1";
+  options.token = "s3cret";
+  options.expect_agents = 2;
+  options.lost_after = std::chrono::milliseconds(300);
+  options.grace = std::chrono::milliseconds(100);
+  Coordinator coordinator(plan_, std::vector<report::Threshold>{}, options);
+  const int64_t start_unix =
+      std::chrono::duration_cast<Nanos>((std::chrono::system_clock::now() - std::chrono::seconds(2)).time_since_epoch())
+          .count();
+  auto h = hello("agent-a", "s3cret", 1, "run-1");
+  auto& resume = *h.mutable_hello()->mutable_resume();
+  resume.set_generation(1);
+  auto& range = *resume.add_ranges();
+  range.set_first(0);
+  range.set_count(5);
+  resume.set_start_unix_nanos(start_unix);
+  resume.set_first_kept_sequence(1);
+  resume.set_last_sequence(1);
+  auto a = coordinator.connect("a");
+  coordinator.receive(a, h);
+  coordinator.receive(a, report(1, 10));
+  std::optional<Result<RunResult>> result;
+  std::thread runner([&] { result.emplace(coordinator.run()); });
+  if (!next(*a, v1::CoordinatorMessage::kAssignment)) runner.join();
+  coordinator.receive(a, report(2, 5, true));
+  runner.join();
+  ASSERT_TRUE(result && result->ok());
+  const auto& extra = (*result)->info.extra;
+  EXPECT_EQ(extra["totalsComplete"], false) << extra.dump();
+  const auto& missing = extra["missingTotals"];
+  ASSERT_EQ(missing["agents"].size(), 1u) << missing.dump();
+  EXPECT_TRUE(missing["agents"][0]["agent"].is_null());
+  EXPECT_EQ(missing["agents"][0]["users"], nlohmann::json::parse("[[5, 5]]"));
+  EXPECT_EQ(missing["agents"][0]["fromSecond"], 0.0);
+  EXPECT_NEAR(missing["agents"][0]["toSecond"].get<double>(), 2.0, 1.0);
+  EXPECT_FALSE(missing.contains("estimatedRequests"));  // nothing to measure it by
+  EXPECT_NE(missing["thresholds"].get<std::string>().find("judged on the requests counted"), std::string::npos);
 }
 
 // The same coordinator after a broken stream asks only for what it lacks.

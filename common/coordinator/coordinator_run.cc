@@ -100,6 +100,7 @@ void Coordinator::startRun() {
   if (receivers.empty() && userCount(rest) > 0) {
     for (auto& [id, agent] : agents_) receivers.push_back(agent.get());
   }
+  if (adopted_at_ && userCount(rest) > 0) unadopted(rest, seconds(mono_now - start_));
   const auto shares = splitRanges(rest, receivers.size());
   ++generation_;
   uint32_t shard = 0;
@@ -221,7 +222,9 @@ report::RunInfo Coordinator::finish(MonoTime stopped_at, int& exit_code) {
   info.thresholds = report::finalResults(thresholds_, plan_, aggregate_.total(), info.duration_seconds, aborted_by_,
                                          info.delivery);
   info.verdict = forced_ ? *forced_ : report::verdictOf(info.thresholds);
+  const auto missing = missingTotals();  // adds an event when something is
   info.extra = distributedSummary();
+  info.extra.update(missing);
   exit_code = forced_ ? 3 : info.verdict == report::Verdict::kPassed ? 0 : 1;
   for (auto& [id, agent] : agents_) {
     if (!agent->connection) continue;

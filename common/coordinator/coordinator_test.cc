@@ -79,6 +79,48 @@ TEST_F(CoordinatorTest, SplitsUsersAndDeduplicatesReports) {
   EXPECT_EQ((*result)->aggregate.total().requests(), 22u);
   EXPECT_EQ((*result)->info.agents, 2);
   EXPECT_EQ((*result)->info.verdict, report::Verdict::kPassed);
+  EXPECT_EQ((*result)->info.extra["totalsComplete"], true);  // every final report arrived
+}
+
+// An agent lost before its final report: the run ends, its verdict from the
+// thresholds over what was counted, and the summary says the totals are
+// incomplete, whose reports are missing and from when.
+TEST_F(CoordinatorTest, AnAgentLostWithReportsUndeliveredMakesTheTotalsIncomplete) {
+  CoordinatorOptions options;
+  options.run_id = "run-1";
+  options.token = "s3cret";
+  options.expect_agents = 2;
+  options.start_delay = std::chrono::milliseconds(10);
+  options.grace = std::chrono::milliseconds(100);
+  options.lost_after = std::chrono::milliseconds(300);
+  Coordinator coordinator(plan_, std::vector<report::Threshold>{}, options);
+  auto streams = joinReady(coordinator, {"agent-a", "agent-b"});
+  std::optional<Result<RunResult>> result;
+  std::thread runner([&] { result.emplace(coordinator.run()); });
+  for (auto& s : streams) ASSERT_TRUE(next(*s, v1::CoordinatorMessage::kStart));
+  coordinator.receive(streams[1], report(1, 10));  // agent-b's one report, then silence
+  // agent-a reports every 100 ms until its stop, then delivers its final report.
+  uint64_t sequence = 0;
+  bool stopped = false;
+  for (int i = 0; i < 100 && !stopped; ++i) {
+    coordinator.receive(streams[0], report(++sequence, 2));
+    while (auto m = streams[0]->pop(std::chrono::milliseconds(100))) stopped = stopped || m->has_stop();
+  }
+  ASSERT_TRUE(stopped);
+  coordinator.receive(streams[0], report(++sequence, 2, true));
+  runner.join();
+  ASSERT_TRUE(result && result->ok());
+  const auto& extra = (*result)->info.extra;
+  EXPECT_EQ((*result)->info.verdict, report::Verdict::kPassed);
+  ASSERT_EQ(extra.value("totalsComplete", true), false) << extra.dump();
+  const auto& missing = extra.at("missingTotals").at("agents");
+  ASSERT_EQ(missing.size(), 1u) << extra.dump();
+  EXPECT_EQ(missing[0]["agent"], "agent-b");
+  EXPECT_NE(missing[0]["reason"].get<std::string>().find("lost"), std::string::npos);
+  EXPECT_GT(missing[0]["toSecond"].get<double>(), missing[0]["fromSecond"].get<double>());
+  int said = 0;
+  for (const auto& e : extra["events"]) said += e["message"].get<std::string>().find("the totals are incomplete") == 0;
+  EXPECT_EQ(said, 1) << extra["events"].dump();
 }
 
 // An operator restart: the coordinator that counted the agent's first reports

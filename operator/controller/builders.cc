@@ -1,6 +1,7 @@
 #include "operator/controller/builders.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace herd::controller {
@@ -104,7 +105,7 @@ json buildSummaryConfigMap(const json& loadtest, const std::string& run_id, cons
 }
 
 json buildAgentPod(const json& loadtest, const LoadTestSpec& spec, const std::string& run_id, int index,
-                   const AgentSettings& settings) {
+                   const AgentSettings& settings, const AgentSizing& sizing) {
   const json& tmpl = spec.agent_template;
   json meta = childMetadata(loadtest, agentPodName(run_id, index), run_id);
   json labels = stringMap(getObject(tmpl, "labels"));
@@ -144,10 +145,14 @@ json buildAgentPod(const json& loadtest, const LoadTestSpec& spec, const std::st
     container["ports"] = json::array({{{"name", "metrics"}, {"containerPort", settings.metrics_port}, {"protocol", "TCP"}}});
   }
   if (!getString(tmpl, "imagePullPolicy").empty()) container["imagePullPolicy"] = tmpl["imagePullPolicy"];
-  if (tmpl.contains("resources") && tmpl["resources"].is_object()) container["resources"] = tmpl["resources"];
+  container["resources"] = agentResources(sizing, getObject(tmpl, "resources"));
 
+  const json& grace = tmpl.contains("terminationGracePeriodSeconds") ? tmpl["terminationGracePeriodSeconds"] : json();
   json pod_spec{
       {"restartPolicy", "Never"},  // a crashed agent is a lost agent: the policy decides
+      // SIGTERM (a scale down, a replaced pod) lets the agent deliver its last report.
+      {"terminationGracePeriodSeconds",
+       grace.is_number_integer() ? grace : json(agentTerminationGraceSeconds(sizing))},
       {"automountServiceAccountToken", false},
       {"enableServiceLinks", false},
       {"securityContext", {{"runAsNonRoot", true}, {"runAsUser", 65532}, {"runAsGroup", 65532},
@@ -318,6 +323,27 @@ std::optional<std::string> regression(const json& history, const RunTotals& tota
     return std::nullopt;  // only the newest passing run is the baseline
   }
   return std::nullopt;
+}
+
+std::optional<std::string> incompleteTotals(const std::string& summary_json) {
+  const json summary = json::parse(summary_json, nullptr, false);
+  if (!summary.is_object() || summary.value("totalsComplete", true)) return std::nullopt;
+  const json& missing = getObject(summary, "missingTotals");
+  std::string out = "no reports from";
+  const char* sep = " ";
+  if (missing.contains("agents") && missing["agents"].is_array()) {
+    for (const auto& a : missing["agents"]) {
+      if (!a.is_object()) continue;
+      char seconds[64];
+      std::snprintf(seconds, sizeof seconds, "%.0fs-%.0fs", numberOr0(a, "fromSecond"), std::ceil(numberOr0(a, "toSecond")));
+      const auto who = getString(a, "agent", "users whose agents did not come back");
+      out += sep + who + " " + seconds + " (" + getString(a, "reason") + ")";
+      sep = ", ";
+    }
+  }
+  if (missing.contains("estimatedRequests") && missing["estimatedRequests"].is_number_integer())
+    out += "; about " + std::to_string(missing["estimatedRequests"].get<int64_t>()) + " requests missing";
+  return out + "; thresholds judged on what was counted";
 }
 
 }  // namespace herd::controller

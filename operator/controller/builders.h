@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "operator/controller/agent_sizing.h"
 #include "operator/controller/coordinator.h"
 #include "operator/controller/loadtest.h"
 
@@ -50,9 +51,11 @@ nlohmann::json buildSummaryConfigMap(const nlohmann::json& loadtest, const std::
                                      const std::string& summary_json);
 // Agent pod `index` of the run: the spec's template (image, resources,
 // placement, env, labels, annotations) under herd's labels, the token volume,
-// and a restricted security context the template cannot weaken.
+// and a restricted security context the template cannot weaken. Resources and
+// terminationGracePeriodSeconds the template leaves out follow `sizing`.
 nlohmann::json buildAgentPod(const nlohmann::json& loadtest, const LoadTestSpec& spec,
-                             const std::string& run_id, int index, const AgentSettings& settings);
+                             const std::string& run_id, int index, const AgentSettings& settings,
+                             const AgentSizing& sizing = {});
 
 // How an agent pod is doing, as far as the run cares.
 struct PodHealth {
@@ -82,6 +85,10 @@ nlohmann::json totalsJson(const RunTotals& totals);
 // `delivery` (at most 20 streams). Empty arrays when the text is not a summary.
 nlohmann::json endpointsFromSummary(const std::string& summary_json);
 nlohmann::json deliveryFromSummary(const std::string& summary_json);
+// What a summary says is missing from its totals (summary.json's missingTotals:
+// which agents, which seconds, about how many requests), for people; nullopt
+// when the totals are complete or the text is not a summary.
+std::optional<std::string> incompleteTotals(const std::string& summary_json);
 // Prepends a finished run to status.history, keeping at most `limit` entries.
 void pushHistory(nlohmann::json& status, nlohmann::json entry, int limit);
 // The regression rule: compares this run's totals with the newest passing run

@@ -59,6 +59,47 @@ TEST(AgentPod, CarriesTemplateUnderHerdsLabelsAndOwner) {
   EXPECT_EQ(spec["volumes"][0]["secret"]["secretName"], "shop-00abcd-token");
 }
 
+// Without a template value: memory from the users per agent (64 MiB + 16 KiB a
+// user, the limit twice that plus 64 MiB of kept reports), 250m CPU requested
+// and no CPU limit, and a grace period of the stop grace plus 30 s.
+TEST(AgentPod, DefaultResourcesFollowTheUsersPerAgent) {
+  LoadTestSpec spec;
+  auto small = buildAgentPod(loadtest(), spec, "shop-1", 0, {}, AgentSizing{10, std::chrono::seconds(30)});
+  EXPECT_EQ(small["spec"]["containers"][0]["resources"],
+            json({{"requests", {{"cpu", "250m"}, {"memory", "65Mi"}}}, {"limits", {{"memory", "194Mi"}}}}));
+  EXPECT_EQ(small["spec"]["terminationGracePeriodSeconds"], 60);
+
+  auto big = buildAgentPod(loadtest(), spec, "shop-1", 0, {}, AgentSizing{10000, std::chrono::milliseconds(2500)});
+  const auto& r = big["spec"]["containers"][0]["resources"];
+  EXPECT_EQ(r["requests"]["memory"], "221Mi");  // 64 MiB + 10,000 x 16 KiB = 220.25 MiB, rounded up
+  EXPECT_EQ(r["limits"]["memory"], "506Mi");
+  EXPECT_FALSE(r["limits"].contains("cpu"));
+  EXPECT_EQ(big["spec"]["terminationGracePeriodSeconds"], 33);  // 2.5 s rounds up to 3
+
+  EXPECT_EQ(usersPerAgent(20, 2), 10);
+  EXPECT_EQ(usersPerAgent(7, 2), 4);   // the larger share
+  EXPECT_EQ(usersPerAgent(0, 3), 1);
+  EXPECT_EQ(usersPerAgent(5, 0), 5);
+}
+
+// A resource the template names, in requests or limits, is the template's
+// alone (no default request above its limit); the others keep their defaults.
+TEST(AgentPod, TemplateResourcesAndGraceWin) {
+  LoadTestSpec spec;
+  spec.agent_template = {{"resources", {{"limits", {{"memory", "128Mi"}}}, {"claims", json::array({{{"name", "g"}}})}}},
+                         {"terminationGracePeriodSeconds", 5}};
+  auto pod = buildAgentPod(loadtest(), spec, "shop-1", 0, {}, AgentSizing{100000, std::chrono::seconds(30)});
+  const auto& r = pod["spec"]["containers"][0]["resources"];
+  EXPECT_EQ(r["limits"], json({{"memory", "128Mi"}}));
+  EXPECT_EQ(r["requests"], json({{"cpu", "250m"}}));  // memory: the template's limit, so Kubernetes' default
+  EXPECT_EQ(r["claims"][0]["name"], "g");
+  EXPECT_EQ(pod["spec"]["terminationGracePeriodSeconds"], 5);
+
+  spec.agent_template = {{"resources", {{"requests", {{"cpu", "2"}, {"memory", "1Gi"}}}}}};
+  auto both = buildAgentPod(loadtest(), spec, "shop-1", 0, {}, AgentSizing{10, std::chrono::seconds(30)});
+  EXPECT_EQ(both["spec"]["containers"][0]["resources"], json({{"requests", {{"cpu", "2"}, {"memory", "1Gi"}}}}));
+}
+
 TEST(AgentPod, SecurityContextIsRestrictedWhateverTheTemplate) {
   auto spec = specWithTemplate();
   spec.agent_template["securityContext"] = {{"privileged", true}};  // not a template field: ignored
@@ -215,6 +256,25 @@ TEST(Summary, TopEndpointsAndDeliveryForTheStatus) {
   EXPECT_TRUE(endpointsFromSummary("not json").empty());
   EXPECT_TRUE(endpointsFromSummary(R"({"endpoints": 3})").empty());
   EXPECT_TRUE(deliveryFromSummary("").empty());
+}
+
+// summary.json's missingTotals, as the TotalsComplete condition and the status
+// message say it.
+TEST(Summary, IncompleteTotalsSayWhoWhenAndHowMuch) {
+  EXPECT_EQ(incompleteTotals(R"({"totalsComplete": true})"), std::nullopt);
+  EXPECT_EQ(incompleteTotals("not json"), std::nullopt);
+  EXPECT_EQ(incompleteTotals("{}"), std::nullopt);  // a summary from before the field: nothing known
+  const auto said = incompleteTotals(R"({"totalsComplete": false, "missingTotals": {
+      "agents": [{"agent": "shop-1-agent-1/u", "reason": "lost before it delivered these reports",
+                  "fromSecond": 20, "toSecond": 21.4, "estimatedRequests": 812},
+                 {"agent": null, "users": [[5, 5]], "reason": "their agents did not come back",
+                  "fromSecond": 0, "toSecond": 12.5}],
+      "estimatedRequests": 812}})");
+  ASSERT_TRUE(said);
+  EXPECT_EQ(*said,
+            "no reports from shop-1-agent-1/u 20s-22s (lost before it delivered these reports), users whose agents did "
+            "not come back 0s-13s (their agents did not come back); about 812 requests missing; thresholds judged on "
+            "what was counted");
 }
 
 }  // namespace

@@ -83,11 +83,15 @@ Result<ScenarioSource> readScenario(k8s::Client& client, const std::string& ns, 
                         "configmap/" + spec.config_map_name + "/" + spec.config_map_key};
 }
 
-Result<scenario::Load> validate(const ScenarioSource& source, const LoadTestSpec& spec) {
+Result<scenario::Load> validate(const ScenarioSource& source, const LoadTestSpec& spec, Nanos* stop_grace) {
   auto plan = scenario::compileString(source.text, source.name, spec.overrides);
   if (!plan.ok()) return plan.error();
   auto thresholds = report::parseThresholds(spec.thresholds);
   if (!thresholds.ok()) return Error{thresholds.error().message, "spec.thresholds: " + thresholds.error().where};
+  if (stop_grace) {
+    *stop_grace = plan->stop_grace ? *plan->stop_grace : Nanos(std::chrono::seconds(30));
+    *stop_grace = std::max<Nanos>(*stop_grace, plan->drain + std::chrono::seconds(1));
+  }
   return plan->load;
 }
 

@@ -75,7 +75,7 @@ class Reconciler {
   void onDeleted(const std::string& key);
 
   Result<std::string> ensureToken(Pass& pass);
-  Status ensurePods(Pass& pass, const nlohmann::json& pods, int desired);
+  Status ensurePods(Pass& pass, const nlohmann::json& pods, int desired, const AgentSizing& sizing);
   Status deleteRunPods(const std::string& ns, const std::string& run_id, bool keep_crashed);
   Status writeStatus(Pass& pass, const std::function<void(nlohmann::json& status)>& edit);
   void event(const nlohmann::json& loadtest, const std::string& type, const std::string& reason,

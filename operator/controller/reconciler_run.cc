@@ -104,7 +104,7 @@ Result<std::string> Reconciler::ensureToken(Pass& pass) {
   return std::string(token);
 }
 
-Status Reconciler::ensurePods(Pass& pass, const json& pods, int desired) {
+Status Reconciler::ensurePods(Pass& pass, const json& pods, int desired, const AgentSizing& sizing) {
   const auto run_id = getString(pass.status, "runId");
   std::set<int> present;
   std::set<std::string> lost;
@@ -126,7 +126,7 @@ Status Reconciler::ensurePods(Pass& pass, const json& pods, int desired) {
     if (present.count(i) || (pass.spec.loss_policy == LossPolicy::kContinue && lost.count(agentPodName(run_id, i))))
       continue;
     auto created = client_.create(k8s::resources::kPods, pass.ns,
-                                  buildAgentPod(pass.lt, pass.spec, run_id, i, settings_.agent));
+                                  buildAgentPod(pass.lt, pass.spec, run_id, i, settings_.agent, sizing));
     if (!created.ok() && !created.error().isAlreadyExists()) return created.error().toError();
   }
   return Ok{};
@@ -154,7 +154,8 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   }
   auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
   if (!source.ok()) return failRun(pass, "ScenarioNotFound", source.error().describe());
-  auto load = validate(*source, pass.spec);
+  Nanos stop_grace{};
+  auto load = validate(*source, pass.spec, &stop_grace);
   if (!load.ok()) return failRun(pass, "InvalidScenario", load.error().describe());
   int desired = desiredAgents(pass.spec, load->users);
 
@@ -257,7 +258,8 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
       return failRun(pass, "RunTimeout", "the run did not end within " + scenario::formatDuration(limit));
   }
   pass.status["lostAgents"] = lost;
-  if (auto s = ensurePods(pass, pods, desired); !s.ok()) return s.error();
+  const AgentSizing sizing{usersPerAgent(load->users, desired), stop_grace};
+  if (auto s = ensurePods(pass, pods, desired, sizing); !s.ok()) return s.error();
 
   const bool running = progress && (progress->state == RunProgress::State::kRunning ||
                                     progress->state == RunProgress::State::kStopping);
@@ -307,6 +309,10 @@ Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& pro
       message = *worse;
     }
   }
+  // Known losses (an agent's undelivered reports, history not re-adopted): said
+  // in the message and the TotalsComplete condition, whatever the verdict.
+  const auto incomplete = incompleteTotals(progress.summary_json);
+  if (incomplete) message += (message.empty() ? "" : "; ") + ("totals incomplete: " + *incomplete);
   if (!progress.summary_json.empty()) {
     auto cm = client_.create(k8s::resources::kConfigMaps, pass.ns,
                              buildSummaryConfigMap(pass.lt, run_id, progress.summary_json));
@@ -333,6 +339,9 @@ Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& pro
     setCondition(st, "Running", false, "RunEnded", "", pass.generation, completed);
     setCondition(st, "Complete", true, reason, message, pass.generation, completed);
     setCondition(st, "ThresholdsPassed", passed, reason, message, pass.generation, completed);
+    if (!progress.summary_json.empty())
+      setCondition(st, "TotalsComplete", !incomplete, incomplete ? "ReportsMissing" : "AllReportsCounted",
+                   incomplete.value_or(""), pass.generation, completed);
     json entry{{"runId", run_id}, {"trigger", getString(st, "runReason")}, {"startTime", getString(st, "startTime")},
                {"completionTime", completed}, {"phase", st["phase"]}, {"verdict", verdict}, {"reason", reason},
                {"agents", k8s::getInt(getObject(st, "agents"), "desired")}, {"users", progress.users},

@@ -51,7 +51,9 @@ Result<ScenarioSource> readScenario(k8s::Client& client, const std::string& ns, 
 
 // Compiles the scenario with the spec's overrides and checks spec.thresholds:
 // the plan's load (users, duration), or the compiler's error (where = source:line:col).
-Result<scenario::Load> validate(const ScenarioSource& source, const LoadTestSpec& spec);
+// `stop_grace`, when given, gets how long users may finish after a stop (as
+// the coordinator computes it).
+Result<scenario::Load> validate(const ScenarioSource& source, const LoadTestSpec& spec, Nanos* stop_grace = nullptr);
 
 // One reconcile pass over one LoadTest: what it read, and the time it runs at.
 struct Reconciler::Pass {

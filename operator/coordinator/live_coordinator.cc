@@ -26,7 +26,8 @@ namespace {
 using controller::RunProgress;
 using json = nlohmann::json;
 
-// How long after start-up agents of runs not started yet are held (Router).
+// How long after start-up, and after each time this process becomes leader,
+// agents of runs not started yet are held (Router).
 constexpr auto kHoldUnknownRuns = std::chrono::minutes(2);
 
 RunProgress::Verdict toVerdict(report::Verdict verdict) {
@@ -104,16 +105,22 @@ v1::Scenario scenarioMessage(const controller::RunRequest& request, const scenar
   return s;
 }
 
-// In front of the Hub: right after start-up, a Hello for a run this process does
-// not hold yet is kept instead of refused. After an operator restart the
-// agents of a live run redial at once, before the reconciler's first pass has
-// called startRun() for it; refused, they would give up (UNKNOWN_RUN) and the
-// run would be lost. Held Hellos are replayed when the run is added; the agent
-// redials by itself if that takes longer than its silence limit.
+// In front of the Hub: right after start-up, and again from the moment this
+// process becomes leader, a Hello for a run this process does not hold yet is
+// kept instead of refused. After an operator restart or a failover the agents
+// of a live run redial at once, before the reconciler's first pass has called
+// startRun() for it; refused, the run would be lost. A standby may have been
+// up for hours when it takes over, so the window cannot count from start-up
+// alone. Held Hellos are replayed when the run is added; the agent redials by
+// itself if that takes longer than its silence limit.
 class Router final : public coordinator::StreamHandler {
  public:
-  explicit Router(std::chrono::steady_clock::duration hold_for)
-      : hold_until_(std::chrono::steady_clock::now() + hold_for) {}
+  explicit Router(std::chrono::steady_clock::duration hold_for) { holdFor(hold_for); }
+
+  void holdFor(std::chrono::steady_clock::duration hold_for) {
+    std::lock_guard lock(mu_);
+    hold_until_ = std::chrono::steady_clock::now() + hold_for;
+  }
 
   std::shared_ptr<coordinator::Connection> connect(std::string peer) override { return hub_.connect(std::move(peer)); }
 
@@ -163,14 +170,14 @@ class Router final : public coordinator::StreamHandler {
   }
 
  private:
-  const std::chrono::steady_clock::time_point hold_until_;
   coordinator::Hub hub_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards what follows
+  std::chrono::steady_clock::time_point hold_until_;
   std::set<std::string> runs_;
   std::map<std::shared_ptr<coordinator::Connection>, v1::AgentMessage> held_;
 };
 
-class LiveCoordinator final : public controller::RunCoordinator {
+class LiveCoordinator final : public LiveRunCoordinator {
  public:
   explicit LiveCoordinator(std::string advertise) : advertise_(std::move(advertise)) {}
   // The operator is stopping (SIGTERM, a rolling update, lost leadership): the
@@ -321,6 +328,8 @@ class LiveCoordinator final : public controller::RunCoordinator {
 
   std::string agentEndpoint() const override { return advertise_; }
 
+  void holdUnknownRuns() override { hub_.holdFor(kHoldUnknownRuns); }
+
  private:
   std::shared_ptr<Run> find(const std::string& run_id) {
     std::lock_guard lock(mu_);
@@ -334,7 +343,12 @@ class LiveCoordinator final : public controller::RunCoordinator {
       return;
     }
     run->thread.detach();
-    (void)new std::shared_ptr<Run>(std::move(run));  // its thread still uses it until the process exits
+    // Its thread still uses it until the process exits: kept where a global
+    // reaches it, never destroyed (so no leak checker counts it either).
+    static auto* const abandoned = new std::vector<std::shared_ptr<Run>>;
+    static std::mutex abandoned_mu;
+    std::lock_guard lock(abandoned_mu);
+    abandoned->push_back(std::move(run));
   }
 
   // Lets go of retired runs whose thread has ended (under mu_). The hub holds
@@ -358,10 +372,10 @@ class LiveCoordinator final : public controller::RunCoordinator {
 
 }  // namespace
 
-Result<std::unique_ptr<controller::RunCoordinator>> startLiveCoordinator(const LiveCoordinatorOptions& options) {
+Result<std::unique_ptr<LiveRunCoordinator>> startLiveCoordinator(const LiveCoordinatorOptions& options) {
   auto live = std::make_unique<LiveCoordinator>(options.advertise);
   if (auto listened = live->listen(options.listen); !listened) return listened.error();
-  return std::unique_ptr<controller::RunCoordinator>(std::move(live));
+  return std::unique_ptr<LiveRunCoordinator>(std::move(live));
 }
 
 }  // namespace herd::operator_coordinator

@@ -20,7 +20,15 @@ struct LiveCoordinatorOptions {
   std::string advertise;
 };
 
+class LiveRunCoordinator : public controller::RunCoordinator {
+ public:
+  // Agents of runs this process does not hold yet are held, not refused, for
+  // the next two minutes (as right after start-up): call it whenever this
+  // process becomes leader, when the agents of the runs it takes over redial.
+  virtual void holdUnknownRuns() = 0;
+};
+
 // Starts the listener; an Error when the address cannot be bound.
-Result<std::unique_ptr<controller::RunCoordinator>> startLiveCoordinator(const LiveCoordinatorOptions& options);
+Result<std::unique_ptr<LiveRunCoordinator>> startLiveCoordinator(const LiveCoordinatorOptions& options);
 
 }  // namespace herd::operator_coordinator

@@ -148,11 +148,11 @@ int run(const Flags& flags, SignalWait& signals) {
   std::jthread elector_thread;
   std::unique_ptr<k8s::LeaderElector> elector;
   std::jthread starter;
+  k8s::LeaderElectionConfig le;  // the callbacks below read it as long as the elector runs
   if (flags.leader_elect) {
     leader_label.set(false);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
-    k8s::LeaderElectionConfig le;
     le.ns = !flags.leader_election_namespace.empty() ? flags.leader_election_namespace
             : !flags.namespaces.empty()              ? flags.namespaces.front()
             : std::getenv("POD_NAMESPACE")          ? std::getenv("POD_NAMESPACE")
@@ -161,6 +161,9 @@ int run(const Flags& flags, SignalWait& signals) {
     le.identity = std::string(host) + "-" + std::to_string(std::random_device{}() % 1000000);
     k8s::LeaderCallbacks callbacks;
     callbacks.on_started_leading = [&] {
+      // The agents of runs the previous leader ran redial now: hold them until
+      // the reconciler has taken those runs over.
+      coordinator->holdUnknownRuns();
       leading = true;
       log->info("leading as {}", le.identity);
       leader_label.set(true);

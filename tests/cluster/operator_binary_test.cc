@@ -4,12 +4,6 @@
 // LoadTest applied with kubectl, its agent pods run as `herd agent` processes by
 // the pod-runner, load against a real nginx on loopback, the operator's
 // coordinator merging it, and status totals checked against nginx's access log.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +17,7 @@
 #include "operator/controller/builders.h"
 #include "operator/controller/loadtest.h"
 #include "operator_fixture.h"
+#include "operator_process.h"
 #include "tests/support/nginx_server.h"
 
 namespace herd::k8s::testing {
@@ -30,93 +25,6 @@ namespace {
 
 using json = nlohmann::json;
 using std::chrono::seconds;
-
-// One herd-operator process; stopped (SIGTERM, then SIGKILL) when destroyed.
-class OperatorProcess {
- public:
-  explicit OperatorProcess(std::vector<std::string> args) {
-    log_ = std::filesystem::temp_directory_path() / ("herd-operator-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(counter_++) + ".log");
-    args.insert(args.begin(), HERD_OPERATOR_BIN);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  ~OperatorProcess() {
-    if (pid_ > 0 && exit_code_ < 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    std::filesystem::remove(log_);
-  }
-  // SIGTERM and wait (at most 15 s); the exit code, or -1.
-  int stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    return waitExit(seconds(15));
-  }
-  int waitExit(std::chrono::seconds limit) {
-    eventually(limit, [&] {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-      return exit_code_ >= 0;
-    });
-    return exit_code_;
-  }
-  std::string log() const {
-    std::ifstream f(log_);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-  // The port a "... listening on port N" log line announced.
-  int port(const std::string& what) {
-    int port = 0;
-    std::regex re(what + " listening on port ([0-9]+)");
-    eventually(seconds(10), [&] {
-      std::smatch m;
-      auto text = log();
-      if (std::regex_search(text, m, re)) port = std::stoi(m[1]);
-      return port > 0;
-    });
-    return port;
-  }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path log_;
-  pid_t pid_ = -1;
-  int exit_code_ = -1;
-};
-
-// GET http://127.0.0.1:PORT/PATH: status line and body.
-std::string httpGet(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return "";
-  }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-  (void)::write(fd, req.data(), req.size());
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
-}
 
 class OperatorBinary : public ::testing::Test {
  protected:
@@ -277,6 +185,7 @@ TEST_F(OperatorBinary, ExampleLoadTestRunsOnTwoAgentsAndCountsWhatNginxCounts) {
   ASSERT_EQ(waited, 0) << out << st.dump() << op.log();
   EXPECT_EQ(getString(st, "phase"), "Succeeded") << st.dump();
   EXPECT_EQ(getString(st, "verdict"), "Passed") << st.dump();
+  EXPECT_EQ(controller::conditionStatus(st, "TotalsComplete"), std::optional<bool>(true)) << st.dump();
   EXPECT_EQ(st["agents"]["desired"], 2);
   EXPECT_EQ(st["users"], 20) << st.dump();  // the peak: spec.load.users over both agents
 

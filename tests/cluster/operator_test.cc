@@ -56,6 +56,7 @@ TEST_F(Operator, RunGoesFromStartingToSucceededWithStatusHistoryEventsAndTtl) {
   EXPECT_EQ(getString(st, "verdict"), "Passed");
   EXPECT_TRUE(condition(st, "Complete", true));
   EXPECT_TRUE(condition(st, "ThresholdsPassed", true));
+  EXPECT_TRUE(condition(st, "TotalsComplete", true));  // nothing known to be missing: plain Passed
   EXPECT_FALSE(getString(st, "completionTime").empty());
   ASSERT_EQ(st["history"].size(), 1u);
   EXPECT_EQ(st["history"][0]["runId"], run);
@@ -148,6 +149,26 @@ TEST_F(Operator, LostAgentUnderRebalanceIsReplacedAndDegraded) {
            controller::classifyPod(*p).state == controller::PodHealth::State::kReady;
   }));
   EXPECT_EQ(getString(status("lossy"), "phase"), "Running");
+
+  // The lost agent's last reports never arrived: the run passes on what was
+  // counted, and the status says the totals are incomplete and what is missing.
+  auto done = running(2);
+  done.state = RunProgress::State::kFinished;
+  done.verdict = RunProgress::Verdict::kPassed;
+  done.summary_json = R"({"version": 1, "verdict": "passed", "totalsComplete": false, "missingTotals": {"agents": [
+      {"agent": ")" + victim + R"(/u", "reason": "lost before it delivered these reports", "fromSecond": 4,
+       "toSecond": 5.2, "estimatedRequests": 120}], "estimatedRequests": 120}})";
+  coord.script(run, done);
+  ASSERT_TRUE(waitStatus("lossy", [](const json& s) { return getString(s, "phase") == "Succeeded"; }));
+  const auto st = status("lossy");
+  EXPECT_EQ(getString(st, "verdict"), "Passed");
+  EXPECT_TRUE(condition(st, "TotalsComplete", false)) << st.dump();
+  std::string said;
+  for (const auto& c : st["conditions"])
+    if (getString(c, "type") == "TotalsComplete") said = getString(c, "reason") + ": " + getString(c, "message");
+  EXPECT_EQ(said.rfind("ReportsMissing: no reports from " + victim + "/u 4s-6s", 0), 0u) << said;
+  EXPECT_NE(said.find("about 120 requests missing"), std::string::npos) << said;
+  EXPECT_NE(getString(st, "message").find("totals incomplete: "), std::string::npos) << st.dump();
 }
 
 TEST_F(Operator, LostAgentUnderAbortFailsTheRun) {

@@ -127,6 +127,7 @@ def test_three_agents_conserve_counts_and_start_together(run, nginx):
     total = summary["totals"]["requests"]
     assert total == sum(a["requests"] for a in detail.values())
     assert total == nginx_total(nginx) > 1000
+    assert summary["totalsComplete"] is True and "missingTotals" not in summary
     assert summary["agents"] == 3
     # Every user index 0..29 was used, each by exactly one agent's range.
     uris = {uri for (_, uri) in nginx.counts()}
@@ -164,6 +165,25 @@ def check_conserved_up_to_last_report(summary, nginx, victim):
     assert 0 <= diff <= 1.5 * per_report + 50, (diff, lost)
 
 
+def check_missing_totals(summary, nginx, victim, killed_at):
+    """The summary says the totals are incomplete: whose reports, which seconds, about how many."""
+    assert summary["totalsComplete"] is False, summary.get("missingTotals")
+    missing = summary["missingTotals"]
+    assert [a["agent"] for a in missing["agents"]] == [victim], missing
+    entry = missing["agents"][0]
+    assert "lost" in entry["reason"]
+    killed = killed_at - started_at(summary)
+    # From its last report's second to at most a heartbeat after it was last heard.
+    assert entry["fromSecond"] <= killed + 0.2 and killed - 1.5 <= entry["toSecond"] <= killed + 1.5, (entry, killed)
+    actual = nginx_total(nginx) - summary["totals"]["requests"]
+    # Its own rate over the missing seconds: an estimate of the same order as what nginx saw beyond the totals.
+    assert 0 < entry["estimatedRequests"] == missing["estimatedRequests"]
+    assert actual <= 2 * missing["estimatedRequests"] + 50, (actual, missing)
+    assert "judged on the requests counted" in missing["thresholds"]
+    assert any(e["message"].startswith("the totals are incomplete: no reports from " + victim)
+               for e in summary["events"]), summary["events"]
+
+
 def test_kill_one_agent_rebalances_users_and_completes(run, nginx):
     r = run(duration="9s")
     r.start_coordinator()
@@ -188,6 +208,7 @@ def test_kill_one_agent_rebalances_users_and_completes(run, nginx):
     assert min(users[:lost_second - 1]) == 30 or lost_second < 2, users
     assert users[lost_second + 1] == 30, users
     check_conserved_up_to_last_report(summary, nginx, "a2")
+    check_missing_totals(summary, nginx, "a2", killed_at)
 
 
 def test_kill_one_agent_with_abort_policy_exits_3(run, nginx):
@@ -352,6 +373,52 @@ def test_restarted_coordinator_adopts_the_running_agents(run, nginx):
     assert 7.5 <= summary["durationSeconds"] <= 8.5
     assert summary["totals"]["requests"] == nginx_total(nginx)
     assert detail["a1"]["requests"] + detail["a2"]["requests"] == nginx_total(nginx)
+
+
+def wait_for_log(r, names, text, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(text in r.agent_log(n) for n in names):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_agents_refused_as_unknown_run_redial_until_a_coordinator_adopts_them(run, nginx):
+    r = run(duration="10s")
+    port = free_port()
+    listen = ("--listen", f"127.0.0.1:{port}")
+    r.coordinator = subprocess.Popen(
+        [HERD, "coordinator", str(r.scenario), *listen, "--run-id", "adopt-2", "--expect-agents", "2",
+         "--token-file", str(r.token)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=r.tmp)
+    r.port = port
+    time.sleep(0.5)
+    r.start_agent("a1")
+    r.start_agent("a2")
+    time.sleep(3)
+    r.coordinator.kill()
+    r.coordinator.wait()
+    # A coordinator that does not know the run answers first (as an operator
+    # that has just become leader, before its reconciler took the run over):
+    # the agents are refused UNKNOWN_RUN and keep redialling instead of exiting.
+    stranger = subprocess.Popen(
+        [HERD, "coordinator", str(r.scenario), *listen, "--run-id", "another-run", "--expect-agents", "2",
+         "--token-file", str(r.token)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=r.tmp)
+    try:
+        assert wait_for_log(r, ["a1", "a2"], 'does not know run "adopt-2"'), r.agent_log("a1")[-2000:]
+        assert all(proc.poll() is None for proc in r.agents.values())
+    finally:
+        stranger.kill()
+        stranger.wait()
+    r.coordinator = subprocess.Popen(
+        [HERD, "coordinator", str(r.scenario), *listen, "--run-id", "adopt-2", "--expect-agents", "2",
+         "--token-file", str(r.token), "--summary-json", str(r.summary)],
+        stdout=subprocess.PIPE, stderr=open(r.tmp / "coordinator.err", "w"), text=True, cwd=r.tmp)
+    code, agents, summary = r.wait()
+    assert code == 0, r.stdout + r.coordinator_log()
+    assert agents == {"a1": 0, "a2": 0}, [r.agent_log(n)[-2000:] for n in agents]
+    assert len([e for e in summary["events"] if e["message"].startswith("adopted agent")]) == 2, summary["events"]
+    assert summary["totals"]["requests"] == nginx_total(nginx)
 
 
 def make_certificate(directory):

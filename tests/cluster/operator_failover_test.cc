@@ -1,0 +1,182 @@
+// Failover mid-run between two `herd-operator --leader-elect` processes against
+// the real apiserver. The agents (pod-runner processes) reach the operators
+// through one address, a TCP proxy that forwards to whichever replica is ready
+// (only the leader is), as the chart's Service selects the leader's pod. The
+// standby has been up for more than two minutes when the leader is SIGKILLed
+// 20 s into a 60 s run of 20 users on 2 agents against nginx on loopback: the
+// standby takes the Lease, holds the redialling agents until its reconciler
+// adopts the run, and the run completes with nginx's own count.
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "operator/controller/builders.h"
+#include "operator/controller/loadtest.h"
+#include "operator_fixture.h"
+#include "operator_process.h"
+#include "tcp_proxy.h"
+#include "tests/support/nginx_server.h"
+
+namespace herd::k8s::testing {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using std::chrono::seconds;
+
+// The standby's age at the kill: past the two minutes an operator holds
+// unknown runs' agents after start-up, so only a window that starts with
+// leadership saves the run.
+constexpr auto kStandbyAge = seconds(125);
+constexpr auto kKillAfter = seconds(20);  // into the run
+constexpr const char* kScenario =
+    "name: failover\ntarget: {URL}\nusers: [{name: u, steps: [{get: /f}, {think: 50ms}]}]\n"
+    "load: {users: 20, spawnRate: 100, duration: 60s}\n";
+
+class OperatorFailover : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HERD_REQUIRE_CLUSTER();
+    client_ = makeClient();
+    ensureLoadTestCrd(*client_);
+    ns_ = std::make_unique<TestNamespace>(*client_);
+  }
+  void TearDown() override { ns_.reset(); }
+
+  json status(const std::string& name) {
+    auto got = client_->get(controller::kLoadTests, ns_->name(), name);
+    return got.ok() ? getObject(*got, "status") : json::object();
+  }
+  // Every agent pod of the LoadTest seen so far, with its last phase.
+  void notePods(const std::string& name) {
+    ListOptions opts;
+    opts.label_selector = std::string(controller::kLabelLoadTest) + "=" + name;
+    auto pods = client_->listAll(resources::kPods, ns_->name(), opts);
+    if (!pods.ok()) return;
+    for (const auto& pod : (*pods)["items"])
+      pods_[getString(pod["metadata"], "name")] = getString(getObject(pod, "status"), "phase");
+  }
+  std::string podLogs() {
+    std::string out;
+    for (const auto& [pod, phase] : pods_) {
+      std::ifstream f(podDir(ns_->name(), pod) + "/container.log");
+      std::stringstream ss;
+      ss << f.rdbuf();
+      auto text = ss.str();
+      out += "--- " + pod + " (" + phase + ")\n" + text.substr(text.size() > 3000 ? text.size() - 3000 : 0);
+    }
+    return out;
+  }
+
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<TestNamespace> ns_;
+  std::map<std::string, std::string> pods_;
+};
+
+TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxsCount) {
+  const auto& ns = ns_->name();
+  auto nginx = test_support::NginxServer::start();
+  ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
+
+  std::array<std::atomic<int>, 2> health{}, coordinator{};
+  auto ready = [&](size_t i) {
+    return health[i] > 0 && httpGet(health[i], "/readyz").find("200 OK") != std::string::npos;
+  };
+  TcpProxy service([&] {
+    for (size_t i = 0; i < 2; ++i)
+      if (ready(i)) return coordinator[i].load();
+    return 0;
+  });
+  const auto started = Clock::now();
+  std::array<std::unique_ptr<OperatorProcess>, 2> replicas;
+  for (size_t i = 0; i < 2; ++i) {
+    replicas[i] = std::make_unique<OperatorProcess>(std::vector<std::string>{
+        "--kubeconfig", kubeconfigPath(), "--namespace", ns, "--leader-elect", "--health-listen", "127.0.0.1:0",
+        "--coordinator-listen", "127.0.0.1:0", "--coordinator-advertise",
+        "127.0.0.1:" + std::to_string(service.port())});
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    health[i] = replicas[i]->port("health endpoints");
+    coordinator[i] = replicas[i]->port("coordinator");
+    ASSERT_GT(health[i], 0) << replicas[i]->log();
+    ASSERT_GT(coordinator[i], 0) << replicas[i]->log();
+  }
+  ASSERT_TRUE(eventually(seconds(60), [&] { return ready(0) || ready(1); })) << replicas[0]->log();
+  const size_t leader = ready(0) ? 0 : 1, standby = 1 - leader;
+
+  // The run starts late enough that the standby is past its start-up window
+  // when the leader dies 20 s into it (the wait is the point, not a sync).
+  std::this_thread::sleep_until(started + kStandbyAge - kKillAfter - seconds(5));
+  ASSERT_FALSE(ready(standby)) << "two leaders";
+  const std::string scenario = std::regex_replace(kScenario, std::regex("\\{URL\\}"), (*nginx)->url());
+  json lt{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
+          {"metadata", {{"name", "failover"}, {"namespace", ns}}},
+          {"spec", {{"scenario", {{"inline", scenario}}}, {"agents", 2}}}};
+  ASSERT_TRUE(client_->create(controller::kLoadTests, ns, lt).ok());
+  ASSERT_TRUE(eventually(seconds(60), [&] {
+    auto st = status("failover");
+    return getString(st, "phase") == "Running" && getObject(st, "totals").value("requests", 0) > 0;
+  })) << status("failover").dump() << replicas[leader]->log();
+  const auto running = Clock::now();
+  const auto run_id = getString(status("failover"), "runId");
+  notePods("failover");
+
+  std::this_thread::sleep_until(std::max(running + kKillAfter, started + kStandbyAge));
+  const auto standby_age = std::chrono::duration<double>(Clock::now() - started).count();
+  const int64_t before_kill = (*nginx)->requestCountFromAccessLog("/f");
+  replicas[leader]->kill();
+  const auto killed = Clock::now();
+  ASSERT_TRUE(eventually(seconds(40), [&] { return ready(standby); })) << replicas[standby]->log();
+  const auto takeover = std::chrono::duration<double>(Clock::now() - killed).count();
+
+  auto last_pods = Clock::now();
+  const bool ended = eventually(seconds(150), [&] {
+    if (Clock::now() - last_pods > std::chrono::milliseconds(500)) {
+      notePods("failover");
+      last_pods = Clock::now();
+    }
+    const auto phase = getString(status("failover"), "phase");
+    return phase == "Succeeded" || phase == "Failed";
+  });
+  notePods("failover");
+  const auto st = status("failover");
+  ASSERT_TRUE(ended) << st.dump() << replicas[standby]->log() << podLogs();
+  EXPECT_EQ(getString(st, "runId"), run_id);  // the same run, taken over
+  EXPECT_EQ(getString(st, "phase"), "Succeeded") << st.dump() << replicas[standby]->log();
+  EXPECT_EQ(getString(st, "verdict"), "Passed") << st.dump();
+  EXPECT_NE(controller::conditionStatus(st, "Degraded"), std::optional<bool>(true)) << st.dump();
+  EXPECT_EQ(controller::conditionStatus(st, "TotalsComplete"), std::optional<bool>(true)) << st.dump();
+  // The two pods the first leader started ran the whole run: none failed, none replaced.
+  EXPECT_EQ(pods_.size(), 2u) << podLogs();
+  for (const auto& [pod, phase] : pods_) EXPECT_NE(phase, "Failed") << pod << "\n" << podLogs();
+  // Held, not refused: the new leader never answered UNKNOWN_RUN.
+  const auto log = replicas[standby]->log();
+  EXPECT_NE(log.find("leading as"), std::string::npos) << log;
+  EXPECT_EQ(log.find("unknown run"), std::string::npos) << log;
+
+  const int64_t requests = st["totals"]["requests"].get<int64_t>();
+  const int64_t counted = (*nginx)->waitForAccessLogCount(requests, "/f");
+  EXPECT_GT(before_kill, 0);
+  EXPECT_EQ(requests, counted) << st.dump() << log;
+  auto cm = client_->get(resources::kConfigMaps, ns, getString(st, "summaryConfigMap"));
+  ASSERT_TRUE(cm.ok()) << st.dump();
+  auto summary = json::parse(getString(getObject(*cm, "data"), "summary.json"));
+  int adopted = 0;
+  for (const auto& e : summary["events"]) adopted += e.value("message", "").find("adopted agent") == 0 ? 1 : 0;
+  EXPECT_EQ(adopted, 2) << summary["events"].dump();
+  EXPECT_EQ(summary["totals"]["requests"].get<int64_t>(), counted);
+  EXPECT_EQ(summary["users"]["peak"].get<int64_t>(), 20) << summary.dump();
+  std::cout << "standby up " << standby_age << " s at the kill; leader again after " << takeover
+            << " s; nginx counted " << counted << " requests (" << before_kill << " before the kill); status totals "
+            << requests << "; proxied connections " << service.forwarded() << "\n";
+  EXPECT_EQ(replicas[standby]->stop(), 0) << log;
+}
+
+}  // namespace
+}  // namespace herd::k8s::testing
