@@ -188,8 +188,9 @@ PodHealth classifyPod(const json& pod) {
       const json& state = getObject(cs, "state");
       const json& waiting = getObject(state, "waiting");
       auto reason = getString(waiting, "reason");
-      if (reason == "CrashLoopBackOff" || reason == "ImagePullBackOff" || reason == "ErrImagePull" ||
-          reason == "CreateContainerConfigError" || reason == "InvalidImageName")
+      if (reason == "ImagePullBackOff" || reason == "ErrImagePull")
+        return {PodHealth::State::kImagePulling, reason + ": " + getString(waiting, "message")};
+      if (reason == "CrashLoopBackOff" || reason == "CreateContainerConfigError" || reason == "InvalidImageName")
         return {PodHealth::State::kCrashed, reason + ": " + getString(waiting, "message")};
       const json& term = getObject(state, "terminated");
       if (!term.empty() && k8s::getInt(term, "exitCode") != 0)

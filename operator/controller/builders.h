@@ -67,9 +67,12 @@ nlohmann::json buildAgentPod(const nlohmann::json& loadtest, const LoadTestSpec&
 
 // How an agent pod is doing, as far as the run cares.
 struct PodHealth {
-  enum class State { kPending, kReady, kUnschedulable, kCrashed, kSucceeded, kTerminating };
+  // kImagePulling: the kubelet cannot pull the image yet (ErrImagePull,
+  // ImagePullBackOff) and keeps retrying; a registry may come back, so this is
+  // not a crash: the reconciler waits up to spec.timeouts.agentsReady.
+  enum class State { kPending, kReady, kUnschedulable, kImagePulling, kCrashed, kSucceeded, kTerminating };
   State state = State::kPending;
-  std::string message;  // for kUnschedulable / kCrashed: what the pod's status says
+  std::string message;  // for kUnschedulable / kImagePulling / kCrashed: what the pod's status says
 };
 PodHealth classifyPod(const nlohmann::json& pod);
 int agentIndexOf(const nlohmann::json& pod);  // -1 when the label is missing or odd

@@ -169,6 +169,13 @@ TEST(ClassifyPod, ReadsWhatKubeletAndSchedulerReport) {
   json crash{{"status", {{"phase", "Running"},
                          {"containerStatuses", {{{"state", {{"waiting", {{"reason", "CrashLoopBackOff"}, {"message", "back-off"}}}}}}}}}}};
   EXPECT_EQ(classifyPod(crash).state, S::kCrashed);
+  // The kubelet retries a pull: not a crash, until the reconciler's bounded wait ends.
+  for (const char* reason : {"ErrImagePull", "ImagePullBackOff"}) {
+    json pulling{{"status", {{"phase", "Pending"},
+                             {"containerStatuses", {{{"state", {{"waiting", {{"reason", reason}, {"message", "not found"}}}}}}}}}}};
+    EXPECT_EQ(classifyPod(pulling).state, S::kImagePulling) << reason;
+    EXPECT_EQ(classifyPod(pulling).message, std::string(reason) + ": not found");
+  }
   json exited{{"status", {{"phase", "Failed"},
                           {"containerStatuses", {{{"state", {{"terminated", {{"exitCode", 3}, {"reason", "Error"}}}}}}}}}}};
   EXPECT_EQ(classifyPod(exited).state, S::kCrashed);

@@ -240,6 +240,8 @@ void Reconciler::countPods(Drive& drive) {
       drive.problem = "agent pod " + k8s::nameOf(pod) + " cannot be scheduled: " + health.message;
     }
     if (health.state == PodHealth::State::kCrashed) drive.crashed.push_back(k8s::nameOf(pod) + " " + health.message);
+    if (health.state == PodHealth::State::kImagePulling && drive.image_problem.empty())
+      drive.image_problem = "agent pod " + k8s::nameOf(pod) + " cannot pull its image: " + health.message;
   }
 }
 
@@ -248,6 +250,11 @@ std::optional<Reconciler::Failure> Reconciler::checkStarting(Pass& pass, Drive& 
   if (!drive.crashed.empty()) return Failure{"AgentCrashed", "agent pod " + drive.crashed.front()};
   if (!drive.problem.empty()) return Failure{drive.problem_reason, drive.problem};
   const auto started_at = parseRfc3339(getString(pass.status, "startTime")).value_or(pass.now);
+  // The kubelet retries a pull with back-off; the run waits as long as for any
+  // agent that is not ready, and then says why.
+  if (!drive.image_problem.empty() && pass.now - started_at > pass.spec.agents_ready_timeout)
+    return Failure{"AgentImageUnavailable", drive.image_problem + " (retried for " +
+                                                scenario::formatDuration(pass.spec.agents_ready_timeout) + ")"};
   if (pass.now - started_at > pass.spec.agents_ready_timeout)
     return Failure{"AgentsNotReady", std::to_string(drive.ready) + " of " + std::to_string(drive.desired) +
                                          " agents ready and " +
@@ -310,8 +317,13 @@ Status Reconciler::writeProgress(Pass& pass, const Drive& drive) {
       st["reason"] = "RunStarted";
       st["message"] = "load started on " + std::to_string(progress->connected) + " agents";
     }
-    setCondition(st, Condition::kAgentsReady, ready >= desired, ready >= desired ? "AllAgentsReady" : "Waiting",
-                 std::to_string(ready) + " of " + std::to_string(desired) + " agents ready", pass.generation, now());
+    const bool all_ready = ready >= desired;
+    const auto& image_problem = drive.image_problem;
+    setCondition(st, Condition::kAgentsReady, all_ready,
+                 all_ready ? "AllAgentsReady" : image_problem.empty() ? "Waiting" : "ImagePullBackOff",
+                 std::to_string(ready) + " of " + std::to_string(desired) + " agents ready" +
+                     (all_ready || image_problem.empty() ? "" : "; " + image_problem),
+                 pass.generation, now());
     setCondition(st, Condition::kRunning, running, running ? "LoadRunning" : "Starting", "", pass.generation, now());
     setCondition(st, Condition::kDegraded, drive.degraded, drive.degraded ? "AgentLost" : "AllAgentsHealthy",
                  drive.degraded_message, pass.generation, now());

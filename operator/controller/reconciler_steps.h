@@ -90,6 +90,7 @@ struct Reconciler::Drive {
   int ready = 0;
   std::string problem_reason, problem;  // the first agent that cannot be scheduled
   std::vector<std::string> crashed;     // "POD why"
+  std::string image_problem;            // the first agent whose image the kubelet cannot pull (it retries)
   nlohmann::json lost = nlohmann::json::array();
   bool degraded = false;
   std::string degraded_message;

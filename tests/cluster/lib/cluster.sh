@@ -72,17 +72,30 @@ start_etcd() {
     --unsafe-no-fsync=true --log-level warn
 }
 
+# The apiserver listens on APISERVER_HOST: loopback, or the node's bridge
+# address for `up --node` (pods reach it there; see lib/node.sh).
+# Without a node, ServiceAccount admission is off: nothing would mount the
+# tokens it adds. With one, it is on (pods then get a token and the in-cluster
+# operator authenticates) and the apiserver reaches the kubelet (logs, exec)
+# with a client certificate.
 start_apiserver() {
-  local pki=$CLUSTER_DIR/pki
+  local pki=$CLUSTER_DIR/pki host=${APISERVER_HOST:-127.0.0.1} mode=()
+  if [[ -n ${NODE:-} ]]; then
+    mode=(--kubelet-preferred-address-types InternalIP
+      --kubelet-client-certificate "$pki/apiserver-kubelet-client.crt"
+      --kubelet-client-key "$pki/apiserver-kubelet-client.key")
+  else
+    mode=(--disable-admission-plugins ServiceAccount)
+  fi
   start kube-apiserver "$K8S_BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+    --bind-address "$host" --advertise-address "$host" --secure-port "$APISERVER_PORT" \
     --cert-dir "$pki" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
     --client-ca-file "$pki/ca.crt" --authorization-mode RBAC \
     --service-cluster-ip-range 10.0.0.0/24 \
-    --service-account-issuer "https://127.0.0.1:$APISERVER_PORT/" \
+    --service-account-issuer "https://$host:$APISERVER_PORT/" \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-    --disable-admission-plugins ServiceAccount --allow-privileged=true \
+    "${mode[@]}" --allow-privileged=true \
     --profiling=false --v "${HERD_APISERVER_V:-1}"
 }
 
@@ -107,7 +120,7 @@ start_kcm() {
 api_curl() {
   local pki=$CLUSTER_DIR/pki
   curl -sS --max-time 5 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
-    "https://127.0.0.1:$APISERVER_PORT$1"
+    "https://${APISERVER_HOST:-127.0.0.1}:$APISERVER_PORT$1"
 }
 
 # wait_until SECONDS WHAT CMD...: polls CMD every 0.2 s; fails with the log tail.
@@ -142,11 +155,14 @@ kcm_ready() {
 # processes. Its binary comes from the build tree: HERD_POD_RUNNER, else the
 # newest build/*/tests/cluster/herd_pod_runner; `herd` in a container command
 # runs HERD_BIN, else the same build's agent/cli/herd.
+# HERD_POD_RUNNER=none: no pod-runner (pods stay Pending).
 pod_runner_bin() {
   if [[ -n ${HERD_POD_RUNNER:-} ]]; then echo "$HERD_POD_RUNNER"; return; fi
   local repo
   repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-  ls -t "$repo"/build/*/tests/cluster/herd_pod_runner 2>/dev/null | head -1
+  # Under `set -o pipefail` a checkout without a build (no match) must not end
+  # the caller: the caller says what is missing.
+  ls -t "$repo"/build/*/tests/cluster/herd_pod_runner 2>/dev/null | head -1 || true
 }
 
 start_pod_runner() {
