@@ -327,7 +327,11 @@ std::optional<std::string> regression(const json& history, const RunTotals& tota
 
 std::optional<std::string> incompleteTotals(const std::string& summary_json) {
   const json summary = json::parse(summary_json, nullptr, false);
-  if (!summary.is_object() || summary.value("totalsComplete", true)) return std::nullopt;
+  // Only an explicit false says something is missing: a summary without the field
+  // predates it. (Compared as json, not read with value<bool>(), whose inlined
+  // type check GCC 12 flags as a possible null dereference at -O2.)
+  if (!summary.is_object() || !summary.contains("totalsComplete") || summary.at("totalsComplete") != json(false))
+    return std::nullopt;
   const json& missing = getObject(summary, "missingTotals");
   std::string out = "no reports from";
   const char* sep = " ";
