@@ -80,7 +80,7 @@ Parts split(const std::string& path) {
     start = slash + 1;
   }
   // Collections end after "namespaces/NS/PLURAL": 5 segments (core) or 6 (groups).
-  const size_t collection_size = segments[0] == "api" ? 5 : 6;
+  const size_t collection_size = !segments.empty() && segments[0] == "api" ? 5 : 6;
   Parts parts;
   for (size_t i = 0; i < segments.size(); ++i) {
     auto& into = i < collection_size ? parts.collection : i == collection_size ? parts.name : parts.subresource;

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "operator_suite.h"
 #include "tests/support/process.h"
@@ -86,7 +87,9 @@ TEST_F(Operator, TheOperatorAndHerdCoordinatorRefuseTheSameRunsWithTheSameWords)
     ASSERT_TRUE(code.ok()) << code.error().describe();
     EXPECT_EQ(*code, 2);
     std::ifstream in(log);
-    std::string cli((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ostringstream read;
+    read << in.rdbuf();
+    const std::string cli = read.str();
 
     create(name, {{"scenario", {{"inline", text}}}, {"agents", 3}});
     ASSERT_TRUE(waitStatus(name, [](const json& s) { return getString(s, "phase") == "Failed"; }));
