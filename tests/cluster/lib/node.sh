@@ -8,6 +8,11 @@
 # address, apiserver address and DNS server. Pods get addresses on that subnet
 # only; nothing is masqueraded and the bridge may not forward elsewhere, so no
 # pod traffic leaves the machine.
+
+# iptables, ip and nft live in sbin, which a minimal PATH (a CI runner's, sudo's
+# secure_path aside) may lack; the kubelet and kube-proxy run iptables too.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin ;; esac
+
 NODE_BRIDGE=herd-br0
 NODE_SUBNET=10.217.0.0/24
 NODE_IP=10.217.0.1
