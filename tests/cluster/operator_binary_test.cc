@@ -81,7 +81,11 @@ TEST_F(OperatorBinary, WatchesOnlyItsNamespacesServesHealthAndStopsCleanly) {
       << status(ns, "good").dump() << op.log();
   const auto coordinator_port = op.port("coordinator");
   ASSERT_GT(coordinator_port, 0) << op.log();
-  for (const auto& pod : (*c.listAll(resources::kPods, ns, opts))["items"]) {
+  // The list outlives the loop: a range-for over a member of a temporary Result
+  // would read freed memory.
+  const auto pods = c.listAll(resources::kPods, ns, opts);
+  ASSERT_TRUE(pods.ok());
+  for (const auto& pod : (*pods)["items"]) {
     const auto& args = pod["spec"]["containers"][0]["args"];
     ASSERT_GE(args.size(), 4u) << pod.dump();
     EXPECT_EQ(args[1], "127.0.0.1:" + std::to_string(coordinator_port));
