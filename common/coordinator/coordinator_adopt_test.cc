@@ -4,6 +4,23 @@
 namespace herd::coordinator::test {
 namespace {
 
+// A coordinator taking over run-1 of two agents: an agent silent for 300 ms is
+// lost, users get 100 ms to finish after the stop.
+CoordinatorOptions takeoverOptions() {
+  CoordinatorOptions options;
+  options.run_id = "run-1";
+  options.token = "s3cret";
+  options.expect_agents = 2;
+  options.lost_after = std::chrono::milliseconds(300);
+  options.grace = std::chrono::milliseconds(100);
+  return options;
+}
+
+// The wall-clock time `ago` before now, as a Start message carries it.
+int64_t unixNanosAgo(Nanos ago) {
+  return std::chrono::duration_cast<Nanos>((std::chrono::system_clock::now() - ago).time_since_epoch()).count();
+}
+
 TEST_F(CoordinatorTest, ANewCoordinatorAdoptingAnAgentMidRunEndsWithExactlyItsTotals) {
   auto tick = [](v1::AgentMessage m, uint64_t t) {
     m.mutable_report()->set_tick(t);
@@ -69,17 +86,9 @@ TEST_F(CoordinatorTest, ANewCoordinatorAdoptingAnAgentMidRunEndsWithExactlyItsTo
 // missing one comes later its users stop (a newer, empty assignment) while its
 // history still counts.
 TEST_F(CoordinatorTest, AnAgentBackAfterTheTakeoverKeepsItsCountsButNotItsUsers) {
-  CoordinatorOptions options;
-  options.run_id = "run-1";
-  options.token = "s3cret";
-  options.expect_agents = 2;
-  options.lost_after = std::chrono::milliseconds(300);
-  options.grace = std::chrono::milliseconds(100);
-  Coordinator coordinator(plan_, std::vector<report::Threshold>{}, options);
+  Coordinator coordinator(plan_, std::vector<report::Threshold>{}, takeoverOptions());
   // The run started 2 s ago: its 1 s duration is over, the agents are finishing.
-  const int64_t start_unix =
-      std::chrono::duration_cast<Nanos>((std::chrono::system_clock::now() - std::chrono::seconds(2)).time_since_epoch())
-          .count();
+  const int64_t start_unix = unixNanosAgo(std::chrono::seconds(2));
   auto resumed = [&](const std::string& id, int64_t first) {
     auto h = hello(id, "s3cret", 1, "run-1");
     auto& resume = *h.mutable_hello()->mutable_resume();
@@ -134,16 +143,8 @@ TEST_F(CoordinatorTest, AnAgentBackAfterTheTakeoverKeepsItsCountsButNotItsUsers)
 // that did, but what they did before the takeover is in no total, and the
 // summary says which users and which seconds.
 TEST_F(CoordinatorTest, UsersWhoseAgentNeverCameBackAreReportedMissing) {
-  CoordinatorOptions options;
-  options.run_id = "run-1";
-  options.token = "s3cret";
-  options.expect_agents = 2;
-  options.lost_after = std::chrono::milliseconds(300);
-  options.grace = std::chrono::milliseconds(100);
-  Coordinator coordinator(plan_, std::vector<report::Threshold>{}, options);
-  const int64_t start_unix =
-      std::chrono::duration_cast<Nanos>((std::chrono::system_clock::now() - std::chrono::seconds(2)).time_since_epoch())
-          .count();
+  Coordinator coordinator(plan_, std::vector<report::Threshold>{}, takeoverOptions());
+  const int64_t start_unix = unixNanosAgo(std::chrono::seconds(2));
   auto h = hello("agent-a", "s3cret", 1, "run-1");
   auto& resume = *h.mutable_hello()->mutable_resume();
   resume.set_generation(1);
