@@ -49,6 +49,7 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
     event(pass.lt, "Warning", "InvalidScenario", message);
     return ReconcileResult{};
   }
+  if (auto refused = refuseByPolicy(pass, *run)) return std::move(*refused);
   auto started = std::make_shared<const StartedRun>(
       StartedRun{std::make_shared<const scenario::CompiledRun>(std::move(*run)), *source,
                  report::sha256Hex(source->text)});
