@@ -100,14 +100,25 @@ Result<Guardrails> namespaceGuardrails(const Guardrails& operator_wide, const js
   return g;
 }
 
+namespace {
+std::string withSource(const Guardrails& guardrails, const Violation& violation) {
+  auto it = guardrails.set_by.find(violation.rule);
+  return violation.describe() + "; set by " +
+         (it != guardrails.set_by.end() ? it->second : std::string("the operator's guardrails"));
+}
+}  // namespace
+
+std::string agentLimitMessage(const Guardrails& guardrails, int agents) {
+  return withSource(guardrails, Violation{"maxAgents", std::to_string(agents) + " agents",
+                                          std::to_string(guardrails.limits.max_agents.value_or(0)) + " agents"});
+}
+
 std::optional<std::string> checkLoadTest(const Guardrails& guardrails, const LoadTestSpec& spec,
                                          const scenario::CompiledRun& run, int agents) {
   auto violation = checkTemplate(guardrails, spec.agent_template);
   if (!violation) violation = scenario::checkRun(run, agents, guardrails.limits);
   if (!violation) return std::nullopt;
-  auto it = guardrails.set_by.find(violation->rule);
-  return violation->describe() + "; set by " +
-         (it != guardrails.set_by.end() ? it->second : std::string("the operator's guardrails"));
+  return withSource(guardrails, *violation);
 }
 
 }  // namespace herd::controller

@@ -52,4 +52,7 @@ Result<Guardrails> namespaceGuardrails(const Guardrails& operator_wide, const nl
 std::optional<std::string> checkLoadTest(const Guardrails& guardrails, const LoadTestSpec& spec,
                                          const scenario::CompiledRun& run, int agents);
 
+// What checkLoadTest says of `agents` beyond guardrails.limits.max_agents (a scale-up).
+std::string agentLimitMessage(const Guardrails& guardrails, int agents);
+
 }  // namespace herd::controller

@@ -79,11 +79,13 @@ class Reconciler {
   // in the status and an Event; none when the run may start.
   std::optional<Result<ReconcileResult>> refuseByPolicy(Pass& pass, const scenario::CompiledRun& run);
   Result<std::optional<std::string>> policyViolation(Pass& pass, const scenario::CompiledRun& run);
+  Result<Result<Guardrails>> guardrailsFor(Pass& pass);
   // driveRun's steps, one pass over a live run (reconciler_run.cc).
   struct Drive;
   using Failure = std::pair<std::string, std::string>;  // reason, message: the run ends Failed
   Result<ReconcileResult> driveRun(Pass& pass);
   void rescale(Pass& pass, Drive& drive);
+  bool scaleRefusedByPolicy(Pass& pass, Drive& drive);  // reconciler_policy.cc
   static void countPods(Drive& drive);
   std::optional<Failure> checkStarting(Pass& pass, Drive& drive);
   std::optional<Failure> checkRunning(Pass& pass, Drive& drive, std::chrono::nanoseconds duration);

@@ -13,13 +13,39 @@ namespace {
 constexpr const char* kPolicyViolation = "PolicyViolation";
 }  // namespace
 
-Result<std::optional<std::string>> Reconciler::policyViolation(Pass& pass, const scenario::CompiledRun& run) {
+// The guardrails for the pass's namespace, or (inner error) why its annotations do
+// not parse; the outer error is the apiserver's, worth retrying.
+Result<Result<Guardrails>> Reconciler::guardrailsFor(Pass& pass) {
   auto ns = client_.get(k8s::resources::kNamespaces, "", pass.ns);
   // Without the Namespace its annotations are unknown: retry rather than run unguarded.
   if (!ns.ok() && !ns.error().isNotFound()) return ns.error().toError();
-  auto guardrails = namespaceGuardrails(settings_.guardrails, ns.ok() ? *ns : json::object());
-  if (!guardrails.ok()) return std::optional<std::string>(guardrails.error().describe());
-  return checkLoadTest(*guardrails, pass.spec, run, desiredAgents(pass.spec, run.total_users));
+  return namespaceGuardrails(settings_.guardrails, ns.ok() ? *ns : json::object());
+}
+
+Result<std::optional<std::string>> Reconciler::policyViolation(Pass& pass, const scenario::CompiledRun& run) {
+  auto guardrails = guardrailsFor(pass);
+  if (!guardrails.ok()) return guardrails.error();
+  if (!guardrails->ok()) return std::optional<std::string>(guardrails->error().describe());
+  return checkLoadTest(**guardrails, pass.spec, run, desiredAgents(pass.spec, run.total_users));
+}
+
+// `kubectl scale` grows a live run without a new start: maxAgents holds there too.
+bool Reconciler::scaleRefusedByPolicy(Pass& pass, Drive& drive) {
+  const auto previous = static_cast<int>(k8s::getInt(getObject(pass.status, "agents"), "desired"));
+  if (previous <= 0 || drive.desired <= previous) return false;
+  auto guardrails = guardrailsFor(pass);
+  std::string why;
+  if (!guardrails.ok()) why = guardrails.error().describe();
+  else if (!guardrails->ok()) why = guardrails->error().describe();
+  else if (auto max = (*guardrails)->limits.max_agents; max && drive.desired > *max)
+    why = agentLimitMessage(**guardrails, drive.desired);
+  if (why.empty()) return false;
+  drive.scale_refused = "run " + getString(pass.status, "runId") + " keeps " + std::to_string(previous) +
+                        " agent(s): " + why;
+  if (getString(pass.status, "scaleRefused") != drive.scale_refused)
+    event(pass.lt, "Warning", "ScaleRefused", drive.scale_refused);
+  drive.desired = previous;
+  return true;
 }
 
 std::optional<Result<ReconcileResult>> Reconciler::refuseByPolicy(Pass& pass, const scenario::CompiledRun& run) {

@@ -210,6 +210,7 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
 // `kubectl scale`: the coordinator learns the count, and which agents go, before
 // ensurePods deletes the highest-index pods, so they leave gracefully, not lost.
 void Reconciler::rescale(Pass& pass, Drive& drive) {
+  if (scaleRefusedByPolicy(pass, drive)) return;
   const auto run_id = getString(pass.status, "runId");
   std::vector<std::string> retiring;
   for (const auto& pod : drive.pods)

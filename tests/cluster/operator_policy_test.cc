@@ -112,6 +112,13 @@ TEST_F(OperatorPolicy, EachGuardrailRefusesWithoutPodsAndAllowedValuesRun) {
     EXPECT_EQ(loadTestPods(name).size(), 0u) << name;
   }
   EXPECT_EQ(coord.startCalls(), 2) << "only the two allowed runs reached the coordinator";
+  // kubectl scale grows a live run without a new start: maxAgents holds there too.
+  auto scaled = client_->patch(kLoadTests, ns(), "within", {{"spec", {{"agents", 3}}}});
+  ASSERT_TRUE(scaled.ok()) << scaled.error().describe();
+  EXPECT_TRUE(waitStatus("within", [](const json& s) {
+    return getString(s, "scaleRefused").find("keeps 2 agent(s): maxAgents: 3 agents is not allowed") != std::string::npos;
+  }));
+  EXPECT_EQ(loadTestPods("within").size(), 2u);
 
   // The Namespace's annotations replace the operator's rules for its LoadTests.
   annotateNamespace({{controller::kAnnotationMaxUsers, "5"},
