@@ -97,7 +97,7 @@ Result<int64_t> parseLimitCount(std::string_view text) {
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value < 1)
-    return Error{"expected a whole number of at least 1, got \"" + std::string(text) + "\""};
+    return Error{"expected a whole number of at least 1, got \"" + std::string(text) + "\"", ""};
   return value;
 }
 
@@ -106,7 +106,7 @@ Result<double> parseLimitRate(std::string_view text) {
   char* end = nullptr;
   const double value = std::strtod(copy.c_str(), &end);
   if (copy.empty() || end != copy.c_str() + copy.size() || !std::isfinite(value) || !(value > 0))
-    return Error{"expected a number above 0 (per second), got \"" + copy + "\""};
+    return Error{"expected a number above 0 (per second), got \"" + copy + "\"", ""};
   return value;
 }
 
