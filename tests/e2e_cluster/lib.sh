@@ -49,8 +49,8 @@ test_namespace() {
   poll 30 "Service target routed" target_routed "$ip"
 }
 target_endpoint_ready() {
-  k get endpointslices -n "$NS" -l kubernetes.io/service-name=target \
-    -o jsonpath='{.items[*].endpoints[*].conditions.ready}' | grep -qw true
+  [[ " $(k get endpointslices -n "$NS" -l kubernetes.io/service-name=target \
+          -o jsonpath='{.items[*].endpoints[*].conditions.ready}') " == *" true "* ]]
 }
 target_routed() {
   local i
