@@ -6,6 +6,7 @@
 // nothing, so the reconciler may repeat it on every pass; after an operator
 // restart the same run id and token build a new coordinator that adopts the
 // agents still running (they reconnect with their assignment).
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -23,7 +24,7 @@ struct LiveCoordinatorOptions {
 class LiveRunCoordinator : public controller::RunCoordinator {
  public:
   // Agents of runs this process does not hold yet are held, not refused, for
-  // the next two minutes (as right after start-up): call it whenever this
+  // the next hold_unknown_runs (as right after start-up): call it whenever this
   // process becomes leader, when the agents of the runs it takes over redial.
   virtual void holdUnknownRuns() = 0;
 };

@@ -131,20 +131,30 @@ bool LeaderElector::campaign(std::stop_token stop) {
 
 void LeaderElector::renewLoop(std::stop_token stop) {
   auto log = herd::logger("k8s");
+  // When the last successful round began: the Lease's renewTime is at or
+  // after it, so no other candidate can take the Lease before it plus
+  // leaseDuration.
   MonoTime last_renew = clock_.now();
+  const auto round_bound = 2 * std::chrono::duration_cast<std::chrono::milliseconds>(config_.request_timeout);
   while (sleepFor(stop, config_.retry_period)) {
-    auto renewed = tryAcquireOrRenew();
-    if (renewed.ok() && *renewed) {
-      last_renew = clock_.now();
-      continue;
-    }
-    if (!renewed.ok()) log->warn("leader election: renew failed: {}", renewed.error().describe());
-    // Past renewDeadline someone else may take the lease soon (after
-    // leaseDuration); stop acting as leader before that can happen.
-    if (clock_.now() - last_renew >= config_.renew_deadline || (renewed.ok() && !*renewed)) {
-      log->warn("leader election {}/{}: lost the lease", config_.ns, config_.name);
+    const MonoTime began = clock_.now();
+    if (began + round_bound > last_renew + config_.renew_deadline) {
+      log->warn("leader election {}/{}: not renewed for {} ms; a renewal now could end past the renew deadline, "
+                "stopping", config_.ns, config_.name, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                          began - last_renew).count());
       return;
     }
+    auto renewed = tryAcquireOrRenew();
+    if (renewed.ok() && *renewed) {
+      last_renew = began;
+      continue;
+    }
+    if (!renewed.ok()) {
+      log->warn("leader election: renew failed: {}", renewed.error().describe());
+      continue;  // retried while a round can still end before the renew deadline
+    }
+    log->warn("leader election {}/{}: lost the lease", config_.ns, config_.name);
+    return;
   }
 }
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <stdexcept>
 
 namespace herd::k8s::testing {
@@ -75,6 +76,12 @@ void TcpProxy::acceptLoop() {
     int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
     const int backend_port = pick_();
+    const int generation = generation_.load();
+    if (backend_port == kWait) {
+      std::lock_guard lock(mu_);
+      pumps_.emplace_back([this, client, generation] { waitThenPump(client, generation); });
+      continue;
+    }
     const int backend = backend_port > 0 ? dial(backend_port) : -1;
     if (backend < 0) {
       ::close(client);  // no ready endpoint
@@ -82,14 +89,31 @@ void TcpProxy::acceptLoop() {
     }
     ++forwarded_;
     std::lock_guard lock(mu_);
-    pumps_.emplace_back([this, client, backend] { pump(client, backend); });
+    pumps_.emplace_back([this, client, backend, generation] { pump(client, backend, generation); });
   }
+}
+
+void TcpProxy::waitThenPump(int client, int generation) {
+  constexpr auto kLimit = std::chrono::seconds(30);
+  const auto deadline = std::chrono::steady_clock::now() + kLimit;
+  int port = kWait;
+  while (!stop_ && generation_ == generation && std::chrono::steady_clock::now() < deadline &&
+         (port = pick_()) == kWait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const int backend = port > 0 && !stop_ && generation_ == generation ? dial(port) : -1;
+  if (backend < 0) {
+    ::close(client);
+    return;
+  }
+  ++forwarded_;
+  pump(client, backend, generation);
 }
 
 // Both directions until either side ends or the proxy stops; then both close,
 // so the other side sees the connection break as it would behind a Service.
-void TcpProxy::pump(int client, int backend) {
-  while (!stop_) {
+void TcpProxy::pump(int client, int backend, int generation) {
+  while (!stop_ && generation_ == generation) {
     pollfd p[2] = {{client, POLLIN, 0}, {backend, POLLIN, 0}};
     if (::poll(p, 2, kPollMs) < 0) break;
     if (p[0].revents && !forward(client, backend)) break;
