@@ -11,10 +11,11 @@
 //     longer than its hold window (--hold-unknown-runs, short here) and does
 //     not lead yet: it refuses them (UNKNOWN_RUN), and they must retry instead
 //     of exiting;
-//  2. then it keeps new connections waiting until a replica leads, and connects
-//     them the moment one does, as a Service gains its endpoint: the agents'
-//     Hellos reach the new leader before its reconciler has taken the run over,
-//     and must be held (the window counts from leadership), not refused.
+//  2. then it connects the agents to the standby but holds back what they send
+//     until the standby leads, and lets it through the moment it does: the
+//     agents' Hellos reach the new leader before its reconciler has taken the
+//     run over (which takes it about 0.1 s), and must be held (the window
+//     counts from leadership), not refused.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -104,7 +105,7 @@ class OperatorFailover : public ::testing::Test {
   std::map<std::string, std::string> pods_;
 };
 
-TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxsCount) {
+TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreNginxsCount) {
   const auto& ns = ns_->name();
   auto nginx = test_support::NginxServer::start();
   ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
@@ -113,14 +114,13 @@ TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxs
   auto leading = [&](size_t i) {
     return metrics[i] > 0 && httpGet(metrics[i], "/metrics").find("herd_operator_leader 1") != std::string::npos;
   };
-  enum class Route { kLeader, kStandby, kWaitForLeader };
-  std::atomic<Route> route{Route::kLeader};
+  std::atomic<bool> to_standby{false};
   std::atomic<int> standby_port{0};
   TcpProxy service([&] {
-    if (route == Route::kStandby) return standby_port.load();
+    if (to_standby) return standby_port.load();
     for (size_t i = 0; i < 2; ++i)
       if (leading(i)) return coordinator[i].load();
-    return route == Route::kWaitForLeader ? TcpProxy::kWait : 0;
+    return 0;
   });
   const auto started = Clock::now();
   std::array<std::unique_ptr<OperatorProcess>, 2> replicas;
@@ -160,14 +160,20 @@ TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxs
   replicas[leader]->kill();
   const auto killed = Clock::now();
   // Phase 1: both agents refused by the standby that does not lead yet.
-  route = Route::kStandby;
+  to_standby = true;
   service.closeAll();
   const bool refused = eventually(seconds(10), [&] { return refusedPeers(replicas[standby]->log()) >= 2; });
-  // Phase 2: connections wait for the new leader's endpoint.
-  route = Route::kWaitForLeader;
+  // Phase 2: their next streams wait in the proxy until the standby leads.
+  service.holdClientBytes(true);
   service.closeAll();
   ASSERT_TRUE(refused) << "the standby did not refuse both agents\n" << replicas[standby]->log();
-  ASSERT_TRUE(eventually(seconds(40), [&] { return leading(standby); })) << replicas[standby]->log();
+  bool led = false;
+  for (const auto until = Clock::now() + seconds(40); !led && Clock::now() < until;) {
+    led = leading(standby);
+    if (!led) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  service.holdClientBytes(false);
+  ASSERT_TRUE(led) << replicas[standby]->log();
   const auto takeover = std::chrono::duration<double>(Clock::now() - killed).count();
 
   auto last_pods = Clock::now();
@@ -193,9 +199,9 @@ TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxs
   // As the standby it refused the agents; as the leader it held them until it
   // had taken the run over, and never answered UNKNOWN_RUN.
   const auto log = replicas[standby]->log();
-  const auto led = log.find("leading as");
-  ASSERT_NE(led, std::string::npos) << log;
-  const std::string as_standby = log.substr(0, led), as_leader = log.substr(led);
+  const auto leading_at = log.find("leading as");
+  ASSERT_NE(leading_at, std::string::npos) << log;
+  const std::string as_standby = log.substr(0, leading_at), as_leader = log.substr(leading_at);
   EXPECT_GE(refusedPeers(as_standby), 2u) << log;
   EXPECT_EQ(as_leader.find("unknown run"), std::string::npos) << log;
   const size_t held = occurrences(as_leader, "holding agent");

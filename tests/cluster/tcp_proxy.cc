@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <stdexcept>
 
 namespace herd::k8s::testing {
@@ -77,11 +76,6 @@ void TcpProxy::acceptLoop() {
     if (client < 0) continue;
     const int backend_port = pick_();
     const int generation = generation_.load();
-    if (backend_port == kWait) {
-      std::lock_guard lock(mu_);
-      pumps_.emplace_back([this, client, generation] { waitThenPump(client, generation); });
-      continue;
-    }
     const int backend = backend_port > 0 ? dial(backend_port) : -1;
     if (backend < 0) {
       ::close(client);  // no ready endpoint
@@ -93,30 +87,16 @@ void TcpProxy::acceptLoop() {
   }
 }
 
-void TcpProxy::waitThenPump(int client, int generation) {
-  constexpr auto kLimit = std::chrono::seconds(30);
-  const auto deadline = std::chrono::steady_clock::now() + kLimit;
-  int port = kWait;
-  while (!stop_ && generation_ == generation && std::chrono::steady_clock::now() < deadline &&
-         (port = pick_()) == kWait) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  const int backend = port > 0 && !stop_ && generation_ == generation ? dial(port) : -1;
-  if (backend < 0) {
-    ::close(client);
-    return;
-  }
-  ++forwarded_;
-  pump(client, backend, generation);
-}
-
 // Both directions until either side ends or the proxy stops; then both close,
 // so the other side sees the connection break as it would behind a Service.
 void TcpProxy::pump(int client, int backend, int generation) {
   while (!stop_ && generation_ == generation) {
-    pollfd p[2] = {{client, POLLIN, 0}, {backend, POLLIN, 0}};
-    if (::poll(p, 2, kPollMs) < 0) break;
-    if (p[0].revents && !forward(client, backend)) break;
+    const bool hold = hold_;
+    // Held: the client's side is not read, and the hold is looked at often.
+    pollfd p[2] = {{client, static_cast<short>(hold ? 0 : POLLIN), 0}, {backend, POLLIN, 0}};
+    if (::poll(p, 2, hold ? 2 : kPollMs) < 0) break;
+    if (hold && (p[0].revents & (POLLHUP | POLLERR))) break;
+    if (!hold && p[0].revents && !forward(client, backend)) break;
     if (p[1].revents && !forward(backend, client)) break;
   }
   ::close(client);

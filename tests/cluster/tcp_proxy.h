@@ -2,10 +2,11 @@
 // A TCP forwarder on loopback standing in for a Kubernetes Service in front of
 // the leading operator: each accepted connection goes to the backend port
 // pick() names at that moment (the replica that leads), or is closed at once
-// when it names none, as a Service without endpoints refuses. pick() may also
-// say kWait: the connection is kept, unanswered, until pick() names a backend
-// (at most 30 s), as a client's SYN waits out a Service's missing route; what
-// the client sent meanwhile reaches the backend the moment it is connected.
+// when it names none, as a Service without endpoints refuses. While
+// holdClientBytes(true), what clients send stays unread (in their sockets)
+// while what backends send still flows: a gRPC client completes its connection
+// on the backend's SETTINGS and sends its stream, which the backend receives
+// all at once when the hold is lifted.
 #include <atomic>
 #include <functional>
 #include <mutex>
@@ -16,8 +17,7 @@ namespace herd::k8s::testing {
 
 class TcpProxy {
  public:
-  static constexpr int kWait = -1;
-  // pick() returns a port on 127.0.0.1, 0 for none, or kWait.
+  // pick() returns a port on 127.0.0.1, or 0 for none.
   explicit TcpProxy(std::function<int()> pick);
   ~TcpProxy();  // closes the listener and every forwarded connection
   TcpProxy(const TcpProxy&) = delete;
@@ -27,11 +27,11 @@ class TcpProxy {
   int forwarded() const { return forwarded_.load(); }  // connections that reached a backend
   // Breaks every connection made so far (both sides see it closed).
   void closeAll() { ++generation_; }
+  void holdClientBytes(bool hold) { hold_ = hold; }
 
  private:
   void acceptLoop();
   void pump(int client, int backend, int generation);
-  void waitThenPump(int client, int generation);
 
   std::function<int()> pick_;
   int listen_fd_ = -1;
@@ -39,6 +39,7 @@ class TcpProxy {
   std::atomic<bool> stop_{false};
   std::atomic<int> forwarded_{0};
   std::atomic<int> generation_{0};
+  std::atomic<bool> hold_{false};
   std::mutex mu_;
   std::vector<std::thread> pumps_;
   std::thread acceptor_;
