@@ -15,7 +15,13 @@
 //     until the standby leads, and lets it through the moment it does: the
 //     agents' Hellos reach the new leader before its reconciler has taken the
 //     run over (which takes it about 0.1 s), and must be held (the window
-//     counts from leadership), not refused.
+//     counts from leadership), not refused. An agent gives up a stream after
+//     3 s of silence and opens the next a second later, so the standby is
+//     frozen (SIGSTOP) until the old lease has expired and both agents have
+//     just opened a stream; resumed, it leads within a moment, while those
+//     streams are still open.
+#include <signal.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -39,6 +45,7 @@ namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // The operators' hold window for agents of runs they do not hold yet; the
@@ -46,6 +53,9 @@ using std::chrono::seconds;
 // starts with leadership saves the run.
 constexpr auto kHold = seconds(5);
 constexpr auto kKillAfter = seconds(20);  // into the run
+// The old leader's lease (15 s) has expired for the standby, which saw it
+// renewed at most a retry period (2 s) after the kill.
+constexpr auto kLeaseExpired = seconds(18);
 
 // The distinct peers the log shows refused as of an unknown run.
 size_t refusedPeers(const std::string& log) {
@@ -167,10 +177,24 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
   service.holdClientBytes(true);
   service.closeAll();
   ASSERT_TRUE(refused) << "the standby did not refuse both agents\n" << replicas[standby]->log();
+  ASSERT_TRUE(eventually(seconds(10), [&] {
+    return service.heldClients() >= 2 && service.everyHeldClientSentWithin(seconds(5));
+  })) << "the agents did not reconnect";
+  {
+    const pid_t frozen = replicas[standby]->pid();
+    ::kill(frozen, SIGSTOP);
+    struct Thaw {
+      pid_t pid;
+      ~Thaw() { ::kill(pid, SIGCONT); }
+    } thaw{frozen};
+    std::this_thread::sleep_until(killed + kLeaseExpired);  // the wait is the point
+    ASSERT_TRUE(eventually(seconds(10), [&] { return service.everyHeldClientSentWithin(milliseconds(500)); }))
+        << "the agents opened no new streams";
+  }
   bool led = false;
   for (const auto until = Clock::now() + seconds(40); !led && Clock::now() < until;) {
     led = leading(standby);
-    if (!led) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (!led) std::this_thread::sleep_for(milliseconds(2));
   }
   service.holdClientBytes(false);
   ASSERT_TRUE(led) << replicas[standby]->log();
