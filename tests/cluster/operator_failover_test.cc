@@ -53,9 +53,10 @@ using std::chrono::seconds;
 // starts with leadership saves the run.
 constexpr auto kHold = seconds(5);
 constexpr auto kKillAfter = seconds(20);  // into the run
-// The old leader's lease (15 s) has expired for the standby, which saw it
-// renewed at most a retry period (2 s) after the kill.
-constexpr auto kLeaseExpired = seconds(18);
+// The old leader's lease (15 s) has expired for the standby, which saw its
+// last renewal at most a retry period (2 s) after the kill.
+constexpr auto kLeaseExpired = seconds(19);
+constexpr auto kSeenTheLastRenewal = seconds(3);
 
 // The distinct peers the log shows refused as of an unknown run.
 size_t refusedPeers(const std::string& log) {
@@ -180,6 +181,11 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
   ASSERT_TRUE(eventually(seconds(10), [&] {
     return service.heldClients() >= 2 && service.everyHeldClientSentWithin(seconds(5));
   })) << "the agents did not reconnect";
+  // Frozen only once it has read the Lease after the kill (it reads it every
+  // 2 s): it then counts the lease's 15 s from before the freeze, and leads
+  // at once when thawed after them.
+  std::this_thread::sleep_until(killed + kSeenTheLastRenewal);
+  Clock::time_point thawed;
   {
     const pid_t frozen = replicas[standby]->pid();
     ::kill(frozen, SIGSTOP);
@@ -188,8 +194,9 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
       ~Thaw() { ::kill(pid, SIGCONT); }
     } thaw{frozen};
     std::this_thread::sleep_until(killed + kLeaseExpired);  // the wait is the point
-    ASSERT_TRUE(eventually(seconds(10), [&] { return service.everyHeldClientSentWithin(milliseconds(500)); }))
+    ASSERT_TRUE(eventually(seconds(10), [&] { return service.everyHeldClientSentWithin(milliseconds(1000)); }))
         << "the agents opened no new streams";
+    thawed = Clock::now();
   }
   bool led = false;
   for (const auto until = Clock::now() + seconds(40); !led && Clock::now() < until;) {
@@ -198,6 +205,9 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
   }
   service.holdClientBytes(false);
   ASSERT_TRUE(led) << replicas[standby]->log();
+  const auto thawed_to_leading = std::chrono::duration<double>(Clock::now() - thawed).count();
+  // Within a moment of the thaw, so the streams the agents had just opened are still open.
+  EXPECT_LT(thawed_to_leading, 1.5) << replicas[standby]->log();
   const auto takeover = std::chrono::duration<double>(Clock::now() - killed).count();
 
   auto last_pods = Clock::now();
@@ -246,7 +256,7 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
   std::cout << "standby up " << standby_age << " s at the kill; leader again after " << takeover
             << " s; nginx counted " << counted << " requests (" << before_kill << " before the kill); status totals "
             << requests << "; proxied connections " << service.forwarded() << "; agents held by the new leader "
-            << held << "\n";
+            << held << "; leading " << thawed_to_leading << " s after the thaw\n";
   EXPECT_EQ(replicas[standby]->stop(), 0) << log;
 }
 
