@@ -180,7 +180,8 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
   ASSERT_TRUE(refused) << "the standby did not refuse both agents\n" << replicas[standby]->log();
   ASSERT_TRUE(eventually(seconds(10), [&] {
     return service.heldClients() >= 2 && service.everyHeldClientSentWithin(seconds(5));
-  })) << "the agents did not reconnect";
+  })) << "the agents did not reconnect after the refusal (did they exit on UNKNOWN_RUN?)\n"
+       << (notePods("failover"), podLogs());
   // Frozen only once it has read the Lease after the kill (it reads it every
   // 2 s): it then counts the lease's 15 s from before the freeze, and leads
   // at once when thawed after them.
