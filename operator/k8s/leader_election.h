@@ -65,8 +65,8 @@ class LeaderElector {
 
  private:
   static const Clock& defaultClock();
-  bool campaign(std::stop_token stop);
-  void renewLoop(std::stop_token stop);
+  bool campaign(std::stop_token stop, MonoTime& won_round_began);
+  void renewLoop(std::stop_token stop, MonoTime last_renew);
   nlohmann::json newLease() const;
   void observe(const nlohmann::json& spec);
 
