@@ -1,0 +1,120 @@
+"""TLS and mTLS between `herd coordinator` and `herd agent` on loopback: agents
+that cannot prove what the coordinator demands are refused (and both sides say
+why), and runs over TLS and over mTLS count what nginx counts. Certificates are
+made at test time by tests/support/make_test_certs.sh."""
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import HERD, SOURCE_DIR
+from test_distributed import Run, nginx_total
+
+MAKE_CERTS = os.path.join(SOURCE_DIR, "tests", "support", "make_test_certs.sh")
+
+
+@pytest.fixture
+def certs(tmp_path):
+    directory = tmp_path / "certs"
+    subprocess.run(["bash", MAKE_CERTS, str(directory)], check=True, capture_output=True)
+    return directory
+
+
+@pytest.fixture
+def run(tmp_path, nginx):
+    runs = []
+
+    def make(**kwargs):
+        r = Run(tmp_path, nginx, **kwargs)
+        runs.append(r)
+        return r
+
+    yield make
+    for r in runs:
+        r.stop()
+
+
+def refused(r, name, *args):
+    """An agent the coordinator will not talk to: it gives up (exit 3); its log."""
+    proc = r.start_agent(name, None, None, "--reconnect-timeout", "2s", *args)
+    assert proc.wait(timeout=30) == 3, r.agent_log(name)
+    del r.agents[name]
+    log = r.agent_log(name)
+    assert "giving up" in log, log
+    return log
+
+
+def handshake_refusals(r, at_least, timeout=10):
+    """The coordinator's log lines about refused handshakes, once there are enough."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [l for l in r.coordinator_log().splitlines() if "refused a connection during the TLS handshake" in l]
+        if len(lines) >= at_least or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
+
+
+
+def test_tls_refuses_plaintext_and_untrusting_agents_and_conserves_totals(run, nginx, certs):
+    r = run(duration="2s")
+    r.start_coordinator("--tls-cert", str(certs / "server.crt"), "--tls-key", str(certs / "server.key"), expect=2)
+    assert "with TLS" in r.coordinator_log()
+
+    plain = refused(r, "plain")
+    assert "pass --tls-ca" in plain, plain
+    assert handshake_refusals(r, 1), r.coordinator_log()
+
+    wrong_ca = refused(r, "wrong-ca", "--tls-ca", str(certs / "other-ca.crt"))
+    assert "CERTIFICATE_VERIFY_FAILED" in wrong_ca, wrong_ca
+    # The certificate chains to the CA but does not name what the agent expects.
+    wrong_name = refused(r, "wrong-name", "--tls-ca", str(certs / "ca.crt"), "--tls-server-name", "elsewhere.example")
+    assert "handshake failed" in wrong_name.lower(), wrong_name
+    lines = handshake_refusals(r, 3)
+    assert len(lines) >= 3, r.coordinator_log()
+    print("\n".join(lines))
+
+    # Trusting the CA, the agents verify 127.0.0.1 against the certificate's IP name.
+    for name in ("a1", "a2"):
+        r.start_agent(name, None, None, "--tls-ca", str(certs / "ca.crt"))
+    code, agents, summary = r.wait()
+    assert code == 0, r.coordinator_log()
+    assert agents == {"a1": 0, "a2": 0}, [r.agent_log(n) for n in agents]
+    assert summary["totals"]["requests"] == nginx_total(nginx) > 0
+    assert len(summary["distributed"]["agents"]) == 2
+
+
+def test_mtls_refuses_an_agent_without_a_client_certificate_and_conserves_totals(run, nginx, certs):
+    r = run(duration="2s")
+    r.start_coordinator("--tls-cert", str(certs / "server.crt"), "--tls-key", str(certs / "server.key"),
+                        "--tls-client-ca", str(certs / "ca.crt"), expect=2)
+    assert "with mTLS" in r.coordinator_log()
+
+    anonymous = refused(r, "anonymous", "--tls-ca", str(certs / "ca.crt"))
+    lines = handshake_refusals(r, 1)
+    assert lines, r.coordinator_log()
+    assert any("CERTIFICATE" in l.upper() for l in lines), lines
+    print("coordinator:", lines[0])
+    print("agent:", [l for l in anonymous.splitlines() if "giving up" in l][0])
+
+    for name in ("a1", "a2"):
+        r.start_agent(name, None, None, "--tls-ca", str(certs / "ca.crt"),
+                      "--tls-cert", str(certs / "client.crt"), "--tls-key", str(certs / "client.key"))
+    code, agents, summary = r.wait()
+    assert code == 0, r.coordinator_log()
+    assert agents == {"a1": 0, "a2": 0}, [r.agent_log(n) for n in agents]
+    assert summary["totals"]["requests"] == nginx_total(nginx) > 0
+
+
+def test_half_configured_tls_is_invalid_input(tmp_path, certs):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\ntarget: http://127.0.0.1:9\nusers: [{name: u, steps: [{get: /}]}]\n"
+                        "load: {users: 1, duration: 1s}\n")
+    client_ca_alone = subprocess.run(
+        [HERD, "coordinator", str(scenario), "--listen", "127.0.0.1:0", "--expect-agents", "1",
+         "--tls-client-ca", str(certs / "ca.crt")], capture_output=True, text=True, timeout=30)
+    assert client_ca_alone.returncode == 3 and "--tls-client-ca" in client_ca_alone.stderr, client_ca_alone.stderr
+    cert_without_ca = subprocess.run(
+        [HERD, "agent", "--coordinator", "127.0.0.1:9", "--tls-cert", str(certs / "client.crt"),
+         "--tls-key", str(certs / "client.key")], capture_output=True, text=True, timeout=30)
+    assert cert_without_ca.returncode == 3 and "--tls-ca" in cert_without_ca.stderr, cert_without_ca.stderr
