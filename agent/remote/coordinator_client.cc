@@ -190,9 +190,11 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
   if (why.empty()) {
     why = status.ok() ? "the coordinator closed the stream"
                       : fmt::format("{} (gRPC code {})", status.error_message(), static_cast<int>(status.error_code()));
-    // A TLS coordinator closes a plaintext connection without a word.
-    if (!welcomed && options.tls_ca_file.empty() && status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-      why += "; if the coordinator serves TLS, pass --tls-ca";
+    // A TLS coordinator closes a plaintext connection without a word, and one
+    // requiring client certificates closes the connection of an agent without.
+    if (!welcomed && why.find("Socket closed") != std::string::npos) {
+      if (options.tls_ca_file.empty()) why += "; if the coordinator serves TLS, pass --tls-ca";
+      else if (options.tls_cert_file.empty()) why += "; if it requires client certificates (mTLS), pass --tls-cert and --tls-key";
     }
   }
   return welcomed;
@@ -217,10 +219,18 @@ AgentOutcome runAgent(runtime::AgentSession& session, const ClientOptions& optio
   auto last_working = MonoClock::now();
   Nanos backoff = kMinBackoff;
   AgentOutcome outcome;
+  // gRPC names a failed TLS handshake once, later attempts say less
+  // ("tcp handshaker shutdown"): the giving-up message keeps the reason.
+  std::string refusal;
   for (;;) {
     std::string why;
     const bool welcomed = runStream(*stub, session, options, why);
+    if (why.find("andshake failed") != std::string::npos || why.find("not in peer certificate") != std::string::npos ||
+        why.find("; if ") != std::string::npos) {
+      refusal = why;
+    }
     if (welcomed) {
+      refusal.clear();
       last_working = MonoClock::now();
       backoff = kMinBackoff;
     }
@@ -240,7 +250,7 @@ AgentOutcome runAgent(runtime::AgentSession& session, const ClientOptions& optio
     if (MonoClock::now() - last_working > options.reconnect_timeout) {
       outcome = {3, fmt::format("no coordinator at {} for {:.0f}s (last: {}); giving up with {} report(s) undelivered",
                                 options.coordinator, std::chrono::duration<double>(options.reconnect_timeout).count(),
-                                why, session.unacked())};
+                                refusal.empty() ? why : refusal, session.unacked())};
       break;
     }
     log->info("stream to {} ended ({}); redialling in {} ms, {} report(s) waiting", options.coordinator, why,

@@ -1,9 +1,10 @@
 #include "common/coordinator/grpc_tls.h"
 
-#include <cstring>
+#include <chrono>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <string_view>
 
 #include <grpc/support/log.h>
 #include <grpcpp/security/server_credentials.h>
@@ -25,14 +26,45 @@ Result<std::string> readPem(const std::string& path, const char* flag) {
   return text.str();
 }
 
-// gRPC reports a failed handshake only in its own debug log ("Handshaking
-// failed: ..." with OpenSSL's reason); the sink keeps those and gRPC's errors
-// and drops the rest of the debug chatter.
+// gRPC appends a tree of causes to an error; its head carries OpenSSL's
+// reason. A peer that rejects our certificate just closes the connection.
+std::string handshakeReason(std::string_view detail) {
+  std::string reason(detail.substr(0, detail.find(" {")));
+  if (reason.find("Handshake read failed") != std::string::npos && detail.find("Socket closed") != std::string::npos) {
+    reason += " (the peer closed the connection: it may not trust this certificate or the name in it)";
+  }
+  return reason;
+}
+
+// At most kBurst lines a window: a peer redialling in a loop cannot fill the log.
+constexpr int kBurst = 20;
+constexpr auto kWindow = std::chrono::seconds(10);
+
+void warnRefused(const std::string& reason) {
+  static std::mutex mu;
+  static auto window_start = std::chrono::steady_clock::now();
+  static int logged = 0, suppressed = 0;
+  std::lock_guard lock(mu);
+  auto log = logger("coordinator");
+  if (std::chrono::steady_clock::now() - window_start >= kWindow) {
+    if (suppressed > 0) log->warn("{} more connection(s) refused during the TLS handshake", suppressed);
+    window_start = std::chrono::steady_clock::now();
+    logged = suppressed = 0;
+  }
+  if (logged++ < kBurst) log->warn("refused a connection during the TLS handshake: {}", reason);
+  else ++suppressed;
+}
+
+// gRPC reports a failed handshake only in its own debug log: chttp2_server's
+// "Handshaking failed: ..." once per connection (OpenSSL's own line at error
+// level says the same once more and is dropped). gRPC's other errors stay
+// errors; the rest of its debug chatter is dropped.
 void forwardGrpcLog(gpr_log_func_args* args) {
-  const char* message = args->message != nullptr ? args->message : "";
-  if (std::strstr(message, "andshak") != nullptr && std::strstr(message, "ailed") != nullptr) {
-    logger("coordinator")->warn("refused a connection during the TLS handshake: {}", message);
-  } else if (args->severity == GPR_LOG_SEVERITY_ERROR) {
+  constexpr std::string_view kFailed = "Handshaking failed: ";
+  const std::string_view message = args->message != nullptr ? args->message : "";
+  if (message.substr(0, kFailed.size()) == kFailed) {
+    warnRefused(handshakeReason(message.substr(kFailed.size())));
+  } else if (args->severity == GPR_LOG_SEVERITY_ERROR && message.find("andshake failed") == std::string_view::npos) {
     logger("grpc")->error("{}", message);
   }
 }
