@@ -65,7 +65,10 @@ Result<std::shared_ptr<grpc::ChannelCredentials>> channelCredentials(const Clien
 Result<std::shared_ptr<grpc::Channel>> makeChannel(const ClientOptions& options) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  // gRPC takes this as the time a connection attempt (TCP and the TLS
+  // handshake) may last, not as a backoff: at 100 ms a TLS handshake on a busy
+  // node never finished. Redials stay quick: the backoff is the two around it.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   args.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import HERD, SOURCE_DIR
-from test_distributed import Run, nginx_total
+from test_distributed import Run, free_port, nginx_total
 
 MAKE_CERTS = os.path.join(SOURCE_DIR, "tests", "support", "make_test_certs.sh")
 
@@ -123,3 +123,34 @@ def test_half_configured_tls_is_invalid_input(tmp_path, certs):
         [HERD, "agent", "--coordinator", "127.0.0.1:9", "--tls-cert", str(certs / "client.crt"),
          "--tls-key", str(certs / "client.key")], capture_output=True, text=True, timeout=30)
     assert cert_without_ca.returncode == 3 and "--tls-ca" in cert_without_ca.stderr, cert_without_ca.stderr
+
+
+def test_restarted_tls_coordinator_adopts_the_running_agents(run, nginx, certs):
+    """The agents redial a coordinator that died mid-run and complete a new TLS
+    handshake with its successor (same certificate, run id and token)."""
+    r = run(duration="8s")
+    port = free_port()
+    tls = ("--listen", f"127.0.0.1:{port}", "--run-id", "adopt-tls", "--tls-cert", str(certs / "server.crt"),
+           "--tls-key", str(certs / "server.key"))
+    r.coordinator = subprocess.Popen(
+        [HERD, "coordinator", str(r.scenario), *tls, "--expect-agents", "2", "--token-file", str(r.token)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=r.tmp)
+    assert "listening on port" in r.coordinator.stdout.readline()
+    r.port = port
+    for name in ("a1", "a2"):
+        r.start_agent(name, None, None, "--tls-ca", str(certs / "ca.crt"))
+    deadline = time.monotonic() + 20
+    while nginx_total(nginx) == 0 and time.monotonic() < deadline:  # the run is under way
+        time.sleep(0.05)
+    assert nginx_total(nginx) > 0
+    r.coordinator.kill()
+    r.coordinator.wait()
+    r.coordinator = subprocess.Popen(
+        [HERD, "coordinator", str(r.scenario), *tls, "--expect-agents", "2", "--token-file", str(r.token),
+         "--summary-json", str(r.summary)],
+        stdout=subprocess.PIPE, stderr=open(r.tmp / "coordinator.err", "w"), text=True, cwd=r.tmp)
+    code, agents, summary = r.wait()
+    assert code == 0, r.stdout + r.coordinator_log()
+    assert agents == {"a1": 0, "a2": 0}, [r.agent_log(n)[-2000:] for n in agents]
+    assert len([e for e in summary["events"] if e["message"].startswith("adopted agent")]) == 2, summary["events"]
+    assert summary["totals"]["requests"] == nginx_total(nginx)
