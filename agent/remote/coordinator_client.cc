@@ -66,8 +66,8 @@ Result<std::shared_ptr<grpc::Channel>> makeChannel(const ClientOptions& options)
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   // gRPC takes this as the time a connection attempt (TCP and the TLS
-  // handshake) may last, not as a backoff: at 100 ms a TLS handshake on a busy
-  // node never finished. Redials stay quick: the backoff is the two around it.
+  // handshake) may last, not as a backoff: 100 ms cut TLS handshakes on a busy
+  // node. Redials stay quick: the backoff is the two around it.
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
@@ -258,7 +258,12 @@ AgentOutcome runAgent(runtime::AgentSession& session, const ClientOptions& optio
     }
     log->info("stream to {} ended ({}); redialling in {} ms, {} report(s) waiting", options.coordinator, why,
               std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count(), session.unacked());
-    std::this_thread::sleep_for(backoff);
+    // Waiting on the channel rather than sleeping: gRPC's background attempt to
+    // reconnect (TCP, then the TLS handshake's round trips) advances only while
+    // some thread polls the channel, and a call that fails fast polls nothing.
+    // It returns early once connected.
+    (*channel)->WaitForConnected(std::chrono::system_clock::now() +
+                                 std::chrono::duration_cast<std::chrono::system_clock::duration>(backoff));
     backoff = std::min<Nanos>(backoff * 2, kMaxBackoff);
   }
   over.store(true);
