@@ -20,8 +20,9 @@ count=$(target_count)
 # Over TLS (the chart's default): the leader serves the generated certificate,
 # the run's Secret carries the CA and the agents were told to verify it.
 leader=$(k get pods -n "$RELEASE_NS" -l herd.dev/leader=true -o name | head -1)
-k logs -n "$RELEASE_NS" "$leader" | grep -q "listening on 0.0.0.0:7070 (port 7070) with TLS" &&
-  ok "the coordinator serves TLS" || fail "the leader $leader does not log a TLS listener"
+leader_log=$(k logs -n "$RELEASE_NS" "$leader")  # whole, not piped: grep -q would cut the pipe (pipefail)
+[[ $leader_log == *"listening on 0.0.0.0:7070 (port 7070) with TLS"* ]] && ok "the coordinator serves TLS" ||
+  fail "the leader $leader does not log a TLS listener: $(grep -m1 'listening on' <<<"$leader_log")"
 run_id=$(k get lt smoke -n "$NS" -o jsonpath='{.status.runId}')
 ca=$(k get secret "$run_id-token" -n "$NS" -o jsonpath='{.data.ca\.crt}' | base64 -d)
 [[ $ca == *"BEGIN CERTIFICATE"* ]] && ok "the run's Secret holds the coordinator's CA" || fail "no ca.crt in $run_id-token"
