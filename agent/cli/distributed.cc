@@ -121,6 +121,7 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   so.listen = d.listen;
   so.tls_cert_file = d.tls_cert;
   so.tls_key_file = d.tls_key;
+  so.tls_client_ca_file = d.tls_client_ca;
   auto server = coordinator::GrpcServer::start(coordinator, so);
   if (!server) {
     fmt::print(stderr, "herd: error: {}\n", server.error().describe());
@@ -164,6 +165,8 @@ int agentMain(const Options& options, const DistributedOptions& d) {
   co.token = *token;
   co.tls_ca_file = d.tls_ca;
   co.tls_server_name = d.tls_server_name;
+  co.tls_cert_file = d.tls_cert;
+  co.tls_key_file = d.tls_key;
   co.reconnect_timeout = *reconnect;
   co.leave = &g_stop;
   // --metrics-listen: this agent's own load, from the reports it sends.
@@ -213,6 +216,8 @@ void addCoordinatorCommand(CLI::App& app, Options& options, DistributedOptions& 
                                             "a restarted coordinator given the same id and token re-adopts its agents");
   command->add_option("--tls-cert", d.tls_cert, "PEM certificate: serve agents over TLS")->check(CLI::ExistingFile);
   command->add_option("--tls-key", d.tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
+  command->add_option("--tls-client-ca", d.tls_client_ca, "PEM CA: agents must present a certificate it signed (mTLS)")
+      ->check(CLI::ExistingFile);
   command->add_option("--ready-timeout", d.ready_timeout, "How long to wait for the expected agents (default 60s)");
   command->add_option("--start-delay", d.start_delay, "How far in the future the start is broadcast (default 500ms)");
   command->add_option("--grace", options.grace,
@@ -230,7 +235,11 @@ void addAgentCommand(CLI::App& app, Options& options, DistributedOptions& d) {
                                                   "e.g. herd-operator)");
   command->add_option("--tls-ca", d.tls_ca, "PEM CA: dial the coordinator over TLS and trust this CA")
       ->check(CLI::ExistingFile);
-  command->add_option("--tls-server-name", d.tls_server_name, "Name expected in the coordinator's certificate");
+  command->add_option("--tls-server-name", d.tls_server_name,
+                      "Name expected in the coordinator's certificate (default: the host of --coordinator)");
+  command->add_option("--tls-cert", d.tls_cert, "PEM client certificate, for a coordinator that requires one (mTLS)")
+      ->check(CLI::ExistingFile);
+  command->add_option("--tls-key", d.tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
   command->add_option("--reconnect-timeout", d.reconnect_timeout,
                       "Give up after this long without the coordinator (default 60s)");
   command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));

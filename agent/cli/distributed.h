@@ -13,12 +13,13 @@ struct DistributedOptions {
   size_t expect_agents = 0;
   std::string agent_loss = "rebalance";
   std::string run_id;
-  std::string tls_cert;
-  std::string tls_key;
+  std::string tls_client_ca;
   std::string ready_timeout = "60s";
   std::string start_delay = "500ms";
   // both
   std::string token_file;
+  std::string tls_cert;  // the coordinator's serving certificate; an agent's client certificate
+  std::string tls_key;
   // herd agent
   std::string coordinator;
   std::string agent_id;

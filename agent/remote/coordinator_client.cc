@@ -26,25 +26,58 @@ constexpr auto kHangUpWait = std::chrono::seconds(2);
 
 using Stream = grpc::ClientReaderWriter<v1::AgentMessage, v1::CoordinatorMessage>;
 
+Result<std::string> readPem(const std::string& path, const char* flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"cannot read the file", std::string(flag) + " " + path};
+  std::ostringstream pem;
+  pem << in.rdbuf();
+  if (pem.str().find("-----BEGIN ") == std::string::npos) return Error{"not a PEM file", std::string(flag) + " " + path};
+  return pem.str();
+}
+
+// TLS when a CA is given: the coordinator's certificate must chain to it and
+// name the host dialled (or tls_server_name); a certificate and key of our
+// own are presented to a coordinator that requires them (mTLS).
+Result<std::shared_ptr<grpc::ChannelCredentials>> channelCredentials(const ClientOptions& options) {
+  const bool own_pair = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  if (options.tls_ca_file.empty()) {
+    if (own_pair) return Error{"a client certificate needs TLS: add --tls-ca", "--tls-cert/--tls-key"};
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions ssl;
+  auto ca = readPem(options.tls_ca_file, "--tls-ca");
+  if (!ca) return ca.error();
+  ssl.pem_root_certs = *ca;
+  if (own_pair) {
+    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+      return Error{"a client certificate needs both --tls-cert and --tls-key", "--tls-cert/--tls-key"};
+    }
+    auto cert = readPem(options.tls_cert_file, "--tls-cert");
+    if (!cert) return cert.error();
+    auto key = readPem(options.tls_key_file, "--tls-key");
+    if (!key) return key.error();
+    ssl.pem_cert_chain = *cert;
+    ssl.pem_private_key = *key;
+  }
+  return grpc::SslCredentials(ssl);
+}
+
 Result<std::shared_ptr<grpc::Channel>> makeChannel(const ClientOptions& options) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  // gRPC takes this as the time a connection attempt (TCP and the TLS
+  // handshake) may last, not as a backoff: 100 ms cut TLS handshakes on a busy
+  // node. Redials stay quick: the backoff is the two around it.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   args.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (!options.tls_ca_file.empty()) {
-    std::ifstream in(options.tls_ca_file, std::ios::binary);
-    if (!in) return Error{"cannot read the CA file", "--tls-ca " + options.tls_ca_file};
-    std::ostringstream pem;
-    pem << in.rdbuf();
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = pem.str();
-    credentials = grpc::SslCredentials(ssl);
-    if (!options.tls_server_name.empty()) args.SetSslTargetNameOverride(options.tls_server_name);
+  auto credentials = channelCredentials(options);
+  if (!credentials) return credentials.error();
+  if (!options.tls_ca_file.empty() && !options.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name);
   }
-  return grpc::CreateCustomChannel(options.coordinator, credentials, args);
+  return grpc::CreateCustomChannel(options.coordinator, *credentials, args);
 }
 
 // One stream's life: Hello, then messages both ways until it breaks or the
@@ -160,6 +193,12 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
   if (why.empty()) {
     why = status.ok() ? "the coordinator closed the stream"
                       : fmt::format("{} (gRPC code {})", status.error_message(), static_cast<int>(status.error_code()));
+    // A TLS coordinator closes a plaintext connection without a word, and one
+    // requiring client certificates closes the connection of an agent without.
+    if (!welcomed && why.find("Socket closed") != std::string::npos) {
+      if (options.tls_ca_file.empty()) why += "; if the coordinator serves TLS, pass --tls-ca";
+      else if (options.tls_cert_file.empty()) why += "; if it requires client certificates (mTLS), pass --tls-cert and --tls-key";
+    }
   }
   return welcomed;
 }
@@ -183,10 +222,18 @@ AgentOutcome runAgent(runtime::AgentSession& session, const ClientOptions& optio
   auto last_working = MonoClock::now();
   Nanos backoff = kMinBackoff;
   AgentOutcome outcome;
+  // gRPC names a failed TLS handshake once, later attempts say less
+  // ("tcp handshaker shutdown"): the giving-up message keeps the reason.
+  std::string refusal;
   for (;;) {
     std::string why;
     const bool welcomed = runStream(*stub, session, options, why);
+    if (why.find("andshake failed") != std::string::npos || why.find("not in peer certificate") != std::string::npos ||
+        why.find("; if ") != std::string::npos) {
+      refusal = why;
+    }
     if (welcomed) {
+      refusal.clear();
       last_working = MonoClock::now();
       backoff = kMinBackoff;
     }
@@ -206,12 +253,17 @@ AgentOutcome runAgent(runtime::AgentSession& session, const ClientOptions& optio
     if (MonoClock::now() - last_working > options.reconnect_timeout) {
       outcome = {3, fmt::format("no coordinator at {} for {:.0f}s (last: {}); giving up with {} report(s) undelivered",
                                 options.coordinator, std::chrono::duration<double>(options.reconnect_timeout).count(),
-                                why, session.unacked())};
+                                refusal.empty() ? why : refusal, session.unacked())};
       break;
     }
     log->info("stream to {} ended ({}); redialling in {} ms, {} report(s) waiting", options.coordinator, why,
               std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count(), session.unacked());
-    std::this_thread::sleep_for(backoff);
+    // Waiting on the channel rather than sleeping: gRPC's background attempt to
+    // reconnect (TCP, then the TLS handshake's round trips) advances only while
+    // some thread polls the channel, and a call that fails fast polls nothing.
+    // It returns early once connected.
+    (*channel)->WaitForConnected(std::chrono::system_clock::now() +
+                                 std::chrono::duration_cast<std::chrono::system_clock::duration>(backoff));
     backoff = std::min<Nanos>(backoff * 2, kMaxBackoff);
   }
   over.store(true);

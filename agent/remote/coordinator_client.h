@@ -19,6 +19,8 @@ struct ClientOptions {
   std::string token;            // the run's token (from --token-file)
   std::string tls_ca_file;      // PEM: use TLS and trust this CA for the coordinator
   std::string tls_server_name;  // expected name in the coordinator's certificate (default: HOST)
+  std::string tls_cert_file;    // PEM: this agent's certificate, for a coordinator requiring one (mTLS)
+  std::string tls_key_file;     // its private key
   // Silence from the coordinator for this long counts as a broken stream.
   Nanos silence_timeout = std::chrono::seconds(3);
   // Give up (exit 3) after this long without a working stream.

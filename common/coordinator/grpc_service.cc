@@ -1,14 +1,13 @@
 #include "common/coordinator/grpc_service.h"
 
 #include <atomic>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <absl/synchronization/mutex.h>
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
+#include "common/coordinator/grpc_tls.h"
 #include "common/core/logging.h"
 #include "herd/v1/agent.grpc.pb.h"
 
@@ -20,14 +19,6 @@ constexpr auto kWriterPoll = std::chrono::milliseconds(500);  // close() wakes i
 // After its last message (Refused, Finished), how long an agent has to hang up
 // before the coordinator cancels the stream.
 constexpr auto kHangUpWait = std::chrono::seconds(2);
-
-Result<std::string> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"cannot read the file", path};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class Service final : public v1::Coordinator::Service {
  public:
@@ -97,26 +88,17 @@ GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 GrpcServer::~GrpcServer() { shutdown(); }
 
 Result<std::unique_ptr<GrpcServer>> GrpcServer::start(StreamHandler& coordinator, const ServerOptions& options) {
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
-  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
-    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
-      return Error{"TLS needs both a certificate and a key", "--tls-cert/--tls-key"};
-    }
-    auto cert = readFile(options.tls_cert_file);
-    if (!cert) return Error{cert.error().message, "--tls-cert " + options.tls_cert_file};
-    auto key = readFile(options.tls_key_file);
-    if (!key) return Error{key.error().message, "--tls-key " + options.tls_key_file};
-    grpc::SslServerCredentialsOptions ssl;
-    ssl.pem_key_cert_pairs.push_back({*key, *cert});
-    credentials = grpc::SslServerCredentials(ssl);
-  }
+  const TlsFiles tls{options.tls_cert_file, options.tls_key_file, options.tls_client_ca_file};
+  auto credentials = serverCredentials(tls);
+  if (!credentials) return credentials.error();
+  if (!tls.cert.empty()) logHandshakeFailures();
   // gRPC's absl mutexes check every lock order for deadlocks by default, which
   // costs more than the coordinator's own work with hundreds of streams.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto impl = std::make_unique<Impl>();
   impl->service = std::make_unique<Service>(coordinator, options.max_message_bytes);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, credentials, &impl->port);
+  builder.AddListeningPort(options.listen, *credentials, &impl->port);
   builder.RegisterService(impl->service.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   impl->server = builder.BuildAndStart();
@@ -124,7 +106,7 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::start(StreamHandler& coordinator
     return Error{"cannot listen there (address in use, not local, or a bad certificate/key)", "--listen " + options.listen};
   }
   logger("coordinator")->info("listening on {} (port {}){}", options.listen, impl->port,
-                              options.tls_cert_file.empty() ? "" : " with TLS");
+                              tlsMode(tls));
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }
 

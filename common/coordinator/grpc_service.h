@@ -15,6 +15,7 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:0";  // HOST:PORT; port 0 picks a free one
   std::string tls_cert_file;           // PEM; with tls_key_file, the stream uses TLS
   std::string tls_key_file;
+  std::string tls_client_ca_file;  // PEM; agents must present a certificate it signed (mTLS)
   // A message bigger than this is refused by gRPC before it is parsed; a report
   // of every bucket of every endpoint of a large scenario stays far below it.
   size_t max_message_bytes = 4 << 20;

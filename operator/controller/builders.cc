@@ -93,10 +93,13 @@ json agentEnv(const json& loadtest, const std::string& run_id, int index, const 
 
 }  // namespace
 
-json buildTokenSecret(const json& loadtest, const std::string& run_id, const std::string& token) {
+json buildTokenSecret(const json& loadtest, const std::string& run_id, const std::string& token,
+                      const std::string& ca_pem) {
+  json data{{kTokenKey, token}};
+  if (!ca_pem.empty()) data[kCaKey] = ca_pem;
   return {{"apiVersion", "v1"}, {"kind", "Secret"}, {"type", "Opaque"},
           {"metadata", childMetadata(loadtest, tokenSecretName(run_id), run_id)},
-          {"stringData", {{kTokenKey, token}}}};
+          {"stringData", data}};
 }
 
 json buildSummaryConfigMap(const json& loadtest, const std::string& run_id, const std::string& summary_json) {
@@ -136,6 +139,15 @@ json buildAgentPod(const json& loadtest, const LoadTestSpec& spec, const std::st
                            std::string(kTokenMountPath) + "/" + kTokenKey,
                            // agentIdOf(pod): the reconciler names the agents it scales away.
                            "--agent-id", "$(HERD_POD_NAME)/$(HERD_POD_UID)"});
+  if (!settings.coordinator_ca.empty()) {
+    // The CA came with the token (buildTokenSecret); the server name is checked.
+    args.push_back("--tls-ca");
+    args.push_back(std::string(kTokenMountPath) + "/" + kCaKey);
+    if (!settings.coordinator_server_name.empty()) {
+      args.push_back("--tls-server-name");
+      args.push_back(settings.coordinator_server_name);
+    }
+  }
   if (settings.metrics_port != 0) {
     args.push_back("--metrics-listen");
     args.push_back(":" + std::to_string(settings.metrics_port));

@@ -25,10 +25,18 @@ struct AgentSettings {
   // --agent-metrics-port: agents serve Prometheus metrics on this port (a
   // container port named "metrics", prometheus.io/* annotations); 0: they do not.
   uint16_t metrics_port = 0;
+  // --coordinator-tls-ca: the PEM bundle agents trust for the coordinator's
+  // certificate. It travels in each run's token Secret (key ca.crt), since a
+  // pod mounts Secrets of its own namespace only; empty: agents dial plaintext.
+  std::string coordinator_ca;
+  // --coordinator-tls-server-name: the name agents expect in that certificate
+  // (default: the host of `coordinator`, the Service's DNS name).
+  std::string coordinator_server_name;
 };
 
 inline constexpr const char* kTokenMountPath = "/var/run/herd/token";
 inline constexpr const char* kTokenKey = "token";
+inline constexpr const char* kCaKey = "ca.crt";
 
 // A run id: the LoadTest's name (shortened so it stays a valid label value
 // with room for suffixes) plus 6 hex digits of `random`.
@@ -48,8 +56,9 @@ std::string base64Decode(const std::string& text);
 // deletes the child (kube-controller-manager's garbage collector).
 nlohmann::json ownerReference(const nlohmann::json& loadtest);
 
+// The run's token and, with TLS, the coordinator's CA bundle (`ca_pem`).
 nlohmann::json buildTokenSecret(const nlohmann::json& loadtest, const std::string& run_id,
-                                const std::string& token);
+                                const std::string& token, const std::string& ca_pem = "");
 nlohmann::json buildSummaryConfigMap(const nlohmann::json& loadtest, const std::string& run_id,
                                      const std::string& summary_json);
 // The scenario text a run started with (key scenario.yaml) and where it came from

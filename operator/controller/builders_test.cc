@@ -1,5 +1,7 @@
 #include "operator/controller/builders.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 namespace herd::controller {
@@ -57,6 +59,34 @@ TEST(AgentPod, CarriesTemplateUnderHerdsLabelsAndOwner) {
     if (e["name"] == "HERD_RUN_ID") last_run_id = e["value"];
   EXPECT_EQ(last_run_id, "shop-00abcd");
   EXPECT_EQ(spec["volumes"][0]["secret"]["secretName"], "shop-00abcd-token");
+}
+
+// With TLS the CA bundle rides in the run's token Secret (a pod mounts Secrets
+// of its own namespace only) and the agent trusts it for the coordinator.
+TEST(AgentPod, TrustsTheCoordinatorCaFromTheTokenSecret) {
+  AgentSettings settings;
+  settings.coordinator = "herd-coordinator.herd.svc:7070";
+  settings.coordinator_ca = "-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n";
+  auto pod = buildAgentPod(loadtest(), LoadTestSpec{}, "shop-1", 0, settings);
+  const auto& args = pod["spec"]["containers"][0]["args"];
+  auto at = std::find(args.begin(), args.end(), json("--tls-ca"));
+  ASSERT_NE(at, args.end()) << args;
+  EXPECT_EQ(*(at + 1), "/var/run/herd/token/ca.crt");
+  EXPECT_EQ(std::find(args.begin(), args.end(), json("--tls-server-name")), args.end());  // the Service's name
+  settings.coordinator_server_name = "coordinator.example";
+  auto named = buildAgentPod(loadtest(), LoadTestSpec{}, "shop-1", 0, settings)["spec"]["containers"][0]["args"];
+  auto name_at = std::find(named.begin(), named.end(), json("--tls-server-name"));
+  ASSERT_NE(name_at, named.end()) << named;
+  EXPECT_EQ(*(name_at + 1), "coordinator.example");
+
+  auto secret = buildTokenSecret(loadtest(), "shop-1", "t0k", settings.coordinator_ca);
+  EXPECT_EQ(secret["stringData"]["token"], "t0k");
+  EXPECT_EQ(secret["stringData"]["ca.crt"], settings.coordinator_ca);
+  EXPECT_FALSE(buildTokenSecret(loadtest(), "shop-1", "t0k")["stringData"].contains("ca.crt"));
+  // Without a CA the agent dials plaintext.
+  auto plain = buildAgentPod(loadtest(), LoadTestSpec{}, "shop-1", 0, AgentSettings{});
+  const auto& plain_args = plain["spec"]["containers"][0]["args"];
+  EXPECT_EQ(std::find(plain_args.begin(), plain_args.end(), json("--tls-ca")), plain_args.end());
 }
 
 // Without a template value: memory from the users per agent (64 MiB + 16 KiB a

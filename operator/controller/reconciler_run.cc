@@ -113,7 +113,8 @@ Result<std::string> Reconciler::ensureToken(Pass& pass) {
   char token[33];
   std::snprintf(token, sizeof token, "%016llx%016llx", static_cast<unsigned long long>(random()),
                 static_cast<unsigned long long>(random()));
-  auto created = client_.create(k8s::resources::kSecrets, pass.ns, buildTokenSecret(pass.lt, run_id, token));
+  auto created = client_.create(k8s::resources::kSecrets, pass.ns,
+                                buildTokenSecret(pass.lt, run_id, token, settings_.agent.coordinator_ca));
   if (!created.ok() && !created.error().isAlreadyExists()) return created.error().toError();
   if (!created.ok()) return ensureToken(pass);  // a racing pass created it: use theirs
   return std::string(token);

@@ -178,9 +178,12 @@ class LiveCoordinator final : public LiveRunCoordinator {
     for (auto& run : retired_) release(std::move(run));
   }
 
-  Status listen(const std::string& address) {
+  Status listen(const LiveCoordinatorOptions& options) {
+    const auto& address = options.listen;
     coordinator::ServerOptions so;
     so.listen = address;
+    so.tls_cert_file = options.tls_cert_file;
+    so.tls_key_file = options.tls_key_file;
     auto server = coordinator::GrpcServer::start(hub_, so);
     if (!server) return server.error();
     server_ = std::move(*server);
@@ -346,7 +349,7 @@ class LiveCoordinator final : public LiveRunCoordinator {
 
 Result<std::unique_ptr<LiveRunCoordinator>> startLiveCoordinator(const LiveCoordinatorOptions& options) {
   auto live = std::make_unique<LiveCoordinator>(options.advertise, options.hold_unknown_runs);
-  if (auto listened = live->listen(options.listen); !listened) return listened.error();
+  if (auto listened = live->listen(options); !listened) return listened.error();
   return std::unique_ptr<LiveRunCoordinator>(std::move(live));
 }
 

@@ -19,6 +19,9 @@ struct LiveCoordinatorOptions {
   std::string listen = "0.0.0.0:7070";  // HOST:PORT; port 0 picks a free one
   // host:port agents dial; empty: listen's host with the port actually bound.
   std::string advertise;
+  // PEM files of the listener's certificate and key; both empty: plaintext.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // How long after start-up, and after each holdUnknownRuns(), a Hello for a
   // run this process does not hold yet is kept instead of refused.
   std::chrono::seconds hold_unknown_runs{std::chrono::minutes(2)};

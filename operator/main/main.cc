@@ -2,7 +2,8 @@
 //
 //   herd-operator --kubeconfig ~/.kube/config --namespace perf --leader-elect
 //
-// Exit codes: 0 stopped by SIGTERM/SIGINT; 2 invalid flags or kubeconfig;
+// Exit codes: 0 stopped by SIGTERM/SIGINT; 2 invalid flags (TLS neither set up nor
+// turned off with --coordinator-insecure) or kubeconfig;
 // 3 could not work (apiserver unreachable, LoadTest CRD not installed, the
 // coordinator address cannot be bound, lost leadership — a supervisor restarts it
 // and it campaigns again).
@@ -28,6 +29,7 @@
 #include "operator/controller/controller.h"
 #include "operator/coordinator/live_coordinator.h"
 #include "operator/k8s/leader_election.h"
+#include "operator/main/coordinator_tls.h"
 #include "operator/main/guardrail_flags.h"
 #include "operator/main/http_endpoints.h"
 #include "operator/main/leader_label.h"
@@ -42,6 +44,7 @@ struct Flags {
   std::vector<std::string> namespaces;
   std::string coordinator_listen = "0.0.0.0:7070";
   std::string coordinator_advertise;
+  operator_main::CoordinatorTlsFlags coordinator_tls;
   std::string metrics_listen;
   std::string health_listen;
   bool leader_elect = false;
@@ -93,9 +96,15 @@ int run(const Flags& flags, SignalWait& signals) {
     std::cerr << "herd-operator: " << client.error().describe() << "\n";
     return 2;
   }
+  auto agent_ca = operator_main::agentCaBundle(flags.coordinator_tls);
+  if (!agent_ca.ok()) {
+    std::cerr << "herd-operator: " << agent_ca.error().describe() << "\n";
+    return 2;
+  }
   // One coordinator per run, every run behind this one listener (routed by run id).
   auto live = operator_coordinator::startLiveCoordinator(
-      {flags.coordinator_listen, flags.coordinator_advertise, std::chrono::seconds(flags.hold_unknown_runs_seconds)});
+      {flags.coordinator_listen, flags.coordinator_advertise, flags.coordinator_tls.cert, flags.coordinator_tls.key,
+       std::chrono::seconds(flags.hold_unknown_runs_seconds)});
   if (!live.ok()) {
     std::cerr << "herd-operator: --coordinator-listen " << live.error().describe() << "\n";
     return 3;
@@ -105,6 +114,8 @@ int run(const Flags& flags, SignalWait& signals) {
   controller::ReconcilerSettings settings;
   settings.agent.image = flags.agent_image;
   settings.agent.coordinator = coordinator->agentEndpoint();
+  settings.agent.coordinator_ca = *agent_ca;
+  settings.agent.coordinator_server_name = flags.coordinator_tls.server_name;
   if (!flags.agent_command.empty()) settings.agent.command = flags.agent_command;
   settings.agent.metrics_port = static_cast<uint16_t>(flags.agent_metrics_port);
   settings.guardrails = std::move(*guardrails);
@@ -240,6 +251,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--coordinator-advertise", flags.coordinator_advertise,
                  "host:port agents dial (default: --coordinator-listen with the port bound); usually a Service name");
+  app.add_option("--coordinator-tls-cert", flags.coordinator_tls.cert, "PEM certificate the coordinator serves");
+  app.add_option("--coordinator-tls-key", flags.coordinator_tls.key, "PEM private key of --coordinator-tls-cert");
+  app.add_option("--coordinator-tls-ca", flags.coordinator_tls.ca, "PEM CA bundle agent pods trust for the coordinator");
+  app.add_option("--coordinator-tls-server-name", flags.coordinator_tls.server_name,
+                 "name agents expect in the certificate (default: the host of --coordinator-advertise)");
+  app.add_flag("--coordinator-insecure", flags.coordinator_tls.insecure, "serve agents plaintext (no TLS)");
   app.add_option("--metrics-listen", flags.metrics_listen, "serve /metrics on HOST:PORT");
   app.add_option("--health-listen", flags.health_listen, "serve /healthz and /readyz on HOST:PORT");
   app.add_flag("--leader-elect", flags.leader_elect, "run only while holding the herd-operator Lease");

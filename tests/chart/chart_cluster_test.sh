@@ -8,10 +8,13 @@
 #      namespaces enforce the restricted Pod Security Standard) and a second release in
 #      cluster-wide mode; kubectl auth can-i as each ServiceAccount: everything
 #      the operator uses is allowed, a list of what it must not do is denied;
+#      the generated coordinator certificate names the Service and chains to the
+#      generated CA, and helm upgrade keeps both;
 #   4. herd-operator run locally with the Deployment's own arguments (listen
 #      addresses moved to 127.0.0.1:0; no --coordinator-advertise, as there is
 #      no cluster DNS here to resolve the Service name, so agents dial the
-#      bound loopback address), as the chart's ServiceAccount (a token from
+#      bound loopback address, verifying the Service's name in the chart's
+#      certificate over TLS), as the chart's ServiceAccount (a token from
 #      kubectl create token) and as one of the Deployment's pods (POD_NAME):
 #      it takes the Lease, labels that pod herd.dev/leader=true (the coordinator
 #      Service selects it), runs the example LoadTest against a real nginx on
@@ -74,7 +77,7 @@ all_on=(--set grafanaDashboard.enabled=true --set metrics.serviceMonitor.enabled
 mkdir -p "$tmp/schemas"
 k get --raw /openapi/v2 >"$tmp/openapi.json"
 python3 "$src/tests/chart/openapi_to_kubeconform.py" "$tmp/openapi.json" "$tmp/schemas" \
-  core/v1/ServiceAccount core/v1/Service core/v1/ConfigMap apps/v1/Deployment \
+  core/v1/ServiceAccount core/v1/Service core/v1/ConfigMap core/v1/Secret apps/v1/Deployment \
   policy/v1/PodDisruptionBudget rbac.authorization.k8s.io/v1/Role \
   rbac.authorization.k8s.io/v1/RoleBinding rbac.authorization.k8s.io/v1/ClusterRole \
   rbac.authorization.k8s.io/v1/ClusterRoleBinding networking.k8s.io/v1/NetworkPolicy \
@@ -112,6 +115,18 @@ notes=$(helm install herd "$chart" -n "$sys" "${ns_values[@]}" --wait=false | se
   fail "NOTES.txt: $notes"
 helm install herdc "$chart" -n "$csys" --set replicaCount=1 >/dev/null
 k wait --for condition=Established --timeout=60s crd/loadtests.herd.dev >/dev/null
+# TLS by default: the generated CA signed a certificate for the coordinator
+# Service's names, and an upgrade keeps both (agents of running LoadTests trust that CA).
+tls_secret() { k get secret herd-coordinator-tls -n "$sys" -o jsonpath="{.data.${1//./\\.}}" | base64 -d; }
+mkdir -p "$tmp/tls"
+for f in tls.crt tls.key ca.crt; do tls_secret "$f" >"$tmp/tls/$f"; done
+if out=$(openssl verify -CAfile "$tmp/tls/ca.crt" "$tmp/tls/tls.crt" 2>&1) &&
+   openssl x509 -in "$tmp/tls/tls.crt" -noout -ext subjectAltName | grep -q "DNS:herd-coordinator.$sys.svc,"; then
+  ok "generated coordinator certificate: $(openssl x509 -in "$tmp/tls/tls.crt" -noout -ext subjectAltName | tail -1 | xargs)"
+else fail "generated coordinator certificate: $out"; fi
+helm upgrade herd "$chart" -n "$sys" "${ns_values[@]}" --wait=false >/dev/null
+[[ $(tls_secret tls.crt) == "$(cat "$tmp/tls/tls.crt")" && $(tls_secret ca.crt) == "$(cat "$tmp/tls/ca.crt")" ]] &&
+  ok "helm upgrade kept the coordinator's CA and certificate" || fail "helm upgrade replaced the coordinator's certificate"
 # The NetworkPolicy (on by default) as the apiserver stored it.
 for r in "$sys/herd" "$csys/herdc"; do
   if np=$(k get networkpolicy "${r#*/}" -n "${r%/*}" -o jsonpath='{.spec.ingress[0].ports[0].port} {.spec.ingress[0].from[0].podSelector.matchLabels.app\.kubernetes\.io/component}' 2>&1) &&
@@ -189,15 +204,24 @@ yaml.safe_dump(cfg, open(sys.argv[2], "w"))
 PY
 # The Deployment's own arguments, listen addresses moved to loopback port 0.
 # --coordinator-advertise (the coordinator Service's DNS name) is dropped: no
-# cluster DNS resolves it here, so the agents dial the bound loopback address.
+# cluster DNS resolves it here, so the agents dial the bound loopback address,
+# and --coordinator-tls-server-name makes them verify the Service's name in the
+# chart's certificate all the same. The Secret's files stand in for its mount.
 mapfile -t args < <(k get deploy herd -n "$sys" -o json | python3 -c '
 import json, re, sys
-c = json.load(sys.stdin)["spec"]["template"]["spec"]["containers"][0]
+tls_dir, service = sys.argv[1], sys.argv[2]
+spec = json.load(sys.stdin)["spec"]["template"]["spec"]
+c = spec["containers"][0]
 assert c["command"] == ["herd-operator"], c["command"]
 assert any(a.startswith("--coordinator-advertise=") for a in c["args"]), c["args"]
+mount = next(m["mountPath"] for m in c["volumeMounts"] if m["name"] == "coordinator-tls")
+assert any(v["name"] == "coordinator-tls" and v["secret"]["secretName"] == "herd-coordinator-tls" for v in spec["volumes"])
+assert "--coordinator-tls-ca=" + mount + "/ca.crt" in c["args"], c["args"]
 for a in c["args"]:
     if not a.startswith("--coordinator-advertise="):
-        print(re.sub(r"^(--(?:coordinator|metrics|health)-listen)=.*", r"\1=127.0.0.1:0", a))')
+        a = re.sub(r"^(--(?:coordinator|metrics|health)-listen)=.*", r"\1=127.0.0.1:0", a)
+        print(a.replace("=" + mount + "/", "=" + tls_dir + "/"))
+print("--coordinator-tls-server-name=" + service)' "$tmp/tls" "herd-coordinator.$sys.svc")
 # The ReplicaSet's two pods exist (nothing runs them here); one operator process
 # acts as each.
 pods=()
@@ -218,6 +242,8 @@ POD_NAME=$pod POD_NAMESPACE=$sys "$operator_bin" --kubeconfig "$tmp/sa.kubeconfi
 op_pid=$!
 for _ in $(seq 300); do grep -qs "controller started" "$tmp/operator.log" && break; kill -0 $op_pid 2>/dev/null || break; sleep 0.1; done
 grep -q "controller started" "$tmp/operator.log" && ok "operator leads and started as $sa" || { cat "$tmp/operator.log"; fail "operator did not start"; exit 1; }
+grep -q "listening on 127.0.0.1:0 (port [0-9]*) with TLS" "$tmp/operator.log" && ok "the coordinator serves TLS with the chart's certificate" ||
+  fail "the coordinator does not serve TLS: $(grep -m1 'listening on' "$tmp/operator.log")"
 metrics_port=$(sed -n 's/.*metrics listening on port \([0-9]*\).*/\1/p' "$tmp/operator.log" | head -1)
 leader=$(label_of "$pod")
 [[ $leader == true ]] && ok "leader labelled its pod herd.dev/leader=true" || fail "pod label herd.dev/leader=$leader"

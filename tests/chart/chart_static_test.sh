@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Helm chart without a cluster: helm lint in every mode, the CRD identical
 # to crds/, values.schema.json refusing bad values, the template refusing
-# several replicas without leader election, no wildcard in any rendered RBAC.
+# several replicas without leader election, no wildcard in any rendered RBAC, the
+# coordinator's TLS from each source (generated, cert-manager, existing Secret) or off.
 # Needs HERD_SOURCE_DIR; helm comes from tests/cluster/build-tools' cache.
 set -euo pipefail
 src=${HERD_SOURCE_DIR:?}
@@ -27,6 +28,9 @@ modes=(
   "everything optional on|--set grafanaDashboard.enabled=true --set metrics.serviceMonitor.enabled=true --set podDisruptionBudget.enabled=true"
   "existing service account|--set serviceAccount.create=false --set serviceAccount.name=ops"
   "agent metrics with a PodMonitor|--set agent.metrics.enabled=true --set agent.metrics.podMonitor.enabled=true"
+  "coordinator TLS from cert-manager|--set coordinator.tls.source=certManager --set coordinator.tls.certManager.issuerRef.name=ca"
+  "coordinator TLS from an existing Secret|--set coordinator.tls.source=existingSecret --set coordinator.tls.existingSecret=mine"
+  "coordinator plaintext|--set coordinator.tls.enabled=false"
   "guardrails set|--set guardrails.maxUsers=50 --set guardrails.maxDuration=10m --set guardrails.maxRate=2.5 --set guardrails.allowedHosts={*.perf.svc} --set guardrails.allowServiceAccount=true"
   "no NetworkPolicy|--set networkPolicy.enabled=false"
   "NetworkPolicy with metrics namespaces|--set networkPolicy.metricsNamespaces={monitoring}"
@@ -51,6 +55,50 @@ refuse "an unknown top-level key" "replica" --set replica=3
 refuse "a port out of range" "port" --set metrics.port=70000
 refuse "an agent metrics port out of range" "port" --set agent.metrics.port=0
 refuse "a namespace that is not a DNS label" "watchNamespaces" --set 'watchNamespaces={Perf_1}'
+refuse "an unknown TLS source" "source" --set coordinator.tls.source=acme
+refuse "cert-manager TLS without an issuer" "issuerRef.name" --set coordinator.tls.source=certManager
+refuse "an existing-Secret TLS without its name" "existingSecret" --set coordinator.tls.source=existingSecret
+
+# The coordinator's TLS: on by default with a generated CA and certificate for the
+# Service's names; cert-manager and an existing Secret mount theirs; plaintext
+# only when asked, and then the operator is told so (--coordinator-insecure).
+tls_mode() { helm template t "$chart" -n herd "$@" >"$tmp/tls.yaml"; python3 - "$tmp/tls.yaml" "${mode_check:?}"; }
+tls_check='
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+spec = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+args = spec["containers"][0]["args"]
+secrets = [d for d in docs if d["kind"] == "Secret"]
+certs = [d for d in docs if d["kind"] == "Certificate"]
+volume = next((v["secret"]["secretName"] for v in spec.get("volumes", []) if v["name"] == "coordinator-tls"), None)
+tls_args = [a for a in args if a.startswith("--coordinator-tls-")]
+'
+mode_check="$tls_check
+import base64, subprocess
+assert volume == 't-herd-coordinator-tls' and '--coordinator-insecure' not in args, args
+assert tls_args == ['--coordinator-tls-cert=/etc/herd/coordinator-tls/tls.crt', '--coordinator-tls-key=/etc/herd/coordinator-tls/tls.key', '--coordinator-tls-ca=/etc/herd/coordinator-tls/ca.crt'], tls_args
+(secret,) = secrets
+assert secret['type'] == 'kubernetes.io/tls' and sorted(secret['data']) == ['ca.crt', 'tls.crt', 'tls.key'], secret
+crt = base64.b64decode(secret['data']['tls.crt'])
+san = subprocess.run(['openssl', 'x509', '-noout', '-ext', 'subjectAltName'], input=crt, capture_output=True, check=True).stdout.decode()
+for name in ['t-herd-coordinator', 't-herd-coordinator.herd', 't-herd-coordinator.herd.svc', 't-herd-coordinator.herd.svc.cluster.local']:
+    assert 'DNS:' + name + ',' in san + ',', san
+" tls_mode && ok "TLS by default: generated Secret for the Service's names, mounted, operator flags" || fail "default TLS rendering"
+mode_check="$tls_check
+assert not secrets and volume == 't-herd-coordinator-tls' and len(tls_args) == 3, (secrets, volume, args)
+(cert,) = certs
+assert cert['spec']['secretName'] == 't-herd-coordinator-tls' and cert['spec']['issuerRef']['name'] == 'ca', cert
+assert 't-herd-coordinator.herd.svc' in cert['spec']['dnsNames'], cert
+" tls_mode --set coordinator.tls.source=certManager --set coordinator.tls.certManager.issuerRef.name=ca &&
+  ok "TLS from a cert-manager Certificate" || fail "cert-manager TLS rendering"
+mode_check="$tls_check
+assert not secrets and not certs and volume == 'mine' and len(tls_args) == 3, (secrets, volume, args)
+" tls_mode --set coordinator.tls.source=existingSecret --set coordinator.tls.existingSecret=mine &&
+  ok "TLS from an existing Secret" || fail "existing-Secret TLS rendering"
+mode_check="$tls_check
+assert not secrets and not certs and volume is None and not tls_args and '--coordinator-insecure' in args, args
+" tls_mode --set coordinator.tls.enabled=false && ok "plaintext only when asked: --coordinator-insecure" ||
+  fail "plaintext rendering"
 refuse "a negative user limit" "maxUsers" --set guardrails.maxUsers=-1
 refuse "a duration limit that is not a duration" "maxDuration" --set guardrails.maxDuration=forever
 refuse "a host list in one string" "allowedHosts" --set 'guardrails.allowedHosts[0]=a.svc\,b.svc'

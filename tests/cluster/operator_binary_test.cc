@@ -159,6 +159,11 @@ TEST_F(OperatorBinary, BadFlagsAndKubeconfigExitWithCode2) {
   OperatorProcess bad_listen({"--kubeconfig", kubeconfigPath(), "--health-listen", "nowhere"});
   EXPECT_EQ(bad_listen.waitExit(seconds(10)), 2);
   EXPECT_NE(bad_listen.log().find("--health-listen nowhere: expected HOST:PORT"), std::string::npos) << bad_listen.log();
+  // TLS is the default: without a certificate (an empty one here) or an
+  // explicit --coordinator-insecure the operator does not start.
+  OperatorProcess no_tls({"--kubeconfig", kubeconfigPath(), "--coordinator-tls-cert", ""});
+  EXPECT_EQ(no_tls.waitExit(seconds(10)), 2);
+  EXPECT_NE(no_tls.log().find("or --coordinator-insecure for plaintext"), std::string::npos) << no_tls.log();
 }
 
 
@@ -171,6 +176,7 @@ TEST_F(OperatorBinary, ExampleLoadTestRunsOnTwoAgentsAndCountsWhatNginxCounts) {
   ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
   OperatorProcess op({"--kubeconfig", kubeconfigPath(), "--namespace", ns, "--coordinator-listen", "127.0.0.1:0"});
   ASSERT_GT(op.port("coordinator"), 0) << op.log();
+  EXPECT_NE(op.log().find("with TLS"), std::string::npos) << op.log();  // the agents below verify it
 
   // examples/k8s/loadtest-inline.yaml as shipped, with its target moved to the fixture's nginx.
   std::ifstream in(std::string(HERD_SOURCE_DIR) + "/examples/k8s/loadtest-inline.yaml");

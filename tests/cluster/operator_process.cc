@@ -8,15 +8,51 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <stdexcept>
 
 #include "cluster_env.h"
 
 namespace herd::k8s::testing {
 
+namespace {
+
+// The operator's coordinator serves TLS unless told otherwise, as it does in a
+// cluster: one CA and certificate for 127.0.0.1, made once per test process
+// and removed at exit. Agent pods (the pod runner's processes) get the CA from
+// their run's token Secret and verify the address they dial.
+class TestCertificates {
+ public:
+  TestCertificates() : dir_(std::filesystem::temp_directory_path() / ("herd-operator-tls-" + std::to_string(::getpid()))) {
+    const std::string script = std::string(HERD_SOURCE_DIR) + "/tests/support/make_test_certs.sh";
+    if (std::system((script + " '" + dir_.string() + "'").c_str()) != 0) {
+      throw std::runtime_error("tests/support/make_test_certs.sh failed (is openssl installed?)");
+    }
+  }
+  ~TestCertificates() { std::filesystem::remove_all(dir_); }
+  std::vector<std::string> flags() const {
+    return {"--coordinator-tls-cert", (dir_ / "server.crt").string(), "--coordinator-tls-key",
+            (dir_ / "server.key").string(), "--coordinator-tls-ca", (dir_ / "ca.crt").string()};
+  }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+void addTlsFlags(std::vector<std::string>& args) {
+  for (const auto& a : args)
+    if (a == "--coordinator-insecure" || a == "--coordinator-tls-cert") return;
+  static const TestCertificates certificates;
+  for (auto& flag : certificates.flags()) args.push_back(std::move(flag));
+}
+
+}  // namespace
+
 OperatorProcess::OperatorProcess(std::vector<std::string> args) {
+  addTlsFlags(args);
   log_ = std::filesystem::temp_directory_path() /
          ("herd-operator-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".log");
   args.insert(args.begin(), HERD_OPERATOR_BIN);

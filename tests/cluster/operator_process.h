@@ -11,6 +11,8 @@
 namespace herd::k8s::testing {
 
 // One herd-operator process; killed (SIGKILL) when destroyed if still running.
+// Its coordinator serves TLS with test certificates unless the arguments say
+// --coordinator-insecure or name certificates of their own.
 class OperatorProcess {
  public:
   explicit OperatorProcess(std::vector<std::string> args);

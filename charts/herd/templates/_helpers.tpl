@@ -68,6 +68,28 @@ app.kubernetes.io/part-of: herd
   verbs: ["get"]
 {{- end -}}
 
+{{/* The coordinator Service's name and the DNS names its certificate covers (agents dial the .svc one). */}}
+{{- define "herd.coordinatorService" -}}
+{{- printf "%s-coordinator" (include "herd.fullname" .) -}}
+{{- end -}}
+
+{{- define "herd.coordinatorDnsNames" -}}
+{{- $svc := include "herd.coordinatorService" . -}}
+{{- $ns := .Release.Namespace -}}
+{{- list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns) | toJson -}}
+{{- end -}}
+
+{{/* The Secret holding the coordinator's tls.crt, tls.key and ca.crt. */}}
+{{- define "herd.coordinatorTlsSecret" -}}
+{{- if eq .Values.coordinator.tls.source "existingSecret" -}}
+{{- required "coordinator.tls.existingSecret is required when coordinator.tls.source is existingSecret" .Values.coordinator.tls.existingSecret -}}
+{{- else -}}
+{{- printf "%s-coordinator-tls" (include "herd.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "herd.coordinatorTlsDir" -}}/etc/herd/coordinator-tls{{- end -}}
+
 {{/* herd-operator's flags (docs/operator.md); tests/chart runs the binary with them. */}}
 {{- define "herd.operatorArgs" -}}
 {{- $fullname := include "herd.fullname" . -}}
@@ -80,6 +102,14 @@ app.kubernetes.io/part-of: herd
 {{- end }}
 - --coordinator-listen=0.0.0.0:{{ .Values.coordinator.port }}
 - --coordinator-advertise={{ $fullname }}-coordinator.{{ .Release.Namespace }}.svc:{{ .Values.coordinator.port }}
+{{- if .Values.coordinator.tls.enabled }}
+{{- $dir := include "herd.coordinatorTlsDir" . }}
+- --coordinator-tls-cert={{ $dir }}/tls.crt
+- --coordinator-tls-key={{ $dir }}/tls.key
+- --coordinator-tls-ca={{ $dir }}/ca.crt
+{{- else }}
+- --coordinator-insecure
+{{- end }}
 - --metrics-listen=0.0.0.0:{{ .Values.metrics.port }}
 - --health-listen=0.0.0.0:{{ .Values.health.port }}
 - --agent-image={{ default (include "herd.image" .) .Values.agent.image }}
