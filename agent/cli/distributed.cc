@@ -5,7 +5,6 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -20,6 +19,7 @@
 #include "common/coordinator/coordinator.h"
 #include "common/coordinator/grpc_service.h"
 #include "common/core/logging.h"
+#include "common/core/secure_random.h"
 #include "common/scenario/compiler.h"
 #include "common/wire/run_codec.h"
 
@@ -59,7 +59,7 @@ Result<Nanos> durationFlag(const std::string& text, const std::string& flag) {
 std::string defaultAgentId() {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
-  return fmt::format("{}-{}-{:04x}", host, getpid(), std::random_device{}() & 0xffff);
+  return fmt::format("{}-{}-{:04x}", host, getpid(), secureRandom64() & 0xffff);
 }
 
 // What the coordinator sends every agent: the scenario's text and the flags
@@ -95,7 +95,7 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   }
 
   coordinator::CoordinatorOptions co;
-  co.run_id = d.run_id.empty() ? fmt::format("{}-{:06x}", plan.name, std::random_device{}() & 0xffffff) : d.run_id;
+  co.run_id = d.run_id.empty() ? fmt::format("{}-{:06x}", plan.name, secureRandom64() & 0xffffff) : d.run_id;
   co.token = *token;
   co.expect_agents = d.expect_agents;
   co.loss_policy = compiled->loss_policy;
