@@ -17,6 +17,10 @@ struct DistributedOptions {
   std::string tls_key;
   std::string ready_timeout = "60s";
   std::string start_delay = "500ms";
+  // Before admission (common/coordinator/grpc_service.h).
+  std::string hello_timeout = "10s";
+  size_t max_unadmitted = 1024;
+  bool insecure_listen = false;  // --insecure: no token although not on loopback
   // both
   std::string token_file;
   // herd agent
