@@ -116,6 +116,7 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   }
   auto hello_timeout = durationFlag(d.hello_timeout, "--hello-timeout");
   if (!hello_timeout) return invalid(hello_timeout.error());
+  runtime::raiseFdLimit();  // a socket per agent, and per stream that has not said Hello yet
 
   coordinator::CoordinatorOptions co;
   co.run_id = d.run_id.empty() ? fmt::format("{}-{:06x}", plan.name, secureRandom64() & 0xffffff) : d.run_id;

@@ -148,6 +148,7 @@ class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coordi
     finished_ = true;
     const grpc::Status status = forced_ ? *forced_ : status_;
     lock.unlock();
+    leaveUnadmitted();  // before the peer can see the end
     Finish(status);
   }
 
