@@ -55,13 +55,13 @@ class Refusal final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coord
 class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage>,
                      public std::enable_shared_from_this<Stream> {
  public:
-  Stream(Shared& shared, grpc::CallbackServerContext* context) : shared_(shared), context_(context) {}
+  explicit Stream(Shared& shared) : shared_(shared) {}
 
   // gRPC holds the stream (through self_) until OnDone.
   static Stream* open(Shared& shared, grpc::CallbackServerContext* context) {
-    auto stream = std::make_shared<Stream>(shared, context);
+    auto stream = std::make_shared<Stream>(shared);
     stream->self_ = stream;
-    stream->start();
+    stream->start(context->peer());
     return stream.get();
   }
 
@@ -109,8 +109,8 @@ class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coordi
   }
 
  private:
-  void start() {
-    connection_ = shared_.handler.connect(context_->peer());
+  void start(std::string peer) {
+    connection_ = shared_.handler.connect(std::move(peer));
     std::weak_ptr<Stream> weak = weak_from_this();
     connection_->onReady([weak] {
       if (auto stream = weak.lock()) stream->pump();
@@ -171,14 +171,16 @@ class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coordi
   }
 
   void helloDeadline() {
+    const auto why = fmt::format("no Hello within {:.1f}s",
+                                 std::chrono::duration<double>(shared_.options.hello_timeout).count());
     {
       std::lock_guard lock(mutex_);
       if (messages_ > 0 || forced_ || finished_) return;
-      why_ = fmt::format("no Hello within {:.1f}s",
-                         std::chrono::duration<double>(shared_.options.hello_timeout).count());
-      forced_ = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, why_);
+      why_ = why;
+      forced_ = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, why);
     }
-    logger("coordinator")->warn("{}: {}; stream closed", context_->peer(), why_);
+    // The peer's name from the connection: gRPC's context may be gone once the stream ends.
+    logger("coordinator")->warn("{}: {}; stream closed", connection_->peer(), why);
     pump();
   }
 
@@ -203,7 +205,7 @@ class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coordi
       }
       status_ = ours ? grpc::Status::OK : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why);
     }
-    if (early) logger("coordinator")->warn("{}: {}", context_->peer(), why);
+    if (early) logger("coordinator")->warn("{}: {}", connection_->peer(), why);
     if (why.empty()) why = "the agent hung up";
     shared_.handler.disconnected(connection_, why);
     pump();
@@ -219,7 +221,6 @@ class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coordi
   }
 
   Shared& shared_;
-  grpc::CallbackServerContext* const context_;
   std::shared_ptr<Connection> connection_;
   std::shared_ptr<Stream> self_;
   v1::AgentMessage in_;        // one read at a time
