@@ -23,11 +23,6 @@ void Deadlines::at(MonoTime when, std::function<void()> fire) {
   if (earliest) changed_.notify_all();
 }
 
-size_t Deadlines::waiting() const {
-  std::lock_guard lock(mutex_);
-  return due_.size();
-}
-
 void Deadlines::loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {

@@ -22,12 +22,11 @@ class Deadlines {
   // `fire` runs on the deadline thread at `when` (or later); it must not block
   // and must tolerate that what it refers to has ended meanwhile (hold a weak_ptr).
   void at(MonoTime when, std::function<void()> fire);
-  size_t waiting() const;
 
  private:
   void loop();
 
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable changed_;
   std::multimap<MonoTime, std::function<void()>> due_;
   bool stopping_ = false;
