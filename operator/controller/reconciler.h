@@ -28,6 +28,7 @@
 #include "operator/controller/builders.h"
 #include "operator/controller/coordinator.h"
 #include "operator/controller/loadtest.h"
+#include "operator/controller/policy.h"
 #include "operator/k8s/client.h"
 #include "operator/k8s/events.h"
 
@@ -44,6 +45,8 @@ struct ReconcilerSettings {
   std::chrono::milliseconds missing_scenario_retry{std::chrono::seconds(15)};
   // Added to the load's duration for the default run timeout.
   std::chrono::seconds run_timeout_margin{300};
+  // What a LoadTest may ask for (policy.h); Namespace annotations adjust it.
+  Guardrails guardrails;
 };
 
 struct ReconcileResult {
@@ -72,11 +75,17 @@ class Reconciler {
   // spec.schedule: whether a run is due (per concurrencyPolicy), and when to look again.
   Result<ScheduleDecision> schedule(Pass& pass, bool live);
   Result<ReconcileResult> startRun(Pass& pass, const std::string& why);
+  // The guardrails (reconciler_policy.cc): a run they refuse ends here, its refusal
+  // in the status and an Event; none when the run may start.
+  std::optional<Result<ReconcileResult>> refuseByPolicy(Pass& pass, const scenario::CompiledRun& run);
+  Result<std::optional<std::string>> policyViolation(Pass& pass, const scenario::CompiledRun& run);
+  Result<Result<Guardrails>> guardrailsFor(Pass& pass);
   // driveRun's steps, one pass over a live run (reconciler_run.cc).
   struct Drive;
   using Failure = std::pair<std::string, std::string>;  // reason, message: the run ends Failed
   Result<ReconcileResult> driveRun(Pass& pass);
   void rescale(Pass& pass, Drive& drive);
+  bool scaleRefusedByPolicy(Pass& pass, Drive& drive);  // reconciler_policy.cc
   static void countPods(Drive& drive);
   std::optional<Failure> checkStarting(Pass& pass, Drive& drive);
   std::optional<Failure> checkRunning(Pass& pass, Drive& drive, std::chrono::nanoseconds duration);

@@ -50,6 +50,7 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
     event(pass.lt, "Warning", "InvalidScenario", message);
     return ReconcileResult{};
   }
+  if (auto refused = refuseByPolicy(pass, *run)) return std::move(*refused);
   auto started = std::make_shared<const StartedRun>(
       StartedRun{std::make_shared<const scenario::CompiledRun>(std::move(*run)), *source,
                  report::sha256Hex(source->text)});
@@ -210,6 +211,7 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
 // `kubectl scale`: the coordinator learns the count, and which agents go, before
 // ensurePods deletes the highest-index pods, so they leave gracefully, not lost.
 void Reconciler::rescale(Pass& pass, Drive& drive) {
+  if (scaleRefusedByPolicy(pass, drive)) return;
   const auto run_id = getString(pass.status, "runId");
   std::vector<std::string> retiring;
   for (const auto& pod : drive.pods)
