@@ -1,11 +1,12 @@
 #include "agent/cli/distributed.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -20,6 +21,7 @@
 #include "common/coordinator/coordinator.h"
 #include "common/coordinator/grpc_service.h"
 #include "common/core/logging.h"
+#include "common/core/secure_random.h"
 #include "common/scenario/compiler.h"
 #include "common/wire/run_codec.h"
 
@@ -56,10 +58,24 @@ Result<Nanos> durationFlag(const std::string& text, const std::string& flag) {
   return *d;
 }
 
+// Only this machine can reach HOST: 127.0.0.0/8, [::1] or localhost. An empty
+// host or 0.0.0.0 / [::] means every interface.
+bool isLoopback(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (host == "localhost") return true;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    in6_addr v6{};
+    return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  in_addr v4{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
 std::string defaultAgentId() {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
-  return fmt::format("{}-{}-{:04x}", host, getpid(), std::random_device{}() & 0xffff);
+  return fmt::format("{}-{}-{:04x}", host, getpid(), secureRandom64() & 0xffff);
 }
 
 // What the coordinator sends every agent: the scenario's text and the flags
@@ -91,11 +107,19 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   auto scenario = scenarioMessage(options, *overrides, *compiled);
   if (!scenario) return invalid(scenario.error());
   if (token->empty()) {
+    if (!d.insecure_listen && !isLoopback(d.listen)) {
+      return invalid(Error{"not a loopback address, and no token: pass --token-file FILE (agents must present "
+                           "its content) or --insecure to admit any agent that reaches it",
+                           "--listen " + d.listen});
+    }
     logger("coordinator")->warn("no --token-file: any agent that reaches {} may join", d.listen);
   }
+  auto hello_timeout = durationFlag(d.hello_timeout, "--hello-timeout");
+  if (!hello_timeout) return invalid(hello_timeout.error());
+  runtime::raiseFdLimit();  // a socket per agent, and per stream that has not said Hello yet
 
   coordinator::CoordinatorOptions co;
-  co.run_id = d.run_id.empty() ? fmt::format("{}-{:06x}", plan.name, std::random_device{}() & 0xffffff) : d.run_id;
+  co.run_id = d.run_id.empty() ? fmt::format("{}-{:06x}", plan.name, secureRandom64() & 0xffffff) : d.run_id;
   co.token = *token;
   co.expect_agents = d.expect_agents;
   co.loss_policy = compiled->loss_policy;
@@ -122,6 +146,8 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   so.tls_cert_file = d.tls_cert;
   so.tls_key_file = d.tls_key;
   so.tls_client_ca_file = d.tls_client_ca;
+  so.hello_timeout = *hello_timeout;
+  so.max_unadmitted = d.max_unadmitted;
   auto server = coordinator::GrpcServer::start(coordinator, so);
   if (!server) {
     fmt::print(stderr, "herd: error: {}\n", server.error().describe());
@@ -218,6 +244,13 @@ void addCoordinatorCommand(CLI::App& app, Options& options, DistributedOptions& 
   command->add_option("--tls-key", d.tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
   command->add_option("--tls-client-ca", d.tls_client_ca, "PEM CA: agents must present a certificate it signed (mTLS)")
       ->check(CLI::ExistingFile);
+  command->add_flag("--insecure", d.insecure_listen,
+                    "Without --token-file, listen beyond loopback anyway: any agent that reaches it may join");
+  command->add_option("--hello-timeout", d.hello_timeout,
+                      "A stream that sends no Hello within this is closed (default 10s)");
+  command->add_option("--max-unadmitted", d.max_unadmitted,
+                      "Streams that may wait for admission at once; more are refused (default 1024)")
+      ->check(CLI::Range(1, 1000000));
   command->add_option("--ready-timeout", d.ready_timeout, "How long to wait for the expected agents (default 60s)");
   command->add_option("--start-delay", d.start_delay, "How far in the future the start is broadcast (default 500ms)");
   command->add_option("--grace", options.grace,

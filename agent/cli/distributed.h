@@ -16,6 +16,10 @@ struct DistributedOptions {
   std::string tls_client_ca;
   std::string ready_timeout = "60s";
   std::string start_delay = "500ms";
+  // Before admission (common/coordinator/grpc_service.h).
+  std::string hello_timeout = "10s";
+  size_t max_unadmitted = 1024;
+  bool insecure_listen = false;  // --insecure: no token although not on loopback
   // both
   std::string token_file;
   std::string tls_cert;  // the coordinator's serving certificate; an agent's client certificate

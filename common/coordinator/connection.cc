@@ -9,6 +9,7 @@ void Connection::push(v1::CoordinatorMessage message) {
     queue_.push_back(std::move(message));
   }
   ready_.notify_one();
+  wake();
 }
 
 void Connection::close() {
@@ -17,6 +18,21 @@ void Connection::close() {
     closed_ = true;
   }
   ready_.notify_all();
+  wake();
+}
+
+void Connection::onReady(std::function<void()> hook) {
+  std::lock_guard lock(mutex_);
+  hook_ = std::move(hook);
+}
+
+void Connection::wake() {
+  std::function<void()> hook;
+  {
+    std::lock_guard lock(mutex_);
+    hook = hook_;
+  }
+  if (hook) hook();
 }
 
 bool Connection::closed() const {

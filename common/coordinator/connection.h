@@ -5,6 +5,7 @@
 // network; the transport's writer pops them and sends.
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -30,12 +31,21 @@ class Connection {
   // connection is closed and drained (check closed()).
   std::optional<v1::CoordinatorMessage> pop(Nanos timeout);
 
+  // For a transport without a thread of its own per stream (the gRPC
+  // reactor): called after each push() and at close(), outside the
+  // connection's lock, from the pushing thread; it then pops what is ready.
+  // It must not push() or close().
+  void onReady(std::function<void()> hook);
+
  private:
+  void wake();
+
   const std::string peer_;
   mutable std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<v1::CoordinatorMessage> queue_;
   bool closed_ = false;
+  std::function<void()> hook_;
 };
 
 }  // namespace herd::coordinator

@@ -19,6 +19,13 @@ struct ServerOptions {
   // A message bigger than this is refused by gRPC before it is parsed; a report
   // of every bucket of every endpoint of a large scenario stays far below it.
   size_t max_message_bytes = 4 << 20;
+  // Before an agent is admitted (its Welcome) it has proved nothing: a stream
+  // that sends no Hello within hello_timeout is ended (DEADLINE_EXCEEDED), and
+  // beyond max_unadmitted streams waiting for admission a new one is refused
+  // at once (RESOURCE_EXHAUSTED; agents redial). A connection that completes
+  // no handshake, or carries no stream, is closed after hello_timeout too.
+  Nanos hello_timeout = std::chrono::seconds(10);
+  size_t max_unadmitted = 1024;
 };
 
 class GrpcServer {
@@ -30,6 +37,8 @@ class GrpcServer {
   GrpcServer& operator=(const GrpcServer&) = delete;
 
   int port() const;
+  // Streams open now that have not been admitted (for tests and logs).
+  size_t unadmitted() const;
   // Ends every stream and stops listening; waits at most `deadline` for agents to hang up.
   void shutdown(Nanos deadline = std::chrono::seconds(2));
 

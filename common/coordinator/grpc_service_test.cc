@@ -8,6 +8,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "common/coordinator/hub.h"
 #include "common/scenario/compiler.h"
 #include "herd/v1/agent.grpc.pb.h"
@@ -141,6 +143,116 @@ TEST_F(GrpcServiceTest, NoHelloFirstIsRefused) {
   auto [reply, status] = exchange(report);
   ASSERT_TRUE(reply && reply->has_refused());
   EXPECT_EQ(reply->refused().reason(), v1::Refused::MALFORMED);
+}
+
+// Streams opened on the async API that send nothing: each waits for the
+// server to end it, and reports the status it ended with.
+class SilentStreams {
+ public:
+  SilentStreams(v1::Coordinator::Stub& stub, int count) {
+    for (int i = 0; i < count; ++i) {
+      auto call = std::make_unique<Call>();
+      call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      call->stream = stub.AsyncConnect(&call->context, &queue_, tag(i, 0));
+      calls_.push_back(std::move(call));
+    }
+  }
+  ~SilentStreams() {
+    for (auto& call : calls_) call->context.TryCancel();
+    drain(std::chrono::seconds(10));
+    queue_.Shutdown();
+    void* t = nullptr;
+    bool ok = false;
+    while (queue_.Next(&t, &ok)) {
+    }
+  }
+  // Steps every call through start → read → finish until all are finished or
+  // `limit` passes; returns the statuses of the finished ones.
+  std::vector<grpc::Status> drain(std::chrono::milliseconds limit) {
+    const auto until = std::chrono::system_clock::now() + limit;
+    void* t = nullptr;
+    bool ok = false;
+    while (finished_ < calls_.size() && queue_.AsyncNext(&t, &ok, until) == grpc::CompletionQueue::GOT_EVENT) {
+      const auto id = reinterpret_cast<intptr_t>(t);
+      auto& call = *calls_[static_cast<size_t>(id >> 2)];
+      const int step = static_cast<int>(id & 3);
+      if (step == 0 || (step == 1 && ok)) {
+        call.stream->Read(&call.reply, tag(id >> 2, 1));
+        if (step == 1) call.replies++;
+      } else if (step == 1) {
+        call.stream->Finish(&call.status, tag(id >> 2, 2));
+      } else {
+        ++finished_;
+        statuses_.push_back(call.status);
+      }
+    }
+    return statuses_;
+  }
+
+ private:
+  struct Call {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientAsyncReaderWriter<v1::AgentMessage, v1::CoordinatorMessage>> stream;
+    v1::CoordinatorMessage reply;
+    grpc::Status status;
+    int replies = 0;
+  };
+  static void* tag(intptr_t call, int step) { return reinterpret_cast<void*>((call << 2) | step); }
+
+  grpc::CompletionQueue queue_;
+  std::vector<std::unique_ptr<Call>> calls_;
+  size_t finished_ = 0;
+  std::vector<grpc::Status> statuses_;
+};
+
+TEST(Admission, AStreamWithoutHelloIsClosedAtTheDeadlineAndBeyondTheCapRefusedAtOnce) {
+  const auto plan = *scenario::compileString(kScenario, "grpc.yaml");
+  CoordinatorOptions options;
+  options.run_id = "run-8";
+  options.token = "tok";
+  Coordinator coordinator(plan, {}, options);
+  ServerOptions so;
+  so.hello_timeout = std::chrono::milliseconds(600);
+  so.max_unadmitted = 3;
+  auto server = GrpcServer::start(coordinator, so);
+  ASSERT_TRUE(server.ok()) << server.error().describe();
+  auto channel = grpc::CreateChannel(fmt::format("127.0.0.1:{}", (*server)->port()), grpc::InsecureChannelCredentials());
+  auto stub = v1::Coordinator::NewStub(channel);
+
+  const auto opened = std::chrono::steady_clock::now();
+  SilentStreams silent(*stub, 5);
+  auto early = silent.drain(std::chrono::milliseconds(300));
+  ASSERT_EQ(early.size(), 2u) << "two over the cap of three, refused at once";
+  for (const auto& status : early) EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ((*server)->unadmitted(), 3u);
+
+  auto all = silent.drain(std::chrono::seconds(5));
+  const auto took = std::chrono::steady_clock::now() - opened;
+  ASSERT_EQ(all.size(), 5u);
+  for (size_t i = 2; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << all[i].error_message();
+    EXPECT_NE(all[i].error_message().find("no Hello within 0.6s"), std::string::npos) << all[i].error_message();
+  }
+  EXPECT_GE(took, std::chrono::milliseconds(600));
+  EXPECT_EQ((*server)->unadmitted(), 0u);
+
+  // The slots are free again, and an admitted agent holds none.
+  grpc::ClientContext context;
+  auto stream = stub->Connect(&context);
+  v1::AgentMessage hello;
+  hello.mutable_hello()->set_protocol_version(1);
+  hello.mutable_hello()->set_agent_id("late");
+  hello.mutable_hello()->set_token("tok");
+  ASSERT_TRUE(stream->Write(hello));
+  v1::CoordinatorMessage reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_TRUE(reply.has_welcome());
+  EXPECT_EQ((*server)->unadmitted(), 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));  // past the deadline: an agent that spoke stays
+  EXPECT_EQ(coordinator.connectedAgents(), 1u);
+  context.TryCancel();
+  stream->Finish();
+  (*server)->shutdown();
 }
 
 // The operator's case: two runs behind one listener, each stream routed by the

@@ -4,6 +4,7 @@
 
 #include "common/core/clock.h"
 #include "common/core/logging.h"
+#include "common/core/secure_random.h"
 #include "common/report/sha256.h"
 #include "operator/controller/reconciler_steps.h"
 
@@ -110,14 +111,14 @@ Result<std::string> Reconciler::ensureToken(Pass& pass) {
     return base64Decode(getString(getObject(*existing, "data"), kTokenKey));
   }
   if (!existing.error().isNotFound()) return existing.error().toError();
-  char token[33];
-  std::snprintf(token, sizeof token, "%016llx%016llx", static_cast<unsigned long long>(random()),
-                static_cast<unsigned long long>(random()));
+  // From the kernel's CSPRNG, never from random(): the run id in the status
+  // comes from that generator, and must tell nothing about the token.
+  const std::string token = newToken();
   auto created = client_.create(k8s::resources::kSecrets, pass.ns,
                                 buildTokenSecret(pass.lt, run_id, token, settings_.agent.coordinator_ca));
   if (!created.ok() && !created.error().isAlreadyExists()) return created.error().toError();
   if (!created.ok()) return ensureToken(pass);  // a racing pass created it: use theirs
-  return std::string(token);
+  return token;
 }
 
 Status Reconciler::ensurePods(Pass& pass, const json& pods, int desired, const AgentSizing& sizing) {

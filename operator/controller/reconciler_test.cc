@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "common/scenario/run.h"
 #include "operator/controller/fake_apiserver.h"
 
@@ -175,6 +177,49 @@ TEST_F(ReconcilerPasses, AnOperatorThatDidNotStartTheRunRecompilesTheTextTheRunS
   EXPECT_EQ(fresh.requests.at(run).run->plan.load.users, 10);
   EXPECT_EQ(fresh.requests.at(run).scenario_text, scenarioWithUsers(10));
   EXPECT_EQ(status()["plan"]["users"], 10);
+}
+
+// Run tokens come from the kernel's CSPRNG, run ids from the reconciler's own
+// seeded generator: many runs give 64-hex-digit tokens that never repeat, and
+// a reconciler started with the same seed gives the same run ids with other
+// tokens, so a published run id says nothing about any token.
+TEST_F(ReconcilerPasses, TokensAre256RandomBitsThatTheRunIdDoesNotDetermine) {
+  createLoadTest({{"scenario", {{"inline", scenarioWithUsers(1)}}}});
+  std::vector<std::string> run_ids;
+  std::set<std::string> tokens;
+  for (int i = 0; i < 50; ++i) {
+    auto lt = api_->object(kLoadTestPath);
+    lt["metadata"]["annotations"] = {{kAnnotationRun, "r" + std::to_string(i)}};
+    api_->put(kLoadTestPath, lt);
+    ASSERT_TRUE(pass().ok());
+    const std::string run = status()["runId"];
+    ASSERT_EQ(coordinator_.requests.count(run), 1u) << run;
+    const auto& token = coordinator_.requests.at(run).token;
+    ASSERT_EQ(token.size(), 64u) << token;
+    ASSERT_EQ(token.find_first_not_of("0123456789abcdef"), std::string::npos) << token;
+    ASSERT_TRUE(tokens.insert(token).second) << "two runs share token " << token;
+    EXPECT_EQ(status().dump().find(token), std::string::npos) << "the status shows the token";
+    EXPECT_FALSE(api_->object("/api/v1/namespaces/perf/secrets/" + tokenSecretName(run)).is_null());
+    run_ids.push_back(run);
+  }
+
+  testing::FakeApiServer* api = new testing::FakeApiServer;
+  k8s::Client client{std::unique_ptr<k8s::Transport>(api)};
+  k8s::EventRecorder events(client, "test");
+  ScriptedCoordinator same_seed;
+  Reconciler twin(client, events, same_seed, ReconcilerSettings{}, [this] { return now_; }, 7);
+  api->put(kLoadTestPath, api_->object(kLoadTestPath));
+  for (int i = 0; i < 5; ++i) {
+    auto lt = api->object(kLoadTestPath);
+    lt["metadata"]["annotations"] = {{kAnnotationRun, "r" + std::to_string(i)}};
+    lt.erase("status");
+    api->put(kLoadTestPath, lt);
+    ASSERT_TRUE(twin.reconcile(std::string(kNs) + "/shop").ok());
+    const std::string run = api->object(kLoadTestPath)["status"]["runId"];
+    EXPECT_EQ(run, run_ids[static_cast<size_t>(i)]) << "the same seed gives the same run ids";
+    ASSERT_EQ(same_seed.requests.count(run), 1u);
+    EXPECT_EQ(tokens.count(same_seed.requests.at(run).token), 0u) << "a token followed from the seed";
+  }
 }
 
 TEST_F(ReconcilerPasses, RunLevelRulesEndTheRunAsInvalidScenarioBeforeAnyPod) {

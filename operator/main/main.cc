@@ -26,6 +26,7 @@
 #pragma GCC diagnostic pop
 
 #include "common/core/logging.h"
+#include "common/core/secure_random.h"
 #include "operator/controller/controller.h"
 #include "operator/coordinator/live_coordinator.h"
 #include "operator/k8s/leader_election.h"
@@ -120,7 +121,7 @@ int run(const Flags& flags, SignalWait& signals) {
   settings.agent.metrics_port = static_cast<uint16_t>(flags.agent_metrics_port);
   settings.guardrails = std::move(*guardrails);
   controller::Reconciler reconciler(**client, events, *coordinator, settings,
-                                    [] { return std::chrono::system_clock::now(); }, std::random_device{}());
+                                    [] { return std::chrono::system_clock::now(); }, secureRandom64());
   controller::Controller ctl(**client, reconciler, {flags.namespaces, flags.workers});
 
   operator_main::LoadTestMetrics loadtest_metrics(**client, flags.namespaces);

@@ -34,7 +34,7 @@ TEST_F(Operator, RunGoesFromStartingToSucceededWithStatusHistoryEventsAndTtl) {
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(reqs[0].run_id, run);
   EXPECT_EQ(reqs[0].expected_agents, 2);
-  EXPECT_EQ(reqs[0].token.size(), 32u);
+  EXPECT_EQ(reqs[0].token.size(), 64u);  // 256 bits in hex
   auto secret = client_->get(resources::kSecrets, ns(), controller::tokenSecretName(run));
   ASSERT_TRUE(secret.ok());
   EXPECT_EQ(controller::base64Decode(getString((*secret)["data"], "token")), reqs[0].token);

@@ -46,11 +46,12 @@ class Run:
         self.stdout = ""
         self.stderr = ""
 
-    def start_coordinator(self, *args, expect=3):
+    def start_coordinator(self, *args, expect=3, listen="127.0.0.1:0", token=True):
         self.coord_err = open(self.tmp / "coordinator.err", "w")
+        token_args = ["--token-file", str(self.token)] if token else []
         self.coordinator = subprocess.Popen(
-            [HERD, "coordinator", str(self.scenario), "--listen", "127.0.0.1:0", "--expect-agents", str(expect),
-             "--token-file", str(self.token), "--summary-json", str(self.summary), *args],
+            [HERD, "coordinator", str(self.scenario), "--listen", listen, "--expect-agents", str(expect),
+             *token_args, "--summary-json", str(self.summary), *args],
             stdout=subprocess.PIPE, stderr=self.coord_err, text=True, cwd=self.tmp)
         line = self.coordinator.stdout.readline()
         match = re.search(r"listening on port (\d+)", line)
@@ -60,8 +61,9 @@ class Run:
 
     def start_agent(self, name, port=None, token=None, *args):
         err = open(self.tmp / f"{name}.err", "w")
+        token_args = [] if token == "" else ["--token-file", str(token or self.token)]
         proc = subprocess.Popen(
-            [HERD, "agent", "--coordinator", f"127.0.0.1:{port or self.port}", "--token-file", str(token or self.token),
+            [HERD, "agent", "--coordinator", f"127.0.0.1:{port or self.port}", *token_args,
              "--agent-id", name, "--workers", "1", *args],
             stdout=subprocess.DEVNULL, stderr=err, text=True, cwd=self.tmp)
         self.agents[name] = proc
@@ -329,6 +331,30 @@ def test_wrong_token_is_refused_and_the_run_goes_on(run, nginx, tmp_path):
     assert agents == {"a1": 0}
     assert "refused" in r.coordinator_log() and "wrong or missing run token" in r.coordinator_log()
     assert summary["totals"]["requests"] == nginx_total(nginx)
+
+
+@pytest.mark.parametrize("listen", ["0.0.0.0:0", "[::]:0", ":0", "192.0.2.1:0"])
+def test_no_token_beyond_loopback_refuses_to_start(tmp_path, listen):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(LOAD.format(url="http://127.0.0.1:9", users=1, duration="1s", thresholds="[]"))
+    done = subprocess.run([HERD, "coordinator", str(scenario), "--listen", listen, "--expect-agents", "1"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert "not a loopback address, and no token" in done.stderr, done.stderr
+    assert "--token-file FILE" in done.stderr and "--insecure" in done.stderr, done.stderr
+    assert "listening" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("listen, extra", [("127.0.0.1:0", []), ("0.0.0.0:0", ["--insecure"])])
+def test_no_token_runs_on_loopback_or_with_insecure(run, nginx, listen, extra):
+    r = run(duration="1s")
+    r.start_coordinator(*extra, expect=1, listen=listen, token=False)
+    r.start_agent("a1", None, "")
+    code, agents, summary = r.wait()
+    assert code == 0, r.coordinator_log()
+    assert agents == {"a1": 0}, r.agent_log("a1")
+    assert summary["totals"]["requests"] == nginx_total(nginx) > 0
+    assert "no --token-file: any agent that reaches" in r.coordinator_log()
 
 
 def free_port():
