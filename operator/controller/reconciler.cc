@@ -51,17 +51,20 @@ void Reconciler::event(const json& loadtest, const std::string& type, const std:
                              recorded.error().describe());
 }
 
-Status Reconciler::writeStatus(Pass& pass, const std::function<void(json& status)>& edit) {
+Status Reconciler::writeStatus(Pass& pass, const std::function<void(LoadTestStatus& status)>& edit) {
   auto written = k8s::updateStatus(client_, kLoadTests, pass.ns, pass.name, [&](json& obj) {
-    if (!obj.contains("status") || !obj["status"].is_object()) obj["status"] = json::object();
-    json before = obj["status"];
-    edit(obj["status"]);
-    obj["status"]["observedGeneration"] = k8s::getInt(getObject(obj, "metadata"), "generation");
-    return obj["status"] != before;
+    const json& before = getObject(obj, "status");
+    auto status = LoadTestStatus::fromJson(before);
+    edit(status);
+    status.observed_generation = k8s::getInt(getObject(obj, "metadata"), "generation");
+    json after = status.toJson();
+    const bool changed = after != before;
+    obj["status"] = std::move(after);
+    return changed;
   });
   if (!written.ok()) return written.error().toError();
   pass.lt = *written;
-  pass.status = getObject(pass.lt, "status");
+  pass.status = LoadTestStatus::fromJson(getObject(pass.lt, "status"));
   return Ok{};
 }
 
@@ -104,25 +107,25 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
     onDeleted(key);
     return ReconcileResult{};
   }
-  pass.status = getObject(pass.lt, "status");
+  pass.status = LoadTestStatus::fromJson(getObject(pass.lt, "status"));
   pass.now = wall_clock_();
   pass.generation = k8s::getInt(getObject(pass.lt, "metadata"), "generation");
   auto spec = parseSpec(pass.lt);
   if (!spec.ok()) {
     // The schema should have refused it; say so instead of retrying forever.
     auto message = spec.error().describe();
-    auto w = writeStatus(pass, [&](json& st) {
-      st["phase"] = kFailed;
-      st["reason"] = "InvalidSpec";
-      st["message"] = message;
-      setCondition(st, Condition::kValidated, false, "InvalidSpec", message, pass.generation, now());
+    auto w = writeStatus(pass, [&](LoadTestStatus& st) {
+      st.phase = Phase::kFailed;
+      st.reason = "InvalidSpec";
+      st.message = message;
+      st.setCondition(Condition::kValidated, false, "InvalidSpec", message, pass.generation, now());
     });
     if (!w.ok()) return w.error();
     return ReconcileResult{};
   }
   pass.spec = std::move(*spec);
 
-  const auto current = LoadTestStatus::fromJson(pass.status);
+  const auto& current = pass.status;
   const auto hash = runDefinitionHash(pass.lt);
   const auto trigger = annotation(pass.lt, kAnnotationRun);
   const bool scheduled = pass.spec.schedule.has_value();
@@ -162,20 +165,20 @@ Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live)
   auto cron = CronSchedule::parse(sched.cron, sched.time_zone);
   if (!cron.ok()) {
     auto message = cron.error().describe();
-    auto w = writeStatus(pass, [&](json& st) {
-      st["reason"] = "InvalidSchedule";
-      st["message"] = message;
-      st.erase("nextScheduleTime");
+    auto w = writeStatus(pass, [&](LoadTestStatus& st) {
+      st.reason = "InvalidSchedule";
+      st.message = message;
+      st.next_schedule_time.clear();
     });
     if (!w.ok()) return w.error();
     return out;  // nothing is ever due; a spec change brings us back
   }
   if (sched.suspend) {
-    auto w = writeStatus(pass, [&](json& st) { st.erase("nextScheduleTime"); });
+    auto w = writeStatus(pass, [&](LoadTestStatus& st) { st.next_schedule_time.clear(); });
     if (!w.ok()) return w.error();
     return out;
   }
-  auto base = parseRfc3339(getString(pass.status, "lastScheduleTime"));
+  auto base = parseRfc3339(pass.status.last_schedule_time);
   if (!base) base = parseRfc3339(k8s::metaString(pass.lt, "creationTimestamp"));
   if (!base) base = pass.now;
   // The latest due time not after now: runs missed while the operator was down
@@ -187,22 +190,22 @@ Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live)
     next = cron->next(*next);
   }
   const auto next_text = next ? formatRfc3339(*next) : std::string();
-  std::string last_text = latest ? formatRfc3339(*latest) : getString(pass.status, "lastScheduleTime");
+  std::string last_text = latest ? formatRfc3339(*latest) : pass.status.last_schedule_time;
   if (latest) {
     const auto& policy = sched.concurrency_policy;
     if (!live || policy == "Replace") {
-      pass.status["lastScheduleTime"] = last_text;
-      if (next) pass.status["nextScheduleTime"] = next_text;
+      pass.status.last_schedule_time = last_text;
+      if (next) pass.status.next_schedule_time = next_text;
       out.start = true;
       out.why = "schedule " + last_text;
       return out;
     }
     if (policy == "Allow") {
       // Runs one after the other: this one starts when the live run ends.
-      last_text = getString(pass.status, "lastScheduleTime");
+      last_text = pass.status.last_schedule_time;
     } else {
       event(pass.lt, "Normal", "RunSkipped",
-            "run due at " + last_text + " skipped: run " + getString(pass.status, "runId") +
+            "run due at " + last_text + " skipped: run " + pass.status.run_id +
                 " is still going (concurrencyPolicy Forbid)");
     }
   }
@@ -215,12 +218,11 @@ Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live)
     if (users.ok()) compiled = "scenario " + source->name + " compiles";
     else invalid = users.error();
   }
-  auto w = writeStatus(pass, [&](json& st) {
-    if (invalid) setCondition(st, Condition::kValidated, false, "InvalidScenario", invalid->describe(), pass.generation, now());
-    else if (!compiled.empty()) setCondition(st, Condition::kValidated, true, "Compiled", compiled, pass.generation, now());
-    if (!last_text.empty()) st["lastScheduleTime"] = last_text;
-    if (next) st["nextScheduleTime"] = next_text;
-    else st.erase("nextScheduleTime");
+  auto w = writeStatus(pass, [&](LoadTestStatus& st) {
+    if (invalid) st.setCondition(Condition::kValidated, false, "InvalidScenario", invalid->describe(), pass.generation, now());
+    else if (!compiled.empty()) st.setCondition(Condition::kValidated, true, "Compiled", compiled, pass.generation, now());
+    if (!last_text.empty()) st.last_schedule_time = last_text;
+    st.next_schedule_time = next_text;  // empty (left out) when there is no next time
   });
   if (!w.ok()) return w.error();
   if (next) out.wake = duration_cast<milliseconds>(*next - pass.now) + milliseconds(50);
@@ -245,15 +247,15 @@ void Reconciler::onDeleted(const std::string& key) {
 }
 
 void Reconciler::supersede(Pass& pass, const std::string& why) {
-  auto run_id = getString(pass.status, "runId");
+  const auto run_id = pass.status.run_id;
   coordinator_.abortRun(run_id, "superseded: " + why);
   coordinator_.forget(run_id);
   forgetRun(pass.key, run_id);
   (void)deleteRunPods(pass.ns, run_id, false);
-  json entry{{"runId", run_id}, {"trigger", getString(pass.status, "runReason")},
-             {"startTime", getString(pass.status, "startTime")}, {"completionTime", now()},
-             {"phase", kFailed}, {"verdict", "Aborted"}, {"reason", "Superseded"}};
-  pushHistory(pass.status, entry, pass.spec.history_limit);
+  json entry{{"runId", run_id}, {"trigger", pass.status.run_reason}, {"startTime", pass.status.start_time},
+             {"completionTime", now()}, {"phase", phaseName(Phase::kFailed)}, {"verdict", "Aborted"},
+             {"reason", "Superseded"}};
+  pushHistoryEntry(pass.status.history, std::move(entry), pass.spec.history_limit);
   event(pass.lt, "Normal", "RunSuperseded", "run " + run_id + " stopped: " + why);
 }
 
