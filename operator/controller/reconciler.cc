@@ -12,6 +12,7 @@ namespace herd::controller {
 
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
+using TimePoint = std::chrono::system_clock::time_point;
 
 std::optional<std::chrono::system_clock::time_point> parseRfc3339(const std::string& text) {
   std::tm tm{};
@@ -90,55 +91,34 @@ Result<scenario::CompiledRun> compileLoadTest(const ScenarioSource& source, cons
 }
 
 
+namespace {
+
+// Why a new run starts now: creation, a change of the run-defining spec, or a new
+// herd.dev/run annotation; "" when none does. With spec.schedule only the
+// annotation starts one here (schedule() decides the rest).
+std::string whyStart(const LoadTestStatus& current, const nlohmann::json& lt, bool scheduled) {
+  const auto hash = runDefinitionHash(lt);
+  const auto trigger = annotation(lt, kAnnotationRun);
+  if (current.run_id.empty() && current.phase != Phase::kFailed && !scheduled) return "created";
+  if (!scheduled && !current.run_hash.empty() && current.run_hash != hash) return "spec changed";
+  if (!trigger.empty() && trigger != current.run_trigger) return "annotation " + std::string(kAnnotationRun) + "=" + trigger;
+  return "";
+}
+
+}  // namespace
+
 Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   Pass pass;
-  pass.key = key;
-  std::tie(pass.ns, pass.name) = k8s::splitKey(key);
-  auto got = client_.get(kLoadTests, pass.ns, pass.name);
-  if (!got.ok()) {
-    if (got.error().isNotFound()) {
-      onDeleted(key);
-      return ReconcileResult{};
-    }
-    return got.error().toError();
-  }
-  pass.lt = std::move(*got);
-  if (!k8s::metaString(pass.lt, "deletionTimestamp").empty()) {
-    onDeleted(key);
-    return ReconcileResult{};
-  }
-  pass.status = LoadTestStatus::fromJson(getObject(pass.lt, "status"));
-  pass.now = wall_clock_();
-  pass.generation = k8s::getInt(getObject(pass.lt, "metadata"), "generation");
+  auto found = readPass(key, pass);
+  if (!found.ok()) return found.error();
+  if (!*found) return ReconcileResult{};
   auto spec = parseSpec(pass.lt);
-  if (!spec.ok()) {
-    // The schema should have refused it; say so instead of retrying forever.
-    auto message = spec.error().describe();
-    auto w = writeStatus(pass, [&](LoadTestStatus& st) {
-      st.phase = Phase::kFailed;
-      st.reason = "InvalidSpec";
-      st.message = message;
-      st.setCondition(Condition::kValidated, false, "InvalidSpec", message, pass.generation, now());
-    });
-    if (!w.ok()) return w.error();
-    return ReconcileResult{};
-  }
+  if (!spec.ok()) return invalidSpec(pass, spec.error());
   pass.spec = std::move(*spec);
 
-  const auto& current = pass.status;
-  const auto hash = runDefinitionHash(pass.lt);
-  const auto trigger = annotation(pass.lt, kAnnotationRun);
   const bool scheduled = pass.spec.schedule.has_value();
-
-  std::string why;
-  if (current.run_id.empty() && current.phase != Phase::kFailed && !scheduled) {
-    why = "created";
-  } else if (!scheduled && !current.run_hash.empty() && current.run_hash != hash) {
-    why = "spec changed";
-  } else if (!trigger.empty() && trigger != current.run_trigger) {
-    why = "annotation " + std::string(kAnnotationRun) + "=" + trigger;
-  }
-  const bool live = isLive(current.phase) && !current.run_id.empty();
+  const auto why = whyStart(pass.status, pass.lt, scheduled);
+  const bool live = isLive(pass.status.phase) && !pass.status.run_id.empty();
   if (!why.empty()) {
     if (live) supersede(pass, why);
     return startRun(pass, why);
@@ -157,6 +137,65 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   if (result.ok() && schedule_wake && (!result->requeue_after || *schedule_wake < *result->requeue_after))
     result->requeue_after = schedule_wake;
   return result;
+}
+
+// The LoadTest and its status into `pass`; false when it is gone or being
+// deleted (its run, if any, is aborted).
+Result<bool> Reconciler::readPass(const std::string& key, Pass& pass) {
+  pass.key = key;
+  std::tie(pass.ns, pass.name) = k8s::splitKey(key);
+  auto got = client_.get(kLoadTests, pass.ns, pass.name);
+  if (!got.ok() && !got.error().isNotFound()) return got.error().toError();
+  if (!got.ok() || !k8s::metaString(*got, "deletionTimestamp").empty()) {
+    onDeleted(key);
+    return false;
+  }
+  pass.lt = std::move(*got);
+  pass.status = LoadTestStatus::fromJson(getObject(pass.lt, "status"));
+  pass.now = wall_clock_();
+  pass.generation = k8s::getInt(getObject(pass.lt, "metadata"), "generation");
+  return true;
+}
+
+// The schema should have refused the spec; say so instead of retrying forever.
+Result<ReconcileResult> Reconciler::invalidSpec(Pass& pass, const Error& error) {
+  const auto message = error.describe();
+  auto w = writeStatus(pass, [&](LoadTestStatus& st) {
+    st.phase = Phase::kFailed;
+    st.reason = "InvalidSpec";
+    st.message = message;
+    st.setCondition(Condition::kValidated, false, "InvalidSpec", message, pass.generation, now());
+  });
+  if (!w.ok()) return w.error();
+  return ReconcileResult{};
+}
+
+namespace {
+
+// The latest due time not after `now` and the first after it. Runs missed while
+// the operator was down (or while suspended) are not made up for: only the
+// latest is run.
+std::pair<std::optional<TimePoint>, std::optional<TimePoint>> dueTimes(const CronSchedule& cron, TimePoint base,
+                                                                      TimePoint now) {
+  std::optional<TimePoint> latest;
+  auto next = cron.next(base);
+  for (int guard = 0; next && *next <= now && guard < 100000; ++guard) {
+    latest = next;
+    next = cron.next(*next);
+  }
+  return {latest, next};
+}
+
+}  // namespace
+
+// Whether the scenario compiles as the next run would compile it: "scenario NAME
+// compiles", or the error.
+Result<std::string> Reconciler::checkScenario(Pass& pass) {
+  auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
+  if (!source.ok()) return source.error();
+  auto run = compileLoadTest(*source, pass.spec);
+  if (!run.ok()) return run.error();
+  return "scenario " + source->name + " compiles";
 }
 
 Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live) {
@@ -181,14 +220,7 @@ Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live)
   auto base = parseRfc3339(pass.status.last_schedule_time);
   if (!base) base = parseRfc3339(k8s::metaString(pass.lt, "creationTimestamp"));
   if (!base) base = pass.now;
-  // The latest due time not after now: runs missed while the operator was down
-  // (or while suspended) are not made up for, only the latest is run.
-  std::optional<std::chrono::system_clock::time_point> latest;
-  auto next = cron->next(*base);
-  for (int guard = 0; next && *next <= pass.now && guard < 100000; ++guard) {
-    latest = next;
-    next = cron->next(*next);
-  }
+  const auto [latest, next] = dueTimes(*cron, *base, pass.now);
   const auto next_text = next ? formatRfc3339(*next) : std::string();
   std::string last_text = latest ? formatRfc3339(*latest) : pass.status.last_schedule_time;
   if (latest) {
@@ -213,10 +245,9 @@ Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live)
   std::optional<Error> invalid;
   std::string compiled;
   if (!live) {
-    auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
-    auto users = source.ok() ? compileLoadTest(*source, pass.spec) : Result<scenario::CompiledRun>(source.error());
-    if (users.ok()) compiled = "scenario " + source->name + " compiles";
-    else invalid = users.error();
+    auto checked = checkScenario(pass);
+    if (checked.ok()) compiled = *checked;
+    else invalid = checked.error();
   }
   auto w = writeStatus(pass, [&](LoadTestStatus& st) {
     if (invalid) st.setCondition(Condition::kValidated, false, "InvalidScenario", invalid->describe(), pass.generation, now());

@@ -71,8 +71,11 @@ class Reconciler {
     std::optional<std::chrono::milliseconds> wake;  // until the next due time
   };
 
+  Result<bool> readPass(const std::string& key, Pass& pass);
+  Result<ReconcileResult> invalidSpec(Pass& pass, const Error& error);
   // spec.schedule: whether a run is due (per concurrencyPolicy), and when to look again.
   Result<ScheduleDecision> schedule(Pass& pass, bool live);
+  Result<std::string> checkScenario(Pass& pass);
   // startRun's steps (reconciler_run.cc).
   Result<ReconcileResult> startRun(Pass& pass, const std::string& why);
   Result<ReconcileResult> scenarioNotFound(Pass& pass, const Error& error);

@@ -1,0 +1,183 @@
+#include "agent/output/csv.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "common/stats/error_kind.h"
+
+namespace herd::report {
+
+namespace {
+
+// Python's csv.writer ends rows with \r\n; Locust's files do too.
+constexpr std::string_view kRowEnd = "\r\n";
+
+// A float as Python's str() writes it: the shortest text that reads back the same,
+// always with a decimal point ("2.0", not "2").
+std::string pyFloat(double value) {
+  if (!std::isfinite(value)) return "0.0";
+  std::string text = fmt::format("{}", value);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
+// Locust keeps response times with two significant digits (147 -> 150,
+// 3432 -> 3400) and reports medians and percentiles from those, as integers of ms.
+int64_t locustRounded(double ms) {
+  double scale = 1;
+  if (ms >= 10000) scale = 1000;
+  else if (ms >= 1000) scale = 100;
+  else if (ms >= 100) scale = 10;
+  return static_cast<int64_t>(std::nearbyint(ms / scale) * scale);
+}
+
+// Locust's median: the rounded value, but never outside the exact [min, max]
+// (so a run of sub-millisecond requests does not report a median of 0).
+std::string median(double p50_ms, double min_ms, double max_ms, uint64_t count) {
+  if (count == 0) return "0";
+  const auto rounded = static_cast<double>(locustRounded(p50_ms));
+  if (rounded > max_ms) return pyFloat(max_ms);
+  if (rounded < min_ms) return pyFloat(min_ms);
+  return std::to_string(static_cast<int64_t>(rounded));
+}
+
+std::string row(std::initializer_list<std::string> fields) {
+  std::string out;
+  bool first = true;
+  for (const auto& field : fields) {
+    if (!first) out += ',';
+    first = false;
+    out += field;
+  }
+  return out;
+}
+
+std::string percentileHeader() {
+  std::string out;
+  for (const double p : kReportedPercentiles) out += fmt::format(",{}%", p);
+  return out;
+}
+
+std::string percentileFields(const stats::Histogram& h) {
+  std::string out;
+  for (const double p : kReportedPercentiles) {
+    out += h.count() == 0 ? std::string(",N/A") : fmt::format(",{}", locustRounded(toMillis(h.valueAtPercentile(p))));
+  }
+  return out;
+}
+
+double perSecond(uint64_t count, double seconds) {
+  return seconds > 0 ? static_cast<double>(count) / seconds : 0.0;
+}
+
+double average(uint64_t sum, uint64_t count) {
+  return count ? static_cast<double>(sum) / static_cast<double>(count) : 0.0;
+}
+
+std::string statsRow(std::string_view method, std::string_view name, const stats::EndpointStats& e,
+                     double seconds) {
+  const auto& h = e.latency;
+  return row({csvField(method), csvField(name), std::to_string(e.requests), std::to_string(e.failures),
+              median(toMillis(h.valueAtPercentile(50)), toMillis(h.min()), toMillis(h.max()), h.count()),
+              pyFloat(h.mean() / 1e6), pyFloat(toMillis(h.min())), pyFloat(toMillis(h.max())),
+              pyFloat(average(e.bytes_received, e.requests)), pyFloat(perSecond(e.requests, seconds)),
+              pyFloat(perSecond(e.failures, seconds))}) +
+         percentileFields(h) + std::string(kRowEnd);
+}
+
+// Locust orders rows by (name, method).
+std::vector<size_t> endpointOrder(const scenario::Plan& plan) {
+  std::vector<size_t> order(plan.endpoints.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const auto& x = plan.endpoints[a];
+    const auto& y = plan.endpoints[b];
+    return std::tie(x.name, x.method) < std::tie(y.name, y.method);
+  });
+  return order;
+}
+
+}  // namespace
+
+std::string csvField(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string statsCsv(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info) {
+  std::string out = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
+                    "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s" +
+                    percentileHeader() + std::string(kRowEnd);
+  const auto& endpoints = aggregate.total().endpoints();
+  const stats::EndpointStats empty;
+  for (const size_t i : endpointOrder(plan)) {
+    out += statsRow(plan.endpoints[i].method, plan.endpoints[i].name, i < endpoints.size() ? endpoints[i] : empty,
+                    info.duration_seconds);
+  }
+  out += statsRow("", "Aggregated", aggregate.total().totals(), info.duration_seconds);
+  return out;
+}
+
+std::string statsHistoryCsv(const RunAggregate& aggregate, const RunInfo& info) {
+  std::string out = "Timestamp,User Count,Type,Name,Requests/s,Failures/s" + percentileHeader() +
+                    ",Total Request Count,Total Failure Count,Total Median Response Time,"
+                    "Total Average Response Time,Total Min Response Time,Total Max Response Time,"
+                    "Total Average Content Size" + std::string(kRowEnd);
+  const double start = std::chrono::duration<double>(info.start.time_since_epoch()).count();
+  for (const auto& s : aggregate.series()) {
+    std::string percentiles;
+    for (const double p : s.total_percentiles_ms) {
+      percentiles += s.total_requests ? fmt::format(",{}", locustRounded(p)) : std::string(",N/A");
+    }
+    out += row({std::to_string(static_cast<int64_t>(start + s.elapsed_seconds)), std::to_string(s.users), "",
+                "Aggregated", fmt::format("{:.6f}", static_cast<double>(s.requests)),
+                fmt::format("{:.6f}", static_cast<double>(s.failures))}) +
+           percentiles + "," +
+           row({std::to_string(s.total_requests), std::to_string(s.total_failures),
+                median(s.total_percentiles_ms[0], s.total_min_ms, s.total_max_ms, s.total_requests),
+                pyFloat(s.total_mean_ms), pyFloat(s.total_min_ms), pyFloat(s.total_max_ms),
+                pyFloat(average(s.total_bytes_received, s.total_requests))}) +
+           std::string(kRowEnd);
+  }
+  return out;
+}
+
+std::string failuresCsv(const scenario::Plan& plan, const RunAggregate& aggregate) {
+  struct Line {
+    std::string method, name, error;
+    uint64_t count;
+  };
+  std::vector<Line> lines;
+  for (const auto& [key, count] : aggregate.total().errors()) {
+    const bool known = key.endpoint < plan.endpoints.size();
+    lines.push_back({known ? plan.endpoints[key.endpoint].method : "", known ? plan.endpoints[key.endpoint].name : "?",
+                     fmt::format("{}: {}", stats::errorKindName(key.kind), stats::errorMessage(key.kind, key.code)),
+                     count});
+  }
+  std::stable_sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) {
+    return std::tie(a.name, a.method) < std::tie(b.name, b.method);
+  });
+  std::string out = "Method,Name,Error,Occurrences" + std::string(kRowEnd);
+  for (const auto& l : lines) {
+    out += row({csvField(l.method), csvField(l.name), csvField(l.error), std::to_string(l.count)}) + std::string(kRowEnd);
+  }
+  return out;
+}
+
+Status writeCsvFiles(const std::string& prefix, const scenario::Plan& plan, const RunAggregate& aggregate,
+                     const RunInfo& info) {
+  if (auto s = writeFile(prefix + "_stats.csv", statsCsv(plan, aggregate, info)); !s) return s;
+  if (auto s = writeFile(prefix + "_stats_history.csv", statsHistoryCsv(aggregate, info)); !s) return s;
+  return writeFile(prefix + "_failures.csv", failuresCsv(plan, aggregate));
+}
+
+}  // namespace herd::report

@@ -1,0 +1,31 @@
+#pragma once
+// CSV files with Locust's names, columns and meanings (locust --csv PREFIX), so
+// spreadsheets and scripts built around Locust keep working:
+//   PREFIX_stats.csv          one row per endpoint, then "Aggregated"
+//   PREFIX_stats_history.csv  one "Aggregated" row per second of the run
+//   PREFIX_failures.csv       one row per (endpoint, error)
+// Pure functions of the merged results, so `herd run` and the coordinator write
+// the same files. Differences from Locust are listed in docs/results.md.
+#include <string>
+
+#include "common/core/result.h"
+#include "common/report/aggregate.h"
+#include "common/report/summary.h"
+#include "common/scenario/plan.h"
+
+namespace herd::report {
+
+std::string statsCsv(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info);
+std::string statsHistoryCsv(const RunAggregate& aggregate, const RunInfo& info);
+std::string failuresCsv(const scenario::Plan& plan, const RunAggregate& aggregate);
+
+// Writes the three files as PREFIX_stats.csv, PREFIX_stats_history.csv and
+// PREFIX_failures.csv.
+Status writeCsvFiles(const std::string& prefix, const scenario::Plan& plan, const RunAggregate& aggregate,
+                     const RunInfo& info);
+
+// One CSV field, quoted the way Python's csv module does by default (only when it
+// holds a comma, a quote or a line break).
+std::string csvField(std::string_view text);
+
+}  // namespace herd::report

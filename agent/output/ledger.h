@@ -1,0 +1,45 @@
+#pragma once
+// The run ledger: one JSON object per line (JSON Lines) per finished run — when,
+// which scenario (name and content hash), the parameters, the headline results,
+// the verdict and the user's note — so a series of runs ("double the users until
+// it breaks") can be listed and compared. Pure builders and formatters here;
+// agent/cli reads and writes the file.
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/core/result.h"
+#include "common/scenario/plan.h"
+
+namespace herd::report {
+
+constexpr int kLedgerVersion = 1;
+
+// The row for one run, from its summary.json (so delivery counts appear when the
+// summary has them) and the plan it ran.
+nlohmann::json ledgerRow(const nlohmann::json& summary, const scenario::Plan& plan, std::string_view scenario_sha256,
+                         std::string_view note);
+
+// Parses a whole ledger file; a bad line is an Error naming `source:LINE`. Blank
+// lines are skipped. Rows keep any fields they have (newer versions may add some).
+Result<std::vector<nlohmann::json>> parseLedger(std::string_view text, const std::string& source);
+
+// One line of JSON for the file, '\n' included.
+std::string ledgerLine(const nlohmann::json& row);
+
+// The runs as a table, numbered from 1 in file order (the numbers `compare` takes).
+std::string formatLedger(const std::vector<nlohmann::json>& rows);
+// The same as CSV for spreadsheets (a header row, then one row per run).
+std::string ledgerCsv(const std::vector<nlohmann::json>& rows);
+
+// A run by its number in the ledger (1 = first, -1 = last, -2 = the one before),
+// or by its run id.
+Result<size_t> findRun(const std::vector<nlohmann::json>& rows, std::string_view reference);
+
+// Which parameters differ between two runs, and each metric's change.
+std::string formatComparison(const nlohmann::json& a, const nlohmann::json& b, size_t a_number, size_t b_number);
+
+}  // namespace herd::report
