@@ -1,5 +1,6 @@
-// Starting and driving a run: its token and pods, its progress into the status, its end
-// (finished, failed, or timed out) and what comes after (TTL, history).
+// Starting and driving a run: its token and pods, its progress into the status, and
+// the checks that end it (agents not ready, lost, the time limit); how it ends is
+// reconciler_end.cc.
 #include <set>
 
 #include "common/core/clock.h"
