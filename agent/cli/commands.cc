@@ -109,7 +109,10 @@ Result<scenario::RunOverrides> runOverrides(const Options& options) {
 }
 
 Result<Compiled> compileAll(const Options& options, const scenario::RunOverrides& overrides) {
-  return scenario::compileRunFile(options.scenario, overrides);
+  auto compiled = scenario::compileRunFile(options.scenario, overrides);
+  if (!compiled) return compiled;
+  if (auto allowed = checkGuardrails(options.guardrails, *compiled); !allowed) return allowed.error();
+  return compiled;
 }
 
 Result<Compiled> compileAll(const Options& options) {
@@ -211,6 +214,7 @@ void addRunCommand(CLI::App& app, Options& options) {
   addScenarioFlags(*command, options);
   addOutputFlags(*command, options);
   addMetricsFlags(*command, options);
+  addGuardrailFlags(*command, options.guardrails);
   command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
   command->add_flag("--insecure", options.insecure, "Accept any TLS certificate (self-signed test servers)");
   command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for TLS verification")->check(CLI::ExistingFile);
@@ -223,6 +227,7 @@ void addRunCommand(CLI::App& app, Options& options) {
 void addValidateCommand(CLI::App& app, Options& options) {
   auto* command = app.add_subcommand("validate", "Compile a scenario and report errors; runs nothing");
   addScenarioFlags(*command, options);
+  addGuardrailFlags(*command, options.guardrails);
 }
 
 int dispatch(const CLI::App& app, const Options& options) {

@@ -23,6 +23,14 @@ constexpr int kExitThresholdFailed = 1;
 constexpr int kExitInvalidInput = 2;
 constexpr int kExitRunFailed = 3;
 
+// Limits a shared runner puts on `herd run` (guardrails.cc); 0 or empty: none.
+struct GuardrailOptions {
+  int64_t max_users = 0;
+  std::string max_duration;
+  double max_rate = 0;
+  std::vector<std::string> allow_hosts;
+};
+
 struct Options {
   std::string scenario;
   std::vector<std::string> params;  // key=value
@@ -48,6 +56,7 @@ struct Options {
   std::vector<std::string> compare_runs;  // `herd compare A B`
   std::string metrics_listen;             // HOST:PORT (live_metrics.cc)
   std::string metrics_linger = "0s";
+  GuardrailOptions guardrails;
 };
 
 // Shared by `herd run` and `herd coordinator` (distributed.cc): flags, the
@@ -68,6 +77,11 @@ void printProgress(const scenario::Plan& plan, std::function<void(const report::
 // Prints the final table, writes every output; returns the run's exit code.
 int finishRun(const Options& options, const scenario::Plan& plan, const Result<coordinator::RunResult>& result,
               const std::string& scenario_sha256);
+
+// --max-users, --max-duration, --max-rate, --allow-host (guardrails.cc), and the
+// check compileAll() makes with them: a run they refuse is invalid input (exit 2).
+void addGuardrailFlags(CLI::App& command, GuardrailOptions& options);
+Status checkGuardrails(const GuardrailOptions& options, const Compiled& compiled);
 
 void addRunCommand(CLI::App& app, Options& options);
 void addValidateCommand(CLI::App& app, Options& options);

@@ -28,6 +28,7 @@
 #include "operator/controller/builders.h"
 #include "operator/controller/coordinator.h"
 #include "operator/controller/loadtest.h"
+#include "operator/controller/policy.h"
 #include "operator/k8s/client.h"
 #include "operator/k8s/events.h"
 
@@ -46,6 +47,8 @@ struct ReconcilerSettings {
   std::chrono::milliseconds missing_scenario_retry{std::chrono::seconds(15)};
   // Added to the load's duration for the default run timeout.
   std::chrono::seconds run_timeout_margin{300};
+  // What a LoadTest may ask for (policy.h); Namespace annotations adjust it.
+  Guardrails guardrails;
 };
 
 struct ReconcileResult {
@@ -79,13 +82,20 @@ class Reconciler {
   // startRun's steps (reconciler_run.cc).
   Result<ReconcileResult> startRun(Pass& pass, const std::string& why);
   Result<ReconcileResult> scenarioNotFound(Pass& pass, const Error& error);
-  Result<ReconcileResult> invalidScenario(Pass& pass, const RunStart& start, const Error& error);
+  Result<ReconcileResult> invalidScenario(Pass& pass, const Error& error);
+  Status refuseRun(Pass& pass, const std::string& reason, const std::string& message, const std::string& no_run);
   void snapshotScenario(Pass& pass, const std::string& run_id, const ScenarioSource& source);
+  // The guardrails (reconciler_policy.cc): a run they refuse ends here, its refusal
+  // in the status and an Event; none when the run may start.
+  std::optional<Result<ReconcileResult>> refuseByPolicy(Pass& pass, const scenario::CompiledRun& run);
+  Result<std::optional<std::string>> policyViolation(Pass& pass, const scenario::CompiledRun& run);
+  Result<Result<Guardrails>> guardrailsFor(Pass& pass);
   // driveRun's steps, one pass over a live run (reconciler_run.cc).
   struct Drive;
   using Failure = std::pair<std::string, std::string>;  // reason, message: the run ends Failed
   Result<ReconcileResult> driveRun(Pass& pass);
   void rescale(Pass& pass, Drive& drive);
+  bool scaleRefusedByPolicy(Pass& pass, Drive& drive);  // reconciler_policy.cc
   static void countPods(Drive& drive);
   std::optional<Failure> checkStarting(Pass& pass, Drive& drive);
   std::optional<Failure> checkRunning(Pass& pass, Drive& drive, std::chrono::nanoseconds duration);

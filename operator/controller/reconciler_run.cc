@@ -53,7 +53,8 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
   if (!source.ok()) return scenarioNotFound(pass, source.error());
   RunStart start{runDefinitionHash(pass.lt), annotation(pass.lt, kAnnotationRun), why, "", 0};
   auto run = compileLoadTest(*source, pass.spec);
-  if (!run.ok()) return invalidScenario(pass, start, run.error());
+  if (!run.ok()) return invalidScenario(pass, run.error());
+  if (auto refused = refuseByPolicy(pass, *run)) return std::move(*refused);
   auto started = std::make_shared<const StartedRun>(
       StartedRun{std::make_shared<const scenario::CompiledRun>(std::move(*run)), *source,
                  report::sha256Hex(source->text)});
@@ -91,23 +92,32 @@ Result<ReconcileResult> Reconciler::scenarioNotFound(Pass& pass, const Error& er
 }
 
 // No run: the scenario (or a run-level rule) does not compile. Terminal until the spec changes.
-Result<ReconcileResult> Reconciler::invalidScenario(Pass& pass, const RunStart& start, const Error& error) {
+Result<ReconcileResult> Reconciler::invalidScenario(Pass& pass, const Error& error) {
   const auto message = error.describe();
-  auto w = writeStatus(pass, [&](LoadTestStatus& st) {
-    st = pass.status;
-    st.run_id.clear();
-    st.phase = Phase::kFailed;
-    st.reason = "InvalidScenario";
-    st.message = message;
-    st.run_hash = start.hash;
-    st.run_trigger = start.trigger;
-    st.setCondition(Condition::kValidated, false, "InvalidScenario", message, pass.generation, now());
-    st.setCondition(Condition::kComplete, true, "InvalidScenario", "no run: the scenario does not compile",
-                    pass.generation, now());
-  });
+  auto w = refuseRun(pass, "InvalidScenario", message, "no run: the scenario does not compile");
   if (!w.ok()) return w.error();
   event(pass.lt, "Warning", "InvalidScenario", message);
   return ReconcileResult{};
+}
+
+// A run that does not start (its scenario does not compile, the guardrails refuse
+// it): Failed with `reason` and no run id, remembered by the run's definition
+// (runHash, runTrigger) so only a change of it tries again.
+Status Reconciler::refuseRun(Pass& pass, const std::string& reason, const std::string& message,
+                             const std::string& no_run) {
+  const auto hash = runDefinitionHash(pass.lt);
+  const auto trigger = annotation(pass.lt, kAnnotationRun);
+  return writeStatus(pass, [&](LoadTestStatus& st) {
+    st = pass.status;
+    st.run_id.clear();
+    st.phase = Phase::kFailed;
+    st.reason = reason;
+    st.message = message;
+    st.run_hash = hash;
+    st.run_trigger = trigger;
+    st.setCondition(Condition::kValidated, false, reason, message, pass.generation, now());
+    st.setCondition(Condition::kComplete, true, reason, no_run, pass.generation, now());
+  });
 }
 
 // A restarted operator carries the run on from this copy (reconciler_plan.cc).
@@ -226,6 +236,7 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
 // `kubectl scale`: the coordinator learns the count, and which agents go, before
 // ensurePods deletes the highest-index pods, so they leave gracefully, not lost.
 void Reconciler::rescale(Pass& pass, Drive& drive) {
+  if (scaleRefusedByPolicy(pass, drive)) return;
   const auto& run_id = pass.status.run_id;
   std::vector<std::string> retiring;
   for (const auto& pod : drive.pods)

@@ -28,6 +28,7 @@
 #include "operator/controller/controller.h"
 #include "operator/coordinator/live_coordinator.h"
 #include "operator/k8s/leader_election.h"
+#include "operator/main/guardrail_flags.h"
 #include "operator/main/http_endpoints.h"
 #include "operator/main/leader_label.h"
 #include "operator/main/loadtest_metrics.h"
@@ -50,6 +51,8 @@ struct Flags {
   int agent_metrics_port = 0;
   int workers = 2;
   std::string log_level = "info";
+  // What a LoadTest may ask for (guardrail_flags.h).
+  operator_main::GuardrailFlags guardrails;
 };
 
 // Blocks until SIGTERM or SIGINT (the main thread sleeps in sigwait; every
@@ -74,6 +77,11 @@ class SignalWait {
 
 int run(const Flags& flags, SignalWait& signals) {
   auto log = logger("operator");
+  auto guardrails = operator_main::guardrails(flags.guardrails);
+  if (!guardrails.ok()) {
+    std::cerr << "herd-operator: " << guardrails.error().describe() << "\n";
+    return 2;
+  }
   auto config = flags.kubeconfig.empty() ? k8s::inClusterConfig() : k8s::loadKubeconfig(flags.kubeconfig);
   if (!config.ok()) {
     std::cerr << "herd-operator: " << config.error().describe() << "\n";
@@ -97,6 +105,7 @@ int run(const Flags& flags, SignalWait& signals) {
   settings.agent.coordinator = coordinator->agentEndpoint();
   if (!flags.agent_command.empty()) settings.agent.command = flags.agent_command;
   settings.agent.metrics_port = static_cast<uint16_t>(flags.agent_metrics_port);
+  settings.guardrails = std::move(*guardrails);
   controller::Reconciler reconciler(**client, events, *coordinator, settings,
                                     [] { return std::chrono::system_clock::now(); }, std::random_device{}());
   controller::Controller ctl(**client, reconciler, {flags.namespaces, flags.workers});
@@ -229,6 +238,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535))->capture_default_str();
   app.add_option("--workers", flags.workers, "reconciler threads")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--log-level", flags.log_level, "debug, info, warn, error")->capture_default_str();
+  operator_main::addGuardrailFlags(app, flags.guardrails);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

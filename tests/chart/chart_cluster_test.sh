@@ -67,7 +67,8 @@ if out=$(k run psa-probe -n "$wa" --image=herd:0 --restart=Never --dry-run=serve
 else [[ $out == *PodSecurity* ]] && ok "PodSecurity enforces restricted" || fail "psa-probe refused otherwise: $out"; fi
 ns_values=(--set "watchNamespaces={$wa,$wb}")
 all_on=(--set grafanaDashboard.enabled=true --set metrics.serviceMonitor.enabled=true
-        --set agent.metrics.enabled=true --set agent.metrics.podMonitor.enabled=true)
+        --set agent.metrics.enabled=true --set agent.metrics.podMonitor.enabled=true
+        --set 'networkPolicy.metricsNamespaces={monitoring}')
 
 # --- 1. kubeconform with local schemas --------------------------------------
 mkdir -p "$tmp/schemas"
@@ -76,7 +77,7 @@ python3 "$src/tests/chart/openapi_to_kubeconform.py" "$tmp/openapi.json" "$tmp/s
   core/v1/ServiceAccount core/v1/Service core/v1/ConfigMap apps/v1/Deployment \
   policy/v1/PodDisruptionBudget rbac.authorization.k8s.io/v1/Role \
   rbac.authorization.k8s.io/v1/RoleBinding rbac.authorization.k8s.io/v1/ClusterRole \
-  rbac.authorization.k8s.io/v1/ClusterRoleBinding \
+  rbac.authorization.k8s.io/v1/ClusterRoleBinding networking.k8s.io/v1/NetworkPolicy \
   apiextensions.k8s.io/v1/CustomResourceDefinition
 python3 "$src/tests/chart/openapi_to_kubeconform.py" --crd "$chart/crds/loadtest.yaml" "$tmp/schemas"
 conform() {
@@ -111,6 +112,12 @@ notes=$(helm install herd "$chart" -n "$sys" "${ns_values[@]}" --wait=false | se
   fail "NOTES.txt: $notes"
 helm install herdc "$chart" -n "$csys" --set replicaCount=1 >/dev/null
 k wait --for condition=Established --timeout=60s crd/loadtests.herd.dev >/dev/null
+# The NetworkPolicy (on by default) as the apiserver stored it.
+for r in "$sys/herd" "$csys/herdc"; do
+  if np=$(k get networkpolicy "${r#*/}" -n "${r%/*}" -o jsonpath='{.spec.ingress[0].ports[0].port} {.spec.ingress[0].from[0].podSelector.matchLabels.app\.kubernetes\.io/component}' 2>&1) &&
+     [[ $np == "coordinator agent" ]]; then ok "NetworkPolicy $r stored: coordinator port from agent pods"
+  else fail "NetworkPolicy $r: $np"; fi
+done
 cmp -s "$chart/crds/loadtest.yaml" "$src/crds/loadtest.yaml" && ok "chart CRD identical to crds/loadtest.yaml" ||
   fail "charts/herd/crds/loadtest.yaml differs from crds/loadtest.yaml"
 
@@ -130,13 +137,14 @@ uses=(
   "get loadtests.herd.dev" "list loadtests.herd.dev" "watch loadtests.herd.dev" "update loadtests.herd.dev --subresource=status" "update loadtests.herd.dev --subresource=finalizers"
   "list pods" "watch pods" "create pods" "delete pods"
   "get secrets" "create secrets" "delete secrets" "get configmaps" "create configmaps"
-  "create events" "patch events"
+  "create events" "patch events" "get namespaces"
 )
 must_not=(
   "update loadtests.herd.dev" "delete loadtests.herd.dev" "create loadtests.herd.dev" "patch loadtests.herd.dev"
   "list secrets" "watch secrets" "update secrets" "update pods" "patch pods" "create pods --subresource=exec" "get pods --subresource=log"
   "update configmaps" "delete configmaps" "list configmaps" "create services" "create deployments.apps"
   "create roles.rbac.authorization.k8s.io" "create rolebindings.rbac.authorization.k8s.io" "* *"
+  "list namespaces" "watch namespaces" "update namespaces" "patch namespaces"
 )
 for n in "$wa" "$wb"; do
   for u in "${uses[@]}"; do expect yes "$sa" "$n" $u; done

@@ -27,6 +27,9 @@ modes=(
   "everything optional on|--set grafanaDashboard.enabled=true --set metrics.serviceMonitor.enabled=true --set podDisruptionBudget.enabled=true"
   "existing service account|--set serviceAccount.create=false --set serviceAccount.name=ops"
   "agent metrics with a PodMonitor|--set agent.metrics.enabled=true --set agent.metrics.podMonitor.enabled=true"
+  "guardrails set|--set guardrails.maxUsers=50 --set guardrails.maxDuration=10m --set guardrails.maxRate=2.5 --set guardrails.allowedHosts={*.perf.svc} --set guardrails.allowServiceAccount=true"
+  "no NetworkPolicy|--set networkPolicy.enabled=false"
+  "NetworkPolicy with metrics namespaces|--set networkPolicy.metricsNamespaces={monitoring}"
 )
 for m in "${modes[@]}"; do
   name=${m%%|*}; read -ra args <<<"${m#*|}"
@@ -48,6 +51,46 @@ refuse "an unknown top-level key" "replica" --set replica=3
 refuse "a port out of range" "port" --set metrics.port=70000
 refuse "an agent metrics port out of range" "port" --set agent.metrics.port=0
 refuse "a namespace that is not a DNS label" "watchNamespaces" --set 'watchNamespaces={Perf_1}'
+refuse "a negative user limit" "maxUsers" --set guardrails.maxUsers=-1
+refuse "a duration limit that is not a duration" "maxDuration" --set guardrails.maxDuration=forever
+refuse "a host list in one string" "allowedHosts" --set 'guardrails.allowedHosts[0]=a.svc\,b.svc'
+refuse "a metrics namespace that is not a DNS label" "metricsNamespaces" --set 'networkPolicy.metricsNamespaces={Mon_1}'
+
+# Guardrails: every value becomes its herd-operator flag; the yes/no rules are
+# always passed (their default is no). NetworkPolicy: on by default, coordinator
+# port from agent pods only (in the watched namespaces when there is a list),
+# metrics from the listed namespaces only, none when disabled.
+helm template t "$chart" -n herd --set guardrails.maxUsers=50 --set guardrails.maxAgents=4 \
+  --set guardrails.maxDuration=10m --set guardrails.maxRate=2.5 --set 'guardrails.allowedHosts={*.perf.svc,10.0.0.0/8}' \
+  --set 'guardrails.allowedImages={registry.example/herd:}' --set guardrails.allowSecretEnv=true \
+  --set 'watchNamespaces={perf}' --set 'networkPolicy.metricsNamespaces={monitoring}' >"$tmp/guarded.yaml"
+helm template t "$chart" -n herd >"$tmp/defaults.yaml"
+helm template t "$chart" -n herd --set networkPolicy.enabled=false >"$tmp/no-np.yaml"
+python3 - "$tmp/guarded.yaml" "$tmp/defaults.yaml" "$tmp/no-np.yaml" <<'PY' && ok "guardrail flags and NetworkPolicy rendering" || fail "guardrails/NetworkPolicy rendering"
+import sys, yaml
+def load(path): return [d for d in yaml.safe_load_all(open(path)) if d]
+def args(docs): return next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+guarded, defaults, no_np = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[3])
+want = ["--max-users=50", "--max-agents=4", "--max-duration=10m", "--max-rate=2.5", "--allow-host=*.perf.svc",
+        "--allow-host=10.0.0.0/8", "--allow-image=registry.example/herd:", "--allow-service-account=false",
+        "--allow-priority-class=false", "--allow-secret-env=true"]
+assert [a for a in args(guarded) if a in want] == want, args(guarded)
+assert not [a for a in args(defaults) if a.startswith(("--max-", "--allow-host", "--allow-image"))], args(defaults)
+assert "--allow-service-account=false" in args(defaults), args(defaults)
+[np] = [d for d in guarded if d["kind"] == "NetworkPolicy"]
+coord, metrics = np["spec"]["ingress"]
+assert np["spec"]["policyTypes"] == ["Ingress"]
+assert coord["ports"] == [{"port": "coordinator", "protocol": "TCP"}]
+assert coord["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "herd", "app.kubernetes.io/component": "agent",
+                                                          "app.kubernetes.io/managed-by": "herd-operator"}},
+                          "namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
+                                                                      "values": ["perf"]}]}}], coord["from"]
+assert metrics["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+assert metrics["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"] == ["monitoring"]
+[np] = [d for d in defaults if d["kind"] == "NetworkPolicy"]
+assert len(np["spec"]["ingress"]) == 1 and np["spec"]["ingress"][0]["from"][0]["namespaceSelector"] == {}, np
+assert not [d for d in no_np if d["kind"] == "NetworkPolicy"]
+PY
 
 # Agent metrics: off by default; on, the operator gets --agent-metrics-port and
 # the PodMonitor selects the agent pods the operator labels, in the watched namespaces.

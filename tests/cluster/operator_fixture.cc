@@ -120,7 +120,7 @@ int ScriptedCoordinator::startCalls() const {
 }
 
 OperatorHarness::OperatorHarness(Client& client, const std::string& ns, controller::RunCoordinator& coordinator,
-                                 std::vector<std::string> agent_command)
+                                 std::vector<std::string> agent_command, controller::Guardrails guardrails)
     : events_(client, "herd-operator") {
   if (const char* level = std::getenv("HERD_LOG_LEVEL")) setLogLevel(level);
   controller::ReconcilerSettings settings;
@@ -128,6 +128,7 @@ OperatorHarness::OperatorHarness(Client& client, const std::string& ns, controll
   settings.agent.coordinator = coordinator.agentEndpoint();
   settings.status_interval = std::chrono::milliseconds(300);
   settings.missing_scenario_retry = std::chrono::milliseconds(500);
+  settings.guardrails = std::move(guardrails);
   reconciler_ = std::make_unique<controller::Reconciler>(
       client, events_, coordinator, settings, [this] { return now(); }, 42);
   controller_ = std::make_unique<controller::Controller>(client, *reconciler_, controller::ControllerOptions{{ns}, 2});

@@ -57,7 +57,7 @@ class ScriptedCoordinator final : public controller::RunCoordinator {
 class OperatorHarness {
  public:
   OperatorHarness(Client& client, const std::string& ns, controller::RunCoordinator& coordinator,
-                  std::vector<std::string> agent_command);
+                  std::vector<std::string> agent_command, controller::Guardrails guardrails = {});
   ~OperatorHarness();
 
   // The reconciler's wall clock is the real one plus an offset the test moves

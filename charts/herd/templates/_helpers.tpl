@@ -61,6 +61,11 @@ app.kubernetes.io/part-of: herd
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
+# The guardrails' per-namespace annotations (docs/security.md#guardrails): read
+# once per run start, so get alone (a Role grants it for its own namespace only).
+- apiGroups: [""]
+  resources: ["namespaces"]
+  verbs: ["get"]
 {{- end -}}
 
 {{/* herd-operator's flags (docs/operator.md); tests/chart runs the binary with them. */}}
@@ -83,7 +88,36 @@ app.kubernetes.io/part-of: herd
 {{- end }}
 - --workers={{ .Values.operator.workers }}
 - --log-level={{ .Values.operator.logLevel }}
+{{- include "herd.guardrailArgs" . }}
 {{- range .Values.operator.extraArgs }}
 - {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+
+{{/* The guardrails as herd-operator flags (docs/security.md#guardrails). */}}
+{{- define "herd.guardrailArgs" -}}
+{{- with .Values.guardrails }}
+{{- if .maxUsers }}
+- {{ printf "--max-users=%v" (int64 .maxUsers) | quote }}
+{{- end }}
+{{- if .maxAgents }}
+- {{ printf "--max-agents=%v" (int64 .maxAgents) | quote }}
+{{- end }}
+{{- if .maxDuration }}
+- {{ printf "--max-duration=%s" .maxDuration | quote }}
+{{- end }}
+{{- if .maxRate }}
+- {{ printf "--max-rate=%v" .maxRate | quote }}
+{{- end }}
+{{- range .allowedHosts }}
+- {{ printf "--allow-host=%s" . | quote }}
+{{- end }}
+{{- range .allowedImages }}
+- {{ printf "--allow-image=%s" . | quote }}
+{{- end }}
+- {{ printf "--allow-service-account=%t" .allowServiceAccount | quote }}
+- {{ printf "--allow-priority-class=%t" .allowPriorityClass | quote }}
+- {{ printf "--allow-secret-env=%t" .allowSecretEnv | quote }}
 {{- end }}
 {{- end -}}
