@@ -26,10 +26,6 @@ namespace {
 using controller::RunProgress;
 using json = nlohmann::json;
 
-// How long after start-up, and after each time this process becomes leader,
-// agents of runs not started yet are held (Router).
-constexpr auto kHoldUnknownRuns = std::chrono::minutes(2);
-
 RunProgress::Verdict toVerdict(report::Verdict verdict) {
   switch (verdict) {
     case report::Verdict::kPassed: return RunProgress::Verdict::kPassed;
@@ -115,6 +111,9 @@ class Router final : public coordinator::StreamHandler {
       if (held_.count(connection)) return;  // nothing before its Welcome counts
       if (message.has_hello() && !message.hello().run_id().empty() && !runs_.count(message.hello().run_id()) &&
           std::chrono::steady_clock::now() < hold_until_) {
+        logger("coordinator")->info("holding agent {} of run {} from {} until this process takes the run over",
+                                    message.hello().agent_id().substr(0, 100), message.hello().run_id().substr(0, 100),
+                                    connection->peer());
         held_[connection] = message;
         return;
       }
@@ -164,7 +163,8 @@ class Router final : public coordinator::StreamHandler {
 
 class LiveCoordinator final : public LiveRunCoordinator {
  public:
-  explicit LiveCoordinator(std::string advertise) : advertise_(std::move(advertise)) {}
+  LiveCoordinator(std::string advertise, std::chrono::seconds hold_unknown_runs)
+      : advertise_(std::move(advertise)), hold_unknown_runs_(hold_unknown_runs), hub_(hold_unknown_runs) {}
   // The operator is stopping (SIGTERM, a rolling update, lost leadership): the
   // runs are not aborted. The listener closes, the agents keep their load and
   // redial the advertised address, where the next leader's coordinator adopts
@@ -299,7 +299,7 @@ class LiveCoordinator final : public LiveRunCoordinator {
 
   std::string agentEndpoint() const override { return advertise_; }
 
-  void holdUnknownRuns() override { hub_.holdFor(kHoldUnknownRuns); }
+  void holdUnknownRuns() override { hub_.holdFor(hold_unknown_runs_); }
 
  private:
   std::shared_ptr<Run> find(const std::string& run_id) {
@@ -334,7 +334,8 @@ class LiveCoordinator final : public LiveRunCoordinator {
   }
 
   std::string advertise_;
-  Router hub_{kHoldUnknownRuns};
+  const std::chrono::seconds hold_unknown_runs_;
+  Router hub_;
   std::unique_ptr<coordinator::GrpcServer> server_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Run>> runs_;
@@ -344,7 +345,7 @@ class LiveCoordinator final : public LiveRunCoordinator {
 }  // namespace
 
 Result<std::unique_ptr<LiveRunCoordinator>> startLiveCoordinator(const LiveCoordinatorOptions& options) {
-  auto live = std::make_unique<LiveCoordinator>(options.advertise);
+  auto live = std::make_unique<LiveCoordinator>(options.advertise, options.hold_unknown_runs);
   if (auto listened = live->listen(options.listen); !listened) return listened.error();
   return std::unique_ptr<LiveRunCoordinator>(std::move(live));
 }

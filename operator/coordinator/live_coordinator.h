@@ -6,6 +6,7 @@
 // nothing, so the reconciler may repeat it on every pass; after an operator
 // restart the same run id and token build a new coordinator that adopts the
 // agents still running (they reconnect with their assignment).
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -18,12 +19,15 @@ struct LiveCoordinatorOptions {
   std::string listen = "0.0.0.0:7070";  // HOST:PORT; port 0 picks a free one
   // host:port agents dial; empty: listen's host with the port actually bound.
   std::string advertise;
+  // How long after start-up, and after each holdUnknownRuns(), a Hello for a
+  // run this process does not hold yet is kept instead of refused.
+  std::chrono::seconds hold_unknown_runs{std::chrono::minutes(2)};
 };
 
 class LiveRunCoordinator : public controller::RunCoordinator {
  public:
   // Agents of runs this process does not hold yet are held, not refused, for
-  // the next two minutes (as right after start-up): call it whenever this
+  // the next hold_unknown_runs (as right after start-up): call it whenever this
   // process becomes leader, when the agents of the runs it takes over redial.
   virtual void holdUnknownRuns() = 0;
 };

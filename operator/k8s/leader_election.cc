@@ -119,9 +119,10 @@ ApiStatus LeaderElector::release() {
   return Ok{};
 }
 
-bool LeaderElector::campaign(std::stop_token stop) {
+bool LeaderElector::campaign(std::stop_token stop, MonoTime& won_round_began) {
   auto log = herd::logger("k8s");
   for (;;) {
+    won_round_began = clock_.now();
     auto won = tryAcquireOrRenew();
     if (won.ok() && *won) return true;
     if (!won.ok()) log->warn("leader election {}/{}: {}", config_.ns, config_.name, won.error().describe());
@@ -129,31 +130,42 @@ bool LeaderElector::campaign(std::stop_token stop) {
   }
 }
 
-void LeaderElector::renewLoop(std::stop_token stop) {
+// last_renew: when the last successful round began (the Lease's renewTime is
+// at or after it, so no other candidate can take the Lease before it plus
+// leaseDuration). The first is the round that won, however long the
+// on_started_leading callback took since.
+void LeaderElector::renewLoop(std::stop_token stop, MonoTime last_renew) {
   auto log = herd::logger("k8s");
-  MonoTime last_renew = clock_.now();
+  const auto round_bound = 2 * std::chrono::duration_cast<std::chrono::milliseconds>(config_.request_timeout);
   while (sleepFor(stop, config_.retry_period)) {
-    auto renewed = tryAcquireOrRenew();
-    if (renewed.ok() && *renewed) {
-      last_renew = clock_.now();
-      continue;
-    }
-    if (!renewed.ok()) log->warn("leader election: renew failed: {}", renewed.error().describe());
-    // Past renewDeadline someone else may take the lease soon (after
-    // leaseDuration); stop acting as leader before that can happen.
-    if (clock_.now() - last_renew >= config_.renew_deadline || (renewed.ok() && !*renewed)) {
-      log->warn("leader election {}/{}: lost the lease", config_.ns, config_.name);
+    const MonoTime began = clock_.now();
+    if (began + round_bound > last_renew + config_.renew_deadline) {
+      log->warn("leader election {}/{}: not renewed for {} ms; a renewal now could end past the renew deadline, "
+                "stopping", config_.ns, config_.name, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                          began - last_renew).count());
       return;
     }
+    auto renewed = tryAcquireOrRenew();
+    if (renewed.ok() && *renewed) {
+      last_renew = began;
+      continue;
+    }
+    if (!renewed.ok()) {
+      log->warn("leader election: renew failed: {}", renewed.error().describe());
+      continue;  // retried while a round can still end before the renew deadline
+    }
+    log->warn("leader election {}/{}: lost the lease", config_.ns, config_.name);
+    return;
   }
 }
 
 void LeaderElector::run(std::stop_token stop) {
-  if (!campaign(stop)) return;
+  MonoTime won_round_began{};
+  if (!campaign(stop, won_round_began)) return;
   leading_ = true;
   herd::logger("k8s")->info("leader election {}/{}: {} is leading", config_.ns, config_.name, config_.identity);
   if (callbacks_.on_started_leading) callbacks_.on_started_leading();
-  renewLoop(stop);
+  renewLoop(stop, won_round_began);
   leading_ = false;
   if (stop.stop_requested() && config_.release_on_stop) {
     if (auto released = release(); !released.ok()) {

@@ -7,7 +7,10 @@
 //    need to agree);
 //  - the leader renews every retryPeriod; if it cannot renew for renewDeadline
 //    it stops leading (renewDeadline < leaseDuration, so it stops before anyone
-//    else may start);
+//    else may start). Every Lease request is bounded by requestTimeout (the
+//    client's own timeout, which the caller sets), and a renewal that could
+//    not end before renewDeadline is not begun: a hung apiserver cannot keep
+//    the leader waiting in a request past the moment it must stop;
 //  - writes are conditional on the Lease's resourceVersion, so two candidates
 //    can never both win one round;
 //  - on a clean stop the leader releases the Lease, and a successor takes over
@@ -33,6 +36,9 @@ struct LeaderElectionConfig {
   std::chrono::milliseconds lease_duration{std::chrono::seconds(15)};
   std::chrono::milliseconds renew_deadline{std::chrono::seconds(10)};
   std::chrono::milliseconds retry_period{std::chrono::seconds(2)};
+  // The Client given to the elector must time its requests out after this;
+  // one round (GET, then PUT or POST) takes at most twice as long.
+  std::chrono::seconds request_timeout{std::chrono::seconds(2)};
   bool release_on_stop = true;
 };
 
@@ -59,8 +65,8 @@ class LeaderElector {
 
  private:
   static const Clock& defaultClock();
-  bool campaign(std::stop_token stop);
-  void renewLoop(std::stop_token stop);
+  bool campaign(std::stop_token stop, MonoTime& won_round_began);
+  void renewLoop(std::stop_token stop, MonoTime last_renew);
   nlohmann::json newLease() const;
   void observe(const nlohmann::json& spec);
 

@@ -46,6 +46,7 @@ struct Flags {
   std::string health_listen;
   bool leader_elect = false;
   std::string leader_election_namespace;
+  int hold_unknown_runs_seconds = 120;
   std::string agent_image = "herd:latest";
   std::vector<std::string> agent_command;
   int agent_metrics_port = 0;
@@ -93,7 +94,8 @@ int run(const Flags& flags, SignalWait& signals) {
     return 2;
   }
   // One coordinator per run, every run behind this one listener (routed by run id).
-  auto live = operator_coordinator::startLiveCoordinator({flags.coordinator_listen, flags.coordinator_advertise});
+  auto live = operator_coordinator::startLiveCoordinator(
+      {flags.coordinator_listen, flags.coordinator_advertise, std::chrono::seconds(flags.hold_unknown_runs_seconds)});
   if (!live.ok()) {
     std::cerr << "herd-operator: --coordinator-listen " << live.error().describe() << "\n";
     return 3;
@@ -164,6 +166,7 @@ int run(const Flags& flags, SignalWait& signals) {
   std::unique_ptr<k8s::LeaderElector> elector;
   std::jthread starter;
   k8s::LeaderElectionConfig le;  // the callbacks below read it as long as the elector runs
+  std::unique_ptr<k8s::Client> lease_client;
   if (flags.leader_elect) {
     leader_label.set(false);
     char host[256] = {};
@@ -174,6 +177,12 @@ int run(const Flags& flags, SignalWait& signals) {
                                                     : "default";
     le.name = "herd-operator";
     le.identity = std::string(host) + "-" + std::to_string(std::random_device{}() % 1000000);
+    // Lease calls time out well within the renew deadline (the elector counts on it).
+    auto lease_config = *config;
+    lease_config.request_timeout = le.request_timeout;
+    auto made = k8s::Client::fromConfig(lease_config);
+    if (!made.ok()) { std::cerr << "herd-operator: " << made.error().describe() << "\n"; return 2; }
+    lease_client = std::move(*made);
     k8s::LeaderCallbacks callbacks;
     callbacks.on_started_leading = [&] {
       // The agents of runs the previous leader ran redial now: hold them until
@@ -186,11 +195,16 @@ int run(const Flags& flags, SignalWait& signals) {
     };
     callbacks.on_stopped_leading = [&] {
       leading = false;
-      leader_label.set(false);
-      // Stop at once: another replica may be leading already.
-      if (!stop.stop_requested()) { log->error("lost leadership"); finish(3); }
+      if (stop.stop_requested()) { leader_label.set(false); return; }
+      // Another replica may lead once the lease expires: stop acting now. The
+      // process ends, and the controller and the coordinator listener with it;
+      // an orderly stop could wait on the apiserver that failed the renewals.
+      // Not Ready any more, the pod leaves the coordinator Service.
+      log->error("lost leadership as {}; exiting", le.identity);
+      log->flush();
+      ::_exit(3);
     };
-    elector = std::make_unique<k8s::LeaderElector>(**client, le, callbacks);
+    elector = std::make_unique<k8s::LeaderElector>(*lease_client, le, callbacks);
     elector_thread = std::jthread([&, token = stop.get_token()] { elector->run(token); });
   } else {
     leader_label.set(true);  // the only replica
@@ -231,6 +245,10 @@ int main(int argc, char** argv) {
   app.add_flag("--leader-elect", flags.leader_elect, "run only while holding the herd-operator Lease");
   app.add_option("--leader-election-namespace", flags.leader_election_namespace,
                  "namespace of the Lease (default the first --namespace, $POD_NAMESPACE or default)");
+  app.add_option("--hold-unknown-runs", flags.hold_unknown_runs_seconds,
+                 "seconds after start-up and after becoming leader that agents of runs not taken over yet wait "
+                 "instead of being refused")
+      ->check(CLI::Range(1, 3600))->capture_default_str();
   app.add_option("--agent-image", flags.agent_image, "agent image when the LoadTest names none")->capture_default_str();
   app.add_option("--agent-command", flags.agent_command, "agent pods' command (default: herd agent)")->expected(1, -1);
   app.add_option("--agent-metrics-port", flags.agent_metrics_port,

@@ -43,12 +43,13 @@ int main(int argc, char** argv) {
 
   auto config = herd::k8s::loadKubeconfig(argv[1]);
   if (!config.ok()) { std::cerr << config.error().describe() << "\n"; return 2; }
+  config->request_timeout = std::chrono::seconds(1);  // rounds well within the renew deadline
   auto client = herd::k8s::Client::fromConfig(*config);
   if (!client.ok()) { std::cerr << client.error().describe() << "\n"; return 2; }
 
   herd::k8s::LeaderElectionConfig le{argv[2], argv[3], argv[4], std::chrono::milliseconds(std::stoi(argv[5])),
                                      std::chrono::milliseconds(std::stoi(argv[6])),
-                                     std::chrono::milliseconds(std::stoi(argv[7])), true};
+                                     std::chrono::milliseconds(std::stoi(argv[7])), std::chrono::seconds(1), true};
   herd::k8s::LeaderElector elector(**client, le, {[] { say("LEADING"); }, [] { say("STOPPED"); }, nullptr});
   std::stop_source stop;
   std::thread signals([&] {

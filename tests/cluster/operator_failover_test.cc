@@ -1,15 +1,27 @@
 // Failover mid-run between two `herd-operator --leader-elect` processes against
 // the real apiserver. The agents (pod-runner processes) reach the operators
-// through one address, a TCP proxy that forwards to whichever replica leads
-// (herd_operator_leader 1 on /metrics, set with the pod's leader label the
-// moment it takes the Lease, before its reconciler has run), as the chart's
-// Service selects the leader's pod by that label. The
-// standby has been up for more than two minutes when the leader is SIGKILLed
-// 20 s into a 60 s run of 20 users on 2 agents against nginx on loopback: the
-// standby takes the Lease, adopts the run with the redialling agents (held,
-// not refused, should they come before its reconciler has taken the run over;
-// on loopback the reconciler is usually first, so this guards the outcome
-// rather than the hold itself), and the run completes with nginx's own count.
+// through one address, a TCP proxy standing in for the chart's Service, which
+// selects the leader's pod by its leader label (here: the replica whose
+// /metrics says herd_operator_leader 1, set the moment it takes the Lease,
+// before its reconciler has run). The leader is SIGKILLed 20 s into a 60 s run
+// of 20 users on 2 agents against nginx on loopback, and the run must complete
+// with nginx's own count and no agent pod failing. Both parts of the fix are
+// made to matter, each by a phase of the proxy after the kill:
+//  1. the proxy sends the redialling agents to the standby, which has been up
+//     longer than its hold window (--hold-unknown-runs, short here) and does
+//     not lead yet: it refuses them (UNKNOWN_RUN), and they must retry instead
+//     of exiting;
+//  2. then it connects the agents to the standby but holds back what they send
+//     until the standby leads, and lets it through the moment it does: the
+//     agents' Hellos reach the new leader before its reconciler has taken the
+//     run over (which takes it about 0.1 s), and must be held (the window
+//     counts from leadership), not refused. An agent gives up a stream after
+//     3 s of silence and opens the next a second later, so the standby is
+//     frozen (SIGSTOP) until the old lease has expired and both agents have
+//     just opened a stream; resumed, it leads within a moment, while those
+//     streams are still open.
+#include <signal.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -17,6 +29,7 @@
 #include <iostream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -32,13 +45,33 @@ namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// The standby's age at the kill: past the two minutes an operator holds
-// unknown runs' agents after start-up, so only a window that starts with
-// leadership saves the run.
-constexpr auto kStandbyAge = seconds(125);
+// The operators' hold window for agents of runs they do not hold yet; the
+// standby is older than twice that when the leader dies, so only a window that
+// starts with leadership saves the run.
+constexpr auto kHold = seconds(5);
 constexpr auto kKillAfter = seconds(20);  // into the run
+// The old leader's lease (15 s) has expired for the standby, which saw its
+// last renewal at most a retry period (2 s) after the kill.
+constexpr auto kLeaseExpired = seconds(19);
+constexpr auto kSeenTheLastRenewal = seconds(3);
+
+// The distinct peers the log shows refused as of an unknown run.
+size_t refusedPeers(const std::string& log) {
+  std::set<std::string> peers;
+  const std::regex refused("refused (\\S+): unknown run");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), refused); it != std::sregex_iterator(); ++it)
+    peers.insert((*it)[1]);
+  return peers.size();
+}
+
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
 constexpr const char* kScenario =
     "name: failover\ntarget: {URL}\nusers: [{name: u, steps: [{get: /f}, {think: 50ms}]}]\n"
     "load: {users: 20, spawnRate: 100, duration: 60s}\n";
@@ -83,7 +116,7 @@ class OperatorFailover : public ::testing::Test {
   std::map<std::string, std::string> pods_;
 };
 
-TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxsCount) {
+TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreNginxsCount) {
   const auto& ns = ns_->name();
   auto nginx = test_support::NginxServer::start();
   ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
@@ -92,7 +125,10 @@ TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxs
   auto leading = [&](size_t i) {
     return metrics[i] > 0 && httpGet(metrics[i], "/metrics").find("herd_operator_leader 1") != std::string::npos;
   };
+  std::atomic<bool> to_standby{false};
+  std::atomic<int> standby_port{0};
   TcpProxy service([&] {
+    if (to_standby) return standby_port.load();
     for (size_t i = 0; i < 2; ++i)
       if (leading(i)) return coordinator[i].load();
     return 0;
@@ -103,7 +139,7 @@ TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxs
     replicas[i] = std::make_unique<OperatorProcess>(std::vector<std::string>{
         "--kubeconfig", kubeconfigPath(), "--namespace", ns, "--leader-elect", "--metrics-listen", "127.0.0.1:0",
         "--coordinator-listen", "127.0.0.1:0", "--coordinator-advertise",
-        "127.0.0.1:" + std::to_string(service.port())});
+        "127.0.0.1:" + std::to_string(service.port()), "--hold-unknown-runs", std::to_string(kHold.count())});
   }
   for (size_t i = 0; i < 2; ++i) {
     metrics[i] = replicas[i]->port("metrics");
@@ -113,10 +149,7 @@ TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxs
   }
   ASSERT_TRUE(eventually(seconds(60), [&] { return leading(0) || leading(1); })) << replicas[0]->log();
   const size_t leader = leading(0) ? 0 : 1, standby = 1 - leader;
-
-  // The run starts late enough that the standby is past its start-up window
-  // when the leader dies 20 s into it (the wait is the point, not a sync).
-  std::this_thread::sleep_until(started + kStandbyAge - kKillAfter - seconds(5));
+  standby_port = coordinator[standby].load();
   ASSERT_FALSE(leading(standby)) << "two leaders";
   const std::string scenario = std::regex_replace(kScenario, std::regex("\\{URL\\}"), (*nginx)->url());
   json lt{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
@@ -131,12 +164,54 @@ TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxs
   const auto run_id = getString(status("failover"), "runId");
   notePods("failover");
 
-  std::this_thread::sleep_until(std::max(running + kKillAfter, started + kStandbyAge));
+  std::this_thread::sleep_until(running + kKillAfter);  // mid-run: the wait is the point, not a sync
   const auto standby_age = std::chrono::duration<double>(Clock::now() - started).count();
+  ASSERT_GT(standby_age, 2.0 * static_cast<double>(kHold.count()));
   const int64_t before_kill = (*nginx)->requestCountFromAccessLog("/f");
   replicas[leader]->kill();
   const auto killed = Clock::now();
-  ASSERT_TRUE(eventually(seconds(40), [&] { return leading(standby); })) << replicas[standby]->log();
+  // Phase 1: both agents refused by the standby that does not lead yet.
+  to_standby = true;
+  service.closeAll();
+  const bool refused = eventually(seconds(10), [&] { return refusedPeers(replicas[standby]->log()) >= 2; });
+  // Phase 2: their next streams wait in the proxy until the standby leads.
+  service.holdClientBytes(true);
+  service.closeAll();
+  ASSERT_TRUE(refused) << "the standby did not refuse both agents\n" << replicas[standby]->log();
+  ASSERT_TRUE(eventually(seconds(10), [&] {
+    return service.heldClients() >= 2 && service.everyHeldClientSentWithin(seconds(5));
+  })) << "the agents did not reconnect after the refusal (did they exit on UNKNOWN_RUN?)\n"
+       << (notePods("failover"), podLogs());
+  // Frozen only once it has read the Lease after the kill (it reads it every
+  // 2 s): it then counts the lease's 15 s from before the freeze, and leads
+  // at once when thawed after them.
+  std::this_thread::sleep_until(killed + kSeenTheLastRenewal);
+  Clock::time_point thawed;
+  {
+    const pid_t frozen = replicas[standby]->pid();
+    ::kill(frozen, SIGSTOP);
+    struct Thaw {
+      pid_t pid;
+      ~Thaw() { ::kill(pid, SIGCONT); }
+    } thaw{frozen};
+    std::this_thread::sleep_until(killed + kLeaseExpired);  // the wait is the point
+    // An agent's stream lasts 3 s and the next opens 1 s later, so some moment
+    // in every 4 s has both agents' newest streams at most 2 s old (however
+    // their cycles are offset), each with a second or more to live.
+    ASSERT_TRUE(eventually(seconds(10), [&] { return service.everyHeldClientSentWithin(milliseconds(2100)); }))
+        << "the agents opened no new streams";
+    thawed = Clock::now();
+  }
+  bool led = false;
+  for (const auto until = Clock::now() + seconds(40); !led && Clock::now() < until;) {
+    led = leading(standby);
+    if (!led) std::this_thread::sleep_for(milliseconds(2));
+  }
+  service.holdClientBytes(false);
+  ASSERT_TRUE(led) << replicas[standby]->log();
+  const auto thawed_to_leading = std::chrono::duration<double>(Clock::now() - thawed).count();
+  // Within a moment of the thaw, so the streams the agents had opened are still open.
+  EXPECT_LT(thawed_to_leading, 0.5) << replicas[standby]->log();
   const auto takeover = std::chrono::duration<double>(Clock::now() - killed).count();
 
   auto last_pods = Clock::now();
@@ -159,10 +234,16 @@ TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxs
   // The two pods the first leader started ran the whole run: none failed, none replaced.
   EXPECT_EQ(pods_.size(), 2u) << podLogs();
   for (const auto& [pod, phase] : pods_) EXPECT_NE(phase, "Failed") << pod << "\n" << podLogs();
-  // Held, not refused: the new leader never answered UNKNOWN_RUN.
+  // As the standby it refused the agents; as the leader it held them until it
+  // had taken the run over, and never answered UNKNOWN_RUN.
   const auto log = replicas[standby]->log();
-  EXPECT_NE(log.find("leading as"), std::string::npos) << log;
-  EXPECT_EQ(log.find("unknown run"), std::string::npos) << log;
+  const auto leading_at = log.find("leading as");
+  ASSERT_NE(leading_at, std::string::npos) << log;
+  const std::string as_standby = log.substr(0, leading_at), as_leader = log.substr(leading_at);
+  EXPECT_GE(refusedPeers(as_standby), 2u) << log;
+  EXPECT_EQ(as_leader.find("unknown run"), std::string::npos) << log;
+  const size_t held = occurrences(as_leader, "holding agent");
+  EXPECT_GE(held, 1u) << "no agent reached the new leader before it took the run over\n" << log;
 
   const int64_t requests = st["totals"]["requests"].get<int64_t>();
   const int64_t counted = (*nginx)->waitForAccessLogCount(requests, "/f");
@@ -178,7 +259,8 @@ TEST_F(OperatorFailover, StandbyUpForMinutesTakesOverMidRunAndTheTotalsAreNginxs
   EXPECT_EQ(summary["users"]["peak"].get<int64_t>(), 20) << summary.dump();
   std::cout << "standby up " << standby_age << " s at the kill; leader again after " << takeover
             << " s; nginx counted " << counted << " requests (" << before_kill << " before the kill); status totals "
-            << requests << "; proxied connections " << service.forwarded() << "\n";
+            << requests << "; proxied connections " << service.forwarded() << "; agents held by the new leader "
+            << held << "; leading " << thawed_to_leading << " s after the thaw\n";
   EXPECT_EQ(replicas[standby]->stop(), 0) << log;
 }
 

@@ -24,6 +24,7 @@ class OperatorProcess {
   void kill();
   int waitExit(std::chrono::seconds limit);
   std::string log() const;
+  pid_t pid() const { return pid_; }
   // The port a "... listening on port N" log line announced (waits up to 10 s).
   int port(const std::string& what);
 

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -75,6 +76,7 @@ void TcpProxy::acceptLoop() {
     int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
     const int backend_port = pick_();
+    const int generation = generation_.load();
     const int backend = backend_port > 0 ? dial(backend_port) : -1;
     if (backend < 0) {
       ::close(client);  // no ready endpoint
@@ -82,18 +84,50 @@ void TcpProxy::acceptLoop() {
     }
     ++forwarded_;
     std::lock_guard lock(mu_);
-    pumps_.emplace_back([this, client, backend] { pump(client, backend); });
+    pumps_.emplace_back([this, client, backend, generation] { pump(client, backend, generation); });
   }
 }
 
 // Both directions until either side ends or the proxy stops; then both close,
 // so the other side sees the connection break as it would behind a Service.
-void TcpProxy::pump(int client, int backend) {
-  while (!stop_) {
-    pollfd p[2] = {{client, POLLIN, 0}, {backend, POLLIN, 0}};
-    if (::poll(p, 2, kPollMs) < 0) break;
-    if (p[0].revents && !forward(client, backend)) break;
+size_t TcpProxy::heldClients() {
+  std::lock_guard lock(bursts_mu_);
+  return hold_ ? bursts_.size() : 0;
+}
+
+bool TcpProxy::everyHeldClientSentWithin(std::chrono::milliseconds age) {
+  std::lock_guard lock(bursts_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& [fd, at] : bursts_)
+    if (now - at > age) return false;
+  return !bursts_.empty();
+}
+
+void TcpProxy::pump(int client, int backend, int generation) {
+  constexpr int kBurst = 40;  // bytes: more than a RST_STREAM frame (13) or two
+  int unread = 0;
+  while (!stop_ && generation_ == generation) {
+    const bool hold = hold_;
+    if (hold) {
+      int now_unread = 0;
+      ::ioctl(client, FIONREAD, &now_unread);
+      std::lock_guard lock(bursts_mu_);
+      if (!bursts_.count(client)) bursts_[client] = {};
+      if (now_unread >= unread + kBurst) bursts_[client] = std::chrono::steady_clock::now();
+      unread = now_unread;
+    } else {
+      unread = 0;
+    }
+    // Held: the client's side is not read, and the hold is looked at often.
+    pollfd p[2] = {{client, static_cast<short>(hold ? 0 : POLLIN), 0}, {backend, POLLIN, 0}};
+    if (::poll(p, 2, hold ? 2 : kPollMs) < 0) break;
+    if (hold && (p[0].revents & (POLLHUP | POLLERR))) break;
+    if (!hold && p[0].revents && !forward(client, backend)) break;
     if (p[1].revents && !forward(backend, client)) break;
+  }
+  {
+    std::lock_guard lock(bursts_mu_);
+    bursts_.erase(client);
   }
   ::close(client);
   ::close(backend);

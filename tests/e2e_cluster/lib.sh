@@ -36,12 +36,28 @@ test_namespace() {
   k label namespace "$NS" pod-security.kubernetes.io/enforce=restricted >/dev/null
   k apply -n "$NS" -f "$e2e_here/target.yaml" >/dev/null
   poll 60 "target ready in $NS" k rollout status -n "$NS" deploy/target --timeout 5s
-  # A Ready pod is not yet a routed Service: kube-proxy programs it a moment
-  # later, and agents check the target when they join. A TCP connect to the
-  # ClusterIP (no request, so nothing in the access log) tells when it is.
+  # A Ready pod is not yet a routed Service, and agents check the target (a
+  # name lookup and a TCP connect, once) when they join. Wait for each step of
+  # that path: the EndpointSlice lists the pod as ready (what kube-proxy
+  # programs from), the name resolves inside a pod (cluster DNS, the pods'
+  # search path), and a TCP connect to the ClusterIP succeeds (no request, so
+  # nothing in the access log) three times in a row, kube-proxy's rules in place.
+  poll 30 "target's EndpointSlice ready" target_endpoint_ready
+  poll 30 "target.$NS.svc resolves in a pod" k exec -n "$NS" deploy/target -- getent hosts "target.$NS.svc"
   local ip
   ip=$(k get svc -n "$NS" target -o jsonpath='{.spec.clusterIP}')
-  poll 30 "Service target routed" timeout 2 bash -c "exec 3<>/dev/tcp/$ip/8080"
+  poll 30 "Service target routed" target_routed "$ip"
+}
+target_endpoint_ready() {
+  [[ " $(k get endpointslices -n "$NS" -l kubernetes.io/service-name=target \
+          -o jsonpath='{.items[*].endpoints[*].conditions.ready}') " == *" true "* ]]
+}
+target_routed() {
+  local i
+  for i in 1 2 3; do
+    timeout 2 bash -c "exec 3<>/dev/tcp/$1/8080" || return 1
+    sleep 0.2
+  done
 }
 on_exit() {
   if ((failures)) || [[ ${KEEP:-} ]]; then
