@@ -20,7 +20,14 @@ set(_herd_third_party
   "grpcpp/|common/coordinator,agent/remote"
   "grpc/|common/coordinator,agent/remote"
   "absl/|common/coordinator.cc,operator/controller.cc"
-  "nlohmann/|common/report,common/scenario,common/coordinator,operator/k8s,operator/controller,operator/coordinator,operator/main"
+  "nlohmann/|common/report,common/scenario,common/coordinator,agent/output,operator/k8s,operator/controller,operator/coordinator,operator/main"
+)
+
+# Folders of our own that only some folders may include, with those folders: the
+# command line's output and metrics listener are for agent/cli alone.
+set(_herd_private_modules
+  "agent/output/|agent/cli,agent/output"
+  "agent/metrics/|agent/cli,agent/metrics"
 )
 
 # The module folders a file under `area` must not include.
@@ -70,7 +77,7 @@ function(herd_check_includes root out)
           list(APPEND errors "${rel} includes ${header}: ${area}/ must not include ${prefix}")
         endif()
       endforeach()
-      foreach(rule IN LISTS _herd_third_party)
+      foreach(rule IN LISTS _herd_third_party _herd_private_modules)
         string(REGEX REPLACE "\\|.*" "" prefix "${rule}")
         string(REGEX REPLACE "^[^|]*\\|" "" allowed "${rule}")
         string(REPLACE "," ";" allowed "${allowed}")

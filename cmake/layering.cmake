@@ -4,6 +4,8 @@
 #   - agent/ and operator/ never include each other; common/ includes neither;
 #   - no target defined under operator/ links (transitively) a target defined
 #     under agent/, and the reverse; common/ links neither;
+#   - the command line's own libraries (herd_output, herd_metrics) are linked only
+#     from agent/cli (and their own folders' tests);
 #   - each third-party library's headers are included only where it lives.
 #
 # The include rules are also a CTest test (cmake/check_includes.cmake), so an
@@ -11,9 +13,13 @@
 
 include(${CMAKE_CURRENT_LIST_DIR}/check_includes.cmake)
 
-# The top folder of the module that defines `target` (agent, operator, common,
-# proto, tests, bench), or "" for imported targets.
-function(_herd_target_area target out)
+# The command line's own libraries, and the folders whose targets may link them.
+set(_herd_cli_only_targets herd_output herd_metrics)
+set(_herd_cli_folders agent/cli agent/output agent/metrics)
+
+# The folder that defines `target`, relative to the source tree ("agent/cli"),
+# or "" for imported targets.
+function(_herd_target_dir target out)
   get_target_property(imported ${target} IMPORTED)
   if(imported)
     set(${out} "" PARENT_SCOPE)
@@ -21,6 +27,13 @@ function(_herd_target_area target out)
   endif()
   get_target_property(dir ${target} SOURCE_DIR)
   file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${dir})
+  set(${out} "${rel}" PARENT_SCOPE)
+endfunction()
+
+# The top folder of the module that defines `target` (agent, operator, common,
+# proto, tests, bench), or "" for imported targets.
+function(_herd_target_area target out)
+  _herd_target_dir(${target} rel)
   string(REGEX REPLACE "/.*" "" area "${rel}")
   set(${out} "${area}" PARENT_SCOPE)
 endfunction()
@@ -53,7 +66,8 @@ function(_herd_link_items target out)
   set(${out} "${result}" PARENT_SCOPE)
 endfunction()
 
-# The first target reachable from `root` whose area is in `forbidden`, with the
+# The first target reachable from `root` whose area is in `forbidden` (or that is
+# named there as "target:NAME"), with the
 # chain that reaches it ("herd-operator -> herd_live_coordinator -> herd_runtime"),
 # or "" when there is none. Breadth-first, each target visited once.
 function(_herd_forbidden_link root forbidden out)
@@ -70,7 +84,7 @@ function(_herd_forbidden_link root forbidden out)
       list(APPEND seen ${dep})
       set(chain_${dep} "${chain_${current}} -> ${dep}")
       _herd_target_area(${dep} area)
-      if(area IN_LIST forbidden)
+      if(area IN_LIST forbidden OR "target:${dep}" IN_LIST forbidden)
         set(${out} "${chain_${dep}}" PARENT_SCOPE)
         return()
       endif()
@@ -104,10 +118,21 @@ function(herd_check_layering)
       continue()
     endif()
     _herd_target_area(${target} area)
-    if(NOT DEFINED forbidden_for_${area})
+    _herd_target_dir(${target} dir)
+    set(forbidden "")
+    if(DEFINED forbidden_for_${area})
+      set(forbidden ${forbidden_for_${area}})
+    endif()
+    if(area STREQUAL "agent" OR area STREQUAL "common" OR area STREQUAL "operator")
+      if(NOT dir IN_LIST _herd_cli_folders)
+        list(TRANSFORM _herd_cli_only_targets PREPEND "target:" OUTPUT_VARIABLE cli_only)
+        list(APPEND forbidden ${cli_only})
+      endif()
+    endif()
+    if(NOT forbidden)
       continue()
     endif()
-    _herd_forbidden_link(${target} "${forbidden_for_${area}}" chain)
+    _herd_forbidden_link(${target} "${forbidden}" chain)
     if(chain)
       list(APPEND errors "${area}/ target links across modules: ${chain}")
     endif()

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/core/logging.h"
-#include "common/report/prometheus.h"
+#include "agent/output/prometheus.h"
 #include "common/wire/stats_codec.h"
 
 namespace herd::cli {

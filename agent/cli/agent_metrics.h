@@ -1,7 +1,7 @@
 #pragma once
 // `herd agent --metrics-listen HOST:PORT`: this agent's own share of the load
 // for Prometheus, in the same series as `herd run --metrics-listen`
-// (common/report/prometheus.h) plus `herd_agent_info`. The page is rebuilt from
+// (agent/output/prometheus.h) plus `herd_agent_info`. The page is rebuilt from
 // the reports the agent sends its coordinator (one a second), so what it shows
 // is exactly what the agent contributes to the run's totals.
 #include <cstdint>
@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/core/result.h"
-#include "common/metrics/metrics_server.h"
+#include "agent/metrics/metrics_server.h"
 #include "common/report/aggregate.h"
 #include "common/scenario/plan.h"
 #include "herd/v1/agent.pb.h"

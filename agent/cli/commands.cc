@@ -14,7 +14,7 @@
 #include "agent/runtime/generator_health.h"
 #include "agent/runtime/local_run.h"
 #include "common/core/logging.h"
-#include "common/report/console.h"
+#include "agent/output/console.h"
 #include "common/report/summary.h"
 #include "common/report/threshold.h"
 #include "common/scenario/compiler.h"

@@ -8,7 +8,7 @@
 
 #include "agent/cli/cli11.h"
 #include "agent/cli/commands.h"
-#include "common/report/ledger.h"
+#include "agent/output/ledger.h"
 
 namespace herd::cli {
 

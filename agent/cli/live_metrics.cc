@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "agent/cli/cli11.h"
-#include "common/report/prometheus.h"
+#include "agent/output/prometheus.h"
 #include "common/scenario/compiler.h"
 
 namespace herd::cli {

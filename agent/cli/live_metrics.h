@@ -7,7 +7,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/runtime/local_run.h"
-#include "common/metrics/metrics_server.h"
+#include "agent/metrics/metrics_server.h"
 
 namespace herd::cli {
 

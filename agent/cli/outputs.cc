@@ -10,9 +10,9 @@
 #include <sstream>
 
 #include "agent/cli/cli11.h"
-#include "common/report/csv.h"
-#include "common/report/html_report.h"
-#include "common/report/ledger.h"
+#include "agent/output/csv.h"
+#include "agent/output/html_report.h"
+#include "agent/output/ledger.h"
 #include "common/report/sha256.h"
 
 namespace herd::cli {

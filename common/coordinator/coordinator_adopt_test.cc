@@ -4,18 +4,6 @@
 namespace herd::coordinator::test {
 namespace {
 
-// A coordinator taking over run-1 of two agents: an agent silent for 300 ms is
-// lost, users get 100 ms to finish after the stop.
-CoordinatorOptions takeoverOptions() {
-  CoordinatorOptions options;
-  options.run_id = "run-1";
-  options.token = "s3cret";
-  options.expect_agents = 2;
-  options.lost_after = std::chrono::milliseconds(300);
-  options.grace = std::chrono::milliseconds(100);
-  return options;
-}
-
 // The wall-clock time `ago` before now, as a Start message carries it.
 int64_t unixNanosAgo(Nanos ago) {
   return std::chrono::duration_cast<Nanos>((std::chrono::system_clock::now() - ago).time_since_epoch()).count();

@@ -26,6 +26,19 @@ users:
 load: {users: 10, spawnRate: 100, duration: 1s}
 )";
 
+// A run of two agents (run-1, token s3cret) as the loss and take-over tests
+// use it: an agent silent for 300 ms is lost, users get 100 ms to finish after
+// the stop.
+inline CoordinatorOptions takeoverOptions() {
+  CoordinatorOptions options;
+  options.run_id = "run-1";
+  options.token = "s3cret";
+  options.expect_agents = 2;
+  options.lost_after = std::chrono::milliseconds(300);
+  options.grace = std::chrono::milliseconds(100);
+  return options;
+}
+
 class CoordinatorTest : public ::testing::Test {
  protected:
   CoordinatorTest() : plan_(*scenario::compileString(kScenario, "unit.yaml")) {}

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace herd::wire {
 namespace {
 
@@ -62,6 +65,26 @@ TEST(RunCodec, AScenarioThatDoesNotCompileIsAnErrorWithItsPlace) {
   auto decoded = decodeRun(message);
   ASSERT_FALSE(decoded.ok());
   EXPECT_EQ(decoded.error().where, "t.yaml:2:1");
+}
+
+// The fuzzer's seeds (testdata/run_seeds) are runs that decode, so it starts
+// from the success paths; the one with overrides carries them all.
+TEST(RunCodec, FuzzSeedsDecode) {
+  for (const char* name : {"shop", "shop_overrides", "thresholds"}) {
+    std::ifstream in(std::string(HERD_WIRE_RUN_SEEDS) + "/" + name, std::ios::binary);
+    ASSERT_TRUE(in) << name;
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    v1::Scenario message;
+    ASSERT_TRUE(message.ParseFromString(bytes.str())) << name;
+    auto decoded = decodeRun(message);
+    ASSERT_TRUE(decoded.ok()) << name << ": " << decoded.error().describe();
+    if (std::string(name) == "shop_overrides") {
+      EXPECT_EQ(decoded->total_users, 7);
+      EXPECT_EQ(decoded->plan.load.duration, scenario::Duration(3s));
+      EXPECT_EQ(decoded->grace, scenario::Duration(2s));
+    }
+  }
 }
 
 }  // namespace

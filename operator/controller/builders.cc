@@ -233,35 +233,25 @@ int agentIndexOf(const json& pod) {
 
 bool setCondition(json& status, const std::string& type, bool value, const std::string& reason,
                   const std::string& message, int64_t generation, const std::string& now) {
-  if (!status.contains("conditions") || !status["conditions"].is_array()) status["conditions"] = json::array();
-  const char* s = value ? "True" : "False";
-  for (auto& c : status["conditions"]) {
-    if (getString(c, "type") != type) continue;
-    bool changed = getString(c, "status") != s;
-    if (changed) c["lastTransitionTime"] = now;
-    c["status"] = s;
-    c["reason"] = reason;
-    c["message"] = message;
-    c["observedGeneration"] = generation;
-    return changed;
-  }
-  status["conditions"].push_back({{"type", type}, {"status", s}, {"reason", reason}, {"message", message},
-                                  {"observedGeneration", generation}, {"lastTransitionTime", now}});
-  return true;
+  auto typed = LoadTestStatus::fromJson(status);
+  const bool changed = typed.setCondition(type, value, reason, message, generation, now);
+  status["conditions"] = typed.toJson()["conditions"];
+  return changed;
 }
 
 std::optional<bool> conditionStatus(const json& status, const std::string& type) {
-  if (!status.contains("conditions") || !status["conditions"].is_array()) return std::nullopt;
-  for (const auto& c : status["conditions"])
-    if (getString(c, "type") == type) return getString(c, "status") == "True";
+  for (const auto& c : LoadTestStatus::fromJson(status).conditions)
+    if (c.type == type) return c.status == "True";
   return std::nullopt;
 }
 
-json totalsJson(const RunTotals& t) {
-  double pct = t.requests > 0 ? 100.0 * static_cast<double>(t.failures) / static_cast<double>(t.requests) : 0.0;
-  return {{"requests", t.requests}, {"failures", t.failures}, {"rps", t.rps}, {"failurePercent", pct},
-          {"latency", {{"p50", t.p50_ms}, {"p95", t.p95_ms}, {"p99", t.p99_ms}}}};
+StatusTotals statusTotals(const RunTotals& t) {
+  const double pct =
+      t.requests > 0 ? 100.0 * static_cast<double>(t.failures) / static_cast<double>(t.requests) : 0.0;
+  return {t.requests, t.failures, t.rps, pct, t.p50_ms, t.p95_ms, t.p99_ms};
 }
+
+json totalsJson(const RunTotals& t) { return toJson(statusTotals(t)); }
 
 namespace {
 json summaryArray(const std::string& summary_json, const char* key) {
@@ -303,11 +293,17 @@ json deliveryFromSummary(const std::string& summary_json) {
 }
 
 void pushHistory(json& status, json entry, int limit) {
-  json history = json::array({std::move(entry)});
-  if (status.contains("history") && status["history"].is_array())
-    for (const auto& e : status["history"]) history.push_back(e);
-  while (static_cast<int>(history.size()) > limit) history.erase(history.size() - 1);
+  json history = status.contains("history") ? status["history"] : json();
+  pushHistoryEntry(history, std::move(entry), limit);
   status["history"] = std::move(history);
+}
+
+void pushHistoryEntry(json& history, json entry, int limit) {
+  json next = json::array({std::move(entry)});
+  if (history.is_array())
+    for (const auto& e : history) next.push_back(e);
+  while (static_cast<int>(next.size()) > limit) next.erase(next.size() - 1);
+  history = std::move(next);
 }
 
 std::optional<std::string> regression(const json& history, const RunTotals& totals, const LoadTestSpec& spec) {

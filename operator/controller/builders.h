@@ -101,7 +101,8 @@ inline bool setCondition(nlohmann::json& status, Condition type, bool value, con
 }
 std::optional<bool> conditionStatus(const nlohmann::json& status, const std::string& type);
 
-nlohmann::json totalsJson(const RunTotals& totals);
+StatusTotals statusTotals(const RunTotals& totals);
+nlohmann::json totalsJson(const RunTotals& totals);  // statusTotals as the status writes them
 // From a run's summary.json (docs/design.md): the status's `endpoints` (the 10 with
 // the most requests: name, method, requests, failures, rps, p95 ms) and
 // `delivery` (at most 20 streams). Empty arrays when the text is not a summary.
@@ -113,6 +114,8 @@ nlohmann::json deliveryFromSummary(const std::string& summary_json);
 std::optional<std::string> incompleteTotals(const std::string& summary_json);
 // Prepends a finished run to status.history, keeping at most `limit` entries.
 void pushHistory(nlohmann::json& status, nlohmann::json entry, int limit);
+// The same on the history array itself (null reads as empty).
+void pushHistoryEntry(nlohmann::json& history, nlohmann::json entry, int limit);
 // The regression rule: compares this run's totals with the newest passing run
 // in `history`. A message when the run regressed beyond the spec's margins.
 std::optional<std::string> regression(const nlohmann::json& history, const RunTotals& totals,

@@ -11,9 +11,147 @@ using k8s::getInt;
 using k8s::getObject;
 using k8s::getString;
 
+const json* member(const json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
 double number(const json& object, const char* key) {
-  auto it = object.is_object() ? object.find(key) : object.end();
-  return object.is_object() && it != object.end() && it->is_number() ? it->get<double>() : 0.0;
+  const json* v = member(object, key);
+  return v && v->is_number() ? v->get<double>() : 0.0;
+}
+
+std::optional<int64_t> optionalInt(const json& object, const char* key) {
+  const json* v = member(object, key);
+  if (!v || !v->is_number()) return std::nullopt;
+  return getInt(object, key);
+}
+
+template <typename T, typename Read>
+std::optional<std::vector<T>> optionalArray(const json& object, const char* key, Read read) {
+  const json* v = member(object, key);
+  if (!v || !v->is_array()) return std::nullopt;
+  std::vector<T> out;
+  for (const auto& e : *v) out.push_back(read(e));
+  return out;
+}
+
+json arrayOrNull(const json& object, const char* key) {
+  const json* v = member(object, key);
+  return v && v->is_array() ? *v : json();
+}
+
+StatusCondition conditionFromJson(const json& c) {
+  return {getString(c, "type"),    getString(c, "status"),
+          getString(c, "reason"),  getString(c, "message"),
+          getString(c, "lastTransitionTime"), getInt(c, "observedGeneration")};
+}
+
+json toJson(const StatusCondition& c) {
+  return {{"type", c.type},       {"status", c.status}, {"reason", c.reason}, {"message", c.message},
+          {"observedGeneration", c.observed_generation}, {"lastTransitionTime", c.last_transition_time}};
+}
+
+void readRun(const json& st, LoadTestStatus& out) {
+  out.observed_generation = optionalInt(st, "observedGeneration");
+  out.phase = parsePhase(getString(st, "phase"));
+  out.verdict = getString(st, "verdict");
+  out.reason = getString(st, "reason");
+  out.message = getString(st, "message");
+  out.run_id = getString(st, "runId");
+  out.run_hash = getString(st, "runHash");
+  out.run_trigger = getString(st, "runTrigger");
+  out.run_reason = getString(st, "runReason");
+  out.selector = getString(st, "selector");
+  out.run_generation = optionalInt(st, "runGeneration");
+  out.start_time = getString(st, "startTime");
+  out.completion_time = getString(st, "completionTime");
+  out.last_schedule_time = getString(st, "lastScheduleTime");
+  out.next_schedule_time = getString(st, "nextScheduleTime");
+  out.users = optionalInt(st, "users");
+  out.scale_refused = getString(st, "scaleRefused");
+  out.summary_config_map = getString(st, "summaryConfigMap");
+  const json* cleaned = member(st, "cleanedUp");
+  if (cleaned && cleaned->is_boolean()) out.cleaned_up = cleaned->get<bool>();
+}
+
+void readParts(const json& st, LoadTestStatus& out) {
+  if (const json* plan = member(st, "plan"); plan && plan->is_object())
+    out.plan = LoadTestStatus::Plan{getString(*plan, "scenarioSource"), getString(*plan, "scenarioSha256"),
+                                    getString(*plan, "duration"), getInt(*plan, "users")};
+  if (const json* agents = member(st, "agents"); agents && agents->is_object())
+    out.agents = LoadTestStatus::Agents{getInt(*agents, "desired"), getInt(*agents, "ready"),
+                                        getInt(*agents, "connected")};
+  if (const json* totals = member(st, "totals"); totals && totals->is_object()) out.totals = totalsFromJson(*totals);
+  out.lost_agents = optionalArray<std::string>(st, "lostAgents", [](const json& e) {
+    return e.is_string() ? e.get<std::string>() : std::string();
+  });
+  out.thresholds = optionalArray<StatusThreshold>(st, "thresholds", [](const json& e) {
+    const json* passed = member(e, "passed");
+    return StatusThreshold{getString(e, "expression"), passed && passed->is_boolean() && passed->get<bool>(),
+                            number(e, "value")};
+  });
+  out.endpoints = arrayOrNull(st, "endpoints");
+  out.delivery = arrayOrNull(st, "delivery");
+  out.history = arrayOrNull(st, "history");
+  if (const json* conditions = member(st, "conditions"); conditions && conditions->is_array())
+    for (const auto& c : *conditions) out.conditions.push_back(conditionFromJson(c));
+}
+
+void putString(json& st, const char* key, const std::string& value) {
+  if (!value.empty()) st[key] = value;
+}
+
+template <typename T>
+void putOptional(json& st, const char* key, const std::optional<T>& value) {
+  if (value) st[key] = *value;
+}
+
+void writeRun(const LoadTestStatus& in, json& st) {
+  putOptional(st, "observedGeneration", in.observed_generation);
+  putString(st, "phase", phaseName(in.phase));
+  putString(st, "verdict", in.verdict);
+  putString(st, "reason", in.reason);
+  putString(st, "message", in.message);
+  putString(st, "runId", in.run_id);
+  putString(st, "runHash", in.run_hash);
+  putString(st, "runTrigger", in.run_trigger);
+  putString(st, "runReason", in.run_reason);
+  putString(st, "selector", in.selector);
+  putOptional(st, "runGeneration", in.run_generation);
+  putString(st, "startTime", in.start_time);
+  putString(st, "completionTime", in.completion_time);
+  putString(st, "lastScheduleTime", in.last_schedule_time);
+  putString(st, "nextScheduleTime", in.next_schedule_time);
+  putOptional(st, "users", in.users);
+  putString(st, "scaleRefused", in.scale_refused);
+  putString(st, "summaryConfigMap", in.summary_config_map);
+  putOptional(st, "cleanedUp", in.cleaned_up);
+}
+
+void writeParts(const LoadTestStatus& in, json& st) {
+  if (in.plan)
+    st["plan"] = {{"scenarioSource", in.plan->scenario_source}, {"scenarioSha256", in.plan->scenario_sha256},
+                  {"users", in.plan->users}, {"duration", in.plan->duration}};
+  if (in.agents)
+    st["agents"] = {{"desired", in.agents->desired}, {"ready", in.agents->ready}, {"connected", in.agents->connected}};
+  if (in.totals) st["totals"] = toJson(*in.totals);
+  putOptional(st, "lostAgents", in.lost_agents);
+  if (in.thresholds) {
+    json thresholds = json::array();
+    for (const auto& t : *in.thresholds)
+      thresholds.push_back({{"expression", t.expression}, {"passed", t.passed}, {"value", t.value}});
+    st["thresholds"] = std::move(thresholds);
+  }
+  if (!in.endpoints.is_null()) st["endpoints"] = in.endpoints;
+  if (!in.delivery.is_null()) st["delivery"] = in.delivery;
+  if (!in.history.is_null()) st["history"] = in.history;
+  if (!in.conditions.empty()) {
+    json conditions = json::array();
+    for (const auto& c : in.conditions) conditions.push_back(toJson(c));
+    st["conditions"] = std::move(conditions);
+  }
 }
 
 }  // namespace
@@ -29,41 +167,62 @@ bool isLive(Phase phase) {
          phase == Phase::kStopping;
 }
 
+json toJson(const StatusTotals& t) {
+  return {{"requests", t.requests}, {"failures", t.failures}, {"rps", t.rps}, {"failurePercent", t.failure_percent},
+          {"latency", {{"p50", t.p50_ms}, {"p95", t.p95_ms}, {"p99", t.p99_ms}}}};
+}
+
+StatusTotals totalsFromJson(const json& totals) {
+  const json& latency = getObject(totals, "latency");
+  return {getInt(totals, "requests"),   getInt(totals, "failures"),  number(totals, "rps"),
+          number(totals, "failurePercent"), number(latency, "p50"), number(latency, "p95"),
+          number(latency, "p99")};
+}
+
 LoadTestStatus LoadTestStatus::fromJson(const json& st) {
   LoadTestStatus out;
-  out.phase = parsePhase(getString(st, "phase"));
-  out.verdict = getString(st, "verdict");
-  out.reason = getString(st, "reason");
-  out.message = getString(st, "message");
-  out.run_id = getString(st, "runId");
-  out.run_hash = getString(st, "runHash");
-  out.run_trigger = getString(st, "runTrigger");
-  out.run_reason = getString(st, "runReason");
-  out.start_time = getString(st, "startTime");
-  out.completion_time = getString(st, "completionTime");
-  out.last_schedule_time = getString(st, "lastScheduleTime");
-  out.users = getInt(st, "users");
-  const json& plan = getObject(st, "plan");
-  out.plan = {getString(plan, "scenarioSource"), getString(plan, "scenarioSha256"), getString(plan, "duration"),
-              getInt(plan, "users")};
-  const json& agents = getObject(st, "agents");
-  out.agents = {getInt(agents, "desired"), getInt(agents, "ready"), getInt(agents, "connected")};
-  const json& totals = getObject(st, "totals");
-  out.rps = number(totals, "rps");
-  out.p95_ms = number(getObject(totals, "latency"), "p95");
-  out.requests = getInt(totals, "requests");
-  out.failures = getInt(totals, "failures");
-  out.scale_refused = getString(st, "scaleRefused");
-  auto cleaned = st.is_object() ? st.find("cleanedUp") : st.end();
-  out.cleaned_up = st.is_object() && cleaned != st.end() && cleaned->is_boolean() && cleaned->get<bool>();
+  readRun(st, out);
+  readParts(st, out);
   return out;
 }
 
-std::optional<bool> LoadTestStatus::condition(const json& st, Condition type) {
-  if (!st.is_object() || !st.contains("conditions") || !st["conditions"].is_array()) return std::nullopt;
-  for (const auto& c : st["conditions"])
-    if (getString(c, "type") == conditionName(type)) return getString(c, "status") == "True";
+json LoadTestStatus::toJson() const {
+  json st = json::object();
+  writeRun(*this, st);
+  writeParts(*this, st);
+  return st;
+}
+
+std::optional<bool> LoadTestStatus::condition(Condition type) const {
+  for (const auto& c : conditions)
+    if (c.type == conditionName(type)) return c.status == "True";
   return std::nullopt;
+}
+
+std::optional<bool> LoadTestStatus::condition(const json& st, Condition type) {
+  return fromJson(st).condition(type);
+}
+
+bool LoadTestStatus::setCondition(Condition type, bool value, const std::string& why, const std::string& detail,
+                                  int64_t generation, const std::string& now) {
+  return setCondition(std::string(conditionName(type)), value, why, detail, generation, now);
+}
+
+bool LoadTestStatus::setCondition(const std::string& type, bool value, const std::string& why,
+                                  const std::string& detail, int64_t generation, const std::string& now) {
+  const char* s = value ? "True" : "False";
+  for (auto& c : conditions) {
+    if (c.type != type) continue;
+    const bool changed = c.status != s;
+    if (changed) c.last_transition_time = now;
+    c.status = s;
+    c.reason = why;
+    c.message = detail;
+    c.observed_generation = generation;
+    return changed;
+  }
+  conditions.push_back({type, s, why, detail, now, generation});
+  return true;
 }
 
 }  // namespace herd::controller

@@ -1,14 +1,14 @@
 #pragma once
 // The LoadTest's status (crds/loadtest.yaml, docs/crd.md) as one typed value:
 // its phases, verdicts and condition types are named here once, and read from the
-// object's JSON here once, for the reconciler's decisions and the operator's
-// metrics alike. Fields the reconciler does not decide on (totals, endpoints,
-// history, ...) stay JSON.
+// object's JSON here once (both ways), for the reconciler's decisions and writes
+// and the operator's metrics alike.
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -51,29 +51,76 @@ constexpr const char* conditionName(Condition condition) {
   return "";
 }
 
-// What the reconciler reads back from a status: the current run and what it was
-// started from. Absent fields read as empty or zero.
+// One entry of status.conditions, as Kubernetes conditions go.
+struct StatusCondition {
+  std::string type, status, reason, message, last_transition_time;
+  int64_t observed_generation = 0;
+};
+
+// status.totals: the run's counters (RunTotals in the status's units).
+struct StatusTotals {
+  int64_t requests = 0, failures = 0;
+  double rps = 0, failure_percent = 0;
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0;
+};
+
+// One entry of status.thresholds: how a threshold of the finished run went.
+struct StatusThreshold {
+  std::string expression;
+  bool passed = false;
+  double value = 0;
+};
+
+// The whole status, read and written through this one mapping (fromJson/toJson).
+// A field the object lacks reads as empty (string), nullopt (optional) or null
+// (json) and is left out when written, so a status goes back as it came.
+// Fields the reconciler keeps but never decides on (endpoints, delivery, the
+// history's entries) stay JSON.
 struct LoadTestStatus {
+  std::optional<int64_t> observed_generation;
   Phase phase = Phase::kNone;
   std::string verdict, reason, message;
-  std::string run_id, run_hash, run_trigger, run_reason;
-  std::string start_time, completion_time, last_schedule_time;
-  int64_t users = 0;  // running now; the peak once ended
+  std::string run_id, run_hash, run_trigger, run_reason, selector;
+  std::optional<int64_t> run_generation;
+  std::string start_time, completion_time, last_schedule_time, next_schedule_time;
+  std::optional<int64_t> users;  // running now; the peak once ended
   struct Plan {
     std::string scenario_source, scenario_sha256, duration;
     int64_t users = 0;
-  } plan;
+  };
+  std::optional<Plan> plan;  // what the current run was started from
   struct Agents {
     int64_t desired = 0, ready = 0, connected = 0;
-  } agents;
-  double rps = 0, p95_ms = 0;
-  int64_t requests = 0, failures = 0;
-  std::string scale_refused;
-  bool cleaned_up = false;
+  };
+  std::optional<Agents> agents;
+  std::optional<StatusTotals> totals;
+  std::optional<std::vector<std::string>> lost_agents;  // agent pod names
+  std::string scale_refused, summary_config_map;
+  std::optional<std::vector<StatusThreshold>> thresholds;
+  nlohmann::json endpoints, delivery;  // arrays (builders.h), null when absent
+  nlohmann::json history;              // newest run first, null when absent
+  std::optional<bool> cleaned_up;
+  std::vector<StatusCondition> conditions;
 
   static LoadTestStatus fromJson(const nlohmann::json& status);
+  nlohmann::json toJson() const;
+
   // The condition's status, nullopt when the status has no such condition.
+  std::optional<bool> condition(Condition type) const;
   static std::optional<bool> condition(const nlohmann::json& status, Condition type);
+  // Sets the condition; its lastTransitionTime changes only when its status
+  // does. True when the status changed.
+  bool setCondition(Condition type, bool value, const std::string& why, const std::string& detail,
+                    int64_t generation, const std::string& now);
+  bool setCondition(const std::string& type, bool value, const std::string& why, const std::string& detail,
+                    int64_t generation, const std::string& now);
+
+  int64_t usersOr0() const { return users.value_or(0); }
+  int64_t desiredAgents() const { return agents ? agents->desired : 0; }
+  bool cleanedUp() const { return cleaned_up.value_or(false); }
 };
+
+nlohmann::json toJson(const StatusTotals& totals);
+StatusTotals totalsFromJson(const nlohmann::json& totals);
 
 }  // namespace herd::controller

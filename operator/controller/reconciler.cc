@@ -12,6 +12,7 @@ namespace herd::controller {
 
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
+using TimePoint = std::chrono::system_clock::time_point;
 
 std::optional<std::chrono::system_clock::time_point> parseRfc3339(const std::string& text) {
   std::tm tm{};
@@ -51,17 +52,20 @@ void Reconciler::event(const json& loadtest, const std::string& type, const std:
                              recorded.error().describe());
 }
 
-Status Reconciler::writeStatus(Pass& pass, const std::function<void(json& status)>& edit) {
+Status Reconciler::writeStatus(Pass& pass, const std::function<void(LoadTestStatus& status)>& edit) {
   auto written = k8s::updateStatus(client_, kLoadTests, pass.ns, pass.name, [&](json& obj) {
-    if (!obj.contains("status") || !obj["status"].is_object()) obj["status"] = json::object();
-    json before = obj["status"];
-    edit(obj["status"]);
-    obj["status"]["observedGeneration"] = k8s::getInt(getObject(obj, "metadata"), "generation");
-    return obj["status"] != before;
+    const json& before = getObject(obj, "status");
+    auto status = LoadTestStatus::fromJson(before);
+    edit(status);
+    status.observed_generation = k8s::getInt(getObject(obj, "metadata"), "generation");
+    json after = status.toJson();
+    const bool changed = after != before;
+    obj["status"] = std::move(after);
+    return changed;
   });
   if (!written.ok()) return written.error().toError();
   pass.lt = *written;
-  pass.status = getObject(pass.lt, "status");
+  pass.status = LoadTestStatus::fromJson(getObject(pass.lt, "status"));
   return Ok{};
 }
 
@@ -87,55 +91,34 @@ Result<scenario::CompiledRun> compileLoadTest(const ScenarioSource& source, cons
 }
 
 
+namespace {
+
+// Why a new run starts now: creation, a change of the run-defining spec, or a new
+// herd.dev/run annotation; "" when none does. With spec.schedule only the
+// annotation starts one here (schedule() decides the rest).
+std::string whyStart(const LoadTestStatus& current, const nlohmann::json& lt, bool scheduled) {
+  const auto hash = runDefinitionHash(lt);
+  const auto trigger = annotation(lt, kAnnotationRun);
+  if (current.run_id.empty() && current.phase != Phase::kFailed && !scheduled) return "created";
+  if (!scheduled && !current.run_hash.empty() && current.run_hash != hash) return "spec changed";
+  if (!trigger.empty() && trigger != current.run_trigger) return "annotation " + std::string(kAnnotationRun) + "=" + trigger;
+  return "";
+}
+
+}  // namespace
+
 Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   Pass pass;
-  pass.key = key;
-  std::tie(pass.ns, pass.name) = k8s::splitKey(key);
-  auto got = client_.get(kLoadTests, pass.ns, pass.name);
-  if (!got.ok()) {
-    if (got.error().isNotFound()) {
-      onDeleted(key);
-      return ReconcileResult{};
-    }
-    return got.error().toError();
-  }
-  pass.lt = std::move(*got);
-  if (!k8s::metaString(pass.lt, "deletionTimestamp").empty()) {
-    onDeleted(key);
-    return ReconcileResult{};
-  }
-  pass.status = getObject(pass.lt, "status");
-  pass.now = wall_clock_();
-  pass.generation = k8s::getInt(getObject(pass.lt, "metadata"), "generation");
+  auto found = readPass(key, pass);
+  if (!found.ok()) return found.error();
+  if (!*found) return ReconcileResult{};
   auto spec = parseSpec(pass.lt);
-  if (!spec.ok()) {
-    // The schema should have refused it; say so instead of retrying forever.
-    auto message = spec.error().describe();
-    auto w = writeStatus(pass, [&](json& st) {
-      st["phase"] = kFailed;
-      st["reason"] = "InvalidSpec";
-      st["message"] = message;
-      setCondition(st, Condition::kValidated, false, "InvalidSpec", message, pass.generation, now());
-    });
-    if (!w.ok()) return w.error();
-    return ReconcileResult{};
-  }
+  if (!spec.ok()) return invalidSpec(pass, spec.error());
   pass.spec = std::move(*spec);
 
-  const auto current = LoadTestStatus::fromJson(pass.status);
-  const auto hash = runDefinitionHash(pass.lt);
-  const auto trigger = annotation(pass.lt, kAnnotationRun);
   const bool scheduled = pass.spec.schedule.has_value();
-
-  std::string why;
-  if (current.run_id.empty() && current.phase != Phase::kFailed && !scheduled) {
-    why = "created";
-  } else if (!scheduled && !current.run_hash.empty() && current.run_hash != hash) {
-    why = "spec changed";
-  } else if (!trigger.empty() && trigger != current.run_trigger) {
-    why = "annotation " + std::string(kAnnotationRun) + "=" + trigger;
-  }
-  const bool live = isLive(current.phase) && !current.run_id.empty();
+  const auto why = whyStart(pass.status, pass.lt, scheduled);
+  const bool live = isLive(pass.status.phase) && !pass.status.run_id.empty();
   if (!why.empty()) {
     if (live) supersede(pass, why);
     return startRun(pass, why);
@@ -156,53 +139,105 @@ Result<ReconcileResult> Reconciler::reconcile(const std::string& key) {
   return result;
 }
 
+// The LoadTest and its status into `pass`; false when it is gone or being
+// deleted (its run, if any, is aborted).
+Result<bool> Reconciler::readPass(const std::string& key, Pass& pass) {
+  pass.key = key;
+  std::tie(pass.ns, pass.name) = k8s::splitKey(key);
+  auto got = client_.get(kLoadTests, pass.ns, pass.name);
+  if (!got.ok() && !got.error().isNotFound()) return got.error().toError();
+  if (!got.ok() || !k8s::metaString(*got, "deletionTimestamp").empty()) {
+    onDeleted(key);
+    return false;
+  }
+  pass.lt = std::move(*got);
+  pass.status = LoadTestStatus::fromJson(getObject(pass.lt, "status"));
+  pass.now = wall_clock_();
+  pass.generation = k8s::getInt(getObject(pass.lt, "metadata"), "generation");
+  return true;
+}
+
+// The schema should have refused the spec; say so instead of retrying forever.
+Result<ReconcileResult> Reconciler::invalidSpec(Pass& pass, const Error& error) {
+  const auto message = error.describe();
+  auto w = writeStatus(pass, [&](LoadTestStatus& st) {
+    st.phase = Phase::kFailed;
+    st.reason = "InvalidSpec";
+    st.message = message;
+    st.setCondition(Condition::kValidated, false, "InvalidSpec", message, pass.generation, now());
+  });
+  if (!w.ok()) return w.error();
+  return ReconcileResult{};
+}
+
+namespace {
+
+// The latest due time not after `now` and the first after it. Runs missed while
+// the operator was down (or while suspended) are not made up for: only the
+// latest is run.
+std::pair<std::optional<TimePoint>, std::optional<TimePoint>> dueTimes(const CronSchedule& cron, TimePoint base,
+                                                                      TimePoint now) {
+  std::optional<TimePoint> latest;
+  auto next = cron.next(base);
+  for (int guard = 0; next && *next <= now && guard < 100000; ++guard) {
+    latest = next;
+    next = cron.next(*next);
+  }
+  return {latest, next};
+}
+
+}  // namespace
+
+// Whether the scenario compiles as the next run would compile it: "scenario NAME
+// compiles", or the error.
+Result<std::string> Reconciler::checkScenario(Pass& pass) {
+  auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
+  if (!source.ok()) return source.error();
+  auto run = compileLoadTest(*source, pass.spec);
+  if (!run.ok()) return run.error();
+  return "scenario " + source->name + " compiles";
+}
+
 Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live) {
   const Schedule& sched = *pass.spec.schedule;
   ScheduleDecision out;
   auto cron = CronSchedule::parse(sched.cron, sched.time_zone);
   if (!cron.ok()) {
     auto message = cron.error().describe();
-    auto w = writeStatus(pass, [&](json& st) {
-      st["reason"] = "InvalidSchedule";
-      st["message"] = message;
-      st.erase("nextScheduleTime");
+    auto w = writeStatus(pass, [&](LoadTestStatus& st) {
+      st.reason = "InvalidSchedule";
+      st.message = message;
+      st.next_schedule_time.clear();
     });
     if (!w.ok()) return w.error();
     return out;  // nothing is ever due; a spec change brings us back
   }
   if (sched.suspend) {
-    auto w = writeStatus(pass, [&](json& st) { st.erase("nextScheduleTime"); });
+    auto w = writeStatus(pass, [&](LoadTestStatus& st) { st.next_schedule_time.clear(); });
     if (!w.ok()) return w.error();
     return out;
   }
-  auto base = parseRfc3339(getString(pass.status, "lastScheduleTime"));
+  auto base = parseRfc3339(pass.status.last_schedule_time);
   if (!base) base = parseRfc3339(k8s::metaString(pass.lt, "creationTimestamp"));
   if (!base) base = pass.now;
-  // The latest due time not after now: runs missed while the operator was down
-  // (or while suspended) are not made up for, only the latest is run.
-  std::optional<std::chrono::system_clock::time_point> latest;
-  auto next = cron->next(*base);
-  for (int guard = 0; next && *next <= pass.now && guard < 100000; ++guard) {
-    latest = next;
-    next = cron->next(*next);
-  }
+  const auto [latest, next] = dueTimes(*cron, *base, pass.now);
   const auto next_text = next ? formatRfc3339(*next) : std::string();
-  std::string last_text = latest ? formatRfc3339(*latest) : getString(pass.status, "lastScheduleTime");
+  std::string last_text = latest ? formatRfc3339(*latest) : pass.status.last_schedule_time;
   if (latest) {
     const auto& policy = sched.concurrency_policy;
     if (!live || policy == "Replace") {
-      pass.status["lastScheduleTime"] = last_text;
-      if (next) pass.status["nextScheduleTime"] = next_text;
+      pass.status.last_schedule_time = last_text;
+      if (next) pass.status.next_schedule_time = next_text;
       out.start = true;
       out.why = "schedule " + last_text;
       return out;
     }
     if (policy == "Allow") {
       // Runs one after the other: this one starts when the live run ends.
-      last_text = getString(pass.status, "lastScheduleTime");
+      last_text = pass.status.last_schedule_time;
     } else {
       event(pass.lt, "Normal", "RunSkipped",
-            "run due at " + last_text + " skipped: run " + getString(pass.status, "runId") +
+            "run due at " + last_text + " skipped: run " + pass.status.run_id +
                 " is still going (concurrencyPolicy Forbid)");
     }
   }
@@ -210,17 +245,15 @@ Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live)
   std::optional<Error> invalid;
   std::string compiled;
   if (!live) {
-    auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
-    auto users = source.ok() ? compileLoadTest(*source, pass.spec) : Result<scenario::CompiledRun>(source.error());
-    if (users.ok()) compiled = "scenario " + source->name + " compiles";
-    else invalid = users.error();
+    auto checked = checkScenario(pass);
+    if (checked.ok()) compiled = *checked;
+    else invalid = checked.error();
   }
-  auto w = writeStatus(pass, [&](json& st) {
-    if (invalid) setCondition(st, Condition::kValidated, false, "InvalidScenario", invalid->describe(), pass.generation, now());
-    else if (!compiled.empty()) setCondition(st, Condition::kValidated, true, "Compiled", compiled, pass.generation, now());
-    if (!last_text.empty()) st["lastScheduleTime"] = last_text;
-    if (next) st["nextScheduleTime"] = next_text;
-    else st.erase("nextScheduleTime");
+  auto w = writeStatus(pass, [&](LoadTestStatus& st) {
+    if (invalid) st.setCondition(Condition::kValidated, false, "InvalidScenario", invalid->describe(), pass.generation, now());
+    else if (!compiled.empty()) st.setCondition(Condition::kValidated, true, "Compiled", compiled, pass.generation, now());
+    if (!last_text.empty()) st.last_schedule_time = last_text;
+    st.next_schedule_time = next_text;  // empty (left out) when there is no next time
   });
   if (!w.ok()) return w.error();
   if (next) out.wake = duration_cast<milliseconds>(*next - pass.now) + milliseconds(50);
@@ -245,15 +278,15 @@ void Reconciler::onDeleted(const std::string& key) {
 }
 
 void Reconciler::supersede(Pass& pass, const std::string& why) {
-  auto run_id = getString(pass.status, "runId");
+  const auto run_id = pass.status.run_id;
   coordinator_.abortRun(run_id, "superseded: " + why);
   coordinator_.forget(run_id);
   forgetRun(pass.key, run_id);
   (void)deleteRunPods(pass.ns, run_id, false);
-  json entry{{"runId", run_id}, {"trigger", getString(pass.status, "runReason")},
-             {"startTime", getString(pass.status, "startTime")}, {"completionTime", now()},
-             {"phase", kFailed}, {"verdict", "Aborted"}, {"reason", "Superseded"}};
-  pushHistory(pass.status, entry, pass.spec.history_limit);
+  json entry{{"runId", run_id}, {"trigger", pass.status.run_reason}, {"startTime", pass.status.start_time},
+             {"completionTime", now()}, {"phase", phaseName(Phase::kFailed)}, {"verdict", "Aborted"},
+             {"reason", "Superseded"}};
+  pushHistoryEntry(pass.status.history, std::move(entry), pass.spec.history_limit);
   event(pass.lt, "Normal", "RunSuperseded", "run " + run_id + " stopped: " + why);
 }
 

@@ -36,6 +36,8 @@ namespace herd::controller {
 
 struct ScenarioSource;
 struct StartedRun;
+struct LoadTestStatus;
+struct RunStart;
 
 struct ReconcilerSettings {
   AgentSettings agent;
@@ -72,9 +74,17 @@ class Reconciler {
     std::optional<std::chrono::milliseconds> wake;  // until the next due time
   };
 
+  Result<bool> readPass(const std::string& key, Pass& pass);
+  Result<ReconcileResult> invalidSpec(Pass& pass, const Error& error);
   // spec.schedule: whether a run is due (per concurrencyPolicy), and when to look again.
   Result<ScheduleDecision> schedule(Pass& pass, bool live);
+  Result<std::string> checkScenario(Pass& pass);
+  // startRun's steps (reconciler_run.cc).
   Result<ReconcileResult> startRun(Pass& pass, const std::string& why);
+  Result<ReconcileResult> scenarioNotFound(Pass& pass, const Error& error);
+  Result<ReconcileResult> invalidScenario(Pass& pass, const Error& error);
+  Status refuseRun(Pass& pass, const std::string& reason, const std::string& message, const std::string& no_run);
+  void snapshotScenario(Pass& pass, const std::string& run_id, const ScenarioSource& source);
   // The guardrails (reconciler_policy.cc): a run they refuse ends here, its refusal
   // in the status and an Event; none when the run may start.
   std::optional<Result<ReconcileResult>> refuseByPolicy(Pass& pass, const scenario::CompiledRun& run);
@@ -90,6 +100,7 @@ class Reconciler {
   std::optional<Failure> checkStarting(Pass& pass, Drive& drive);
   std::optional<Failure> checkRunning(Pass& pass, Drive& drive, std::chrono::nanoseconds duration);
   Status writeProgress(Pass& pass, const Drive& drive);
+  // The run's end (reconciler_end.cc).
   Result<ReconcileResult> finishRun(Pass& pass, const RunProgress& progress);
   Result<ReconcileResult> failRun(Pass& pass, const std::string& reason, const std::string& message);
   Result<ReconcileResult> afterRun(Pass& pass);
@@ -106,7 +117,9 @@ class Reconciler {
   Result<std::string> ensureToken(Pass& pass);
   Status ensurePods(Pass& pass, const nlohmann::json& pods, int desired, const AgentSizing& sizing);
   Status deleteRunPods(const std::string& ns, const std::string& run_id, bool keep_crashed);
-  Status writeStatus(Pass& pass, const std::function<void(nlohmann::json& status)>& edit);
+  // Reads the stored status, applies `edit`, writes it back when it changed (with
+  // observedGeneration), and leaves the result in pass.status.
+  Status writeStatus(Pass& pass, const std::function<void(LoadTestStatus& status)>& edit);
   void event(const nlohmann::json& loadtest, const std::string& type, const std::string& reason,
              const std::string& message);
   std::string now() const;

@@ -8,11 +8,9 @@
 
 namespace herd::controller {
 
-json planStatus(const StartedRun& run) {
-  return {{"scenarioSource", run.source.name},
-          {"scenarioSha256", run.sha256},
-          {"users", run.compiled->total_users},
-          {"duration", scenario::formatDuration(run.compiled->plan.load.duration)}};
+LoadTestStatus::Plan planStatus(const StartedRun& run) {
+  return {run.source.name, run.sha256, scenario::formatDuration(run.compiled->plan.load.duration),
+          run.compiled->total_users};
 }
 
 std::string pinnedMessage(const StartedRun& run) {
@@ -33,7 +31,7 @@ void Reconciler::forgetRun(const std::string& key, const std::string& run_id) {
 }
 
 Result<std::shared_ptr<const StartedRun>> Reconciler::startedRun(Pass& pass, std::string& reason) {
-  const auto run_id = getString(pass.status, "runId");
+  const auto& run_id = pass.status.run_id;
   {
     std::lock_guard lock(mu_);
     if (auto it = started_.find(run_id); it != started_.end()) return it->second;
@@ -58,8 +56,7 @@ Result<std::shared_ptr<const StartedRun>> Reconciler::startedRun(Pass& pass, std
 // the copy taken at the start, or, when there is none, the ConfigMap if it still
 // holds the same text.
 Result<ScenarioSource> Reconciler::startedSource(Pass& pass, std::string& reason) {
-  const auto run_id = getString(pass.status, "runId");
-  const json& plan = getObject(pass.status, "plan");
+  const auto& run_id = pass.status.run_id;
   reason.clear();  // an error without a reason is worth retrying
   if (pass.spec.inline_scenario) return readScenario(client_, pass.ns, pass.name, pass.spec);
   auto snapshot = client_.get(k8s::resources::kConfigMaps, pass.ns, scenarioSnapshotName(run_id));
@@ -75,7 +72,7 @@ Result<ScenarioSource> Reconciler::startedSource(Pass& pass, std::string& reason
     if (source.error().where == "spec.scenario.configMapRef") reason = "ScenarioNotFound";
     return source.error();
   }
-  const auto want = getString(plan, "scenarioSha256");
+  const auto want = pass.status.plan ? pass.status.plan->scenario_sha256 : std::string();
   if (!want.empty() && report::sha256Hex(source->text) != want) {
     reason = "ScenarioChanged";
     return Error{"run " + run_id + " started from scenario sha256 " + want + "; " + source->name +

@@ -31,7 +31,7 @@ Result<std::optional<std::string>> Reconciler::policyViolation(Pass& pass, const
 
 // `kubectl scale` grows a live run without a new start: maxAgents holds there too.
 bool Reconciler::scaleRefusedByPolicy(Pass& pass, Drive& drive) {
-  const auto previous = static_cast<int>(k8s::getInt(getObject(pass.status, "agents"), "desired"));
+  const auto previous = static_cast<int>(pass.status.desiredAgents());
   if (previous <= 0 || drive.desired <= previous) return false;
   auto guardrails = guardrailsFor(pass);
   std::string why;
@@ -40,9 +40,9 @@ bool Reconciler::scaleRefusedByPolicy(Pass& pass, Drive& drive) {
   else if (auto max = (*guardrails)->limits.max_agents; max && drive.desired > *max)
     why = agentLimitMessage(**guardrails, drive.desired);
   if (why.empty()) return false;
-  drive.scale_refused = "run " + getString(pass.status, "runId") + " keeps " + std::to_string(previous) +
+  drive.scale_refused = "run " + pass.status.run_id + " keeps " + std::to_string(previous) +
                         " agent(s): " + why;
-  if (getString(pass.status, "scaleRefused") != drive.scale_refused)
+  if (pass.status.scale_refused != drive.scale_refused)
     event(pass.lt, "Warning", "ScaleRefused", drive.scale_refused);
   drive.desired = previous;
   return true;
@@ -53,20 +53,7 @@ std::optional<Result<ReconcileResult>> Reconciler::refuseByPolicy(Pass& pass, co
   if (!violation.ok()) return Result<ReconcileResult>(violation.error());
   if (!*violation) return std::nullopt;
   const auto message = **violation;
-  const auto hash = runDefinitionHash(pass.lt);
-  const auto trigger = annotation(pass.lt, kAnnotationRun);
-  auto w = writeStatus(pass, [&](json& st) {
-    st = pass.status;
-    st.erase("runId");
-    st["phase"] = kFailed;
-    st["reason"] = kPolicyViolation;
-    st["message"] = message;
-    st["runHash"] = hash;
-    st["runTrigger"] = trigger;
-    setCondition(st, Condition::kValidated, false, kPolicyViolation, message, pass.generation, now());
-    setCondition(st, Condition::kComplete, true, kPolicyViolation, "no run: refused by the guardrails",
-                 pass.generation, now());
-  });
+  auto w = refuseRun(pass, kPolicyViolation, message, "no run: refused by the guardrails");
   if (!w.ok()) return Result<ReconcileResult>(w.error());
   logger("operator")->warn("loadtest={} refused: {}", pass.key, message);
   event(pass.lt, "Warning", kPolicyViolation, message);

@@ -1,5 +1,6 @@
-// Starting and driving a run: its token and pods, its progress into the status, its end
-// (finished, failed, or timed out) and what comes after (TTL, history).
+// Starting and driving a run: its token and pods, its progress into the status, and
+// the checks that end it (agents not ready, lost, the time limit); how it ends is
+// reconciler_end.cc.
 #include <set>
 
 #include "common/core/clock.h"
@@ -13,97 +14,124 @@ namespace herd::controller {
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
+namespace {
+
+// The status of a run about to start: a fresh one, keeping only the history and
+// the schedule's times.
+LoadTestStatus startingStatus(const LoadTestStatus& before, const StartedRun& started, const RunStart& start,
+                              int64_t generation, const std::string& now) {
+  LoadTestStatus st;
+  st.history = before.history.is_null() ? json::array() : before.history;
+  st.phase = Phase::kStarting;
+  st.reason = "RunStarting";
+  st.message = "starting " + std::to_string(start.desired) + " agents (" + start.why + ")";
+  st.run_id = start.run_id;
+  st.run_hash = start.hash;
+  st.run_trigger = start.trigger;
+  st.run_reason = start.why;
+  st.run_generation = generation;
+  st.start_time = now;
+  st.selector = runSelector(start.run_id);
+  st.users = 0;
+  st.plan = planStatus(started);
+  st.agents = LoadTestStatus::Agents{start.desired, 0, 0};
+  st.last_schedule_time = before.last_schedule_time;
+  st.next_schedule_time = before.next_schedule_time;
+  st.setCondition(Condition::kValidated, true, "Compiled", pinnedMessage(started), generation, now);
+  st.setCondition(Condition::kAgentsReady, false, "Waiting", "0 of " + std::to_string(start.desired) + " agents ready",
+                  generation, now);
+  st.setCondition(Condition::kRunning, false, "Starting", "", generation, now);
+  st.setCondition(Condition::kComplete, false, "Starting", "", generation, now);
+  st.setCondition(Condition::kDegraded, false, "AllAgentsHealthy", "", generation, now);
+  return st;
+}
+
+}  // namespace
+
 Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why) {
-  const auto hash = runDefinitionHash(pass.lt);
-  const auto trigger = annotation(pass.lt, kAnnotationRun);
   auto source = readScenario(client_, pass.ns, pass.name, pass.spec);
   if (!source.ok() && source.error().where != "spec.scenario.configMapRef") return source.error();
-  if (!source.ok()) {
-    // The ConfigMap may be created after the LoadTest (kubectl apply -f dir/).
-    auto message = source.error().describe();
-    auto w = writeStatus(pass, [&](json& st) {
-      st = pass.status;
-      st["phase"] = kPending;
-      st["reason"] = "ScenarioNotFound";
-      st["message"] = message;
-      setCondition(st, Condition::kValidated, false, "ScenarioNotFound", message, pass.generation, now());
-    });
-    if (!w.ok()) return w.error();
-    return ReconcileResult{settings_.missing_scenario_retry};
-  }
+  if (!source.ok()) return scenarioNotFound(pass, source.error());
+  RunStart start{runDefinitionHash(pass.lt), annotation(pass.lt, kAnnotationRun), why, "", 0};
   auto run = compileLoadTest(*source, pass.spec);
-  if (!run.ok()) {
-    auto message = run.error().describe();
-    auto w = writeStatus(pass, [&](json& st) {
-      st = pass.status;
-      st.erase("runId");
-      st["phase"] = kFailed;
-      st["reason"] = "InvalidScenario";
-      st["message"] = message;
-      st["runHash"] = hash;
-      st["runTrigger"] = trigger;
-      setCondition(st, Condition::kValidated, false, "InvalidScenario", message, pass.generation, now());
-      setCondition(st, Condition::kComplete, true, "InvalidScenario", "no run: the scenario does not compile",
-                   pass.generation, now());
-    });
-    if (!w.ok()) return w.error();
-    event(pass.lt, "Warning", "InvalidScenario", message);
-    return ReconcileResult{};
-  }
+  if (!run.ok()) return invalidScenario(pass, run.error());
   if (auto refused = refuseByPolicy(pass, *run)) return std::move(*refused);
   auto started = std::make_shared<const StartedRun>(
       StartedRun{std::make_shared<const scenario::CompiledRun>(std::move(*run)), *source,
                  report::sha256Hex(source->text)});
-  const int64_t users = started->compiled->total_users;
-  const int desired = desiredAgents(pass.spec, users);
-  const auto run_id = makeRunId(pass.name, random());
+  start.desired = desiredAgents(pass.spec, started->compiled->total_users);
+  start.run_id = makeRunId(pass.name, random());
   // Persisted before anything is created for the run: a pass that dies after
   // this line finds the run id and carries on with the same run.
-  auto w = writeStatus(pass, [&](json& st) {
-    json history = pass.status.contains("history") ? pass.status["history"] : json::array();
-    st = json::object();
-    st["history"] = history;
-    st["phase"] = kStarting;
-    st["reason"] = "RunStarting";
-    st["message"] = "starting " + std::to_string(desired) + " agents (" + why + ")";
-    st["runId"] = run_id;
-    st["runHash"] = hash;
-    st["runTrigger"] = trigger;
-    st["runReason"] = why;
-    st["runGeneration"] = pass.generation;
-    st["startTime"] = now();
-    st["selector"] = runSelector(run_id);
-    st["users"] = 0;
-    st["plan"] = planStatus(*started);
-    st["agents"] = {{"desired", desired}, {"ready", 0}, {"connected", 0}};
-    for (const char* k : {"lastScheduleTime", "nextScheduleTime"})
-      if (pass.status.contains(k)) st[k] = pass.status[k];
-    setCondition(st, Condition::kValidated, true, "Compiled", pinnedMessage(*started), pass.generation, now());
-    setCondition(st, Condition::kAgentsReady, false, "Waiting", "0 of " + std::to_string(desired) + " agents ready",
-                 pass.generation, now());
-    setCondition(st, Condition::kRunning, false, "Starting", "", pass.generation, now());
-    setCondition(st, Condition::kComplete, false, "Starting", "", pass.generation, now());
-    setCondition(st, Condition::kDegraded, false, "AllAgentsHealthy", "", pass.generation, now());
+  auto w = writeStatus(pass, [&](LoadTestStatus& st) {
+    st = startingStatus(pass.status, *started, start, pass.generation, now());
   });
   if (!w.ok()) return w.error();
-  remember(run_id, started);
-  if (!pass.spec.inline_scenario) {
-    // A restarted operator carries the run on from this copy (reconciler_plan.cc).
-    auto copy = client_.create(k8s::resources::kConfigMaps, pass.ns,
-                               buildScenarioSnapshot(pass.lt, run_id, source->name, source->text));
-    if (!copy.ok() && !copy.error().isAlreadyExists())
-      logger("operator")->warn("loadtest={} run={} scenario copy not written: {}", pass.key, run_id,
-                               copy.error().describe());
-  }
-  logger("operator")->info("loadtest={} run={} starting: {} agents, {} users ({})", pass.key, run_id, desired,
-                           users, why);
+  remember(start.run_id, started);
+  if (!pass.spec.inline_scenario) snapshotScenario(pass, start.run_id, *source);
+  const int64_t users = started->compiled->total_users;
+  logger("operator")->info("loadtest={} run={} starting: {} agents, {} users ({})", pass.key, start.run_id,
+                           start.desired, users, why);
   event(pass.lt, "Normal", "RunStarting",
-        "run " + run_id + ": " + std::to_string(desired) + " agents, " + std::to_string(users) + " users (" + why + ")");
+        "run " + start.run_id + ": " + std::to_string(start.desired) + " agents, " + std::to_string(users) +
+            " users (" + why + ")");
   return driveRun(pass);
 }
 
+// The ConfigMap may be created after the LoadTest (kubectl apply -f dir/): wait for it.
+Result<ReconcileResult> Reconciler::scenarioNotFound(Pass& pass, const Error& error) {
+  const auto message = error.describe();
+  auto w = writeStatus(pass, [&](LoadTestStatus& st) {
+    st = pass.status;
+    st.phase = Phase::kPending;
+    st.reason = "ScenarioNotFound";
+    st.message = message;
+    st.setCondition(Condition::kValidated, false, "ScenarioNotFound", message, pass.generation, now());
+  });
+  if (!w.ok()) return w.error();
+  return ReconcileResult{settings_.missing_scenario_retry};
+}
+
+// No run: the scenario (or a run-level rule) does not compile. Terminal until the spec changes.
+Result<ReconcileResult> Reconciler::invalidScenario(Pass& pass, const Error& error) {
+  const auto message = error.describe();
+  auto w = refuseRun(pass, "InvalidScenario", message, "no run: the scenario does not compile");
+  if (!w.ok()) return w.error();
+  event(pass.lt, "Warning", "InvalidScenario", message);
+  return ReconcileResult{};
+}
+
+// A run that does not start (its scenario does not compile, the guardrails refuse
+// it): Failed with `reason` and no run id, remembered by the run's definition
+// (runHash, runTrigger) so only a change of it tries again.
+Status Reconciler::refuseRun(Pass& pass, const std::string& reason, const std::string& message,
+                             const std::string& no_run) {
+  const auto hash = runDefinitionHash(pass.lt);
+  const auto trigger = annotation(pass.lt, kAnnotationRun);
+  return writeStatus(pass, [&](LoadTestStatus& st) {
+    st = pass.status;
+    st.run_id.clear();
+    st.phase = Phase::kFailed;
+    st.reason = reason;
+    st.message = message;
+    st.run_hash = hash;
+    st.run_trigger = trigger;
+    st.setCondition(Condition::kValidated, false, reason, message, pass.generation, now());
+    st.setCondition(Condition::kComplete, true, reason, no_run, pass.generation, now());
+  });
+}
+
+// A restarted operator carries the run on from this copy (reconciler_plan.cc).
+void Reconciler::snapshotScenario(Pass& pass, const std::string& run_id, const ScenarioSource& source) {
+  auto copy = client_.create(k8s::resources::kConfigMaps, pass.ns,
+                             buildScenarioSnapshot(pass.lt, run_id, source.name, source.text));
+  if (!copy.ok() && !copy.error().isAlreadyExists())
+    logger("operator")->warn("loadtest={} run={} scenario copy not written: {}", pass.key, run_id,
+                             copy.error().describe());
+}
+
 Result<std::string> Reconciler::ensureToken(Pass& pass) {
-  const auto run_id = getString(pass.status, "runId");
+  const auto& run_id = pass.status.run_id;
   const auto name = tokenSecretName(run_id);
   auto existing = client_.get(k8s::resources::kSecrets, pass.ns, name);
   if (existing.ok()) {
@@ -122,12 +150,10 @@ Result<std::string> Reconciler::ensureToken(Pass& pass) {
 }
 
 Status Reconciler::ensurePods(Pass& pass, const json& pods, int desired, const AgentSizing& sizing) {
-  const auto run_id = getString(pass.status, "runId");
+  const auto& run_id = pass.status.run_id;
   std::set<int> present;
   std::set<std::string> lost;
-  if (pass.status.contains("lostAgents") && pass.status["lostAgents"].is_array())
-    for (const auto& l : pass.status["lostAgents"])
-      if (l.is_string()) lost.insert(l.get<std::string>());
+  if (pass.status.lost_agents) lost.insert(pass.status.lost_agents->begin(), pass.status.lost_agents->end());
   for (const auto& pod : pods) {
     int index = agentIndexOf(pod);
     if (index >= desired) {
@@ -163,7 +189,7 @@ Status Reconciler::deleteRunPods(const std::string& ns, const std::string& run_i
 }
 
 Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
-  const auto run_id = getString(pass.status, "runId");
+  const auto run_id = pass.status.run_id;
   {
     std::lock_guard lock(mu_);
     live_runs_[pass.key] = run_id;
@@ -176,7 +202,7 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
     return failRun(pass, failure, started.error().describe());
   }
   Drive drive;
-  drive.phase = getString(pass.status, "phase");
+  drive.phase = pass.status.phase;
   drive.desired = desiredAgents(pass.spec, (*started)->compiled->total_users);
   // The coordinator comes before the pods: a run it cannot carry out creates none.
   auto token = ensureToken(pass);
@@ -193,15 +219,15 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   auto listed = client_.listAll(k8s::resources::kPods, pass.ns, opts);
   if (!listed.ok()) return listed.error().toError();
   drive.pods = items(*listed);
-  if (pass.status.contains("lostAgents") && pass.status["lostAgents"].is_array()) drive.lost = pass.status["lostAgents"];
+  drive.lost = pass.status.lost_agents.value_or(std::vector<std::string>{});
   rescale(pass, drive);
   countPods(drive);
-  logger("operator")->debug("loadtest={} run={} phase={} pods={} ready={}/{}", pass.key, run_id, drive.phase,
+  logger("operator")->debug("loadtest={} run={} phase={} pods={} ready={}/{}", pass.key, run_id, phaseName(drive.phase),
                             drive.pods.size(), drive.ready, drive.desired);
-  auto failed = drive.phase == kStarting ? checkStarting(pass, drive)
+  auto failed = drive.phase == Phase::kStarting ? checkStarting(pass, drive)
                                          : checkRunning(pass, drive, (*started)->compiled->plan.load.duration);
   if (failed) return failRun(pass, failed->first, failed->second);
-  pass.status["lostAgents"] = drive.lost;
+  pass.status.lost_agents = drive.lost;
   const auto& compiled = *(*started)->compiled;
   const AgentSizing sizing{usersPerAgent(compiled.total_users, drive.desired), compiled.grace};
   if (auto s = ensurePods(pass, drive.pods, drive.desired, sizing); !s.ok()) return s.error();
@@ -213,16 +239,16 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
 // ensurePods deletes the highest-index pods, so they leave gracefully, not lost.
 void Reconciler::rescale(Pass& pass, Drive& drive) {
   if (scaleRefusedByPolicy(pass, drive)) return;
-  const auto run_id = getString(pass.status, "runId");
+  const auto& run_id = pass.status.run_id;
   std::vector<std::string> retiring;
   for (const auto& pod : drive.pods)
     if (agentIndexOf(pod) >= drive.desired) retiring.push_back(agentIdOf(pod));
-  const auto previous = static_cast<int>(k8s::getInt(getObject(pass.status, "agents"), "desired"));
+  const auto previous = static_cast<int>(pass.status.desiredAgents());
   if (auto scaled = coordinator_.setExpectedAgents(run_id, drive.desired, retiring); !scaled.ok() && previous > 0) {
     // The run cannot grow (docs/operator.md): it keeps its agents; the next run gets the new count.
     drive.scale_refused =
         "run " + run_id + " keeps " + std::to_string(previous) + " agent(s): " + scaled.error().message;
-    if (getString(pass.status, "scaleRefused") != drive.scale_refused)
+    if (pass.status.scale_refused != drive.scale_refused)
       event(pass.lt, "Warning", "ScaleRefused", drive.scale_refused);
     drive.desired = previous;
   } else if (previous > 0 && previous != drive.desired) {
@@ -253,7 +279,7 @@ void Reconciler::countPods(Drive& drive) {
 std::optional<Reconciler::Failure> Reconciler::checkStarting(Pass& pass, Drive& drive) {
   if (!drive.crashed.empty()) return Failure{"AgentCrashed", "agent pod " + drive.crashed.front()};
   if (!drive.problem.empty()) return Failure{drive.problem_reason, drive.problem};
-  const auto started_at = parseRfc3339(getString(pass.status, "startTime")).value_or(pass.now);
+  const auto started_at = parseRfc3339(pass.status.start_time).value_or(pass.now);
   // The kubelet retries a pull with back-off; the run waits as long as for any
   // agent that is not ready, and then says why.
   if (!drive.image_problem.empty() && pass.now - started_at > pass.spec.agents_ready_timeout)
@@ -291,162 +317,58 @@ std::optional<Reconciler::Failure> Reconciler::checkRunning(Pass& pass, Drive& d
   // The plan's duration: the spec's override or the scenario's own.
   const auto limit = pass.spec.run_timeout ? duration_cast<Nanos>(*pass.spec.run_timeout)
                                            : duration + duration_cast<Nanos>(settings_.run_timeout_margin);
-  const auto started_at = parseRfc3339(getString(pass.status, "startTime")).value_or(pass.now);
+  const auto started_at = parseRfc3339(pass.status.start_time).value_or(pass.now);
   if (pass.now - started_at > limit)
     return Failure{"RunTimeout", "the run did not end within " + scenario::formatDuration(limit)};
   return std::nullopt;
 }
 
+namespace {
+
+// The AgentsReady condition: all ready, or how many and what keeps the others.
+void agentsReadyCondition(LoadTestStatus& st, int ready, int desired, const std::string& image_problem,
+                          int64_t generation, const std::string& now) {
+  const bool all_ready = ready >= desired;
+  st.setCondition(Condition::kAgentsReady, all_ready,
+                  all_ready ? "AllAgentsReady" : image_problem.empty() ? "Waiting" : "ImagePullBackOff",
+                  std::to_string(ready) + " of " + std::to_string(desired) + " agents ready" +
+                      (all_ready || image_problem.empty() ? "" : "; " + image_problem),
+                  generation, now);
+}
+
+}  // namespace
+
 // The pass's findings into the status (phase, agents, users, totals, conditions).
 Status Reconciler::writeProgress(Pass& pass, const Drive& drive) {
   const auto& progress = drive.progress;
-  const auto& phase = drive.phase;
-  const int desired = drive.desired;
-  const int ready = drive.ready;
   const bool running = progress && (progress->state == RunProgress::State::kRunning ||
                                     progress->state == RunProgress::State::kStopping);
-  const auto next_phase = running ? (progress->state == RunProgress::State::kStopping ? kStopping : kRunning)
-                                  : phase;
-  auto w = writeStatus(pass, [&](json& st) {
-    st["phase"] = next_phase;
-    st["agents"] = {{"desired", desired}, {"ready", ready}, {"connected", progress ? progress->connected : 0}};
-    st["lostAgents"] = drive.lost;
-    if (drive.scale_refused.empty()) st.erase("scaleRefused");
-    else st["scaleRefused"] = drive.scale_refused;
+  const bool load_started = running && drive.phase == Phase::kStarting;
+  const auto next_phase =
+      running ? (progress->state == RunProgress::State::kStopping ? Phase::kStopping : Phase::kRunning) : drive.phase;
+  auto w = writeStatus(pass, [&](LoadTestStatus& st) {
+    st.phase = next_phase;
+    st.agents = LoadTestStatus::Agents{drive.desired, drive.ready, progress ? progress->connected : 0};
+    st.lost_agents = drive.lost;
+    st.scale_refused = drive.scale_refused;
     if (progress) {
-      st["users"] = progress->users;
-      st["totals"] = totalsJson(progress->totals);
+      st.users = progress->users;
+      st.totals = statusTotals(progress->totals);
     }
-    if (running && phase == kStarting) {
-      st["reason"] = "RunStarted";
-      st["message"] = "load started on " + std::to_string(progress->connected) + " agents";
+    if (load_started) {
+      st.reason = "RunStarted";
+      st.message = "load started on " + std::to_string(progress->connected) + " agents";
     }
-    const bool all_ready = ready >= desired;
-    const auto& image_problem = drive.image_problem;
-    setCondition(st, Condition::kAgentsReady, all_ready,
-                 all_ready ? "AllAgentsReady" : image_problem.empty() ? "Waiting" : "ImagePullBackOff",
-                 std::to_string(ready) + " of " + std::to_string(desired) + " agents ready" +
-                     (all_ready || image_problem.empty() ? "" : "; " + image_problem),
-                 pass.generation, now());
-    setCondition(st, Condition::kRunning, running, running ? "LoadRunning" : "Starting", "", pass.generation, now());
-    setCondition(st, Condition::kDegraded, drive.degraded, drive.degraded ? "AgentLost" : "AllAgentsHealthy",
-                 drive.degraded_message, pass.generation, now());
+    agentsReadyCondition(st, drive.ready, drive.desired, drive.image_problem, pass.generation, now());
+    st.setCondition(Condition::kRunning, running, running ? "LoadRunning" : "Starting", "", pass.generation, now());
+    st.setCondition(Condition::kDegraded, drive.degraded, drive.degraded ? "AgentLost" : "AllAgentsHealthy",
+                    drive.degraded_message, pass.generation, now());
   });
   if (!w.ok()) return w.error();
-  if (running && phase == kStarting)
+  if (load_started)
     event(pass.lt, "Normal", "RunStarted",
-          "run " + getString(pass.status, "runId") + ": load started on " + std::to_string(desired) + " agents");
+          "run " + pass.status.run_id + ": load started on " + std::to_string(drive.desired) + " agents");
   return Ok{};
-}
-
-Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& progress) {
-  const auto run_id = getString(pass.status, "runId");
-  std::string verdict = toString(progress.verdict);
-  std::string reason = progress.verdict == RunProgress::Verdict::kPassed ? "ThresholdsPassed"
-                       : progress.verdict == RunProgress::Verdict::kFailed ? "ThresholdsFailed" : "RunAborted";
-  std::string message = progress.message;
-  if (progress.verdict == RunProgress::Verdict::kPassed) {
-    if (auto worse = regression(pass.status.contains("history") ? pass.status["history"] : json::array(),
-                                progress.totals, pass.spec)) {
-      verdict = "Failed";
-      reason = "Regression";
-      message = *worse;
-    }
-  }
-  // Known losses (an agent's undelivered reports, history not re-adopted): said
-  // in the message and the TotalsComplete condition, whatever the verdict.
-  const auto incomplete = incompleteTotals(progress.summary_json);
-  if (incomplete) message += (message.empty() ? "" : "; ") + ("totals incomplete: " + *incomplete);
-  if (!progress.summary_json.empty()) {
-    auto cm = client_.create(k8s::resources::kConfigMaps, pass.ns,
-                             buildSummaryConfigMap(pass.lt, run_id, progress.summary_json));
-    if (!cm.ok() && !cm.error().isAlreadyExists()) return cm.error().toError();
-  }
-  const bool passed = verdict == "Passed";
-  const auto completed = now();
-  auto w = writeStatus(pass, [&](json& st) {
-    st["phase"] = passed ? kSucceeded : kFailed;
-    st["verdict"] = verdict;
-    st["reason"] = reason;
-    st["message"] = message;
-    st["completionTime"] = completed;
-    st["users"] = progress.users;
-    st["totals"] = totalsJson(progress.totals);
-    st["agents"]["connected"] = 0;
-    if (!progress.summary_json.empty()) st["summaryConfigMap"] = summaryConfigMapName(run_id);
-    json thresholds = json::array();
-    for (const auto& t : progress.thresholds)
-      thresholds.push_back({{"expression", t.expression}, {"passed", t.passed}, {"value", t.value}});
-    st["thresholds"] = thresholds;
-    st["endpoints"] = endpointsFromSummary(progress.summary_json);
-    st["delivery"] = deliveryFromSummary(progress.summary_json);
-    setCondition(st, Condition::kRunning, false, "RunEnded", "", pass.generation, completed);
-    setCondition(st, Condition::kComplete, true, reason, message, pass.generation, completed);
-    setCondition(st, Condition::kThresholdsPassed, passed, reason, message, pass.generation, completed);
-    if (!progress.summary_json.empty())
-      setCondition(st, Condition::kTotalsComplete, !incomplete, incomplete ? "ReportsMissing" : "AllReportsCounted",
-                   incomplete.value_or(""), pass.generation, completed);
-    json entry{{"runId", run_id}, {"trigger", getString(st, "runReason")}, {"startTime", getString(st, "startTime")},
-               {"completionTime", completed}, {"phase", st["phase"]}, {"verdict", verdict}, {"reason", reason},
-               {"agents", k8s::getInt(getObject(st, "agents"), "desired")}, {"users", progress.users},
-               {"params", getObject(getObject(pass.lt, "spec"), "params")}, {"totals", totalsJson(progress.totals)}};
-    pushHistory(st, entry, pass.spec.history_limit);
-  });
-  if (!w.ok()) return w.error();
-  coordinator_.forget(run_id);
-  forgetRun(pass.key, run_id);
-  event(pass.lt, passed ? "Normal" : "Warning", passed ? "RunSucceeded" : "RunFailed",
-        "run " + run_id + " " + verdict + (message.empty() ? "" : ": " + message));
-  return afterRun(pass);
-}
-
-Result<ReconcileResult> Reconciler::failRun(Pass& pass, const std::string& reason, const std::string& message) {
-  const auto run_id = getString(pass.status, "runId");
-  coordinator_.abortRun(run_id, message);
-  coordinator_.forget(run_id);
-  forgetRun(pass.key, run_id);
-  if (auto s = deleteRunPods(pass.ns, run_id, true); !s.ok()) return s.error();
-  const auto completed = now();
-  auto w = writeStatus(pass, [&](json& st) {
-    st["phase"] = kFailed;
-    st["verdict"] = "Aborted";
-    st["reason"] = reason;
-    st["message"] = message;
-    st["completionTime"] = completed;
-    setCondition(st, Condition::kRunning, false, reason, message, pass.generation, completed);
-    setCondition(st, Condition::kComplete, true, reason, message, pass.generation, completed);
-    setCondition(st, Condition::kThresholdsPassed, false, reason, message, pass.generation, completed);
-    json entry{{"runId", run_id}, {"trigger", getString(st, "runReason")}, {"startTime", getString(st, "startTime")},
-               {"completionTime", completed}, {"phase", kFailed}, {"verdict", "Aborted"}, {"reason", reason},
-               {"agents", k8s::getInt(getObject(st, "agents"), "desired")},
-               {"params", getObject(getObject(pass.lt, "spec"), "params")}};
-    pushHistory(st, entry, pass.spec.history_limit);
-  });
-  if (!w.ok()) return w.error();
-  logger("operator")->warn("loadtest={} run={} failed: {}: {}", pass.key, run_id, reason, message);
-  event(pass.lt, "Warning", reason, "run " + run_id + ": " + message);
-  return afterRun(pass);
-}
-
-Result<ReconcileResult> Reconciler::afterRun(Pass& pass) {
-  const auto run_id = getString(pass.status, "runId");
-  if (run_id.empty() || !pass.spec.ttl_seconds_after_finished || (pass.status.contains("cleanedUp") && pass.status["cleanedUp"] == true))
-    return ReconcileResult{};
-  auto completed = parseRfc3339(getString(pass.status, "completionTime"));
-  if (!completed) return ReconcileResult{};
-  auto due = *completed + std::chrono::seconds(*pass.spec.ttl_seconds_after_finished);
-  if (pass.now < due) return ReconcileResult{duration_cast<milliseconds>(due - pass.now) + milliseconds(100)};
-  if (auto s = deleteRunPods(pass.ns, run_id, false); !s.ok()) return s.error();
-  auto removed = client_.remove(k8s::resources::kSecrets, pass.ns, tokenSecretName(run_id));
-  if (!removed.ok() && !removed.error().isNotFound()) return removed.error().toError();
-  removed = client_.remove(k8s::resources::kConfigMaps, pass.ns, scenarioSnapshotName(run_id));
-  if (!removed.ok() && !removed.error().isNotFound()) return removed.error().toError();
-  auto w = writeStatus(pass, [&](json& st) { st["cleanedUp"] = true; });
-  if (!w.ok()) return w.error();
-  event(pass.lt, "Normal", "CleanedUp",
-        "run " + run_id + ": agent pods and token deleted " + std::to_string(*pass.spec.ttl_seconds_after_finished) +
-            "s after the run ended (ttlSecondsAfterFinished)");
-  return ReconcileResult{};
 }
 
 }  // namespace herd::controller

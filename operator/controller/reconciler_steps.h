@@ -22,16 +22,6 @@ namespace herd::controller {
 using k8s::getObject;
 using k8s::getString;
 
-// The phases as the status spells them (loadtest_status.h names them once).
-inline constexpr const char* kPending = phaseName(Phase::kPending);
-inline constexpr const char* kStarting = phaseName(Phase::kStarting);
-inline constexpr const char* kRunning = phaseName(Phase::kRunning);
-inline constexpr const char* kStopping = phaseName(Phase::kStopping);
-inline constexpr const char* kSucceeded = phaseName(Phase::kSucceeded);
-inline constexpr const char* kFailed = phaseName(Phase::kFailed);
-
-inline bool isLive(const std::string& phase) { return isLive(parsePhase(phase)); }
-
 inline std::string annotation(const nlohmann::json& obj, const char* key) {
   return getString(getObject(getObject(obj, "metadata"), "annotations"), key);
 }
@@ -66,23 +56,30 @@ struct StartedRun {
 
 // status.plan: what the run was started from (users, duration, the scenario's
 // SHA-256 and source).
-nlohmann::json planStatus(const StartedRun& run);
+LoadTestStatus::Plan planStatus(const StartedRun& run);
 // The Validated condition's message for a run that started.
 std::string pinnedMessage(const StartedRun& run);
+
+// What startRun learns before the run has an id, and the id and agent count it gives it.
+struct RunStart {
+  std::string hash, trigger, why;  // runDefinitionHash, the herd.dev/run annotation, why it starts
+  std::string run_id;
+  int desired = 0;
+};
 
 // One reconcile pass over one LoadTest: what it read, and the time it runs at.
 struct Reconciler::Pass {
   std::string key, ns, name;
   nlohmann::json lt;
   LoadTestSpec spec;
-  nlohmann::json status;
+  LoadTestStatus status;  // as read; as written after each writeStatus
   std::chrono::system_clock::time_point now;
   int64_t generation = 0;
 };
 
 // What one pass finds about a live run, step by step (driveRun).
 struct Reconciler::Drive {
-  std::string phase;                   // as the pass found it
+  Phase phase = Phase::kNone;          // as the pass found it
   int desired = 1;                     // agents the run has (after a refused scale: the count it keeps)
   std::optional<RunProgress> progress;  // the coordinator's view, none while it does not know the run
   nlohmann::json pods = nlohmann::json::array();
@@ -91,7 +88,7 @@ struct Reconciler::Drive {
   std::string problem_reason, problem;  // the first agent that cannot be scheduled
   std::vector<std::string> crashed;     // "POD why"
   std::string image_problem;            // the first agent whose image the kubelet cannot pull (it retries)
-  nlohmann::json lost = nlohmann::json::array();
+  std::vector<std::string> lost;       // agent pods lost so far (status.lostAgents)
   bool degraded = false;
   std::string degraded_message;
 };

@@ -280,6 +280,75 @@ TEST_F(ReconcilerPasses, StartingRunningSucceededWithTheCoordinatorsVerdict) {
   EXPECT_EQ(status(), before);
 }
 
+TEST_F(ReconcilerPasses, AMissingConfigMapKeepsTheRunPendingUntilItAppears) {
+  createLoadTest({{"scenario", {{"configMapRef", {{"name", "shop-scenario"}}}}}, {"agents", 2}});
+  auto waiting = pass();
+  ASSERT_TRUE(waiting.ok());
+  EXPECT_EQ(waiting->requeue_after, ReconcilerSettings{}.missing_scenario_retry);
+  EXPECT_EQ(status()["phase"], "Pending");
+  EXPECT_EQ(status()["reason"], "ScenarioNotFound");
+  EXPECT_TRUE(condition("Validated", false, "ScenarioNotFound"));
+  EXPECT_FALSE(status().contains("runId"));
+  EXPECT_TRUE(api_->list(kPods).empty());
+  createConfigMap(scenarioWithUsers(4));
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["phase"], "Starting");
+  EXPECT_TRUE(condition("Validated", true, "Compiled"));
+  EXPECT_EQ(api_->list(kPods).size(), 2u);
+}
+
+TEST_F(ReconcilerPasses, ASlowerRunFailsAsARegressionAndItsPodsGoAfterTheTtl) {
+  createLoadTest({{"scenario", {{"inline", scenarioWithUsers(2)}}},
+                  {"agents", 1},
+                  {"ttlSecondsAfterFinished", 10},
+                  {"regression", {{"maxP95IncreasePercent", 10}}}});
+  auto finish = [this](double p95_ms) {
+    const std::string run = status()["runId"];
+    readyPods();
+    auto& done = coordinator_.scripted[run];
+    done.state = RunProgress::State::kFinished;
+    done.verdict = RunProgress::Verdict::kPassed;
+    done.totals.requests = 100;
+    done.totals.p95_ms = p95_ms;
+    return pass();
+  };
+  ASSERT_TRUE(pass().ok());
+  ASSERT_TRUE(finish(100).ok());
+  EXPECT_EQ(status()["verdict"], "Passed");
+  // A new run on the annotation; its p95 is twice the last passing run's.
+  json lt = api_->object(kLoadTestPath);
+  lt["metadata"]["annotations"] = {{"herd.dev/run", "again"}};
+  api_->put(kLoadTestPath, lt);
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["phase"], "Starting");
+  EXPECT_EQ(status()["runTrigger"], "again");
+  auto ended = finish(200);
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(status()["phase"], "Failed");
+  EXPECT_EQ(status()["verdict"], "Failed");
+  EXPECT_EQ(status()["reason"], "Regression");
+  EXPECT_TRUE(condition("ThresholdsPassed", false, "Regression"));
+  ASSERT_EQ(status()["history"].size(), 2u);
+  EXPECT_EQ(status()["history"][0]["reason"], "Regression");
+  EXPECT_EQ(status()["history"][1]["verdict"], "Passed");
+  // Before the TTL the run's pods stay (their logs); after it they go, once.
+  const std::string run = status()["runId"];
+  auto run_pods = [&] {
+    int n = 0;
+    for (const auto& pod : api_->list(kPods)) n += pod["metadata"]["name"].get<std::string>().rfind(run, 0) == 0;
+    return n;
+  };
+  ASSERT_TRUE(ended->requeue_after.has_value());
+  EXPECT_EQ(run_pods(), 1);
+  now_ += std::chrono::seconds(10);
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(run_pods(), 0);
+  EXPECT_EQ(status()["cleanedUp"], true);
+  const auto before = status();
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status(), before);
+}
+
 TEST_F(ReconcilerPasses, AgentsNotReadyInTimeEndTheRunAndDeleteItsPods) {
   createLoadTest({{"scenario", {{"inline", scenarioWithUsers(4)}}}, {"agents", 2}, {"timeouts", {{"agentsReady", "3s"}}}});
   ASSERT_TRUE(pass().ok());

@@ -37,6 +37,9 @@ std::string text(const json& obj, const char* key) {
   return obj.is_object() && obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
 }
 
+// The run's totals; zero before the first report.
+controller::StatusTotals totals(const LoadTestStatus& st) { return st.totals.value_or(controller::StatusTotals{}); }
+
 // One gauge per LoadTest, read from its status.
 struct Gauge {
   const char* name;
@@ -46,17 +49,17 @@ struct Gauge {
 
 constexpr Gauge kGauges[] = {
     {"herd_loadtest_users", "Virtual users of the LoadTest's current or last run.",
-     [](const LoadTestStatus& st) { return static_cast<double>(st.users); }},
+     [](const LoadTestStatus& st) { return static_cast<double>(st.usersOr0()); }},
     {"herd_loadtest_rps", "Requests per second of the current or last run.",
-     [](const LoadTestStatus& st) { return st.rps; }},
+     [](const LoadTestStatus& st) { return totals(st).rps; }},
     {"herd_loadtest_requests", "Requests of the current or last run.",
-     [](const LoadTestStatus& st) { return static_cast<double>(st.requests); }},
+     [](const LoadTestStatus& st) { return static_cast<double>(totals(st).requests); }},
     {"herd_loadtest_failures", "Failed requests of the current or last run.",
-     [](const LoadTestStatus& st) { return static_cast<double>(st.failures); }},
+     [](const LoadTestStatus& st) { return static_cast<double>(totals(st).failures); }},
     {"herd_loadtest_latency_p95_seconds", "p95 latency of the current or last run.",
-     [](const LoadTestStatus& st) { return st.p95_ms / 1000.0; }},
+     [](const LoadTestStatus& st) { return totals(st).p95_ms / 1000.0; }},
     {"herd_loadtest_agents_connected", "Agents connected to the coordinator.",
-     [](const LoadTestStatus& st) { return static_cast<double>(st.agents.connected); }},
+     [](const LoadTestStatus& st) { return static_cast<double>(st.agents ? st.agents->connected : 0); }},
 };
 
 // A gauge that is 1 for the status field's value and 0 for the enum's others.

@@ -1,4 +1,4 @@
-#include "common/report/ledger.h"
+#include "agent/output/ledger.h"
 
 #include <algorithm>
 #include <charconv>
@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "common/report/csv.h"
+#include "agent/output/csv.h"
 
 namespace herd::report {
 

@@ -1,4 +1,4 @@
-#include "common/metrics/metrics_server.h"
+#include "agent/metrics/metrics_server.h"
 
 #include <netdb.h>
 #include <netinet/in.h>

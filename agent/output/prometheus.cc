@@ -1,4 +1,4 @@
-#include "common/report/prometheus.h"
+#include "agent/output/prometheus.h"
 
 #include <cmath>
 #include <map>

@@ -1,4 +1,4 @@
-#include "common/report/ledger.h"
+#include "agent/output/ledger.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "common/report/csv.h"
+#include "agent/output/csv.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "common/report/console.h"
+#include "agent/output/console.h"
 
 #include <fmt/format.h>
 
