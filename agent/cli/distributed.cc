@@ -114,6 +114,13 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
     }
     logger("coordinator")->warn("no --token-file: any agent that reaches {} may join", d.listen);
   }
+  // Beyond loopback the token and every scenario and report cross the network:
+  // encrypted unless the user says otherwise.
+  if (d.tls_cert.empty() && !d.insecure_listen && !isLoopback(d.listen)) {
+    return invalid(Error{"not a loopback address, and no TLS: pass --tls-cert FILE --tls-key FILE (agents verify "
+                         "it with --tls-ca) or --insecure to send the token, scenario and reports in the clear",
+                         "--listen " + d.listen});
+  }
   auto hello_timeout = durationFlag(d.hello_timeout, "--hello-timeout");
   if (!hello_timeout) return invalid(hello_timeout.error());
   runtime::raiseFdLimit();  // a socket per agent, and per stream that has not said Hello yet
@@ -245,7 +252,8 @@ void addCoordinatorCommand(CLI::App& app, Options& options, DistributedOptions& 
   command->add_option("--tls-client-ca", d.tls_client_ca, "PEM CA: agents must present a certificate it signed (mTLS)")
       ->check(CLI::ExistingFile);
   command->add_flag("--insecure", d.insecure_listen,
-                    "Without --token-file, listen beyond loopback anyway: any agent that reaches it may join");
+                    "Listen beyond loopback without --token-file or without TLS anyway (any agent that reaches it "
+                    "may join, or the traffic goes in the clear)");
   command->add_option("--hello-timeout", d.hello_timeout,
                       "A stream that sends no Hello within this is closed (default 10s)");
   command->add_option("--max-unadmitted", d.max_unadmitted,

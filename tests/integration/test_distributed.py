@@ -345,6 +345,20 @@ def test_no_token_beyond_loopback_refuses_to_start(tmp_path, listen):
     assert "listening" not in done.stdout + done.stderr
 
 
+@pytest.mark.parametrize("listen", ["0.0.0.0:0", "[::]:0"])
+def test_token_without_tls_beyond_loopback_refuses_to_start(tmp_path, listen):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(LOAD.format(url="http://127.0.0.1:9", users=1, duration="1s", thresholds="[]"))
+    token = tmp_path / "token"
+    token.write_text("run-secret\n")
+    done = subprocess.run([HERD, "coordinator", str(scenario), "--listen", listen, "--expect-agents", "1",
+                           "--token-file", str(token)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert "not a loopback address, and no TLS" in done.stderr, done.stderr
+    assert "--tls-cert FILE --tls-key FILE" in done.stderr and "--insecure" in done.stderr, done.stderr
+    assert "listening" not in done.stdout + done.stderr
+
+
 @pytest.mark.parametrize("listen, extra", [("127.0.0.1:0", []), ("0.0.0.0:0", ["--insecure"])])
 def test_no_token_runs_on_loopback_or_with_insecure(run, nginx, listen, extra):
     r = run(duration="1s")
