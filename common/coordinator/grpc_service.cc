@@ -24,6 +24,8 @@ constexpr auto kHangUpWait = std::chrono::seconds(2);
 
 // What every stream of one server shares.
 struct Shared {
+  Shared(StreamHandler& h, const ServerOptions& o) : handler(h), options(o) {}  // clang 14: no C++20 paren-init
+
   StreamHandler& handler;
   const ServerOptions options;
   std::atomic<size_t> unadmitted{0};
