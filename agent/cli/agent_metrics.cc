@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "common/core/logging.h"
 #include "agent/output/prometheus.h"
+#include "common/core/logging.h"
 #include "common/wire/stats_codec.h"
 
 namespace herd::cli {

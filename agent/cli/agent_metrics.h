@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "common/core/result.h"
 #include "agent/metrics/metrics_server.h"
+#include "common/core/result.h"
 #include "common/report/aggregate.h"
 #include "common/scenario/plan.h"
 #include "herd/v1/agent.pb.h"

@@ -11,10 +11,10 @@
 #include "agent/cli/cli11.h"
 #include "agent/cli/live_metrics.h"
 #include "agent/cli/outputs.h"
+#include "agent/output/console.h"
 #include "agent/runtime/generator_health.h"
 #include "agent/runtime/local_run.h"
 #include "common/core/logging.h"
-#include "agent/output/console.h"
 #include "common/report/summary.h"
 #include "common/report/threshold.h"
 #include "common/scenario/compiler.h"
@@ -67,7 +67,8 @@ Result<scenario::CompileOptions> compileOptions(const Options& options) {
     out.users = options.users;
   }
   if (options.spawn_rate != -1) {
-    if (!(options.spawn_rate > 0)) return Error{fmt::format("must be above 0, got {}", options.spawn_rate), "--spawn-rate"};
+    if (!(options.spawn_rate > 0))
+      return Error{fmt::format("must be above 0, got {}", options.spawn_rate), "--spawn-rate"};
     out.spawn_rate = options.spawn_rate;
   }
   if (!options.duration.empty()) {
@@ -127,8 +128,8 @@ int validate(const Options& options) {
   auto compiled = compileAll(options);
   if (!compiled) return invalid(compiled.error());
   const auto& plan = compiled->plan;
-  fmt::print("{}: ok ({} user classes, {} endpoints, {} users, {} thresholds)\n", options.scenario,
-             plan.classes.size(), plan.endpoints.size(), plan.load.users, compiled->thresholds.size());
+  fmt::print("{}: ok ({} user classes, {} endpoints, {} users, {} thresholds)\n", options.scenario, plan.classes.size(),
+             plan.endpoints.size(), plan.load.users, compiled->thresholds.size());
   return kExitPassed;
 }
 
@@ -141,10 +142,11 @@ int run(const Options& options) {
   const auto fds = runtime::raiseFdLimit();
   const auto needed = runtime::socketsNeeded(plan);
   if (needed > fds.soft) {
-    return invalid(Error{fmt::format("the run needs about {} file descriptors ({} users x {} origin(s) + {} reserved) "
-                                     "but the open-files limit is {} (hard limit {}); raise it (ulimit -n) or lower --users",
-                                     needed, plan.load.users, plan.origins.size(), runtime::kReservedFds, fds.soft, fds.hard),
-                         "load.users"});
+    return invalid(
+        Error{fmt::format("the run needs about {} file descriptors ({} users x {} origin(s) + {} reserved) "
+                          "but the open-files limit is {} (hard limit {}); raise it (ulimit -n) or lower --users",
+                          needed, plan.load.users, plan.origins.size(), runtime::kReservedFds, fds.soft, fds.hard),
+              "load.users"});
   }
 
   std::signal(SIGINT, onSignal);
@@ -184,9 +186,11 @@ void printProgress(const scenario::Plan& plan, std::function<void(const report::
     std::fflush(stdout);
   };
   on_saturated = [](double busy) {
-    fmt::print(stderr, "\nherd: warning: the generator is saturated (a worker thread at {:.0f}% CPU); "
-                       "latency and throughput may reflect the generator, not the server. "
-                       "Use more --workers or more agents.\n", busy);
+    fmt::print(stderr,
+               "\nherd: warning: the generator is saturated (a worker thread at {:.0f}% CPU); "
+               "latency and throughput may reflect the generator, not the server. "
+               "Use more --workers or more agents.\n",
+               busy);
   };
   on_abort = [](const report::ThresholdResult& t) {
     fmt::print(stderr, "\nherd: threshold \"{}\" failed (measured {}) and has abortOnFail; stopping the run\n",
@@ -215,10 +219,14 @@ void addRunCommand(CLI::App& app, Options& options) {
   addOutputFlags(*command, options);
   addMetricsFlags(*command, options);
   addGuardrailFlags(*command, options.guardrails);
-  command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
+  command->add_option("--workers", options.workers, "Worker threads (default: one per core)")
+      ->check(CLI::Range(1, 1024));
   command->add_flag("--insecure", options.insecure, "Accept any TLS certificate (self-signed test servers)");
-  command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for TLS verification")->check(CLI::ExistingFile);
-  command->add_option("--grace", options.grace, "Time in-flight requests may finish after the stop (default: the scenario's stop.grace, else 30s)");
+  command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for TLS verification")
+      ->check(CLI::ExistingFile);
+  command->add_option(
+      "--grace", options.grace,
+      "Time in-flight requests may finish after the stop (default: the scenario's stop.grace, else 30s)");
   command->add_option("--seed", options.seed, "Seed for random choices (default: random)");
   command->add_option("--log-level", options.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

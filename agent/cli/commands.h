@@ -48,11 +48,11 @@ struct Options {
   uint64_t seed = 0;
   std::string log_level = "info";
   // What a run leaves behind (outputs.cc).
-  std::string csv_prefix;  // Locust-style PREFIX_stats.csv, ...
-  std::string note;        // free text for the report and the ledger
+  std::string csv_prefix;                    // Locust-style PREFIX_stats.csv, ...
+  std::string note;                          // free text for the report and the ledger
   std::string ledger = "herd-ledger.jsonl";  // one JSON line per run (ledger_commands.cc)
   bool no_ledger = false;
-  bool ledger_csv = false;               // `herd ledger --csv`
+  bool ledger_csv = false;                // `herd ledger --csv`
   std::vector<std::string> compare_runs;  // `herd compare A B`
   std::string metrics_listen;             // HOST:PORT (live_metrics.cc)
   std::string metrics_linger = "0s";

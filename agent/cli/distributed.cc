@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "agent/cli/cli11.h"
 #include "agent/cli/agent_metrics.h"
+#include "agent/cli/cli11.h"
 #include "agent/cli/live_metrics.h"
 #include "agent/cli/outputs.h"
 #include "agent/remote/coordinator_client.h"
@@ -108,18 +108,20 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   if (!scenario) return invalid(scenario.error());
   if (token->empty()) {
     if (!d.insecure_listen && !isLoopback(d.listen)) {
-      return invalid(Error{"not a loopback address, and no token: pass --token-file FILE (agents must present "
-                           "its content) or --insecure to admit any agent that reaches it",
-                           "--listen " + d.listen});
+      return invalid(
+          Error{"not a loopback address, and no token: pass --token-file FILE (agents must present "
+                "its content) or --insecure to admit any agent that reaches it",
+                "--listen " + d.listen});
     }
     logger("coordinator")->warn("no --token-file: any agent that reaches {} may join", d.listen);
   }
   // Beyond loopback the token and every scenario and report cross the network:
   // encrypted unless the user says otherwise.
   if (d.tls_cert.empty() && !d.insecure_listen && !isLoopback(d.listen)) {
-    return invalid(Error{"not a loopback address, and no TLS: pass --tls-cert FILE --tls-key FILE (agents verify "
-                         "it with --tls-ca) or --insecure to send the token, scenario and reports in the clear",
-                         "--listen " + d.listen});
+    return invalid(
+        Error{"not a loopback address, and no TLS: pass --tls-cert FILE --tls-key FILE (agents verify "
+              "it with --tls-ca) or --insecure to send the token, scenario and reports in the clear",
+              "--listen " + d.listen});
   }
   auto hello_timeout = durationFlag(d.hello_timeout, "--hello-timeout");
   if (!hello_timeout) return invalid(hello_timeout.error());
@@ -240,13 +242,15 @@ void addCoordinatorCommand(CLI::App& app, Options& options, DistributedOptions& 
   addOutputFlags(*command, options);
   command->add_option("--listen", d.listen, "HOST:PORT to accept agents on (port 0: any free port)")->required();
   command->add_option("--expect-agents", d.expect_agents, "Agents to wait for before the start")
-      ->required()->check(CLI::Range(1, 10000));
+      ->required()
+      ->check(CLI::Range(1, 10000));
   command->add_option("--agent-loss", d.agent_loss, "When an agent is lost: rebalance (default), continue or abort")
       ->check(CLI::IsMember({"rebalance", "continue", "abort"}));
   command->add_option("--token-file", d.token_file, "File holding the run's token; agents must present it")
       ->check(CLI::ExistingFile);
-  command->add_option("--run-id", d.run_id, "The run's id (default: scenario name and a random suffix); "
-                                            "a restarted coordinator given the same id and token re-adopts its agents");
+  command->add_option("--run-id", d.run_id,
+                      "The run's id (default: scenario name and a random suffix); "
+                      "a restarted coordinator given the same id and token re-adopts its agents");
   command->add_option("--tls-cert", d.tls_cert, "PEM certificate: serve agents over TLS")->check(CLI::ExistingFile);
   command->add_option("--tls-key", d.tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
   command->add_option("--tls-client-ca", d.tls_client_ca, "PEM CA: agents must present a certificate it signed (mTLS)")
@@ -256,13 +260,15 @@ void addCoordinatorCommand(CLI::App& app, Options& options, DistributedOptions& 
                     "may join, or the traffic goes in the clear)");
   command->add_option("--hello-timeout", d.hello_timeout,
                       "A stream that sends no Hello within this is closed (default 10s)");
-  command->add_option("--max-unadmitted", d.max_unadmitted,
-                      "Streams that may wait for admission at once; more are refused (default 1024)")
+  command
+      ->add_option("--max-unadmitted", d.max_unadmitted,
+                   "Streams that may wait for admission at once; more are refused (default 1024)")
       ->check(CLI::Range(1, 1000000));
   command->add_option("--ready-timeout", d.ready_timeout, "How long to wait for the expected agents (default 60s)");
   command->add_option("--start-delay", d.start_delay, "How far in the future the start is broadcast (default 500ms)");
-  command->add_option("--grace", options.grace,
-                      "Time in-flight requests may finish after the stop (default: the scenario's stop.grace, else 30s)");
+  command->add_option(
+      "--grace", options.grace,
+      "Time in-flight requests may finish after the stop (default: the scenario's stop.grace, else 30s)");
   addMetricsFlags(*command, options);
   addLogLevel(*command, options);
 }
@@ -272,8 +278,9 @@ void addAgentCommand(CLI::App& app, Options& options, DistributedOptions& d) {
   command->add_option("--coordinator", d.coordinator, "The coordinator's HOST:PORT")->required();
   command->add_option("--token-file", d.token_file, "File holding the run's token")->check(CLI::ExistingFile);
   command->add_option("--agent-id", d.agent_id, "This agent's stable name (default: host-pid-random)");
-  command->add_option("--run-id", d.agent_run_id, "The run to join (needed when the coordinator serves several, "
-                                                  "e.g. herd-operator)");
+  command->add_option("--run-id", d.agent_run_id,
+                      "The run to join (needed when the coordinator serves several, "
+                      "e.g. herd-operator)");
   command->add_option("--tls-ca", d.tls_ca, "PEM CA: dial the coordinator over TLS and trust this CA")
       ->check(CLI::ExistingFile);
   command->add_option("--tls-server-name", d.tls_server_name,
@@ -283,7 +290,8 @@ void addAgentCommand(CLI::App& app, Options& options, DistributedOptions& d) {
   command->add_option("--tls-key", d.tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
   command->add_option("--reconnect-timeout", d.reconnect_timeout,
                       "Give up after this long without the coordinator (default 60s)");
-  command->add_option("--workers", options.workers, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
+  command->add_option("--workers", options.workers, "Worker threads (default: one per core)")
+      ->check(CLI::Range(1, 1024));
   command->add_flag("--insecure", options.insecure, "Accept any TLS certificate of the target");
   command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for the target's TLS")
       ->check(CLI::ExistingFile);

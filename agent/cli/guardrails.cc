@@ -13,13 +13,16 @@ namespace herd::cli {
 void addGuardrailFlags(CLI::App& command, GuardrailOptions& options) {
   const char* group = "Guardrails (a run beyond them is refused, exit 2)";
   command.add_option("--max-users", options.max_users, "Most users the run may have")
-      ->check(CLI::PositiveNumber)->group(group);
+      ->check(CLI::PositiveNumber)
+      ->group(group);
   command.add_option("--max-duration", options.max_duration, "Longest load duration the run may have, e.g. 10m")
       ->group(group);
   command.add_option("--max-rate", options.max_rate, "Highest open-model arrival rate, iterations per second")
-      ->check(CLI::PositiveNumber)->group(group);
-  command.add_option("--allow-host", options.allow_hosts,
-                     "A host pattern every URL must match: name, *.suffix or IPv4 CIDR (repeatable)")
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+  command
+      .add_option("--allow-host", options.allow_hosts,
+                  "A host pattern every URL must match: name, *.suffix or IPv4 CIDR (repeatable)")
       ->group(group);
 }
 

@@ -16,7 +16,8 @@ namespace {
 
 Result<std::vector<nlohmann::json>> readLedger(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"cannot open the ledger (runs append to ./herd-ledger.jsonl unless --ledger says otherwise)", path};
+  if (!in)
+    return Error{"cannot open the ledger (runs append to ./herd-ledger.jsonl unless --ledger says otherwise)", path};
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return Error{"cannot read the ledger", path};
@@ -54,8 +55,9 @@ void addLedgerCommands(CLI::App& app, Options& options) {
   ledger->add_flag("--csv", options.ledger_csv, "Print CSV for a spreadsheet instead of a table");
 
   auto* compare = app.add_subcommand("compare", "Show changed parameters and metric deltas between two runs");
-  compare->add_option("runs", options.compare_runs,
-                       "Two runs: numbers as `herd ledger` shows them (-1 is the last, -2 the one before) or run ids")
+  compare
+      ->add_option("runs", options.compare_runs,
+                   "Two runs: numbers as `herd ledger` shows them (-1 is the last, -2 the one before) or run ids")
       ->required()
       ->expected(2);
   compare->add_option("--ledger", options.ledger, "Ledger file (default herd-ledger.jsonl)");

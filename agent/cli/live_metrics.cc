@@ -58,8 +58,9 @@ void lingerMetrics(const Options& options, const std::atomic<bool>* interrupted)
 void addMetricsFlags(CLI::App& command, Options& options) {
   command.add_option("--metrics-listen", options.metrics_listen,
                      "Serve live Prometheus metrics at http://HOST:PORT/metrics during the run (port 0: any free)");
-  command.add_option("--metrics-linger", options.metrics_linger,
-                     "Keep serving the final metrics this long after the run, e.g. 30s (default 0s)")
+  command
+      .add_option("--metrics-linger", options.metrics_linger,
+                  "Keep serving the final metrics this long after the run, e.g. 30s (default 0s)")
       ->check([](const std::string& text) {
         auto parsed = scenario::parseDuration(text);
         return parsed ? std::string() : parsed.error().message;

@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "agent/cli/commands.h"
-#include "agent/runtime/local_run.h"
 #include "agent/metrics/metrics_server.h"
+#include "agent/runtime/local_run.h"
 
 namespace herd::cli {
 

@@ -27,7 +27,8 @@ Status appendLine(const std::string& path, const std::string& line) {
   const auto written = ::write(fd, line.data(), line.size());
   const int saved = errno;
   ::close(fd);
-  if (written != static_cast<ssize_t>(line.size())) return Error{written < 0 ? std::strerror(saved) : "short write", path};
+  if (written != static_cast<ssize_t>(line.size()))
+    return Error{written < 0 ? std::strerror(saved) : "short write", path};
   return Ok{};
 }
 
@@ -73,7 +74,8 @@ void addResultFlags(CLI::App& command, Options& options) {
   command.add_option("--csv-prefix", options.csv_prefix,
                      "Also write Locust-style PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv");
   command.add_option("--note", options.note, "Free text kept with the run (report and ledger): what changed, why");
-  auto* ledger = command.add_option("--ledger", options.ledger, "Append the run to this ledger (default herd-ledger.jsonl)");
+  auto* ledger = command.add_option("--ledger", options.ledger,
+                                    "Append the run to this ledger (default herd-ledger.jsonl)");
   command.add_flag("--no-ledger", options.no_ledger, "Do not append the run to the ledger")->excludes(ledger);
 }
 

@@ -157,7 +157,7 @@ class EventLoop {
   std::unique_ptr<char[]> scratch_;
 
   std::mutex posted_mutex_;
-  std::vector<std::function<void()>> posted_;  // guarded by posted_mutex_
+  std::vector<std::function<void()>> posted_;   // guarded by posted_mutex_
   std::vector<std::function<void()>> running_;  // loop thread only
 };
 

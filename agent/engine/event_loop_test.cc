@@ -1,7 +1,7 @@
 #include "agent/engine/event_loop.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -182,7 +182,8 @@ TEST(EventLoop, ManyTimersFireExactlyOnceInOrder) {
   std::vector<std::pair<MonoTime, int>> fired;
   std::vector<std::unique_ptr<Timer>> timers;
   for (int i = 0; i < kCount; ++i) {
-    timers.push_back(std::make_unique<Timer>([&fired, &timers, i] { fired.emplace_back(timers[static_cast<size_t>(i)]->deadline(), i); }));
+    timers.push_back(std::make_unique<Timer>(
+        [&fired, &timers, i] { fired.emplace_back(timers[static_cast<size_t>(i)]->deadline(), i); }));
     loop.arm(*timers.back(), base + milliseconds(rng.between(0, 5000)));
   }
   std::vector<bool> expected(kCount, true);
@@ -199,8 +200,8 @@ TEST(EventLoop, ManyTimersFireExactlyOnceInOrder) {
   loop.run();
   const auto expected_count = std::count(expected.begin(), expected.end(), true);
   ASSERT_EQ(static_cast<long>(fired.size()), expected_count);
-  EXPECT_TRUE(std::is_sorted(fired.begin(), fired.end(),
-                             [](const auto& a, const auto& b) { return a.first < b.first; }));
+  EXPECT_TRUE(
+      std::is_sorted(fired.begin(), fired.end(), [](const auto& a, const auto& b) { return a.first < b.first; }));
   for (const auto& [deadline, index] : fired) EXPECT_TRUE(expected[static_cast<size_t>(index)]);
 }
 

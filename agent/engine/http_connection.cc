@@ -29,8 +29,8 @@ void releaseIfLarge(std::string& buffer) {
 // refused or without IPv6, then 127.0.0.1). EMFILE, ENFILE, ENOBUFS and ENOMEM
 // are the generator's own limits and would fail on every address.
 bool worthNextAddress(int error) {
-  return error == ECONNREFUSED || error == ENETUNREACH || error == EHOSTUNREACH ||
-         error == EAFNOSUPPORT || error == EADDRNOTAVAIL || error == ETIMEDOUT || error == ECONNRESET;
+  return error == ECONNREFUSED || error == ENETUNREACH || error == EHOSTUNREACH || error == EAFNOSUPPORT ||
+         error == EADDRNOTAVAIL || error == ETIMEDOUT || error == ECONNRESET;
 }
 
 }  // namespace
@@ -48,8 +48,8 @@ bool HttpConnection::connected() const {
   return fd_ >= 0 && phase_ != Phase::kConnecting && phase_ != Phase::kHandshaking;
 }
 
-void HttpConnection::send(std::string_view request_bytes, MonoTime deadline, bool expect_no_body,
-                          bool capture_body, bool capture_headers, bool stream_body) {
+void HttpConnection::send(std::string_view request_bytes, MonoTime deadline, bool expect_no_body, bool capture_body,
+                          bool capture_headers, bool stream_body) {
   assert(!busy_ && "one request at a time per connection");
   busy_ = true;
   in_send_ = true;
@@ -127,15 +127,9 @@ void HttpConnection::connectNext() {
 
 void HttpConnection::onIo(uint32_t events) {
   switch (phase_) {
-    case Phase::kIdle:
-      onIdleEvent(events);
-      return;
-    case Phase::kConnecting:
-      onConnectEvent(events);
-      return;
-    case Phase::kHandshaking:
-      handshake();
-      return;
+    case Phase::kIdle: onIdleEvent(events); return;
+    case Phase::kConnecting: onConnectEvent(events); return;
+    case Phase::kHandshaking: handshake(); return;
     case Phase::kSending: {
       const Progress progress = writeRequest();
       if (progress == Progress::kFinished) return;
@@ -191,11 +185,8 @@ void HttpConnection::handshake() {
       phase_ = Phase::kSending;
       if (writeRequest() == Progress::kDone) phase_ = Phase::kReceiving;
       return;
-    case IoResult::Kind::kWouldBlock:
-      return;
-    case IoResult::Kind::kError:
-      finish(ErrorKind::kReset, result.error);
-      return;
+    case IoResult::Kind::kWouldBlock: return;
+    case IoResult::Kind::kError: finish(ErrorKind::kReset, result.error); return;
     case IoResult::Kind::kEof:
     case IoResult::Kind::kTlsError:
       // A server that hangs up during the handshake refused it.
@@ -213,15 +204,10 @@ HttpConnection::Progress HttpConnection::writeRequest() {
         sent_ += result.bytes;
         bytes_sent_ += result.bytes;
         break;
-      case IoResult::Kind::kWouldBlock:
-        return Progress::kBlocked;  // EPOLLOUT (edge-triggered) calls us again
+      case IoResult::Kind::kWouldBlock: return Progress::kBlocked;  // EPOLLOUT (edge-triggered) calls us again
       case IoResult::Kind::kEof:
-      case IoResult::Kind::kError:
-        failAttempt(ErrorKind::kReset, result.error);
-        return Progress::kFinished;
-      case IoResult::Kind::kTlsError:
-        finish(ErrorKind::kTls, 0);
-        return Progress::kFinished;
+      case IoResult::Kind::kError: failAttempt(ErrorKind::kReset, result.error); return Progress::kFinished;
+      case IoResult::Kind::kTlsError: finish(ErrorKind::kTls, 0); return Progress::kFinished;
     }
   }
   return Progress::kDone;
@@ -234,8 +220,8 @@ void HttpConnection::readResponse() {
     const IoResult result = readSome(buffer.data(), buffer.size());
     switch (result.kind) {
       case IoResult::Kind::kOk: {
-        const size_t consumed =
-            parser_.feed(std::string_view(buffer.data(), result.bytes), capture_ ? &body_ : nullptr);
+        const size_t consumed = parser_.feed(std::string_view(buffer.data(), result.bytes),
+                                             capture_ ? &body_ : nullptr);
         bytes_received_ += consumed;
         if (stream_ && !body_.empty()) {
           client_.onBodyData(body_);
@@ -252,8 +238,7 @@ void HttpConnection::readResponse() {
         }
         break;
       }
-      case IoResult::Kind::kWouldBlock:
-        return;
+      case IoResult::Kind::kWouldBlock: return;
       case IoResult::Kind::kEof:
         if (parser_.finishOnEof()) {
           onResponseComplete(false);
@@ -261,12 +246,8 @@ void HttpConnection::readResponse() {
           failAttempt(ErrorKind::kReset, 0);
         }
         return;
-      case IoResult::Kind::kError:
-        failAttempt(ErrorKind::kReset, result.error);
-        return;
-      case IoResult::Kind::kTlsError:
-        finish(ErrorKind::kTls, 0);
-        return;
+      case IoResult::Kind::kError: failAttempt(ErrorKind::kReset, result.error); return;
+      case IoResult::Kind::kTlsError: finish(ErrorKind::kTls, 0); return;
     }
   }
 }

@@ -53,9 +53,9 @@ namespace herd::engine {
 // Where a connection goes: resolved once before the run, then shared read-only
 // by every worker. Must outlive the connections that use it.
 struct ConnectionTarget {
-  scenario::Origin origin;           // scheme, host (for SNI and verification), port
-  std::vector<Address> addresses;    // from resolve(); tried in order until one connects
-  std::shared_ptr<TlsContext> tls;   // set for https, null for http
+  scenario::Origin origin;          // scheme, host (for SNI and verification), port
+  std::vector<Address> addresses;   // from resolve(); tried in order until one connects
+  std::shared_ptr<TlsContext> tls;  // set for https, null for http
 };
 
 // One request's outcome, passed to HttpClient::onResponse(). Views are valid
@@ -65,12 +65,12 @@ struct ConnectionTarget {
 // that it is kTimeout.
 struct HttpResponse {
   stats::ErrorKind error = stats::ErrorKind::kNone;  // kConnect, kTimeout, kReset, kProtocol or kTls
-  int32_t code = 0;             // errno for kConnect and kReset (0 for a plain EOF), else 0
-  int status = 0;               // HTTP status when a status line arrived (even with an error)
-  uint64_t bytes_received = 0;  // response bytes incl. status line, headers, chunk framing
-  uint64_t bytes_sent = 0;      // request bytes written, a retried request counted twice
-  std::string_view body;        // the decoded body, only when capture_body was asked
-  std::string_view headers;     // "Name: value\n" per field, only when capture_headers was asked
+  int32_t code = 0;                                  // errno for kConnect and kReset (0 for a plain EOF), else 0
+  int status = 0;                                    // HTTP status when a status line arrived (even with an error)
+  uint64_t bytes_received = 0;                       // response bytes incl. status line, headers, chunk framing
+  uint64_t bytes_sent = 0;                           // request bytes written, a retried request counted twice
+  std::string_view body;                             // the decoded body, only when capture_body was asked
+  std::string_view headers;                          // "Name: value\n" per field, only when capture_headers was asked
 };
 
 class HttpClient {
@@ -139,22 +139,22 @@ class HttpConnection final : private IoWatcher {
   EventLoop& loop_;
   const ConnectionTarget& target_;
   HttpClient& client_;
-  Timer timer_;               // the deadline, or a deferred completion (see send())
+  Timer timer_;  // the deadline, or a deferred completion (see send())
   int fd_ = -1;
-  SSL* ssl_ = nullptr;        // owned; set once the TCP connection of an https target is up
+  SSL* ssl_ = nullptr;  // owned; set once the TCP connection of an https target is up
   Phase phase_ = Phase::kIdle;
   bool busy_ = false;
-  bool in_send_ = false;      // completions found now are deferred to the loop
-  bool deferred_ = false;     // a deferred completion waits in timer_
-  bool reused_ = false;       // this attempt runs on a socket that served a response
+  bool in_send_ = false;   // completions found now are deferred to the loop
+  bool deferred_ = false;  // a deferred completion waits in timer_
+  bool reused_ = false;    // this attempt runs on a socket that served a response
   bool retried_ = false;
   bool no_body_ = false;
   bool capture_ = false;
   bool stream_ = false;
   stats::ErrorKind deferred_kind_ = stats::ErrorKind::kNone;
   int32_t deferred_code_ = 0;
-  int32_t connect_error_ = 0;  // errno of the last failed connect
-  uint32_t address_index_ = 0; // the address to try first (the last that worked)
+  int32_t connect_error_ = 0;   // errno of the last failed connect
+  uint32_t address_index_ = 0;  // the address to try first (the last that worked)
   uint32_t addresses_left_ = 0;
   uint32_t connects_ = 0;
   uint32_t retries_ = 0;
@@ -164,7 +164,7 @@ class HttpConnection final : private IoWatcher {
   uint64_t bytes_received_ = 0;
   std::string request_;
   std::string body_;
-  std::string headers_;       // captured header fields (capture_headers)
+  std::string headers_;  // captured header fields (capture_headers)
   ResponseParser parser_;
 };
 

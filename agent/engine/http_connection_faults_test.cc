@@ -61,7 +61,8 @@ TEST_F(FaultTest, ClosedPortIsAConnectErrorDeliveredFromTheLoop) {
   connection.send(get("/"), MonoClock::now() + 5s, false, false);
   EXPECT_TRUE(client_.responses.empty()) << "called back from inside send()";
   EXPECT_TRUE(connection.busy());
-  ASSERT_TRUE(test::runUntil(loop_, [&] { return !client_.responses.empty(); }, 5s));
+  ASSERT_TRUE(test::runUntil(
+      loop_, [&] { return !client_.responses.empty(); }, 5s));
   EXPECT_EQ(client_.responses[0].error, ErrorKind::kConnect);
   EXPECT_EQ(client_.responses[0].code, ECONNREFUSED);
   EXPECT_FALSE(connection.busy());
@@ -71,7 +72,8 @@ TEST_F(FaultTest, NoAddressesIsAConnectError) {
   target_.origin = {"http", "nowhere", 80};
   HttpConnection connection(loop_, target_, client_);
   connection.send(get("/"), MonoClock::now() + 5s, false, false);
-  ASSERT_TRUE(test::runUntil(loop_, [&] { return !client_.responses.empty(); }, 5s));
+  ASSERT_TRUE(test::runUntil(
+      loop_, [&] { return !client_.responses.empty(); }, 5s));
   EXPECT_EQ(client_.responses[0].error, ErrorKind::kConnect);
 }
 
@@ -83,7 +85,8 @@ TEST_F(FaultTest, SilentServerTimesOutAtTheDeadline) {
   const MonoTime start = MonoClock::now();
   const MonoTime deadline = start + 300ms;
   connection.send(get("/"), deadline, false, false);
-  ASSERT_TRUE(test::runUntil(loop_, [&] { return !client_.responses.empty(); }, 5s));
+  ASSERT_TRUE(test::runUntil(
+      loop_, [&] { return !client_.responses.empty(); }, 5s));
   const auto& response = client_.responses[0];
   EXPECT_EQ(response.error, ErrorKind::kTimeout);
   EXPECT_GE(response.at, deadline);
@@ -97,11 +100,13 @@ TEST_F(FaultTest, CancelAbandonsTheRequestWithoutACallback) {
   target_ = test::target("http", "127.0.0.1", silent.port());
   HttpConnection connection(loop_, target_, client_);
   connection.send(get("/"), MonoClock::now() + 100ms, false, false);
-  test::runUntil(loop_, [] { return false; }, 20ms);
+  test::runUntil(
+      loop_, [] { return false; }, 20ms);
   connection.cancel();
   EXPECT_FALSE(connection.busy());
   EXPECT_FALSE(connection.connected());
-  test::runUntil(loop_, [] { return false; }, 200ms);  // past the old deadline
+  test::runUntil(
+      loop_, [] { return false; }, 200ms);  // past the old deadline
   EXPECT_TRUE(client_.responses.empty());
 }
 
@@ -118,9 +123,7 @@ TEST_F(FaultTest, ServerClosingMidBodyIsAReset) {
 }
 
 TEST_F(FaultTest, ServerResettingMidHeadersIsAResetWithErrno) {
-  startServer([](int, int, std::string_view) {
-    return ScriptedReply{"HTTP/1.1 200 OK\r\nContent-Le", Then::kReset};
-  });
+  startServer([](int, int, std::string_view) { return ScriptedReply{"HTTP/1.1 200 OK\r\nContent-Le", Then::kReset}; });
   HttpConnection connection(loop_, target_, client_);
   sendSequentially(connection, 1);
   ASSERT_EQ(client_.responses.size(), 1u);
@@ -129,9 +132,7 @@ TEST_F(FaultTest, ServerResettingMidHeadersIsAResetWithErrno) {
 }
 
 TEST_F(FaultTest, GarbageIsAProtocolError) {
-  startServer([](int, int, std::string_view) {
-    return ScriptedReply{"SSH-2.0-OpenSSH_9.2\r\n", Then::kKeepOpen};
-  });
+  startServer([](int, int, std::string_view) { return ScriptedReply{"SSH-2.0-OpenSSH_9.2\r\n", Then::kKeepOpen}; });
   HttpConnection connection(loop_, target_, client_);
   sendSequentially(connection, 1);
   ASSERT_EQ(client_.responses.size(), 1u);
@@ -239,8 +240,8 @@ TEST_F(FaultTest, ExactBytesForChunkedWithExtensionsTrailersAndInterimResponse) 
   const std::string response =
       "HTTP/1.1 100 Continue\r\n\r\n"
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "4;ext=1\r\nWiki\r\n5\r\npedia\r\n" + std::string("10000\r\n") + std::string(0x10000, 'z') + "\r\n" +
-      "0\r\nTrailer: yes\r\n\r\n";
+      "4;ext=1\r\nWiki\r\n5\r\npedia\r\n" +
+      std::string("10000\r\n") + std::string(0x10000, 'z') + "\r\n" + "0\r\nTrailer: yes\r\n\r\n";
   startServer([&](int, int, std::string_view) { return ScriptedReply{response, Then::kKeepOpen}; });
   HttpConnection connection(loop_, target_, client_);
   sendSequentially(connection, 2);
@@ -262,7 +263,8 @@ TEST_F(FaultTest, LargeRequestsSurvivePartialWrites) {
   const std::string big = test::request("POST", "/upload", std::string(16 << 20, 'u'));
   HttpConnection connection(loop_, target_, client_);
   connection.send(big, MonoClock::now() + 20s, false, true);
-  ASSERT_TRUE(test::runUntil(loop_, [&] { return !client_.responses.empty(); }, 30s));
+  ASSERT_TRUE(test::runUntil(
+      loop_, [&] { return !client_.responses.empty(); }, 30s));
   EXPECT_TRUE(client_.responses[0].ok()) << stats::errorKindName(client_.responses[0].error);
   EXPECT_EQ(client_.responses[0].bytes_sent, big.size());
   EXPECT_EQ(client_.responses[0].body, std::to_string(big.size()));

@@ -138,7 +138,8 @@ TEST_F(NginxConnectionTest, AnIdleConnectionClosedByTheServerIsReplacedWithoutAR
   HttpConnection connection(loop_, target_, client_);
   sendSequentially(loop_, connection, client_, get("/short-keepalive"), 1);
   ASSERT_TRUE(connection.connected());
-  ASSERT_TRUE(test::runUntil(loop_, [&] { return !connection.connected(); }, 5s))
+  ASSERT_TRUE(test::runUntil(
+      loop_, [&] { return !connection.connected(); }, 5s))
       << "the server's close of the idle connection went unnoticed";
   sendSequentially(loop_, connection, client_, get("/short-keepalive"), 1);
   ASSERT_EQ(client_.responses.size(), 2u);
@@ -237,8 +238,7 @@ TEST_F(NginxConnectionTest, TwoHundredConcurrentConnectionsOnOneLoop) {
   int ok = 0;
   for (const auto& user : users) ok += user->ok;
   EXPECT_EQ(ok, kConnections * kRequestsEach);
-  EXPECT_EQ(nginx_->waitForAccessLogCount(kConnections * kRequestsEach, "/concurrent"),
-            kConnections * kRequestsEach);
+  EXPECT_EQ(nginx_->waitForAccessLogCount(kConnections * kRequestsEach, "/concurrent"), kConnections * kRequestsEach);
   auto status = nginx_->stubStatus();
   ASSERT_TRUE(status.ok()) << status.error().describe();
   EXPECT_GE(status->active, kConnections);  // ours are idle keep-alive connections now

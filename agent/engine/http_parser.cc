@@ -123,12 +123,9 @@ size_t ResponseParser::feed(std::string_view data, std::string* body) {
         break;
       case Phase::kBody:
       case Phase::kChunkData:
-      case Phase::kUntilClose:
-        takeBody(data, body);
-        break;
+      case Phase::kUntilClose: takeBody(data, body); break;
       case Phase::kDone:
-      case Phase::kFailed:
-        return total - data.size();
+      case Phase::kFailed: return total - data.size();
     }
     // `line` may point into line_, so it is cleared only after the line was used.
     line_.clear();
@@ -172,9 +169,8 @@ bool ResponseParser::takeLine(std::string_view& data, size_t limit, std::string_
 // "HTTP/1.1 200 OK": the version must be 1.x, the code three digits in 100-599,
 // the reason phrase may be empty or missing.
 bool ResponseParser::onStatusLine(std::string_view line) {
-  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || !isDigit(line[7]) || line[8] != ' ' ||
-      !isDigit(line[9]) || !isDigit(line[10]) || !isDigit(line[11]) ||
-      (line.size() > 12 && line[12] != ' ')) {
+  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || !isDigit(line[7]) || line[8] != ' ' || !isDigit(line[9]) ||
+      !isDigit(line[10]) || !isDigit(line[11]) || (line.size() > 12 && line[12] != ' ')) {
     return fail("malformed status line");
   }
   if (headers_ != nullptr) headers_->clear();
@@ -205,8 +201,7 @@ bool ResponseParser::onHeaderField(std::string_view name, std::string_view value
     // The last coding of the last field decides (RFC 9112 6.3).
     has_transfer_encoding_ = true;
     const size_t comma = value.rfind(',');
-    chunked_ = equalsIgnoreCase(trim(comma == std::string_view::npos ? value : value.substr(comma + 1)),
-                                "chunked");
+    chunked_ = equalsIgnoreCase(trim(comma == std::string_view::npos ? value : value.substr(comma + 1)), "chunked");
     return true;
   }
   if (equalsIgnoreCase(name, "connection")) {

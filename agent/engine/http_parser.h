@@ -54,8 +54,9 @@ class ResponseParser {
   // returns false (the response is cut short, which the caller reports).
   bool finishOnEof();
 
-  State state() const { return phase_ == Phase::kDone ? State::kComplete
-                               : phase_ == Phase::kFailed ? State::kError : State::kNeedMore; }
+  State state() const {
+    return phase_ == Phase::kDone ? State::kComplete : phase_ == Phase::kFailed ? State::kError : State::kNeedMore;
+  }
   // The final status code once its status line was parsed, else 0.
   int statusCode() const { return status_; }
   // Once complete: whether the connection may carry another request.
@@ -65,8 +66,16 @@ class ResponseParser {
 
  private:
   enum class Phase : uint8_t {
-    kStatusLine, kHeaderLine, kBody, kChunkSize, kChunkData, kChunkDataEnd,
-    kTrailerLine, kUntilClose, kDone, kFailed,
+    kStatusLine,
+    kHeaderLine,
+    kBody,
+    kChunkSize,
+    kChunkData,
+    kChunkDataEnd,
+    kTrailerLine,
+    kUntilClose,
+    kDone,
+    kFailed,
   };
 
   bool takeLine(std::string_view& data, size_t limit, std::string_view& line);
@@ -81,7 +90,7 @@ class ResponseParser {
   bool fail(const char* why);
 
   Phase phase_ = Phase::kStatusLine;
-  bool no_body_ = false;        // HEAD
+  bool no_body_ = false;  // HEAD
   bool http10_ = false;
   bool has_length_ = false;
   bool has_transfer_encoding_ = false;
@@ -90,12 +99,12 @@ class ResponseParser {
   bool keep_alive_token_ = false;  // Connection: keep-alive
   bool keep_alive_ = false;
   int status_ = 0;
-  uint32_t header_bytes_ = 0;   // of the current header or trailer section
+  uint32_t header_bytes_ = 0;  // of the current header or trailer section
   uint64_t content_length_ = 0;
-  uint64_t remaining_ = 0;      // of the Content-Length body or the current chunk
-  size_t taken_ = 0;            // wire size of the line takeLine() returned last
+  uint64_t remaining_ = 0;  // of the Content-Length body or the current chunk
+  size_t taken_ = 0;        // wire size of the line takeLine() returned last
   const char* error_ = "";
-  std::string line_;            // a line straddling two feed() calls
+  std::string line_;                // a line straddling two feed() calls
   std::string* headers_ = nullptr;  // see captureHeaders()
 };
 

@@ -21,9 +21,8 @@ struct Parsed {
 };
 
 std::ostream& operator<<(std::ostream& out, const Parsed& p) {
-  return out << "{state=" << static_cast<int>(p.state) << " status=" << p.status
-             << " keep_alive=" << p.keep_alive << " consumed=" << p.consumed << " body=" << p.body.size()
-             << " bytes}";
+  return out << "{state=" << static_cast<int>(p.state) << " status=" << p.status << " keep_alive=" << p.keep_alive
+             << " consumed=" << p.consumed << " body=" << p.body.size() << " bytes}";
 }
 
 struct Options {
@@ -106,15 +105,11 @@ TEST(HttpParser, StopsAtTheEndOfTheResponse) {
   expectSameForEverySplit(response + "HTTP/1.1 200 OK\r\n");
 }
 
-TEST(HttpParser, ZeroContentLength) {
-  expectComplete("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 200, "", true);
-}
+TEST(HttpParser, ZeroContentLength) { expectComplete("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 200, "", true); }
 
 TEST(HttpParser, HeaderNamesAreCaseInsensitive) {
-  expectComplete("HTTP/1.1 201 Created\r\ncontent-LENGTH:3\r\nCONNECTION: Close\r\n\r\nabc", 201, "abc",
-                 false);
-  expectComplete("HTTP/1.1 200 OK\r\nTRANSFER-encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 200, "abc",
-                 true);
+  expectComplete("HTTP/1.1 201 Created\r\ncontent-LENGTH:3\r\nCONNECTION: Close\r\n\r\nabc", 201, "abc", false);
+  expectComplete("HTTP/1.1 200 OK\r\nTRANSFER-encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 200, "abc", true);
 }
 
 TEST(HttpParser, BareLineFeedsAreAccepted) {
@@ -205,8 +200,8 @@ TEST(HttpParser, InterimResponsesAreSkipped) {
       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
   EXPECT_EQ(expectComplete(input, 200, "ok", true).consumed, input.size());
   // Fields of an interim response do not leak into the final one.
-  expectComplete("HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-                 200, "", true);
+  expectComplete("HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 200,
+                 "", true);
 }
 
 TEST(HttpParser, StatusIsUnknownUntilTheFinalStatusLine) {

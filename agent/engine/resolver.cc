@@ -78,8 +78,8 @@ Result<std::vector<Address>> resolve(const scenario::Origin& origin) {
     address.length = info->ai_addrlen;
     bool duplicate = false;
     for (const auto& seen : addresses) {
-      duplicate = duplicate || (seen.length == address.length &&
-                                std::memcmp(&seen.storage, &address.storage, seen.length) == 0);
+      duplicate = duplicate ||
+                  (seen.length == address.length && std::memcmp(&seen.storage, &address.storage, seen.length) == 0);
     }
     if (!duplicate) addresses.push_back(address);
   }

@@ -39,8 +39,7 @@ TEST(Resolver, LocalhostFromTheHostsFile) {
   ASSERT_TRUE(addresses.ok()) << addresses.error().describe();
   ASSERT_FALSE(addresses->empty());
   for (const auto& address : *addresses) {
-    EXPECT_TRUE(address.toString() == "127.0.0.1:8080" || address.toString() == "[::1]:8080")
-        << address.toString();
+    EXPECT_TRUE(address.toString() == "127.0.0.1:8080" || address.toString() == "[::1]:8080") << address.toString();
   }
 }
 

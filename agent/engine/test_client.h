@@ -27,8 +27,8 @@ struct Recorded {
 class RecordingClient final : public HttpClient {
  public:
   void onResponse(const HttpResponse& response) override {
-    responses.push_back({response.error, response.code, response.status, response.bytes_received,
-                         response.bytes_sent, std::string(response.body), MonoClock::now()});
+    responses.push_back({response.error, response.code, response.status, response.bytes_received, response.bytes_sent,
+                         std::string(response.body), MonoClock::now()});
     if (then) then(response);
   }
 

@@ -72,10 +72,8 @@ IoResult failedCall(SSL* ssl, int result) {
   const int saved_errno = errno;
   switch (SSL_get_error(ssl, result)) {
     case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-      return {IoResult::Kind::kWouldBlock, 0, 0};
-    case SSL_ERROR_ZERO_RETURN:
-      return {IoResult::Kind::kEof, 0, 0};
+    case SSL_ERROR_WANT_WRITE: return {IoResult::Kind::kWouldBlock, 0, 0};
+    case SSL_ERROR_ZERO_RETURN: return {IoResult::Kind::kEof, 0, 0};
     case SSL_ERROR_SYSCALL:
       ERR_clear_error();
       // errno 0: the peer closed without close_notify (SSL_OP_IGNORE_UNEXPECTED_EOF
@@ -86,8 +84,7 @@ IoResult failedCall(SSL* ssl, int result) {
       static const auto log = logger("engine");
       if (log->should_log(spdlog::level::debug)) {
         const long verify = SSL_get_verify_result(ssl);  // NOLINT(google-runtime-int)
-        log->debug("TLS failure: {} (certificate: {})", openSslError("TLS"),
-                   X509_verify_cert_error_string(verify));
+        log->debug("TLS failure: {} (certificate: {})", openSslError("TLS"), X509_verify_cert_error_string(verify));
       }
       ERR_clear_error();
       return {IoResult::Kind::kTlsError, 0, 0};
@@ -110,8 +107,7 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(bool verify_peer, std::st
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   // RELEASE_BUFFERS keeps idle connections small; PARTIAL_WRITE and
   // MOVING_WRITE_BUFFER let a large request go out as the socket drains.
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   // Servers commonly close without close_notify after a read-until-close body.
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
   static const unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};

@@ -19,8 +19,8 @@ namespace herd::metrics {
 
 namespace {
 
-constexpr int kPollMillis = 100;          // how soon stop() is noticed
-constexpr int kIoTimeoutSeconds = 2;      // per read/write on a client connection
+constexpr int kPollMillis = 100;           // how soon stop() is noticed
+constexpr int kIoTimeoutSeconds = 2;       // per read/write on a client connection
 constexpr size_t kMaxRequestBytes = 8192;  // request line and headers
 
 void setTimeouts(int fd) {

@@ -15,8 +15,8 @@ double percentOf(uint64_t part, uint64_t whole) {
 std::string row(std::string_view name, std::string_view method, const stats::EndpointStats& e, double seconds) {
   const auto& h = e.latency;
   return fmt::format("{:<32} {:<6} {:>10} {:>8} {:>10.1f} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f}\n",
-                     name.size() > 32 ? std::string(name.substr(0, 29)) + "..." : std::string(name), method,
-                     e.requests, e.failures, seconds > 0 ? static_cast<double>(e.requests) / seconds : 0.0,
+                     name.size() > 32 ? std::string(name.substr(0, 29)) + "..." : std::string(name), method, e.requests,
+                     e.failures, seconds > 0 ? static_cast<double>(e.requests) / seconds : 0.0,
                      toMillis(h.valueAtPercentile(50)), toMillis(h.valueAtPercentile(95)),
                      toMillis(h.valueAtPercentile(99)), toMillis(h.max()));
 }
@@ -24,10 +24,11 @@ std::string row(std::string_view name, std::string_view method, const stats::End
 }  // namespace
 
 std::string formatProgress(const SecondSample& s, int64_t target_users) {
-  return fmt::format("{:>5.0f}s  users {}/{}  rps {:.1f}  failures {} ({:.2f}%)  p50 {:.2f}ms  p95 {:.2f}ms  p99 {:.2f}ms  cpu {:.0f}%",
-                     s.elapsed_seconds, s.users, target_users, static_cast<double>(s.requests),
-                     s.total_failures, percentOf(s.total_failures, s.total_requests), s.p50_ms, s.p95_ms,
-                     s.p99_ms, s.generator_busy_percent);
+  return fmt::format(
+      "{:>5.0f}s  users {}/{}  rps {:.1f}  failures {} ({:.2f}%)  p50 {:.2f}ms  p95 {:.2f}ms  p99 {:.2f}ms  cpu "
+      "{:.0f}%",
+      s.elapsed_seconds, s.users, target_users, static_cast<double>(s.requests), s.total_failures,
+      percentOf(s.total_failures, s.total_requests), s.p50_ms, s.p95_ms, s.p99_ms, s.generator_busy_percent);
 }
 
 std::string formatFinalTable(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info) {
@@ -59,10 +60,11 @@ std::string formatFinalTable(const scenario::Plan& plan, const RunAggregate& agg
                          t.aborted_run ? fmt::format("  aborted the run at {:.0f}s", t.aborted_at_seconds) : "");
     }
   }
-  out += fmt::format("\nduration {:.1f}s  users {}  requests {}  failures {} ({:.2f}%)  generator cpu peak {:.0f}%{}\n",
-                     seconds, aggregate.peakUsers(), totals.requests, totals.failures,
-                     percentOf(totals.failures, totals.requests), aggregate.peakBusyPercent(),
-                     aggregate.peakBusyPercent() > info.saturation_percent ? " (SATURATED: results may understate the server)" : "");
+  out += fmt::format(
+      "\nduration {:.1f}s  users {}  requests {}  failures {} ({:.2f}%)  generator cpu peak {:.0f}%{}\n", seconds,
+      aggregate.peakUsers(), totals.requests, totals.failures, percentOf(totals.failures, totals.requests),
+      aggregate.peakBusyPercent(),
+      aggregate.peakBusyPercent() > info.saturation_percent ? " (SATURATED: results may understate the server)" : "");
   out += fmt::format("verdict: {}\n", verdictName(info.verdict));
   return out;
 }

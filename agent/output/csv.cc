@@ -70,16 +70,13 @@ std::string percentileFields(const stats::Histogram& h) {
   return out;
 }
 
-double perSecond(uint64_t count, double seconds) {
-  return seconds > 0 ? static_cast<double>(count) / seconds : 0.0;
-}
+double perSecond(uint64_t count, double seconds) { return seconds > 0 ? static_cast<double>(count) / seconds : 0.0; }
 
 double average(uint64_t sum, uint64_t count) {
   return count ? static_cast<double>(sum) / static_cast<double>(count) : 0.0;
 }
 
-std::string statsRow(std::string_view method, std::string_view name, const stats::EndpointStats& e,
-                     double seconds) {
+std::string statsRow(std::string_view method, std::string_view name, const stats::EndpointStats& e, double seconds) {
   const auto& h = e.latency;
   return row({csvField(method), csvField(name), std::to_string(e.requests), std::to_string(e.failures),
               median(toMillis(h.valueAtPercentile(50)), toMillis(h.min()), toMillis(h.max()), h.count()),
@@ -114,9 +111,10 @@ std::string csvField(std::string_view text) {
 }
 
 std::string statsCsv(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info) {
-  std::string out = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
-                    "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s" +
-                    percentileHeader() + std::string(kRowEnd);
+  std::string out =
+      "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
+      "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s" +
+      percentileHeader() + std::string(kRowEnd);
   const auto& endpoints = aggregate.total().endpoints();
   const stats::EndpointStats empty;
   for (const size_t i : endpointOrder(plan)) {
@@ -131,7 +129,8 @@ std::string statsHistoryCsv(const RunAggregate& aggregate, const RunInfo& info) 
   std::string out = "Timestamp,User Count,Type,Name,Requests/s,Failures/s" + percentileHeader() +
                     ",Total Request Count,Total Failure Count,Total Median Response Time,"
                     "Total Average Response Time,Total Min Response Time,Total Max Response Time,"
-                    "Total Average Content Size" + std::string(kRowEnd);
+                    "Total Average Content Size" +
+                    std::string(kRowEnd);
   const double start = std::chrono::duration<double>(info.start.time_since_epoch()).count();
   for (const auto& s : aggregate.series()) {
     std::string percentiles;
@@ -168,7 +167,8 @@ std::string failuresCsv(const scenario::Plan& plan, const RunAggregate& aggregat
   });
   std::string out = "Method,Name,Error,Occurrences" + std::string(kRowEnd);
   for (const auto& l : lines) {
-    out += row({csvField(l.method), csvField(l.name), csvField(l.error), std::to_string(l.count)}) + std::string(kRowEnd);
+    out += row({csvField(l.method), csvField(l.name), csvField(l.error), std::to_string(l.count)}) +
+           std::string(kRowEnd);
   }
   return out;
 }

@@ -28,7 +28,7 @@ struct Fixture {
     plan.endpoints = {{"/b", "GET"}, {"login, \"quoted\"", "POST"}, {"/a", "GET"}};
     stats::Recorder second(3);
     for (int i = 0; i < 99; ++i) second.recordRequest(0, 2'000'000, 100, 10, stats::ErrorKind::kNone);  // 2 ms
-    second.recordRequest(0, 147'000'000, 300, 10, stats::ErrorKind::kStatus, 503);                   // 147 ms
+    second.recordRequest(0, 147'000'000, 300, 10, stats::ErrorKind::kStatus, 503);                      // 147 ms
     second.recordRequest(1, 1'000'000, 50, 10, stats::ErrorKind::kTimeout);
     aggregate.add(second);
     aggregate.closeSecond(1.0, 4, 0.1);

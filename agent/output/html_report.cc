@@ -26,14 +26,13 @@ json seriesJson(const RunAggregate& aggregate) {
     p99.push_back(s.p99_ms);
     cpu.push_back(s.generator_busy_percent);
   }
-  return json{{"t", t}, {"users", users}, {"rps", rps}, {"failures", failures},
-              {"p50", p50}, {"p95", p95}, {"p99", p99}, {"cpu", cpu}};
+  return json{{"t", t},     {"users", users}, {"rps", rps}, {"failures", failures},
+              {"p50", p50}, {"p95", p95},     {"p99", p99}, {"cpu", cpu}};
 }
 
 }  // namespace
 
-json reportData(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info,
-                std::string_view note) {
+json reportData(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info, std::string_view note) {
   json params = json::object();
   for (const auto& [key, value] : plan.params) params[key] = value;
   json run{{"scenarioFile", plan.source_file},
@@ -65,7 +64,8 @@ std::string buildHtmlReport(const scenario::Plan& plan, const RunAggregate& aggr
                             std::string_view note) {
   std::string page(kReportPage);
   const auto at = page.find(kDataMarker);
-  if (at != std::string::npos) page.replace(at, kDataMarker.size(), scriptSafeJson(reportData(plan, aggregate, info, note)));
+  if (at != std::string::npos)
+    page.replace(at, kDataMarker.size(), scriptSafeJson(reportData(plan, aggregate, info, note)));
   return page;
 }
 

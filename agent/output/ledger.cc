@@ -39,7 +39,8 @@ std::string paramsText(const json& row) {
   std::string out;
   for (const auto& [key, value] : it->items()) {
     if (!out.empty()) out += ' ';
-    out += key + "=" + (value.is_string() ? value.get<std::string>() : value.dump(-1, ' ', false, json::error_handler_t::replace));
+    out += key + "=" +
+           (value.is_string() ? value.get<std::string>() : value.dump(-1, ' ', false, json::error_handler_t::replace));
   }
   return out;
 }
@@ -103,17 +104,23 @@ struct Field {
 
 // What a run was asked to do: compared as values.
 constexpr Field kParameters[] = {
-    {"scenario", "scenario"},   {"scenarioSha256", "scenario content (sha256)"},
-    {"target", "target"},       {"users", "users"},
+    {"scenario", "scenario"},    {"scenarioSha256", "scenario content (sha256)"},
+    {"target", "target"},        {"users", "users"},
     {"spawnRate", "spawn rate"}, {"plannedDurationSeconds", "planned duration (s)"},
     {"agents", "agents"},
 };
 
 // What it measured: compared as numbers.
 constexpr Field kMetrics[] = {
-    {"durationSeconds", "duration (s)"}, {"requests", "requests"},      {"rps", "requests/s"},
-    {"p50", "p50 (ms)"},                 {"p95", "p95 (ms)"},           {"p99", "p99 (ms)"},
-    {"failurePercent", "failures (%)"},  {"peakUsers", "peak users"},   {"lost", "lost messages"},
+    {"durationSeconds", "duration (s)"},
+    {"requests", "requests"},
+    {"rps", "requests/s"},
+    {"p50", "p50 (ms)"},
+    {"p95", "p95 (ms)"},
+    {"p99", "p99 (ms)"},
+    {"failurePercent", "failures (%)"},
+    {"peakUsers", "peak users"},
+    {"lost", "lost messages"},
     {"duplicates", "duplicate messages"},
 };
 
@@ -137,7 +144,8 @@ std::string parametersSection(const json& a, const json& b) {
   for (const auto& p : kParameters) {
     const auto x = textOf(a, p.key), y = textOf(b, p.key);
     if (x != y) changed.push_back({std::string("  ") + p.label, x, y});
-    else same.push_back(fmt::format("{} {}", p.label, std::string_view(p.key) == "scenarioSha256" ? x.substr(0, 12) : x));
+    else
+      same.push_back(fmt::format("{} {}", p.label, std::string_view(p.key) == "scenarioSha256" ? x.substr(0, 12) : x));
   }
   auto params = [](const json& row) {
     const auto it = row.find("params");
@@ -215,9 +223,7 @@ json ledgerRow(const json& summary, const scenario::Plan& plan, std::string_view
       {"note", std::string(note)}};
 }
 
-std::string ledgerLine(const json& row) {
-  return row.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-}
+std::string ledgerLine(const json& row) { return row.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
 
 Result<std::vector<json>> parseLedger(std::string_view text, const std::string& source) {
   std::vector<json> rows;
@@ -246,15 +252,15 @@ std::string formatLedger(const std::vector<json>& rows) {
     cells.push_back({std::to_string(i + 1), shortTime(textOf(r, "time")), textOf(r, "runId"),
                      textOf(r, "scenarioSha256").substr(0, 8), clip(paramsText(r), 40), shown(numberOf(r, "users")),
                      shown(numberOf(r, "spawnRate")), shown(numberOf(r, "agents")),
-                     shown(numberOf(r, "durationSeconds")), shown(numberOf(r, "rps")),
-                     shown(numberOf(r, "p95")), shown(numberOf(r, "failurePercent")), shown(numberOf(r, "lost")),
-                     shown(numberOf(r, "duplicates")), textOf(r, "verdict"), clip(textOf(r, "note"), 40)});
+                     shown(numberOf(r, "durationSeconds")), shown(numberOf(r, "rps")), shown(numberOf(r, "p95")),
+                     shown(numberOf(r, "failurePercent")), shown(numberOf(r, "lost")), shown(numberOf(r, "duplicates")),
+                     textOf(r, "verdict"), clip(textOf(r, "note"), 40)});
   }
-  return table({"#", "time", "run", "sha256", "params", "users", "spawn/s", "agents", "dur s", "rps", "p95 ms",
-                "fail %", "lost", "dup", "verdict", "note"},
-               cells,
-               {false, true, true, true, true, false, false, false, false, false, false, false, false, false, true,
-                true});
+  return table(
+      {"#", "time", "run", "sha256", "params", "users", "spawn/s", "agents", "dur s", "rps", "p95 ms", "fail %", "lost",
+       "dup", "verdict", "note"},
+      cells,
+      {false, true, true, true, true, false, false, false, false, false, false, false, false, false, true, true});
 }
 
 std::string ledgerCsv(const std::vector<json>& rows) {
@@ -265,11 +271,12 @@ std::string ledgerCsv(const std::vector<json>& rows) {
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
     std::string line = std::to_string(i + 1);
-    for (const auto* key : {"time", "runId", "scenario", "scenarioFile", "scenarioSha256"}) line += "," + csvField(textOf(r, key));
+    for (const auto* key : {"time", "runId", "scenario", "scenarioFile", "scenarioSha256"})
+      line += "," + csvField(textOf(r, key));
     line += "," + csvField(paramsText(r)) + "," + csvField(textOf(r, "target"));
-    for (const auto* key : {"users", "spawnRate", "plannedDurationSeconds", "agents", "durationSeconds", "requests",
-                            "failures", "rps", "p50", "p95", "p99", "failurePercent", "peakUsers", "lost",
-                            "duplicates"}) {
+    for (const auto* key :
+         {"users", "spawnRate", "plannedDurationSeconds", "agents", "durationSeconds", "requests", "failures", "rps",
+          "p50", "p95", "p99", "failurePercent", "peakUsers", "lost", "duplicates"}) {
       line += "," + csvField(textOf(r, key));
     }
     line += "," + csvField(textOf(r, "verdict")) + "," + csvField(textOf(r, "note"));

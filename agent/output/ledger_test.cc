@@ -10,11 +10,17 @@ namespace {
 using nlohmann::json;
 
 json summary(const std::string& run_id, double rps, double p95, uint64_t requests, uint64_t failures) {
-  return json{{"runId", run_id}, {"startTime", "2026-11-23T11:50:58.407Z"}, {"agents", 1},
-              {"durationSeconds", 10.0}, {"verdict", failures ? "failed" : "passed"},
+  return json{{"runId", run_id},
+              {"startTime", "2026-11-23T11:50:58.407Z"},
+              {"agents", 1},
+              {"durationSeconds", 10.0},
+              {"verdict", failures ? "failed" : "passed"},
               {"users", {{"peak", 100}}},
-              {"totals", {{"requests", requests}, {"failures", failures}, {"rps", rps},
-                          {"latency", {{"p50", 1.0}, {"p95", p95}, {"p99", 2 * p95}}}}},
+              {"totals",
+               {{"requests", requests},
+                {"failures", failures},
+                {"rps", rps},
+                {"latency", {{"p50", 1.0}, {"p95", p95}, {"p99", 2 * p95}}}}},
               {"delivery", json::array({json{{"stream", "a"}, {"lost", 2}, {"duplicates", 1}},
                                         json{{"stream", "b"}, {"lost", 3}, {"duplicates", 0}}})}};
 }

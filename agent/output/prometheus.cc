@@ -61,8 +61,8 @@ void latencyHistogram(std::string& out, const Series& s) {
   });
   const auto l = labels(s);
   for (size_t b = 0; b < kLatencyBucketsSeconds.size(); ++b) {
-    out += fmt::format("herd_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", l, number(kLatencyBucketsSeconds[b]),
-                       counts[b]);
+    out += fmt::format("herd_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", l,
+                       number(kLatencyBucketsSeconds[b]), counts[b]);
   }
   const auto& h = s.stats.latency;
   out += fmt::format("herd_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", l, h.count());
@@ -127,9 +127,11 @@ std::string prometheusText(const LiveView& view) {
   header(out, "herd_requests_total", "counter", "Requests finished, failed ones included.");
   for (const auto& s : series) out += fmt::format("herd_requests_total{{{}}} {}\n", labels(s), s.stats.requests);
   header(out, "herd_request_failures_total", "counter", "Requests that failed (any error kind).");
-  for (const auto& s : series) out += fmt::format("herd_request_failures_total{{{}}} {}\n", labels(s), s.stats.failures);
+  for (const auto& s : series)
+    out += fmt::format("herd_request_failures_total{{{}}} {}\n", labels(s), s.stats.failures);
   header(out, "herd_response_bytes_total", "counter", "Response bytes received, headers included.");
-  for (const auto& s : series) out += fmt::format("herd_response_bytes_total{{{}}} {}\n", labels(s), s.stats.bytes_received);
+  for (const auto& s : series)
+    out += fmt::format("herd_response_bytes_total{{{}}} {}\n", labels(s), s.stats.bytes_received);
   errorCounters(out, view.plan, total);
   header(out, "herd_request_duration_seconds", "histogram", "Request latency, from send to the last response byte.");
   for (const auto& s : series) latencyHistogram(out, s);

@@ -19,8 +19,8 @@ constexpr size_t kMaxEndpointSeries = 50;
 constexpr size_t kMaxThresholdSeries = 50;
 constexpr size_t kMaxLabelBytes = 128;  // longer names are cut (with "...")
 // Upper bounds of the latency histogram's buckets, in seconds (+Inf is added).
-inline constexpr std::array<double, 14> kLatencyBucketsSeconds = {
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+inline constexpr std::array<double, 14> kLatencyBucketsSeconds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                                  0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
 struct LiveView {
   const scenario::Plan& plan;

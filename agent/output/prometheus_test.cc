@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <cstring>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -26,8 +26,8 @@ TEST(Prometheus, CountersHistogramAndGaugesFollowTheTextFormat) {
   plan.endpoints = {{"login \"quoted\"\n", "POST"}, {"/home", "GET"}};
   RunAggregate aggregate(2);
   stats::Recorder second(2);
-  second.recordRequest(0, 300'000, 10, 1, stats::ErrorKind::kNone);          // 0.3 ms
-  second.recordRequest(1, 2'000'000, 10, 1, stats::ErrorKind::kNone);        // 2 ms
+  second.recordRequest(0, 300'000, 10, 1, stats::ErrorKind::kNone);             // 0.3 ms
+  second.recordRequest(1, 2'000'000, 10, 1, stats::ErrorKind::kNone);           // 2 ms
   second.recordRequest(1, 700'000'000, 10, 1, stats::ErrorKind::kStatus, 503);  // 700 ms
   aggregate.add(second);
   aggregate.closeSecond(1, 7, 0.25);
@@ -37,12 +37,14 @@ TEST(Prometheus, CountersHistogramAndGaugesFollowTheTextFormat) {
   EXPECT_EQ(samplesOf(text, "herd_requests_total"),
             (std::vector<std::string>{R"(herd_requests_total{endpoint="login \"quoted\"\n",method="POST"} 1)",
                                       R"(herd_requests_total{endpoint="/home",method="GET"} 2)"}));
-  EXPECT_EQ(samplesOf(text, "herd_request_failures_total")[1], R"(herd_request_failures_total{endpoint="/home",method="GET"} 1)");
+  EXPECT_EQ(samplesOf(text, "herd_request_failures_total")[1],
+            R"(herd_request_failures_total{endpoint="/home",method="GET"} 1)");
   EXPECT_EQ(samplesOf(text, "herd_errors_total"),
             (std::vector<std::string>{R"(herd_errors_total{endpoint="/home",method="GET",kind="status"} 1)"}));
   const auto buckets = samplesOf(text, "herd_request_duration_seconds_bucket");
   ASSERT_EQ(buckets.size(), 2 * (kLatencyBucketsSeconds.size() + 1));
-  EXPECT_EQ(buckets[0], R"(herd_request_duration_seconds_bucket{endpoint="login \"quoted\"\n",method="POST",le="0.0005"} 1)");
+  EXPECT_EQ(buckets[0],
+            R"(herd_request_duration_seconds_bucket{endpoint="login \"quoted\"\n",method="POST",le="0.0005"} 1)");
   const auto home = std::vector<std::string>(buckets.begin() + 15, buckets.end());
   EXPECT_EQ(home[0], R"(herd_request_duration_seconds_bucket{endpoint="/home",method="GET",le="0.0005"} 0)");
   EXPECT_EQ(home[2], R"(herd_request_duration_seconds_bucket{endpoint="/home",method="GET",le="0.0025"} 1)");
@@ -62,7 +64,8 @@ TEST(Prometheus, CountersHistogramAndGaugesFollowTheTextFormat) {
 
   // Every line is a comment or a sample in the text format, and every metric
   // has its TYPE before its samples.
-  const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? [-+0-9.eInfNa]+$)");
+  const std::regex sample(
+      R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? [-+0-9.eInfNa]+$)");
   std::istringstream in(text);
   std::set<std::string> typed;
   for (std::string line; std::getline(in, line);) {
@@ -98,7 +101,8 @@ TEST(Prometheus, EndpointsPastTheCapShareOneSeries) {
   ASSERT_EQ(requests.size(), kMaxEndpointSeries + 1);
   EXPECT_EQ(requests.back(), R"x(herd_requests_total{endpoint="(other)",method=""} 30)x");
   EXPECT_EQ(samplesOf(text, "herd_errors_total").size(), kMaxEndpointSeries + 1);
-  EXPECT_EQ(samplesOf(text, "herd_errors_total").back(), R"x(herd_errors_total{endpoint="(other)",method="",kind="timeout"} 30)x");
+  EXPECT_EQ(samplesOf(text, "herd_errors_total").back(),
+            R"x(herd_errors_total{endpoint="(other)",method="",kind="timeout"} 30)x");
   EXPECT_EQ(samplesOf(text, "herd_run_finished"), std::vector<std::string>{"herd_run_finished 1"});
 }
 

@@ -3,8 +3,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -31,7 +31,8 @@ Result<std::string> readPem(const std::string& path, const char* flag) {
   if (!in) return Error{"cannot read the file", std::string(flag) + " " + path};
   std::ostringstream pem;
   pem << in.rdbuf();
-  if (pem.str().find("-----BEGIN ") == std::string::npos) return Error{"not a PEM file", std::string(flag) + " " + path};
+  if (pem.str().find("-----BEGIN ") == std::string::npos)
+    return Error{"not a PEM file", std::string(flag) + " " + path};
   return pem.str();
 }
 
@@ -128,7 +129,8 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
       if (closing) break;
       const auto silent = MonoClock::now() - MonoTime(Nanos(last_heard.load()));
       if (silent > options.silence_timeout) {
-        log->warn("nothing from the coordinator for {:.1f}s; reconnecting", std::chrono::duration<double>(silent).count());
+        log->warn("nothing from the coordinator for {:.1f}s; reconnecting",
+                  std::chrono::duration<double>(silent).count());
         context.TryCancel();
         break;
       }
@@ -197,7 +199,8 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
     // requiring client certificates closes the connection of an agent without.
     if (!welcomed && why.find("Socket closed") != std::string::npos) {
       if (options.tls_ca_file.empty()) why += "; if the coordinator serves TLS, pass --tls-ca";
-      else if (options.tls_cert_file.empty()) why += "; if it requires client certificates (mTLS), pass --tls-cert and --tls-key";
+      else if (options.tls_cert_file.empty())
+        why += "; if it requires client certificates (mTLS), pass --tls-cert and --tls-key";
     }
   }
   return welcomed;

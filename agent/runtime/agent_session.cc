@@ -11,11 +11,11 @@
 #include "agent/engine/resolver.h"
 #include "agent/engine/tls.h"
 #include "agent/runtime/generator_health.h"
-#include "common/scenario/schedule.h"
-#include "common/scenario/user_mix.h"
 #include "common/core/logging.h"
 #include "common/scenario/compiler.h"
 #include "common/scenario/run.h"
+#include "common/scenario/schedule.h"
+#include "common/scenario/user_mix.h"
 #include "common/wire/run_codec.h"
 #include "common/wire/stats_codec.h"
 
@@ -32,7 +32,8 @@ int64_t wallNanos() {
   return std::chrono::duration_cast<Nanos>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-Result<std::vector<engine::ConnectionTarget>> resolveTargets(const scenario::Plan& plan, const SessionOptions& options) {
+Result<std::vector<engine::ConnectionTarget>> resolveTargets(const scenario::Plan& plan,
+                                                             const SessionOptions& options) {
   std::vector<engine::ConnectionTarget> targets;
   std::shared_ptr<engine::TlsContext> tls;
   for (const auto& origin : plan.origins) {
@@ -66,7 +67,9 @@ struct AgentSession::Group {
   bool stopped = false;
   MonoTime scheduled_first{};  // when its first user is due
 
-  bool allFinished() const { return std::all_of(finished.begin(), finished.end(), [](bool f) { return f; }); }
+  bool allFinished() const {
+    return std::all_of(finished.begin(), finished.end(), [](bool f) { return f; });
+  }
 };
 
 AgentSession::AgentSession(SessionOptions options) : options_(std::move(options)), run_id_(options_.run_id) {}
@@ -158,9 +161,7 @@ void AgentSession::sendNow(v1::AgentMessage message) {
   send_(std::move(message));
 }
 
-MonoTime AgentSession::toMono(int64_t unix_nanos) const {
-  return MonoClock::now() + Nanos(unix_nanos - wallNanos());
-}
+MonoTime AgentSession::toMono(int64_t unix_nanos) const { return MonoClock::now() + Nanos(unix_nanos - wallNanos()); }
 
 void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
   std::lock_guard lock(mutex_);
@@ -180,8 +181,10 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
       // coordinator instance (an operator restart) that rebuilds the run from
       // what the agents kept.
       if (w.applied_sequence() < acked_) {
-        log->info("the coordinator holds our reports up to {} (we had {} acknowledged): a new coordinator; "
-                  "resending from {}", w.applied_sequence(), acked_, w.applied_sequence() + 1);
+        log->info(
+            "the coordinator holds our reports up to {} (we had {} acknowledged): a new coordinator; "
+            "resending from {}",
+            w.applied_sequence(), acked_, w.applied_sequence() + 1);
       }
       acked_ = w.applied_sequence();
       linked_ = true;
@@ -252,8 +255,9 @@ void AgentSession::applyAssignment() {
     owned_plan_->shard_count = assignment_->shard_count();
   }
   for (auto& group : groups_) {
-    const bool wanted = std::any_of(assignment_->ranges().begin(), assignment_->ranges().end(),
-                                    [&](const auto& r) { return r.first() == group->first && r.count() == group->count; });
+    const bool wanted = std::any_of(assignment_->ranges().begin(), assignment_->ranges().end(), [&](const auto& r) {
+      return r.first() == group->first && r.count() == group->count;
+    });
     if (!wanted && !group->stopped) {
       group->stopped = true;
       for (auto& worker : group->workers) worker->stop(now + grace_);
@@ -300,7 +304,8 @@ void AgentSession::startGroup(int64_t first, int64_t count, MonoTime not_before)
     // users handed over mid-run (a rebalance) ramp up from now at the spawn rate.
     shared.slots.assign(slots_.begin() + first, slots_.begin() + first + count);
     const auto late = not_before - start_;
-    const Nanos interval = plan_->load.spawn_rate > 0 ? Nanos(static_cast<int64_t>(1e9 / plan_->load.spawn_rate)) : Nanos(0);
+    const Nanos interval = plan_->load.spawn_rate > 0 ? Nanos(static_cast<int64_t>(1e9 / plan_->load.spawn_rate))
+                                                      : Nanos(0);
     for (size_t j = 0; j < shared.slots.size() && late > Nanos(0); ++j) {
       shared.slots[j].start = std::max(shared.slots[j].start, late + interval * static_cast<int64_t>(j));
     }
@@ -314,7 +319,8 @@ void AgentSession::startGroup(int64_t first, int64_t count, MonoTime not_before)
   const size_t cores = std::max(1u, std::thread::hardware_concurrency());
   const size_t n = std::clamp<size_t>(options_.workers ? options_.workers : cores, 1, static_cast<size_t>(count));
   for (size_t i = 0; i < n; ++i) {
-    group->workers.push_back(std::make_unique<Worker>(group->shared, i, n, seed_ + static_cast<uint64_t>(first) * 7919 + i));
+    group->workers.push_back(
+        std::make_unique<Worker>(group->shared, i, n, seed_ + static_cast<uint64_t>(first) * 7919 + i));
   }
   group->users.assign(n, 0);
   group->finished.assign(n, false);
@@ -410,9 +416,10 @@ void AgentSession::keep(const v1::AgentMessage& report) {
   }
   if (dropped > 0 && !cap_warned_ && options_.keep_bytes > 0) {
     cap_warned_ = true;
-    logger("agent")->warn("the run's reports exceed {} bytes: dropped the oldest {} acknowledged one(s); a new "
-                          "coordinator adopting this agent would miss reports before {}",
-                          options_.keep_bytes, dropped, kept_.front().report().sequence());
+    logger("agent")->warn(
+        "the run's reports exceed {} bytes: dropped the oldest {} acknowledged one(s); a new "
+        "coordinator adopting this agent would miss reports before {}",
+        options_.keep_bytes, dropped, kept_.front().report().sequence());
   }
 }
 

@@ -22,24 +22,24 @@
 #include <vector>
 
 #include "agent/engine/http_connection.h"
-#include "common/scenario/schedule.h"
 #include "agent/runtime/worker.h"
-#include "common/stats/delivery.h"
 #include "common/core/clock.h"
 #include "common/core/result.h"
 #include "common/scenario/plan.h"
+#include "common/scenario/schedule.h"
+#include "common/stats/delivery.h"
 #include "herd/v1/agent.pb.h"
 
 namespace herd::runtime {
 
 struct SessionOptions {
   std::string agent_id;
-  std::string run_id;           // the run to join; empty: the one the coordinator serves
-  size_t workers = 0;          // worker threads per user range; 0: one per core
-  bool insecure = false;       // accept any TLS certificate of the target
-  std::string ca_file;         // extra CA for the target's TLS
+  std::string run_id;     // the run to join; empty: the one the coordinator serves
+  size_t workers = 0;     // worker threads per user range; 0: one per core
+  bool insecure = false;  // accept any TLS certificate of the target
+  std::string ca_file;    // extra CA for the target's TLS
   Nanos probe_timeout = std::chrono::seconds(3);
-  uint64_t seed = 0;           // 0: from the clock
+  uint64_t seed = 0;  // 0: from the clock
   // Memory for the run's reports (one a second, docs/distributed.md); beyond it
   // the oldest acknowledged reports are dropped, and a coordinator adopting the
   // agent later misses them (it says so in an event).
@@ -79,13 +79,13 @@ class AgentSession {
   void leave();
   // This agent cannot run the load (prepare failed): done, with the reason.
   void fail(std::string why);
-  bool done() const;              // Finished received, refused or failed: nothing more to do
+  bool done() const;  // Finished received, refused or failed: nothing more to do
   std::optional<std::string> failed() const;
   std::optional<std::string> refused() const;  // why the coordinator refused us
-  int exitCode() const;           // from Finished
-  uint64_t unacked() const;       // reports the current coordinator has not acknowledged
-  size_t keptReports() const;     // reports held for a resend
-  bool delivered() const;         // the final report is sent and acknowledged
+  int exitCode() const;                        // from Finished
+  uint64_t unacked() const;                    // reports the current coordinator has not acknowledged
+  size_t keptReports() const;                  // reports held for a resend
+  bool delivered() const;                      // the final report is sent and acknowledged
   const scenario::Plan* plan() const { return plan_; }
 
  private:
@@ -107,9 +107,9 @@ class AgentSession {
   const scenario::Plan* plan_ = nullptr;
   Nanos grace_ = std::chrono::seconds(30);
   std::vector<engine::ConnectionTarget> targets_;
-  std::vector<uint16_t> user_classes_;  // of every global user index
-  std::vector<int64_t> class_indexes_;  // each global user's number within its class
-  std::vector<scenario::UserSlot> slots_;         // closed model: per global user index
+  std::vector<uint16_t> user_classes_;                         // of every global user index
+  std::vector<int64_t> class_indexes_;                         // each global user's number within its class
+  std::vector<scenario::UserSlot> slots_;                      // closed model: per global user index
   std::shared_ptr<const scenario::ArrivalSchedule> arrivals_;  // open model
   stats::DeliveryLog delivery_;  // pub/sub records of finished workers, sent with the final report
   uint64_t seed_ = 0;
@@ -133,7 +133,7 @@ class AgentSession {
   MonoTime first_spawn_{};
   MonoTime first_scheduled_{};
   uint64_t sequence_ = 0;
-  uint64_t acked_ = 0;  // the newest report the current coordinator holds
+  uint64_t acked_ = 0;                 // the newest report the current coordinator holds
   std::deque<v1::AgentMessage> kept_;  // every report still held, oldest first
   size_t kept_bytes_ = 0;
   bool cap_warned_ = false;

@@ -79,7 +79,9 @@ users:
   - name: u
     steps: [{{get: {}}}, {{think: {}}}]
 load: {{users: {}, spawnRate: 1000, duration: 30s}}
-)", url, path, think, users), "session.yaml");
+)",
+                                             url, path, think, users),
+                                 "session.yaml");
 }
 
 // Polls the session until `until` holds or `limit` passes.
@@ -115,26 +117,31 @@ TEST(AgentSession, NewestAssignmentWinsAndEveryRequestIsReportedOnce) {
   session.onMessage(assignment(1, {{0, 8}}));  // older: ignored
   session.onMessage(assignment(2, {{0, 8}}));  // the same generation again: ignored
   session.onMessage(start);                    // a repeated start: harmless
-  ASSERT_TRUE(drive(session, [&] { return sent.reports().size() >= 1; }, 3s));
+  ASSERT_TRUE(drive(
+      session, [&] { return sent.reports().size() >= 1; }, 3s));
   EXPECT_EQ(sent.reports().back().users(), 5);
 
   session.onMessage(assignment(3, {{0, 5}, {5, 3}}));  // users 5..7 added
   const size_t before = sent.reports().size();
-  ASSERT_TRUE(drive(session, [&] { return sent.reports().size() >= before + 1; }, 3s));
+  ASSERT_TRUE(drive(
+      session, [&] { return sent.reports().size() >= before + 1; }, 3s));
   EXPECT_EQ(sent.reports().back().users(), 8);
 
   session.onMessage(assignment(4, {{5, 3}}));  // users 0..4 leave
   const size_t before_shrink = sent.reports().size();
-  ASSERT_TRUE(drive(session, [&] { return sent.reports().size() >= before_shrink + 1; }, 3s));
+  ASSERT_TRUE(drive(
+      session, [&] { return sent.reports().size() >= before_shrink + 1; }, 3s));
   EXPECT_EQ(sent.reports().back().users(), 3);
 
   // The run grew (kubectl scale): this agent's block is cut to 5..6; the block
   // 5..7 stops and 5..6 starts again.
   session.onMessage(assignment(5, {{5, 2}}));
-  ASSERT_TRUE(drive(session, [&] { return sent.reports().back().users() == 2; }, 3s));
+  ASSERT_TRUE(drive(
+      session, [&] { return sent.reports().back().users() == 2; }, 3s));
 
   session.onMessage(stopMessage(v1::Stop::STOP, 1s));
-  ASSERT_TRUE(drive(session, [&] { return !sent.reports().empty() && sent.reports().back().final(); }, 5s));
+  ASSERT_TRUE(drive(
+      session, [&] { return !sent.reports().empty() && sent.reports().back().final(); }, 5s));
 
   const uint64_t requests = requestsIn(sent.reports(), plan->endpoints.size());
   const uint64_t sequence = sent.reports().size();
@@ -179,7 +186,8 @@ TEST(AgentSession, KeepsEveryReportAndResendsWhatTheCoordinatorLacks) {
   session.onMessage(welcomeAt(0));
   session.onMessage(assignment(1, {{0, 2}}));
   session.onMessage(startNow());
-  ASSERT_TRUE(drive(session, [&] { return before.reports().size() >= 3; }, 6s));
+  ASSERT_TRUE(drive(
+      session, [&] { return before.reports().size() >= 3; }, 6s));
   session.onMessage(ackOf(2));
   const uint64_t sent = session.hello("x").resume().last_sequence();
   ASSERT_GE(sent, 3u);
@@ -208,7 +216,8 @@ TEST(AgentSession, KeepsEveryReportAndResendsWhatTheCoordinatorLacks) {
   session.onMessage(welcomeAt(0));
   EXPECT_EQ(session.unacked(), session.hello("x").resume().last_sequence());
   session.onMessage(stopMessage(v1::Stop::STOP, 1s));
-  ASSERT_TRUE(drive(session, [&] { return !fresh.reports().empty() && fresh.reports().back().final(); }, 5s));
+  ASSERT_TRUE(drive(
+      session, [&] { return !fresh.reports().empty() && fresh.reports().back().final(); }, 5s));
   const uint64_t requests = requestsIn(fresh.reports(), plan->endpoints.size());  // the whole run from 1, in order
   EXPECT_GT(requests, 20u);
   EXPECT_EQ(static_cast<int64_t>(requests), (*nginx)->waitForAccessLogCount(static_cast<int64_t>(requests), "/k"));
@@ -230,15 +239,18 @@ TEST(AgentSession, OverItsCapDropsOnlyAcknowledgedReports) {
   session.onMessage(welcomeAt(0));
   session.onMessage(assignment(1, {{0, 2}}));
   session.onMessage(startNow());
-  ASSERT_TRUE(drive(session, [&] { return sent.reports().size() >= 2; }, 5s));
+  ASSERT_TRUE(drive(
+      session, [&] { return sent.reports().size() >= 2; }, 5s));
   EXPECT_EQ(session.keptReports(), sent.reports().size());  // none acknowledged: all kept
   const uint64_t acked = sent.reports().back().sequence();
   session.onMessage(ackOf(acked));
-  ASSERT_TRUE(drive(session, [&] { return sent.reports().back().sequence() > acked; }, 3s));
+  ASSERT_TRUE(drive(
+      session, [&] { return sent.reports().back().sequence() > acked; }, 3s));
   EXPECT_EQ(session.keptReports(), 1u);
   EXPECT_EQ(session.hello("x").resume().first_kept_sequence(), acked + 1);
   session.onMessage(stopMessage(v1::Stop::ABORT, Nanos(0)));
-  ASSERT_TRUE(drive(session, [&] { return sent.reports().back().final(); }, 5s));
+  ASSERT_TRUE(drive(
+      session, [&] { return sent.reports().back().final(); }, 5s));
 }
 
 v1::CoordinatorMessage refusal(v1::Refused::Reason reason, const std::string& why) {

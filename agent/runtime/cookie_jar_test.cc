@@ -13,7 +13,8 @@ std::string header(const CookieJar& jar, std::string_view host) {
 
 TEST(CookieJar, StoresReplacesAndExpires) {
   CookieJar jar;
-  jar.storeFrom("shop.test", "Content-Type: text/html\nSet-Cookie: SID=abc; Path=/; HttpOnly\nset-cookie: theme=dark\n");
+  jar.storeFrom("shop.test",
+                "Content-Type: text/html\nSet-Cookie: SID=abc; Path=/; HttpOnly\nset-cookie: theme=dark\n");
   EXPECT_EQ(header(jar, "shop.test"), "SID=abc; theme=dark");
   jar.store("shop.test", "SID=def; Max-Age=3600");
   EXPECT_EQ(header(jar, "shop.test"), "theme=dark; SID=def");

@@ -26,9 +26,7 @@ const std::vector<std::string>* Feeders::next(size_t source, Rng& rng) {
       row = (offset_ * rows / stride_ + cursor) % rows;
       ++cursor;
       break;
-    case scenario::DataSource::Pick::kRandom:
-      row = rng.between(0, rows - 1);
-      break;
+    case scenario::DataSource::Pick::kRandom: row = rng.between(0, rows - 1); break;
   }
   return &data.rows[static_cast<size_t>(row)];
 }

@@ -22,8 +22,8 @@ class Feeders {
 
  private:
   const scenario::Plan& plan_;
-  int64_t offset_;  // this worker's first row of a unique source
-  int64_t stride_;  // workers across all agents
+  int64_t offset_;                // this worker's first row of a unique source
+  int64_t stride_;                // workers across all agents
   std::vector<int64_t> cursors_;  // by source: rows taken so far (unique, cycle)
 };
 

@@ -19,8 +19,7 @@ constexpr uint32_t kStepsBeforeYield = 1000;
 bool evaluate(const scenario::Condition& condition, VirtualUser& user, std::string& left, std::string& right) {
   using Kind = scenario::Condition::Kind;
   switch (condition.kind) {
-    case Kind::kChance:
-      return user.worker().rng().unit() < condition.chance;
+    case Kind::kChance: return user.worker().rng().unit() < condition.chance;
     case Kind::kEquals:
     case Kind::kNotEquals: {
       const auto context = user.renderContext();
@@ -31,8 +30,7 @@ bool evaluate(const scenario::Condition& condition, VirtualUser& user, std::stri
       return (left == right) == (condition.kind == Kind::kEquals);
     }
     case Kind::kSet:
-    case Kind::kNotSet:
-      return user.variables()[condition.variable].empty() == (condition.kind == Kind::kNotSet);
+    case Kind::kNotSet: return user.variables()[condition.variable].empty() == (condition.kind == Kind::kNotSet);
   }
   return false;
 }
@@ -166,8 +164,7 @@ bool Fiber::nextRound(Frame& frame) {
       if (!evaluate(loop.condition, user_, left, right)) return false;
       break;
     }
-    case Kind::kForever:
-      break;
+    case Kind::kForever: break;
     case Kind::kOver: {
       if (frame.round >= static_cast<int64_t>(loop.items.size())) return false;
       auto& value = user_.variables()[loop.variable];
@@ -249,9 +246,7 @@ void Fiber::think(const scenario::ThinkStep& step) {
   auto& worker = user_.worker();
   MonoTime until = worker.loop().now();
   switch (step.kind) {
-    case scenario::ThinkStep::Kind::kFixed:
-      until += step.min;
-      break;
+    case scenario::ThinkStep::Kind::kFixed: until += step.min; break;
     case scenario::ThinkStep::Kind::kBetween:
       until += Nanos(worker.rng().between(step.min.count(), step.max.count()));
       break;
@@ -268,7 +263,8 @@ engine::HttpConnection& Fiber::connection(size_t origin) {
   if (connections_.size() <= origin) connections_.resize(origin + 1);
   auto& slot = connections_[origin];
   if (!slot) {
-    slot = std::make_unique<engine::HttpConnection>(user_.worker().loop(), user_.worker().shared().targets[origin], *this);
+    slot = std::make_unique<engine::HttpConnection>(user_.worker().loop(), user_.worker().shared().targets[origin],
+                                                    *this);
   }
   return *slot;
 }
@@ -277,15 +273,15 @@ void Fiber::sendRequest() {
   const auto& step = *pending_;
   auto& worker = user_.worker();
   if (step.delivery) prepareDelivery(step);
-  const auto bytes = worker.renderRequest(step, user_.renderContext(), worker.shared().plan->cookies ? &user_.cookies() : nullptr,
-                                          marker_, extra_headers_);
+  const auto bytes = worker.renderRequest(
+      step, user_.renderContext(), worker.shared().plan->cookies ? &user_.cookies() : nullptr, marker_, extra_headers_);
   wait_ = Wait::kResponse;
   steps_since_wait_ = 0;
   request_start_ = MonoClock::now();
   const bool stream = step.delivery && step.delivery->mode == scenario::Delivery::Mode::kStream &&
                       step.delivery->kind == scenario::Delivery::Kind::kSubscribe;
-  connection(step.origin).send(bytes, request_start_ + step.timeout, step.method == "HEAD", step.needs_body,
-                               step.needs_headers, stream);
+  connection(step.origin)
+      .send(bytes, request_start_ + step.timeout, step.method == "HEAD", step.needs_body, step.needs_headers, stream);
 }
 
 void Fiber::onResponse(const engine::HttpResponse& response) {
@@ -294,15 +290,18 @@ void Fiber::onResponse(const engine::HttpResponse& response) {
   const auto& step = *pending_;
   auto& worker = user_.worker();
   const auto render = user_.renderContext();
-  ResponseContext context{worker.reader(), render, user_.variables(),
+  ResponseContext context{worker.reader(),
+                          render,
+                          user_.variables(),
                           worker.shared().plan->cookies ? &user_.cookies() : nullptr,
-                          worker.shared().targets[step.origin].origin.host, worker.scratch()};
+                          worker.shared().targets[step.origin].origin.host,
+                          worker.scratch()};
   Outcome outcome = inspectResponse(step, response, context);
   if (step.delivery && deliveryResponse(step, response, outcome.error == stats::ErrorKind::kNone)) outcome = Outcome{};
   worker.recorder().recordRequest(step.endpoint, static_cast<uint64_t>(latency.count()), response.bytes_received,
                                   response.bytes_sent, outcome.error, outcome.code);
-  if (step.retry && attempt_ < step.retry->attempts && !stopping_ &&
-      outcome.error != stats::ErrorKind::kNone && shouldRetry(*step.retry, response.error, response.status)) {
+  if (step.retry && attempt_ < step.retry->attempts && !stopping_ && outcome.error != stats::ErrorKind::kNone &&
+      shouldRetry(*step.retry, response.error, response.status)) {
     const auto delay = backoffDelay(*step.retry, attempt_, worker.rng().unit());
     ++attempt_;
     waitUntil(worker.loop().now() + delay, Wait::kRetry);

@@ -83,14 +83,14 @@ class Fiber final : public engine::HttpClient {
   bool stopping_ = false;
   uint32_t steps_since_wait_ = 0;  // yields to the loop when a flow never waits
   uint32_t children_left_ = 0;
-  int attempt_ = 0;                // of the request in flight, from 1
+  int attempt_ = 0;  // of the request in flight, from 1
   const scenario::RequestStep* pending_ = nullptr;
   MonoTime request_start_;
-  MonoTime sequence_start_;        // for pacing
+  MonoTime sequence_start_;  // for pacing
   Nanos lateness_{};
-  bool draining_ = false;          // stopped, but a subscribe keeps listening (stop.drain)
-  std::string marker_;             // publish: the message's marker, the same on retries
-  std::string extra_headers_;      // subscribe: the long-poll position
+  bool draining_ = false;      // stopped, but a subscribe keeps listening (stop.drain)
+  std::string marker_;         // publish: the message's marker, the same on retries
+  std::string extra_headers_;  // subscribe: the long-poll position
   engine::Timer timer_;
   engine::Timer drain_timer_;
   std::vector<std::unique_ptr<engine::HttpConnection>> connections_;  // by origin index

@@ -55,8 +55,7 @@ int connectWithin(const engine::Address& address, Nanos timeout) {
 
 }  // namespace
 
-Status probeTargets(const scenario::Plan& plan, const std::vector<engine::ConnectionTarget>& targets,
-                    Nanos timeout) {
+Status probeTargets(const scenario::Plan& plan, const std::vector<engine::ConnectionTarget>& targets, Nanos timeout) {
   for (size_t i = 0; i < targets.size(); ++i) {
     int error = EHOSTUNREACH;
     for (const auto& address : targets[i].addresses) {

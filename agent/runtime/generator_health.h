@@ -26,7 +26,6 @@ constexpr uint64_t kReservedFds = 64;
 
 // Connects once to each origin (bounded by `timeout`), so an unreachable target
 // is reported before the run instead of as a wall of connect errors.
-Status probeTargets(const scenario::Plan& plan, const std::vector<engine::ConnectionTarget>& targets,
-                    Nanos timeout);
+Status probeTargets(const scenario::Plan& plan, const std::vector<engine::ConnectionTarget>& targets, Nanos timeout);
 
 }  // namespace herd::runtime

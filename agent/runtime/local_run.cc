@@ -30,15 +30,15 @@ Result<LocalRunResult> runLocal(const scenario::CompiledRun& run, const LocalRun
   const uint64_t seed = options.seed ? options.seed : std::random_device{}();
   // The coordinator lives in this process and never restarts: reports need not
   // be kept once acknowledged.
-  AgentSession session(SessionOptions{"local", "", options.workers, options.insecure, options.ca_file,
-                                      options.probe_timeout, seed, 0});
+  AgentSession session(
+      SessionOptions{"local", "", options.workers, options.insecure, options.ca_file, options.probe_timeout, seed, 0});
   if (auto prepared = session.prepare(plan, run.grace); !prepared) return prepared.error();
 
   coordinator::CoordinatorOptions co;
   co.run_id = makeRunId(plan.name, seed);
   co.expect_agents = 1;
   co.loss_policy = coordinator::LossPolicy::kContinue;
-  co.lost_after = std::chrono::hours(24);  // an in-process agent cannot go missing
+  co.lost_after = std::chrono::hours(24);           // an in-process agent cannot go missing
   co.start_delay = std::chrono::milliseconds(100);  // every worker thread is up before the first spawn
   co.collect_delay = std::chrono::milliseconds(120);
   co.fd_limit = options.fd_limit;

@@ -20,12 +20,12 @@
 namespace herd::runtime {
 
 struct LocalRunOptions {
-  size_t workers = 0;          // 0: one per core
-  bool insecure = false;       // accept any TLS certificate (self-signed test servers)
-  std::string ca_file;         // extra CA for TLS verification
+  size_t workers = 0;     // 0: one per core
+  bool insecure = false;  // accept any TLS certificate (self-signed test servers)
+  std::string ca_file;    // extra CA for TLS verification
   Nanos probe_timeout = std::chrono::seconds(3);
-  uint64_t seed = 0;           // 0: from the clock
-  uint64_t fd_limit = 0;       // for the summary
+  uint64_t seed = 0;      // 0: from the clock
+  uint64_t fd_limit = 0;  // for the summary
   // Called once a second with the newest sample (progress output).
   std::function<void(const report::SecondSample&)> on_second;
   // Called once a second, after the second is merged: the run so far and every

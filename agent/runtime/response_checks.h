@@ -24,7 +24,7 @@ struct ResponseContext {
   scenario::ResponseReader& reader;
   const scenario::RenderContext& render;  // for expected values that hold templates
   std::vector<std::string>& variables;
-  CookieJar* cookies;                     // null when the plan has no cookie jar
+  CookieJar* cookies;  // null when the plan has no cookie jar
   std::string_view host;
   std::string& scratch;
 };

@@ -1,8 +1,8 @@
 #include "agent/runtime/spawner.h"
 
-#include "common/scenario/schedule.h"
 #include "agent/runtime/virtual_user.h"
 #include "agent/runtime/worker.h"
+#include "common/scenario/schedule.h"
 
 namespace herd::runtime {
 

@@ -38,10 +38,10 @@ class Spawner {
   const size_t index_;
   const size_t count_;
   bool stopped_ = false;
-  int64_t next_slot_;     // closed: the next global slot this worker starts
-  int64_t next_arrival_;  // open: the next global arrival index this worker takes
-  int64_t max_users_ = 0; // open: this worker's share of maxUsers
-  int64_t users_ = 0;     // open: users this worker created
+  int64_t next_slot_;      // closed: the next global slot this worker starts
+  int64_t next_arrival_;   // open: the next global arrival index this worker takes
+  int64_t max_users_ = 0;  // open: this worker's share of maxUsers
+  int64_t users_ = 0;      // open: users this worker created
   std::vector<VirtualUser*> idle_;
   std::deque<MonoTime> queued_;  // intended start times of arrivals waiting for a user
   // Closed: (stop time, user) for users a ramp down will stop, earliest first.

@@ -76,8 +76,7 @@ const std::vector<scenario::Step>* VirtualUser::next(Fiber& fiber) {
       return &pickIteration();
     case Phase::kIdle:
     case Phase::kOnStop:
-    case Phase::kDone:
-      return nullptr;
+    case Phase::kDone: return nullptr;
   }
   return nullptr;
 }

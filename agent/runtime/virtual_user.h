@@ -71,13 +71,13 @@ class VirtualUser {
   void finish();
 
   Worker& worker_;
-  const int64_t index_;  // global across the run
+  const int64_t index_;        // global across the run
   const int64_t class_index_;  // within its class, across the run
   const scenario::UserClass& class_;
   Phase phase_ = Phase::kOnStart;
   bool stop_requested_ = false;
-  const bool open_;                        // the open model: iterations come from arrivals
-  std::optional<MonoTime> arrival_;        // open: the iteration waiting to start
+  const bool open_;                  // the open model: iterations come from arrivals
+  std::optional<MonoTime> arrival_;  // open: the iteration waiting to start
   std::vector<std::string> variables_;
   CookieJar cookies_;
   std::unique_ptr<Fiber> main_;

@@ -116,8 +116,9 @@ void Worker::publish(bool final) {
   // The last interval is cut short by the stop, whose connection teardown would read
   // as a burst of load over a few milliseconds: it is measured against a whole second.
   const auto window = final ? std::max<Nanos>(wall, std::chrono::seconds(1)) : wall;
-  snapshot.busy_fraction =
-      window.count() > 0 ? static_cast<double>((cpu - last_cpu_).count()) / static_cast<double>(window.count()) : 0;
+  snapshot.busy_fraction = window.count() > 0
+                               ? static_cast<double>((cpu - last_cpu_).count()) / static_cast<double>(window.count())
+                               : 0;
   snapshot.final = final;
   snapshot.first_spawn = first_spawn_;
   if (final) snapshot.delivery = std::move(delivery_);

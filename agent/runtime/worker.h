@@ -16,12 +16,12 @@
 #include "agent/engine/event_loop.h"
 #include "agent/engine/http_connection.h"
 #include "agent/runtime/feeder.h"
-#include "common/scenario/schedule.h"
 #include "agent/runtime/spawner.h"
 #include "common/core/clock.h"
 #include "common/core/random.h"
 #include "common/scenario/extract.h"
 #include "common/scenario/plan.h"
+#include "common/scenario/schedule.h"
 #include "common/scenario/template.h"
 #include "common/stats/delivery.h"
 #include "common/stats/recorder.h"
@@ -34,14 +34,14 @@ class VirtualUser;
 // What every worker of a run reads and nobody writes once the run starts.
 struct RunShared {
   const scenario::Plan* plan = nullptr;
-  std::vector<engine::ConnectionTarget> targets;  // one per plan origin, resolved
-  std::vector<uint16_t> user_classes;             // class of each global user index
-  std::vector<int64_t> class_indexes;             // each global user's number within its class
-  int64_t first_user_index = 0;                   // global index of this process's user 0
-  MonoTime start;                                 // offsets in slots and arrivals count from here
-  std::vector<scenario::UserSlot> slots;                    // closed model: per global user index
+  std::vector<engine::ConnectionTarget> targets;              // one per plan origin, resolved
+  std::vector<uint16_t> user_classes;                         // class of each global user index
+  std::vector<int64_t> class_indexes;                         // each global user's number within its class
+  int64_t first_user_index = 0;                               // global index of this process's user 0
+  MonoTime start;                                             // offsets in slots and arrivals count from here
+  std::vector<scenario::UserSlot> slots;                      // closed model: per global user index
   std::shared_ptr<const scenario::ArrivalSchedule> arrivals;  // open model (null: closed)
-  int64_t max_users = 0;                          // open model, the whole run's
+  int64_t max_users = 0;                                      // open model, the whole run's
   // Open model over several agents: this agent takes the arrivals k ≡
   // arrival_shard (mod arrival_shards), dealt on round-robin to its workers.
   int64_t arrival_shard = 0;
@@ -55,11 +55,11 @@ struct RunShared {
 struct Snapshot {
   uint64_t tick = 0;  // seconds since the run's start this interval ends at
   stats::Recorder interval;
-  int64_t users = 0;           // users alive at the end of the interval
-  double busy_fraction = 0;    // the worker thread's CPU time / wall time in the interval
-  bool final = false;          // the worker has stopped; nothing follows
-  stats::DeliveryLog delivery; // pub/sub records, handed over once, with the final snapshot
-  MonoTime first_spawn{};      // when this worker spawned its first user (epoch: not yet)
+  int64_t users = 0;            // users alive at the end of the interval
+  double busy_fraction = 0;     // the worker thread's CPU time / wall time in the interval
+  bool final = false;           // the worker has stopped; nothing follows
+  stats::DeliveryLog delivery;  // pub/sub records, handed over once, with the final snapshot
+  MonoTime first_spawn{};       // when this worker spawned its first user (epoch: not yet)
 };
 
 class Worker {
@@ -107,9 +107,8 @@ class Worker {
   void abandonAll();
   void publish(bool final);
   void finishIfIdle();
-  void serialise(const scenario::RequestStep& step, const scenario::RenderContext& context,
-                 const CookieJar* cookies, std::string_view body_prefix, std::string_view extra_headers,
-                 std::string& out);
+  void serialise(const scenario::RequestStep& step, const scenario::RenderContext& context, const CookieJar* cookies,
+                 std::string_view body_prefix, std::string_view extra_headers, std::string& out);
 
   const RunShared& shared_;
   const size_t index_;

@@ -79,7 +79,8 @@ herd::v1::StatsDelta sampleDelta(uint64_t seed) {
     for (uint64_t i = 0; i < kRequestsPerEndpoint; ++i) {
       const bool failed = i % 200 == 0;
       recorder.recordRequest(static_cast<size_t>(e), static_cast<uint64_t>(latency(rng)), 512, 128,
-                             failed ? herd::stats::ErrorKind::kStatus : herd::stats::ErrorKind::kNone, failed ? 503 : 0);
+                             failed ? herd::stats::ErrorKind::kStatus : herd::stats::ErrorKind::kNone,
+                             failed ? 503 : 0);
     }
   }
   herd::v1::StatsDelta delta;
@@ -154,7 +155,8 @@ int main(int argc, char** argv) {
   // A handful of channels, as agents on a few machines would each have their own connection.
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < agents; ++i) {
-    channels.push_back(grpc::CreateCustomChannel(fmt::format("127.0.0.1:{}", port), grpc::InsecureChannelCredentials(), args));
+    channels.push_back(
+        grpc::CreateCustomChannel(fmt::format("127.0.0.1:{}", port), grpc::InsecureChannelCredentials(), args));
   }
   for (int i = 0; i < agents; ++i) {
     auto sim = std::make_unique<SimulatedAgent>();
@@ -231,9 +233,10 @@ int main(int argc, char** argv) {
   const auto at = summary.find("\"requests\": ", summary.find("\"totals\""));
   const uint64_t merged = at == std::string::npos ? 0 : std::stoull(summary.substr(at + 12));
   const double percent = (cpu1 - cpu0) / wall * 100;
-  fmt::print("coordinator: {} agents x {} requests/s ({} endpoints), reports and heartbeats once a second\n",
-             agents, kEndpoints * kRequestsPerEndpoint, kEndpoints);
-  fmt::print("coordinator CPU: {:.2f}% of one core over {:.1f}s (user+system of the coordinator process)\n", percent, wall);
+  fmt::print("coordinator: {} agents x {} requests/s ({} endpoints), reports and heartbeats once a second\n", agents,
+             kEndpoints * kRequestsPerEndpoint, kEndpoints);
+  fmt::print("coordinator CPU: {:.2f}% of one core over {:.1f}s (user+system of the coordinator process)\n", percent,
+             wall);
   fmt::print("merged requests: {} of {} sent; coordinator exit {}\n", merged, sent, WEXITSTATUS(status));
   return merged == sent && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }

@@ -27,9 +27,9 @@ struct Coordinator::Agent {
   int64_t first_spawn_unix = 0;
   int64_t first_spawn_late = 0;
   int reconnects = 0;
-  double ended_at = -1;  // seconds since the start: final report applied, or marked lost
+  double ended_at = -1;              // seconds since the start: final report applied, or marked lost
   std::optional<v1::Resume> resume;  // what it said it runs when it joined
-  uint64_t replay_until = 0;  // adopted: the newest report it had sent before (its history ends there)
+  uint64_t replay_until = 0;         // adopted: the newest report it had sent before (its history ends there)
   // What the totals hold of it (coordinator_missing.cc): the seconds its first
   // and newest merged reports end at, and whether it was ever given users.
   uint64_t first_tick = 0;

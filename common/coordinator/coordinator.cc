@@ -15,7 +15,7 @@ namespace herd::coordinator {
 
 namespace {
 
-constexpr size_t kMaxEvents = 200;        // the summary keeps the first ones
+constexpr size_t kMaxEvents = 200;  // the summary keeps the first ones
 constexpr size_t kMaxAgentIdLength = 128;
 constexpr size_t kMaxEventLength = 500;
 
@@ -80,7 +80,8 @@ void Coordinator::event(const std::string& level, const std::string& message) {
   else if (level == "warn") log->warn("run {}: {}", options_.run_id, message);
   else log->info("run {}: {}", options_.run_id, message);
   if (events_.size() < kMaxEvents) {
-    const double at = phase_ == Phase::kWaiting ? 0.0 : std::chrono::duration<double>(MonoClock::now() - start_).count();
+    const double at = phase_ == Phase::kWaiting ? 0.0
+                                                : std::chrono::duration<double>(MonoClock::now() - start_).count();
     events_.push_back({{"atSeconds", at}, {"level", level}, {"message", message}});
   }
   if (options_.on_event && level != "info") options_.on_event(message);
@@ -96,7 +97,8 @@ void Coordinator::receive(const std::shared_ptr<Connection>& connection, const v
   }
   Agent* agent = agentFor(connection);
   if (!agent) {
-    if (!connection->closed()) refuse(connection, v1::Refused::MALFORMED, "the first message on a stream must be Hello");
+    if (!connection->closed())
+      refuse(connection, v1::Refused::MALFORMED, "the first message on a stream must be Hello");
     return;
   }
   agent->last_heard = now;
@@ -168,8 +170,9 @@ Coordinator::Agent& Coordinator::rejoin(Agent& agent, const std::shared_ptr<Conn
   }
   ++agent.reconnects;
   if (agent.state == AgentState::kLost) {
-    event("warn", fmt::format("agent {} is back after being lost; its reports count again{}", agent.id,
-                              options_.loss_policy == LossPolicy::kRebalance ? " (its users stay with the others)" : ""));
+    event("warn",
+          fmt::format("agent {} is back after being lost; its reports count again{}", agent.id,
+                      options_.loss_policy == LossPolicy::kRebalance ? " (its users stay with the others)" : ""));
   } else if (phase_ != Phase::kWaiting) {
     logger("coordinator")->info("run {}: agent {} reconnected from {}", options_.run_id, agent.id, connection->peer());
   }
@@ -254,8 +257,9 @@ void Coordinator::onHello(const std::shared_ptr<Connection>& connection, const v
   agent->last_heard = now;
   connections_[connection.get()] = id;
   welcome(*agent);
-  logger("coordinator")->info("run {}: agent {} joined from {} ({} of {} expected)", options_.run_id, id,
-                              connection->peer(), activeAgents(), expected_);
+  logger("coordinator")
+      ->info("run {}: agent {} joined from {} ({} of {} expected)", options_.run_id, id, connection->peer(),
+             activeAgents(), expected_);
 }
 
 void Coordinator::onReport(Agent& agent, const v1::Report& report) {

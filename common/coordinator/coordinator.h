@@ -51,17 +51,17 @@ inline constexpr uint32_t kProtocolVersion = 1;  // == herd.v1.PROTOCOL_VERSION_
 
 struct CoordinatorOptions {
   std::string run_id;
-  std::string token;           // empty: agents need none (in-process runs)
+  std::string token;  // empty: agents need none (in-process runs)
   size_t expect_agents = 1;
   LossPolicy loss_policy = LossPolicy::kRebalance;
   Nanos lost_after = std::chrono::seconds(3);
-  Nanos heartbeat_interval = std::chrono::seconds(1);  // both ways; reports count as heartbeats
-  Nanos start_delay = std::chrono::milliseconds(500);   // start time = barrier + this
-  Nanos ready_timeout = std::chrono::seconds(60);       // for the barrier
-  Nanos grace = std::chrono::seconds(30);               // agents' in-flight time after the stop
-  Nanos collect_delay = std::chrono::milliseconds(150); // after each second, for reports in flight
-  uint64_t fd_limit = 0;                                // for the summary (0: the agents' smallest)
-  v1::Scenario scenario;                                // sent to every agent in Welcome
+  Nanos heartbeat_interval = std::chrono::seconds(1);    // both ways; reports count as heartbeats
+  Nanos start_delay = std::chrono::milliseconds(500);    // start time = barrier + this
+  Nanos ready_timeout = std::chrono::seconds(60);        // for the barrier
+  Nanos grace = std::chrono::seconds(30);                // agents' in-flight time after the stop
+  Nanos collect_delay = std::chrono::milliseconds(150);  // after each second, for reports in flight
+  uint64_t fd_limit = 0;                                 // for the summary (0: the agents' smallest)
+  v1::Scenario scenario;                                 // sent to every agent in Welcome
   // The users the run numbers and splits (the agents' schedule: with stages more
   // users may start over the run than load.users); 0: the plan's load.users.
   int64_t total_users = 0;
@@ -87,15 +87,15 @@ struct RunResult {
 // What a run looks like right now (the operator writes it into the LoadTest's
 // status while the run goes).
 struct LiveStatus {
-  std::string phase;         // waiting, running, stopping, done
+  std::string phase;  // waiting, running, stopping, done
   size_t expected_agents = 0;
   size_t connected_agents = 0;
   size_t ready_agents = 0;
   size_t lost_agents = 0;
-  int64_t users = 0;         // alive, as last reported
-  uint64_t requests = 0;     // merged so far
+  int64_t users = 0;      // alive, as last reported
+  uint64_t requests = 0;  // merged so far
   uint64_t failures = 0;
-  double rps = 0;            // over the last closed second
+  double rps = 0;                             // over the last closed second
   double p50_ms = 0, p95_ms = 0, p99_ms = 0;  // of everything merged so far
 };
 
@@ -219,8 +219,8 @@ class Coordinator final : public StreamHandler {
   stats::DeliveryLog delivery_;  // every agent's pub/sub records, judged at the end
   int64_t start_unix_nanos_ = 0;
   MonoTime start_{};
-  std::optional<std::string> fatal_;           // an agent could not run at all
-  std::optional<report::Verdict> forced_;      // the run could not go on: the verdict it forces
+  std::optional<std::string> fatal_;                  // an agent could not run at all
+  std::optional<report::Verdict> forced_;             // the run could not go on: the verdict it forces
   std::optional<report::ThresholdAbort> aborted_by_;  // an abortOnFail threshold ended the run
   std::vector<nlohmann::json> events_;
   uint64_t generation_ = 0;
@@ -237,8 +237,8 @@ class Coordinator final : public StreamHandler {
   std::map<uint64_t, HeldSecond> held_;
   uint64_t building_ = 0;               // the second the run loop is building (0: before it runs)
   std::optional<MonoTime> adopted_at_;  // when the first running agent was adopted
-  size_t expected_;                    // agents the run wants now (options_.expect_agents, then resize())
-  std::set<std::string> retiring_;     // agent ids scaled away, also ones not seen yet
+  size_t expected_;                     // agents the run wants now (options_.expect_agents, then resize())
+  std::set<std::string> retiring_;      // agent ids scaled away, also ones not seen yet
   // Adoption: users whose agents had not come back when the run resumed, so
   // their history up to then (unadopted_at_ seconds) is in no total.
   std::vector<UserRange> unadopted_users_;

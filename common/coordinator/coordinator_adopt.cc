@@ -18,8 +18,8 @@ namespace herd::coordinator {
 void Coordinator::adopt(Agent& agent, const v1::Resume& resume) {
   agent.resume = resume;
   // Agents before first_kept_sequence hold only what was not acknowledged.
-  const uint64_t first_kept =
-      resume.first_kept_sequence() > 0 ? resume.first_kept_sequence() : resume.acked_sequence() + 1;
+  const uint64_t first_kept = resume.first_kept_sequence() > 0 ? resume.first_kept_sequence()
+                                                               : resume.acked_sequence() + 1;
   agent.applied = first_kept - 1;
   agent.replay_until = resume.last_sequence();
   if (start_unix_nanos_ == 0 && resume.start_unix_nanos() != 0) {

@@ -34,8 +34,8 @@ std::optional<int64_t> estimate(uint64_t requests, double covered_seconds, doubl
 std::string describe(const json& missing, bool unmeasured) {
   std::vector<std::string> parts;
   for (const auto& a : missing["agents"]) {
-    parts.push_back(fmt::format("{} {:.0f}s-{:.0f}s", a["agent"].is_string() ? a["agent"].get<std::string>()
-                                                                              : "users without an agent",
+    parts.push_back(fmt::format("{} {:.0f}s-{:.0f}s",
+                                a["agent"].is_string() ? a["agent"].get<std::string>() : "users without an agent",
                                 a["fromSecond"].get<double>(), std::ceil(a["toSecond"].get<double>())));
   }
   std::string how_much;
@@ -80,14 +80,17 @@ json Coordinator::missingTotals() {
     const double first = agent->first_tick > 0 ? static_cast<double>(agent->first_tick - 1) : 0.0;
     const double covered = static_cast<double>(agent->last_tick) - first;
     if (first > 0 && agent->resume) {
-      add({{"agent", id}, {"reason", "its oldest reports were no longer held when it was adopted"},
-           {"fromSecond", 0.0}, {"toSecond", first}},
+      add({{"agent", id},
+           {"reason", "its oldest reports were no longer held when it was adopted"},
+           {"fromSecond", 0.0},
+           {"toSecond", first}},
           estimate(agent->requests, covered, first));
     }
     if (agent->final_received) continue;
     // It ran until it fell silent: no later than a heartbeat after it was last
     // heard (when it was marked lost the silence limit had passed as well).
-    const double heard = std::chrono::duration<double>(agent->last_heard - start_ + options_.heartbeat_interval).count();
+    const double heard =
+        std::chrono::duration<double>(agent->last_heard - start_ + options_.heartbeat_interval).count();
     const double end = agent->ended_at >= 0 ? std::min(agent->ended_at, heard) : heard;
     const double from = static_cast<double>(agent->last_tick);
     if (end <= from) continue;
@@ -97,14 +100,15 @@ json Coordinator::missingTotals() {
         estimate(agent->requests, covered, end - from));
   }
   if (userCount(unadopted_users_) > 0 && unadopted_at_ > 0) {
-    add({{"agent", nullptr}, {"users", rangesJson(unadopted_users_)},
+    add({{"agent", nullptr},
+         {"users", rangesJson(unadopted_users_)},
          {"reason", "their agents did not come back when this coordinator took the run over"},
-         {"fromSecond", 0.0}, {"toSecond", unadopted_at_}},
+         {"fromSecond", 0.0},
+         {"toSecond", unadopted_at_}},
         std::nullopt);
   }
   if (agents.empty()) return {{"totalsComplete", true}};
-  json missing{{"agents", agents},
-               {"thresholds", "judged on the requests counted; the missing ones are in no total"}};
+  json missing{{"agents", agents}, {"thresholds", "judged on the requests counted; the missing ones are in no total"}};
   if (!unmeasured || estimated > 0) missing["estimatedRequests"] = estimated;
   event("warn", describe(missing, unmeasured));
   return {{"totalsComplete", false}, {"missingTotals", std::move(missing)}};

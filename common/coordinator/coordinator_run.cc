@@ -118,8 +118,9 @@ void Coordinator::startRun() {
     for (const auto& r : agent->ranges) parts.push_back(fmt::format("{}..{}", r.first, r.end() - 1));
     logger("coordinator")->info("run {}: agent {} runs users {}", options_.run_id, id, fmt::join(parts, ", "));
   }
-  logger("coordinator")->info("run {}: {} users on {} agent(s), start in {:.0f} ms", options_.run_id,
-                              totalUsers(), agents_.size(), seconds(start_ - mono_now) * 1e3);
+  logger("coordinator")
+      ->info("run {}: {} users on {} agent(s), start in {:.0f} ms", options_.run_id, totalUsers(), agents_.size(),
+             seconds(start_ - mono_now) * 1e3);
 }
 
 // Every threshold over the run so far, once a second (under mutex_); an
@@ -164,7 +165,8 @@ MonoTime Coordinator::runSeconds() {
           broadcastStop(v1::Stop::STOP, options_.grace, interrupted ? "interrupted" : "the run's duration is over");
         }
       }
-      if (!done && stopping && now >= stopped_at + options_.grace + options_.lost_after + kFinalSlack && !allFinished()) {
+      if (!done && stopping && now >= stopped_at + options_.grace + options_.lost_after + kFinalSlack &&
+          !allFinished()) {
         event("error", "agents did not deliver their last reports in time; the summary ends without them");
         done = true;
       }
@@ -214,10 +216,11 @@ report::RunInfo Coordinator::finish(MonoTime stopped_at, int& exit_code) {
   if (!plan_.streams.empty()) {
     // Judged once over every agent's records, after every subscriber stopped listening.
     const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
-    info.delivery = stats::judgeDelivery(delivery_, plan_.streams.size(),
-                                         std::chrono::duration_cast<std::chrono::microseconds>(plan_.lost_after).count(),
-                                         now_us);
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    info.delivery = stats::judgeDelivery(
+        delivery_, plan_.streams.size(),
+        std::chrono::duration_cast<std::chrono::microseconds>(plan_.lost_after).count(), now_us);
   }
   info.thresholds = report::finalResults(thresholds_, plan_, aggregate_.total(), info.duration_seconds, aborted_by_,
                                          info.delivery);
@@ -244,10 +247,10 @@ nlohmann::json Coordinator::distributedSummary() const {
   for (const auto& [id, agent] : agents_) {
     json ranges = json::array();
     for (const auto& r : agent->ranges) ranges.push_back({r.first, r.count});
-    const char* state = agent->retired                     ? "retired"
+    const char* state = agent->retired                      ? "retired"
                         : agent->state == AgentState::kLost ? "lost"
-                        : agent->final_received        ? "finished"
-                                                       : "incomplete";
+                        : agent->final_received             ? "finished"
+                                                            : "incomplete";
     json entry{{"id", id},
                {"state", state},
                {"users", userCount(agent->ranges)},

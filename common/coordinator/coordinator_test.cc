@@ -205,13 +205,16 @@ TEST_F(CoordinatorTest, JudgesDeliveryOverEveryAgentsRecords) {
 
   // Agent a's subscriber hears two of the three messages agent b's publishers sent.
   const int64_t sent = std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count() - 60'000'000;
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count() -
+                       60'000'000;
   stats::DeliveryLog on_a;
   on_a.subscriptions.push_back({0, 0, {"room"}, sent - 1000});
   on_a.receipts.push_back({0, 0, 2, 1, sent, sent + 2000});
   on_a.receipts.push_back({0, 0, 3, 1, sent + 10, sent + 3000});
   stats::DeliveryLog on_b;
-  for (int64_t publisher = 2; publisher <= 4; ++publisher) on_b.published.push_back({0, "room", publisher, 1, sent + (publisher - 2) * 10});
+  for (int64_t publisher = 2; publisher <= 4; ++publisher)
+    on_b.published.push_back({0, "room", publisher, 1, sent + (publisher - 2) * 10});
   // Agent b's records arrive in two pieces, the second with its final report.
   auto pieces = wire::encodeDelivery(on_b, 40);
   ASSERT_EQ(pieces.size(), 3u);

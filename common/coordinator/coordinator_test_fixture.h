@@ -131,7 +131,7 @@ class CoordinatorTest : public ::testing::Test {
     resume.set_generation(was.assignment->assignment().generation());
     *resume.mutable_ranges() = was.assignment->assignment().ranges();
     resume.set_start_unix_nanos(was.start->start().start_unix_nanos());
-    resume.set_acked_sequence(acked);  // what the coordinator it talked to acknowledged
+    resume.set_acked_sequence(acked);   // what the coordinator it talked to acknowledged
     resume.set_first_kept_sequence(1);  // it kept everything
     resume.set_last_sequence(last);
     return h;

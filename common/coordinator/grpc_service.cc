@@ -192,9 +192,10 @@ class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coordi
       why = why_;
       if (why.empty() && !ours) {
         early = true;
-        why = fmt::format("stream ended after {} message(s) without a goodbye: the agent went away, or sent "
-                          "bytes gRPC refused (over {} bytes, or not a herd.v1.AgentMessage)",
-                          messages_, shared_.options.max_message_bytes);
+        why = fmt::format(
+            "stream ended after {} message(s) without a goodbye: the agent went away, or sent "
+            "bytes gRPC refused (over {} bytes, or not a herd.v1.AgentMessage)",
+            messages_, shared_.options.max_message_bytes);
       }
       status_ = ours ? grpc::Status::OK : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why);
     }
@@ -216,7 +217,7 @@ class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coordi
   Shared& shared_;
   std::shared_ptr<Connection> connection_;
   std::shared_ptr<Stream> self_;
-  v1::AgentMessage in_;        // one read at a time
+  v1::AgentMessage in_;         // one read at a time
   v1::CoordinatorMessage out_;  // one write at a time
   std::mutex mutex_;            // guards what follows
   bool unadmitted_ = true;      // counted in shared_.unadmitted until the Welcome
@@ -242,11 +243,12 @@ class Service final : public v1::Coordinator::CallbackService {
       const auto refused = shared_.over_cap.fetch_add(1) + 1;
       // One line per hundred: a flood must not flood the log too.
       if (refused % 100 == 1) {
-        logger("coordinator")->warn("{}: refused, {} streams already wait for admission ({} refused so far)",
-                                    context->peer(), shared_.options.max_unadmitted, refused);
+        logger("coordinator")
+            ->warn("{}: refused, {} streams already wait for admission ({} refused so far)", context->peer(),
+                   shared_.options.max_unadmitted, refused);
       }
-      return new Refusal(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                      "too many agents waiting for admission; redial later"));
+      return new Refusal(
+          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many agents waiting for admission; redial later"));
     }
     return Stream::open(shared_, context);
   }
@@ -296,10 +298,10 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::start(StreamHandler& coordinator
   limitBeforeAdmission(builder, options);
   impl->server = builder.BuildAndStart();
   if (!impl->server || impl->port == 0) {
-    return Error{"cannot listen there (address in use, not local, or a bad certificate/key)", "--listen " + options.listen};
+    return Error{"cannot listen there (address in use, not local, or a bad certificate/key)",
+                 "--listen " + options.listen};
   }
-  logger("coordinator")->info("listening on {} (port {}){}", options.listen, impl->port,
-                              tlsMode(tls));
+  logger("coordinator")->info("listening on {} (port {}){}", options.listen, impl->port, tlsMode(tls));
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }
 

@@ -216,7 +216,8 @@ TEST(Admission, AStreamWithoutHelloIsClosedAtTheDeadlineAndBeyondTheCapRefusedAt
   so.max_unadmitted = 3;
   auto server = GrpcServer::start(coordinator, so);
   ASSERT_TRUE(server.ok()) << server.error().describe();
-  auto channel = grpc::CreateChannel(fmt::format("127.0.0.1:{}", (*server)->port()), grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(fmt::format("127.0.0.1:{}", (*server)->port()),
+                                     grpc::InsecureChannelCredentials());
   auto stub = v1::Coordinator::NewStub(channel);
 
   const auto opened = std::chrono::steady_clock::now();
@@ -272,7 +273,8 @@ TEST(HubTest, RoutesStreamsByRunIdAndRefusesUnknownRuns) {
   hub.add("run-b", b);
   auto server = GrpcServer::start(hub, ServerOptions{});
   ASSERT_TRUE(server.ok()) << server.error().describe();
-  auto channel = grpc::CreateChannel(fmt::format("127.0.0.1:{}", (*server)->port()), grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(fmt::format("127.0.0.1:{}", (*server)->port()),
+                                     grpc::InsecureChannelCredentials());
   auto stub = v1::Coordinator::NewStub(channel);
   auto first = [&](const std::string& run, const std::string& token) {
     grpc::ClientContext context;

@@ -73,7 +73,8 @@ void forwardGrpcLog(gpr_log_func_args* args) {
 
 Result<std::shared_ptr<grpc::ServerCredentials>> serverCredentials(const TlsFiles& files) {
   if (files.cert.empty() && files.key.empty()) {
-    if (!files.client_ca.empty()) return Error{"client certificates need TLS: add --tls-cert and --tls-key", "--tls-client-ca"};
+    if (!files.client_ca.empty())
+      return Error{"client certificates need TLS: add --tls-cert and --tls-key", "--tls-client-ca"};
     return grpc::InsecureServerCredentials();
   }
   if (files.cert.empty() || files.key.empty()) {

@@ -17,11 +17,11 @@ inline constexpr std::array<double, 11> kReportedPercentiles = {50, 66, 75, 80, 
 struct SecondSample {
   double elapsed_seconds = 0;  // since the run's start, at the end of the second
   int64_t users = 0;
-  uint64_t requests = 0;       // in this second
+  uint64_t requests = 0;  // in this second
   uint64_t failures = 0;
   uint64_t bytes_received = 0;
   double p50_ms = 0, p95_ms = 0, p99_ms = 0;  // of this second's requests
-  uint64_t total_requests = 0;  // cumulative, for the progress line
+  uint64_t total_requests = 0;                // cumulative, for the progress line
   uint64_t total_failures = 0;
   double generator_busy_percent = 0;  // busiest generator thread in this second
   // Over the run so far, at the end of this second (the CSV history's columns).

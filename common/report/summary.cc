@@ -22,9 +22,7 @@ json latencyJson(const stats::Histogram& h) {
               {"max", toMillis(h.max())}};
 }
 
-double perSecond(uint64_t count, double seconds) {
-  return seconds > 0 ? static_cast<double>(count) / seconds : 0.0;
-}
+double perSecond(uint64_t count, double seconds) { return seconds > 0 ? static_cast<double>(count) / seconds : 0.0; }
 
 json endpointsJson(const scenario::Plan& plan, const stats::Recorder& total, double seconds) {
   json out = json::array();
@@ -97,7 +95,7 @@ Verdict verdictOf(const std::vector<ThresholdResult>& thresholds) {
 json thresholdsJson(const std::vector<ThresholdResult>& results) {
   json out = json::array();
   for (const auto& t : results) {
-    json entry{{"expression", t.expression}, {"passed", t.passed}, {"value", t.value}, {"shown", t.shown},
+    json entry{{"expression", t.expression},     {"passed", t.passed},         {"value", t.value}, {"shown", t.shown},
                {"abortOnFail", t.abort_on_fail}, {"abortedRun", t.aborted_run}};
     if (t.aborted_run) entry["abortedAtSeconds"] = t.aborted_at_seconds;
     out.push_back(std::move(entry));
@@ -109,30 +107,29 @@ json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, con
   const auto& total = aggregate.total();
   const auto totals = total.totals();
   const double seconds = info.duration_seconds;
-  json summary{
-      {"version", 1},
-      {"runId", info.run_id},
-      {"scenario", plan.name},
-      {"verdict", std::string(verdictName(info.verdict))},
-      {"startTime", formatRfc3339(info.start)},
-      {"endTime", formatRfc3339(info.end)},
-      {"durationSeconds", seconds},
-      {"agents", info.agents},
-      {"users", {{"peak", aggregate.peakUsers()}}},
-      {"totals",
-       {{"requests", totals.requests},
-        {"failures", totals.failures},
-        {"rps", perSecond(totals.requests, seconds)},
-        {"bytesReceived", totals.bytes_received},
-        {"latency", latencyJson(totals.latency)}}},
-      {"endpoints", endpointsJson(plan, total, seconds)},
-      {"errors", errorsJson(plan, total)},
-      {"delivery", deliveryJson(plan, info)},
-      {"thresholds", thresholdsJson(info.thresholds)},
-      {"generator",
-       {{"cpuPeakPercent", aggregate.peakBusyPercent()},
-        {"saturated", aggregate.peakBusyPercent() > info.saturation_percent},
-        {"fdLimit", info.fd_limit}}}};
+  json summary{{"version", 1},
+               {"runId", info.run_id},
+               {"scenario", plan.name},
+               {"verdict", std::string(verdictName(info.verdict))},
+               {"startTime", formatRfc3339(info.start)},
+               {"endTime", formatRfc3339(info.end)},
+               {"durationSeconds", seconds},
+               {"agents", info.agents},
+               {"users", {{"peak", aggregate.peakUsers()}}},
+               {"totals",
+                {{"requests", totals.requests},
+                 {"failures", totals.failures},
+                 {"rps", perSecond(totals.requests, seconds)},
+                 {"bytesReceived", totals.bytes_received},
+                 {"latency", latencyJson(totals.latency)}}},
+               {"endpoints", endpointsJson(plan, total, seconds)},
+               {"errors", errorsJson(plan, total)},
+               {"delivery", deliveryJson(plan, info)},
+               {"thresholds", thresholdsJson(info.thresholds)},
+               {"generator",
+                {{"cpuPeakPercent", aggregate.peakBusyPercent()},
+                 {"saturated", aggregate.peakBusyPercent() > info.saturation_percent},
+                 {"fdLimit", info.fd_limit}}}};
   if (info.extra.is_object()) summary.update(info.extra);
   return summary;
 }

@@ -69,7 +69,6 @@ TEST(Summary, TimeSeriesKeepsEachSecondSeparate) {
   EXPECT_DOUBLE_EQ(aggregate.peakBusyPercent(), 20.0);
 }
 
-
 TEST(Summary, AnAbortedRunNamesTheThresholdThatEndedIt) {
   scenario::Plan plan;
   plan.name = "abort";

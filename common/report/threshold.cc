@@ -130,7 +130,7 @@ ThresholdResult judgeDelivery(const Threshold& t, const scenario::Plan& plan,
     case Aggregation::kCount: value = count; break;
     case Aggregation::kRate: value = base > 0 ? count / base : 0; break;
   }
-  std::string shown = t.metric == Metric::kDeliveryLatency    ? fmt::format("{:.2f}ms", value)
+  std::string shown = t.metric == Metric::kDeliveryLatency   ? fmt::format("{:.2f}ms", value)
                       : t.aggregation == Aggregation::kCount ? fmt::format("{:.0f}", value)
                                                              : fmt::format("{:.2f}%", value * 100);
   ThresholdResult result{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};

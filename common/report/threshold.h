@@ -23,7 +23,7 @@ using Threshold = scenario::Threshold;
 struct ThresholdResult {
   std::string expression;
   bool passed = false;
-  double value = 0;  // the measured value, in the bound's unit
+  double value = 0;   // the measured value, in the bound's unit
   std::string shown;  // the value for people, with its unit: "1.68ms", "0.20%", "812.0/s"
   bool abort_on_fail = false;
   // This threshold ended the run early; `value` is then what it measured at that
@@ -37,16 +37,15 @@ Result<std::vector<Threshold>> parseThresholds(const std::vector<std::string>& e
 // The scenario's list, with abortOnFail and delay carried over.
 Result<std::vector<Threshold>> parseThresholds(const std::vector<scenario::ThresholdSpec>& specs);
 
-ThresholdResult evaluate(const Threshold& threshold, const scenario::Plan& plan,
-                         const stats::Recorder& stats, double duration_seconds);
+ThresholdResult evaluate(const Threshold& threshold, const scenario::Plan& plan, const stats::Recorder& stats,
+                         double duration_seconds);
 // `delivery`: pub/sub results (by Plan::streams index) for the delivery.* metrics —
 // delivery.latency (p.., mean, min, max in ms), delivery.lost and
 // delivery.duplicates (count, or rate: lost per owed delivery, duplicates per
 // delivered message), filtered by {stream:NAME}. They exist only once the run
 // ended, so while it goes (evaluateLive) delivery thresholds read zeros.
-ThresholdResult evaluate(const Threshold& threshold, const scenario::Plan& plan,
-                         const stats::Recorder& stats, double duration_seconds,
-                         const std::vector<stats::DeliveryStream>& delivery);
+ThresholdResult evaluate(const Threshold& threshold, const scenario::Plan& plan, const stats::Recorder& stats,
+                         double duration_seconds, const std::vector<stats::DeliveryStream>& delivery);
 std::vector<ThresholdResult> evaluateAll(const std::vector<Threshold>& thresholds, const scenario::Plan& plan,
                                          const stats::Recorder& stats, double duration_seconds,
                                          const std::vector<stats::DeliveryStream>& delivery = {});

@@ -58,7 +58,7 @@ TEST(Threshold, EvaluatesAgainstSelectedEndpoints) {
   scenario::Plan plan;
   plan.endpoints = {{"login", "POST"}, {"home", "GET"}};
   stats::Recorder stats(2);
-  for (int i = 0; i < 100; ++i) stats.recordRequest(0, 2'000'000, 10, 10, stats::ErrorKind::kNone);  // 2 ms
+  for (int i = 0; i < 100; ++i) stats.recordRequest(0, 2'000'000, 10, 10, stats::ErrorKind::kNone);   // 2 ms
   for (int i = 0; i < 100; ++i) stats.recordRequest(1, 50'000'000, 10, 10, stats::ErrorKind::kNone);  // 50 ms
   for (int i = 0; i < 4; ++i) stats.recordRequest(1, 1'000'000, 10, 10, stats::ErrorKind::kStatus, 503);
 
@@ -80,10 +80,9 @@ TEST(Threshold, EvaluatesAgainstSelectedEndpoints) {
 
   // evaluateAll (which merges the endpoints once for untagged thresholds) agrees
   // with evaluating each threshold on its own.
-  const std::vector<Threshold> mixed = {*parseThreshold("http.latency p95 < 10ms"),
-                                        *parseThreshold("http.latency{name:login} p95 < 10ms"),
-                                        *parseThreshold("http.failures rate < 1%"),
-                                        *parseThreshold("http.requests{method:GET} count > 100")};
+  const std::vector<Threshold> mixed = {
+      *parseThreshold("http.latency p95 < 10ms"), *parseThreshold("http.latency{name:login} p95 < 10ms"),
+      *parseThreshold("http.failures rate < 1%"), *parseThreshold("http.requests{method:GET} count > 100")};
   const auto together = evaluateAll(mixed, plan, stats, 10);
   ASSERT_EQ(together.size(), mixed.size());
   for (size_t i = 0; i < mixed.size(); ++i) {
@@ -92,7 +91,6 @@ TEST(Threshold, EvaluatesAgainstSelectedEndpoints) {
     EXPECT_EQ(together[i].passed, alone.passed) << mixed[i].expression;
   }
 }
-
 
 TEST(Threshold, CarriesAbortOnFailAndDelayFromTheScenario) {
   using namespace std::chrono_literals;

@@ -47,8 +47,7 @@ Result<std::vector<Step>> parseSteps(Builder& builder, const Field& field, bool 
 
 // request.cc: one request; `method` is upper case, or empty for `request:` (which
 // names it inside); `name` is the step's sibling `name:` if any.
-Result<RequestStep> parseRequest(Builder& builder, std::string method, const Field& value,
-                                 const Field* name);
+Result<RequestStep> parseRequest(Builder& builder, std::string method, const Field& value, const Field* name);
 // request.cc: a headers map (`defaults.headers` or a request's).
 Result<std::vector<Header>> parseHeaders(Builder& builder, const Field& field);
 

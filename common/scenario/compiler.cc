@@ -153,7 +153,8 @@ Status parseTarget(Builder& builder, const Field& root_field, const MapView& roo
     target = std::move(*origin);
   }
   if (!target) {
-    return errorAt(context, root_field.mark, "target: required (the base URL, e.g. http://127.0.0.1:8080, or --target)");
+    return errorAt(context, root_field.mark,
+                   "target: required (the base URL, e.g. http://127.0.0.1:8080, or --target)");
   }
   builder.plan.origins.push_back(std::move(*target));
   return Ok{};
@@ -162,7 +163,8 @@ Status parseTarget(Builder& builder, const Field& root_field, const MapView& roo
 Status parseDefaults(Builder& builder, const MapView& root) {
   const Field* defaults = root.find("defaults");
   if (defaults == nullptr) return Ok{};
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map, detail::readMap(builder.context, *defaults, {"timeout", "headers", "retry", "cookies"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map,
+                            detail::readMap(builder.context, *defaults, {"timeout", "headers", "retry", "cookies"}));
   if (const Field* retry = map.find("retry")) {
     SCENARIO_ASSIGN_OR_RETURN(builder.default_retry, detail::parseRetry(builder, *retry));
   }
@@ -209,7 +211,9 @@ Result<Plan> build(Builder& builder, const YAML::Node& node, const CompileOption
   if (node.IsNull()) {
     return errorAt(context, root_field.mark, "empty scenario (expected a map with name, target, users and load)");
   }
-  SCENARIO_ASSIGN_OR_RETURN(const MapView root, detail::readMap(context, root_field, {"name", "target", "params", "defaults", "data", "delivery", "stop", "users", "load", "thresholds"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView root, detail::readMap(context, root_field,
+                                                                {"name", "target", "params", "defaults", "data",
+                                                                 "delivery", "stop", "users", "load", "thresholds"}));
   SCENARIO_RETURN_IF_ERROR(parseParams(context, root, options));
   SCENARIO_RETURN_IF_ERROR(parseName(builder, root_field, root));
   SCENARIO_RETURN_IF_ERROR(parseTarget(builder, root_field, root, options));
@@ -217,7 +221,8 @@ Result<Plan> build(Builder& builder, const YAML::Node& node, const CompileOption
   if (const Field* data = root.find("data")) SCENARIO_RETURN_IF_ERROR(detail::parseData(builder, *data));
   SCENARIO_RETURN_IF_ERROR(applyShard(builder, options));
   SCENARIO_RETURN_IF_ERROR(detail::parseDeliveryOptions(builder, root));
-  SCENARIO_ASSIGN_OR_RETURN(const Field users, detail::require(context, root_field, root, "users", "a list of user classes"));
+  SCENARIO_ASSIGN_OR_RETURN(const Field users,
+                            detail::require(context, root_field, root, "users", "a list of user classes"));
   SCENARIO_ASSIGN_OR_RETURN(builder.plan.classes, detail::parseUsers(builder, users));
   SCENARIO_RETURN_IF_ERROR(detail::parseLoad(builder, root_field, root, options));
   SCENARIO_RETURN_IF_ERROR(parseThresholds(builder, root));

@@ -28,7 +28,7 @@ struct FieldNames {
   std::string grace = "--grace";
 };
 inline const FieldNames kCommandLineFields{};
-inline const FieldNames kLoadTestFields{"spec.load.users", "spec.load.spawnRate", "spec.load.duration", "spec.target",
+inline const FieldNames kLoadTestFields{"spec.load.users", "spec.load.spawnRate", "spec.load.duration",   "spec.target",
                                         "spec.agents",     "spec.thresholds",     "spec.agentLossPolicy", "stop.grace"};
 
 // The most users a run may have, as the LoadTest schema (crds/loadtest.yaml) says,
@@ -52,8 +52,7 @@ struct CompileOptions {
 };
 
 Result<Plan> compileFile(const std::string& path, const CompileOptions& options = {});
-Result<Plan> compileString(std::string_view yaml, const std::string& source_name,
-                           const CompileOptions& options = {});
+Result<Plan> compileString(std::string_view yaml, const std::string& source_name, const CompileOptions& options = {});
 
 // "250ms", "2s", "1.5m", "1h", "1m30s". A unit is required; negative values and
 // values beyond ~292 years (nanoseconds in int64) are errors.

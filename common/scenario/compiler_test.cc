@@ -86,12 +86,8 @@ TEST(Compiler, DeduplicatesEndpointsByNameAndMethod) {
   std::vector<std::pair<std::string, std::string>> endpoints;
   for (const auto& e : plan.endpoints) endpoints.emplace_back(e.name, e.method);
   const std::vector<std::pair<std::string, std::string>> expected = {
-      {"login", "POST"},
-      {"/products?page=[n]", "GET"},
-      {"http://cdn.local:9000/img/{{user.index}}.png", "GET"},
-      {"/cart", "GET"},
-      {"/checkout", "POST"},
-      {"http://cdn.local:9000/x", "GET"},
+      {"login", "POST"},  {"/products?page=[n]", "GET"}, {"http://cdn.local:9000/img/{{user.index}}.png", "GET"},
+      {"/cart", "GET"},   {"/checkout", "POST"},         {"http://cdn.local:9000/x", "GET"},
       {"/cache", "PURGE"}};
   EXPECT_EQ(endpoints, expected);
   const auto& steps = plan.classes[0].steps;
@@ -151,7 +147,8 @@ TEST(Compiler, AppliesTimeouts) {
   const Plan plan = compileOk(kShop);
   EXPECT_EQ(request(plan.classes[0].steps[0]).timeout, 5s);
   EXPECT_EQ(request(plan.classes[0].steps[3]).timeout, 2s);
-  const Plan bare = compileOk("name: x\ntarget: http://h\nusers: [{name: a, steps: [{get: /}]}]\nload: {users: 1, duration: 1s}\n");
+  const Plan bare = compileOk(
+      "name: x\ntarget: http://h\nusers: [{name: a, steps: [{get: /}]}]\nload: {users: 1, duration: 1s}\n");
   EXPECT_EQ(request(bare.classes[0].steps[0]).timeout, 10s);
   EXPECT_EQ(bare.classes[0].weight, 1);
   EXPECT_EQ(bare.load.spawn_rate, 1);
@@ -288,7 +285,8 @@ TEST(Compiler, AbsoluteUrlsReuseOrigins) {
 
 TEST(Compiler, ErrorsNameFileLineColumnAndFieldPath) {
   const auto plan = compileString(
-      "name: x\ntarget: http://h\nusers:\n  - name: a\n    steps:\n      - get: /\n      - get: /\n      - think: 2 sec\n"
+      "name: x\ntarget: http://h\nusers:\n  - name: a\n    steps:\n      - get: /\n      - get: /\n      - think: 2 "
+      "sec\n"
       "load: {users: 1, duration: 1s}\n",
       "shop.yaml");
   ASSERT_FALSE(plan.ok());
@@ -298,8 +296,8 @@ TEST(Compiler, ErrorsNameFileLineColumnAndFieldPath) {
 }
 
 TEST(Compiler, UnknownKeysSuggestAndListTheAllowedOnes) {
-  const std::string message =
-      compileError("name: x\ntarget: http://h\nusers:\n  - name: a\n    stpes: []\nload: {users: 1, duration: 1s}\n");
+  const std::string message = compileError(
+      "name: x\ntarget: http://h\nusers:\n  - name: a\n    stpes: []\nload: {users: 1, duration: 1s}\n");
   EXPECT_EQ(message,
             "s.yaml:5:5: users[0].stpes: unknown key (did you mean \"steps\"? allowed keys: name, weight, count, "
             "onStart, onStop, steps, tasks)");
@@ -314,7 +312,8 @@ TEST(Compiler, AliasBombsAndCyclesAreBounded) {
   }
   // Unknown keys stop this one early; inside a json body it must stop by budget.
   EXPECT_NE(compileError(bomb).find("unknown key"), std::string::npos);
-  std::string json = "name: x\ntarget: http://h\nusers:\n  - name: a\n    steps:\n      - post:\n          url: /\n          json:\n";
+  std::string json =
+      "name: x\ntarget: http://h\nusers:\n  - name: a\n    steps:\n      - post:\n          url: /\n          json:\n";
   json += "            - &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 9; ++i) {
     json += "            - &a" + std::to_string(i) + " [";

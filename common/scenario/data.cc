@@ -85,13 +85,14 @@ Status loadCsv(const std::string& full_path, const std::string& path, DataSource
   source.columns = std::move(records[0]);
   for (const auto& column : source.columns) {
     if (!isIdentifier(column)) {
-      return fail(path + ": column name " + quote(column) + " is not letters, digits and '_' (templates read NAME.COLUMN)");
+      return fail(path + ": column name " + quote(column) +
+                  " is not letters, digits and '_' (templates read NAME.COLUMN)");
     }
   }
   for (size_t i = 1; i < records.size(); ++i) {
     if (records[i].size() != source.columns.size()) {
-      return fail(path + ": row " + std::to_string(i) + " has " + std::to_string(records[i].size()) + " fields, the header " +
-                  std::to_string(source.columns.size()));
+      return fail(path + ": row " + std::to_string(i) + " has " + std::to_string(records[i].size()) +
+                  " fields, the header " + std::to_string(source.columns.size()));
     }
     source.rows.push_back(std::move(records[i]));
   }
@@ -113,12 +114,14 @@ Status parseData(Builder& builder, const Field& field) {
   SCENARIO_ASSIGN_OR_RETURN(const MapView map, readAnyMap(context, field));
   for (const auto& [name, value] : map.entries()) {
     if (!isIdentifier(name) || name == "user" || name == "params") {
-      return errorAt(context, value.atKey(), "data source names are letters, digits and '_' (not user or params), got " + quote(name));
+      return errorAt(context, value.atKey(),
+                     "data source names are letters, digits and '_' (not user or params), got " + quote(name));
     }
     SCENARIO_ASSIGN_OR_RETURN(const MapView source_map, readMap(context, value, {"file", "pick"}));
     DataSource source;
     source.name = name;
-    SCENARIO_ASSIGN_OR_RETURN(const Field file, require(context, value, source_map, "file", "a CSV file, relative to the scenario"));
+    SCENARIO_ASSIGN_OR_RETURN(const Field file,
+                              require(context, value, source_map, "file", "a CSV file, relative to the scenario"));
     SCENARIO_ASSIGN_OR_RETURN(const std::string file_name, readResolved(context, file));
     if (const Field* pick = source_map.find("pick")) {
       SCENARIO_ASSIGN_OR_RETURN(source.pick, readPick(context, *pick));

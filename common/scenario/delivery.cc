@@ -30,9 +30,11 @@ size_t streamIndex(Builder& builder, const std::string& name) {
 }
 
 Result<size_t> readStream(Builder& builder, const Field& field, const MapView& map) {
-  SCENARIO_ASSIGN_OR_RETURN(const Field stream, require(builder.context, field, map, "stream", "the delivery stream's name"));
+  SCENARIO_ASSIGN_OR_RETURN(const Field stream,
+                            require(builder.context, field, map, "stream", "the delivery stream's name"));
   SCENARIO_ASSIGN_OR_RETURN(const std::string name, readString(builder.context, stream));
-  if (!isIdentifier(name)) return errorAt(builder.context, stream, "stream names are letters, digits and '_', got " + quote(name));
+  if (!isIdentifier(name))
+    return errorAt(builder.context, stream, "stream names are letters, digits and '_', got " + quote(name));
   return streamIndex(builder, name);
 }
 
@@ -52,10 +54,12 @@ Status parseTopics(Builder& builder, const Field& field, const MapView& map, Del
     }
   } else {
     SCENARIO_ASSIGN_OR_RETURN(const MapView cohort_map, readMap(context, *cohort, {"size", "topic"}));
-    SCENARIO_ASSIGN_OR_RETURN(const Field size, require(context, *cohort, cohort_map, "size", "publishers per subscriber"));
+    SCENARIO_ASSIGN_OR_RETURN(const Field size,
+                              require(context, *cohort, cohort_map, "size", "publishers per subscriber"));
     SCENARIO_ASSIGN_OR_RETURN(delivery.cohort, readInteger(context, size, 1));
     if (delivery.cohort > kMaxCohort) return errorAt(context, size, "at most 255 topics per subscriber");
-    SCENARIO_ASSIGN_OR_RETURN(const Field topic, require(context, *cohort, cohort_map, "topic", "the topic of member {{member}}"));
+    SCENARIO_ASSIGN_OR_RETURN(const Field topic,
+                              require(context, *cohort, cohort_map, "topic", "the topic of member {{member}}"));
     SCENARIO_ASSIGN_OR_RETURN(delivery.member_variable, writeVariable(context, topic, "member"));
     SCENARIO_ASSIGN_OR_RETURN(Template tmpl, readTemplate(context, topic));
     delivery.topics.push_back(std::move(tmpl));
@@ -67,21 +71,28 @@ Status parseTopics(Builder& builder, const Field& field, const MapView& map, Del
 
 Result<Step> parsePubSub(Builder& builder, const std::string& action, const Field& value) {
   Context& context = builder.context;
-  if (!value.node.IsMap()) return errorAt(context, value, "expected a map with url, stream and " +
-                                                           std::string(action == "publish" ? "topic" : "topics or cohort"));
+  if (!value.node.IsMap())
+    return errorAt(
+        context, value,
+        "expected a map with url, stream and " + std::string(action == "publish" ? "topic" : "topics or cohort"));
   Delivery delivery;
   std::string method;
   Field request = value;
   if (action == "publish") {
-    SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, value, {"url", "name", "headers", "body", "timeout", "check", "retry", "stream", "topic"}));
+    SCENARIO_ASSIGN_OR_RETURN(
+        const MapView map,
+        readMap(context, value, {"url", "name", "headers", "body", "timeout", "check", "retry", "stream", "topic"}));
     delivery.kind = Delivery::Kind::kPublish;
     SCENARIO_ASSIGN_OR_RETURN(delivery.stream, readStream(builder, value, map));
-    SCENARIO_ASSIGN_OR_RETURN(const Field topic, require(context, value, map, "topic", "the topic the message goes to"));
+    SCENARIO_ASSIGN_OR_RETURN(const Field topic,
+                              require(context, value, map, "topic", "the topic the message goes to"));
     SCENARIO_ASSIGN_OR_RETURN(delivery.topic, readTemplate(context, topic));
     request = withoutKeys(value, {"stream", "topic"});
     method = "POST";
   } else {
-    SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, value, {"url", "name", "headers", "timeout", "stream", "topics", "cohort", "mode"}));
+    SCENARIO_ASSIGN_OR_RETURN(
+        const MapView map,
+        readMap(context, value, {"url", "name", "headers", "timeout", "stream", "topics", "cohort", "mode"}));
     delivery.kind = Delivery::Kind::kSubscribe;
     SCENARIO_ASSIGN_OR_RETURN(delivery.stream, readStream(builder, value, map));
     SCENARIO_RETURN_IF_ERROR(parseTopics(builder, value, map, delivery));

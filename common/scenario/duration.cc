@@ -17,10 +17,7 @@ struct Unit {
   int64_t nanos;
 };
 // "ms" before "m" so the longer suffix wins.
-constexpr Unit kUnits[] = {{"ms", 1'000'000},
-                           {"s", 1'000'000'000},
-                           {"m", 60'000'000'000},
-                           {"h", 3'600'000'000'000}};
+constexpr Unit kUnits[] = {{"ms", 1'000'000}, {"s", 1'000'000'000}, {"m", 60'000'000'000}, {"h", 3'600'000'000'000}};
 
 Error unparsable(std::string_view text) {
   return detail::fail("unparsable duration " + detail::quote(text) + " (" + std::string(kExpected) + ")");
@@ -79,8 +76,7 @@ Result<Duration> parseDuration(std::string_view text) {
     if (unit == nullptr) return unparsable(original);
     int64_t nanos = 0;
     const auto fraction_nanos = static_cast<int64_t>(std::llround(fraction * static_cast<double>(unit->nanos)));
-    if (__builtin_mul_overflow(whole, unit->nanos, &nanos) ||
-        __builtin_add_overflow(nanos, fraction_nanos, &nanos) ||
+    if (__builtin_mul_overflow(whole, unit->nanos, &nanos) || __builtin_add_overflow(nanos, fraction_nanos, &nanos) ||
         __builtin_add_overflow(total, nanos, &total)) {
       return detail::fail("duration " + detail::quote(original) + " is too long (at most 2562047h, about 292 years)");
     }

@@ -25,7 +25,8 @@ TEST(ParseDuration, ReadsFractions) {
 }
 
 TEST(ParseDuration, RejectsBareNumbersAndUnknownUnits) {
-  for (const char* bad : {"", "10", "1.5", "s", "2 sec", "2sec", "1d", "1us", "1m 30s", " 1s", "1s ", ".s", "1,5s", "abc"}) {
+  for (const char* bad :
+       {"", "10", "1.5", "s", "2 sec", "2sec", "1d", "1us", "1m 30s", " 1s", "1s ", ".s", "1,5s", "abc"}) {
     const auto result = parseDuration(bad);
     ASSERT_FALSE(result.ok()) << bad;
     EXPECT_NE(result.error().message.find("unparsable duration"), std::string::npos) << bad;

@@ -42,7 +42,8 @@ Result<size_t> bracketStep(std::string_view path, size_t pos, std::string& out) 
   const size_t close_index = path.find(']', pos);
   if (close_index == std::string_view::npos) return fail("JSONPath " + quote(path) + ": unclosed '['");
   const std::string_view inside = path.substr(pos + 1, close_index - pos - 1);
-  if (inside.empty() || !std::all_of(inside.begin(), inside.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (inside.empty() ||
+      !std::all_of(inside.begin(), inside.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     return fail("JSONPath " + quote(path) + ": unsupported step [" + std::string(inside) +
                 "] (herd supports .name, ['name'] and [index]; no wildcards, filters or slices)");
   }
@@ -75,7 +76,8 @@ Result<std::string> jsonPathToPointer(std::string_view path) {
       if (!next) return next.error();
       pos = *next;
     } else {
-      return fail("JSONPath " + quote(path) + ": unexpected " + quote(path.substr(pos, 1)) + " (steps are .name, ['name'] or [index])");
+      return fail("JSONPath " + quote(path) + ": unexpected " + quote(path.substr(pos, 1)) +
+                  " (steps are .name, ['name'] or [index])");
     }
   }
   return pointer;
@@ -108,10 +110,10 @@ struct ResponseReader::Impl {
   simdjson::ondemand::parser parser;
   simdjson::ondemand::document document;
   std::string_view body;
-  std::string padded;    // the body plus simdjson's padding
-  bool parsed = false;   // document is iterating `padded`
+  std::string padded;   // the body plus simdjson's padding
+  bool parsed = false;  // document is iterating `padded`
   bool is_json = false;
-  std::string value;     // the last value returned
+  std::string value;  // the last value returned
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<re2::StringPiece> groups;
 };
@@ -156,9 +158,7 @@ std::optional<std::string_view> ResponseReader::json(const std::string& pointer)
       impl.value.assign(text);
       return std::string_view(impl.value);
     }
-    default:
-      impl.value.assign(detail::trim(value.raw_json_token()));
-      return std::string_view(impl.value);
+    default: impl.value.assign(detail::trim(value.raw_json_token())); return std::string_view(impl.value);
   }
 }
 

@@ -27,9 +27,12 @@ Result<size_t> readVariableReference(Context& context, const Field& field) {
 }
 
 Result<Condition> parseCondition(Context& context, const Field& field) {
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field, {"chance", "equals", "notEquals", "set", "notSet"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map,
+                            readMap(context, field, {"chance", "equals", "notEquals", "set", "notSet"}));
   if (map.entries().size() != 1) {
-    return errorAt(context, field, "a condition is one of {chance: P}, {equals: [a, b]}, {notEquals: [a, b]}, {set: VAR}, {notSet: VAR}");
+    return errorAt(
+        context, field,
+        "a condition is one of {chance: P}, {equals: [a, b]}, {notEquals: [a, b]}, {set: VAR}, {notSet: VAR}");
   }
   const auto& [kind, value] = map.entries()[0];
   Condition condition;
@@ -48,7 +51,8 @@ Result<Condition> parseCondition(Context& context, const Field& field) {
 
 Result<Step> parseLoop(Builder& builder, const Field& field) {
   Context& context = builder.context;
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field, {"count", "while", "forever", "over", "as", "steps"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map,
+                            readMap(context, field, {"count", "while", "forever", "over", "as", "steps"}));
   LoopStep loop;
   const char* kinds[] = {"count", "while", "forever", "over"};
   const Field* kind_field = nullptr;
@@ -57,14 +61,17 @@ Result<Step> parseLoop(Builder& builder, const Field& field) {
     const Field* found = map.find(candidate);
     if (found == nullptr) continue;
     if (kind_field != nullptr) {
-      return errorAt(context, found->atKey(), "a loop has one of count, while, forever or over; this one has " + quote(kind) + " and " + quote(candidate));
+      return errorAt(
+          context, found->atKey(),
+          "a loop has one of count, while, forever or over; this one has " + quote(kind) + " and " + quote(candidate));
     }
     kind_field = found;
     kind = candidate;
   }
   if (kind_field == nullptr) return errorAt(context, field, "a loop needs one of count, while, forever or over");
   const Field* as = map.find("as");
-  if (as != nullptr && kind != "over") return errorAt(context, as->atKey(), "as only goes with over (the variable each item is put in)");
+  if (as != nullptr && kind != "over")
+    return errorAt(context, as->atKey(), "as only goes with over (the variable each item is put in)");
   if (kind == "count") {
     loop.kind = LoopStep::Kind::kCount;
     SCENARIO_ASSIGN_OR_RETURN(loop.count, readInteger(context, *kind_field, 0));
@@ -96,7 +103,8 @@ Result<Step> parseIf(Builder& builder, const Field& value, const Field& step_fie
   SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, step_field, {"if", "then", "else"}));
   IfStep step;
   SCENARIO_ASSIGN_OR_RETURN(step.condition, parseCondition(context, value));
-  SCENARIO_ASSIGN_OR_RETURN(const Field then_field, require(context, step_field, map, "then", "the steps to run when the condition holds"));
+  SCENARIO_ASSIGN_OR_RETURN(const Field then_field,
+                            require(context, step_field, map, "then", "the steps to run when the condition holds"));
   SCENARIO_ASSIGN_OR_RETURN(step.then_steps, parseBlock(builder, then_field));
   if (const Field* else_field = map.find("else")) {
     SCENARIO_ASSIGN_OR_RETURN(step.else_steps, parseBlock(builder, *else_field));

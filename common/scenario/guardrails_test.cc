@@ -49,9 +49,7 @@ TEST(HostMatches, ExactGlobCidrAndCase) {
   EXPECT_FALSE(hostMatches("", "shop"));
 }
 
-TEST(CheckRun, NoLimitsAllowAnything) {
-  EXPECT_FALSE(checkRun(compiled(kTwoHosts), 500, {}).has_value());
-}
+TEST(CheckRun, NoLimitsAllowAnything) { EXPECT_FALSE(checkRun(compiled(kTwoHosts), 500, {}).has_value()); }
 
 TEST(CheckRun, EachLimitNamesItsRuleTheValueAndTheLimit) {
   const auto run = compiled(kTwoHosts);

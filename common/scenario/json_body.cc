@@ -105,8 +105,8 @@ Status appendScalar(Context& context, const Field& field, TemplateBuilder& out) 
     }
   } else if (tag != "!" && tag != kStrTag) {
     const std::string shown = tag.starts_with("tag:yaml.org,2002:") ? "!!" + tag.substr(18) : tag;
-    return errorAt(context, field, "unsupported YAML tag " + shown +
-                                       " in a json body (only !!str; quote a value to make it a string)");
+    return errorAt(context, field,
+                   "unsupported YAML tag " + shown + " in a json body (only !!str; quote a value to make it a string)");
   }
   return appendString(context, field, out);
 }

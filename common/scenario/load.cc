@@ -47,8 +47,9 @@ Status onlyWith(Context& context, const MapView& map, std::string_view shape,
                 std::initializer_list<std::string_view> allowed) {
   for (const auto& [key, value] : map.entries()) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return errorAt(context, value.atKey(), key + " does not go with " + std::string(shape) + " (with it: " +
-                                                 join(std::vector<std::string_view>(allowed), ", ") + ")");
+      return errorAt(context, value.atKey(),
+                     key + " does not go with " + std::string(shape) +
+                         " (with it: " + join(std::vector<std::string_view>(allowed), ", ") + ")");
     }
   }
   return Ok{};
@@ -74,7 +75,8 @@ Result<Stage> parseStage(Context& context, const Field& item, bool& open, bool f
   } else {
     SCENARIO_ASSIGN_OR_RETURN(const std::string text, readResolved(context, *rate));
     const auto value = parseNumber(text);
-    if (!value || *value < 0) return errorAt(context, *rate, "expected a rate >= 0 (iterations per second), got " + quote(text));
+    if (!value || *value < 0)
+      return errorAt(context, *rate, "expected a rate >= 0 (iterations per second), got " + quote(text));
     stage.target = *value;
   }
   return stage;
@@ -117,11 +119,14 @@ Status parseStages(Context& context, const Field& field, const MapView& map, Loa
 Status parseStepDoubling(Context& context, const Field& field, const MapView& map, Load& load) {
   SCENARIO_RETURN_IF_ERROR(onlyWith(context, map, "stepDoubling", {"stepDoubling", "spawnRate"}));
   SCENARIO_ASSIGN_OR_RETURN(const MapView steps, readMap(context, field, {"start", "factor", "max", "hold"}));
-  SCENARIO_ASSIGN_OR_RETURN(const Field start_field, require(context, field, steps, "start", "users in the first step"));
+  SCENARIO_ASSIGN_OR_RETURN(const Field start_field,
+                            require(context, field, steps, "start", "users in the first step"));
   SCENARIO_ASSIGN_OR_RETURN(const int64_t start, readInteger(context, start_field, 1));
-  SCENARIO_ASSIGN_OR_RETURN(const Field max_field, require(context, field, steps, "max", "the most users a step may have"));
+  SCENARIO_ASSIGN_OR_RETURN(const Field max_field,
+                            require(context, field, steps, "max", "the most users a step may have"));
   SCENARIO_ASSIGN_OR_RETURN(const int64_t max, readUsers(context, max_field, 1));
-  if (max < start) return errorAt(context, max_field, "max " + std::to_string(max) + " is below start " + std::to_string(start));
+  if (max < start)
+    return errorAt(context, max_field, "max " + std::to_string(max) + " is below start " + std::to_string(start));
   SCENARIO_ASSIGN_OR_RETURN(const Field hold_field, require(context, field, steps, "hold", "how long each step lasts"));
   SCENARIO_ASSIGN_OR_RETURN(const Duration hold, readDuration(context, hold_field, false));
   double factor = 2;
@@ -136,8 +141,10 @@ Status parseStepDoubling(Context& context, const Field& field, const MapView& ma
   double users = static_cast<double>(start);
   double previous = 0;
   while (users <= static_cast<double>(max) + 1e-9) {
-    if (load.stages.size() / 2 >= kMaxSteps) return errorAt(context, field, "more than 64 steps; raise factor or lower max");
-    const auto ramp = spawn_rate > 0 ? Duration(static_cast<int64_t>((users - previous) / spawn_rate * 1e9)) : Duration(0);
+    if (load.stages.size() / 2 >= kMaxSteps)
+      return errorAt(context, field, "more than 64 steps; raise factor or lower max");
+    const auto ramp = spawn_rate > 0 ? Duration(static_cast<int64_t>((users - previous) / spawn_rate * 1e9))
+                                     : Duration(0);
     load.stages.push_back(Stage{ramp, users});
     load.stages.push_back(Stage{hold, users});
     load.duration += ramp + hold;
@@ -169,7 +176,8 @@ Status parseArrivalRate(Context& context, const Field& rate, const MapView& map,
 Status applyShapeFlags(Load& load, const CompileOptions& options) {
   const FieldNames& names = options.names;
   if (options.users) return Error{"does not apply to load stages, step doubling or an arrival rate", names.users};
-  if (options.spawn_rate) return Error{"does not apply to load stages, step doubling or an arrival rate", names.spawn_rate};
+  if (options.spawn_rate)
+    return Error{"does not apply to load stages, step doubling or an arrival rate", names.spawn_rate};
   if (options.duration) {
     if (options.duration->count() <= 0) return Error{"must be greater than 0", names.duration};
     load.duration = *options.duration;
@@ -230,8 +238,9 @@ Status parseLoad(Builder& builder, const Field& root_field, const MapView& root,
   const Field* field = root.find("load");
   builder.plan.load_place = errorAt(context, field != nullptr ? field->mark : root_field.mark, "").where;
   if (field != nullptr) {
-    SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, *field, {"users", "spawnRate", "duration", "stages",
-                                                                              "stepDoubling", "arrivalRate", "maxUsers"}));
+    SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, *field,
+                                                         {"users", "spawnRate", "duration", "stages", "stepDoubling",
+                                                          "arrivalRate", "maxUsers"}));
     bool shape = false;
     SCENARIO_RETURN_IF_ERROR(parseShape(context, *field, map, load, shape));
     if (shape) return applyShapeFlags(load, options);

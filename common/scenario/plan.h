@@ -32,16 +32,18 @@ struct TemplatePart {
   // non-ASCII); kHeader drops control characters so a value cannot end the line.
   enum class Escape { kNone, kJson, kUrl, kPath, kHeader };
   Kind kind = Kind::kLiteral;
-  std::string literal;    // kLiteral
-  int64_t low = 0;        // kRandom: inclusive bounds
+  std::string literal;  // kLiteral
+  int64_t low = 0;      // kRandom: inclusive bounds
   int64_t high = 0;
-  size_t variable = 0;    // kVariable: index into Plan::variables
+  size_t variable = 0;  // kVariable: index into Plan::variables
   Escape escape = Escape::kNone;
 };
 
 struct Template {
   std::vector<TemplatePart> parts;
-  bool isLiteral() const { return parts.size() <= 1 && (parts.empty() || parts[0].kind == TemplatePart::Kind::kLiteral); }
+  bool isLiteral() const {
+    return parts.size() <= 1 && (parts.empty() || parts[0].kind == TemplatePart::Kind::kLiteral);
+  }
 };
 
 // scheme://host:port, resolved to addresses before the run starts (never on the hot path).
@@ -50,9 +52,7 @@ struct Origin {
   std::string host;    // lower-cased, IPv6 without brackets (used for Host, SNI, resolving)
   uint16_t port = 0;
   bool operator==(const Origin&) const = default;
-  bool operator<(const Origin& o) const {
-    return std::tie(scheme, host, port) < std::tie(o.scheme, o.host, o.port);
-  }
+  bool operator<(const Origin& o) const { return std::tie(scheme, host, port) < std::tie(o.scheme, o.host, o.port); }
   std::string hostHeader() const;  // "host" or "host:port" when the port is not the scheme's default
   std::string toString() const;    // "http://host:port", the port always written
 };
@@ -73,22 +73,22 @@ struct Endpoint {
 struct Check {
   enum class Kind { kStatus, kHeader, kBodyContains, kJsonPath };
   Kind kind = Kind::kStatus;
-  std::vector<int> statuses;       // kStatus: any of these
-  std::string name;                // kHeader: header name; kJsonPath: the path as written
-  std::string pointer;             // kJsonPath: the path as a JSON pointer ("/a/0/b")
+  std::vector<int> statuses;         // kStatus: any of these
+  std::string name;                  // kHeader: header name; kJsonPath: the path as written
+  std::string pointer;               // kJsonPath: the path as a JSON pointer ("/a/0/b")
   std::optional<Template> expected;  // kHeader/kJsonPath: equals this; absent: exists
-  Template text;                   // kBodyContains
-  size_t id = 0;                   // index into Plan::checks (names it in the errors list)
+  Template text;                     // kBodyContains
+  size_t id = 0;                     // index into Plan::checks (names it in the errors list)
 };
 
 // A value taken from a response into a user variable.
 struct Capture {
   enum class Kind { kJsonPath, kRegex, kHeader, kCookie };
   Kind kind = Kind::kJsonPath;
-  size_t variable = 0;   // index into Plan::variables
-  std::string source;    // kJsonPath: JSON pointer; kRegex: the pattern; kHeader/kCookie: the name
-  int group = 0;         // kRegex: the capture group (0: the whole match)
-  size_t regex = 0;      // kRegex: index into Plan::regexes
+  size_t variable = 0;  // index into Plan::variables
+  std::string source;   // kJsonPath: JSON pointer; kRegex: the pattern; kHeader/kCookie: the name
+  int group = 0;        // kRegex: the capture group (0: the whole match)
+  size_t regex = 0;     // kRegex: index into Plan::regexes
 };
 
 // Which failures a request retries (bits), how often and how long it waits:
@@ -116,9 +116,9 @@ struct Delivery {
 };
 
 struct RequestStep {
-  std::string method;        // upper case: GET, POST, ...
-  size_t origin = 0;         // index into Plan::origins
-  Template path;             // path and query, starting with '/'
+  std::string method;           // upper case: GET, POST, ...
+  size_t origin = 0;            // index into Plan::origins
+  Template path;                // path and query, starting with '/'
   std::vector<Header> headers;  // defaults merged in, step's own win
   std::optional<Template> body;
   std::string content_type;  // set for json/form bodies, empty otherwise or when
@@ -144,10 +144,10 @@ struct ThinkStep {
 struct Condition {
   enum class Kind { kChance, kEquals, kNotEquals, kSet, kNotSet };
   Kind kind = Kind::kChance;
-  double chance = 0;   // kChance: probability in [0, 1]
-  Template left;       // kEquals/kNotEquals
+  double chance = 0;  // kChance: probability in [0, 1]
+  Template left;      // kEquals/kNotEquals
   Template right;
-  size_t variable = 0; // kSet/kNotSet: set means non-empty
+  size_t variable = 0;  // kSet/kNotSet: set means non-empty
 };
 
 struct Block;  // a list of steps; defined below (steps nest)
@@ -155,10 +155,10 @@ struct Block;  // a list of steps; defined below (steps nest)
 struct LoopStep {
   enum class Kind { kCount, kWhile, kForever, kOver };
   Kind kind = Kind::kCount;
-  int64_t count = 0;               // kCount
-  Condition condition;             // kWhile: checked before each round
-  std::vector<Template> items;     // kOver: each rendered into `variable` in turn
-  size_t variable = 0;             // kOver
+  int64_t count = 0;            // kCount
+  Condition condition;          // kWhile: checked before each round
+  std::vector<Template> items;  // kOver: each rendered into `variable` in turn
+  size_t variable = 0;          // kOver
   std::shared_ptr<const Block> body;
 };
 
@@ -200,7 +200,7 @@ struct Task {
 
 struct UserClass {
   std::string name;
-  double weight = 0;          // share of the users not taken by fixed counts
+  double weight = 0;             // share of the users not taken by fixed counts
   std::optional<int64_t> count;  // a fixed number of users instead of a weight
   std::vector<Step> on_start;
   std::vector<Step> on_stop;  // after the user's steps end (test stopping or stopUser)
@@ -223,9 +223,9 @@ struct Load {
   // users, spawn_rate and duration come first so {users, rate, duration} still
   // initialises the simple model.
   enum class Model { kClosed, kOpen };
-  int64_t users = 1;          // closed: the peak number of users; open: max_users
-  double spawn_rate = 1;      // users per second (closed, without stages)
-  Duration duration{};        // the whole run
+  int64_t users = 1;      // closed: the peak number of users; open: max_users
+  double spawn_rate = 1;  // users per second (closed, without stages)
+  Duration duration{};    // the whole run
   Model model = Model::kClosed;
   std::vector<Stage> stages;  // closed: user targets; open: rates; empty: users/spawnRate/duration
   double start_rate = 0;      // open: the rate the first stage starts from
@@ -258,7 +258,7 @@ struct ThresholdSpec {
 struct Plan {
   std::string name;
   std::string source_file;
-  std::vector<Origin> origins;     // origins[0] is the target
+  std::vector<Origin> origins;  // origins[0] is the target
   std::map<std::string, std::string> params;
   std::vector<UserClass> classes;
   Load load;
@@ -268,10 +268,10 @@ struct Plan {
   std::vector<std::string> regexes;    // capture patterns (RE2 syntax), compiled once per worker
   bool cookies = true;                 // a cookie jar per user (defaults.cookies)
   std::vector<DataSource> data;
-  std::vector<std::string> streams;           // pub/sub streams by name, in order of first use
+  std::vector<std::string> streams;                // pub/sub streams by name, in order of first use
   Duration lost_after = std::chrono::seconds(10);  // delivery.lostAfter
-  std::optional<Duration> stop_grace;         // stop.grace (else the command line's)
-  Duration drain{};                           // stop.drain: subscribers keep listening after the stop
+  std::optional<Duration> stop_grace;              // stop.grace (else the command line's)
+  Duration drain{};                                // stop.drain: subscribers keep listening after the stop
   // This agent's share of `unique` data (CompileOptions; the coordinator sets it).
   int64_t shard_index = 0;
   int64_t shard_count = 1;

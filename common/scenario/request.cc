@@ -57,12 +57,14 @@ Status resolveUrl(Builder& builder, const Field& field, Template url, RequestSte
   }
   const size_t separator = head.find("://");
   if (separator == std::string::npos) {
-    return errorAt(builder.context, field, "URL " + quote(head) + " is neither absolute (http://...) nor starts with '/'");
+    return errorAt(builder.context, field,
+                   "URL " + quote(head) + " is neither absolute (http://...) nor starts with '/'");
   }
   const size_t path_start = head.find_first_of("/?#", separator + 3);
   if (path_start == std::string::npos && url.parts.size() > 1) {
-    return errorAt(builder.context, field,
-                   "the origin (scheme://host:port) of a URL must be literal; expressions may only follow the first '/'");
+    return errorAt(
+        builder.context, field,
+        "the origin (scheme://host:port) of a URL must be literal; expressions may only follow the first '/'");
   }
   const size_t origin_end = std::min(path_start, head.size());
   auto split = splitUrl(std::string_view(head).substr(0, origin_end));
@@ -150,9 +152,8 @@ Status applyBody(Context& context, const MapView& map, const Field& request, Req
 std::vector<Header> mergeHeaders(const std::vector<Header>& defaults, std::vector<Header> own) {
   std::vector<Header> merged;
   for (const auto& header : defaults) {
-    const bool replaced = std::any_of(own.begin(), own.end(), [&](const Header& h) {
-      return equalsIgnoreCase(h.name, header.name);
-    });
+    const bool replaced = std::any_of(own.begin(), own.end(),
+                                      [&](const Header& h) { return equalsIgnoreCase(h.name, header.name); });
     if (!replaced) merged.push_back(header);
   }
   for (auto& header : own) merged.push_back(std::move(header));
@@ -191,17 +192,24 @@ Result<RequestFields> readRequestFields(Builder& builder, std::string& method, c
     return fields;
   }
   if (!method.empty() && !value.node.IsMap()) {
-    return errorAt(context, value, "expected a URL or a map with url, name, headers, query, json, body, form, timeout, check, capture, retry");
+    return errorAt(
+        context, value,
+        "expected a URL or a map with url, name, headers, query, json, body, form, timeout, check, capture, retry");
   }
   if (method.empty()) {
-    SCENARIO_ASSIGN_OR_RETURN(fields.map, readMap(context, value, {"method", "url", "name", "headers", "query", "json", "body", "form", "timeout", "check", "capture", "retry"}));
+    SCENARIO_ASSIGN_OR_RETURN(fields.map, readMap(context, value,
+                                                  {"method", "url", "name", "headers", "query", "json", "body", "form",
+                                                   "timeout", "check", "capture", "retry"}));
     SCENARIO_ASSIGN_OR_RETURN(const Field method_field, require(context, value, fields.map, "method"));
     SCENARIO_ASSIGN_OR_RETURN(method, readMethod(context, method_field));
   } else {
-    SCENARIO_ASSIGN_OR_RETURN(fields.map, readMap(context, value, {"url", "name", "headers", "query", "json", "body", "form", "timeout", "check", "capture", "retry"}));
+    SCENARIO_ASSIGN_OR_RETURN(fields.map, readMap(context, value,
+                                                  {"url", "name", "headers", "query", "json", "body", "form", "timeout",
+                                                   "check", "capture", "retry"}));
   }
   if (const Field* name = fields.map.find("name")) {
-    if (sibling_name != nullptr) return errorAt(context, name->atKey(), "name is given twice (here and beside the method)");
+    if (sibling_name != nullptr)
+      return errorAt(context, name->atKey(), "name is given twice (here and beside the method)");
     fields.name = name;
   }
   return fields;
@@ -216,16 +224,16 @@ Status applyOptions(Builder& builder, const RequestFields& fields, const Field& 
   step.headers = mergeHeaders(builder.default_headers, std::move(own));
   if (const Field* query = fields.map.find("query")) SCENARIO_RETURN_IF_ERROR(applyQuery(context, *query, step));
   SCENARIO_RETURN_IF_ERROR(applyBody(context, fields.map, value, step));
-  const bool explicit_type = std::any_of(step.headers.begin(), step.headers.end(), [](const Header& h) {
-    return equalsIgnoreCase(h.name, "content-type");
-  });
+  const bool explicit_type = std::any_of(step.headers.begin(), step.headers.end(),
+                                         [](const Header& h) { return equalsIgnoreCase(h.name, "content-type"); });
   if (explicit_type) step.content_type.clear();  // the user's header wins; never send two
   step.timeout = builder.default_timeout;
   if (const Field* timeout = fields.map.find("timeout")) {
     SCENARIO_ASSIGN_OR_RETURN(step.timeout, readDuration(context, *timeout, false));
   }
   if (const Field* check = fields.map.find("check")) SCENARIO_RETURN_IF_ERROR(parseChecks(builder, *check, step));
-  if (const Field* capture = fields.map.find("capture")) SCENARIO_RETURN_IF_ERROR(parseCaptures(builder, *capture, step));
+  if (const Field* capture = fields.map.find("capture"))
+    SCENARIO_RETURN_IF_ERROR(parseCaptures(builder, *capture, step));
   step.retry = builder.default_retry;
   if (const Field* retry = fields.map.find("retry")) {
     if (retry->node.IsScalar() && retry->node.Scalar() == "none") {
@@ -240,19 +248,18 @@ Status applyOptions(Builder& builder, const RequestFields& fields, const Field& 
 
 }  // namespace
 
-Result<RequestStep> parseRequest(Builder& builder, std::string method, const Field& value,
-                                 const Field* name) {
+Result<RequestStep> parseRequest(Builder& builder, std::string method, const Field& value, const Field* name) {
   Context& context = builder.context;
   SCENARIO_ASSIGN_OR_RETURN(const RequestFields fields, readRequestFields(builder, method, value, name));
-  SCENARIO_ASSIGN_OR_RETURN(const Field url_field,
-                            fields.url != nullptr ? Result<Field>(*fields.url) : require(context, value, fields.map, "url"));
+  SCENARIO_ASSIGN_OR_RETURN(const Field url_field, fields.url != nullptr ? Result<Field>(*fields.url)
+                                                                         : require(context, value, fields.map, "url"));
   RequestStep step;
   step.method = method;
   SCENARIO_ASSIGN_OR_RETURN(Template url, readTemplate(context, url_field));
   SCENARIO_RETURN_IF_ERROR(resolveUrl(builder, url_field, std::move(url), step));
   SCENARIO_RETURN_IF_ERROR(checkPath(context, url_field, step.path));
   SCENARIO_RETURN_IF_ERROR(applyOptions(builder, fields, value, step));
-  escapeRuntimeParts(step.path, Escape::kPath);  // after the query, whose values are kUrl
+  escapeRuntimeParts(step.path, Escape::kPath);         // after the query, whose values are kUrl
   std::string endpoint_name = url_field.node.Scalar();  // the URL as written groups by default
   if (fields.name != nullptr) {
     SCENARIO_ASSIGN_OR_RETURN(endpoint_name, readName(context, *fields.name));
@@ -274,12 +281,13 @@ Result<std::vector<Header>> parseHeaders(Builder& builder, const Field& field) {
     if (std::find(std::begin(kComputedHeaders), std::end(kComputedHeaders), lower) != std::end(kComputedHeaders)) {
       return errorAt(context, value.atKey(), name + " is computed by herd and cannot be set");
     }
-    const bool duplicate = std::any_of(headers.begin(), headers.end(), [&](const Header& h) {
-      return equalsIgnoreCase(h.name, name);
-    });
-    if (duplicate) return errorAt(context, value.atKey(), "header " + quote(name) + " is given twice (names ignore case)");
+    const bool duplicate = std::any_of(headers.begin(), headers.end(),
+                                       [&](const Header& h) { return equalsIgnoreCase(h.name, name); });
+    if (duplicate)
+      return errorAt(context, value.atKey(), "header " + quote(name) + " is given twice (names ignore case)");
     SCENARIO_ASSIGN_OR_RETURN(Template tmpl, readTemplate(context, value));
-    if (hasControl(tmpl)) return errorAt(context, value, "header values cannot contain control characters or line breaks");
+    if (hasControl(tmpl))
+      return errorAt(context, value, "header values cannot contain control characters or line breaks");
     escapeRuntimeParts(tmpl, Escape::kHeader);
     headers.push_back(Header{name, std::move(tmpl)});
   }

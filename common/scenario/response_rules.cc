@@ -84,14 +84,16 @@ Status parseBodyContains(Builder& builder, const Field& field, std::vector<Check
 
 Status parseCapture(Builder& builder, const std::string& name, const Field& field, std::vector<Capture>& captures) {
   Context& context = builder.context;
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field, {"jsonPath", "regex", "group", "header", "cookie"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map,
+                            readMap(context, field, {"jsonPath", "regex", "group", "header", "cookie"}));
   Capture capture;
   SCENARIO_ASSIGN_OR_RETURN(capture.variable, writeVariable(context, field.atKey(), name));
   const Field* source = nullptr;
   for (const auto& entry : map.entries()) {
     if (entry.first == "group") continue;
     if (source != nullptr) {
-      return errorAt(context, entry.second.atKey(), "a capture reads one of jsonPath, regex, header or cookie, not several");
+      return errorAt(context, entry.second.atKey(),
+                     "a capture reads one of jsonPath, regex, header or cookie, not several");
     }
     source = &entry.second;
     if (entry.first == "jsonPath") capture.kind = Capture::Kind::kJsonPath;
@@ -114,13 +116,16 @@ Status parseCapture(Builder& builder, const std::string& name, const Field& fiel
     }
     case Capture::Kind::kRegex: {
       int groups = 0;
-      if (auto valid = checkRegex(capture.source, groups); !valid) return errorAt(context, *source, valid.error().message);
+      if (auto valid = checkRegex(capture.source, groups); !valid)
+        return errorAt(context, *source, valid.error().message);
       capture.regex = builder.plan.regexes.size();
       builder.plan.regexes.push_back(capture.source);
       if (group != nullptr) {
         SCENARIO_ASSIGN_OR_RETURN(const int64_t n, readInteger(context, *group, 0));
         if (n > groups) {
-          return errorAt(context, *group, "the pattern has " + std::to_string(groups) + " group(s), asked for group " + std::to_string(n));
+          return errorAt(
+              context, *group,
+              "the pattern has " + std::to_string(groups) + " group(s), asked for group " + std::to_string(n));
         }
         capture.group = static_cast<int>(n);
       } else {
@@ -132,7 +137,8 @@ Status parseCapture(Builder& builder, const std::string& name, const Field& fiel
       if (!isToken(capture.source)) return errorAt(context, *source, "invalid header name " + quote(capture.source));
       break;
     case Capture::Kind::kCookie:
-      if (capture.source.empty() || !isToken(capture.source)) return errorAt(context, *source, "invalid cookie name " + quote(capture.source));
+      if (capture.source.empty() || !isToken(capture.source))
+        return errorAt(context, *source, "invalid cookie name " + quote(capture.source));
       break;
   }
   captures.push_back(std::move(capture));
@@ -149,7 +155,8 @@ Result<uint8_t> parseRetryOn(Context& context, const Field& field) {
     else if (kind == "timeout") on |= RetryPolicy::kTimeout;
     else if (kind == "5xx") on |= RetryPolicy::k5xx;
     else if (kind == "429") on |= RetryPolicy::k429;
-    else return errorAt(context, item, "unknown error kind " + quote(kind) + " (expected connect, timeout, 5xx or 429)");
+    else
+      return errorAt(context, item, "unknown error kind " + quote(kind) + " (expected connect, timeout, 5xx or 429)");
   }
   return on;
 }
@@ -160,7 +167,8 @@ Result<RetryPolicy> parseRetry(Builder& builder, const Field& field) {
   Context& context = builder.context;
   SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field, {"on", "attempts", "backoff"}));
   RetryPolicy policy;
-  SCENARIO_ASSIGN_OR_RETURN(const Field on, require(context, field, map, "on", "the errors to retry: connect, timeout, 5xx, 429"));
+  SCENARIO_ASSIGN_OR_RETURN(const Field on,
+                            require(context, field, map, "on", "the errors to retry: connect, timeout, 5xx, 429"));
   SCENARIO_ASSIGN_OR_RETURN(policy.on, parseRetryOn(context, on));
   SCENARIO_ASSIGN_OR_RETURN(const Field attempts, require(context, field, map, "attempts", "how many attempts in all"));
   SCENARIO_ASSIGN_OR_RETURN(const int64_t n, readInteger(context, attempts, 1));
@@ -177,7 +185,9 @@ Result<RetryPolicy> parseRetry(Builder& builder, const Field& field) {
       SCENARIO_ASSIGN_OR_RETURN(policy.max, readDuration(context, *max, false));
     }
     if (policy.base > policy.max) {
-      return errorAt(context, *backoff, "backoff.base " + formatDuration(policy.base) + " is greater than backoff.max " + formatDuration(policy.max));
+      return errorAt(
+          context, *backoff,
+          "backoff.base " + formatDuration(policy.base) + " is greater than backoff.max " + formatDuration(policy.max));
     }
   }
   return policy;
@@ -185,13 +195,17 @@ Result<RetryPolicy> parseRetry(Builder& builder, const Field& field) {
 
 Status parseChecks(Builder& builder, const Field& field, RequestStep& step) {
   Context& context = builder.context;
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field, {"status", "header", "bodyContains", "jsonPath"}));
-  if (map.entries().empty()) return errorAt(context, field, "needs at least one of status, header, bodyContains, jsonPath");
-  if (const Field* status = map.find("status")) SCENARIO_RETURN_IF_ERROR(parseStatusCheck(builder, *status, step.checks));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map,
+                            readMap(context, field, {"status", "header", "bodyContains", "jsonPath"}));
+  if (map.entries().empty())
+    return errorAt(context, field, "needs at least one of status, header, bodyContains, jsonPath");
+  if (const Field* status = map.find("status"))
+    SCENARIO_RETURN_IF_ERROR(parseStatusCheck(builder, *status, step.checks));
   if (const Field* header = map.find("header")) {
     SCENARIO_RETURN_IF_ERROR(parseEqualsChecks(builder, *header, Check::Kind::kHeader, step.checks));
   }
-  if (const Field* body = map.find("bodyContains")) SCENARIO_RETURN_IF_ERROR(parseBodyContains(builder, *body, step.checks));
+  if (const Field* body = map.find("bodyContains"))
+    SCENARIO_RETURN_IF_ERROR(parseBodyContains(builder, *body, step.checks));
   if (const Field* json = map.find("jsonPath")) {
     SCENARIO_RETURN_IF_ERROR(parseEqualsChecks(builder, *json, Check::Kind::kJsonPath, step.checks));
   }
@@ -210,12 +224,15 @@ Status parseCaptures(Builder& builder, const Field& field, RequestStep& step) {
 // Which parts of the response the engine must keep for this step.
 void markNeeds(RequestStep& step, bool cookies) {
   for (const auto& check : step.checks) {
-    step.needs_body = step.needs_body || check.kind == Check::Kind::kBodyContains || check.kind == Check::Kind::kJsonPath;
+    step.needs_body = step.needs_body || check.kind == Check::Kind::kBodyContains ||
+                      check.kind == Check::Kind::kJsonPath;
     step.needs_headers = step.needs_headers || check.kind == Check::Kind::kHeader;
   }
   for (const auto& capture : step.captures) {
-    step.needs_body = step.needs_body || capture.kind == Capture::Kind::kJsonPath || capture.kind == Capture::Kind::kRegex;
-    step.needs_headers = step.needs_headers || capture.kind == Capture::Kind::kHeader || capture.kind == Capture::Kind::kCookie;
+    step.needs_body = step.needs_body || capture.kind == Capture::Kind::kJsonPath ||
+                      capture.kind == Capture::Kind::kRegex;
+    step.needs_headers = step.needs_headers || capture.kind == Capture::Kind::kHeader ||
+                         capture.kind == Capture::Kind::kCookie;
   }
   step.needs_headers = step.needs_headers || cookies;
 }

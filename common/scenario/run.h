@@ -37,7 +37,7 @@ struct RunOverrides {
   // The operator runs the open model on at most this many agents (docs/operator.md).
   std::optional<int64_t> open_model_max_agents;
   LossPolicy loss_policy = LossPolicy::kRebalance;
-  std::optional<Duration> grace;              // --grace; else stop.grace, else kDefaultGrace
+  std::optional<Duration> grace;  // --grace; else stop.grace, else kDefaultGrace
 };
 
 struct CompiledRun {
@@ -53,8 +53,7 @@ struct CompiledRun {
 // falls and rises again starts new users), the open model's maxUsers.
 int64_t totalUsers(const Plan& plan);
 
-Result<CompiledRun> compileRun(std::string_view text, const std::string& source_name,
-                               const RunOverrides& overrides);
+Result<CompiledRun> compileRun(std::string_view text, const std::string& source_name, const RunOverrides& overrides);
 Result<CompiledRun> compileRunFile(const std::string& path, const RunOverrides& overrides);
 
 // How many times compileRun() ran in this process (tests count compiles per run).

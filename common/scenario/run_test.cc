@@ -41,8 +41,9 @@ TEST(CompileRun, ABadThresholdInTheFileIsACompileErrorWithItsPlace) {
   auto run = compileRun(std::string(kClosed) + "thresholds:\n  - \"http.latency p95 <<< 5ms\"\n", "t.yaml", {});
   ASSERT_FALSE(run.ok());
   EXPECT_EQ(run.error().where, "t.yaml:6:5");
-  EXPECT_NE(run.error().message.find("thresholds[0]: threshold \"http.latency p95 <<< 5ms\": unknown comparison \"<<<\""),
-            std::string::npos)
+  EXPECT_NE(
+      run.error().message.find("thresholds[0]: threshold \"http.latency p95 <<< 5ms\": unknown comparison \"<<<\""),
+      std::string::npos)
       << run.error().message;
   // The map form points at its expression.
   run = compileRun(std::string(kClosed) + "thresholds:\n  - {expression: \"http.nope p95 < 5ms\", abortOnFail: true}\n",

@@ -74,7 +74,8 @@ std::optional<Nanos> ArrivalSchedule::at(int64_t k) const {
     if (discriminant < 0) continue;
     const double denominator = b + std::sqrt(discriminant);
     if (denominator <= 0) {
-      if (inside == 0) return seconds(segment.start_s) < seconds(end_s_) ? std::optional(seconds(segment.start_s)) : std::nullopt;
+      if (inside == 0)
+        return seconds(segment.start_s) < seconds(end_s_) ? std::optional(seconds(segment.start_s)) : std::nullopt;
       continue;
     }
     const double tau = 2 * inside / denominator;

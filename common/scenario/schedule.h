@@ -37,8 +37,8 @@ class ArrivalSchedule {
 
  private:
   struct Segment {
-    double start_s = 0;     // seconds from the run's start
-    double length_s = 0;    // infinite for the hold after the last stage
+    double start_s = 0;   // seconds from the run's start
+    double length_s = 0;  // infinite for the hold after the last stage
     double rate0 = 0, rate1 = 0;
     double arrivals_before = 0;  // the rate's integral up to start_s
   };

@@ -11,10 +11,9 @@ namespace herd::scenario::detail {
 namespace {
 
 // Keys that make a step what it is; a step has exactly one of them.
-constexpr std::array<std::string_view, 16> kActions = {"get", "post", "put", "patch", "delete",
-                                                       "head", "request", "think", "loop", "if",
-                                                       "parallel", "set", "stopUser", "feed",
-                                                       "publish", "subscribe"};
+constexpr std::array<std::string_view, 16> kActions = {"get",      "post",  "put",     "patch",    "delete",   "head",
+                                                       "request",  "think", "loop",    "if",       "parallel", "set",
+                                                       "stopUser", "feed",  "publish", "subscribe"};
 
 Result<ThinkStep> parseThink(Context& context, const Field& field) {
   ThinkStep think;
@@ -39,38 +38,39 @@ Result<ThinkStep> parseThink(Context& context, const Field& field) {
   SCENARIO_ASSIGN_OR_RETURN(think.min, readDuration(context, bounds[0], true));
   SCENARIO_ASSIGN_OR_RETURN(think.max, readDuration(context, bounds[1], true));
   if (think.min > think.max) {
-    return errorAt(context, between, "the minimum " + quote(bounds[0].node.Scalar()) +
-                                         " is greater than the maximum " + quote(bounds[1].node.Scalar()));
+    return errorAt(context, between,
+                   "the minimum " + quote(bounds[0].node.Scalar()) + " is greater than the maximum " +
+                       quote(bounds[1].node.Scalar()));
   }
   return think;
 }
 
 // The step's one action key, or an error naming what is missing or doubled.
-Result<const std::pair<std::string, Field>*> findAction(Context& context, const Field& field,
-                                                        const MapView& map) {
+Result<const std::pair<std::string, Field>*> findAction(Context& context, const Field& field, const MapView& map) {
   const std::pair<std::string, Field>* action = nullptr;
   for (const auto& entry : map.entries()) {
     if (std::find(kActions.begin(), kActions.end(), entry.first) == kActions.end()) continue;
     if (action != nullptr) {
-      return errorAt(context, entry.second.atKey(), "a step does one thing, but this one has both " +
-                                                quote(action->first) + " and " + quote(entry.first));
+      return errorAt(
+          context, entry.second.atKey(),
+          "a step does one thing, but this one has both " + quote(action->first) + " and " + quote(entry.first));
     }
     action = &entry;
   }
   if (action == nullptr) {
-    return errorAt(context, field, "a step needs one of " +
-                                       join(std::vector<std::string_view>(kActions.begin(), kActions.end()), ", "));
+    return errorAt(
+        context, field,
+        "a step needs one of " + join(std::vector<std::string_view>(kActions.begin(), kActions.end()), ", "));
   }
   return action;
 }
 
 Result<Step> parseStep(Builder& builder, const Field& field) {
   Context& context = builder.context;
-  SCENARIO_ASSIGN_OR_RETURN(
-      const MapView map,
-      readMap(context, field, {"get", "post", "put", "patch", "delete", "head", "request", "think", "name",
-                               "loop", "if", "then", "else", "parallel", "set", "stopUser", "feed",
-                               "publish", "subscribe"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field,
+                                                       {"get", "post", "put", "patch", "delete", "head", "request",
+                                                        "think", "name", "loop", "if", "then", "else", "parallel",
+                                                        "set", "stopUser", "feed", "publish", "subscribe"}));
   SCENARIO_ASSIGN_OR_RETURN(const auto* action, findAction(context, field, map));
   const Field* name = map.find("name");
   for (const char* key : {"then", "else"}) {
@@ -93,7 +93,8 @@ Result<Step> parseStep(Builder& builder, const Field& field) {
   std::string method;
   if (action->first != "request") {
     method = action->first;
-    std::transform(method.begin(), method.end(), method.begin(), [](char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); });
+    std::transform(method.begin(), method.end(), method.begin(),
+                   [](char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); });
   }
   SCENARIO_ASSIGN_OR_RETURN(RequestStep request, parseRequest(builder, std::move(method), action->second, name));
   return Step(std::move(request));

@@ -23,17 +23,15 @@ std::string declared(const std::map<std::string, std::string>& params) {
   return "declared: " + names;
 }
 
-Result<std::string> lookupParam(std::string_view name,
-                                const std::map<std::string, std::string>& params) {
+Result<std::string> lookupParam(std::string_view name, const std::map<std::string, std::string>& params) {
   const auto it = params.find(std::string(name));
   if (it != params.end()) return it->second;
-  return fail("unknown param " + quote(name) + " (" + declared(params) +
-               "; declare it under params: or pass -p " + std::string(name) + "=VALUE)");
+  return fail("unknown param " + quote(name) + " (" + declared(params) + "; declare it under params: or pass -p " +
+              std::string(name) + "=VALUE)");
 }
 
 // Reads one argument of random(): an integer or params.NAME holding one.
-Result<int64_t> randomArgument(std::string_view text,
-                               const std::map<std::string, std::string>& params) {
+Result<int64_t> randomArgument(std::string_view text, const std::map<std::string, std::string>& params) {
   text = detail::trim(text);
   if (text.starts_with("params.")) {
     auto value = lookupParam(text.substr(7), params);
@@ -45,8 +43,7 @@ Result<int64_t> randomArgument(std::string_view text,
   return fail("random(): argument " + quote(text) + " is not an integer or params.NAME");
 }
 
-Result<TemplatePart> parseRandom(std::string_view expr,
-                                 const std::map<std::string, std::string>& params) {
+Result<TemplatePart> parseRandom(std::string_view expr, const std::map<std::string, std::string>& params) {
   auto args = detail::trim(expr.substr(6));  // after "random"
   if (!args.starts_with('(') || !args.ends_with(')')) {
     return fail("malformed " + quote(expr) + " (expected random(a, b))");
@@ -62,7 +59,7 @@ Result<TemplatePart> parseRandom(std::string_view expr,
   if (!high) return high.error();
   if (*low > *high) {
     return fail("random(" + std::to_string(*low) + ", " + std::to_string(*high) +
-                 "): the low bound is greater than the high bound");
+                "): the low bound is greater than the high bound");
   }
   TemplatePart part;
   part.kind = Kind::kRandom;
@@ -93,8 +90,7 @@ Status appendExpression(std::string_view expr, const std::map<std::string, std::
     if (!value) return value.error();
     out.literal(*value);
     return Ok{};
-  } else if (expr.starts_with("random") &&
-             (expr.size() == 6 || expr[6] == '(' || expr[6] == ' ' || expr[6] == '\t')) {
+  } else if (expr.starts_with("random") && (expr.size() == 6 || expr[6] == '(' || expr[6] == ' ' || expr[6] == '\t')) {
     auto random = parseRandom(expr, params);
     if (!random) return random.error();
     part = std::move(*random);
@@ -105,7 +101,7 @@ Status appendExpression(std::string_view expr, const std::map<std::string, std::
     part.variable = *index;
   } else {
     return fail("unknown template expression " + quote("{{" + std::string(expr) + "}}") + " (" +
-                 std::string(kExpected) + ")");
+                std::string(kExpected) + ")");
   }
   out.part(std::move(part));
   return Ok{};
@@ -119,8 +115,7 @@ void appendInt(std::string& out, int64_t value) {
 
 }  // namespace
 
-Result<Template> compileTemplate(std::string_view text,
-                                 const std::map<std::string, std::string>& params,
+Result<Template> compileTemplate(std::string_view text, const std::map<std::string, std::string>& params,
                                  const VariableIndex& variable) {
   TemplateBuilder builder;
   size_t pos = 0;
@@ -135,8 +130,8 @@ Result<Template> compileTemplate(std::string_view text,
     if (close == std::string_view::npos) {
       return fail("unclosed \"{{\" in " + quote(text) + " (" + std::string(kExpected) + ")");
     }
-    const auto status =
-        appendExpression(detail::trim(text.substr(open + 2, close - open - 2)), params, variable, builder);
+    const auto status = appendExpression(detail::trim(text.substr(open + 2, close - open - 2)), params, variable,
+                                         builder);
     if (!status) return status.error();
     pos = close + 2;
   }
@@ -146,21 +141,13 @@ Result<Template> compileTemplate(std::string_view text,
 void renderTemplate(const Template& tmpl, const RenderContext& context, std::string& out) {
   for (const auto& part : tmpl.parts) {
     switch (part.kind) {
-      case Kind::kLiteral:
-        out += part.literal;
-        break;
+      case Kind::kLiteral: out += part.literal; break;
       case Kind::kUserIndex:  // digits and '-' need no escaping anywhere
         appendInt(out, context.user_index);
         break;
-      case Kind::kClassIndex:
-        appendInt(out, context.class_index);
-        break;
-      case Kind::kUserClass:
-        appendEscaped(out, context.user_class, part.escape);
-        break;
-      case Kind::kRandom:
-        appendInt(out, context.rng.between(part.low, part.high));
-        break;
+      case Kind::kClassIndex: appendInt(out, context.class_index); break;
+      case Kind::kUserClass: appendEscaped(out, context.user_class, part.escape); break;
+      case Kind::kRandom: appendInt(out, context.rng.between(part.low, part.high)); break;
       case Kind::kVariable:
         if (context.variables != nullptr && part.variable < context.variables->size()) {
           appendEscaped(out, (*context.variables)[part.variable], part.escape);
@@ -207,9 +194,7 @@ void appendEscaped(std::string& out, std::string_view text, TemplatePart::Escape
       case TemplatePart::Escape::kHeader:
         if (u >= 0x20 && u != 0x7f) out += c;
         break;
-      case TemplatePart::Escape::kNone:
-        out += c;
-        break;
+      case TemplatePart::Escape::kNone: out += c; break;
     }
   }
 }

@@ -17,8 +17,8 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "common/core/random.h"
 #include "common/core/result.h"
@@ -30,8 +30,7 @@ namespace herd::scenario {
 // (file:line:col and field path) because only it knows where the text came from.
 // `variable` numbers a variable name (nullopt: variables are not allowed here).
 using VariableIndex = std::function<std::optional<size_t>(std::string_view name)>;
-Result<Template> compileTemplate(std::string_view text,
-                                 const std::map<std::string, std::string>& params,
+Result<Template> compileTemplate(std::string_view text, const std::map<std::string, std::string>& params,
                                  const VariableIndex& variable = {});
 
 struct RenderContext {

@@ -22,8 +22,7 @@ size_t editDistance(std::string_view a, std::string_view b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     for (size_t j = 1; j <= b.size(); ++j) {
       const size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
-      size_t best = std::min({d[(i - 1) * width + j] + 1, d[i * width + j - 1] + 1,
-                              d[(i - 1) * width + j - 1] + cost});
+      size_t best = std::min({d[(i - 1) * width + j] + 1, d[i * width + j - 1] + 1, d[(i - 1) * width + j - 1] + cost});
       if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1])) {
         best = std::min(best, d[(i - 2) * width + j - 2] + 1);
       }
@@ -79,9 +78,8 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 
 bool isIdentifier(std::string_view text) {
   if (text.empty() || std::isdigit(static_cast<unsigned char>(text[0]))) return false;
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  });
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
 bool isToken(std::string_view text) {
@@ -117,8 +115,7 @@ std::string join(const std::vector<std::string_view>& items, std::string_view se
   return out;
 }
 
-std::optional<std::string_view> closest(std::string_view word,
-                                        const std::vector<std::string_view>& candidates) {
+std::optional<std::string_view> closest(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::optional<std::string_view> best;
   size_t best_distance = 0;
   if (word.size() > 64) return best;  // no key is that long; spare the quadratic work

@@ -37,7 +37,6 @@ std::optional<double> parseNumber(std::string_view text);
 std::string join(const std::vector<std::string_view>& items, std::string_view separator);
 
 // The candidate closest to `word` when it is a likely typo of it, for "did you mean".
-std::optional<std::string_view> closest(std::string_view word,
-                                        const std::vector<std::string_view>& candidates);
+std::optional<std::string_view> closest(std::string_view word, const std::vector<std::string_view>& candidates);
 
 }  // namespace herd::scenario::detail

@@ -60,25 +60,32 @@ Status parseMetric(std::string_view text, std::string_view expression, Threshold
   else if (name == "delivery.latency") t.metric = Metric::kDeliveryLatency;
   else if (name == "delivery.lost") t.metric = Metric::kDeliveryLost;
   else if (name == "delivery.duplicates") t.metric = Metric::kDeliveryDuplicates;
-  else return fail(expression, fmt::format("unknown metric \"{}\" (expected http.latency, http.failures, http.requests, delivery.latency, delivery.lost or delivery.duplicates)", name));
+  else
+    return fail(expression, fmt::format("unknown metric \"{}\" (expected http.latency, http.failures, http.requests, "
+                                        "delivery.latency, delivery.lost or delivery.duplicates)",
+                                        name));
   return Ok{};
 }
 
 Status parseAggregation(std::string_view text, std::string_view expression, Threshold& t) {
-  if (text.size() > 1 && text[0] == 'p' && parseNumber(text.substr(1), t.percentile) && t.percentile >= 0 && t.percentile <= 100) {
+  if (text.size() > 1 && text[0] == 'p' && parseNumber(text.substr(1), t.percentile) && t.percentile >= 0 &&
+      t.percentile <= 100) {
     t.aggregation = Aggregation::kPercentile;
   } else if (text == "mean" || text == "avg") t.aggregation = Aggregation::kMean;
   else if (text == "min") t.aggregation = Aggregation::kMin;
   else if (text == "max") t.aggregation = Aggregation::kMax;
   else if (text == "count") t.aggregation = Aggregation::kCount;
   else if (text == "rate") t.aggregation = Aggregation::kRate;
-  else return fail(expression, fmt::format("unknown aggregation \"{}\" (expected p50..p99.9, mean, min, max, count or rate)", text));
+  else
+    return fail(expression,
+                fmt::format("unknown aggregation \"{}\" (expected p50..p99.9, mean, min, max, count or rate)", text));
 
   const bool latency = t.metric == Metric::kHttpLatency || t.metric == Metric::kDeliveryLatency;
   const bool latency_agg = t.aggregation != Aggregation::kCount && t.aggregation != Aggregation::kRate;
   if (latency != latency_agg) {
-    return fail(expression, latency ? "http.latency and delivery.latency take p50..p99.9, mean, min or max"
-                                    : "http.failures, http.requests, delivery.lost and delivery.duplicates take count or rate");
+    return fail(expression,
+                latency ? "http.latency and delivery.latency take p50..p99.9, mean, min or max"
+                        : "http.failures, http.requests, delivery.lost and delivery.duplicates take count or rate");
   }
   return Ok{};
 }
@@ -102,8 +109,13 @@ Status parseBound(std::string_view text, std::string_view expression, Threshold&
   const bool fraction = t.metric != Metric::kHttpRequests;  // failures, lost, duplicates
   if (t.metric == Metric::kHttpLatency || t.metric == Metric::kDeliveryLatency) {
     if (text.ends_with("ms")) number.remove_suffix(2);
-    else if (text.ends_with("us")) { number.remove_suffix(2); scale = 1e-3; }
-    else if (text.ends_with("s")) { number.remove_suffix(1); scale = 1e3; }
+    else if (text.ends_with("us")) {
+      number.remove_suffix(2);
+      scale = 1e-3;
+    } else if (text.ends_with("s")) {
+      number.remove_suffix(1);
+      scale = 1e3;
+    }
   } else if (t.aggregation == Aggregation::kRate && fraction && text.ends_with("%")) {
     number.remove_suffix(1);
     scale = 0.01;
@@ -125,7 +137,8 @@ Result<Threshold> parseThreshold(std::string_view expression) {
   std::string_view rest = trim(expression);
   for (int i = 2; i >= 0; --i) {
     const auto space = rest.find_last_of(" \t");
-    if (space == std::string_view::npos) return fail(expression, "expected METRIC AGGREGATION OP VALUE, e.g. \"http.latency p95 < 500ms\"");
+    if (space == std::string_view::npos)
+      return fail(expression, "expected METRIC AGGREGATION OP VALUE, e.g. \"http.latency p95 < 500ms\"");
     words[static_cast<size_t>(i)] = rest.substr(space + 1);
     rest = trim(rest.substr(0, space));
   }

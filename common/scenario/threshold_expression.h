@@ -12,7 +12,14 @@
 namespace herd::scenario {
 
 struct Threshold {
-  enum class Metric { kHttpLatency, kHttpFailures, kHttpRequests, kDeliveryLatency, kDeliveryLost, kDeliveryDuplicates };
+  enum class Metric {
+    kHttpLatency,
+    kHttpFailures,
+    kHttpRequests,
+    kDeliveryLatency,
+    kDeliveryLost,
+    kDeliveryDuplicates
+  };
   enum class Aggregation { kPercentile, kMean, kMin, kMax, kCount, kRate };
   enum class Op { kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual };
 

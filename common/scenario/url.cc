@@ -11,9 +11,7 @@ namespace {
 using detail::fail;
 using detail::quote;
 
-bool isHostChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-}
+bool isHostChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'; }
 
 Result<std::string> parseHost(std::string_view host, std::string_view url) {
   if (host.empty()) return fail("missing host in " + quote(url));
@@ -26,8 +24,8 @@ Result<std::string> parseHost(std::string_view host, std::string_view url) {
   }
   for (const char c : host) {
     if (!isHostChar(c)) {
-      return fail("invalid character " + quote(std::string_view(&c, 1)) + " in host " +
-                   quote(host) + " of " + quote(url));
+      return fail("invalid character " + quote(std::string_view(&c, 1)) + " in host " + quote(host) + " of " +
+                  quote(url));
     }
   }
   return detail::toLower(host);
@@ -43,8 +41,7 @@ Result<uint16_t> parsePort(std::string_view port, std::string_view url) {
 }
 
 // Splits "host:port" / "[v6]:port" / "host" into host and port text.
-void splitAuthority(std::string_view authority, std::string_view& host, std::string_view& port,
-                    bool& has_port) {
+void splitAuthority(std::string_view authority, std::string_view& host, std::string_view& port, bool& has_port) {
   const size_t bracket = authority.rfind(']');
   const size_t colon = authority.rfind(':');
   has_port = colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket);
@@ -52,11 +49,9 @@ void splitAuthority(std::string_view authority, std::string_view& host, std::str
   port = has_port ? authority.substr(colon + 1) : std::string_view();
 }
 
-Result<Origin> parseAuthority(std::string_view scheme, std::string_view authority,
-                              std::string_view url) {
+Result<Origin> parseAuthority(std::string_view scheme, std::string_view authority, std::string_view url) {
   if (authority.find('@') != std::string_view::npos) {
-    return fail("credentials in URLs are not supported: " + quote(url) +
-                 " (send an Authorization header instead)");
+    return fail("credentials in URLs are not supported: " + quote(url) + " (send an Authorization header instead)");
   }
   std::string_view host_text;
   std::string_view port_text;
@@ -85,8 +80,7 @@ Result<Url> splitUrl(std::string_view url) {
   }
   const std::string_view scheme = url.substr(0, separator);
   if (!detail::equalsIgnoreCase(scheme, "http") && !detail::equalsIgnoreCase(scheme, "https")) {
-    return fail("unsupported scheme " + quote(scheme) + " in " + quote(url) +
-                 " (herd speaks http and https)");
+    return fail("unsupported scheme " + quote(scheme) + " in " + quote(url) + " (herd speaks http and https)");
   }
   const std::string_view rest = url.substr(separator + 3);
   const size_t path_start = std::min(rest.find_first_of("/?#"), rest.size());
@@ -105,7 +99,7 @@ Result<Origin> parseOrigin(std::string_view url) {
   if (!split) return split.error();
   if (split->path != "/" || url.ends_with("?")) {
     return fail("a target is scheme://host[:port] without a path, got " + quote(url) +
-                 " (write the path in each request instead)");
+                " (write the path in each request instead)");
   }
   return std::move(split->origin);
 }

@@ -12,8 +12,8 @@ namespace {
 // plain (the same rule k6 applies to scenario names).
 bool validClassName(std::string_view name) {
   return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-         });
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
 }
 
 Result<std::vector<Task>> parseTasks(Builder& builder, const Field& field) {
@@ -76,14 +76,14 @@ Status parseBody(Builder& builder, const Field& field, const MapView& map, UserC
 
 Result<UserClass> parseClass(Builder& builder, const Field& field, const std::vector<UserClass>& earlier) {
   Context& context = builder.context;
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map,
-                            readMap(context, field, {"name", "weight", "count", "onStart", "onStop", "steps", "tasks"}));
+  SCENARIO_ASSIGN_OR_RETURN(
+      const MapView map, readMap(context, field, {"name", "weight", "count", "onStart", "onStop", "steps", "tasks"}));
   UserClass user_class;
   SCENARIO_ASSIGN_OR_RETURN(const Field name, require(context, field, map, "name"));
   SCENARIO_ASSIGN_OR_RETURN(user_class.name, readString(context, name));
   if (!validClassName(user_class.name)) {
-    return errorAt(context, name, "invalid class name " + quote(user_class.name) +
-                                      " (1-64 letters, digits, '_', '-' or '.')");
+    return errorAt(context, name,
+                   "invalid class name " + quote(user_class.name) + " (1-64 letters, digits, '_', '-' or '.')");
   }
   const bool duplicate = std::any_of(earlier.begin(), earlier.end(),
                                      [&](const UserClass& c) { return c.name == user_class.name; });

@@ -33,12 +33,13 @@ std::string describe(const YAML::Node& node) {
 
 Status spend(Context& context, const Field& field) {
   if (--context.budget < 0) {
-    return errorAt(context, field, "scenario too large (more than " + std::to_string(kNodeBudget) +
-                                       " YAML nodes once aliases are expanded)");
+    return errorAt(
+        context, field,
+        "scenario too large (more than " + std::to_string(kNodeBudget) + " YAML nodes once aliases are expanded)");
   }
   if (field.depth > kMaxDepth) {
-    return errorAt(context, field, "nested more than " + std::to_string(kMaxDepth) +
-                                       " levels deep (an alias that contains itself?)");
+    return errorAt(context, field,
+                   "nested more than " + std::to_string(kMaxDepth) + " levels deep (an alias that contains itself?)");
   }
   return Ok{};
 }
@@ -126,14 +127,11 @@ const Field* MapView::find(std::string_view key) const {
   return nullptr;
 }
 
-Result<MapView> readMap(Context& context, const Field& field,
-                        std::initializer_list<std::string_view> allowed) {
+Result<MapView> readMap(Context& context, const Field& field, std::initializer_list<std::string_view> allowed) {
   return readMapImpl(context, field, &allowed);
 }
 
-Result<MapView> readAnyMap(Context& context, const Field& field) {
-  return readMapImpl(context, field, nullptr);
-}
+Result<MapView> readAnyMap(Context& context, const Field& field) { return readMapImpl(context, field, nullptr); }
 
 Result<std::vector<Field>> readList(Context& context, const Field& field) {
   SCENARIO_RETURN_IF_ERROR(spend(context, field));
@@ -147,8 +145,8 @@ Result<std::vector<Field>> readList(Context& context, const Field& field) {
   return items;
 }
 
-Result<Field> require(const Context& context, const Field& map_field, const MapView& map,
-                      std::string_view key, std::string_view why) {
+Result<Field> require(const Context& context, const Field& map_field, const MapView& map, std::string_view key,
+                      std::string_view why) {
   if (const Field* found = map.find(key)) return *found;
   const std::string path = map_field.path.empty() ? std::string(key) : map_field.path + "." + std::string(key);
   std::string message = path + ": required" + (why.empty() ? "" : " (" + std::string(why) + ")");
@@ -176,7 +174,8 @@ Result<size_t> readVariableName(Context& context, const Field& field) {
 
 Result<size_t> writeVariable(Context& context, const Field& field, std::string_view name) {
   if (!isIdentifier(name)) {
-    return errorAt(context, field, "variable names are letters, digits and '_', not starting with a digit, got " + quote(name));
+    return errorAt(context, field,
+                   "variable names are letters, digits and '_', not starting with a digit, got " + quote(name));
   }
   if (name == "params" || name == "user" || name == "random") {
     return errorAt(context, field, quote(name) + " is reserved in templates; choose another variable name");
@@ -224,8 +223,8 @@ Result<int64_t> readInteger(Context& context, const Field& field, int64_t min) {
     return errorAt(context, field, withSource("expected an integer, got " + quote(text), field.node.Scalar(), text));
   }
   if (*value < min) {
-    return errorAt(context, field, withSource("must be at least " + std::to_string(min) + ", got " + text,
-                                              field.node.Scalar(), text));
+    return errorAt(context, field,
+                   withSource("must be at least " + std::to_string(min) + ", got " + text, field.node.Scalar(), text));
   }
   return *value;
 }
@@ -255,8 +254,9 @@ Result<double> readProbability(Context& context, const Field& field) {
   auto value = parseNumber(percent ? std::string_view(text).substr(0, text.size() - 1) : std::string_view(text));
   if (value && percent) *value /= 100;
   if (!value || *value < 0 || *value > 1) {
-    return errorAt(context, field, withSource("expected a probability between 0 and 1 (or 0%-100%), got " + quote(text),
-                                              field.node.Scalar(), text));
+    return errorAt(context, field,
+                   withSource("expected a probability between 0 and 1 (or 0%-100%), got " + quote(text),
+                              field.node.Scalar(), text));
   }
   return *value;
 }

@@ -25,9 +25,9 @@
   lhs = std::move(tmp).value()
 #define SCENARIO_ASSIGN_OR_RETURN(lhs, expr) \
   SCENARIO_ASSIGN_OR_RETURN_IMPL(SCENARIO_CONCAT(scenario_result_, __LINE__), lhs, expr)
-#define SCENARIO_RETURN_IF_ERROR(expr)      \
-  do {                                      \
-    auto scenario_status_ = (expr);         \
+#define SCENARIO_RETURN_IF_ERROR(expr)                           \
+  do {                                                           \
+    auto scenario_status_ = (expr);                              \
     if (!scenario_status_.ok()) return scenario_status_.error(); \
   } while (false)
 
@@ -88,14 +88,13 @@ class MapView {
 
 // A mapping whose keys must all be in `allowed` (unknown keys are errors that list
 // the allowed ones). Duplicate keys are errors too.
-Result<MapView> readMap(Context& context, const Field& field,
-                        std::initializer_list<std::string_view> allowed);
+Result<MapView> readMap(Context& context, const Field& field, std::initializer_list<std::string_view> allowed);
 // A mapping with free-form string keys (params, headers, json objects).
 Result<MapView> readAnyMap(Context& context, const Field& field);
 Result<std::vector<Field>> readList(Context& context, const Field& field);
 // A required key; the error points at the mapping that lacks it.
-Result<Field> require(const Context& context, const Field& map_field, const MapView& map,
-                      std::string_view key, std::string_view why = {});
+Result<Field> require(const Context& context, const Field& map_field, const MapView& map, std::string_view key,
+                      std::string_view why = {});
 
 // A scalar exactly as written.
 Result<std::string> readString(Context& context, const Field& field);

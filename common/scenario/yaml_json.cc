@@ -26,8 +26,7 @@ json toJson(const YAML::Node& n) {
       if (n.Tag() != "!" && (s == "true" || s == "false")) return s == "true";
       return s;
     }
-    default:
-      return nullptr;
+    default: return nullptr;
   }
 }
 

@@ -33,7 +33,7 @@ struct Subscription {
   uint32_t stream = 0;
   int64_t subscriber = 0;  // global user index (one subscription per user and step)
   std::vector<std::string> topics;
-  int64_t since_us = 0;    // when the subscriber first asked
+  int64_t since_us = 0;  // when the subscriber first asked
 };
 
 struct Receipt {
@@ -41,7 +41,7 @@ struct Receipt {
   int64_t subscriber = 0;
   int64_t publisher = 0;
   uint64_t seq = 0;
-  int64_t sent_us = 0;      // as stamped in the message
+  int64_t sent_us = 0;  // as stamped in the message
   int64_t received_us = 0;
 };
 

@@ -31,9 +31,7 @@ void Histogram::reset() {
   sum_ = 0;
 }
 
-double Histogram::mean() const {
-  return count_ == 0 ? 0.0 : static_cast<double>(sum_) / static_cast<double>(count_);
-}
+double Histogram::mean() const { return count_ == 0 ? 0.0 : static_cast<double>(sum_) / static_cast<double>(count_); }
 
 uint64_t Histogram::valueAtPercentile(double p) const {
   if (count_ == 0) return 0;
@@ -58,8 +56,7 @@ uint64_t Histogram::valueAtPercentile(double p) const {
   return std::clamp(midpoint, min_, max_);
 }
 
-Result<Histogram> Histogram::fromParts(uint64_t min, uint64_t max, Sum sum,
-                                       std::span<const BucketCount> buckets) {
+Result<Histogram> Histogram::fromParts(uint64_t min, uint64_t max, Sum sum, std::span<const BucketCount> buckets) {
   Histogram h;
   size_t previous = 0;
   for (const BucketCount& b : buckets) {
@@ -82,8 +79,7 @@ Result<Histogram> Histogram::fromParts(uint64_t min, uint64_t max, Sum sum,
   }
   // min and max must fall in the first and last non-empty buckets, and the sum
   // between count*min and count*max (both fit in 128 bits).
-  if (min > max || bucketIndex(min) != bucketIndex(buckets.front().lower) ||
-      bucketIndex(max) != previous) {
+  if (min > max || bucketIndex(min) != bucketIndex(buckets.front().lower) || bucketIndex(max) != previous) {
     return invalid("min/max disagree with its buckets");
   }
   if (sum < static_cast<Sum>(min) * h.count_ || sum > static_cast<Sum>(max) * h.count_) {

@@ -39,8 +39,7 @@ class Histogram {
   static constexpr int kTopBit = 42;  // the highest power of two with its own buckets
   // The largest value with a bucket of its own (~2.44 h); larger values clamp to it.
   static constexpr uint64_t kMaxTrackable = (uint64_t{1} << (kTopBit + 1)) - 1;
-  static constexpr size_t kBucketCount =
-      kExactLimit + (kTopBit - kSubBucketBits) * kSubBuckets;  // 4736
+  static constexpr size_t kBucketCount = kExactLimit + (kTopBit - kSubBucketBits) * kSubBuckets;  // 4736
 
   Histogram() : counts_(kBucketCount, 0) {}
 
@@ -51,8 +50,7 @@ class Histogram {
     // ns >> shift keeps the 8 most significant bits: a mantissa in [128, 256).
     const int shift = std::bit_width(ns) - 1 - kSubBucketBits;  // >= 1 here
     const uint64_t mantissa = ns >> shift;
-    return static_cast<size_t>(kExactLimit + static_cast<uint64_t>(shift - 1) * kSubBuckets +
-                               (mantissa - kSubBuckets));
+    return static_cast<size_t>(kExactLimit + static_cast<uint64_t>(shift - 1) * kSubBuckets + (mantissa - kSubBuckets));
   }
   // [bucketLower(i), bucketUpper(i)) is the range of values bucket i stands for;
   // i < kBucketCount. The top bucket also counts the clamped values above it.
@@ -111,17 +109,14 @@ class Histogram {
     uint64_t lower;
     uint64_t count;
   };
-  static Result<Histogram> fromParts(uint64_t min, uint64_t max, Sum sum,
-                                     std::span<const BucketCount> buckets);
+  static Result<Histogram> fromParts(uint64_t min, uint64_t max, Sum sum, std::span<const BucketCount> buckets);
 
   // Bucket for bucket, plus count/min/max/sum.
   bool operator==(const Histogram&) const = default;
 
  private:
   // Bucket i >= kExactLimit has width 2^shiftOf(i).
-  static constexpr int shiftOf(size_t index) {
-    return static_cast<int>((index - kExactLimit) / kSubBuckets) + 1;
-  }
+  static constexpr int shiftOf(size_t index) { return static_cast<int>((index - kExactLimit) / kSubBuckets) + 1; }
 
   std::vector<uint64_t> counts_;  // kBucketCount entries; sized once
   uint64_t count_ = 0;

@@ -31,8 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   while (size > 0) {
     // Bucket bounds as indexes most of the time so inputs get past the first check.
     const uint64_t raw = take(data, size);
-    const uint64_t lower = (raw & 1) ? Histogram::bucketLower((raw >> 1) % Histogram::kBucketCount)
-                                     : raw >> 1;
+    const uint64_t lower = (raw & 1) ? Histogram::bucketLower((raw >> 1) % Histogram::kBucketCount) : raw >> 1;
     buckets.push_back({lower, take(data, size)});
   }
   auto h = Histogram::fromParts(min, max, sum, buckets);

@@ -53,8 +53,7 @@ struct Distribution {
 
 std::vector<Distribution> distributions() {
   return {
-      {"uniform 1us..1s",
-       [](Rng& r) { return static_cast<uint64_t>(r.between(kMicro, kSecond)); }},
+      {"uniform 1us..1s", [](Rng& r) { return static_cast<uint64_t>(r.between(kMicro, kSecond)); }},
       {"bimodal 200us / 80ms",
        [](Rng& r) {
          const bool fast = r.unit() < 0.7;
@@ -62,13 +61,9 @@ std::vector<Distribution> distributions() {
          return clampToNs(centre * (1 + 0.1 * standardNormal(r)), kMicro, kHour);
        }},
       {"log-normal median 5ms sigma 1.5",
-       [](Rng& r) {
-         return clampToNs(5.0 * kMilli * std::exp(1.5 * standardNormal(r)), kMicro, kHour);
-       }},
+       [](Rng& r) { return clampToNs(5.0 * kMilli * std::exp(1.5 * standardNormal(r)), kMicro, kHour); }},
       {"pareto 100us alpha 1.2 (capped at 1h)",
-       [](Rng& r) {
-         return clampToNs(100.0 * kMicro / std::pow(1.0 - r.unit(), 1 / 1.2), kMicro, kHour);
-       }},
+       [](Rng& r) { return clampToNs(100.0 * kMicro / std::pow(1.0 - r.unit(), 1 / 1.2), kMicro, kHour); }},
   };
 }
 
@@ -122,8 +117,7 @@ TEST(HistogramAccuracy, PercentilesWithinDocumentedPrecision) {
       const uint64_t got = h.valueAtPercentile(pm / 10.0);
       const double err = relativeError(got, want);
       worst = std::max(worst, err);
-      ASSERT_LE(err, kPrecision) << d.name << " p" << pm / 10.0 << " got " << got << " want "
-                                 << want;
+      ASSERT_LE(err, kPrecision) << d.name << " p" << pm / 10.0 << " got " << got << " want " << want;
     }
     EXPECT_EQ(h.valueAtPercentile(100), samples.back()) << d.name;
     EXPECT_EQ(h.valueAtPercentile(0), samples.front()) << d.name;
@@ -390,12 +384,12 @@ TEST(HistogramParts, RejectsInconsistentInput) {
   auto overflow = good;
   overflow[0].count = UINT64_MAX;
   EXPECT_TRUE(rejects(h.min(), h.max(), h.sum(), overflow));
-  EXPECT_TRUE(rejects(h.max(), h.min(), h.sum(), good));          // min > max
-  EXPECT_TRUE(rejects(h.min(), 20 * kSecond, h.sum(), good));     // max not in last bucket
-  EXPECT_TRUE(rejects(h.min(), h.max(), h.sum() * 10, good));     // sum beyond count*max
-  EXPECT_TRUE(rejects(h.min(), h.max(), 0, good));                // sum below count*min
-  EXPECT_TRUE(rejects(1, 0, 0, {}));                              // empty with a min
-  EXPECT_TRUE(rejects(0, 0, 0, {{UINT64_MAX, 1}}));  // beyond the top bucket
+  EXPECT_TRUE(rejects(h.max(), h.min(), h.sum(), good));       // min > max
+  EXPECT_TRUE(rejects(h.min(), 20 * kSecond, h.sum(), good));  // max not in last bucket
+  EXPECT_TRUE(rejects(h.min(), h.max(), h.sum() * 10, good));  // sum beyond count*max
+  EXPECT_TRUE(rejects(h.min(), h.max(), 0, good));             // sum below count*min
+  EXPECT_TRUE(rejects(1, 0, 0, {}));                           // empty with a min
+  EXPECT_TRUE(rejects(0, 0, 0, {{UINT64_MAX, 1}}));            // beyond the top bucket
 }
 
 }  // namespace

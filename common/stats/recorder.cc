@@ -15,8 +15,8 @@ void EndpointStats::reset() {
   latency.reset();
 }
 
-void Recorder::recordRequest(size_t endpoint, uint64_t latency_ns, uint64_t bytes_received,
-                             uint64_t bytes_sent, ErrorKind error, int32_t code) {
+void Recorder::recordRequest(size_t endpoint, uint64_t latency_ns, uint64_t bytes_received, uint64_t bytes_sent,
+                             ErrorKind error, int32_t code) {
   if (endpoint >= endpoints_.size()) endpoints_.resize(endpoint + 1);
   EndpointStats& e = endpoints_[endpoint];
   ++e.requests;

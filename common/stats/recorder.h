@@ -53,8 +53,8 @@ class Recorder {
   // One finished request (or attempt). Bytes count whatever the outcome.
   // An endpoint index past the current count grows the recorder (allocating
   // once) rather than writing out of bounds.
-  void recordRequest(size_t endpoint, uint64_t latency_ns, uint64_t bytes_received,
-                     uint64_t bytes_sent, ErrorKind error, int32_t code = 0);
+  void recordRequest(size_t endpoint, uint64_t latency_ns, uint64_t bytes_received, uint64_t bytes_sent,
+                     ErrorKind error, int32_t code = 0);
 
   // Adds `other` in; the endpoint list grows to the larger of the two.
   void merge(const Recorder& other);

@@ -81,7 +81,7 @@ TEST(Recorder, MergeOfWorkersEqualsOneRecorder) {
   Recorder whole(kEndpoints);
   std::vector<Recorder> workers(kWorkers, Recorder(kEndpoints));
   Rng rng(2024);
-  const ErrorKind kinds[] = {ErrorKind::kNone, ErrorKind::kNone, ErrorKind::kNone,
+  const ErrorKind kinds[] = {ErrorKind::kNone,   ErrorKind::kNone,    ErrorKind::kNone,
                              ErrorKind::kStatus, ErrorKind::kTimeout, ErrorKind::kReset};
   for (int i = 0; i < 50'000; ++i) {
     const auto endpoint = static_cast<size_t>(rng.between(0, kEndpoints - 1));

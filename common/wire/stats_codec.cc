@@ -85,7 +85,8 @@ Result<stats::Recorder> decodeStats(const v1::StatsDelta& in, size_t endpoint_co
     const auto& wire = in.endpoints(i);
     const auto where = fmt::format("endpoints[{}]", i);
     if (wire.index() >= endpoint_count) {
-      return Error{fmt::format("endpoint index {} but the scenario has {} endpoints", wire.index(), endpoint_count), where};
+      return Error{fmt::format("endpoint index {} but the scenario has {} endpoints", wire.index(), endpoint_count),
+                   where};
     }
     if (seen[wire.index()]) return Error{fmt::format("endpoint {} appears twice", wire.index()), where};
     seen[wire.index()] = true;
@@ -106,8 +107,10 @@ Result<stats::Recorder> decodeStats(const v1::StatsDelta& in, size_t endpoint_co
   for (int i = 0; i < in.errors_size(); ++i) {
     const auto& wire = in.errors(i);
     const auto where = fmt::format("errors[{}]", i);
-    if (wire.endpoint() >= endpoint_count) return Error{fmt::format("endpoint index {} out of range", wire.endpoint()), where};
-    if (wire.kind() == 0 || wire.kind() > kLastErrorKind) return Error{fmt::format("unknown error kind {}", wire.kind()), where};
+    if (wire.endpoint() >= endpoint_count)
+      return Error{fmt::format("endpoint index {} out of range", wire.endpoint()), where};
+    if (wire.kind() == 0 || wire.kind() > kLastErrorKind)
+      return Error{fmt::format("unknown error kind {}", wire.kind()), where};
     if (wire.count() == 0) return Error{"zero count", where};
     const stats::ErrorKey key{wire.endpoint(), static_cast<stats::ErrorKind>(wire.kind()), wire.code()};
     if (!errors.emplace(key, wire.count()).second) return Error{"error counted twice", where};
@@ -186,8 +189,8 @@ Status decodeDelivery(const v1::DeliveryRecords& in, size_t stream_count, stats:
     into.published.push_back({m.stream(), m.topic(), m.publisher(), m.seq(), m.sent_us()});
   }
   for (const auto& sub : in.subscriptions()) {
-    into.subscriptions.push_back(
-        {sub.stream(), sub.subscriber(), std::vector<std::string>(sub.topics().begin(), sub.topics().end()), sub.since_us()});
+    into.subscriptions.push_back({sub.stream(), sub.subscriber(),
+                                  std::vector<std::string>(sub.topics().begin(), sub.topics().end()), sub.since_us()});
   }
   for (const auto& r : in.receipts()) {
     into.receipts.push_back({r.stream(), r.subscriber(), r.publisher(), r.seq(), r.sent_us(), r.received_us()});

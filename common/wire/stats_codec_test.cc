@@ -115,7 +115,8 @@ TEST(StatsCodec, FuzzSeedsDecode) {
 TEST(DeliveryCodec, PiecesAreBoundedAndRoundTripInOrder) {
   stats::DeliveryLog log;
   for (int i = 0; i < 3000; ++i) {
-    log.published.push_back({static_cast<uint32_t>(i % 2), "room-" + std::to_string(i % 7), i, static_cast<uint64_t>(i), 1000 + i});
+    log.published.push_back(
+        {static_cast<uint32_t>(i % 2), "room-" + std::to_string(i % 7), i, static_cast<uint64_t>(i), 1000 + i});
     log.receipts.push_back({1, i + 5, i, static_cast<uint64_t>(i), 1000 + i, 2000 + i});
   }
   log.subscriptions.push_back({0, 42, {"room-1", "room-2"}, 999});

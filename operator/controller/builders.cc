@@ -22,9 +22,7 @@ std::string makeRunId(const std::string& loadtest_name, uint64_t random) {
 std::string tokenSecretName(const std::string& run_id) { return run_id + "-token"; }
 std::string summaryConfigMapName(const std::string& run_id) { return run_id + "-summary"; }
 std::string scenarioSnapshotName(const std::string& run_id) { return run_id + "-scenario"; }
-std::string agentPodName(const std::string& run_id, int index) {
-  return run_id + "-agent-" + std::to_string(index);
-}
+std::string agentPodName(const std::string& run_id, int index) { return run_id + "-agent-" + std::to_string(index); }
 std::string runSelector(const std::string& run_id) { return std::string(kLabelRun) + "=" + run_id; }
 
 std::string base64Decode(const std::string& text) {
@@ -46,18 +44,18 @@ std::string base64Decode(const std::string& text) {
 }
 
 json ownerReference(const json& loadtest) {
-  return {{"apiVersion", kLoadTests.apiVersion()}, {"kind", kLoadTests.kind},
-          {"name", k8s::nameOf(loadtest)}, {"uid", k8s::metaString(loadtest, "uid")},
-          {"controller", true}, {"blockOwnerDeletion", true}};
+  return {{"apiVersion", kLoadTests.apiVersion()},   {"kind", kLoadTests.kind}, {"name", k8s::nameOf(loadtest)},
+          {"uid", k8s::metaString(loadtest, "uid")}, {"controller", true},      {"blockOwnerDeletion", true}};
 }
 
 namespace {
 
 json childMetadata(const json& loadtest, const std::string& name, const std::string& run_id) {
-  return {{"name", name}, {"namespace", k8s::namespaceOf(loadtest)},
-          {"labels", {{kLabelManagedBy, kManagedByValue}, {kLabelLoadTest, k8s::nameOf(loadtest)},
-                      {kLabelRun, run_id}}},
-          {"ownerReferences", json::array({ownerReference(loadtest)})}};
+  return {
+      {"name", name},
+      {"namespace", k8s::namespaceOf(loadtest)},
+      {"labels", {{kLabelManagedBy, kManagedByValue}, {kLabelLoadTest, k8s::nameOf(loadtest)}, {kLabelRun, run_id}}},
+      {"ownerReferences", json::array({ownerReference(loadtest)})}};
 }
 
 // Copies string→string entries of a template map (labels, annotations, nodeSelector).
@@ -70,7 +68,9 @@ json stringMap(const json& from) {
 }
 
 json restrictedContainerSecurity() {
-  return {{"runAsNonRoot", true}, {"readOnlyRootFilesystem", true}, {"allowPrivilegeEscalation", false},
+  return {{"runAsNonRoot", true},
+          {"readOnlyRootFilesystem", true},
+          {"allowPrivilegeEscalation", false},
           {"capabilities", {{"drop", json::array({"ALL"})}}},
           {"seccompProfile", {{"type", "RuntimeDefault"}}}};
 }
@@ -85,8 +85,7 @@ json agentEnv(const json& loadtest, const std::string& run_id, int index, const 
   env.push_back({{"name", "HERD_RUN_ID"}, {"value", run_id}});
   env.push_back({{"name", "HERD_AGENT_INDEX"}, {"value", std::to_string(index)}});
   env.push_back({{"name", "HERD_LOADTEST"}, {"value", k8s::keyOf(loadtest)}});
-  env.push_back({{"name", "HERD_POD_NAME"},
-                 {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}});
+  env.push_back({{"name", "HERD_POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}});
   env.push_back({{"name", "HERD_POD_UID"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.uid"}}}}}});
   return env;
 }
@@ -97,13 +96,16 @@ json buildTokenSecret(const json& loadtest, const std::string& run_id, const std
                       const std::string& ca_pem) {
   json data{{kTokenKey, token}};
   if (!ca_pem.empty()) data[kCaKey] = ca_pem;
-  return {{"apiVersion", "v1"}, {"kind", "Secret"}, {"type", "Opaque"},
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"type", "Opaque"},
           {"metadata", childMetadata(loadtest, tokenSecretName(run_id), run_id)},
           {"stringData", data}};
 }
 
 json buildSummaryConfigMap(const json& loadtest, const std::string& run_id, const std::string& summary_json) {
-  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
           {"metadata", childMetadata(loadtest, summaryConfigMapName(run_id), run_id)},
           {"data", {{"summary.json", summary_json}}}};
 }
@@ -158,11 +160,11 @@ json buildAgentPod(const json& loadtest, const LoadTestSpec& spec, const std::st
                  {"args", args},
                  {"env", agentEnv(loadtest, run_id, index, tmpl)},
                  {"securityContext", restrictedContainerSecurity()},
-                 {"volumeMounts", json::array({
-                     {{"name", "token"}, {"mountPath", kTokenMountPath}, {"readOnly", true}},
-                     {{"name", "tmp"}, {"mountPath", "/tmp"}}})}};
+                 {"volumeMounts", json::array({{{"name", "token"}, {"mountPath", kTokenMountPath}, {"readOnly", true}},
+                                               {{"name", "tmp"}, {"mountPath", "/tmp"}}})}};
   if (settings.metrics_port != 0) {
-    container["ports"] = json::array({{{"name", "metrics"}, {"containerPort", settings.metrics_port}, {"protocol", "TCP"}}});
+    container["ports"] = json::array(
+        {{{"name", "metrics"}, {"containerPort", settings.metrics_port}, {"protocol", "TCP"}}});
   }
   if (!getString(tmpl, "imagePullPolicy").empty()) container["imagePullPolicy"] = tmpl["imagePullPolicy"];
   container["resources"] = agentResources(sizing, getObject(tmpl, "resources"));
@@ -171,16 +173,19 @@ json buildAgentPod(const json& loadtest, const LoadTestSpec& spec, const std::st
   json pod_spec{
       {"restartPolicy", "Never"},  // a crashed agent is a lost agent: the policy decides
       // SIGTERM (a scale down, a replaced pod) lets the agent deliver its last report.
-      {"terminationGracePeriodSeconds",
-       grace.is_number_integer() ? grace : json(agentTerminationGraceSeconds(sizing))},
+      {"terminationGracePeriodSeconds", grace.is_number_integer() ? grace : json(agentTerminationGraceSeconds(sizing))},
       {"automountServiceAccountToken", false},
       {"enableServiceLinks", false},
-      {"securityContext", {{"runAsNonRoot", true}, {"runAsUser", 65532}, {"runAsGroup", 65532},
-                           {"fsGroup", 65532}, {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+      {"securityContext",
+       {{"runAsNonRoot", true},
+        {"runAsUser", 65532},
+        {"runAsGroup", 65532},
+        {"fsGroup", 65532},
+        {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
       {"containers", json::array({container})},
-      {"volumes", json::array({
-          {{"name", "token"}, {"secret", {{"secretName", tokenSecretName(run_id)}, {"defaultMode", 0440}}}},
-          {{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "64Mi"}}}}})}};
+      {"volumes",
+       json::array({{{"name", "token"}, {"secret", {{"secretName", tokenSecretName(run_id)}, {"defaultMode", 0440}}}},
+                    {{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "64Mi"}}}}})}};
   json node_selector = stringMap(getObject(tmpl, "nodeSelector"));
   if (!node_selector.empty()) pod_spec["nodeSelector"] = node_selector;
   if (tmpl.contains("tolerations") && tmpl["tolerations"].is_array()) pod_spec["tolerations"] = tmpl["tolerations"];
@@ -206,8 +211,9 @@ PodHealth classifyPod(const json& pod) {
         return {PodHealth::State::kCrashed, reason + ": " + getString(waiting, "message")};
       const json& term = getObject(state, "terminated");
       if (!term.empty() && k8s::getInt(term, "exitCode") != 0)
-        return {PodHealth::State::kCrashed, "exited with code " + std::to_string(k8s::getInt(term, "exitCode")) +
-                                                (getString(term, "reason").empty() ? "" : " (" + getString(term, "reason") + ")")};
+        return {PodHealth::State::kCrashed,
+                "exited with code " + std::to_string(k8s::getInt(term, "exitCode")) +
+                    (getString(term, "reason").empty() ? "" : " (" + getString(term, "reason") + ")")};
     }
   }
   if (phase == "Failed")
@@ -246,8 +252,7 @@ std::optional<bool> conditionStatus(const json& status, const std::string& type)
 }
 
 StatusTotals statusTotals(const RunTotals& t) {
-  const double pct =
-      t.requests > 0 ? 100.0 * static_cast<double>(t.failures) / static_cast<double>(t.requests) : 0.0;
+  const double pct = t.requests > 0 ? 100.0 * static_cast<double>(t.failures) / static_cast<double>(t.requests) : 0.0;
   return {t.requests, t.failures, t.rps, pct, t.p50_ms, t.p95_ms, t.p99_ms};
 }
 
@@ -272,9 +277,11 @@ json endpointsFromSummary(const std::string& summary_json) {
   std::vector<json> rows;
   for (const auto& e : all) {
     if (!e.is_object()) continue;
-    rows.push_back({{"name", getString(e, "name")}, {"method", getString(e, "method")},
+    rows.push_back({{"name", getString(e, "name")},
+                    {"method", getString(e, "method")},
                     {"requests", static_cast<int64_t>(numberOr0(e, "requests"))},
-                    {"failures", static_cast<int64_t>(numberOr0(e, "failures"))}, {"rps", numberOr0(e, "rps")},
+                    {"failures", static_cast<int64_t>(numberOr0(e, "failures"))},
+                    {"rps", numberOr0(e, "rps")},
                     {"p95", numberOr0(getObject(e, "latency"), "p95")}});
   }
   std::stable_sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
@@ -347,7 +354,8 @@ std::optional<std::string> incompleteTotals(const std::string& summary_json) {
     for (const auto& a : missing["agents"]) {
       if (!a.is_object()) continue;
       char seconds[64];
-      std::snprintf(seconds, sizeof seconds, "%.0fs-%.0fs", numberOr0(a, "fromSecond"), std::ceil(numberOr0(a, "toSecond")));
+      std::snprintf(seconds, sizeof seconds, "%.0fs-%.0fs", numberOr0(a, "fromSecond"),
+                    std::ceil(numberOr0(a, "toSecond")));
       const auto who = getString(a, "agent", "users whose agents did not come back");
       out += sep + who + " " + seconds + " (" + getString(a, "reason") + ")";
       sep = ", ";

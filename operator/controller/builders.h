@@ -19,9 +19,9 @@ namespace herd::controller {
 
 // What the operator adds to every agent pod, from its flags.
 struct AgentSettings {
-  std::string image = "herd:latest";               // --agent-image; spec.agentTemplate.image wins
+  std::string image = "herd:latest";                  // --agent-image; spec.agentTemplate.image wins
   std::vector<std::string> command{"herd", "agent"};  // --agent-command (tests)
-  std::string coordinator;                          // --coordinator-advertise host:port
+  std::string coordinator;                            // --coordinator-advertise host:port
   // --agent-metrics-port: agents serve Prometheus metrics on this port (a
   // container port named "metrics", prometheus.io/* annotations); 0: they do not.
   uint16_t metrics_port = 0;
@@ -57,8 +57,8 @@ std::string base64Decode(const std::string& text);
 nlohmann::json ownerReference(const nlohmann::json& loadtest);
 
 // The run's token and, with TLS, the coordinator's CA bundle (`ca_pem`).
-nlohmann::json buildTokenSecret(const nlohmann::json& loadtest, const std::string& run_id,
-                                const std::string& token, const std::string& ca_pem = "");
+nlohmann::json buildTokenSecret(const nlohmann::json& loadtest, const std::string& run_id, const std::string& token,
+                                const std::string& ca_pem = "");
 nlohmann::json buildSummaryConfigMap(const nlohmann::json& loadtest, const std::string& run_id,
                                      const std::string& summary_json);
 // The scenario text a run started with (key scenario.yaml) and where it came from
@@ -70,9 +70,8 @@ nlohmann::json buildScenarioSnapshot(const nlohmann::json& loadtest, const std::
 // placement, env, labels, annotations) under herd's labels, the token volume,
 // and a restricted security context the template cannot weaken. Resources and
 // terminationGracePeriodSeconds the template leaves out follow `sizing`.
-nlohmann::json buildAgentPod(const nlohmann::json& loadtest, const LoadTestSpec& spec,
-                             const std::string& run_id, int index, const AgentSettings& settings,
-                             const AgentSizing& sizing = {});
+nlohmann::json buildAgentPod(const nlohmann::json& loadtest, const LoadTestSpec& spec, const std::string& run_id,
+                             int index, const AgentSettings& settings, const AgentSizing& sizing = {});
 
 // How an agent pod is doing, as far as the run cares.
 struct PodHealth {
@@ -118,7 +117,6 @@ void pushHistory(nlohmann::json& status, nlohmann::json entry, int limit);
 void pushHistoryEntry(nlohmann::json& history, nlohmann::json entry, int limit);
 // The regression rule: compares this run's totals with the newest passing run
 // in `history`. A message when the run regressed beyond the spec's margins.
-std::optional<std::string> regression(const nlohmann::json& history, const RunTotals& totals,
-                                      const LoadTestSpec& spec);
+std::optional<std::string> regression(const nlohmann::json& history, const RunTotals& totals, const LoadTestSpec& spec);
 
 }  // namespace herd::controller

@@ -8,7 +8,8 @@ namespace herd::controller {
 namespace {
 
 json loadtest() {
-  return {{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
+  return {{"apiVersion", "herd.dev/v1alpha1"},
+          {"kind", "LoadTest"},
           {"metadata", {{"name", "shop"}, {"namespace", "perf"}, {"uid", "u-1"}, {"generation", 3}}},
           {"spec", {{"scenario", {{"inline", "x"}}}}}};
 }
@@ -51,8 +52,9 @@ TEST(AgentPod, CarriesTemplateUnderHerdsLabelsAndOwner) {
   EXPECT_EQ(c["image"], "registry.local/herd:1.2");
   EXPECT_EQ(c["resources"]["limits"]["cpu"], "2");
   EXPECT_EQ(c["command"], json({"herd", "agent"}));
-  EXPECT_EQ(c["args"], json({"--coordinator", "herd-coordinator.herd.svc:7070", "--run-id", "shop-00abcd", "--token-file",
-                          "/var/run/herd/token/token", "--agent-id", "$(HERD_POD_NAME)/$(HERD_POD_UID)"}));
+  EXPECT_EQ(c["args"],
+            json({"--coordinator", "herd-coordinator.herd.svc:7070", "--run-id", "shop-00abcd", "--token-file",
+                  "/var/run/herd/token/token", "--agent-id", "$(HERD_POD_NAME)/$(HERD_POD_UID)"}));
   // herd's HERD_RUN_ID comes after the template's, so it wins.
   std::string last_run_id;
   for (const auto& e : c["env"])
@@ -107,7 +109,7 @@ TEST(AgentPod, DefaultResourcesFollowTheUsersPerAgent) {
   EXPECT_EQ(big["spec"]["terminationGracePeriodSeconds"], 33);  // 2.5 s rounds up to 3
 
   EXPECT_EQ(usersPerAgent(20, 2), 10);
-  EXPECT_EQ(usersPerAgent(7, 2), 4);   // the larger share
+  EXPECT_EQ(usersPerAgent(7, 2), 4);  // the larger share
   EXPECT_EQ(usersPerAgent(0, 3), 1);
   EXPECT_EQ(usersPerAgent(5, 0), 5);
 }
@@ -191,23 +193,32 @@ TEST(ClassifyPod, ReadsWhatKubeletAndSchedulerReport) {
   EXPECT_EQ(classifyPod(json::object()).state, S::kPending);
   json ready{{"status", {{"phase", "Running"}, {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}};
   EXPECT_EQ(classifyPod(ready).state, S::kReady);
-  json unsched{{"status", {{"phase", "Pending"},
-                           {"conditions", {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"},
-                                            {"message", "0/3 nodes are available"}}}}}}};
+  json unsched{{"status",
+                {{"phase", "Pending"},
+                 {"conditions",
+                  {{{"type", "PodScheduled"},
+                    {"status", "False"},
+                    {"reason", "Unschedulable"},
+                    {"message", "0/3 nodes are available"}}}}}}};
   EXPECT_EQ(classifyPod(unsched).state, S::kUnschedulable);
   EXPECT_EQ(classifyPod(unsched).message, "0/3 nodes are available");
-  json crash{{"status", {{"phase", "Running"},
-                         {"containerStatuses", {{{"state", {{"waiting", {{"reason", "CrashLoopBackOff"}, {"message", "back-off"}}}}}}}}}}};
+  json crash{{"status",
+              {{"phase", "Running"},
+               {"containerStatuses",
+                {{{"state", {{"waiting", {{"reason", "CrashLoopBackOff"}, {"message", "back-off"}}}}}}}}}}};
   EXPECT_EQ(classifyPod(crash).state, S::kCrashed);
   // The kubelet retries a pull: not a crash, until the reconciler's bounded wait ends.
   for (const char* reason : {"ErrImagePull", "ImagePullBackOff"}) {
-    json pulling{{"status", {{"phase", "Pending"},
-                             {"containerStatuses", {{{"state", {{"waiting", {{"reason", reason}, {"message", "not found"}}}}}}}}}}};
+    json pulling{
+        {"status",
+         {{"phase", "Pending"},
+          {"containerStatuses", {{{"state", {{"waiting", {{"reason", reason}, {"message", "not found"}}}}}}}}}}};
     EXPECT_EQ(classifyPod(pulling).state, S::kImagePulling) << reason;
     EXPECT_EQ(classifyPod(pulling).message, std::string(reason) + ": not found");
   }
-  json exited{{"status", {{"phase", "Failed"},
-                          {"containerStatuses", {{{"state", {{"terminated", {{"exitCode", 3}, {"reason", "Error"}}}}}}}}}}};
+  json exited{{"status",
+               {{"phase", "Failed"},
+                {"containerStatuses", {{{"state", {{"terminated", {{"exitCode", 3}, {"reason", "Error"}}}}}}}}}}};
   EXPECT_EQ(classifyPod(exited).state, S::kCrashed);
   EXPECT_EQ(classifyPod(exited).message, "exited with code 3 (Error)");
   EXPECT_EQ(classifyPod(json{{"status", {{"phase", "Succeeded"}}}}).state, S::kSucceeded);
@@ -242,10 +253,10 @@ TEST(Regression, ComparesWithTheNewestPassingRun) {
   LoadTestSpec spec;
   spec.max_p95_increase_percent = 20;
   spec.max_rps_decrease_percent = 10;
-  json history = json::array({
-      {{"runId", "r3"}, {"verdict", "Failed"}, {"totals", totalsJson({100, 50, 10, 1, 900, 1000})}},
-      {{"runId", "r2"}, {"verdict", "Passed"}, {"totals", totalsJson({100, 0, 100, 1, 100, 120})}},
-      {{"runId", "r1"}, {"verdict", "Passed"}, {"totals", totalsJson({100, 0, 100, 1, 10, 12})}}});
+  json history = json::array(
+      {{{"runId", "r3"}, {"verdict", "Failed"}, {"totals", totalsJson({100, 50, 10, 1, 900, 1000})}},
+       {{"runId", "r2"}, {"verdict", "Passed"}, {"totals", totalsJson({100, 0, 100, 1, 100, 120})}},
+       {{"runId", "r1"}, {"verdict", "Passed"}, {"totals", totalsJson({100, 0, 100, 1, 10, 12})}}});
   EXPECT_FALSE(regression(history, {100, 0, 95, 1, 119, 130}, spec));
   auto slower = regression(history, {100, 0, 100, 1, 121, 130}, spec);
   ASSERT_TRUE(slower);
@@ -272,8 +283,12 @@ TEST(Summary, TopEndpointsAndDeliveryForTheStatus) {
                {"endpoints", json::array()},
                {"delivery", json::array({{{"stream", "chat"}, {"published", 10}, {"delivered", 9}, {"lost", 1}}})}};
   for (int i = 0; i < 12; ++i)
-    summary["endpoints"].push_back({{"name", "/e" + std::to_string(i)}, {"method", "GET"}, {"requests", i * 10},
-                                    {"failures", i}, {"rps", i * 1.5}, {"latency", {{"p95", 2.5 * i}}}});
+    summary["endpoints"].push_back({{"name", "/e" + std::to_string(i)},
+                                    {"method", "GET"},
+                                    {"requests", i * 10},
+                                    {"failures", i},
+                                    {"rps", i * 1.5},
+                                    {"latency", {{"p95", 2.5 * i}}}});
   auto endpoints = endpointsFromSummary(summary.dump());
   ASSERT_EQ(endpoints.size(), 10u);
   EXPECT_EQ(endpoints[0]["name"], "/e11");

@@ -7,7 +7,9 @@ namespace herd::controller {
 using json = nlohmann::json;
 
 Controller::Controller(k8s::Client& client, Reconciler& reconciler, ControllerOptions options)
-    : client_(client), reconciler_(reconciler), options_(std::move(options)),
+    : client_(client),
+      reconciler_(reconciler),
+      options_(std::move(options)),
       queue_(k8s::BackoffPolicy{std::chrono::milliseconds(200), std::chrono::seconds(60)}) {}
 
 Controller::~Controller() { stop(); }
@@ -51,7 +53,12 @@ void Controller::stop() {
 void Controller::work() {
   while (auto key = queue_.get()) {
     auto result = reconciler_.reconcile(*key);
-    logger("operator")->debug("loadtest={} reconciled: {}", *key, result.ok() ? (result->requeue_after ? "requeue " + std::to_string(result->requeue_after->count()) + "ms" : std::string("done")) : result.error().describe());
+    logger("operator")
+        ->debug("loadtest={} reconciled: {}", *key,
+                result.ok()
+                    ? (result->requeue_after ? "requeue " + std::to_string(result->requeue_after->count()) + "ms"
+                                             : std::string("done"))
+                    : result.error().describe());
     ++reconciles_;
     if (!result.ok()) {
       ++errors_;

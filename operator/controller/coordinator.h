@@ -22,15 +22,15 @@
 namespace herd::controller {
 
 struct RunRequest {
-  std::string loadtest;        // "namespace/name", for logs
+  std::string loadtest;  // "namespace/name", for logs
   std::string run_id;
-  std::string token;           // agents must present it (the run's Secret)
+  std::string token;  // agents must present it (the run's Secret)
   // The run as the reconciler compiled it when it started (common/scenario/run.h):
   // the plan, thresholds, users, grace and loss policy the coordinator carries out.
   std::shared_ptr<const scenario::CompiledRun> run;
   // What the agents compile into the same plan: the text and the spec's overrides.
   std::string scenario_text;
-  std::string scenario_name;   // where errors point: "ns/name:inline" or the ConfigMap
+  std::string scenario_name;  // where errors point: "ns/name:inline" or the ConfigMap
   scenario::CompileOptions overrides;
   int expected_agents = 1;
 };
@@ -54,15 +54,15 @@ struct RunProgress {
   enum class State { kWaitingForAgents, kRunning, kStopping, kFinished };
   enum class Verdict { kPassed, kFailed, kAborted, kError };
   State state = State::kWaitingForAgents;
-  int connected = 0;           // agents connected now
-  int64_t users = 0;           // virtual users running now (peak once finished)
+  int connected = 0;  // agents connected now
+  int64_t users = 0;  // virtual users running now (peak once finished)
   RunTotals totals;
-  bool degraded = false;       // an agent was lost and the policy went on
-  std::string message;         // why, for status and Events
+  bool degraded = false;  // an agent was lost and the policy went on
+  std::string message;    // why, for status and Events
   // Set once state is kFinished.
   Verdict verdict = Verdict::kError;
   std::vector<ThresholdOutcome> thresholds;
-  std::string summary_json;    // docs/design.md, summary.json; kept in a ConfigMap after the pods go
+  std::string summary_json;  // docs/design.md, summary.json; kept in a ConfigMap after the pods go
 };
 
 class RunCoordinator {

@@ -18,11 +18,15 @@ struct Field {
   const char* const* names;  // for months (from 1) and weekdays (from 0)
 };
 
-const char* const kMonthNames[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", nullptr};
+const char* const kMonthNames[] = {"jan", "feb", "mar", "apr", "may", "jun",  "jul",
+                                   "aug", "sep", "oct", "nov", "dec", nullptr};
 const char* const kDayNames[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", nullptr};
 
-const Field kFields[] = {{"minute", 0, 59, nullptr}, {"hour", 0, 23, nullptr}, {"day of month", 1, 31, nullptr},
-                         {"month", 1, 12, kMonthNames}, {"day of week", 0, 7, kDayNames}};
+const Field kFields[] = {{"minute", 0, 59, nullptr},
+                         {"hour", 0, 23, nullptr},
+                         {"day of month", 1, 31, nullptr},
+                         {"month", 1, 12, kMonthNames},
+                         {"day of week", 0, 7, kDayNames}};
 
 std::vector<std::string> split(std::string_view s, char sep) {
   std::vector<std::string> out;

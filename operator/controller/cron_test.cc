@@ -65,9 +65,11 @@ TEST(Cron, ErrorsNameTheField) {
   EXPECT_EQ(bad("0 0 * foo *"), "spec.schedule.cron: cron field 4 (month): unknown name \"foo\"");
   EXPECT_EQ(bad("*/0 * * * *"), "spec.schedule.cron: cron field 1 (minute): bad step \"0\"");
   EXPECT_EQ(bad("0 5-2 * * *"), "spec.schedule.cron: cron field 2 (hour): range 5-2 runs backwards");
-  EXPECT_EQ(bad("0 0 * *"), "spec.schedule.cron: expected 5 fields (minute hour day-of-month month day-of-week), got 4");
+  EXPECT_EQ(bad("0 0 * *"),
+            "spec.schedule.cron: expected 5 fields (minute hour day-of-month month day-of-week), got 4");
   EXPECT_EQ(bad("0 0 * * *", "Mars/Olympus"), "spec.schedule.timeZone: unknown time zone \"Mars/Olympus\"");
-  EXPECT_EQ(bad("@every 5m"), "spec.schedule.cron: expected 5 fields (minute hour day-of-month month day-of-week), got 2");
+  EXPECT_EQ(bad("@every 5m"),
+            "spec.schedule.cron: expected 5 fields (minute hour day-of-month month day-of-week), got 2");
 }
 
 }  // namespace

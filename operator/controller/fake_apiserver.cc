@@ -9,8 +9,8 @@ namespace {
 using json = nlohmann::json;
 
 k8s::HttpResponse status(int code, const std::string& reason, const std::string& message) {
-  json body{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"}, {"reason", reason},
-            {"message", message}, {"code", code}};
+  json body{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
+            {"reason", reason}, {"message", message}, {"code", code}};
   return {code, body.dump()};
 }
 

@@ -12,8 +12,7 @@ namespace {
 using k8s::getObject;
 using k8s::getString;
 
-Result<std::chrono::seconds> seconds(const json& obj, const char* key, const char* path,
-                                     std::chrono::seconds def) {
+Result<std::chrono::seconds> seconds(const json& obj, const char* key, const char* path, std::chrono::seconds def) {
   auto text = getString(obj, key);
   if (text.empty()) return def;
   auto d = scenario::parseDuration(text);

@@ -44,9 +44,9 @@ struct Schedule {
 
 struct LoadTestSpec {
   std::optional<std::string> inline_scenario;
-  std::string config_map_name;               // when not inline
+  std::string config_map_name;  // when not inline
   std::string config_map_key = "scenario.yaml";
-  scenario::CompileOptions overrides;        // target, params, load
+  scenario::CompileOptions overrides;  // target, params, load
   std::optional<int> agents;
   std::optional<int64_t> users_per_agent;
   LossPolicy loss_policy = LossPolicy::kRebalance;

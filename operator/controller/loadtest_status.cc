@@ -43,14 +43,21 @@ json arrayOrNull(const json& object, const char* key) {
 }
 
 StatusCondition conditionFromJson(const json& c) {
-  return {getString(c, "type"),    getString(c, "status"),
-          getString(c, "reason"),  getString(c, "message"),
-          getString(c, "lastTransitionTime"), getInt(c, "observedGeneration")};
+  return {getString(c, "type"),
+          getString(c, "status"),
+          getString(c, "reason"),
+          getString(c, "message"),
+          getString(c, "lastTransitionTime"),
+          getInt(c, "observedGeneration")};
 }
 
 json toJson(const StatusCondition& c) {
-  return {{"type", c.type},       {"status", c.status}, {"reason", c.reason}, {"message", c.message},
-          {"observedGeneration", c.observed_generation}, {"lastTransitionTime", c.last_transition_time}};
+  return {{"type", c.type},
+          {"status", c.status},
+          {"reason", c.reason},
+          {"message", c.message},
+          {"observedGeneration", c.observed_generation},
+          {"lastTransitionTime", c.last_transition_time}};
 }
 
 void readRun(const json& st, LoadTestStatus& out) {
@@ -84,13 +91,12 @@ void readParts(const json& st, LoadTestStatus& out) {
     out.agents = LoadTestStatus::Agents{getInt(*agents, "desired"), getInt(*agents, "ready"),
                                         getInt(*agents, "connected")};
   if (const json* totals = member(st, "totals"); totals && totals->is_object()) out.totals = totalsFromJson(*totals);
-  out.lost_agents = optionalArray<std::string>(st, "lostAgents", [](const json& e) {
-    return e.is_string() ? e.get<std::string>() : std::string();
-  });
+  out.lost_agents = optionalArray<std::string>(
+      st, "lostAgents", [](const json& e) { return e.is_string() ? e.get<std::string>() : std::string(); });
   out.thresholds = optionalArray<StatusThreshold>(st, "thresholds", [](const json& e) {
     const json* passed = member(e, "passed");
     return StatusThreshold{getString(e, "expression"), passed && passed->is_boolean() && passed->get<bool>(),
-                            number(e, "value")};
+                           number(e, "value")};
   });
   out.endpoints = arrayOrNull(st, "endpoints");
   out.delivery = arrayOrNull(st, "delivery");
@@ -132,8 +138,10 @@ void writeRun(const LoadTestStatus& in, json& st) {
 
 void writeParts(const LoadTestStatus& in, json& st) {
   if (in.plan)
-    st["plan"] = {{"scenarioSource", in.plan->scenario_source}, {"scenarioSha256", in.plan->scenario_sha256},
-                  {"users", in.plan->users}, {"duration", in.plan->duration}};
+    st["plan"] = {{"scenarioSource", in.plan->scenario_source},
+                  {"scenarioSha256", in.plan->scenario_sha256},
+                  {"users", in.plan->users},
+                  {"duration", in.plan->duration}};
   if (in.agents)
     st["agents"] = {{"desired", in.agents->desired}, {"ready", in.agents->ready}, {"connected", in.agents->connected}};
   if (in.totals) st["totals"] = toJson(*in.totals);
@@ -163,20 +171,22 @@ Phase parsePhase(std::string_view name) {
 }
 
 bool isLive(Phase phase) {
-  return phase == Phase::kPending || phase == Phase::kStarting || phase == Phase::kRunning ||
-         phase == Phase::kStopping;
+  return phase == Phase::kPending || phase == Phase::kStarting || phase == Phase::kRunning || phase == Phase::kStopping;
 }
 
 json toJson(const StatusTotals& t) {
-  return {{"requests", t.requests}, {"failures", t.failures}, {"rps", t.rps}, {"failurePercent", t.failure_percent},
+  return {{"requests", t.requests},
+          {"failures", t.failures},
+          {"rps", t.rps},
+          {"failurePercent", t.failure_percent},
           {"latency", {{"p50", t.p50_ms}, {"p95", t.p95_ms}, {"p99", t.p99_ms}}}};
 }
 
 StatusTotals totalsFromJson(const json& totals) {
   const json& latency = getObject(totals, "latency");
-  return {getInt(totals, "requests"),   getInt(totals, "failures"),  number(totals, "rps"),
-          number(totals, "failurePercent"), number(latency, "p50"), number(latency, "p95"),
-          number(latency, "p99")};
+  return {
+      getInt(totals, "requests"), getInt(totals, "failures"), number(totals, "rps"), number(totals, "failurePercent"),
+      number(latency, "p50"),     number(latency, "p95"),     number(latency, "p99")};
 }
 
 LoadTestStatus LoadTestStatus::fromJson(const json& st) {
@@ -199,9 +209,7 @@ std::optional<bool> LoadTestStatus::condition(Condition type) const {
   return std::nullopt;
 }
 
-std::optional<bool> LoadTestStatus::condition(const json& st, Condition type) {
-  return fromJson(st).condition(type);
-}
+std::optional<bool> LoadTestStatus::condition(const json& st, Condition type) { return fromJson(st).condition(type); }
 
 bool LoadTestStatus::setCondition(Condition type, bool value, const std::string& why, const std::string& detail,
                                   int64_t generation, const std::string& now) {

@@ -110,8 +110,8 @@ struct LoadTestStatus {
   static std::optional<bool> condition(const nlohmann::json& status, Condition type);
   // Sets the condition; its lastTransitionTime changes only when its status
   // does. True when the status changed.
-  bool setCondition(Condition type, bool value, const std::string& why, const std::string& detail,
-                    int64_t generation, const std::string& now);
+  bool setCondition(Condition type, bool value, const std::string& why, const std::string& detail, int64_t generation,
+                    const std::string& now);
   bool setCondition(const std::string& type, bool value, const std::string& why, const std::string& detail,
                     int64_t generation, const std::string& now);
 

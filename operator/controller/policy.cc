@@ -71,10 +71,9 @@ std::optional<Violation> checkTemplate(const Guardrails& g, const json& tmpl) {
   const json& env = tmpl.contains("env") && tmpl["env"].is_array() ? tmpl["env"] : json::array();
   for (size_t i = 0; i < env.size() && !g.allow_secret_env; ++i) {
     if (!k8s::getObject(k8s::getObject(env[i], "valueFrom"), "secretKeyRef").empty())
-      return Violation{"allowSecretEnv",
-                       "spec.agentTemplate.env[" + std::to_string(i) + "] " + k8s::getString(env[i], "name") +
-                           " from a Secret",
-                       ""};
+      return Violation{
+          "allowSecretEnv",
+          "spec.agentTemplate.env[" + std::to_string(i) + "] " + k8s::getString(env[i], "name") + " from a Secret", ""};
   }
   return std::nullopt;
 }

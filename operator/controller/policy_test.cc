@@ -39,12 +39,13 @@ TEST(Guardrails, TheDefaultsRefuseIdentityPriorityAndSecretsButNoLoad) {
             "set by the operator's guardrails");
   const json env = json::array({{{"name", "PLAIN"}, {"value", "x"}},
                                 {{"name", "KEY"}, {"valueFrom", {{"secretKeyRef", {{"name", "s"}, {"key", "k"}}}}}}});
-  EXPECT_EQ(*checkLoadTest(g, withTemplate({{"env", env}}), run, 1),
-            "allowSecretEnv: spec.agentTemplate.env[1] KEY from a Secret is not allowed; set by the operator's guardrails");
+  EXPECT_EQ(
+      *checkLoadTest(g, withTemplate({{"env", env}}), run, 1),
+      "allowSecretEnv: spec.agentTemplate.env[1] KEY from a Secret is not allowed; set by the operator's guardrails");
   Guardrails open;
   open.allow_service_account = open.allow_priority_class = open.allow_secret_env = true;
-  EXPECT_FALSE(checkLoadTest(open, withTemplate({{"serviceAccountName", "a"}, {"priorityClassName", "p"}, {"env", env}}),
-                             run, 1));
+  EXPECT_FALSE(checkLoadTest(
+      open, withTemplate({{"serviceAccountName", "a"}, {"priorityClassName", "p"}, {"env", env}}), run, 1));
 }
 
 TEST(Guardrails, ImagesMustStartWithAnAllowedPrefix) {
@@ -87,9 +88,12 @@ TEST(Guardrails, NamespaceAnnotationsReplaceTheOperatorsRulesAndSayWhereTheyCame
 }
 
 TEST(Guardrails, AnAnnotationThatDoesNotParseIsAnErrorNamingIt) {
-  for (const auto& [key, value] : std::vector<std::pair<const char*, const char*>>{
-           {kAnnotationMaxUsers, "lots"}, {kAnnotationMaxAgents, "0"}, {kAnnotationMaxDuration, "1 hour"},
-           {kAnnotationMaxRate, "-1"}, {kAnnotationAllowSecretEnv, "yes"}}) {
+  for (const auto& [key, value] :
+       std::vector<std::pair<const char*, const char*>>{{kAnnotationMaxUsers, "lots"},
+                                                        {kAnnotationMaxAgents, "0"},
+                                                        {kAnnotationMaxDuration, "1 hour"},
+                                                        {kAnnotationMaxRate, "-1"},
+                                                        {kAnnotationAllowSecretEnv, "yes"}}) {
     auto g = namespaceGuardrails({}, nsWith({{key, value}}));
     ASSERT_FALSE(g.ok()) << key;
     EXPECT_EQ(g.error().where, std::string("namespace annotation ") + key);

@@ -34,8 +34,12 @@ std::optional<std::chrono::system_clock::time_point> parseRfc3339(const std::str
 
 Reconciler::Reconciler(k8s::Client& client, k8s::EventRecorder& events, RunCoordinator& coordinator,
                        ReconcilerSettings settings, WallClock wall_clock, uint64_t seed)
-    : client_(client), events_(events), coordinator_(coordinator), settings_(std::move(settings)),
-      wall_clock_(std::move(wall_clock)), rng_(seed) {}
+    : client_(client),
+      events_(events),
+      coordinator_(coordinator),
+      settings_(std::move(settings)),
+      wall_clock_(std::move(wall_clock)),
+      rng_(seed) {}
 
 std::string Reconciler::now() const { return formatRfc3339(wall_clock_()); }
 
@@ -48,8 +52,8 @@ void Reconciler::event(const json& loadtest, const std::string& type, const std:
                        const std::string& message) {
   auto recorded = events_.record(loadtest, type, reason, message);
   if (!recorded.ok())
-    logger("operator")->warn("loadtest={} event {} not recorded: {}", k8s::keyOf(loadtest), reason,
-                             recorded.error().describe());
+    logger("operator")
+        ->warn("loadtest={} event {} not recorded: {}", k8s::keyOf(loadtest), reason, recorded.error().describe());
 }
 
 Status Reconciler::writeStatus(Pass& pass, const std::function<void(LoadTestStatus& status)>& edit) {
@@ -90,7 +94,6 @@ Result<scenario::CompiledRun> compileLoadTest(const ScenarioSource& source, cons
   return scenario::compileRun(source.text, source.name, runOverrides(spec));
 }
 
-
 namespace {
 
 // Why a new run starts now: creation, a change of the run-defining spec, or a new
@@ -101,7 +104,8 @@ std::string whyStart(const LoadTestStatus& current, const nlohmann::json& lt, bo
   const auto trigger = annotation(lt, kAnnotationRun);
   if (current.run_id.empty() && current.phase != Phase::kFailed && !scheduled) return "created";
   if (!scheduled && !current.run_hash.empty() && current.run_hash != hash) return "spec changed";
-  if (!trigger.empty() && trigger != current.run_trigger) return "annotation " + std::string(kAnnotationRun) + "=" + trigger;
+  if (!trigger.empty() && trigger != current.run_trigger)
+    return "annotation " + std::string(kAnnotationRun) + "=" + trigger;
   return "";
 }
 
@@ -176,7 +180,7 @@ namespace {
 // the operator was down (or while suspended) are not made up for: only the
 // latest is run.
 std::pair<std::optional<TimePoint>, std::optional<TimePoint>> dueTimes(const CronSchedule& cron, TimePoint base,
-                                                                      TimePoint now) {
+                                                                       TimePoint now) {
   std::optional<TimePoint> latest;
   auto next = cron.next(base);
   for (int guard = 0; next && *next <= now && guard < 100000; ++guard) {
@@ -250,8 +254,10 @@ Result<Reconciler::ScheduleDecision> Reconciler::schedule(Pass& pass, bool live)
     else invalid = checked.error();
   }
   auto w = writeStatus(pass, [&](LoadTestStatus& st) {
-    if (invalid) st.setCondition(Condition::kValidated, false, "InvalidScenario", invalid->describe(), pass.generation, now());
-    else if (!compiled.empty()) st.setCondition(Condition::kValidated, true, "Compiled", compiled, pass.generation, now());
+    if (invalid)
+      st.setCondition(Condition::kValidated, false, "InvalidScenario", invalid->describe(), pass.generation, now());
+    else if (!compiled.empty())
+      st.setCondition(Condition::kValidated, true, "Compiled", compiled, pass.generation, now());
     if (!last_text.empty()) st.last_schedule_time = last_text;
     st.next_schedule_time = next_text;  // empty (left out) when there is no next time
   });
@@ -283,7 +289,7 @@ void Reconciler::supersede(Pass& pass, const std::string& why) {
   coordinator_.forget(run_id);
   forgetRun(pass.key, run_id);
   (void)deleteRunPods(pass.ns, run_id, false);
-  json entry{{"runId", run_id}, {"trigger", pass.status.run_reason}, {"startTime", pass.status.start_time},
+  json entry{{"runId", run_id},         {"trigger", pass.status.run_reason},  {"startTime", pass.status.start_time},
              {"completionTime", now()}, {"phase", phaseName(Phase::kFailed)}, {"verdict", "Aborted"},
              {"reason", "Superseded"}};
   pushHistoryEntry(pass.status.history, std::move(entry), pass.spec.history_limit);

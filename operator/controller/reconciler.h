@@ -59,8 +59,8 @@ class Reconciler {
  public:
   using WallClock = std::function<std::chrono::system_clock::time_point()>;
 
-  Reconciler(k8s::Client& client, k8s::EventRecorder& events, RunCoordinator& coordinator,
-             ReconcilerSettings settings, WallClock wall_clock, uint64_t seed);
+  Reconciler(k8s::Client& client, k8s::EventRecorder& events, RunCoordinator& coordinator, ReconcilerSettings settings,
+             WallClock wall_clock, uint64_t seed);
 
   // One pass for one LoadTest. An error is worth retrying (with backoff);
   // terminal problems of the LoadTest itself end up in its status instead.
@@ -131,8 +131,8 @@ class Reconciler {
   const ReconcilerSettings settings_;
   const WallClock wall_clock_;
   std::mutex mu_;
-  Rng rng_;                                        // guarded by mu_
-  std::map<std::string, std::string> live_runs_;  // key → run id; guarded by mu_
+  Rng rng_;                                                           // guarded by mu_
+  std::map<std::string, std::string> live_runs_;                      // key → run id; guarded by mu_
   std::map<std::string, std::shared_ptr<const StartedRun>> started_;  // run id → definition; guarded by mu_
 };
 

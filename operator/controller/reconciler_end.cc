@@ -59,7 +59,8 @@ void recordFinished(LoadTestStatus& st, const RunProgress& progress, const Outco
   st.completion_time = completed;
   st.users = progress.users;
   st.totals = statusTotals(progress.totals);
-  if (!st.agents) st.agents = LoadTestStatus::Agents{};  // not emplace(): clang 14 finds the nested type not constructible
+  if (!st.agents)
+    st.agents = LoadTestStatus::Agents{};  // not emplace(): clang 14 finds the nested type not constructible
   st.agents->connected = 0;
   if (!progress.summary_json.empty()) st.summary_config_map = summaryConfigMapName(st.run_id);
   st.thresholds.emplace();

@@ -43,11 +43,11 @@ Result<std::shared_ptr<const StartedRun>> Reconciler::startedRun(Pass& pass, std
     reason = "InvalidScenario";
     return compiled.error();
   }
-  auto run = std::make_shared<const StartedRun>(
-      StartedRun{std::make_shared<const scenario::CompiledRun>(std::move(*compiled)), *source,
-                 report::sha256Hex(source->text)});
-  logger("operator")->info("loadtest={} run={} carried on from scenario {} (sha256 {})", pass.key, run_id,
-                           run->source.name, run->sha256);
+  auto run = std::make_shared<const StartedRun>(StartedRun{
+      std::make_shared<const scenario::CompiledRun>(std::move(*compiled)), *source, report::sha256Hex(source->text)});
+  logger("operator")
+      ->info("loadtest={} run={} carried on from scenario {} (sha256 {})", pass.key, run_id, run->source.name,
+             run->sha256);
   remember(run_id, run);
   return run;
 }
@@ -62,9 +62,9 @@ Result<ScenarioSource> Reconciler::startedSource(Pass& pass, std::string& reason
   auto snapshot = client_.get(k8s::resources::kConfigMaps, pass.ns, scenarioSnapshotName(run_id));
   if (snapshot.ok()) {
     const json& data = getObject(*snapshot, "data");
-    return ScenarioSource{getString(data, "scenario.yaml"),
-                          k8s::getString(getObject(getObject(*snapshot, "metadata"), "annotations"),
-                                         "herd.dev/scenario-source")};
+    return ScenarioSource{
+        getString(data, "scenario.yaml"),
+        k8s::getString(getObject(getObject(*snapshot, "metadata"), "annotations"), "herd.dev/scenario-source")};
   }
   if (!snapshot.error().isNotFound()) return snapshot.error().toError();
   auto source = readScenario(client_, pass.ns, pass.name, pass.spec);

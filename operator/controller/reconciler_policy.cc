@@ -40,10 +40,8 @@ bool Reconciler::scaleRefusedByPolicy(Pass& pass, Drive& drive) {
   else if (auto max = (*guardrails)->limits.max_agents; max && drive.desired > *max)
     why = agentLimitMessage(**guardrails, drive.desired);
   if (why.empty()) return false;
-  drive.scale_refused = "run " + pass.status.run_id + " keeps " + std::to_string(previous) +
-                        " agent(s): " + why;
-  if (pass.status.scale_refused != drive.scale_refused)
-    event(pass.lt, "Warning", "ScaleRefused", drive.scale_refused);
+  drive.scale_refused = "run " + pass.status.run_id + " keeps " + std::to_string(previous) + " agent(s): " + why;
+  if (pass.status.scale_refused != drive.scale_refused) event(pass.lt, "Warning", "ScaleRefused", drive.scale_refused);
   drive.desired = previous;
   return true;
 }

@@ -56,22 +56,21 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
   auto run = compileLoadTest(*source, pass.spec);
   if (!run.ok()) return invalidScenario(pass, run.error());
   if (auto refused = refuseByPolicy(pass, *run)) return std::move(*refused);
-  auto started = std::make_shared<const StartedRun>(
-      StartedRun{std::make_shared<const scenario::CompiledRun>(std::move(*run)), *source,
-                 report::sha256Hex(source->text)});
+  auto started = std::make_shared<const StartedRun>(StartedRun{
+      std::make_shared<const scenario::CompiledRun>(std::move(*run)), *source, report::sha256Hex(source->text)});
   start.desired = desiredAgents(pass.spec, started->compiled->total_users);
   start.run_id = makeRunId(pass.name, random());
   // Persisted before anything is created for the run: a pass that dies after
   // this line finds the run id and carries on with the same run.
-  auto w = writeStatus(pass, [&](LoadTestStatus& st) {
-    st = startingStatus(pass.status, *started, start, pass.generation, now());
-  });
+  auto w = writeStatus(
+      pass, [&](LoadTestStatus& st) { st = startingStatus(pass.status, *started, start, pass.generation, now()); });
   if (!w.ok()) return w.error();
   remember(start.run_id, started);
   if (!pass.spec.inline_scenario) snapshotScenario(pass, start.run_id, *source);
   const int64_t users = started->compiled->total_users;
-  logger("operator")->info("loadtest={} run={} starting: {} agents, {} users ({})", pass.key, start.run_id,
-                           start.desired, users, why);
+  logger("operator")
+      ->info("loadtest={} run={} starting: {} agents, {} users ({})", pass.key, start.run_id, start.desired, users,
+             why);
   event(pass.lt, "Normal", "RunStarting",
         "run " + start.run_id + ": " + std::to_string(start.desired) + " agents, " + std::to_string(users) +
             " users (" + why + ")");
@@ -126,8 +125,8 @@ void Reconciler::snapshotScenario(Pass& pass, const std::string& run_id, const S
   auto copy = client_.create(k8s::resources::kConfigMaps, pass.ns,
                              buildScenarioSnapshot(pass.lt, run_id, source.name, source.text));
   if (!copy.ok() && !copy.error().isAlreadyExists())
-    logger("operator")->warn("loadtest={} run={} scenario copy not written: {}", pass.key, run_id,
-                             copy.error().describe());
+    logger("operator")
+        ->warn("loadtest={} run={} scenario copy not written: {}", pass.key, run_id, copy.error().describe());
 }
 
 Result<std::string> Reconciler::ensureToken(Pass& pass) {
@@ -207,8 +206,14 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   // The coordinator comes before the pods: a run it cannot carry out creates none.
   auto token = ensureToken(pass);
   if (!token.ok()) return token.error();
-  RunRequest request{pass.key,  run_id, *token, (*started)->compiled, (*started)->source.text, (*started)->source.name,
-                     pass.spec.overrides, drive.desired};
+  RunRequest request{pass.key,
+                     run_id,
+                     *token,
+                     (*started)->compiled,
+                     (*started)->source.text,
+                     (*started)->source.name,
+                     pass.spec.overrides,
+                     drive.desired};
   if (auto accepted = coordinator_.startRun(request); !accepted.ok())
     return failRun(pass, "CoordinatorUnavailable", accepted.error().describe());
   drive.progress = coordinator_.progress(run_id);
@@ -222,10 +227,11 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
   drive.lost = pass.status.lost_agents.value_or(std::vector<std::string>{});
   rescale(pass, drive);
   countPods(drive);
-  logger("operator")->debug("loadtest={} run={} phase={} pods={} ready={}/{}", pass.key, run_id, phaseName(drive.phase),
-                            drive.pods.size(), drive.ready, drive.desired);
+  logger("operator")
+      ->debug("loadtest={} run={} phase={} pods={} ready={}/{}", pass.key, run_id, phaseName(drive.phase),
+              drive.pods.size(), drive.ready, drive.desired);
   auto failed = drive.phase == Phase::kStarting ? checkStarting(pass, drive)
-                                         : checkRunning(pass, drive, (*started)->compiled->plan.load.duration);
+                                                : checkRunning(pass, drive, (*started)->compiled->plan.load.duration);
   if (failed) return failRun(pass, failed->first, failed->second);
   pass.status.lost_agents = drive.lost;
   const auto& compiled = *(*started)->compiled;
@@ -246,8 +252,8 @@ void Reconciler::rescale(Pass& pass, Drive& drive) {
   const auto previous = static_cast<int>(pass.status.desiredAgents());
   if (auto scaled = coordinator_.setExpectedAgents(run_id, drive.desired, retiring); !scaled.ok() && previous > 0) {
     // The run cannot grow (docs/operator.md): it keeps its agents; the next run gets the new count.
-    drive.scale_refused =
-        "run " + run_id + " keeps " + std::to_string(previous) + " agent(s): " + scaled.error().message;
+    drive.scale_refused = "run " + run_id + " keeps " + std::to_string(previous) +
+                          " agent(s): " + scaled.error().message;
     if (pass.status.scale_refused != drive.scale_refused)
       event(pass.lt, "Warning", "ScaleRefused", drive.scale_refused);
     drive.desired = previous;
@@ -286,10 +292,10 @@ std::optional<Reconciler::Failure> Reconciler::checkStarting(Pass& pass, Drive& 
     return Failure{"AgentImageUnavailable", drive.image_problem + " (retried for " +
                                                 scenario::formatDuration(pass.spec.agents_ready_timeout) + ")"};
   if (pass.now - started_at > pass.spec.agents_ready_timeout)
-    return Failure{"AgentsNotReady", std::to_string(drive.ready) + " of " + std::to_string(drive.desired) +
-                                         " agents ready and " +
-                                         std::to_string(drive.progress ? drive.progress->connected : 0) +
-                                         " connected after " + scenario::formatDuration(pass.spec.agents_ready_timeout)};
+    return Failure{"AgentsNotReady",
+                   std::to_string(drive.ready) + " of " + std::to_string(drive.desired) + " agents ready and " +
+                       std::to_string(drive.progress ? drive.progress->connected : 0) + " connected after " +
+                       scenario::formatDuration(pass.spec.agents_ready_timeout)};
   return std::nullopt;
 }
 
@@ -330,7 +336,9 @@ void agentsReadyCondition(LoadTestStatus& st, int ready, int desired, const std:
                           int64_t generation, const std::string& now) {
   const bool all_ready = ready >= desired;
   st.setCondition(Condition::kAgentsReady, all_ready,
-                  all_ready ? "AllAgentsReady" : image_problem.empty() ? "Waiting" : "ImagePullBackOff",
+                  all_ready               ? "AllAgentsReady"
+                  : image_problem.empty() ? "Waiting"
+                                          : "ImagePullBackOff",
                   std::to_string(ready) + " of " + std::to_string(desired) + " agents ready" +
                       (all_ready || image_problem.empty() ? "" : "; " + image_problem),
                   generation, now);
@@ -344,8 +352,9 @@ Status Reconciler::writeProgress(Pass& pass, const Drive& drive) {
   const bool running = progress && (progress->state == RunProgress::State::kRunning ||
                                     progress->state == RunProgress::State::kStopping);
   const bool load_started = running && drive.phase == Phase::kStarting;
-  const auto next_phase =
-      running ? (progress->state == RunProgress::State::kStopping ? Phase::kStopping : Phase::kRunning) : drive.phase;
+  const auto next_phase = running
+                              ? (progress->state == RunProgress::State::kStopping ? Phase::kStopping : Phase::kRunning)
+                              : drive.phase;
   auto w = writeStatus(pass, [&](LoadTestStatus& st) {
     st.phase = next_phase;
     st.agents = LoadTestStatus::Agents{drive.desired, drive.ready, progress ? progress->connected : 0};

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -79,8 +79,8 @@ struct Reconciler::Pass {
 
 // What one pass finds about a live run, step by step (driveRun).
 struct Reconciler::Drive {
-  Phase phase = Phase::kNone;          // as the pass found it
-  int desired = 1;                     // agents the run has (after a refused scale: the count it keeps)
+  Phase phase = Phase::kNone;           // as the pass found it
+  int desired = 1;                      // agents the run has (after a refused scale: the count it keeps)
   std::optional<RunProgress> progress;  // the coordinator's view, none while it does not know the run
   nlohmann::json pods = nlohmann::json::array();
   std::string scale_refused;
@@ -88,7 +88,7 @@ struct Reconciler::Drive {
   std::string problem_reason, problem;  // the first agent that cannot be scheduled
   std::vector<std::string> crashed;     // "POD why"
   std::string image_problem;            // the first agent whose image the kubelet cannot pull (it retries)
-  std::vector<std::string> lost;       // agent pods lost so far (status.lostAgents)
+  std::vector<std::string> lost;        // agent pods lost so far (status.lostAgents)
   bool degraded = false;
   std::string degraded_message;
 };

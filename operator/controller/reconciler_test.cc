@@ -22,7 +22,8 @@ constexpr const char* kPods = "/api/v1/namespaces/perf/pods";
 
 std::string scenarioWithUsers(int users) {
   return "name: shop\ntarget: http://127.0.0.1:8080\nusers: [{name: u, steps: [{get: /}]}]\n"
-         "load: {users: " + std::to_string(users) + ", duration: 1m}\n";
+         "load: {users: " +
+         std::to_string(users) + ", duration: 1m}\n";
 }
 
 // Records what the reconciler asks; the progress is whatever the test scripts.
@@ -56,17 +57,24 @@ class ScriptedCoordinator final : public RunCoordinator {
 class ReconcilerPasses : public ::testing::Test {
  protected:
   ReconcilerPasses()
-      : api_(new testing::FakeApiServer), client_(std::unique_ptr<k8s::Transport>(api_)), events_(client_, "test"),
-        reconciler_(client_, events_, coordinator_, ReconcilerSettings{}, [this] { return now_; }, 7) {}
+      : api_(new testing::FakeApiServer),
+        client_(std::unique_ptr<k8s::Transport>(api_)),
+        events_(client_, "test"),
+        reconciler_(
+            client_, events_, coordinator_, ReconcilerSettings{}, [this] { return now_; }, 7) {}
 
   void createLoadTest(json spec) {
-    api_->put(kLoadTestPath, json{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
-                                  {"metadata", {{"name", "shop"}, {"namespace", kNs}, {"generation", 1},
-                                                {"creationTimestamp", "2026-01-01T00:00:00Z"}}},
-                                  {"spec", std::move(spec)}});
+    api_->put(
+        kLoadTestPath,
+        json{{"apiVersion", "herd.dev/v1alpha1"},
+             {"kind", "LoadTest"},
+             {"metadata",
+              {{"name", "shop"}, {"namespace", kNs}, {"generation", 1}, {"creationTimestamp", "2026-01-01T00:00:00Z"}}},
+             {"spec", std::move(spec)}});
   }
   void createConfigMap(const std::string& text) {
-    api_->put(kConfigMapPath, json{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+    api_->put(kConfigMapPath, json{{"apiVersion", "v1"},
+                                   {"kind", "ConfigMap"},
                                    {"metadata", {{"name", "shop-scenario"}, {"namespace", kNs}}},
                                    {"data", {{"scenario.yaml", text}}}});
   }
@@ -171,7 +179,8 @@ TEST_F(ReconcilerPasses, AnOperatorThatDidNotStartTheRunRecompilesTheTextTheRunS
   createConfigMap(scenarioWithUsers(40));  // edited before the restart
 
   ScriptedCoordinator fresh;
-  Reconciler restarted(client_, events_, fresh, ReconcilerSettings{}, [this] { return now_; }, 8);
+  Reconciler restarted(
+      client_, events_, fresh, ReconcilerSettings{}, [this] { return now_; }, 8);
   ASSERT_TRUE(restarted.reconcile(std::string(kNs) + "/shop").ok());
   ASSERT_EQ(fresh.requests.count(run), 1u);
   EXPECT_EQ(fresh.requests.at(run).run->plan.load.users, 10);
@@ -207,7 +216,8 @@ TEST_F(ReconcilerPasses, TokensAre256RandomBitsThatTheRunIdDoesNotDetermine) {
   k8s::Client client{std::unique_ptr<k8s::Transport>(api)};
   k8s::EventRecorder events(client, "test");
   ScriptedCoordinator same_seed;
-  Reconciler twin(client, events, same_seed, ReconcilerSettings{}, [this] { return now_; }, 7);
+  Reconciler twin(
+      client, events, same_seed, ReconcilerSettings{}, [this] { return now_; }, 7);
   api->put(kLoadTestPath, api_->object(kLoadTestPath));
   for (int i = 0; i < 5; ++i) {
     auto lt = api->object(kLoadTestPath);
@@ -227,8 +237,9 @@ TEST_F(ReconcilerPasses, RunLevelRulesEndTheRunAsInvalidScenarioBeforeAnyPod) {
       {"t.yaml:5:14: thresholds[0]: threshold \"http.latency p95 <<< 5ms\": unknown comparison",
        {{"inline", scenarioWithUsers(1) + "thresholds: [\"http.latency p95 <<< 5ms\"]\n"}}},
       {"perf/shop:spec.scenario.inline:4:7: load.maxUsers: 2 users cannot be spread over 3 agents (spec.agents)",
-       {{"inline", "name: o\ntarget: http://127.0.0.1:8080\nusers: [{name: u, steps: [{get: /}]}]\n"
-                   "load: {arrivalRate: 5, duration: 2s, maxUsers: 2}\n"}}},
+       {{"inline",
+         "name: o\ntarget: http://127.0.0.1:8080\nusers: [{name: u, steps: [{get: /}]}]\n"
+         "load: {arrivalRate: 5, duration: 2s, maxUsers: 2}\n"}}},
   };
   for (const auto& [expected, scenario] : cases) {
     createLoadTest({{"scenario", scenario}, {"agents", 3}});
@@ -242,7 +253,6 @@ TEST_F(ReconcilerPasses, RunLevelRulesEndTheRunAsInvalidScenarioBeforeAnyPod) {
     EXPECT_TRUE(coordinator_.requests.empty());
   }
 }
-
 
 // The state transitions of one run, pass by pass.
 
@@ -350,7 +360,8 @@ TEST_F(ReconcilerPasses, ASlowerRunFailsAsARegressionAndItsPodsGoAfterTheTtl) {
 }
 
 TEST_F(ReconcilerPasses, AgentsNotReadyInTimeEndTheRunAndDeleteItsPods) {
-  createLoadTest({{"scenario", {{"inline", scenarioWithUsers(4)}}}, {"agents", 2}, {"timeouts", {{"agentsReady", "3s"}}}});
+  createLoadTest(
+      {{"scenario", {{"inline", scenarioWithUsers(4)}}}, {"agents", 2}, {"timeouts", {{"agentsReady", "3s"}}}});
   ASSERT_TRUE(pass().ok());
   ASSERT_TRUE(pass().ok());  // 2 s after the start
   EXPECT_EQ(status()["phase"], "Starting");

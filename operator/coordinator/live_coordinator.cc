@@ -51,7 +51,7 @@ struct Run {
   std::unique_ptr<coordinator::Coordinator> coordinator;
   std::thread thread;
   std::atomic<bool> finished{false};
-  std::mutex mu;                     // guards what follows
+  std::mutex mu;  // guards what follows
   std::string last_event;
   std::optional<RunProgress> final;  // once run() returned
 };
@@ -111,9 +111,10 @@ class Router final : public coordinator::StreamHandler {
       if (held_.count(connection)) return;  // nothing before its Welcome counts
       if (message.has_hello() && !message.hello().run_id().empty() && !runs_.count(message.hello().run_id()) &&
           std::chrono::steady_clock::now() < hold_until_) {
-        logger("coordinator")->info("holding agent {} of run {} from {} until this process takes the run over",
-                                    message.hello().agent_id().substr(0, 100), message.hello().run_id().substr(0, 100),
-                                    connection->peer());
+        logger("coordinator")
+            ->info("holding agent {} of run {} from {} until this process takes the run over",
+                   message.hello().agent_id().substr(0, 100), message.hello().run_id().substr(0, 100),
+                   connection->peer());
         held_[connection] = message;
         return;
       }
@@ -139,7 +140,10 @@ class Router final : public coordinator::StreamHandler {
       hub_.add(run_id, std::move(coordinator));
       runs_.insert(run_id);
       for (auto it = held_.begin(); it != held_.end();) {
-        if (it->second.hello().run_id() != run_id) { ++it; continue; }
+        if (it->second.hello().run_id() != run_id) {
+          ++it;
+          continue;
+        }
         replay.emplace_back(it->first, std::move(it->second));
         it = held_.erase(it);
       }
@@ -243,8 +247,9 @@ class LiveCoordinator final : public LiveRunCoordinator {
       }
       raw->finished = true;
     });
-    logger("operator")->info("loadtest={} run={} coordinator started: {} agents, {} users", request.loadtest, run_id,
-                             request.expected_agents, run->definition->total_users);
+    logger("operator")
+        ->info("loadtest={} run={} coordinator started: {} agents, {} users", request.loadtest, run_id,
+               request.expected_agents, run->definition->total_users);
     runs_[run_id] = std::move(run);
     return Ok{};
   }

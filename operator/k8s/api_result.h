@@ -30,8 +30,7 @@ struct ApiError {
   bool isTransient() const { return status == 0 || status == 429 || status >= 500; }
 
   herd::Error toError() const {
-    std::string m = status ? std::to_string(status) + (reason.empty() ? "" : " " + reason) + ": " + message
-                           : message;
+    std::string m = status ? std::to_string(status) + (reason.empty() ? "" : " " + reason) + ": " + message : message;
     return herd::Error{std::move(m), where};
   }
   std::string describe() const { return toError().describe(); }

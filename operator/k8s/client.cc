@@ -100,12 +100,11 @@ ApiResult<json> Client::create(const Resource& r, std::string_view ns, const jso
 }
 
 ApiResult<json> Client::replace(const Resource& r, const json& obj, std::string_view subresource) {
-  return call({"PUT", objectPath(r, namespaceOf(obj), nameOf(obj), subresource), obj.dump(),
-               "application/json"});
+  return call({"PUT", objectPath(r, namespaceOf(obj), nameOf(obj), subresource), obj.dump(), "application/json"});
 }
 
-ApiResult<json> Client::patch(const Resource& r, std::string_view ns, std::string_view name,
-                              const json& patch, PatchType type, std::string_view subresource) {
+ApiResult<json> Client::patch(const Resource& r, std::string_view ns, std::string_view name, const json& patch,
+                              PatchType type, std::string_view subresource) {
   const char* content_type = type == PatchType::Merge  ? "application/merge-patch+json"
                              : type == PatchType::Json ? "application/json-patch+json"
                                                        : "application/strategic-merge-patch+json";
@@ -117,12 +116,11 @@ ApiResult<json> Client::apply(const Resource& r, const json& obj, bool force, st
   std::map<std::string, std::string> q{{"fieldManager", std::string(field_manager)}};
   if (force) q["force"] = "true";
   // JSON is YAML, so the apply body can be the object as JSON.
-  return call({"PATCH", objectPath(r, namespaceOf(obj), nameOf(obj), subresource) + queryString(q),
-               obj.dump(), "application/apply-patch+yaml"});
+  return call({"PATCH", objectPath(r, namespaceOf(obj), nameOf(obj), subresource) + queryString(q), obj.dump(),
+               "application/apply-patch+yaml"});
 }
 
-ApiStatus Client::remove(const Resource& r, std::string_view ns, std::string_view name,
-                         const DeleteOptions& opts) {
+ApiStatus Client::remove(const Resource& r, std::string_view ns, std::string_view name, const DeleteOptions& opts) {
   json body{{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", opts.propagation}};
   if (!opts.precondition_uid.empty()) body["preconditions"] = {{"uid", opts.precondition_uid}};
   if (opts.grace_period_seconds >= 0) body["gracePeriodSeconds"] = opts.grace_period_seconds;

@@ -27,16 +27,16 @@ inline constexpr const char* kFieldManager = "herd-operator";
 struct ListOptions {
   std::string label_selector;
   std::string field_selector;
-  int limit = 0;                  // page size; 0: the server's default (all)
-  std::string continue_token;     // from the previous page's metadata.continue
-  std::string resource_version;   // "" most recent (quorum read); "0" any cached
+  int limit = 0;                 // page size; 0: the server's default (all)
+  std::string continue_token;    // from the previous page's metadata.continue
+  std::string resource_version;  // "" most recent (quorum read); "0" any cached
 };
 
 struct WatchOptions {
-  std::string resource_version;   // start after this version; "" from now
+  std::string resource_version;  // start after this version; "" from now
   std::string label_selector;
   std::string field_selector;
-  bool bookmarks = true;          // ask for BOOKMARK events carrying progress
+  bool bookmarks = true;  // ask for BOOKMARK events carrying progress
   // The server ends the watch after this long (the caller re-watches); the
   // client gives up on a stream silent for this long plus a margin.
   int timeout_seconds = 240;
@@ -65,18 +65,15 @@ class Client {
   ApiResult<nlohmann::json> create(const Resource& r, std::string_view ns, const nlohmann::json& obj);
   // PUT: namespace and name come from obj; its metadata.resourceVersion, when
   // present, makes the write conditional (409 Conflict if stale).
-  ApiResult<nlohmann::json> replace(const Resource& r, const nlohmann::json& obj,
-                                    std::string_view subresource = {});
+  ApiResult<nlohmann::json> replace(const Resource& r, const nlohmann::json& obj, std::string_view subresource = {});
   ApiResult<nlohmann::json> patch(const Resource& r, std::string_view ns, std::string_view name,
                                   const nlohmann::json& patch, PatchType type = PatchType::Merge,
                                   std::string_view subresource = {});
   // Server-side apply of obj (which must carry apiVersion, kind, metadata.name)
   // as field manager `field_manager`; force takes over fields others own.
   ApiResult<nlohmann::json> apply(const Resource& r, const nlohmann::json& obj, bool force = true,
-                                  std::string_view subresource = {},
-                                  std::string_view field_manager = kFieldManager);
-  ApiStatus remove(const Resource& r, std::string_view ns, std::string_view name,
-                   const DeleteOptions& opts = {});
+                                  std::string_view subresource = {}, std::string_view field_manager = kFieldManager);
+  ApiStatus remove(const Resource& r, std::string_view ns, std::string_view name, const DeleteOptions& opts = {});
 
   // Streams events to on_event until the server ends the watch (Ok), the stream
   // fails or is garbled (error), or `stop` is requested (Ok). A watch refused
@@ -97,10 +94,8 @@ class Client {
 // resourceVersion race (409): reads the object, lets `mutate` change its status
 // (returning false leaves it alone), and PUTs .../status. Gives up after
 // `attempts` conflicts or on any other error.
-ApiResult<nlohmann::json> updateStatus(Client& client, const Resource& r, std::string_view ns,
-                                       std::string_view name,
-                                       const std::function<bool(nlohmann::json& obj)>& mutate,
-                                       int attempts = 10);
+ApiResult<nlohmann::json> updateStatus(Client& client, const Resource& r, std::string_view ns, std::string_view name,
+                                       const std::function<bool(nlohmann::json& obj)>& mutate, int attempts = 10);
 
 // Turns a non-2xx response into an ApiError (using the metav1.Status body when
 // there is one). Exposed for tests.

@@ -57,7 +57,8 @@ struct Fixture {
 
 TEST(Client, StatusBodyBecomesApiError) {
   Fixture f;
-  f.t->responses.push_back(HttpResponse{404, R"({"kind":"Status","reason":"NotFound","message":"configmaps \"x\" not found"})"});
+  f.t->responses.push_back(
+      HttpResponse{404, R"({"kind":"Status","reason":"NotFound","message":"configmaps \"x\" not found"})"});
   auto r = f.client.get(resources::kConfigMaps, "ns", "x");
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.error().isNotFound());
@@ -88,8 +89,10 @@ TEST(Client, BadBodiesAreErrorsNotCrashes) {
 
 TEST(Client, ListAllFollowsContinueTokens) {
   Fixture f;
-  f.t->responses.push_back(HttpResponse{200, R"({"metadata":{"resourceVersion":"10","continue":"t1"},"items":[{"a":1}]})"});
-  f.t->responses.push_back(HttpResponse{200, R"({"metadata":{"resourceVersion":"10","continue":""},"items":[{"a":2}]})"});
+  f.t->responses.push_back(
+      HttpResponse{200, R"({"metadata":{"resourceVersion":"10","continue":"t1"},"items":[{"a":1}]})"});
+  f.t->responses.push_back(
+      HttpResponse{200, R"({"metadata":{"resourceVersion":"10","continue":""},"items":[{"a":2}]})"});
   auto all = f.client.listAll(resources::kPods, "ns", ListOptions{"app=x", "", 1, "", ""});
   ASSERT_TRUE(all.ok()) << all.error().describe();
   EXPECT_EQ((*all)["items"].size(), 2u);
@@ -117,11 +120,12 @@ TEST(Client, UpdateStatusRetriesConflicts) {
 TEST(Client, WatchDeliversEventsAndReportsBrokenStreams) {
   Fixture f;
   const std::string ev = R"({"type":"ADDED","object":{"metadata":{"name":"a"}}})";
-  f.t->streams.push_back({200, {ev.substr(0, 7), ev.substr(7) + "\n"}});                     // clean end
-  f.t->streams.push_back({200, {ev + "\n", ev.substr(0, 20)}});                                // truncated
-  f.t->streams.push_back({200, {std::string("\x01\x02garbage\n")}});                                     // garbage
+  f.t->streams.push_back({200, {ev.substr(0, 7), ev.substr(7) + "\n"}});                         // clean end
+  f.t->streams.push_back({200, {ev + "\n", ev.substr(0, 20)}});                                  // truncated
+  f.t->streams.push_back({200, {std::string("\x01\x02garbage\n")}});                             // garbage
   f.t->streams.push_back({200, {ev + "\n", Result<std::string>(Error{"reset by peer", "x"})}});  // dropped
-  f.t->streams.push_back({410, {std::string(R"({"kind":"Status","code":410,"reason":"Expired","message":"too old"})")}});
+  f.t->streams.push_back(
+      {410, {std::string(R"({"kind":"Status","code":410,"reason":"Expired","message":"too old"})")}});
   int events = 0;
   auto count = [&](WatchEvent&&) { ++events; };
   EXPECT_TRUE(f.client.watch(resources::kPods, "ns", {}, count).ok());

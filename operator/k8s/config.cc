@@ -61,7 +61,6 @@ const json* findNamed(const json& doc, const char* list, const std::string& name
   return nullptr;
 }
 
-
 // "<key>-data" (base64, inline) wins over "<key>" (a file path), as in kubectl.
 Result<std::string> pemField(const json& obj, const std::string& key, const std::filesystem::path& base,
                              const std::string& where) {
@@ -75,8 +74,7 @@ Result<std::string> pemField(const json& obj, const std::string& key, const std:
   return std::string{};
 }
 
-Status applyCluster(const json& cluster, const std::filesystem::path& base, const std::string& where,
-                    Config& c) {
+Status applyCluster(const json& cluster, const std::filesystem::path& base, const std::string& where, Config& c) {
   c.server = stringField(cluster, "server");
   while (!c.server.empty() && c.server.back() == '/') c.server.pop_back();
   if (c.server.empty()) return Error{"cluster has no server", where};
@@ -91,8 +89,10 @@ Status applyCluster(const json& cluster, const std::filesystem::path& base, cons
 Status applyUser(const json& user, const std::filesystem::path& base, const std::string& where, Config& c) {
   for (const char* unsupported : {"exec", "auth-provider", "username"}) {
     if (user.contains(unsupported)) {
-      return Error{std::string("user authentication by '") + unsupported + "' is not supported; use a "
-                   "client certificate or a token", where};
+      return Error{std::string("user authentication by '") + unsupported +
+                       "' is not supported; use a "
+                       "client certificate or a token",
+                   where};
     }
   }
   auto cert = pemField(user, "client-certificate", base, where);

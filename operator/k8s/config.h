@@ -9,12 +9,12 @@
 namespace herd::k8s {
 
 struct Config {
-  std::string server;              // https://host:port, no trailing slash
-  std::string ca_pem;              // trust only this CA; empty: the system's trust store
+  std::string server;  // https://host:port, no trailing slash
+  std::string ca_pem;  // trust only this CA; empty: the system's trust store
   bool insecure_skip_verify = false;
-  std::string client_cert_pem;     // client certificate authentication (with client_key_pem)
+  std::string client_cert_pem;  // client certificate authentication (with client_key_pem)
   std::string client_key_pem;
-  std::string token;               // bearer token authentication
+  std::string token;  // bearer token authentication
   // Re-read before use when set: projected service-account tokens rotate (about
   // hourly), so a token read once at start-up eventually expires.
   std::string token_file;
@@ -37,8 +37,7 @@ Result<Config> parseKubeconfig(const std::string& text, const std::string& path,
 // The pod's service account: KUBERNETES_SERVICE_HOST/PORT and the files under
 // /var/run/secrets/kubernetes.io/serviceaccount (`root` overrides that directory
 // for tests).
-Result<Config> inClusterConfig(
-    const std::string& root = "/var/run/secrets/kubernetes.io/serviceaccount");
+Result<Config> inClusterConfig(const std::string& root = "/var/run/secrets/kubernetes.io/serviceaccount");
 
 // Reads a whole file; the error names the file.
 Result<std::string> readFile(const std::string& path);

@@ -11,9 +11,12 @@ using json = nlohmann::json;
 namespace {
 
 json involvedReference(const json& obj) {
-  return {{"apiVersion", getString(obj, "apiVersion")}, {"kind", getString(obj, "kind")},
-          {"name", nameOf(obj)}, {"namespace", namespaceOf(obj)},
-          {"uid", metaString(obj, "uid")}, {"resourceVersion", resourceVersionOf(obj)}};
+  return {{"apiVersion", getString(obj, "apiVersion")},
+          {"kind", getString(obj, "kind")},
+          {"name", nameOf(obj)},
+          {"namespace", namespaceOf(obj)},
+          {"uid", metaString(obj, "uid")},
+          {"resourceVersion", resourceVersionOf(obj)}};
 }
 
 // Kubernetes' Event timestamps (firstTimestamp, lastTimestamp) are second precision.
@@ -27,7 +30,8 @@ std::string secondsNow() {
 ApiStatus EventRecorder::record(const json& involved, const std::string& type, const std::string& reason,
                                 const std::string& message) {
   std::string ns = namespaceOf(involved).empty() ? "default" : namespaceOf(involved);
-  std::string fold_key = metaString(involved, "uid") + "\n" + nameOf(involved) + "\n" + type + "\n" + reason + "\n" + message;
+  std::string fold_key = metaString(involved, "uid") + "\n" + nameOf(involved) + "\n" + type + "\n" + reason + "\n" +
+                         message;
   // Held across the request so two threads cannot both create the first Event
   // of a series; Events are rare enough that serialising them costs nothing.
   std::lock_guard lock(mu_);
@@ -43,18 +47,24 @@ ApiStatus EventRecorder::record(const json& involved, const std::string& type, c
     seen_.erase(it);  // the Event expired (TTL 1 h by default): start a new one
   }
   auto ts = secondsNow();
-  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::system_clock::now().time_since_epoch()).count();
+  auto nanos =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   char suffix[20];
   std::snprintf(suffix, sizeof suffix, "%llx", static_cast<unsigned long long>(nanos));
   // The name client-go uses: object name plus a time-based suffix.
   std::string name = nameOf(involved) + "." + suffix;
-  json event{{"apiVersion", "v1"}, {"kind", "Event"},
+  json event{{"apiVersion", "v1"},
+             {"kind", "Event"},
              {"metadata", {{"name", name}, {"namespace", ns}}},
              {"involvedObject", involvedReference(involved)},
-             {"type", type}, {"reason", reason}, {"message", message},
-             {"source", {{"component", component_}}}, {"reportingComponent", component_},
-             {"firstTimestamp", ts}, {"lastTimestamp", ts}, {"count", 1}};
+             {"type", type},
+             {"reason", reason},
+             {"message", message},
+             {"source", {{"component", component_}}},
+             {"reportingComponent", component_},
+             {"firstTimestamp", ts},
+             {"lastTimestamp", ts},
+             {"count", 1}};
   auto created = client_.create(resources::kEvents, ns, event);
   if (!created.ok()) return created.error();
   // Bounded memory: forgetting costs at most one extra Event per distinct message.

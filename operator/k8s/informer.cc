@@ -119,13 +119,16 @@ ApiStatus Informer::watchOnce(std::stop_token stop, bool& gone) {
   std::stop_source local;
   std::stop_callback chain(stop, [&local] { local.request_stop(); });
   std::optional<ApiError> server_error;
-  auto result = client_.watch(resource_, options_.ns, opts, [&](WatchEvent&& event) {
-    if (event.type != WatchEvent::Type::Error) return apply(std::move(event));
-    const json& st = event.object;
-    server_error = ApiError{static_cast<int>(getInt(st, "code")), getString(st, "reason"), getString(st, "message"),
-                            "watch ERROR event"};
-    local.request_stop();
-  }, local.get_token());
+  auto result = client_.watch(
+      resource_, options_.ns, opts,
+      [&](WatchEvent&& event) {
+        if (event.type != WatchEvent::Type::Error) return apply(std::move(event));
+        const json& st = event.object;
+        server_error = ApiError{static_cast<int>(getInt(st, "code")), getString(st, "reason"), getString(st, "message"),
+                                "watch ERROR event"};
+        local.request_stop();
+      },
+      local.get_token());
   if (server_error) {
     if (server_error->isGone()) gone = true;
     return *server_error;
@@ -159,13 +162,16 @@ void Informer::apply(WatchEvent&& event) {
 }
 
 void Informer::notifyAdd(const json& obj) {
-  for (const auto& h : handlers_) if (h.on_add) h.on_add(obj);
+  for (const auto& h : handlers_)
+    if (h.on_add) h.on_add(obj);
 }
 void Informer::notifyUpdate(const json& old_obj, const json& new_obj) {
-  for (const auto& h : handlers_) if (h.on_update) h.on_update(old_obj, new_obj);
+  for (const auto& h : handlers_)
+    if (h.on_update) h.on_update(old_obj, new_obj);
 }
 void Informer::notifyDelete(const json& obj) {
-  for (const auto& h : handlers_) if (h.on_delete) h.on_delete(obj);
+  for (const auto& h : handlers_)
+    if (h.on_delete) h.on_delete(obj);
 }
 
 bool Informer::hasSynced() const {

@@ -17,8 +17,8 @@ std::string microTimeNow() {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(micros));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(micros));
   return buf;
 }
 
@@ -43,8 +43,7 @@ const Clock& LeaderElector::defaultClock() {
   return clock;
 }
 
-LeaderElector::LeaderElector(Client& client, LeaderElectionConfig config, LeaderCallbacks callbacks,
-                             const Clock& clock)
+LeaderElector::LeaderElector(Client& client, LeaderElectionConfig config, LeaderCallbacks callbacks, const Clock& clock)
     : client_(client), config_(std::move(config)), callbacks_(std::move(callbacks)), clock_(clock) {}
 
 json LeaderElector::newLease() const {
@@ -52,8 +51,12 @@ json LeaderElector::newLease() const {
   return {{"apiVersion", "coordination.k8s.io/v1"},
           {"kind", "Lease"},
           {"metadata", {{"name", config_.name}, {"namespace", config_.ns}}},
-          {"spec", {{"holderIdentity", config_.identity}, {"leaseDurationSeconds", seconds(config_.lease_duration)},
-                    {"acquireTime", now}, {"renewTime", now}, {"leaseTransitions", 0}}}};
+          {"spec",
+           {{"holderIdentity", config_.identity},
+            {"leaseDurationSeconds", seconds(config_.lease_duration)},
+            {"acquireTime", now},
+            {"renewTime", now},
+            {"leaseTransitions", 0}}}};
 }
 
 // Remembers when the record last changed, by our own monotonic clock.
@@ -140,9 +143,10 @@ void LeaderElector::renewLoop(std::stop_token stop, MonoTime last_renew) {
   while (sleepFor(stop, config_.retry_period)) {
     const MonoTime began = clock_.now();
     if (began + round_bound > last_renew + config_.renew_deadline) {
-      log->warn("leader election {}/{}: not renewed for {} ms; a renewal now could end past the renew deadline, "
-                "stopping", config_.ns, config_.name, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                          began - last_renew).count());
+      log->warn(
+          "leader election {}/{}: not renewed for {} ms; a renewal now could end past the renew deadline, "
+          "stopping",
+          config_.ns, config_.name, std::chrono::duration_cast<std::chrono::milliseconds>(began - last_renew).count());
       return;
     }
     auto renewed = tryAcquireOrRenew();

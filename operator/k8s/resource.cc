@@ -21,8 +21,8 @@ std::string percentEncode(std::string_view s) {
   for (unsigned char c : s) {
     // RFC 3986 unreserved characters pass; everything else is escaped, so names,
     // selectors and continue tokens survive any URI parser unchanged.
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -39,8 +39,7 @@ std::string collectionPath(const Resource& r, std::string_view ns) {
   return path + "/" + r.plural;
 }
 
-std::string objectPath(const Resource& r, std::string_view ns, std::string_view name,
-                       std::string_view subresource) {
+std::string objectPath(const Resource& r, std::string_view ns, std::string_view name, std::string_view subresource) {
   std::string path = collectionPath(r, ns) + "/" + percentEncode(name);
   if (!subresource.empty()) path += "/" + std::string(subresource);
   return path;
@@ -74,9 +73,7 @@ const json& getObject(const json& obj, std::string_view key) {
   return it != obj.end() && it->is_object() ? *it : kEmpty;
 }
 
-std::string metaString(const json& obj, const char* field) {
-  return getString(getObject(obj, "metadata"), field);
-}
+std::string metaString(const json& obj, const char* field) { return getString(getObject(obj, "metadata"), field); }
 
 std::string makeKey(std::string_view ns, std::string_view name) {
   return ns.empty() ? std::string(name) : std::string(ns) + "/" + std::string(name);

@@ -8,8 +8,7 @@ namespace {
 TEST(Resource, CorePaths) {
   EXPECT_EQ(collectionPath(resources::kPods, "perf"), "/api/v1/namespaces/perf/pods");
   EXPECT_EQ(collectionPath(resources::kPods, ""), "/api/v1/pods");
-  EXPECT_EQ(objectPath(resources::kPods, "perf", "agent-0", "status"),
-            "/api/v1/namespaces/perf/pods/agent-0/status");
+  EXPECT_EQ(objectPath(resources::kPods, "perf", "agent-0", "status"), "/api/v1/namespaces/perf/pods/agent-0/status");
 }
 
 TEST(Resource, GroupAndClusterScopedPaths) {

@@ -9,8 +9,8 @@
 
 // cpprestsdk's U() macro breaks fmt (included by spdlog); this turns it off.
 #define _TURN_OFF_PLATFORM_STRING
-#include <boost/asio/ssl.hpp>
 #include <cpprest/http_client.h>
+#include <boost/asio/ssl.hpp>
 
 #include "common/core/logging.h"
 #include "operator/k8s/config.h"
@@ -55,10 +55,9 @@ std::string describeException(std::exception_ptr e) {
 
 class RestBodyStream final : public BodyStream {
  public:
-  RestBodyStream(std::unique_ptr<http_client> client, pplx::cancellation_token_source cts,
-                 http::http_response response, std::string where)
-      : client_(std::move(client)), cts_(std::move(cts)), response_(std::move(response)),
-        where_(std::move(where)) {}
+  RestBodyStream(std::unique_ptr<http_client> client, pplx::cancellation_token_source cts, http::http_response response,
+                 std::string where)
+      : client_(std::move(client)), cts_(std::move(cts)), response_(std::move(response)), where_(std::move(where)) {}
 
   ~RestBodyStream() override { cancel(); }
 
@@ -101,9 +100,7 @@ class RestBodyStream final : public BodyStream {
 
 class RestTransport final : public Transport {
  public:
-  explicit RestTransport(Config config) : config_(std::move(config)) {
-    unary_ = makeClient(config_.request_timeout);
-  }
+  explicit RestTransport(Config config) : config_(std::move(config)) { unary_ = makeClient(config_.request_timeout); }
 
   Result<HttpResponse> send(const HttpRequest& request) override {
     const std::string where = request.method + " " + config_.server + request.path_query;
@@ -129,8 +126,8 @@ class RestTransport final : public Transport {
       pplx::cancellation_token_source cts;
       http::http_response resp = client->request(*req, cts.get_token()).get();
       int status = resp.status_code();
-      return StreamResponse{status, std::make_unique<RestBodyStream>(std::move(client), std::move(cts),
-                                                                     std::move(resp), where)};
+      return StreamResponse{
+          status, std::make_unique<RestBodyStream>(std::move(client), std::move(cts), std::move(resp), where)};
     } catch (...) {
       return Error{describeException(std::current_exception()), where};
     }
@@ -202,8 +199,7 @@ Result<std::unique_ptr<Transport>> makeRestTransport(const Config& config) {
     boost::asio::ssl::context probe(boost::asio::ssl::context::sslv23);
     configureTls(config, probe);
   } catch (const std::exception& e) {
-    return Error{std::string("unusable TLS material (CA, client certificate or key): ") + e.what(),
-                 config.server};
+    return Error{std::string("unusable TLS material (CA, client certificate or key): ") + e.what(), config.server};
   }
   try {
     web::uri check(config.server);

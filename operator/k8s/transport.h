@@ -46,8 +46,7 @@ class Transport {
   virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
   // Sends the request and returns once the status and headers have arrived.
   // `idle_timeout` bounds the silence between two reads of the body.
-  virtual Result<StreamResponse> stream(const HttpRequest& request,
-                                        std::chrono::seconds idle_timeout) = 0;
+  virtual Result<StreamResponse> stream(const HttpRequest& request, std::chrono::seconds idle_timeout) = 0;
   // Where requests go, for error messages: "https://127.0.0.1:6443".
   virtual std::string server() const = 0;
 };

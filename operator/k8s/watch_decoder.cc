@@ -17,11 +17,16 @@ namespace {
 
 bool typeFromString(std::string_view s, WatchEvent::Type& out) {
   using T = WatchEvent::Type;
-  static constexpr std::pair<std::string_view, T> kTypes[] = {
-      {"ADDED", T::Added}, {"MODIFIED", T::Modified}, {"DELETED", T::Deleted},
-      {"BOOKMARK", T::Bookmark}, {"ERROR", T::Error}};
+  static constexpr std::pair<std::string_view, T> kTypes[] = {{"ADDED", T::Added},
+                                                              {"MODIFIED", T::Modified},
+                                                              {"DELETED", T::Deleted},
+                                                              {"BOOKMARK", T::Bookmark},
+                                                              {"ERROR", T::Error}};
   for (const auto& [name, type] : kTypes) {
-    if (s == name) { out = type; return true; }
+    if (s == name) {
+      out = type;
+      return true;
+    }
   }
   return false;
 }

@@ -39,8 +39,14 @@ TEST(WatchDecoder, BlankLinesAndCrlfAreIgnored) {
 }
 
 TEST(WatchDecoder, GarbageIsAnErrorWithContext) {
-  for (std::string bad : {"<html>502 Bad Gateway</html>\n", "[1,2]\n", R"({"type":"EXPLODED","object":{}})" "\n",
-                          R"({"type":"ADDED"})" "\n", R"({"type":"ADDED","object":"x"})" "\n", "{\"type\n"}) {
+  for (std::string bad : {"<html>502 Bad Gateway</html>\n", "[1,2]\n",
+                          R"({"type":"EXPLODED","object":{}})"
+                          "\n",
+                          R"({"type":"ADDED"})"
+                          "\n",
+                          R"({"type":"ADDED","object":"x"})"
+                          "\n",
+                          "{\"type\n"}) {
     WatchDecoder d;
     std::vector<WatchEvent> out;
     auto r = d.feed(bad, out);

@@ -28,7 +28,7 @@ void WorkQueue::add(const std::string& key) {
 void WorkQueue::addLocked(const std::string& key) {
   if (shutting_down_ || dirty_.count(key)) return;
   dirty_.insert(key);
-  waiting_.erase(key);  // ready now beats ready later
+  waiting_.erase(key);                 // ready now beats ready later
   if (processing_.count(key)) return;  // done() queues it
   queue_.push_back(key);
   cv_.notify_one();

@@ -12,9 +12,10 @@ Result<std::string> agentCaBundle(const CoordinatorTlsFlags& flags) {
     return std::string();
   }
   if (flags.cert.empty() || flags.key.empty() || flags.ca.empty()) {
-    return Error{"the coordinator serves agents over TLS: pass --coordinator-tls-cert, --coordinator-tls-key and "
-                 "--coordinator-tls-ca (the CA agents trust), or --coordinator-insecure for plaintext",
-                 "--coordinator-tls-*"};
+    return Error{
+        "the coordinator serves agents over TLS: pass --coordinator-tls-cert, --coordinator-tls-key and "
+        "--coordinator-tls-ca (the CA agents trust), or --coordinator-insecure for plaintext",
+        "--coordinator-tls-*"};
   }
   std::ifstream in(flags.ca, std::ios::binary);
   if (!in) return Error{"cannot read the file", "--coordinator-tls-ca " + flags.ca};

@@ -13,24 +13,35 @@ namespace herd::operator_main {
 void addGuardrailFlags(CLI::App& app, GuardrailFlags& flags) {
   const char* group = "Guardrails (per namespace: herd.dev/* annotations on the Namespace)";
   app.add_option("--max-users", flags.max_users, "most users a LoadTest's run may have (0: no limit)")
-      ->check(CLI::NonNegativeNumber)->group(group);
+      ->check(CLI::NonNegativeNumber)
+      ->group(group);
   app.add_option("--max-agents", flags.max_agents, "most agent pods a LoadTest's run may start (0: no limit)")
-      ->check(CLI::NonNegativeNumber)->group(group);
+      ->check(CLI::NonNegativeNumber)
+      ->group(group);
   app.add_option("--max-duration", flags.max_duration, "longest load.duration a LoadTest may ask for, e.g. 30m")
       ->group(group);
   app.add_option("--max-rate", flags.max_rate, "highest open-model arrival rate, iterations/s (0: no limit)")
-      ->check(CLI::NonNegativeNumber)->group(group);
+      ->check(CLI::NonNegativeNumber)
+      ->group(group);
   app.add_option("--allow-host", flags.allow_hosts,
                  "a host pattern every URL of a LoadTest must match: name, *.suffix or IPv4 CIDR (repeatable; "
-                 "none: any host)")->group(group);
+                 "none: any host)")
+      ->group(group);
   app.add_option("--allow-image", flags.allow_images,
-                 "a prefix spec.agentTemplate.image must start with (repeatable; none: any image)")->group(group);
+                 "a prefix spec.agentTemplate.image must start with (repeatable; none: any image)")
+      ->group(group);
   app.add_option("--allow-service-account", flags.allow_service_account,
-                 "whether spec.agentTemplate.serviceAccountName may be set")->capture_default_str()->group(group);
+                 "whether spec.agentTemplate.serviceAccountName may be set")
+      ->capture_default_str()
+      ->group(group);
   app.add_option("--allow-priority-class", flags.allow_priority_class,
-                 "whether spec.agentTemplate.priorityClassName may be set")->capture_default_str()->group(group);
+                 "whether spec.agentTemplate.priorityClassName may be set")
+      ->capture_default_str()
+      ->group(group);
   app.add_option("--allow-secret-env", flags.allow_secret_env,
-                 "whether spec.agentTemplate.env may take values from Secrets")->capture_default_str()->group(group);
+                 "whether spec.agentTemplate.env may take values from Secrets")
+      ->capture_default_str()
+      ->group(group);
 }
 
 Result<controller::Guardrails> guardrails(const GuardrailFlags& flags) {

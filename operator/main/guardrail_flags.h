@@ -14,10 +14,10 @@ class App;
 namespace herd::operator_main {
 
 struct GuardrailFlags {
-  int64_t max_users = 0;   // 0: no limit
-  int64_t max_agents = 0;  // 0: no limit
+  int64_t max_users = 0;     // 0: no limit
+  int64_t max_agents = 0;    // 0: no limit
   std::string max_duration;  // empty: no limit
-  double max_rate = 0;     // 0: no limit
+  double max_rate = 0;       // 0: no limit
   std::vector<std::string> allow_hosts;
   std::vector<std::string> allow_images;
   bool allow_service_account = false;

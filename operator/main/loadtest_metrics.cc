@@ -27,7 +27,10 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') { out += "\\n"; continue; }
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
     out += c;
   }
   return out;
@@ -92,9 +95,9 @@ std::string renderLoadTestMetrics(const std::vector<json>& loadtests) {
   std::vector<Subject> subjects;
   for (const auto& lt : loadtests) {
     const json meta = lt.contains("metadata") ? lt["metadata"] : json::object();
-    subjects.push_back({"namespace=\"" + escape(text(meta, "namespace")) + "\",loadtest=\"" +
-                            escape(text(meta, "name")) + "\"",
-                        LoadTestStatus::fromJson(lt.contains("status") ? lt["status"] : json::object())});
+    subjects.push_back(
+        {"namespace=\"" + escape(text(meta, "namespace")) + "\",loadtest=\"" + escape(text(meta, "name")) + "\"",
+         LoadTestStatus::fromJson(lt.contains("status") ? lt["status"] : json::object())});
   }
   std::ostringstream out;
   out.precision(15);

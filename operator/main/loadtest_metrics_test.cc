@@ -69,8 +69,8 @@ TEST(LoadTestMetrics, VerdictIsOneHotOnceSet) {
 TEST(LoadTestMetrics, SeriesPerLoadTestNotPerRun) {
   json other = kRunning;
   other["runId"] = "shop-ffffff";
-  auto text = renderLoadTestMetrics({loadTest("perf", "shop", kRunning), loadTest("qa", "shop", other),
-                                     loadTest("qa", "fresh", nullptr)});
+  auto text = renderLoadTestMetrics(
+      {loadTest("perf", "shop", kRunning), loadTest("qa", "shop", other), loadTest("qa", "fresh", nullptr)});
   EXPECT_EQ(countPrefix(text, "herd_loadtest_users{"), 3);
   EXPECT_EQ(text.find("shop-1a2b3c"), std::string::npos);  // run ids never become labels
   EXPECT_TRUE(hasLine(text, "herd_loadtest_users{namespace=\"qa\",loadtest=\"fresh\"} 0"));

@@ -103,9 +103,9 @@ int run(const Flags& flags, SignalWait& signals) {
     return 2;
   }
   // One coordinator per run, every run behind this one listener (routed by run id).
-  auto live = operator_coordinator::startLiveCoordinator(
-      {flags.coordinator_listen, flags.coordinator_advertise, flags.coordinator_tls.cert, flags.coordinator_tls.key,
-       std::chrono::seconds(flags.hold_unknown_runs_seconds)});
+  auto live = operator_coordinator::startLiveCoordinator({flags.coordinator_listen, flags.coordinator_advertise,
+                                                          flags.coordinator_tls.cert, flags.coordinator_tls.key,
+                                                          std::chrono::seconds(flags.hold_unknown_runs_seconds)});
   if (!live.ok()) {
     std::cerr << "herd-operator: --coordinator-listen " << live.error().describe() << "\n";
     return 3;
@@ -120,8 +120,8 @@ int run(const Flags& flags, SignalWait& signals) {
   if (!flags.agent_command.empty()) settings.agent.command = flags.agent_command;
   settings.agent.metrics_port = static_cast<uint16_t>(flags.agent_metrics_port);
   settings.guardrails = std::move(*guardrails);
-  controller::Reconciler reconciler(**client, events, *coordinator, settings,
-                                    [] { return std::chrono::system_clock::now(); }, secureRandom64());
+  controller::Reconciler reconciler(
+      **client, events, *coordinator, settings, [] { return std::chrono::system_clock::now(); }, secureRandom64());
   controller::Controller ctl(**client, reconciler, {flags.namespaces, flags.workers});
 
   operator_main::LoadTestMetrics loadtest_metrics(**client, flags.namespaces);
@@ -131,23 +131,33 @@ int run(const Flags& flags, SignalWait& signals) {
   if (!flags.health_listen.empty()) {
     auto h = operator_main::serveHttp(flags.health_listen, [&](const std::string& path) -> std::pair<int, std::string> {
       if (path == "/healthz") return {200, "ok\n"};
-      if (path == "/readyz") return ready ? std::pair<int, std::string>{200, "ok\n"} : std::pair<int, std::string>{503, "not ready\n"};
+      if (path == "/readyz")
+        return ready ? std::pair<int, std::string>{200, "ok\n"} : std::pair<int, std::string>{503, "not ready\n"};
       return {404, "not found\n"};
     });
-    if (!h.ok()) { std::cerr << "herd-operator: --health-listen " << h.error().describe() << "\n"; return 2; }
+    if (!h.ok()) {
+      std::cerr << "herd-operator: --health-listen " << h.error().describe() << "\n";
+      return 2;
+    }
     health = std::move(*h);
     log->info("health endpoints listening on port {}", health->port());
   }
   if (!flags.metrics_listen.empty()) {
-    auto m = operator_main::serveHttp(flags.metrics_listen, [&](const std::string& path) -> std::pair<int, std::string> {
-      if (path != "/metrics") return {404, "not found\n"};
-      return {200, "# TYPE herd_operator_reconciles_total counter\nherd_operator_reconciles_total " +
-                       std::to_string(ctl.reconciles()) +
-                       "\n# TYPE herd_operator_reconcile_errors_total counter\nherd_operator_reconcile_errors_total " +
-                       std::to_string(ctl.reconcileErrors()) + "\n# TYPE herd_operator_leader gauge\nherd_operator_leader " +
-                       (leading ? "1" : "0") + "\n" + loadtest_metrics.render()};
-    });
-    if (!m.ok()) { std::cerr << "herd-operator: --metrics-listen " << m.error().describe() << "\n"; return 2; }
+    auto m = operator_main::serveHttp(
+        flags.metrics_listen, [&](const std::string& path) -> std::pair<int, std::string> {
+          if (path != "/metrics") return {404, "not found\n"};
+          return {200,
+                  "# TYPE herd_operator_reconciles_total counter\nherd_operator_reconciles_total " +
+                      std::to_string(ctl.reconciles()) +
+                      "\n# TYPE herd_operator_reconcile_errors_total counter\nherd_operator_reconcile_errors_total " +
+                      std::to_string(ctl.reconcileErrors()) +
+                      "\n# TYPE herd_operator_leader gauge\nherd_operator_leader " + (leading ? "1" : "0") + "\n" +
+                      loadtest_metrics.render()};
+        });
+    if (!m.ok()) {
+      std::cerr << "herd-operator: --metrics-listen " << m.error().describe() << "\n";
+      return 2;
+    }
     metrics = std::move(*m);
     log->info("metrics listening on port {}", metrics->port());
   }
@@ -162,7 +172,8 @@ int run(const Flags& flags, SignalWait& signals) {
   };
   auto startController = [&] {
     if (!ctl.start(std::chrono::seconds(60))) {
-      log->error("caches did not sync within 60s: is the LoadTest CRD installed (kubectl apply -f crds/loadtest.yaml)?");
+      log->error(
+          "caches did not sync within 60s: is the LoadTest CRD installed (kubectl apply -f crds/loadtest.yaml)?");
       finish(3);
       return;
     }
@@ -185,15 +196,18 @@ int run(const Flags& flags, SignalWait& signals) {
     ::gethostname(host, sizeof host - 1);
     le.ns = !flags.leader_election_namespace.empty() ? flags.leader_election_namespace
             : !flags.namespaces.empty()              ? flags.namespaces.front()
-            : std::getenv("POD_NAMESPACE")          ? std::getenv("POD_NAMESPACE")
-                                                    : "default";
+            : std::getenv("POD_NAMESPACE")           ? std::getenv("POD_NAMESPACE")
+                                                     : "default";
     le.name = "herd-operator";
     le.identity = std::string(host) + "-" + std::to_string(std::random_device{}() % 1000000);
     // Lease calls time out well within the renew deadline (the elector counts on it).
     auto lease_config = *config;
     lease_config.request_timeout = le.request_timeout;
     auto made = k8s::Client::fromConfig(lease_config);
-    if (!made.ok()) { std::cerr << "herd-operator: " << made.error().describe() << "\n"; return 2; }
+    if (!made.ok()) {
+      std::cerr << "herd-operator: " << made.error().describe() << "\n";
+      return 2;
+    }
     lease_client = std::move(*made);
     k8s::LeaderCallbacks callbacks;
     callbacks.on_started_leading = [&] {
@@ -207,7 +221,10 @@ int run(const Flags& flags, SignalWait& signals) {
     };
     callbacks.on_stopped_leading = [&] {
       leading = false;
-      if (stop.stop_requested()) { leader_label.set(false); return; }
+      if (stop.stop_requested()) {
+        leader_label.set(false);
+        return;
+      }
       // Another replica may lead once the lease expires: stop acting now. The
       // process ends, and the controller and the coordinator listener with it;
       // an orderly stop could wait on the apiserver that failed the renewals.
@@ -254,7 +271,8 @@ int main(int argc, char** argv) {
                  "host:port agents dial (default: --coordinator-listen with the port bound); usually a Service name");
   app.add_option("--coordinator-tls-cert", flags.coordinator_tls.cert, "PEM certificate the coordinator serves");
   app.add_option("--coordinator-tls-key", flags.coordinator_tls.key, "PEM private key of --coordinator-tls-cert");
-  app.add_option("--coordinator-tls-ca", flags.coordinator_tls.ca, "PEM CA bundle agent pods trust for the coordinator");
+  app.add_option("--coordinator-tls-ca", flags.coordinator_tls.ca,
+                 "PEM CA bundle agent pods trust for the coordinator");
   app.add_option("--coordinator-tls-server-name", flags.coordinator_tls.server_name,
                  "name agents expect in the certificate (default: the host of --coordinator-advertise)");
   app.add_flag("--coordinator-insecure", flags.coordinator_tls.insecure, "serve agents plaintext (no TLS)");
@@ -266,12 +284,15 @@ int main(int argc, char** argv) {
   app.add_option("--hold-unknown-runs", flags.hold_unknown_runs_seconds,
                  "seconds after start-up and after becoming leader that agents of runs not taken over yet wait "
                  "instead of being refused")
-      ->check(CLI::Range(1, 3600))->capture_default_str();
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   app.add_option("--agent-image", flags.agent_image, "agent image when the LoadTest names none")->capture_default_str();
   app.add_option("--agent-command", flags.agent_command, "agent pods' command (default: herd agent)")->expected(1, -1);
-  app.add_option("--agent-metrics-port", flags.agent_metrics_port,
-                 "agents serve Prometheus metrics on this port (named \"metrics\", prometheus.io/* annotations); 0: off")
-      ->check(CLI::Range(0, 65535))->capture_default_str();
+  app.add_option(
+         "--agent-metrics-port", flags.agent_metrics_port,
+         "agents serve Prometheus metrics on this port (named \"metrics\", prometheus.io/* annotations); 0: off")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
   app.add_option("--workers", flags.workers, "reconciler threads")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--log-level", flags.log_level, "debug, info, warn, error")->capture_default_str();
   operator_main::addGuardrailFlags(app, flags.guardrails);

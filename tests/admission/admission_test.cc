@@ -184,20 +184,22 @@ TEST_F(AdmissionTest, AThousandSilentStreamsAreClosedAtTheDeadlineWhileARealAgen
       "load: {{users: 4, spawnRate: 100, duration: 24s}}\n",  // outlasts the deadline and the idle close after it
       nginx_->url());
   std::ofstream(dir_ / "token") << "admission-secret\n";
-  const pid_t coordinator =
-      spawn({HERD_CLI_BIN, "coordinator", (dir_ / "scenario.yaml").string(), "--listen", "127.0.0.1:0",
-             "--expect-agents", "1", "--token-file", (dir_ / "token").string(), "--hello-timeout",
-             fmt::format("{}s", kHelloTimeout.count()), "--ready-timeout", "30s", "--summary-json",
-             (dir_ / "summary.json").string()},
-            "coordinator.log");
+  const pid_t coordinator = spawn(
+      {HERD_CLI_BIN, "coordinator", (dir_ / "scenario.yaml").string(), "--listen", "127.0.0.1:0", "--expect-agents",
+       "1", "--token-file", (dir_ / "token").string(), "--hello-timeout", fmt::format("{}s", kHelloTimeout.count()),
+       "--ready-timeout", "30s", "--summary-json", (dir_ / "summary.json").string()},
+      "coordinator.log");
   ASSERT_GT(coordinator, 0);
   std::optional<int> port;
-  ASSERT_TRUE(waitFor([&] {
-    const auto log = readAll(dir_ / "coordinator.log");
-    const auto at = log.find("coordinator listening on port ");
-    if (at != std::string::npos) port = std::stoi(log.substr(at + 30));
-    return port.has_value();
-  }, 10s)) << readAll(dir_ / "coordinator.log");
+  ASSERT_TRUE(waitFor(
+      [&] {
+        const auto log = readAll(dir_ / "coordinator.log");
+        const auto at = log.find("coordinator listening on port ");
+        if (at != std::string::npos) port = std::stoi(log.substr(at + 30));
+        return port.has_value();
+      },
+      10s))
+      << readAll(dir_ / "coordinator.log");
   const Sample before = sample(coordinator);
 
   const auto flood_start = Clock::now();
@@ -208,16 +210,18 @@ TEST_F(AdmissionTest, AThousandSilentStreamsAreClosedAtTheDeadlineWhileARealAgen
   ASSERT_TRUE(waitFor([&] { return openFds(coordinator) >= before.fds + kSilent; }, 10s)) << openFds(coordinator);
   Sample peak = sample(coordinator);
 
-  const pid_t agent = spawn({HERD_CLI_BIN, "agent", "--coordinator", fmt::format("127.0.0.1:{}", *port),
-                             "--token-file", (dir_ / "token").string(), "--agent-id", "real", "--workers", "1"},
+  const pid_t agent = spawn({HERD_CLI_BIN, "agent", "--coordinator", fmt::format("127.0.0.1:{}", *port), "--token-file",
+                             (dir_ / "token").string(), "--agent-id", "real", "--workers", "1"},
                             "agent.log");
   ASSERT_GT(agent, 0);
-  const bool joined = waitFor([&] {
-    flood.step(0ms);
-    const auto now = sample(coordinator);
-    peak = {std::max(peak.threads, now.threads), std::max(peak.rss_kb, now.rss_kb), std::max(peak.fds, now.fds)};
-    return readAll(dir_ / "coordinator.log").find("agent real joined") != std::string::npos;
-  }, std::chrono::duration_cast<std::chrono::milliseconds>(kHelloTimeout));
+  const bool joined = waitFor(
+      [&] {
+        flood.step(0ms);
+        const auto now = sample(coordinator);
+        peak = {std::max(peak.threads, now.threads), std::max(peak.rss_kb, now.rss_kb), std::max(peak.fds, now.fds)};
+        return readAll(dir_ / "coordinator.log").find("agent real joined") != std::string::npos;
+      },
+      std::chrono::duration_cast<std::chrono::milliseconds>(kHelloTimeout));
   ASSERT_TRUE(joined) << readAll(dir_ / "coordinator.log");
   EXPECT_EQ(flood.ended(), 0u) << "the agent was admitted while every silent stream was still open";
 

@@ -66,14 +66,18 @@ class BadServer {
     char buf[4096];
     while (req.find("\r\n\r\n") == std::string::npos) {
       ssize_t n = read(c, buf, sizeof buf);
-      if (n <= 0) { close(c); return; }
+      if (n <= 0) {
+        close(c);
+        return;
+      }
       req.append(buf, static_cast<size_t>(n));
     }
     ++requests_;
     auto sp1 = req.find(' '), sp2 = req.find(' ', sp1 + 1);
     std::string out = reply_(req.substr(sp1 + 1, sp2 - sp1 - 1));
     if (out == "SILENCE") {  // hold the connection open, say nothing
-      while (!stopping_ && read(c, buf, sizeof buf) > 0) {}
+      while (!stopping_ && read(c, buf, sizeof buf) > 0) {
+      }
     } else {
       (void)!write(c, out.data(), out.size());
     }
@@ -90,8 +94,8 @@ class BadServer {
 };
 
 std::string response(const std::string& status, const std::string& body) {
-  return "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  return "HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + body;
 }
 
 std::string chunked(const std::vector<std::string>& chunks, bool finish) {
@@ -157,8 +161,7 @@ TEST(BadResponses, BrokenWatchStreams) {
   EXPECT_EQ(events, 1) << "the good event before the garbage is delivered";
   auto truncated = run("truncated", events);
   ASSERT_FALSE(truncated.ok());
-  EXPECT_NE(truncated.error().message.find("ended inside an event"), std::string::npos)
-      << truncated.error().describe();
+  EXPECT_NE(truncated.error().message.find("ended inside an event"), std::string::npos) << truncated.error().describe();
   auto reset = run("reset", events);
   EXPECT_FALSE(reset.ok()) << "a connection closed without the final chunk is not a clean end";
   EXPECT_FALSE(run("badchunk", events).ok());

@@ -16,11 +16,11 @@ namespace herd::k8s::testing {
 // The kubeconfig path, or "" when the tests run outside the fixture.
 std::string kubeconfigPath();
 // Skips the current test (with a message saying how to run it) without a cluster.
-#define HERD_REQUIRE_CLUSTER()                                                            \
-  do {                                                                                    \
-    if (::herd::k8s::testing::kubeconfigPath().empty())                                   \
-      GTEST_SKIP() << "HERD_KUBECONFIG unset: run with `ctest -L k8s` (fixture) or "      \
-                      "tests/cluster/up DIR and HERD_KUBECONFIG=DIR/kubeconfig";          \
+#define HERD_REQUIRE_CLUSTER()                                                       \
+  do {                                                                               \
+    if (::herd::k8s::testing::kubeconfigPath().empty())                              \
+      GTEST_SKIP() << "HERD_KUBECONFIG unset: run with `ctest -L k8s` (fixture) or " \
+                      "tests/cluster/up DIR and HERD_KUBECONFIG=DIR/kubeconfig";     \
   } while (0)
 
 Config clusterConfig();

@@ -8,8 +8,10 @@ namespace {
 using json = nlohmann::json;
 
 json configMap(const std::string& ns, const std::string& name, json data) {
-  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-          {"metadata", {{"name", name}, {"namespace", ns}}}, {"data", std::move(data)}};
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"data", std::move(data)}};
 }
 
 class Crud : public ::testing::Test {
@@ -96,7 +98,9 @@ TEST_F(Crud, ListPaginates) {
 
 TEST_F(Crud, PodRoundTrip) {
   const auto& ns = ns_->name();
-  json pod{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", "agent-0"}, {"namespace", ns}}},
+  json pod{{"apiVersion", "v1"},
+           {"kind", "Pod"},
+           {"metadata", {{"name", "agent-0"}, {"namespace", ns}}},
            {"spec", {{"containers", json::array({{{"name", "agent"}, {"image", "herd:test"}}})}}}};
   auto created = client_->create(resources::kPods, ns, pod);
   ASSERT_TRUE(created.ok()) << created.error().describe();
@@ -121,8 +125,10 @@ TEST_F(Crud, PodRoundTrip) {
 TEST_F(Crud, CustomResourceWithStatusSubresource) {
   ensureWidgetCrd(*client_);
   const auto& ns = ns_->name();
-  json w{{"apiVersion", "test.herd.dev/v1"}, {"kind", "Widget"},
-         {"metadata", {{"name", "w1"}, {"namespace", ns}}}, {"spec", {{"size", 3}}}};
+  json w{{"apiVersion", "test.herd.dev/v1"},
+         {"kind", "Widget"},
+         {"metadata", {{"name", "w1"}, {"namespace", ns}}},
+         {"spec", {{"size", 3}}}};
   auto applied = client_->apply(kWidgets, w);
   ASSERT_TRUE(applied.ok()) << applied.error().describe();
   EXPECT_EQ((*applied)["spec"]["size"], 3);
@@ -149,10 +155,12 @@ TEST_F(Crud, CustomResourceWithStatusSubresource) {
   EXPECT_EQ((*patched)["status"]["phase"], "Running");
   EXPECT_EQ((*patched)["spec"]["color"], "red");
 
-  auto status_applied = client_->apply(
-      kWidgets, {{"apiVersion", "test.herd.dev/v1"}, {"kind", "Widget"},
-                 {"metadata", {{"name", "w1"}, {"namespace", ns}}}, {"status", {{"phase", "Done"}}}},
-      true, "status");
+  auto status_applied = client_->apply(kWidgets,
+                                       {{"apiVersion", "test.herd.dev/v1"},
+                                        {"kind", "Widget"},
+                                        {"metadata", {{"name", "w1"}, {"namespace", ns}}},
+                                        {"status", {{"phase", "Done"}}}},
+                                       true, "status");
   ASSERT_TRUE(status_applied.ok()) << status_applied.error().describe();
   EXPECT_EQ((*status_applied)["status"]["phase"], "Done");
   ASSERT_TRUE(client_->remove(kWidgets, ns, "w1").ok());

@@ -22,8 +22,8 @@ using namespace std::chrono_literals;
 constexpr int kLeaseMs = 4000, kRenewMs = 3000, kRetryMs = 500;
 
 long long unixMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // One contender process; its stdout lines ("LEADING <ms>") are collected by a
@@ -37,8 +37,9 @@ class Contender {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
-    std::vector<std::string> args{HERD_LEASE_CONTENDER, kubeconfigPath(), ns, "herd-test", id,
-                                  std::to_string(kLeaseMs), std::to_string(kRenewMs), std::to_string(kRetryMs)};
+    std::vector<std::string> args{
+        HERD_LEASE_CONTENDER,     kubeconfigPath(),        ns, "herd-test", id, std::to_string(kLeaseMs),
+        std::to_string(kRenewMs), std::to_string(kRetryMs)};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -128,8 +129,8 @@ TEST(LeaderElection, OneLeaderAndTimelyHandover) {
   long long took_over = follower->waitFor("LEADING", std::chrono::milliseconds(3 * kLeaseMs));
   ASSERT_GE(took_over, 0) << "no hand-over after the leader was killed";
   long long handover = took_over - killed;
-  std::cout << "hand-over after SIGKILL: " << handover << " ms (lease " << kLeaseMs << " ms, retry "
-            << kRetryMs << " ms)\n";
+  std::cout << "hand-over after SIGKILL: " << handover << " ms (lease " << kLeaseMs << " ms, retry " << kRetryMs
+            << " ms)\n";
   ::testing::Test::RecordProperty("handover_sigkill_ms", static_cast<int>(handover));
   EXPECT_LE(handover, kLeaseMs + 2 * kRetryMs);
   EXPECT_EQ(holder(*client, ns.name()), follower->id());

@@ -17,8 +17,8 @@
 namespace {
 
 long long unixMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 void say(const char* what) {
@@ -42,14 +42,25 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   auto config = herd::k8s::loadKubeconfig(argv[1]);
-  if (!config.ok()) { std::cerr << config.error().describe() << "\n"; return 2; }
+  if (!config.ok()) {
+    std::cerr << config.error().describe() << "\n";
+    return 2;
+  }
   config->request_timeout = std::chrono::seconds(1);  // rounds well within the renew deadline
   auto client = herd::k8s::Client::fromConfig(*config);
-  if (!client.ok()) { std::cerr << client.error().describe() << "\n"; return 2; }
+  if (!client.ok()) {
+    std::cerr << client.error().describe() << "\n";
+    return 2;
+  }
 
-  herd::k8s::LeaderElectionConfig le{argv[2], argv[3], argv[4], std::chrono::milliseconds(std::stoi(argv[5])),
+  herd::k8s::LeaderElectionConfig le{argv[2],
+                                     argv[3],
+                                     argv[4],
+                                     std::chrono::milliseconds(std::stoi(argv[5])),
                                      std::chrono::milliseconds(std::stoi(argv[6])),
-                                     std::chrono::milliseconds(std::stoi(argv[7])), std::chrono::seconds(1), true};
+                                     std::chrono::milliseconds(std::stoi(argv[7])),
+                                     std::chrono::seconds(1),
+                                     true};
   herd::k8s::LeaderElector elector(**client, le, {[] { say("LEADING"); }, [] { say("STOPPED"); }, nullptr});
   std::stop_source stop;
   std::thread signals([&] {

@@ -8,9 +8,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
-#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -37,7 +37,8 @@ class OperatorBinary : public ::testing::Test {
   void TearDown() override { watched_.reset(); }
 
   void createLoadTest(const std::string& ns, const std::string& name, const std::string& scenario) {
-    json lt{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
+    json lt{{"apiVersion", "herd.dev/v1alpha1"},
+            {"kind", "LoadTest"},
             {"metadata", {{"name", name}, {"namespace", ns}}},
             {"spec", {{"scenario", {{"inline", scenario}}}, {"agents", 2}}}};
     auto created = client_->create(controller::kLoadTests, ns, lt);
@@ -52,7 +53,8 @@ class OperatorBinary : public ::testing::Test {
   std::unique_ptr<TestNamespace> watched_;
 };
 
-const char* kValid = "name: s\ntarget: http://127.0.0.1:8080\nusers: [{name: u, steps: [{get: /}]}]\nload: {users: 2, duration: 5s}\n";
+const char* kValid =
+    "name: s\ntarget: http://127.0.0.1:8080\nusers: [{name: u, steps: [{get: /}]}]\nload: {users: 2, duration: 5s}\n";
 const char* kInvalid = "name: s\ntarget: http://127.0.0.1:8080\nusers: [{name: u, stepz: []}]\n";
 
 TEST_F(OperatorBinary, WatchesOnlyItsNamespacesServesHealthAndStopsCleanly) {
@@ -105,8 +107,9 @@ TEST_F(OperatorBinary, WatchesOnlyItsNamespacesServesHealthAndStopsCleanly) {
 TEST_F(OperatorBinary, LeaderElectionRunsOneReplicaAndHandsOverOnStop) {
   const auto& ns = watched_->name();
   auto args = [&] {
-    return std::vector<std::string>{"--kubeconfig", kubeconfigPath(), "--namespace", ns, "--leader-elect",
-                                    "--metrics-listen", "127.0.0.1:0", "--coordinator-listen", "127.0.0.1:0"};
+    return std::vector<std::string>{"--kubeconfig",   kubeconfigPath(),   "--namespace", ns,
+                                    "--leader-elect", "--metrics-listen", "127.0.0.1:0", "--coordinator-listen",
+                                    "127.0.0.1:0"};
   };
   auto a = std::make_unique<OperatorProcess>(args());
   OperatorProcess b(args());
@@ -140,9 +143,10 @@ TEST_F(OperatorBinary, TheExamplesCompileUnderTheOperator) {
   std::string out;
   ASSERT_EQ(kubectl("apply -n " + ns + " -f " + std::string(HERD_SOURCE_DIR) + "/examples/k8s/", &out), 0) << out;
   for (const char* name : {"shop-smoke", "shop-configmap", "shop-nightly"}) {
-    EXPECT_TRUE(eventually(seconds(30), [&] {
-      return controller::conditionStatus(status(ns, name), "Validated") == std::optional<bool>(true);
-    })) << name << ": " << status(ns, name).dump() << op.log();
+    EXPECT_TRUE(eventually(
+        seconds(30),
+        [&] { return controller::conditionStatus(status(ns, name), "Validated") == std::optional<bool>(true); }))
+        << name << ": " << status(ns, name).dump() << op.log();
   }
   // The scheduled one waits for its time.
   EXPECT_FALSE(getString(status(ns, "shop-nightly"), "nextScheduleTime").empty());
@@ -158,14 +162,14 @@ TEST_F(OperatorBinary, BadFlagsAndKubeconfigExitWithCode2) {
   EXPECT_NE(missing.log().find("/nonexistent/kubeconfig"), std::string::npos) << missing.log();
   OperatorProcess bad_listen({"--kubeconfig", kubeconfigPath(), "--health-listen", "nowhere"});
   EXPECT_EQ(bad_listen.waitExit(seconds(10)), 2);
-  EXPECT_NE(bad_listen.log().find("--health-listen nowhere: expected HOST:PORT"), std::string::npos) << bad_listen.log();
+  EXPECT_NE(bad_listen.log().find("--health-listen nowhere: expected HOST:PORT"), std::string::npos)
+      << bad_listen.log();
   // TLS is the default: without a certificate (an empty one here) or an
   // explicit --coordinator-insecure the operator does not start.
   OperatorProcess no_tls({"--kubeconfig", kubeconfigPath(), "--coordinator-tls-cert", ""});
   EXPECT_EQ(no_tls.waitExit(seconds(10)), 2);
   EXPECT_NE(no_tls.log().find("or --coordinator-insecure for plaintext"), std::string::npos) << no_tls.log();
 }
-
 
 // The first acceptance item, end to end: the example LoadTest, pointed
 // at a real nginx on loopback, runs on two `herd agent` processes, reaches
@@ -204,8 +208,8 @@ TEST_F(OperatorBinary, ExampleLoadTestRunsOnTwoAgentsAndCountsWhatNginxCounts) {
   ASSERT_GT(requests, 0) << st.dump();
   EXPECT_EQ((*nginx)->waitForAccessLogCount(requests), requests);
   EXPECT_EQ((*nginx)->requestCountFromAccessLog(), requests);
-  std::cout << "nginx counted " << (*nginx)->requestCountFromAccessLog() << " requests; status totals "
-            << requests << "\n";
+  std::cout << "nginx counted " << (*nginx)->requestCountFromAccessLog() << " requests; status totals " << requests
+            << "\n";
   EXPECT_EQ(st["totals"]["failures"], 0);
   EXPECT_GT(st["totals"]["latency"]["p95"].get<double>(), 0);
   EXPECT_EQ(st["thresholds"].size(), 2u) << st.dump();
@@ -226,7 +230,6 @@ TEST_F(OperatorBinary, ExampleLoadTestRunsOnTwoAgentsAndCountsWhatNginxCounts) {
   EXPECT_EQ(op.stop(), 0) << op.log();
 }
 
-
 // Restarting the operator mid-run (SIGTERM, as a rolling update does): the run is
 // not aborted; the agents keep their load, redial the same address, and the new
 // operator's coordinator adopts them under the same run id and token, so the run
@@ -236,21 +239,25 @@ TEST_F(OperatorBinary, OperatorRestartMidRunReadoptsTheAgentsAndTheRunCompletes)
   const auto& ns = watched_->name();
   auto nginx = test_support::NginxServer::start();
   ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
-  auto first = std::make_unique<OperatorProcess>(
-      std::vector<std::string>{"--kubeconfig", kubeconfigPath(), "--namespace", ns, "--coordinator-listen", "127.0.0.1:0"});
+  auto first = std::make_unique<OperatorProcess>(std::vector<std::string>{
+      "--kubeconfig", kubeconfigPath(), "--namespace", ns, "--coordinator-listen", "127.0.0.1:0"});
   const int port = first->port("coordinator");
   ASSERT_GT(port, 0) << first->log();
   const std::string scenario = "name: restart\ntarget: " + (*nginx)->url() +
                                "\nusers: [{name: u, steps: [{get: /r}, {think: 100ms}]}]\n"
                                "load: {users: 6, spawnRate: 20, duration: 12s}\n";
-  json lt{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
+  json lt{{"apiVersion", "herd.dev/v1alpha1"},
+          {"kind", "LoadTest"},
           {"metadata", {{"name", "restart"}, {"namespace", ns}}},
           {"spec", {{"scenario", {{"inline", scenario}}}, {"agents", 2}}}};
   ASSERT_TRUE(client_->create(controller::kLoadTests, ns, lt).ok());
-  ASSERT_TRUE(eventually(seconds(60), [&] {
-    auto st = status(ns, "restart");
-    return getString(st, "phase") == "Running" && st.contains("totals") && st["totals"].value("requests", 0) > 0;
-  })) << status(ns, "restart").dump() << first->log();
+  ASSERT_TRUE(eventually(seconds(60),
+                         [&] {
+                           auto st = status(ns, "restart");
+                           return getString(st, "phase") == "Running" && st.contains("totals") &&
+                                  st["totals"].value("requests", 0) > 0;
+                         }))
+      << status(ns, "restart").dump() << first->log();
   const auto run_id = getString(status(ns, "restart"), "runId");
 
   EXPECT_EQ(first->stop(), 0) << first->log();
@@ -298,24 +305,30 @@ class OperatorScale : public OperatorBinary {
     const std::string scenario = "name: " + name + "\ntarget: " + (*nginx)->url() +
                                  "\nusers: [{name: u, steps: [{get: /s}, {think: 100ms}]}]\n"
                                  "load: {users: 6, spawnRate: 30, duration: 15s}\n";
-    json lt{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
+    json lt{{"apiVersion", "herd.dev/v1alpha1"},
+            {"kind", "LoadTest"},
             {"metadata", {{"name", name}, {"namespace", ns}}},
             {"spec", {{"scenario", {{"inline", scenario}}}, {"agents", from}}}};
     EXPECT_TRUE(client_->create(controller::kLoadTests, ns, lt).ok());
-    EXPECT_TRUE(eventually(seconds(60), [&] {
-      auto st = status(ns, name);
-      return getString(st, "phase") == "Running" && st.contains("totals") && st["totals"].value("requests", 0) > 0;
-    })) << status(ns, name).dump() << op.log();
+    EXPECT_TRUE(eventually(seconds(60),
+                           [&] {
+                             auto st = status(ns, name);
+                             return getString(st, "phase") == "Running" && st.contains("totals") &&
+                                    st["totals"].value("requests", 0) > 0;
+                           }))
+        << status(ns, name).dump() << op.log();
     const auto run_id = getString(status(ns, name), "runId");
 
     std::string out;
     EXPECT_EQ(kubectl("scale -n " + ns + " lt/" + name + " --replicas " + std::to_string(to), &out), 0) << out;
     // The live status follows: the new count desired and connected, while the run goes.
-    EXPECT_TRUE(eventually(seconds(20), [&] {
-      auto st = status(ns, name);
-      return getString(st, "phase") == "Running" && st["agents"].value("desired", 0) == to &&
-             st["agents"].value("connected", 0) == to;
-    })) << status(ns, name).dump() << op.log();
+    EXPECT_TRUE(eventually(seconds(20),
+                           [&] {
+                             auto st = status(ns, name);
+                             return getString(st, "phase") == "Running" && st["agents"].value("desired", 0) == to &&
+                                    st["agents"].value("connected", 0) == to;
+                           }))
+        << status(ns, name).dump() << op.log();
 
     const int waited = kubectl("wait -n " + ns + " --for=condition=Complete lt/" + name + " --timeout=90s", &out);
     const auto st = status(ns, name);
@@ -343,7 +356,8 @@ class OperatorScale : public OperatorBinary {
       for (const auto& e : (*events)["items"]) reasons.push_back(getString(e, "reason"));
     EXPECT_NE(std::find(reasons.begin(), reasons.end(), "AgentsScaled"), reasons.end())
         << ::testing::PrintToString(reasons);
-    EXPECT_EQ(std::find(reasons.begin(), reasons.end(), "AgentLost"), reasons.end()) << ::testing::PrintToString(reasons);
+    EXPECT_EQ(std::find(reasons.begin(), reasons.end(), "AgentLost"), reasons.end())
+        << ::testing::PrintToString(reasons);
 
     auto cm = client_->get(resources::kConfigMaps, ns, getString(st, "summaryConfigMap"));
     EXPECT_TRUE(cm.ok()) << st.dump();

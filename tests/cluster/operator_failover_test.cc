@@ -143,9 +143,8 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
   for (size_t i = 0; i < 2; ++i) {
     replicas[i] = std::make_unique<OperatorProcess>(std::vector<std::string>{
         "--kubeconfig", kubeconfigPath(), "--namespace", ns, "--leader-elect", "--metrics-listen", "127.0.0.1:0",
-        "--coordinator-listen", "127.0.0.1:0", "--coordinator-advertise",
-        "127.0.0.1:" + std::to_string(service.port()), "--hold-unknown-runs", std::to_string(kHold.count()),
-        "--coordinator-insecure"});
+        "--coordinator-listen", "127.0.0.1:0", "--coordinator-advertise", "127.0.0.1:" + std::to_string(service.port()),
+        "--hold-unknown-runs", std::to_string(kHold.count()), "--coordinator-insecure"});
   }
   for (size_t i = 0; i < 2; ++i) {
     metrics[i] = replicas[i]->port("metrics");
@@ -158,14 +157,18 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
   standby_port = coordinator[standby].load();
   ASSERT_FALSE(leading(standby)) << "two leaders";
   const std::string scenario = std::regex_replace(kScenario, std::regex("\\{URL\\}"), (*nginx)->url());
-  json lt{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
+  json lt{{"apiVersion", "herd.dev/v1alpha1"},
+          {"kind", "LoadTest"},
           {"metadata", {{"name", "failover"}, {"namespace", ns}}},
           {"spec", {{"scenario", {{"inline", scenario}}}, {"agents", 2}}}};
   ASSERT_TRUE(client_->create(controller::kLoadTests, ns, lt).ok());
-  ASSERT_TRUE(eventually(seconds(60), [&] {
-    auto st = status("failover");
-    return getString(st, "phase") == "Running" && getObject(st, "totals").value("requests", 0) > 0;
-  })) << status("failover").dump() << replicas[leader]->log();
+  ASSERT_TRUE(eventually(seconds(60),
+                         [&] {
+                           auto st = status("failover");
+                           return getString(st, "phase") == "Running" &&
+                                  getObject(st, "totals").value("requests", 0) > 0;
+                         }))
+      << status("failover").dump() << replicas[leader]->log();
   const auto running = Clock::now();
   const auto run_id = getString(status("failover"), "runId");
   notePods("failover");
@@ -184,10 +187,10 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
   service.holdClientBytes(true);
   service.closeAll();
   ASSERT_TRUE(refused) << "the standby did not refuse both agents\n" << replicas[standby]->log();
-  ASSERT_TRUE(eventually(seconds(10), [&] {
-    return service.heldClients() >= 2 && service.everyHeldClientSentWithin(seconds(5));
-  })) << "the agents did not reconnect after the refusal (did they exit on UNKNOWN_RUN?)\n"
-       << (notePods("failover"), podLogs());
+  ASSERT_TRUE(eventually(seconds(10),
+                         [&] { return service.heldClients() >= 2 && service.everyHeldClientSentWithin(seconds(5)); }))
+      << "the agents did not reconnect after the refusal (did they exit on UNKNOWN_RUN?)\n"
+      << (notePods("failover"), podLogs());
   // Frozen only once it has read the Lease after the kill (it reads it every
   // 2 s): it then counts the lease's 15 s from before the freeze, and leads
   // at once when thawed after them.
@@ -272,10 +275,10 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
   EXPECT_EQ(adopted, 2) << summary["events"].dump();
   EXPECT_EQ(summary["totals"]["requests"].get<int64_t>(), counted);
   EXPECT_EQ(summary["users"]["peak"].get<int64_t>(), 20) << summary.dump();
-  std::cout << "standby up " << standby_age << " s at the kill; leader again after " << takeover
-            << " s; nginx counted " << counted << " requests (" << before_kill << " before the kill); status totals "
-            << requests << "; proxied connections " << service.forwarded() << "; agents held by the new leader "
-            << held << "; leading " << thawed_to_leading << " s after the thaw\n";
+  std::cout << "standby up " << standby_age << " s at the kill; leader again after " << takeover << " s; nginx counted "
+            << counted << " requests (" << before_kill << " before the kill); status totals " << requests
+            << "; proxied connections " << service.forwarded() << "; agents held by the new leader " << held
+            << "; leading " << thawed_to_leading << " s after the thaw\n";
   EXPECT_EQ(replicas[standby]->stop(), 0) << log;
 }
 

@@ -97,13 +97,15 @@ TEST(OperatorLeasePause, ALeaderThatCannotRenewStopsBeforeItsLeaseExpires) {
   std::array<std::unique_ptr<OperatorProcess>, 2> replicas;
   std::array<int, 2> metrics{};
   for (size_t i = 0; i < 2; ++i) {
-    replicas[i] = std::make_unique<OperatorProcess>(std::vector<std::string>{
-        "--kubeconfig", kubeconfigPath(), "--namespace", ns.name(), "--leader-elect", "--metrics-listen",
-        "127.0.0.1:0", "--coordinator-listen", "127.0.0.1:0"});
+    replicas[i] = std::make_unique<OperatorProcess>(
+        std::vector<std::string>{"--kubeconfig", kubeconfigPath(), "--namespace", ns.name(), "--leader-elect",
+                                 "--metrics-listen", "127.0.0.1:0", "--coordinator-listen", "127.0.0.1:0"});
     metrics[i] = replicas[i]->port("metrics");
     ASSERT_GT(metrics[i], 0) << replicas[i]->log();
   }
-  auto leading = [&](size_t i) { return httpGet(metrics[i], "/metrics").find("herd_operator_leader 1") != std::string::npos; };
+  auto leading = [&](size_t i) {
+    return httpGet(metrics[i], "/metrics").find("herd_operator_leader 1") != std::string::npos;
+  };
   ASSERT_TRUE(eventually(seconds(60), [&] { return leading(0) || leading(1); })) << replicas[0]->log();
   const size_t leader = leading(0) ? 0 : 1, standby = 1 - leader;
   // A renewal or two after taking the Lease, so the pause starts from a lease

@@ -21,7 +21,9 @@ std::string scenarioWithUsers(int users) {
 }
 
 json configMap(const std::string& ns, const std::string& text) {
-  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "plan-scenario"}, {"namespace", ns}}},
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", "plan-scenario"}, {"namespace", ns}}},
           {"data", {{"scenario.yaml", text}}}};
 }
 
@@ -71,8 +73,9 @@ TEST_F(Operator, AConfigMapEditMidRunLeavesThePlanUsersAndAgentsOfTheRunUnchange
 // error, but for the front end's name of the field and of the file.
 TEST_F(Operator, TheOperatorAndHerdCoordinatorRefuseTheSameRunsWithTheSameWords) {
   startOperator(coord);
-  const std::string open_model = "name: o\ntarget: http://127.0.0.1:8080\nusers: [{name: u, steps: [{get: /}]}]\n"
-                                 "load: {arrivalRate: 5, duration: 2s, maxUsers: 2}\n";
+  const std::string open_model =
+      "name: o\ntarget: http://127.0.0.1:8080\nusers: [{name: u, steps: [{get: /}]}]\n"
+      "load: {arrivalRate: 5, duration: 2s, maxUsers: 2}\n";
   const std::string bad_threshold = scenarioWithUsers(1) + "thresholds: [\"http.latency p95 <<< 5ms\"]\n";
   const std::vector<std::pair<std::string, std::string>> cases = {{"open", open_model}, {"threshold", bad_threshold}};
   const auto dir = std::filesystem::temp_directory_path() / ("herd-rules-" + std::to_string(::getpid()));
@@ -81,9 +84,8 @@ TEST_F(Operator, TheOperatorAndHerdCoordinatorRefuseTheSameRunsWithTheSameWords)
     const auto file = dir / (name + ".yaml");
     std::ofstream(file) << text;
     const auto log = dir / (name + ".log");
-    auto code = test_support::runCommand({HERD_CLI_BIN, "coordinator", file.string(), "--listen", "127.0.0.1:0",
-                                          "--expect-agents", "3"},
-                                         log);
+    auto code = test_support::runCommand(
+        {HERD_CLI_BIN, "coordinator", file.string(), "--listen", "127.0.0.1:0", "--expect-agents", "3"}, log);
     ASSERT_TRUE(code.ok()) << code.error().describe();
     EXPECT_EQ(*code, 2);
     std::ifstream in(log);

@@ -80,8 +80,8 @@ std::string openAt(int rate, const std::string& cdn = "cdn.perf.test") {
 TEST_F(OperatorPolicy, EachGuardrailRefusesWithoutPodsAndAllowedValuesRun) {
   harness_ = std::make_unique<OperatorHarness>(*client_, ns(), coord, sleepingAgent(), guardrails());
   const std::string scenario = kScenario;  // 10 users for 5s at http://127.0.0.1:8080
-  const json secret_env = json::array({{{"name", "API_KEY"},
-                                        {"valueFrom", {{"secretKeyRef", {{"name", "api"}, {"key", "key"}}}}}}});
+  const json secret_env = json::array(
+      {{{"name", "API_KEY"}, {"valueFrom", {{"secretKeyRef", {{"name", "api"}, {"key", "key"}}}}}}});
   // name, spec, rule, value the message names
   const std::vector<std::tuple<std::string, json, std::string, std::string>> refused{
       {"users", scenarioSpec(scenario, {{"load", {{"users", 11}}}}), "maxUsers", "11 users"},
@@ -118,23 +118,27 @@ TEST_F(OperatorPolicy, EachGuardrailRefusesWithoutPodsAndAllowedValuesRun) {
   auto scaled = client_->patch(kLoadTests, ns(), "within", {{"spec", {{"agents", 3}}}});
   ASSERT_TRUE(scaled.ok()) << scaled.error().describe();
   EXPECT_TRUE(waitStatus("within", [](const json& s) {
-    return getString(s, "scaleRefused").find("keeps 2 agent(s): maxAgents: 3 agents is not allowed") != std::string::npos;
+    return getString(s, "scaleRefused").find("keeps 2 agent(s): maxAgents: 3 agents is not allowed") !=
+           std::string::npos;
   }));
   EXPECT_EQ(loadTestPods("within").size(), 2u);
 
   // The Namespace's annotations replace the operator's rules for its LoadTests.
-  json secret{{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "api"}, {"namespace", ns()}}},
+  json secret{{"apiVersion", "v1"},
+              {"kind", "Secret"},
+              {"metadata", {{"name", "api"}, {"namespace", ns()}}},
               {"stringData", {{"key", "k"}}}};
   ASSERT_TRUE(client_->create(resources::kSecrets, ns(), secret).ok());
   annotateNamespace({{controller::kAnnotationMaxUsers, "5"},
                      {controller::kAnnotationAllowServiceAccount, "true"},
                      {controller::kAnnotationAllowSecretEnv, "true"}});
   create("ns-users", scenarioSpec(scenario, {{"load", {{"users", 6}}}}));
-  create("ns-allowed", scenarioSpec(scenario, {{"load", {{"users", 5}}},
-                                               {"agentTemplate", {{"serviceAccountName", "default"},
-                                                                  {"env", secret_env}}}}));
-  expectRefused("ns-users", "maxUsers", "6 users is not allowed (limit: 5 users); set by namespace annotation "
-                                        "herd.dev/max-users");
+  create("ns-allowed",
+         scenarioSpec(scenario, {{"load", {{"users", 5}}},
+                                 {"agentTemplate", {{"serviceAccountName", "default"}, {"env", secret_env}}}}));
+  expectRefused("ns-users", "maxUsers",
+                "6 users is not allowed (limit: 5 users); set by namespace annotation "
+                "herd.dev/max-users");
   EXPECT_EQ(loadTestPods("ns-users").size(), 0u);
   expectRuns("ns-allowed", 1);
   const auto pods = loadTestPods("ns-allowed");

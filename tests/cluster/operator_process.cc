@@ -26,7 +26,8 @@ namespace {
 // their run's token Secret and verify the address they dial.
 class TestCertificates {
  public:
-  TestCertificates() : dir_(std::filesystem::temp_directory_path() / ("herd-operator-tls-" + std::to_string(::getpid()))) {
+  TestCertificates()
+      : dir_(std::filesystem::temp_directory_path() / ("herd-operator-tls-" + std::to_string(::getpid()))) {
     const std::string script = std::string(HERD_SOURCE_DIR) + "/tests/support/make_test_certs.sh";
     if (std::system((script + " '" + dir_.string() + "'").c_str()) != 0) {
       throw std::runtime_error("tests/support/make_test_certs.sh failed (is openssl installed?)");
@@ -34,8 +35,8 @@ class TestCertificates {
   }
   ~TestCertificates() { std::filesystem::remove_all(dir_); }
   std::vector<std::string> flags() const {
-    return {"--coordinator-tls-cert", (dir_ / "server.crt").string(), "--coordinator-tls-key",
-            (dir_ / "server.key").string(), "--coordinator-tls-ca", (dir_ / "ca.crt").string()};
+    return {"--coordinator-tls-cert",       (dir_ / "server.crt").string(), "--coordinator-tls-key",
+            (dir_ / "server.key").string(), "--coordinator-tls-ca",         (dir_ / "ca.crt").string()};
   }
 
  private:

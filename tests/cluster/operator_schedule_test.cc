@@ -78,9 +78,8 @@ TEST_F(Operator, CronReplaceStopsTheLiveRunAndSuspendStopsScheduling) {
   const auto first = firstScheduledRun("replace", "*/5 * * * *", "Replace");
   ASSERT_FALSE(HasFailure());
   passNextScheduleTime(*harness_, status("replace"), key);
-  ASSERT_TRUE(waitStatus("replace", [&](const json& s) {
-    return !getString(s, "runId").empty() && getString(s, "runId") != first;
-  }));
+  ASSERT_TRUE(waitStatus(
+      "replace", [&](const json& s) { return !getString(s, "runId").empty() && getString(s, "runId") != first; }));
   EXPECT_EQ(coord.aborted().count(first), 1u);
   auto st = status("replace");
   ASSERT_EQ(st["history"].size(), 1u);
@@ -105,9 +104,8 @@ TEST_F(Operator, CronAllowStartsTheDueRunWhenTheLiveOneEnds) {
   done.state = RunProgress::State::kFinished;
   done.verdict = RunProgress::Verdict::kPassed;
   coord.script(first, done);
-  ASSERT_TRUE(waitStatus("allow", [&](const json& s) {
-    return !getString(s, "runId").empty() && getString(s, "runId") != first;
-  }));
+  ASSERT_TRUE(waitStatus(
+      "allow", [&](const json& s) { return !getString(s, "runId").empty() && getString(s, "runId") != first; }));
   auto st = status("allow");
   ASSERT_EQ(st["history"].size(), 1u);
   EXPECT_EQ(st["history"][0]["verdict"], "Passed");
@@ -130,7 +128,8 @@ TEST_F(Operator, RegressionRuleFailsARunSlowerThanTheLastPassingOne) {
   const auto first = runId("gate");
   finish(first, 100);
   ASSERT_TRUE(waitStatus("gate", [](const json& s) { return getString(s, "phase") == "Succeeded"; }));
-  ASSERT_TRUE(client_->patch(kLoadTests, ns(), "gate", {{"metadata", {{"annotations", {{"herd.dev/run", "2"}}}}}}).ok());
+  ASSERT_TRUE(
+      client_->patch(kLoadTests, ns(), "gate", {{"metadata", {{"annotations", {{"herd.dev/run", "2"}}}}}}).ok());
   ASSERT_TRUE(waitStatus("gate", [&](const json& s) { return getString(s, "runId") != first; }));
   finish(runId("gate"), 130);  // thresholds passed, but 30% slower than the baseline
   ASSERT_TRUE(waitStatus("gate", [](const json& s) { return getString(s, "phase") == "Failed"; }));

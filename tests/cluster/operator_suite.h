@@ -50,8 +50,10 @@ class Operator : public ::testing::Test {
   }
 
   json create(const std::string& name, json spec) {
-    json lt{{"apiVersion", "herd.dev/v1alpha1"}, {"kind", "LoadTest"},
-            {"metadata", {{"name", name}, {"namespace", ns()}}}, {"spec", std::move(spec)}};
+    json lt{{"apiVersion", "herd.dev/v1alpha1"},
+            {"kind", "LoadTest"},
+            {"metadata", {{"name", name}, {"namespace", ns()}}},
+            {"spec", std::move(spec)}};
     auto created = client_->create(kLoadTests, ns(), lt);
     EXPECT_TRUE(created.ok()) << created.error().describe();
     return created.ok() ? *created : json();
@@ -67,7 +69,11 @@ class Operator : public ::testing::Test {
   ::testing::AssertionResult waitStatus(const std::string& name, const std::function<bool(const json&)>& pred,
                                         std::chrono::milliseconds limit = seconds(30)) {
     json last;
-    if (eventually(limit, [&] { last = status(name); return pred(last); })) return ::testing::AssertionSuccess();
+    if (eventually(limit, [&] {
+          last = status(name);
+          return pred(last);
+        }))
+      return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "status never matched; last: " << last.dump(1);
   }
   std::string runId(const std::string& name) { return getString(status(name), "runId"); }
@@ -80,8 +86,7 @@ class Operator : public ::testing::Test {
   }
   int readyPods(const std::string& run_id) {
     int n = 0;
-    for (const auto& p : pods(run_id))
-      n += controller::classifyPod(p).state == controller::PodHealth::State::kReady;
+    for (const auto& p : pods(run_id)) n += controller::classifyPod(p).state == controller::PodHealth::State::kReady;
     return n;
   }
   std::vector<std::string> eventReasons(const std::string& name) {
@@ -120,7 +125,8 @@ class Operator : public ::testing::Test {
   std::string createRunning(const std::string& name, json spec) {
     const int agents = static_cast<int>(k8s::getInt(spec, "agents", 1));
     create(name, std::move(spec));
-    EXPECT_TRUE(waitStatus(name, [&](const json& s) { return k8s::getInt(getObject(s, "agents"), "ready") == agents; }));
+    EXPECT_TRUE(
+        waitStatus(name, [&](const json& s) { return k8s::getInt(getObject(s, "agents"), "ready") == agents; }));
     const auto run = runId(name);
     coord.script(run, running(agents));
     EXPECT_TRUE(waitStatus(name, [](const json& s) { return getString(s, "phase") == "Running"; }));

@@ -82,7 +82,8 @@ TEST_F(Operator, RunGoesFromStartingToSucceededWithStatusHistoryEventsAndTtl) {
 
 TEST_F(Operator, InvalidScenarioGivesValidatedFalseWithLineAndColumnAndNoPods) {
   startOperator(coord);
-  create("typo", {{"scenario", {{"inline", "name: typo\ntarget: http://127.0.0.1:8080\nusers:\n  - name: u\n    stepz: []\n"}}}});
+  create("typo", {{"scenario",
+                   {{"inline", "name: typo\ntarget: http://127.0.0.1:8080\nusers:\n  - name: u\n    stepz: []\n"}}}});
   ASSERT_TRUE(waitStatus("typo", [](const json& s) { return condition(s, "Validated", false); }));
   auto st = status("typo");
   std::string message;
@@ -109,7 +110,9 @@ TEST_F(Operator, ScenarioFromAConfigMapCreatedLater) {
   startOperator(coord);
   create("cm", {{"scenario", {{"configMapRef", {{"name", "shop-scenario"}}}}}});
   ASSERT_TRUE(waitStatus("cm", [](const json& s) { return getString(s, "reason") == "ScenarioNotFound"; }));
-  json cm{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "shop-scenario"}, {"namespace", ns()}}},
+  json cm{{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", "shop-scenario"}, {"namespace", ns()}}},
           {"data", {{"scenario.yaml", kScenario}}}};
   ASSERT_TRUE(client_->create(resources::kConfigMaps, ns(), cm).ok());
   ASSERT_TRUE(waitStatus("cm", [](const json& s) { return getString(s, "phase") == "Starting"; }));
@@ -156,7 +159,8 @@ TEST_F(Operator, LostAgentUnderRebalanceIsReplacedAndDegraded) {
   done.state = RunProgress::State::kFinished;
   done.verdict = RunProgress::Verdict::kPassed;
   done.summary_json = R"({"version": 1, "verdict": "passed", "totalsComplete": false, "missingTotals": {"agents": [
-      {"agent": ")" + victim + R"(/u", "reason": "lost before it delivered these reports", "fromSecond": 4,
+      {"agent": ")" + victim +
+                      R"(/u", "reason": "lost before it delivered these reports", "fromSecond": 4,
        "toSecond": 5.2, "estimatedRequests": 120}], "estimatedRequests": 120}})";
   coord.script(run, done);
   ASSERT_TRUE(waitStatus("lossy", [](const json& s) { return getString(s, "phase") == "Succeeded"; }));
@@ -210,7 +214,8 @@ TEST_F(Operator, AgentsThatNeverConnectTimeOut) {
   auto spec = basicSpec(1);
   spec["timeouts"] = {{"agentsReady", "3s"}};
   create("silent", spec);
-  ASSERT_TRUE(waitStatus("silent", [](const json& s) { return getString(s, "phase") == "Failed"; }, seconds(20)));
+  ASSERT_TRUE(waitStatus(
+      "silent", [](const json& s) { return getString(s, "phase") == "Failed"; }, seconds(20)));
   auto st = status("silent");
   EXPECT_EQ(getString(st, "reason"), "AgentsNotReady");
   EXPECT_EQ(getString(st, "message"), "1 of 1 agents ready and 0 connected after 3s");
@@ -222,7 +227,8 @@ TEST_F(Operator, ARunThatNeverEndsTimesOutAfterItsDurationPlusAMargin) {
   ASSERT_FALSE(HasFailure());
   harness_->advance(std::chrono::minutes(5));  // within 5s + 5m: still running
   harness_->kick(ns() + "/endless");
-  EXPECT_FALSE(eventually(std::chrono::milliseconds(800), [&] { return getString(status("endless"), "phase") != "Running"; }));
+  EXPECT_FALSE(
+      eventually(std::chrono::milliseconds(800), [&] { return getString(status("endless"), "phase") != "Running"; }));
   harness_->advance(seconds(6));
   harness_->kick(ns() + "/endless");
   ASSERT_TRUE(waitStatus("endless", [](const json& s) { return getString(s, "phase") == "Failed"; }));
@@ -300,7 +306,8 @@ TEST_F(Operator, AnnotationStartsANewRunAndKeepsTheLedger) {
   EXPECT_TRUE(condition(status("again"), "ThresholdsPassed", false));
   EXPECT_TRUE(condition(status("again"), "Complete", true));
 
-  ASSERT_TRUE(client_->patch(kLoadTests, ns(), "again", {{"metadata", {{"annotations", {{"herd.dev/run", "2"}}}}}}).ok());
+  ASSERT_TRUE(
+      client_->patch(kLoadTests, ns(), "again", {{"metadata", {{"annotations", {{"herd.dev/run", "2"}}}}}}).ok());
   ASSERT_TRUE(waitStatus("again", [&](const json& s) {
     return !getString(s, "runId").empty() && getString(s, "runId") != first && getString(s, "phase") == "Starting";
   }));

@@ -14,8 +14,10 @@ TEST(StatusRace, ConcurrentIncrementsAreAllKept) {
   auto client = makeClient();
   TestNamespace ns(*client);
   ensureWidgetCrd(*client);
-  json w{{"apiVersion", "test.herd.dev/v1"}, {"kind", "Widget"},
-         {"metadata", {{"name", "raced"}, {"namespace", ns.name()}}}, {"spec", {{"size", 1}}}};
+  json w{{"apiVersion", "test.herd.dev/v1"},
+         {"kind", "Widget"},
+         {"metadata", {{"name", "raced"}, {"namespace", ns.name()}}},
+         {"spec", {{"size", 1}}}};
   ASSERT_TRUE(client->create(kWidgets, ns.name(), w).ok());
 
   constexpr int kPerWriter = 100;
@@ -27,15 +29,21 @@ TEST(StatusRace, ConcurrentIncrementsAreAllKept) {
     auto own = makeClient();  // separate connections, like separate processes
     bool first = true;
     for (int i = 0; i < kPerWriter; ++i) {
-      auto r = updateStatus(*own, kWidgets, ns.name(), "raced", [&](json& obj) {
-        ++attempts;
-        if (first) { first = false; first_round.arrive_and_wait(); }
-        json& st = obj["status"];
-        if (!st.is_object()) st = json::object();  // no status yet on the first write
-        st["count"] = getInt(st, "count") + 1;
-        st[field] = getInt(st, field) + 1;
-        return true;
-      }, /*attempts=*/1000);
+      auto r = updateStatus(
+          *own, kWidgets, ns.name(), "raced",
+          [&](json& obj) {
+            ++attempts;
+            if (first) {
+              first = false;
+              first_round.arrive_and_wait();
+            }
+            json& st = obj["status"];
+            if (!st.is_object()) st = json::object();  // no status yet on the first write
+            st["count"] = getInt(st, "count") + 1;
+            st[field] = getInt(st, field) + 1;
+            return true;
+          },
+          /*attempts=*/1000);
       ASSERT_TRUE(r.ok()) << r.error().describe();
     }
   };

@@ -11,8 +11,8 @@
 // message together; a cancelled one adds only a short RST_STREAM frame).
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>

@@ -16,8 +16,10 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 json configMap(const std::string& ns, const std::string& name, int v) {
-  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-          {"metadata", {{"name", name}, {"namespace", ns}}}, {"data", {{"v", std::to_string(v)}}}};
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"data", {{"v", std::to_string(v)}}}};
 }
 
 class Watch : public ::testing::Test {
@@ -43,11 +45,12 @@ TEST_F(Watch, StreamsIncrementallyAndStopsPromptly) {
   std::stop_source stop;
   std::atomic<bool> got_one{false};
   auto watcher = std::async(std::launch::async, [&] {
-    return client_->watch(resources::kConfigMaps, ns, WatchOptions{rv, "", "", true, 240},
-                          [&](WatchEvent&& ev) {
-                            if (!got_one.exchange(true)) first.set_value(toString(ev.type) + (" " + nameOf(ev.object)));
-                          },
-                          stop.get_token());
+    return client_->watch(
+        resources::kConfigMaps, ns, WatchOptions{rv, "", "", true, 240},
+        [&](WatchEvent&& ev) {
+          if (!got_one.exchange(true)) first.set_value(toString(ev.type) + (" " + nameOf(ev.object)));
+        },
+        stop.get_token());
   });
   ASSERT_TRUE(client_->create(resources::kConfigMaps, ns, configMap(ns, "a", 1)).ok());
   auto fut = first.get_future();
@@ -74,8 +77,14 @@ TEST_F(Watch, InformerSeesAddsUpdatesDeletes) {
                           std::lock_guard l(mu);
                           if (nameOf(o) != "kube-root-ca.crt") seen.push_back("add " + nameOf(o));
                         },
-                        [&](const json&, const json& n) { std::lock_guard l(mu); seen.push_back("update " + nameOf(n)); },
-                        [&](const json& o) { std::lock_guard l(mu); seen.push_back("delete " + nameOf(o)); }});
+                        [&](const json&, const json& n) {
+                          std::lock_guard l(mu);
+                          seen.push_back("update " + nameOf(n));
+                        },
+                        [&](const json& o) {
+                          std::lock_guard l(mu);
+                          seen.push_back("delete " + nameOf(o));
+                        }});
   informer.start();
   ASSERT_TRUE(informer.waitForSync(10s));
   EXPECT_TRUE(informer.get(ns + "/pre").has_value());
@@ -83,7 +92,10 @@ TEST_F(Watch, InformerSeesAddsUpdatesDeletes) {
   ASSERT_TRUE(client_->patch(resources::kConfigMaps, ns, "x", {{"data", {{"v", "2"}}}}).ok());
   ASSERT_TRUE(client_->remove(resources::kConfigMaps, ns, "x").ok());
   const std::vector<std::string> want{"add pre", "add x", "update x", "delete x"};
-  EXPECT_TRUE(eventually(10s, [&] { std::lock_guard l(mu); return seen == want; }));
+  EXPECT_TRUE(eventually(10s, [&] {
+    std::lock_guard l(mu);
+    return seen == want;
+  }));
   std::lock_guard l(mu);
   EXPECT_EQ(seen, want);
 }
@@ -193,8 +205,10 @@ TEST_F(Watch, ContinuityAcrossApiserverRestartAndCompaction) {
       // Replace the object by a new one: the informer must also converge on
       // deletions it may only learn about from a relist.
       std::string old = name;
-      ASSERT_TRUE(write([&] { auto r = client_->remove(resources::kConfigMaps, ns, old);
-                              return r.ok() || r.error().isNotFound() ? ApiStatus(Ok{}) : r; }));
+      ASSERT_TRUE(write([&] {
+        auto r = client_->remove(resources::kConfigMaps, ns, old);
+        return r.ok() || r.error().isNotFound() ? ApiStatus(Ok{}) : r;
+      }));
       name = "cm-new-" + std::to_string(i);
       ASSERT_TRUE(write([&]() -> ApiStatus {
         auto r = client_->create(resources::kConfigMaps, ns, configMap(ns, name, i));

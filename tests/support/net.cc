@@ -20,9 +20,7 @@ sockaddr_in loopback(uint16_t port) {
   return address;
 }
 
-const sockaddr* asSockaddr(const sockaddr_in& address) {
-  return reinterpret_cast<const sockaddr*>(&address);
-}
+const sockaddr* asSockaddr(const sockaddr_in& address) { return reinterpret_cast<const sockaddr*>(&address); }
 
 uint16_t boundPort(int fd) {
   sockaddr_in address{};
@@ -82,8 +80,7 @@ bool acceptsConnections(uint16_t port) {
 Result<std::string> httpGet(uint16_t port, std::string_view path) {
   const int fd = connectLoopback(port);
   if (fd < 0) return Error{std::strerror(errno), "127.0.0.1:" + std::to_string(port)};
-  const std::string request =
-      "GET " + std::string(path) + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  const std::string request = "GET " + std::string(path) + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
     close(fd);
     return Error{"short write", "127.0.0.1:" + std::to_string(port)};

@@ -63,10 +63,9 @@ Status writeRootFiles(const fs::path& root) {
 
 Status makeCertificate(const fs::path& dir) {
   const auto result = runCommand(
-      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-       "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext",
-       "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost", "-keyout", (dir / "server.key").string(),
-       "-out", (dir / "server.crt").string()},
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+       "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost", "-keyout",
+       (dir / "server.key").string(), "-out", (dir / "server.crt").string()},
       dir / "openssl.log");
   if (!result.ok()) return result.error();
   if (*result != 0) return Error{"openssl req failed; see openssl.log", dir.string()};
@@ -181,9 +180,7 @@ std::vector<AccessLogEntry> NginxServer::accessLog() const {
   return entries;
 }
 
-int64_t NginxServer::requestCountFromAccessLog() const {
-  return static_cast<int64_t>(accessLog().size());
-}
+int64_t NginxServer::requestCountFromAccessLog() const { return static_cast<int64_t>(accessLog().size()); }
 
 int64_t NginxServer::requestCountFromAccessLog(std::string_view uri) const {
   int64_t count = 0;
@@ -222,7 +219,7 @@ Result<StubStatus> NginxServer::stubStatus() const {
     return Error{"unexpected stub_status response: " + *response, url("/status")};
   }
   StubStatus status;
-  int64_t* fields[] = {&status.active, &status.accepts, &status.handled, &status.requests,
+  int64_t* fields[] = {&status.active,  &status.accepts, &status.handled, &status.requests,
                        &status.reading, &status.writing, &status.waiting};
   for (size_t i = 0; i < 7; ++i) *fields[i] = std::stoll(match[i + 1].str());
   return status;

@@ -17,8 +17,8 @@ constexpr auto kPollInterval = std::chrono::milliseconds(10);
 
 // Forks and execs; `in_path` selects execvp over execv. Everything the child
 // runs between fork and exec is async-signal-safe.
-Result<pid_t> forkExec(const std::vector<std::string>& argv, const std::filesystem::path& log,
-                       bool in_path, bool own_group) {
+Result<pid_t> forkExec(const std::vector<std::string>& argv, const std::filesystem::path& log, bool in_path,
+                       bool own_group) {
   if (argv.empty()) return Error{"empty command", ""};
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));

@@ -20,8 +20,7 @@ size_t contentLength(std::string_view head) {
     const size_t end = head.find("\r\n", at);
     const std::string_view line = head.substr(at, end == std::string_view::npos ? head.npos : end - at);
     const size_t colon = line.find(':');
-    if (colon != std::string_view::npos && colon == 14 &&
-        strncasecmp(line.data(), "content-length", 14) == 0) {
+    if (colon != std::string_view::npos && colon == 14 && strncasecmp(line.data(), "content-length", 14) == 0) {
       return std::strtoull(std::string(line.substr(colon + 1)).c_str(), nullptr, 10);
     }
     if (end == std::string_view::npos) break;
@@ -65,8 +64,7 @@ struct ScriptedServer::Client {
 };
 
 std::string okResponse(std::string_view body) {
-  return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-         std::string(body);
+  return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
 }
 
 Result<std::unique_ptr<ScriptedServer>> ScriptedServer::start(Handler handler) {

@@ -69,7 +69,9 @@ class Runner {
  public:
   Runner(k8s::Client& client, std::string work_dir, std::map<std::string, std::string> executables,
          std::map<std::string, std::string> node_labels)
-      : client_(client), work_dir_(std::move(work_dir)), executables_(std::move(executables)),
+      : client_(client),
+        work_dir_(std::move(work_dir)),
+        executables_(std::move(executables)),
         node_labels_(std::move(node_labels)) {}
 
   void onPod(const json& pod) {
@@ -102,7 +104,10 @@ class Runner {
     std::vector<pid_t> pids;
     {
       std::lock_guard lock(mu_);
-      for (auto& [k, p] : procs_) { p.deleted = true; pids.push_back(p.pid); }
+      for (auto& [k, p] : procs_) {
+        p.deleted = true;
+        pids.push_back(p.pid);
+      }
     }
     for (pid_t pid : pids) ::kill(-pid, SIGTERM);
     for (int i = 0; i < 100; ++i) {
@@ -161,7 +166,8 @@ class Runner {
         volume_dirs[name] = vdir.string();
         const char* kind = v.contains("secret") ? "secret" : v.contains("configMap") ? "configmap" : nullptr;
         if (!kind) continue;  // emptyDir and anything else: an empty directory
-        auto obj_name = kind == std::string("secret") ? getString(v["secret"], "secretName") : getString(v["configMap"], "name");
+        auto obj_name = kind == std::string("secret") ? getString(v["secret"], "secretName")
+                                                      : getString(v["configMap"], "name");
         const auto& res = kind == std::string("secret") ? k8s::resources::kSecrets : k8s::resources::kConfigMaps;
         auto obj = client_.get(res, ns, obj_name);
         if (!obj.ok()) return obj.error().toError();
@@ -175,7 +181,8 @@ class Runner {
     const json& cs = spec.contains("containers") ? spec["containers"] : json();
     if (cs.is_array() && !cs.empty() && cs[0].contains("volumeMounts") && cs[0]["volumeMounts"].is_array())
       for (const auto& m : cs[0]["volumeMounts"])
-        if (volume_dirs.count(getString(m, "name"))) mounts[getString(m, "mountPath")] = volume_dirs[getString(m, "name")];
+        if (volume_dirs.count(getString(m, "name")))
+          mounts[getString(m, "mountPath")] = volume_dirs[getString(m, "name")];
     return mounts;
   }
 
@@ -196,12 +203,15 @@ class Runner {
     const auto started = nowText();
     if (!proc.ok()) {
       // What a kubelet reports for a container it cannot create.
-      json st{{"phase", "Pending"},
-              {"conditions", json::array({{{"type", "PodScheduled"}, {"status", "True"}}})}};
-      st["containerStatuses"] = json::array({{{"name", "agent"}, {"ready", false}, {"restartCount", 0},
-                                              {"image", ""}, {"imageID", ""},
-                                              {"state", {{"waiting", {{"reason", "CreateContainerConfigError"},
-                                                                      {"message", proc.error().describe()}}}}}}});
+      json st{{"phase", "Pending"}, {"conditions", json::array({{{"type", "PodScheduled"}, {"status", "True"}}})}};
+      st["containerStatuses"] = json::array(
+          {{{"name", "agent"},
+            {"ready", false},
+            {"restartCount", 0},
+            {"image", ""},
+            {"imageID", ""},
+            {"state",
+             {{"waiting", {{"reason", "CreateContainerConfigError"}, {"message", proc.error().describe()}}}}}}});
       report(pod, st);
       return;
     }
@@ -227,7 +237,10 @@ class Runner {
       ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
       int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       int null = ::open("/dev/null", O_RDONLY);
-      if (fd >= 0) { ::dup2(fd, 1); ::dup2(fd, 2); }
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
       if (null >= 0) ::dup2(null, 0);
       if (::chdir(dir.c_str()) != 0) ::_exit(127);
       ::execvpe(argv[0], argv.data(), envp.data());
@@ -247,7 +260,8 @@ class Runner {
 
   void reap(json pod, pid_t pid, std::string started, std::string key) {
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     bool deleted = false;
     {
@@ -304,9 +318,15 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   auto config = k8s::loadKubeconfig(kubeconfig);
-  if (!config.ok()) { std::cerr << config.error().describe() << "\n"; return 2; }
+  if (!config.ok()) {
+    std::cerr << config.error().describe() << "\n";
+    return 2;
+  }
   auto client = k8s::Client::fromConfig(*config);
-  if (!client.ok()) { std::cerr << client.error().describe() << "\n"; return 2; }
+  if (!client.ok()) {
+    std::cerr << client.error().describe() << "\n";
+    return 2;
+  }
   podrunner::Runner runner(**client, work_dir, podrunner::pairs(execs), podrunner::pairs(node_labels));
   k8s::InformerOptions opts;
   opts.label_selector = selector;
@@ -315,7 +335,10 @@ int main(int argc, char** argv) {
                     [&](const nlohmann::json&, const nlohmann::json& p) { runner.onPod(p); },
                     [&](const nlohmann::json& p) { runner.onGone(p); }});
   pods.start();
-  if (!pods.waitForSync(std::chrono::seconds(30))) { std::cerr << "pod-runner: pod list never synced\n"; return 3; }
+  if (!pods.waitForSync(std::chrono::seconds(30))) {
+    std::cerr << "pod-runner: pod list never synced\n";
+    return 3;
+  }
   logger("pod-runner")->info("watching pods ({}) as the kubelet stand-in", selector);
   int sig = 0;
   sigwait(&set, &sig);

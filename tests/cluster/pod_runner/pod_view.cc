@@ -26,7 +26,10 @@ std::string expandVars(const std::string& text, const std::map<std::string, std:
       ++i;
     } else if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '(') {
       auto close = text.find(')', i + 2);
-      if (close == std::string::npos) { out.append(text, i, std::string::npos); break; }
+      if (close == std::string::npos) {
+        out.append(text, i, std::string::npos);
+        break;
+      }
       auto name = text.substr(i + 2, close - i - 2);
       auto it = env.find(name);
       out += it != env.end() ? it->second : text.substr(i, close - i + 1);
@@ -42,9 +45,12 @@ std::string rewriteMountPaths(const std::string& text, const std::map<std::strin
   const std::string* best = nullptr;
   const std::string* local = nullptr;
   for (const auto& [path, dir] : mounts) {
-    bool under = text == path || (text.size() > path.size() && text.compare(0, path.size(), path) == 0 &&
-                                  text[path.size()] == '/');
-    if (under && (!best || path.size() > best->size())) { best = &path; local = &dir; }
+    bool under = text == path ||
+                 (text.size() > path.size() && text.compare(0, path.size(), path) == 0 && text[path.size()] == '/');
+    if (under && (!best || path.size() > best->size())) {
+      best = &path;
+      local = &dir;
+    }
   }
   return best ? *local + text.substr(best->size()) : text;
 }
@@ -80,8 +86,11 @@ Result<ProcessSpec> processSpec(const json& pod, const std::map<std::string, std
         const json& from = getObject(e, "valueFrom");
         Result<std::string> v = std::string();
         if (from.contains("fieldRef")) v = fieldRef(pod, getString(from["fieldRef"], "fieldPath"));
-        else if (from.contains("secretKeyRef")) v = lookup("secret", getString(from["secretKeyRef"], "name"), getString(from["secretKeyRef"], "key"));
-        else if (from.contains("configMapKeyRef")) v = lookup("configmap", getString(from["configMapKeyRef"], "name"), getString(from["configMapKeyRef"], "key"));
+        else if (from.contains("secretKeyRef"))
+          v = lookup("secret", getString(from["secretKeyRef"], "name"), getString(from["secretKeyRef"], "key"));
+        else if (from.contains("configMapKeyRef"))
+          v = lookup("configmap", getString(from["configMapKeyRef"], "name"),
+                     getString(from["configMapKeyRef"], "key"));
         if (!v.ok()) return v.error();
         value = *v;
       }
@@ -123,11 +132,18 @@ std::string image(const json& pod) {
 }  // namespace
 
 json runningStatus(const json& pod, const std::string& started_at) {
-  return {{"phase", "Running"}, {"hostIP", "127.0.0.1"}, {"podIP", "127.0.0.1"},
-          {"podIPs", json::array({{{"ip", "127.0.0.1"}}})}, {"startTime", started_at},
+  return {{"phase", "Running"},
+          {"hostIP", "127.0.0.1"},
+          {"podIP", "127.0.0.1"},
+          {"podIPs", json::array({{{"ip", "127.0.0.1"}}})},
+          {"startTime", started_at},
           {"conditions", conditions(true, started_at)},
-          {"containerStatuses", json::array({{{"name", containerName(pod)}, {"image", image(pod)}, {"imageID", ""},
-                                              {"ready", true}, {"started", true}, {"restartCount", 0},
+          {"containerStatuses", json::array({{{"name", containerName(pod)},
+                                              {"image", image(pod)},
+                                              {"imageID", ""},
+                                              {"ready", true},
+                                              {"started", true},
+                                              {"restartCount", 0},
                                               {"state", {{"running", {{"startedAt", started_at}}}}}}})}};
 }
 
@@ -138,15 +154,19 @@ json terminatedStatus(const json& pod, int exit_code, const std::string& started
   auto& cs = st["containerStatuses"][0];
   cs["ready"] = false;
   cs["started"] = false;
-  cs["state"] = {{"terminated", {{"exitCode", exit_code}, {"reason", exit_code == 0 ? "Completed" : "Error"},
-                                 {"startedAt", started_at}, {"finishedAt", finished_at}}}};
+  cs["state"] = {{"terminated",
+                  {{"exitCode", exit_code},
+                   {"reason", exit_code == 0 ? "Completed" : "Error"},
+                   {"startedAt", started_at},
+                   {"finishedAt", finished_at}}}};
   return st;
 }
 
 json unschedulableStatus(const std::string& message) {
   return {{"phase", "Pending"},
-          {"conditions", json::array({{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"},
-                                       {"message", message}}})}};
+          {"conditions",
+           json::array(
+               {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}, {"message", message}}})}};
 }
 
 }  // namespace herd::podrunner

@@ -39,8 +39,8 @@ struct ProcessSpec {
 // references), mount paths rewritten and argv[0] mapped through `executables`
 // (name → path; a name without a mapping is looked up in PATH by exec).
 // `lookup(kind, name, key)` resolves secretKeyRef / configMapKeyRef.
-using RefLookup = std::function<Result<std::string>(const std::string& kind, const std::string& name,
-                                                    const std::string& key)>;
+using RefLookup =
+    std::function<Result<std::string>(const std::string& kind, const std::string& name, const std::string& key)>;
 Result<ProcessSpec> processSpec(const json& pod, const std::map<std::string, std::string>& mounts,
                                 const std::map<std::string, std::string>& executables, const RefLookup& lookup);
 

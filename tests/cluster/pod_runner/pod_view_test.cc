@@ -20,16 +20,20 @@ TEST(PodView, RewritesPathsUnderMounts) {
 }
 
 TEST(PodView, ProcessSpecFromTheFirstContainer) {
-  json pod{{"metadata", {{"name", "p"}, {"namespace", "n"}}},
-           {"spec", {{"containers", json::array({{{"name", "c"},
-                                                   {"command", {"herd", "agent"}},
-                                                   {"args", {"--token-file", "/var/run/herd/token/token", "$(NAME)"}},
-                                                   {"env", json::array({{{"name", "NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
-                                                                        {{"name", "S"}, {"valueFrom", {{"secretKeyRef", {{"name", "s"}, {"key", "k"}}}}}}})}}})}}}};
+  json pod{
+      {"metadata", {{"name", "p"}, {"namespace", "n"}}},
+      {"spec",
+       {{"containers",
+         json::array(
+             {{{"name", "c"},
+               {"command", {"herd", "agent"}},
+               {"args", {"--token-file", "/var/run/herd/token/token", "$(NAME)"}},
+               {"env", json::array(
+                           {{{"name", "NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
+                            {{"name", "S"}, {"valueFrom", {{"secretKeyRef", {{"name", "s"}, {"key", "k"}}}}}}})}}})}}}};
   auto spec = processSpec(pod, {{"/var/run/herd/token", "/w/tok"}}, {{"herd", "/build/herd"}},
-                          [](const std::string& kind, const std::string& name, const std::string& key) -> Result<std::string> {
-                            return kind + ":" + name + ":" + key;
-                          });
+                          [](const std::string& kind, const std::string& name,
+                             const std::string& key) -> Result<std::string> { return kind + ":" + name + ":" + key; });
   ASSERT_TRUE(spec.ok()) << spec.error().describe();
   EXPECT_EQ(spec->argv, (std::vector<std::string>{"/build/herd", "agent", "--token-file", "/w/tok/token", "p"}));
   EXPECT_EQ(spec->env.at("S"), "secret:s:k");
