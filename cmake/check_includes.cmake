@@ -17,7 +17,7 @@ set(_herd_third_party
   "openssl/|agent/engine.cc,common/core.cc,operator/k8s/rest_transport.cc"
   "CLI/|agent/cli/cli11.h,agent/cli.cc,operator/main.cc"
   "spdlog/|common/core"
-  "grpcpp/|common/coordinator,agent/remote"
+  "grpcpp/|common/coordinator,agent/remote,operator/coordinator/live_coordinator_test.cc"
   "grpc/|common/coordinator,agent/remote"
   "absl/|common/coordinator.cc,operator/controller.cc"
   "nlohmann/|common/core/json.h"
