@@ -9,16 +9,16 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto rows = herd::report::parseLedger(text, "fuzz.jsonl");
+  auto rows = herd::output::parseLedger(text, "fuzz.jsonl");
   if (!rows) {
     if (rows.error().where.rfind("fuzz.jsonl:", 0) != 0) __builtin_trap();
     return 0;
   }
-  herd::report::formatLedger(*rows);
-  herd::report::ledgerCsv(*rows);
+  herd::output::formatLedger(*rows);
+  herd::output::ledgerCsv(*rows);
   if (!rows->empty()) {
-    herd::report::formatComparison(rows->front(), rows->back(), 1, rows->size());
-    (void)herd::report::findRun(*rows, "-1");
+    herd::output::formatComparison(rows->front(), rows->back(), 1, rows->size());
+    (void)herd::output::findRun(*rows, "-1");
   }
   return 0;
 }
