@@ -12,15 +12,15 @@ set(_herd_third_party
   "yaml-cpp/|common/scenario"
   "re2/|common/scenario.cc"
   "simdjson|common/scenario.cc"
-  "cpprest/|operator/k8s.cc"
-  "pplx/|operator/k8s.cc"
-  "openssl/|agent/engine.cc,common/coordinator.cc,operator/k8s.cc"
+  "cpprest/|common/k8s.cc"
+  "pplx/|common/k8s.cc"
+  "openssl/|agent/engine.cc,common/coordinator.cc,common/k8s.cc"
   "CLI/|agent/cli/cli11.h,agent/cli.cc,operator/main.cc"
   "spdlog/|common/core"
   "grpcpp/|common/coordinator,agent/remote"
   "grpc/|common/coordinator,agent/remote"
   "absl/|common/coordinator.cc,operator/controller.cc"
-  "nlohmann/|common/report,common/scenario,common/coordinator,agent/output,operator/k8s,operator/controller,operator/coordinator,operator/main"
+  "nlohmann/|common/report,common/scenario,common/coordinator,common/k8s,agent/output,agent/k8srun,operator/controller,operator/coordinator,operator/main"
 )
 
 # Folders of our own that only some folders may include, with those folders: the

@@ -62,11 +62,20 @@ std::string scriptSafeJson(const json& value) {
 
 std::string buildHtmlReport(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info,
                             std::string_view note) {
+  return buildHtmlReport(reportData(plan, aggregate, info, note));
+}
+
+std::string buildHtmlReport(const json& data) {
   std::string page(kReportPage);
   const auto at = page.find(kDataMarker);
-  if (at != std::string::npos)
-    page.replace(at, kDataMarker.size(), scriptSafeJson(reportData(plan, aggregate, info, note)));
+  if (at != std::string::npos) page.replace(at, kDataMarker.size(), scriptSafeJson(data));
   return page;
+}
+
+json summaryReportData(const json& summary, json run) {
+  json series = json::object();
+  for (const char* key : {"t", "users", "rps", "failures", "p50", "p95", "p99", "cpu"}) series[key] = json::array();
+  return json{{"summary", summary}, {"series", series}, {"run", std::move(run)}};
 }
 
 }  // namespace herd::report

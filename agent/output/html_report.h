@@ -21,6 +21,11 @@ nlohmann::json reportData(const scenario::Plan& plan, const RunAggregate& aggreg
 
 std::string buildHtmlReport(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info,
                             std::string_view note = {});
+// The page around data shaped as reportData() returns it.
+std::string buildHtmlReport(const nlohmann::json& data);
+// Report data from a summary.json alone (a run on Kubernetes): no per-second
+// series, so the charts are empty; `run` holds the parameters the page lists.
+nlohmann::json summaryReportData(const nlohmann::json& summary, nlohmann::json run);
 
 // JSON text that is safe inside an HTML <script> element: '<', '>' and '&' are
 // written as \u escapes (they only occur inside strings), invalid UTF-8 replaced.

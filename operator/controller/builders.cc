@@ -20,7 +20,7 @@ std::string makeRunId(const std::string& loadtest_name, uint64_t random) {
 }
 
 std::string tokenSecretName(const std::string& run_id) { return run_id + "-token"; }
-std::string summaryConfigMapName(const std::string& run_id) { return run_id + "-summary"; }
+std::string summaryConfigMapName(const std::string& run_id) { return k8s::loadtest::summaryConfigMapName(run_id); }
 std::string scenarioSnapshotName(const std::string& run_id) { return run_id + "-scenario"; }
 std::string agentPodName(const std::string& run_id, int index) { return run_id + "-agent-" + std::to_string(index); }
 std::string runSelector(const std::string& run_id) { return std::string(kLabelRun) + "=" + run_id; }
@@ -107,7 +107,7 @@ json buildSummaryConfigMap(const json& loadtest, const std::string& run_id, cons
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
           {"metadata", childMetadata(loadtest, summaryConfigMapName(run_id), run_id)},
-          {"data", {{"summary.json", summary_json}}}};
+          {"data", {{k8s::loadtest::kSummaryKey, summary_json}}}};
 }
 
 json buildScenarioSnapshot(const json& loadtest, const std::string& run_id, const std::string& source_name,

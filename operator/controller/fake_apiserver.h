@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "operator/k8s/transport.h"
+#include "common/k8s/transport.h"
 
 namespace herd::controller::testing {
 

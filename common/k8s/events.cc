@@ -1,8 +1,8 @@
-#include "operator/k8s/events.h"
+#include "common/k8s/events.h"
 
 #include <chrono>
 
-#include "operator/k8s/leader_election.h"  // microTimeNow
+#include "common/k8s/leader_election.h"  // microTimeNow
 
 namespace herd::k8s {
 

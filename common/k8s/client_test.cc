@@ -1,7 +1,7 @@
 // Client logic over a scripted Transport: error mapping, pagination, conflict
 // retry and watch-stream failures. The same behaviour against the real
 // apiserver is in tests/cluster/.
-#include "operator/k8s/client.h"
+#include "common/k8s/client.h"
 
 #include <deque>
 

@@ -23,8 +23,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "operator/k8s/client.h"
-#include "operator/k8s/work_queue.h"
+#include "common/k8s/client.h"
+#include "common/k8s/work_queue.h"
 
 namespace herd::k8s {
 

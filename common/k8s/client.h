@@ -14,11 +14,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "operator/k8s/api_result.h"
-#include "operator/k8s/config.h"
-#include "operator/k8s/resource.h"
-#include "operator/k8s/transport.h"
-#include "operator/k8s/watch_decoder.h"
+#include "common/k8s/api_result.h"
+#include "common/k8s/config.h"
+#include "common/k8s/resource.h"
+#include "common/k8s/transport.h"
+#include "common/k8s/watch_decoder.h"
 
 namespace herd::k8s {
 

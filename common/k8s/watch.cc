@@ -1,7 +1,7 @@
 // Client::watch: a streaming GET whose body is decoded as it arrives.
 #include <map>
 
-#include "operator/k8s/client.h"
+#include "common/k8s/client.h"
 
 namespace herd::k8s {
 namespace {

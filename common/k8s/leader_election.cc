@@ -1,4 +1,4 @@
-#include "operator/k8s/leader_election.h"
+#include "common/k8s/leader_election.h"
 
 #include <condition_variable>
 #include <ctime>

@@ -1,6 +1,6 @@
 // Kubeconfig and in-cluster configuration. Kubeconfigs are YAML, read through
 // the scenario folder's YAML-to-JSON helper (yaml-cpp lives there only).
-#include "operator/k8s/config.h"
+#include "common/k8s/config.h"
 
 #include <cstdlib>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "operator/k8s/resource.h"
+#include "common/k8s/resource.h"
 
 #include <gtest/gtest.h>
 

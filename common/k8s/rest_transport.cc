@@ -13,8 +13,8 @@
 #include <boost/asio/ssl.hpp>
 
 #include "common/core/logging.h"
-#include "operator/k8s/config.h"
-#include "operator/k8s/transport.h"
+#include "common/k8s/config.h"
+#include "common/k8s/transport.h"
 
 namespace herd::k8s {
 namespace {

@@ -1,4 +1,4 @@
-#include "operator/k8s/watch_decoder.h"
+#include "common/k8s/watch_decoder.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "operator/k8s/client.h"
+#include "common/k8s/client.h"
 
 #include <map>
 

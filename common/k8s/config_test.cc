@@ -1,4 +1,4 @@
-#include "operator/k8s/config.h"
+#include "common/k8s/config.h"
 
 #include <cstdlib>
 #include <filesystem>

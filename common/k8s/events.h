@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "operator/k8s/client.h"
+#include "common/k8s/client.h"
 
 namespace herd::k8s {
 

@@ -1,4 +1,4 @@
-#include "operator/k8s/informer.h"
+#include "common/k8s/informer.h"
 
 #include "common/core/logging.h"
 

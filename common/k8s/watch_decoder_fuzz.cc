@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "operator/k8s/watch_decoder.h"
+#include "common/k8s/watch_decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

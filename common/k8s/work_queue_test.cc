@@ -1,4 +1,4 @@
-#include "operator/k8s/work_queue.h"
+#include "common/k8s/work_queue.h"
 
 #include <thread>
 

@@ -25,7 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/core/clock.h"
-#include "operator/k8s/client.h"
+#include "common/k8s/client.h"
 
 namespace herd::k8s {
 

@@ -1,4 +1,4 @@
-#include "operator/k8s/resource.h"
+#include "common/k8s/resource.h"
 
 namespace herd::k8s {
 
