@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "agent/cli/cli11.h"
+#include "agent/cli/outputs.h"
 #include "agent/k8srun/loadtest_run.h"
 #include "agent/output/console.h"
 #include "agent/output/html_report.h"
@@ -85,7 +86,7 @@ Status writeOutputs(const std::string& out_dir, const std::string& summary_text,
 
 // The finished run's results: the table, then the files; `code` unless they
 // cannot be read or written.
-int showResults(k8s::Client& client, const json& loadtest, const std::string& config_map, const std::string& out_dir,
+int showResults(k8s::Client& client, const json& loadtest, const std::string& config_map, const K8sOptions& options,
                 int code) {
   const auto ns = k8s::namespaceOf(loadtest);
   auto text = k8srun::fetchSummary(client, ns, config_map);
@@ -94,7 +95,9 @@ int showResults(k8s::Client& client, const json& loadtest, const std::string& co
   if (summary.is_discarded() || !summary.is_object())
     return fail(kExitRunFailed, "configmap/" + config_map + " holds no summary.json");
   fmt::print("{}", report::formatSummaryTable(summary));
-  if (auto s = writeOutputs(out_dir, *text, summary, loadtest); !s)
+  if (auto s = writeOutputs(options.out_dir, *text, summary, loadtest); !s)
+    return fail(kExitRunFailed, "cannot write output: " + s.error().describe());
+  if (auto s = writeCiFiles(options.junit, options.markdown, summary); !s)
     return fail(kExitRunFailed, "cannot write output: " + s.error().describe());
   return code;
 }
@@ -194,7 +197,7 @@ int k8sRun(const K8sOptions& options) {
     return fail(code, fmt::format("loadtest {}/{}: {}: {}", ns, name, view.reason, view.message));
   if (view.summary_config_map.empty())
     return fail(code, fmt::format("run {} {}: {}: {}", view.run_id, view.phase, view.reason, view.message));
-  return showResults(**client, lt, view.summary_config_map, options.out_dir, code);
+  return showResults(**client, lt, view.summary_config_map, options, code);
 }
 
 int k8sReport(const K8sOptions& options) {
@@ -208,7 +211,7 @@ int k8sReport(const K8sOptions& options) {
   auto run = k8srun::findRun(*lt, options.run_id);
   if (!run) return invalid(run.error());
   fmt::print("loadtest {}/{} run {} ({})\n", ns, options.name, run->run_id, run->verdict);
-  return showResults(**client, *lt, run->summary_config_map, options.out_dir, kExitPassed);
+  return showResults(**client, *lt, run->summary_config_map, options, kExitPassed);
 }
 
 }  // namespace
@@ -220,6 +223,7 @@ void addK8sCommands(CLI::App& app, K8sOptions& options) {
     command->add_option("-n,--namespace", options.ns, "Namespace (default: the manifest's, else the kubeconfig's)");
     command->add_option("--kubeconfig", options.kubeconfig, "Kubeconfig file (default: $KUBECONFIG, ~/.kube/config)");
     command->add_option("--out", options.out_dir, "Directory for summary.json and report.html");
+    addCiFlags(*command, options.junit, options.markdown);
   };
   auto* run = k8s->add_subcommand("run", "Apply a LoadTest, follow its run, print and write its results");
   run->add_option("file", options.file, "LoadTest manifest (YAML or JSON)")->required();

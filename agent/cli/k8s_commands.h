@@ -16,6 +16,7 @@ struct K8sOptions {
   std::string kubeconfig;
   std::string timeout = "1h";
   std::string out_dir;
+  std::string junit, markdown;
 };
 
 void addK8sCommands(CLI::App& app, K8sOptions& options);

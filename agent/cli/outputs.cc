@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "agent/cli/cli11.h"
+#include "agent/output/ci_formats.h"
 #include "agent/output/csv.h"
 #include "agent/output/html_report.h"
 #include "agent/output/ledger.h"
@@ -60,6 +61,7 @@ Status writeRunOutputs(const Options& options, const scenario::Plan& plan, const
   if (!options.summary_json.empty()) {
     if (auto s = report::writeFile(options.summary_json, summary); !s) return s;
   }
+  if (auto s = writeCiFiles(options.junit, options.markdown, summary_json); !s) return s;
   if (!options.csv_prefix.empty()) {
     if (auto s = report::writeCsvFiles(options.csv_prefix, plan, aggregate, info); !s) return s;
   }
@@ -67,6 +69,19 @@ Status writeRunOutputs(const Options& options, const scenario::Plan& plan, const
     const auto row = report::ledgerRow(summary_json, plan, scenario_sha256, options.note);
     if (auto s = appendLine(options.ledger, report::ledgerLine(row)); !s) return s;
   }
+  return Ok{};
+}
+
+void addCiFlags(CLI::App& command, std::string& junit, std::string& markdown) {
+  command.add_option("--junit", junit, "Write JUnit XML: one test case per threshold and per check");
+  command.add_option("--markdown", markdown, "Write a markdown summary (a CI job's page)");
+}
+
+Status writeCiFiles(const std::string& junit, const std::string& markdown, const nlohmann::json& summary) {
+  if (!junit.empty()) {
+    if (auto s = report::writeFile(junit, report::junitXml(summary)); !s) return s;
+  }
+  if (!markdown.empty()) return report::writeFile(markdown, report::markdownSummary(summary));
   return Ok{};
 }
 

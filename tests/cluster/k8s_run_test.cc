@@ -14,6 +14,7 @@
 #include <regex>
 #include <sstream>
 
+#include "common/core/clock.h"
 #include "operator/controller/loadtest.h"
 #include "operator_fixture.h"
 #include "operator_process.h"
@@ -124,8 +125,8 @@ TEST_F(K8sRun, PassingRunExits0WithTheTableAndFilesWhichOutliveThePods) {
   // The report opens in headless Chromium: no console errors, nothing fetched.
   const auto opened = dir_ / "opened.json";
   auto chromium = test_support::runCommand(
-      {"python3", std::string(HERD_CLUSTER_SCRIPTS) + "/open_report.py", (out / "report.html").string()}, opened,
-      std::chrono::seconds(90));
+      {"/usr/bin/python3", std::string(HERD_CLUSTER_SCRIPTS) + "/open_report.py", (out / "report.html").string()},
+      opened, std::chrono::seconds(90));
   ASSERT_TRUE(chromium.ok() && *chromium == 0) << readText(opened);
   const auto page = json::parse(readText(opened));
   EXPECT_EQ(page["errors"], json::array()) << page.dump();
@@ -196,6 +197,40 @@ TEST_F(K8sRun, InvalidManifestExits2WithTheApiserversMessage) {
   auto pod = herd({"k8s", "run", (dir_ / "pod.yaml").string(), "--kubeconfig", kubeconfigPath()});
   EXPECT_EQ(pod.code, 2) << pod.output;
   EXPECT_NE(pod.output.find("kind"), std::string::npos) << pod.output;
+  EXPECT_EQ(op->stop(), 0) << op->log();
+}
+
+// Ctrl-C without a terminal (a cancelled CI job): the run is stopped in the
+// cluster (herd.dev/stop), ends early with a verdict on what it measured, and
+// herd prints and exits with it.
+TEST_F(K8sRun, InterruptedWithoutATerminalStopsTheRunAndReportsIt) {
+  auto nginx = test_support::NginxServer::start();
+  ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
+  auto op = startOperator();
+  const auto file = manifest((*nginx)->url(), [](std::string text) {
+    return std::regex_replace(text, std::regex("duration: 4s"), "duration: 5m");
+  });
+  const auto log = dir_ / "interrupted.log";
+  // In the background (stdin /dev/null), SIGINT once its progress shows users running.
+  const std::string script =
+      "\"$0\" k8s run \"$1\" -n \"$2\" --kubeconfig \"$3\" --timeout 2m > \"$4\" 2>&1 & pid=$!; "
+      "for i in $(seq 900); do grep -q 'users [1-9]' \"$4\" && break; sleep 0.1; done; "
+      "kill -INT $pid; wait $pid";
+  auto code = test_support::runCommand(
+      {"bash", "-c", script, HERD_CLI_BIN, file.string(), ns_->name(), kubeconfigPath(), log.string()},
+      dir_ / "bash.log", std::chrono::minutes(3));
+  const auto output = readText(log);
+  std::cout << output;
+  ASSERT_TRUE(code.ok()) << code.error().describe() << output;
+  EXPECT_EQ(*code, 0) << output << op->log();
+  EXPECT_NE(output.find("stopping run"), std::string::npos) << output;
+  EXPECT_NE(output.find("verdict: passed"), std::string::npos) << output;
+  const auto st = loadTest("shop-smoke")["status"];
+  EXPECT_EQ(st["phase"], "Succeeded") << st.dump();
+  const auto started = parseRfc3339(st["startTime"].get<std::string>());
+  const auto completed = parseRfc3339(st["completionTime"].get<std::string>());
+  ASSERT_TRUE(started && completed) << st.dump();
+  EXPECT_LT(*completed - *started, std::chrono::seconds(120)) << st.dump();  // not the 5 minutes asked for
   EXPECT_EQ(op->stop(), 0) << op->log();
 }
 
