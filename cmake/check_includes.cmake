@@ -16,6 +16,7 @@ set(_herd_third_party
   "pplx/|common/k8s.cc"
   "openssl/|agent/engine.cc,common/coordinator.cc,common/k8s.cc"
   "CLI/|agent/cli/cli11.h,agent/cli.cc,operator/main.cc"
+  "zlib.h|common/report.cc"
   "spdlog/|common/core"
   "grpcpp/|common/coordinator,agent/remote"
   "grpc/|common/coordinator,agent/remote"

@@ -16,9 +16,9 @@
 #include "agent/cli/outputs.h"
 #include "agent/k8srun/loadtest_run.h"
 #include "agent/output/console.h"
-#include "agent/output/html_report.h"
 #include "common/core/clock.h"
 #include "common/k8s/config.h"
+#include "common/report/html_report.h"
 #include "common/scenario/compiler.h"
 
 namespace herd::cli {
@@ -73,14 +73,17 @@ int applyFailure(const k8s::ApiError& error) {
   return fail(invalid ? kExitInvalidInput : kExitRunFailed, "apply: " + error.describe());
 }
 
-Status writeOutputs(const std::string& out_dir, const std::string& summary_text, const json& summary,
+Status writeOutputs(const std::string& out_dir, const k8srun::KeptResults& kept, const json& summary,
                     const json& loadtest) {
   if (out_dir.empty()) return Ok{};
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return Error{ec.message(), out_dir};
-  if (auto s = report::writeFile(out_dir + "/summary.json", summary_text); !s) return s;
-  const auto html = report::buildHtmlReport(report::summaryReportData(summary, k8srun::reportRunInfo(loadtest)));
+  if (auto s = report::writeFile(out_dir + "/summary.json", kept.summary_json); !s) return s;
+  // The operator's page has the charts over time; the one from the summary has none.
+  const auto html = !kept.report_html.empty()
+                        ? kept.report_html
+                        : report::buildHtmlReport(report::summaryReportData(summary, k8srun::reportRunInfo(loadtest)));
   return report::writeFile(out_dir + "/report.html", html);
 }
 
@@ -89,13 +92,16 @@ Status writeOutputs(const std::string& out_dir, const std::string& summary_text,
 int showResults(k8s::Client& client, const json& loadtest, const std::string& config_map, const K8sOptions& options,
                 int code) {
   const auto ns = k8s::namespaceOf(loadtest);
-  auto text = k8srun::fetchSummary(client, ns, config_map);
-  if (!text.ok()) return fail(kExitRunFailed, "the run's summary: " + text.error().describe());
-  const auto summary = json::parse(*text, nullptr, false);
+  auto kept = k8srun::fetchResults(client, ns, config_map);
+  if (!kept.ok()) return fail(kExitRunFailed, "the run's results: " + kept.error().describe());
+  const auto summary = json::parse(kept->summary_json, nullptr, false);
   if (summary.is_discarded() || !summary.is_object())
     return fail(kExitRunFailed, "configmap/" + config_map + " holds no summary.json");
   fmt::print("{}", report::formatSummaryTable(summary));
-  if (auto s = writeOutputs(options.out_dir, *text, summary, loadtest); !s)
+  if (!kept->report_omitted.empty())
+    fmt::print(stderr, "herd: the operator kept no report.html ({}); written from the summary, without charts\n",
+               kept->report_omitted);
+  if (auto s = writeOutputs(options.out_dir, *kept, summary, loadtest); !s)
     return fail(kExitRunFailed, "cannot write output: " + s.error().describe());
   if (auto s = writeCiFiles(options.junit, options.markdown, summary); !s)
     return fail(kExitRunFailed, "cannot write output: " + s.error().describe());

@@ -12,8 +12,8 @@
 #include "agent/cli/cli11.h"
 #include "agent/output/ci_formats.h"
 #include "agent/output/csv.h"
-#include "agent/output/html_report.h"
 #include "agent/output/ledger.h"
+#include "common/report/html_report.h"
 #include "common/report/sha256.h"
 
 namespace herd::cli {

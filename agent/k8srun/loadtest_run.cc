@@ -5,6 +5,7 @@
 
 #include "common/core/clock.h"
 #include "common/k8s/loadtest_api.h"
+#include "common/report/compress.h"
 #include "common/scenario/yaml_json.h"
 
 namespace herd::k8srun {
@@ -150,13 +151,24 @@ k8s::ApiResult<json> getLoadTest(k8s::Client& client, const std::string& ns, con
   return client.get(k8s::loadtest::kResource, ns, name);
 }
 
-k8s::ApiResult<std::string> fetchSummary(k8s::Client& client, const std::string& ns, const std::string& name) {
+k8s::ApiResult<KeptResults> fetchResults(k8s::Client& client, const std::string& ns, const std::string& name) {
   auto cm = client.get(k8s::resources::kConfigMaps, ns, name);
   if (!cm.ok()) return cm.error();
+  const auto where = "configmap/" + name;
   const json& data = getObject(*cm, "data");
   if (!data.contains(k8s::loadtest::kSummaryKey) || !data[k8s::loadtest::kSummaryKey].is_string())
-    return k8s::ApiError{0, "", std::string("no ") + k8s::loadtest::kSummaryKey + " key", "configmap/" + name};
-  return data[k8s::loadtest::kSummaryKey].get<std::string>();
+    return k8s::ApiError{0, "", std::string("no ") + k8s::loadtest::kSummaryKey + " key", where};
+  KeptResults out;
+  out.summary_json = data[k8s::loadtest::kSummaryKey].get<std::string>();
+  out.report_omitted = getString(getObject(getObject(*cm, "metadata"), "annotations"),
+                                 k8s::loadtest::kAnnotationReportOmitted);
+  const auto packed = getString(getObject(*cm, "binaryData"), k8s::loadtest::kReportKey);
+  if (packed.empty()) return out;
+  auto gz = report::base64Decode(packed);
+  auto html = gz ? report::gunzip(*gz) : Result<std::string>(gz.error());
+  if (!html) return k8s::ApiError{0, "", html.error().message, where + " " + k8s::loadtest::kReportKey};
+  out.report_html = std::move(*html);
+  return out;
 }
 
 k8s::ApiStatus requestStop(k8s::Client& client, const std::string& ns, const std::string& name,

@@ -55,8 +55,14 @@ json reportRunInfo(const json& loadtest);
 // The calls.
 k8s::ApiResult<json> applyLoadTest(k8s::Client& client, const json& manifest);
 k8s::ApiResult<json> getLoadTest(k8s::Client& client, const std::string& ns, const std::string& name);
-// The summary.json text the operator kept in ConfigMap `name`.
-k8s::ApiResult<std::string> fetchSummary(k8s::Client& client, const std::string& ns, const std::string& name);
+// What the operator kept of a finished run in ConfigMap `name`: summary.json,
+// and report.html when it fit (else why not, from herd.dev/report-omitted).
+struct KeptResults {
+  std::string summary_json;
+  std::string report_html;  // empty: not kept
+  std::string report_omitted;
+};
+k8s::ApiResult<KeptResults> fetchResults(k8s::Client& client, const std::string& ns, const std::string& name);
 // Asks the operator to stop run `run_id` (the herd.dev/stop annotation).
 k8s::ApiStatus requestStop(k8s::Client& client, const std::string& ns, const std::string& name,
                            const std::string& run_id);

@@ -2,6 +2,7 @@
 // The names of herd's LoadTest API (crds/loadtest.yaml) that both its writers
 // share: the operator, which reconciles LoadTests, and `herd k8s`, which applies
 // and follows them from outside the cluster.
+#include <cstddef>
 #include <string>
 
 #include "common/k8s/resource.h"
@@ -19,5 +20,13 @@ inline constexpr const char* kAnnotationStop = "herd.dev/stop";
 // in the LoadTest's namespace, after the run's pods are gone.
 inline constexpr const char* kSummaryKey = "summary.json";
 inline std::string summaryConfigMapName(const std::string& run_id) { return run_id + "-summary"; }
+// The run's self-contained report.html, gzipped, in the same ConfigMap's binaryData.
+inline constexpr const char* kReportKey = "report.html.gz";
+// A ConfigMap holds at most 1 MiB (data and binaryData together, base64 counted).
+// With the summary, the report must fit in this budget (64 KiB left for the
+// metadata); above it the report is left out and this annotation says why, and
+// `herd k8s report` builds the page from the summary alone (no charts over time).
+inline constexpr size_t kConfigMapBudget = 1024 * 1024 - 64 * 1024;
+inline constexpr const char* kAnnotationReportOmitted = "herd.dev/report-omitted";
 
 }  // namespace herd::k8s::loadtest

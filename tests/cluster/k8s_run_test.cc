@@ -122,6 +122,14 @@ TEST_F(K8sRun, PassingRunExits0WithTheTableAndFilesWhichOutliveThePods) {
   EXPECT_EQ((*nginx)->waitForAccessLogCount(summary["totals"]["requests"].get<int64_t>()),
             summary["totals"]["requests"].get<int64_t>());
 
+  // The operator kept the report (gzipped, with the charts' per-second series) beside the summary.
+  auto cm = client_->get(resources::kConfigMaps, ns_->name(), st["summaryConfigMap"].get<std::string>());
+  ASSERT_TRUE(cm.ok());
+  EXPECT_TRUE((*cm)["binaryData"].contains("report.html.gz")) << (*cm)["metadata"].dump();
+  const auto html = readText(out / "report.html");
+  EXPECT_EQ(html.find("\"t\":[]"), std::string::npos) << "the series is empty";
+  EXPECT_NE(html.find("\"t\":[1"), std::string::npos);
+
   // The report opens in headless Chromium: no console errors, nothing fetched.
   const auto opened = dir_ / "opened.json";
   auto chromium = test_support::runCommand(
@@ -157,6 +165,7 @@ TEST_F(K8sRun, FailingThresholdExits1AndASecondRunOfTheSameLoadTestIsFollowed) {
   ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
   auto op = startOperator();
   const auto file = manifest((*nginx)->url(), [](std::string text) {
+    text = std::regex_replace(text, std::regex("ttlSecondsAfterFinished: 3600"), "historyLimit: 1");
     return std::regex_replace(text, std::regex(R"(- "http.failures rate < 1%")"),
                               R"(- "http.requests count >= 1000000000")");
   });
@@ -164,13 +173,22 @@ TEST_F(K8sRun, FailingThresholdExits1AndASecondRunOfTheSameLoadTestIsFollowed) {
   ASSERT_EQ(first.code, 1) << first.output << op->log();
   EXPECT_NE(first.output.find("FAIL  http.requests count >= 1000000000"), std::string::npos) << first.output;
   EXPECT_NE(first.output.find("verdict: failed"), std::string::npos) << first.output;
-  const auto first_run = loadTest("shop-smoke")["status"]["runId"];
+  const json first_run = loadTest("shop-smoke")["status"]["runId"];
   // The same manifest again: a new herd.dev/run value starts (and follows) a new run.
   auto second = herd({"k8s", "run", file.string(), "-n", ns_->name(), "--kubeconfig", kubeconfigPath()});
   EXPECT_EQ(second.code, 1) << second.output;
   const auto st = loadTest("shop-smoke")["status"];
   EXPECT_NE(st["runId"], first_run);
-  EXPECT_EQ(st["history"].size(), 2u) << st.dump();
+  // historyLimit 1: the first run left the history, and its kept results with it.
+  EXPECT_EQ(st["history"].size(), 1u) << st.dump();
+  EXPECT_TRUE(eventually(seconds(10), [&] {
+    auto gone = client_->get(resources::kConfigMaps, ns_->name(), first_run.get<std::string>() + "-summary");
+    return !gone.ok() && gone.error().isNotFound();
+  }));
+  EXPECT_TRUE(client_->get(resources::kConfigMaps, ns_->name(), st["summaryConfigMap"].get<std::string>()).ok());
+  auto old = herd({"k8s", "report", "shop-smoke", "--run", first_run.get<std::string>(), "-n", ns_->name(),
+                   "--kubeconfig", kubeconfigPath()});
+  EXPECT_EQ(old.code, 2) << old.output;
   EXPECT_EQ(op->stop(), 0) << op->log();
 }
 

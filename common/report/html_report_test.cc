@@ -1,4 +1,4 @@
-#include "agent/output/html_report.h"
+#include "common/report/html_report.h"
 
 #include <gtest/gtest.h>
 
