@@ -217,6 +217,8 @@ int k8sReport(const K8sOptions& options) {
   auto run = k8srun::findRun(*lt, options.run_id);
   if (!run) return invalid(run.error());
   fmt::print("loadtest {}/{} run {} ({})\n", ns, options.name, run->run_id, run->verdict);
+  if (run->summary_config_map.empty())
+    return fail(kExitRunFailed, "run " + run->run_id + " ended before it measured anything: no results kept");
   return showResults(**client, *lt, run->summary_config_map, options, kExitPassed);
 }
 
