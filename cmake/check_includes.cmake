@@ -14,14 +14,14 @@ set(_herd_third_party
   "simdjson|common/scenario.cc"
   "cpprest/|common/k8s.cc"
   "pplx/|common/k8s.cc"
-  "openssl/|agent/engine.cc,common/coordinator.cc,common/k8s.cc"
+  "openssl/|agent/engine.cc,common/core.cc,common/k8s/rest_transport.cc"
   "CLI/|agent/cli/cli11.h,agent/cli.cc,operator/main.cc"
   "zlib.h|common/report.cc"
   "spdlog/|common/core"
-  "grpcpp/|common/coordinator,agent/remote"
+  "grpcpp/|common/coordinator,agent/remote,operator/coordinator/live_coordinator_test.cc"
   "grpc/|common/coordinator,agent/remote"
   "absl/|common/coordinator.cc,operator/controller.cc"
-  "nlohmann/|common/report,common/scenario,common/coordinator,common/k8s,agent/output,agent/k8srun,operator/controller,operator/coordinator,operator/main"
+  "nlohmann/|common/core/json.h"
 )
 
 # Folders of our own that only some folders may include, with those folders: the

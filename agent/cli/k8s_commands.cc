@@ -97,7 +97,7 @@ int showResults(k8s::Client& client, const json& loadtest, const std::string& co
   const auto summary = json::parse(kept->summary_json, nullptr, false);
   if (summary.is_discarded() || !summary.is_object())
     return fail(kExitRunFailed, "configmap/" + config_map + " holds no summary.json");
-  fmt::print("{}", report::formatSummaryTable(summary));
+  fmt::print("{}", output::formatSummaryTable(summary));
   if (!kept->report_omitted.empty())
     fmt::print(stderr, "herd: the operator kept no report.html ({}); written from the summary, without charts\n",
                kept->report_omitted);
@@ -148,7 +148,7 @@ Result<std::pair<json, k8srun::RunView>> follow(const Follow& f, int& early_exit
                    view.message.empty() ? "" : " (" + view.message + ")");
         last_phase = view.phase;
       } else if (view.ours && (view.phase == "Running" || view.phase == "Stopping")) {
-        const auto line = report::formatProgress(view.sample, view.target_users);
+        const auto line = output::formatProgress(view.sample, view.target_users);
         if (tty) fmt::print("\r\033[K{}", line);
         else fmt::print("{}\n", line);
       }

@@ -22,7 +22,7 @@ Status writeRunOutputs(const Options& options, const scenario::Plan& plan, const
 // --junit FILE and --markdown FILE (herd run, herd coordinator, herd k8s run).
 void addCiFlags(CLI::App& command, std::string& junit, std::string& markdown);
 // Writes them from the run's summary (either name may be empty: not wanted).
-Status writeCiFiles(const std::string& junit, const std::string& markdown, const nlohmann::json& summary);
+Status writeCiFiles(const std::string& junit, const std::string& markdown, const Json& summary);
 
 // SHA-256 of a file's content in hex; empty when it cannot be read.
 std::string scenarioSha256(const std::string& path);

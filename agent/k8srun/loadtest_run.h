@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/result.h"
 #include "common/k8s/client.h"
@@ -16,7 +16,7 @@
 
 namespace herd::k8srun {
 
-using json = nlohmann::json;
+using json = Json;
 
 // Field manager of the applies `herd k8s run` makes.
 inline constexpr const char* kFieldManager = "herd-cli";

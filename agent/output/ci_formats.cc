@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
-namespace herd::report {
+namespace herd::output {
 
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 // Reads that never throw: a summary may come from a cluster.
 const json& items(const json& obj, const char* key) {
@@ -168,4 +168,4 @@ std::string markdownSummary(const json& summary) {
   return out;
 }
 
-}  // namespace herd::report
+}  // namespace herd::output

@@ -6,14 +6,14 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
-namespace herd::report {
+namespace herd::output {
 
-std::string junitXml(const nlohmann::json& summary);
-std::string markdownSummary(const nlohmann::json& summary);
+std::string junitXml(const Json& summary);
+std::string markdownSummary(const Json& summary);
 
 // Text safe in XML character data and attribute values.
 std::string xmlEscape(std::string_view text);
 
-}  // namespace herd::report
+}  // namespace herd::output

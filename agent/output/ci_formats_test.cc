@@ -4,10 +4,10 @@
 
 #include "agent/output/console.h"
 
-namespace herd::report {
+namespace herd::output {
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 json summary() {
   return json::parse(R"({
@@ -71,4 +71,4 @@ TEST(SummaryTable, TheConsoleTableFromASummary) {
 }
 
 }  // namespace
-}  // namespace herd::report
+}  // namespace herd::output

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-namespace herd::report {
+namespace herd::output {
 
 namespace {
 
@@ -11,26 +11,26 @@ double percentOf(uint64_t part, uint64_t whole) {
 }
 
 // Reads that never throw: a summary from a cluster is input, not our own value.
-const nlohmann::json& field(const nlohmann::json& obj, const char* key) {
-  static const nlohmann::json kEmpty = nlohmann::json::object();
+const Json& field(const Json& obj, const char* key) {
+  static const Json kEmpty = Json::object();
   return obj.is_object() && obj.contains(key) && obj[key].is_object() ? obj[key] : kEmpty;
 }
-const nlohmann::json& items(const nlohmann::json& obj, const char* key) {
-  static const nlohmann::json kEmpty = nlohmann::json::array();
+const Json& items(const Json& obj, const char* key) {
+  static const Json kEmpty = Json::array();
   return obj.is_object() && obj.contains(key) && obj[key].is_array() ? obj[key] : kEmpty;
 }
-double number(const nlohmann::json& obj, const char* key) {
+double number(const Json& obj, const char* key) {
   return obj.is_object() && obj.contains(key) && obj[key].is_number() ? obj[key].get<double>() : 0.0;
 }
-uint64_t count(const nlohmann::json& obj, const char* key) {
+uint64_t count(const Json& obj, const char* key) {
   return obj.is_object() && obj.contains(key) && obj[key].is_number_unsigned() ? obj[key].get<uint64_t>() : 0;
 }
-std::string text(const nlohmann::json& obj, const char* key) {
+std::string text(const Json& obj, const char* key) {
   return obj.is_object() && obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
 }
 
 // One line of the table from a summary's endpoint or totals object.
-std::string row(std::string_view name, std::string_view method, const nlohmann::json& e) {
+std::string row(std::string_view name, std::string_view method, const Json& e) {
   const auto& latency = field(e, "latency");
   return fmt::format("{:<32} {:<6} {:>10} {:>8} {:>10.1f} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f}\n",
                      name.size() > 32 ? std::string(name.substr(0, 29)) + "..." : std::string(name), method,
@@ -40,7 +40,7 @@ std::string row(std::string_view name, std::string_view method, const nlohmann::
 
 }  // namespace
 
-std::string formatProgress(const SecondSample& s, int64_t target_users) {
+std::string formatProgress(const report::SecondSample& s, int64_t target_users) {
   return fmt::format(
       "{:>5.0f}s  users {}/{}  rps {:.1f}  failures {} ({:.2f}%)  p50 {:.2f}ms  p95 {:.2f}ms  p99 {:.2f}ms{}",
       s.elapsed_seconds, s.users, target_users, static_cast<double>(s.requests), s.total_failures,
@@ -48,11 +48,12 @@ std::string formatProgress(const SecondSample& s, int64_t target_users) {
       s.generator_busy_percent < 0 ? "" : fmt::format("  cpu {:.0f}%", s.generator_busy_percent));
 }
 
-std::string formatFinalTable(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info) {
-  return formatSummaryTable(buildSummary(plan, aggregate, info));
+std::string formatFinalTable(const scenario::Plan& plan, const report::RunAggregate& aggregate,
+                             const report::RunInfo& info) {
+  return formatSummaryTable(report::buildSummary(plan, aggregate, info));
 }
 
-std::string formatSummaryTable(const nlohmann::json& summary) {
+std::string formatSummaryTable(const Json& summary) {
   const auto& totals = field(summary, "totals");
   std::string out = fmt::format("\n{:<32} {:<6} {:>10} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9}\n", "Name", "Method",
                                 "Requests", "Fails", "RPS", "p50 ms", "p95 ms", "p99 ms", "max ms");
@@ -87,4 +88,4 @@ std::string formatSummaryTable(const nlohmann::json& summary) {
   return out;
 }
 
-}  // namespace herd::report
+}  // namespace herd::output

@@ -3,22 +3,22 @@
 // goes, and a table at the end.
 #include <string>
 
-#include <nlohmann/json.hpp>
-
+#include "common/core/json.h"
 #include "common/report/aggregate.h"
 #include "common/report/summary.h"
 #include "common/scenario/plan.h"
 
-namespace herd::report {
+namespace herd::output {
 
 // "  12s  users 100/100  rps 8123.4  failures 0 (0.00%)  p50 1.20ms  p95 3.40ms  p99 5.60ms  cpu 45%"
 // (no cpu part when generator_busy_percent is negative: not known, as from a LoadTest's status)
-std::string formatProgress(const SecondSample& sample, int64_t target_users);
+std::string formatProgress(const report::SecondSample& sample, int64_t target_users);
 
 // Per-endpoint table, totals, errors, thresholds and the verdict.
-std::string formatFinalTable(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info);
+std::string formatFinalTable(const scenario::Plan& plan, const report::RunAggregate& aggregate,
+                             const report::RunInfo& info);
 // The same table from a summary.json (a run on Kubernetes: the operator keeps the
 // summary); fields it lacks read as zero or empty.
-std::string formatSummaryTable(const nlohmann::json& summary);
+std::string formatSummaryTable(const Json& summary);
 
-}  // namespace herd::report
+}  // namespace herd::output

@@ -9,7 +9,7 @@
 
 #include "common/stats/error_kind.h"
 
-namespace herd::report {
+namespace herd::output {
 
 namespace {
 
@@ -58,14 +58,15 @@ std::string row(std::initializer_list<std::string> fields) {
 
 std::string percentileHeader() {
   std::string out;
-  for (const double p : kReportedPercentiles) out += fmt::format(",{}%", p);
+  for (const double p : report::kReportedPercentiles) out += fmt::format(",{}%", p);
   return out;
 }
 
 std::string percentileFields(const stats::Histogram& h) {
   std::string out;
-  for (const double p : kReportedPercentiles) {
-    out += h.count() == 0 ? std::string(",N/A") : fmt::format(",{}", locustRounded(toMillis(h.valueAtPercentile(p))));
+  for (const double p : report::kReportedPercentiles) {
+    out += h.count() == 0 ? std::string(",N/A")
+                          : fmt::format(",{}", locustRounded(report::toMillis(h.valueAtPercentile(p))));
   }
   return out;
 }
@@ -79,8 +80,9 @@ double average(uint64_t sum, uint64_t count) {
 std::string statsRow(std::string_view method, std::string_view name, const stats::EndpointStats& e, double seconds) {
   const auto& h = e.latency;
   return row({csvField(method), csvField(name), std::to_string(e.requests), std::to_string(e.failures),
-              median(toMillis(h.valueAtPercentile(50)), toMillis(h.min()), toMillis(h.max()), h.count()),
-              pyFloat(h.mean() / 1e6), pyFloat(toMillis(h.min())), pyFloat(toMillis(h.max())),
+              median(report::toMillis(h.valueAtPercentile(50)), report::toMillis(h.min()), report::toMillis(h.max()),
+                     h.count()),
+              pyFloat(h.mean() / 1e6), pyFloat(report::toMillis(h.min())), pyFloat(report::toMillis(h.max())),
               pyFloat(average(e.bytes_received, e.requests)), pyFloat(perSecond(e.requests, seconds)),
               pyFloat(perSecond(e.failures, seconds))}) +
          percentileFields(h) + std::string(kRowEnd);
@@ -110,7 +112,7 @@ std::string csvField(std::string_view text) {
   return out + "\"";
 }
 
-std::string statsCsv(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info) {
+std::string statsCsv(const scenario::Plan& plan, const report::RunAggregate& aggregate, const report::RunInfo& info) {
   std::string out =
       "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
       "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s" +
@@ -125,7 +127,7 @@ std::string statsCsv(const scenario::Plan& plan, const RunAggregate& aggregate, 
   return out;
 }
 
-std::string statsHistoryCsv(const RunAggregate& aggregate, const RunInfo& info) {
+std::string statsHistoryCsv(const report::RunAggregate& aggregate, const report::RunInfo& info) {
   std::string out = "Timestamp,User Count,Type,Name,Requests/s,Failures/s" + percentileHeader() +
                     ",Total Request Count,Total Failure Count,Total Median Response Time,"
                     "Total Average Response Time,Total Min Response Time,Total Max Response Time,"
@@ -150,7 +152,7 @@ std::string statsHistoryCsv(const RunAggregate& aggregate, const RunInfo& info) 
   return out;
 }
 
-std::string failuresCsv(const scenario::Plan& plan, const RunAggregate& aggregate) {
+std::string failuresCsv(const scenario::Plan& plan, const report::RunAggregate& aggregate) {
   struct Line {
     std::string method, name, error;
     uint64_t count;
@@ -173,11 +175,11 @@ std::string failuresCsv(const scenario::Plan& plan, const RunAggregate& aggregat
   return out;
 }
 
-Status writeCsvFiles(const std::string& prefix, const scenario::Plan& plan, const RunAggregate& aggregate,
-                     const RunInfo& info) {
-  if (auto s = writeFile(prefix + "_stats.csv", statsCsv(plan, aggregate, info)); !s) return s;
-  if (auto s = writeFile(prefix + "_stats_history.csv", statsHistoryCsv(aggregate, info)); !s) return s;
-  return writeFile(prefix + "_failures.csv", failuresCsv(plan, aggregate));
+Status writeCsvFiles(const std::string& prefix, const scenario::Plan& plan, const report::RunAggregate& aggregate,
+                     const report::RunInfo& info) {
+  if (auto s = report::writeFile(prefix + "_stats.csv", statsCsv(plan, aggregate, info)); !s) return s;
+  if (auto s = report::writeFile(prefix + "_stats_history.csv", statsHistoryCsv(aggregate, info)); !s) return s;
+  return report::writeFile(prefix + "_failures.csv", failuresCsv(plan, aggregate));
 }
 
-}  // namespace herd::report
+}  // namespace herd::output

@@ -6,8 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
+#include "common/core/json.h"
 #include "common/report/aggregate.h"
 #include "common/report/summary.h"
 #include "common/scenario/plan.h"
@@ -16,19 +15,20 @@ namespace herd::report {
 
 // What the page shows: {"summary": <summary.json>, "series": {t, users, rps,
 // failures, p50, p95, p99, cpu: one value per second}, "run": {parameters}}.
-nlohmann::json reportData(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info,
-                          std::string_view note);
+Json reportData(const scenario::Plan& plan, const report::RunAggregate& aggregate, const report::RunInfo& info,
+                std::string_view note);
 
-std::string buildHtmlReport(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info,
-                            std::string_view note = {});
+std::string buildHtmlReport(const scenario::Plan& plan, const report::RunAggregate& aggregate,
+                            const report::RunInfo& info, std::string_view note = {});
 // The page around data shaped as reportData() returns it.
-std::string buildHtmlReport(const nlohmann::json& data);
-// Report data from a summary.json alone (a run on Kubernetes): no per-second
-// series, so the charts are empty; `run` holds the parameters the page lists.
-nlohmann::json summaryReportData(const nlohmann::json& summary, nlohmann::json run);
+std::string buildHtmlReport(const Json& data);
+// Report data from a summary.json alone (a run on Kubernetes whose page the
+// operator could not keep): no per-second series, so the charts are empty; `run`
+// holds the parameters the page lists.
+Json summaryReportData(const Json& summary, Json run);
 
 // JSON text that is safe inside an HTML <script> element: '<', '>' and '&' are
 // written as \u escapes (they only occur inside strings), invalid UTF-8 replaced.
-std::string scriptSafeJson(const nlohmann::json& value);
+std::string scriptSafeJson(const Json& value);
 
 }  // namespace herd::report

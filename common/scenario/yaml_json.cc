@@ -8,7 +8,7 @@ namespace herd::scenario {
 
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 // A plain scalar under YAML 1.2's core schema.
 json typedScalar(const std::string& s) {

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/result.h"
 
@@ -18,7 +18,7 @@ namespace herd::scenario {
 enum class YamlScalars { kStrings, kTyped };
 
 // Maps, sequences and scalars. An error names `where` and says what yaml-cpp found.
-Result<nlohmann::json> yamlDocumentToJson(std::string_view text, const std::string& where,
-                                          YamlScalars scalars = YamlScalars::kStrings);
+Result<Json> yamlDocumentToJson(std::string_view text, const std::string& where,
+                                YamlScalars scalars = YamlScalars::kStrings);
 
 }  // namespace herd::scenario

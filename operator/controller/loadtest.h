@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/result.h"
 #include "common/k8s/loadtest_api.h"
@@ -21,7 +21,7 @@
 
 namespace herd::controller {
 
-using json = nlohmann::json;
+using json = Json;
 
 inline const k8s::Resource& kLoadTests = k8s::loadtest::kResource;
 

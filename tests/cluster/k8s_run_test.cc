@@ -24,7 +24,7 @@
 namespace herd::k8s::testing {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 using std::chrono::seconds;
 namespace fs = std::filesystem;
 
