@@ -47,6 +47,7 @@ void addScenarioFlags(CLI::App& command, Options& options) {
 void addOutputFlags(CLI::App& command, Options& options) {
   command.add_option("--out", options.out_dir, "Directory for summary.json and reports");
   command.add_option("--summary-json", options.summary_json, "Write the summary JSON to this file");
+  addCiFlags(command, options.junit, options.markdown);
   addResultFlags(command, options);
 }
 

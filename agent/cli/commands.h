@@ -34,6 +34,8 @@ struct Options {
   std::string shard;  // --shard INDEX/COUNT
   std::string out_dir;
   std::string summary_json;
+  std::string junit;     // --junit FILE: thresholds and checks as JUnit XML
+  std::string markdown;  // --markdown FILE: a summary for a CI job's page
   size_t workers = 0;
   bool insecure = false;
   std::string ca_file;

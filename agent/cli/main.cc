@@ -11,6 +11,7 @@
 #include "agent/cli/cli11.h"
 #include "agent/cli/commands.h"
 #include "agent/cli/distributed.h"
+#include "agent/cli/k8s_commands.h"
 
 int main(int argc, char** argv) {
   herd::cli::Options options;
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   herd::cli::DistributedOptions distributed;
   herd::cli::addCoordinatorCommand(app, options, distributed);
   herd::cli::addAgentCommand(app, options, distributed);
+  herd::cli::K8sOptions k8s;
+  herd::cli::addK8sCommands(app, k8s);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -36,5 +39,6 @@ int main(int argc, char** argv) {
     return herd::cli::kExitInvalidInput;
   }
   if (const int code = herd::cli::dispatchDistributed(app, options, distributed); code >= 0) return code;
+  if (const int code = herd::cli::dispatchK8s(app, k8s); code >= 0) return code;
   return herd::cli::dispatch(app, options);
 }

@@ -10,10 +10,11 @@
 #include <sstream>
 
 #include "agent/cli/cli11.h"
+#include "agent/output/ci_formats.h"
 #include "agent/output/csv.h"
-#include "agent/output/html_report.h"
 #include "agent/output/ledger.h"
 #include "common/core/crypto.h"
+#include "common/report/html_report.h"
 
 namespace herd::cli {
 
@@ -54,12 +55,13 @@ Status writeRunOutputs(const Options& options, const scenario::Plan& plan, const
     if (auto s = report::writeFile(options.out_dir + "/summary.json", summary); !s) return s;
     const auto prefix = options.out_dir + "/" + kCsvPrefixInOut;
     if (auto s = output::writeCsvFiles(prefix, plan, aggregate, info); !s) return s;
-    const auto html = output::buildHtmlReport(plan, aggregate, info, options.note);
+    const auto html = report::buildHtmlReport(plan, aggregate, info, options.note);
     if (auto s = report::writeFile(options.out_dir + "/report.html", html); !s) return s;
   }
   if (!options.summary_json.empty()) {
     if (auto s = report::writeFile(options.summary_json, summary); !s) return s;
   }
+  if (auto s = writeCiFiles(options.junit, options.markdown, summary_json); !s) return s;
   if (!options.csv_prefix.empty()) {
     if (auto s = output::writeCsvFiles(options.csv_prefix, plan, aggregate, info); !s) return s;
   }
@@ -67,6 +69,19 @@ Status writeRunOutputs(const Options& options, const scenario::Plan& plan, const
     const auto row = output::ledgerRow(summary_json, plan, scenario_sha256, options.note);
     if (auto s = appendLine(options.ledger, output::ledgerLine(row)); !s) return s;
   }
+  return Ok{};
+}
+
+void addCiFlags(CLI::App& command, std::string& junit, std::string& markdown) {
+  command.add_option("--junit", junit, "Write JUnit XML: one test case per threshold and per check");
+  command.add_option("--markdown", markdown, "Write a markdown summary (a CI job's page)");
+}
+
+Status writeCiFiles(const std::string& junit, const std::string& markdown, const Json& summary) {
+  if (!junit.empty()) {
+    if (auto s = report::writeFile(junit, output::junitXml(summary)); !s) return s;
+  }
+  if (!markdown.empty()) return report::writeFile(markdown, output::markdownSummary(summary));
   return Ok{};
 }
 

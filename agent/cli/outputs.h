@@ -19,6 +19,11 @@ constexpr const char* kCsvPrefixInOut = "herd";
 Status writeRunOutputs(const Options& options, const scenario::Plan& plan, const report::RunAggregate& aggregate,
                        const report::RunInfo& info, const std::string& scenario_sha256);
 
+// --junit FILE and --markdown FILE (herd run, herd coordinator, herd k8s run).
+void addCiFlags(CLI::App& command, std::string& junit, std::string& markdown);
+// Writes them from the run's summary (either name may be empty: not wanted).
+Status writeCiFiles(const std::string& junit, const std::string& markdown, const Json& summary);
+
 // SHA-256 of a file's content in hex; empty when it cannot be read.
 std::string scenarioSha256(const std::string& path);
 

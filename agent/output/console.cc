@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "common/stats/error_kind.h"
-
 namespace herd::output {
 
 namespace {
@@ -12,61 +10,81 @@ double percentOf(uint64_t part, uint64_t whole) {
   return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
 }
 
-std::string row(std::string_view name, std::string_view method, const stats::EndpointStats& e, double seconds) {
-  const auto& h = e.latency;
+// Reads that never throw: a summary from a cluster is input, not our own value.
+const Json& field(const Json& obj, const char* key) {
+  static const Json kEmpty = Json::object();
+  return obj.is_object() && obj.contains(key) && obj[key].is_object() ? obj[key] : kEmpty;
+}
+const Json& items(const Json& obj, const char* key) {
+  static const Json kEmpty = Json::array();
+  return obj.is_object() && obj.contains(key) && obj[key].is_array() ? obj[key] : kEmpty;
+}
+double number(const Json& obj, const char* key) {
+  return obj.is_object() && obj.contains(key) && obj[key].is_number() ? obj[key].get<double>() : 0.0;
+}
+uint64_t count(const Json& obj, const char* key) {
+  return obj.is_object() && obj.contains(key) && obj[key].is_number_unsigned() ? obj[key].get<uint64_t>() : 0;
+}
+std::string text(const Json& obj, const char* key) {
+  return obj.is_object() && obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : "";
+}
+
+// One line of the table from a summary's endpoint or totals object.
+std::string row(std::string_view name, std::string_view method, const Json& e) {
+  const auto& latency = field(e, "latency");
   return fmt::format("{:<32} {:<6} {:>10} {:>8} {:>10.1f} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f}\n",
-                     name.size() > 32 ? std::string(name.substr(0, 29)) + "..." : std::string(name), method, e.requests,
-                     e.failures, seconds > 0 ? static_cast<double>(e.requests) / seconds : 0.0,
-                     report::toMillis(h.valueAtPercentile(50)), report::toMillis(h.valueAtPercentile(95)),
-                     report::toMillis(h.valueAtPercentile(99)), report::toMillis(h.max()));
+                     name.size() > 32 ? std::string(name.substr(0, 29)) + "..." : std::string(name), method,
+                     count(e, "requests"), count(e, "failures"), number(e, "rps"), number(latency, "p50"),
+                     number(latency, "p95"), number(latency, "p99"), number(latency, "max"));
 }
 
 }  // namespace
 
 std::string formatProgress(const report::SecondSample& s, int64_t target_users) {
   return fmt::format(
-      "{:>5.0f}s  users {}/{}  rps {:.1f}  failures {} ({:.2f}%)  p50 {:.2f}ms  p95 {:.2f}ms  p99 {:.2f}ms  cpu "
-      "{:.0f}%",
+      "{:>5.0f}s  users {}/{}  rps {:.1f}  failures {} ({:.2f}%)  p50 {:.2f}ms  p95 {:.2f}ms  p99 {:.2f}ms{}",
       s.elapsed_seconds, s.users, target_users, static_cast<double>(s.requests), s.total_failures,
-      percentOf(s.total_failures, s.total_requests), s.p50_ms, s.p95_ms, s.p99_ms, s.generator_busy_percent);
+      percentOf(s.total_failures, s.total_requests), s.p50_ms, s.p95_ms, s.p99_ms,
+      s.generator_busy_percent < 0 ? "" : fmt::format("  cpu {:.0f}%", s.generator_busy_percent));
 }
 
 std::string formatFinalTable(const scenario::Plan& plan, const report::RunAggregate& aggregate,
                              const report::RunInfo& info) {
-  const auto& total = aggregate.total();
-  const double seconds = info.duration_seconds;
+  return formatSummaryTable(report::buildSummary(plan, aggregate, info));
+}
+
+std::string formatSummaryTable(const Json& summary) {
+  const auto& totals = field(summary, "totals");
   std::string out = fmt::format("\n{:<32} {:<6} {:>10} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9}\n", "Name", "Method",
                                 "Requests", "Fails", "RPS", "p50 ms", "p95 ms", "p99 ms", "max ms");
   out += std::string(110, '-') + "\n";
-  const auto& endpoints = total.endpoints();
-  for (size_t i = 0; i < plan.endpoints.size() && i < endpoints.size(); ++i) {
-    out += row(plan.endpoints[i].name, plan.endpoints[i].method, endpoints[i], seconds);
-  }
+  for (const auto& e : items(summary, "endpoints")) out += row(text(e, "name"), text(e, "method"), e);
   out += std::string(110, '-') + "\n";
-  const auto totals = total.totals();
-  out += row("Total", "", totals, seconds);
+  out += row("Total", "", totals);
 
-  if (!total.errors().empty()) {
+  if (!items(summary, "errors").empty()) {
     out += "\nErrors\n";
-    for (const auto& [key, count] : total.errors()) {
-      const auto& name = key.endpoint < plan.endpoints.size() ? plan.endpoints[key.endpoint].name : std::string("?");
-      out += fmt::format("  {:>8}  {:<32} {:<9} {}\n", count, name, stats::errorKindName(key.kind),
-                         stats::errorMessage(key.kind, key.code));
+    for (const auto& e : items(summary, "errors")) {
+      out += fmt::format("  {:>8}  {:<32} {:<9} {}\n", count(e, "count"), text(e, "endpoint"), text(e, "kind"),
+                         text(e, "message"));
     }
   }
-  if (!info.thresholds.empty()) {
+  if (!items(summary, "thresholds").empty()) {
     out += "\nThresholds\n";
-    for (const auto& t : info.thresholds) {
-      out += fmt::format("  {}  {}  (measured {}){}\n", t.passed ? "pass" : "FAIL", t.expression, t.shown,
-                         t.aborted_run ? fmt::format("  aborted the run at {:.0f}s", t.aborted_at_seconds) : "");
+    for (const auto& t : items(summary, "thresholds")) {
+      const bool aborted = t.value("abortedRun", false);
+      out += fmt::format("  {}  {}  (measured {}){}\n", t.value("passed", false) ? "pass" : "FAIL",
+                         text(t, "expression"), text(t, "shown"),
+                         aborted ? fmt::format("  aborted the run at {:.0f}s", number(t, "abortedAtSeconds")) : "");
     }
   }
-  out += fmt::format(
-      "\nduration {:.1f}s  users {}  requests {}  failures {} ({:.2f}%)  generator cpu peak {:.0f}%{}\n", seconds,
-      aggregate.peakUsers(), totals.requests, totals.failures, percentOf(totals.failures, totals.requests),
-      aggregate.peakBusyPercent(),
-      aggregate.peakBusyPercent() > info.saturation_percent ? " (SATURATED: results may understate the server)" : "");
-  out += fmt::format("verdict: {}\n", report::verdictName(info.verdict));
+  const auto& generator = field(summary, "generator");
+  const auto requests = count(totals, "requests"), failures = count(totals, "failures");
+  out += fmt::format("\nduration {:.1f}s  users {}  requests {}  failures {} ({:.2f}%)  generator cpu peak {:.0f}%{}\n",
+                     number(summary, "durationSeconds"), count(field(summary, "users"), "peak"), requests, failures,
+                     percentOf(failures, requests), number(generator, "cpuPeakPercent"),
+                     generator.value("saturated", false) ? " (SATURATED: results may understate the server)" : "");
+  out += fmt::format("verdict: {}\n", text(summary, "verdict"));
   return out;
 }
 

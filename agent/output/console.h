@@ -3,6 +3,7 @@
 // goes, and a table at the end.
 #include <string>
 
+#include "common/core/json.h"
 #include "common/report/aggregate.h"
 #include "common/report/summary.h"
 #include "common/scenario/plan.h"
@@ -10,10 +11,14 @@
 namespace herd::output {
 
 // "  12s  users 100/100  rps 8123.4  failures 0 (0.00%)  p50 1.20ms  p95 3.40ms  p99 5.60ms  cpu 45%"
+// (no cpu part when generator_busy_percent is negative: not known, as from a LoadTest's status)
 std::string formatProgress(const report::SecondSample& sample, int64_t target_users);
 
 // Per-endpoint table, totals, errors, thresholds and the verdict.
 std::string formatFinalTable(const scenario::Plan& plan, const report::RunAggregate& aggregate,
                              const report::RunInfo& info);
+// The same table from a summary.json (a run on Kubernetes: the operator keeps the
+// summary); fields it lacks read as zero or empty.
+std::string formatSummaryTable(const Json& summary);
 
 }  // namespace herd::output

@@ -4,6 +4,7 @@
 // std::chrono::nanoseconds everywhere inside; units appear only at the edges.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace herd {
@@ -26,5 +27,7 @@ class SystemClock final : public Clock {
 
 // RFC 3339 with millisecond precision in UTC, e.g. 2026-11-23T09:34:46.123Z.
 std::string formatRfc3339(std::chrono::system_clock::time_point t);
+// RFC 3339 as Kubernetes writes it ("2026-11-23T09:34:46Z", fractions allowed).
+std::optional<std::chrono::system_clock::time_point> parseRfc3339(const std::string& text);
 
 }  // namespace herd

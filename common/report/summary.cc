@@ -57,6 +57,18 @@ json errorsJson(const scenario::Plan& plan, const stats::Recorder& total) {
   return out;
 }
 
+// Every check of the scenario with how often it failed (0 for those that never did),
+// so a CI report lists the checks that passed too.
+json checksJson(const scenario::Plan& plan, const stats::Recorder& total) {
+  std::vector<uint64_t> failures(plan.checks.size(), 0);
+  for (const auto& [key, count] : total.errors())
+    if (key.kind == stats::ErrorKind::kCheck && key.code >= 0 && static_cast<size_t>(key.code) < failures.size())
+      failures[static_cast<size_t>(key.code)] += count;
+  json out = json::array();
+  for (size_t i = 0; i < plan.checks.size(); ++i) out.push_back({{"check", plan.checks[i]}, {"failures", failures[i]}});
+  return out;
+}
+
 json deliveryJson(const scenario::Plan& plan, const RunInfo& info) {
   json out = json::array();
   for (size_t i = 0; i < info.delivery.size() && i < plan.streams.size(); ++i) {
@@ -124,6 +136,7 @@ json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, con
                  {"latency", latencyJson(totals.latency)}}},
                {"endpoints", endpointsJson(plan, total, seconds)},
                {"errors", errorsJson(plan, total)},
+               {"checks", checksJson(plan, total)},
                {"delivery", deliveryJson(plan, info)},
                {"thresholds", thresholdsJson(info.thresholds)},
                {"generator",

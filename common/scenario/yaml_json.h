@@ -11,9 +11,14 @@
 
 namespace herd::scenario {
 
-// Maps, sequences and scalars; scalars stay strings except plain `true` and
-// `false`, which become booleans (kubeconfig fields use no other types). An error
-// names `where` and says what yaml-cpp found.
-Result<Json> yamlDocumentToJson(std::string_view text, const std::string& where);
+// How unquoted scalars map: kStrings keeps them strings except `true` and `false`
+// (kubeconfig fields use no other types); kTyped reads them as YAML 1.2's core
+// schema does, as kubectl does for manifests (integers, floats, null, booleans).
+// Quoted scalars are strings either way.
+enum class YamlScalars { kStrings, kTyped };
+
+// Maps, sequences and scalars. An error names `where` and says what yaml-cpp found.
+Result<Json> yamlDocumentToJson(std::string_view text, const std::string& where,
+                                YamlScalars scalars = YamlScalars::kStrings);
 
 }  // namespace herd::scenario

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/report/compress.h"
+
 namespace herd::controller {
 
 using json = Json;
@@ -20,7 +22,7 @@ std::string makeRunId(const std::string& loadtest_name, uint64_t random) {
 }
 
 std::string tokenSecretName(const std::string& run_id) { return run_id + "-token"; }
-std::string summaryConfigMapName(const std::string& run_id) { return run_id + "-summary"; }
+std::string summaryConfigMapName(const std::string& run_id) { return k8s::loadtest::summaryConfigMapName(run_id); }
 std::string scenarioSnapshotName(const std::string& run_id) { return run_id + "-scenario"; }
 std::string agentPodName(const std::string& run_id, int index) { return run_id + "-agent-" + std::to_string(index); }
 std::string runSelector(const std::string& run_id) { return std::string(kLabelRun) + "=" + run_id; }
@@ -103,11 +105,23 @@ json buildTokenSecret(const json& loadtest, const std::string& run_id, const std
           {"stringData", data}};
 }
 
-json buildSummaryConfigMap(const json& loadtest, const std::string& run_id, const std::string& summary_json) {
-  return {{"apiVersion", "v1"},
+json buildSummaryConfigMap(const json& loadtest, const std::string& run_id, const std::string& summary_json,
+                           const std::string& report_gz) {
+  json cm{{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
           {"metadata", childMetadata(loadtest, summaryConfigMapName(run_id), run_id)},
-          {"data", {{"summary.json", summary_json}}}};
+          {"data", {{k8s::loadtest::kSummaryKey, summary_json}}}};
+  if (report_gz.empty()) return cm;
+  auto encoded = report::base64Encode(report_gz);
+  if (summary_json.size() + encoded.size() <= k8s::loadtest::kConfigMapBudget) {
+    cm["binaryData"] = {{k8s::loadtest::kReportKey, std::move(encoded)}};
+  } else {
+    cm["metadata"]["annotations"][k8s::loadtest::kAnnotationReportOmitted] =
+        "report.html is " + std::to_string(report_gz.size()) + " bytes gzipped (" + std::to_string(encoded.size()) +
+        " in base64); with the summary that is above the ConfigMap budget of " +
+        std::to_string(k8s::loadtest::kConfigMapBudget) + " bytes";
+  }
+  return cm;
 }
 
 json buildScenarioSnapshot(const json& loadtest, const std::string& run_id, const std::string& source_name,

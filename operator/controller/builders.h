@@ -59,7 +59,11 @@ Json ownerReference(const Json& loadtest);
 // The run's token and, with TLS, the coordinator's CA bundle (`ca_pem`).
 Json buildTokenSecret(const Json& loadtest, const std::string& run_id, const std::string& token,
                       const std::string& ca_pem = "");
-Json buildSummaryConfigMap(const Json& loadtest, const std::string& run_id, const std::string& summary_json);
+// The run's summary.json and, when both fit in k8s::loadtest::kConfigMapBudget,
+// its gzipped report.html (binaryData); otherwise the report is left out and the
+// annotation herd.dev/report-omitted says how large it was.
+Json buildSummaryConfigMap(const Json& loadtest, const std::string& run_id, const std::string& summary_json,
+                           const std::string& report_gz = "");
 // The scenario text a run started with (key scenario.yaml) and where it came from
 // (annotation herd.dev/scenario-source): a restarted operator carries the run on
 // from this copy, whatever happened to the ConfigMap since.

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/report/compress.h"
+
 namespace herd::controller {
 namespace {
 
@@ -320,6 +322,38 @@ TEST(Summary, IncompleteTotalsSayWhoWhenAndHowMuch) {
             "no reports from shop-1-agent-1/u 20s-22s (lost before it delivered these reports), users whose agents did "
             "not come back 0s-13s (their agents did not come back); about 812 requests missing; thresholds judged on "
             "what was counted");
+}
+
+}  // namespace
+}  // namespace herd::controller
+
+namespace herd::controller {
+namespace {
+
+TEST(SummaryConfigMap, KeepsTheGzippedReportWhenItFitsAndSaysWhyNotWhenNot) {
+  const std::string summary = R"({"runId":"r1"})";
+  const auto plain = buildSummaryConfigMap(loadtest(), "r1", summary);
+  EXPECT_EQ(plain["metadata"]["name"], "r1-summary");
+  EXPECT_EQ(plain["data"]["summary.json"], summary);
+  EXPECT_FALSE(plain.contains("binaryData"));
+
+  const auto small = buildSummaryConfigMap(loadtest(), "r1", summary, report::gzip("<html>page</html>"));
+  ASSERT_TRUE(small["binaryData"].contains("report.html.gz")) << small.dump();
+  EXPECT_EQ(*report::gunzip(*report::base64Decode(small["binaryData"]["report.html.gz"].get<std::string>())),
+            "<html>page</html>");
+  EXPECT_FALSE(small["metadata"].contains("annotations"));
+
+  // Above the budget (base64 makes 3 bytes 4): left out, the annotation says how large it was.
+  const std::string big((k8s::loadtest::kConfigMapBudget / 4) * 3, 'x');
+  const auto over = buildSummaryConfigMap(loadtest(), "r1", summary, big);
+  EXPECT_FALSE(over.contains("binaryData")) << over["metadata"].dump();
+  EXPECT_EQ(over["data"]["summary.json"], summary);
+  const auto why = over["metadata"]["annotations"]["herd.dev/report-omitted"].get<std::string>();
+  EXPECT_NE(why.find(std::to_string(big.size()) + " bytes gzipped"), std::string::npos) << why;
+  EXPECT_NE(why.find("ConfigMap budget of " + std::to_string(k8s::loadtest::kConfigMapBudget)), std::string::npos);
+  // Just within it: kept.
+  const std::string fits((k8s::loadtest::kConfigMapBudget - summary.size()) / 4 * 3, 'x');
+  EXPECT_TRUE(buildSummaryConfigMap(loadtest(), "r1", summary, fits).contains("binaryData"));
 }
 
 }  // namespace

@@ -10,9 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "common/k8s/informer.h"
+#include "common/k8s/work_queue.h"
 #include "operator/controller/reconciler.h"
-#include "operator/k8s/informer.h"
-#include "operator/k8s/work_queue.h"
 
 namespace herd::controller {
 

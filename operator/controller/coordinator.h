@@ -63,6 +63,7 @@ struct RunProgress {
   Verdict verdict = Verdict::kError;
   std::vector<ThresholdOutcome> thresholds;
   std::string summary_json;  // docs/design.md, summary.json; kept in a ConfigMap after the pods go
+  std::string report_gz;     // report.html, gzipped: kept beside the summary when it fits
 };
 
 class RunCoordinator {

@@ -12,7 +12,7 @@
 
 #include "common/core/json.h"
 
-#include "operator/k8s/transport.h"
+#include "common/k8s/transport.h"
 
 namespace herd::controller::testing {
 

@@ -5,8 +5,6 @@
 
 namespace herd::controller {
 
-const k8s::Resource kLoadTests{"herd.dev", "v1alpha1", "loadtests", "LoadTest", true};
-
 namespace {
 
 using k8s::getObject;

@@ -14,15 +14,16 @@
 #include "common/core/json.h"
 
 #include "common/core/result.h"
+#include "common/k8s/loadtest_api.h"
+#include "common/k8s/resource.h"
 #include "common/scenario/compiler.h"
 #include "common/scenario/run.h"
-#include "operator/k8s/resource.h"
 
 namespace herd::controller {
 
 using json = Json;
 
-extern const k8s::Resource kLoadTests;
+inline const k8s::Resource& kLoadTests = k8s::loadtest::kResource;
 
 // Labels and annotations herd puts on (or reads from) objects.
 inline constexpr const char* kLabelManagedBy = "app.kubernetes.io/managed-by";
@@ -30,8 +31,8 @@ inline constexpr const char* kManagedByValue = "herd-operator";
 inline constexpr const char* kLabelLoadTest = "herd.dev/loadtest";
 inline constexpr const char* kLabelRun = "herd.dev/run";
 inline constexpr const char* kLabelAgentIndex = "herd.dev/agent-index";
-// Changing this annotation's value on a LoadTest starts a new run.
-inline constexpr const char* kAnnotationRun = "herd.dev/run";
+using k8s::loadtest::kAnnotationRun;
+using k8s::loadtest::kAnnotationStop;
 
 using scenario::LossPolicy;
 

@@ -1,6 +1,6 @@
 #include "operator/controller/loadtest_status.h"
 
-#include "operator/k8s/resource.h"
+#include "common/k8s/resource.h"
 
 namespace herd::controller {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "operator/k8s/resource.h"
+#include "common/k8s/resource.h"
 
 namespace herd::controller {
 

@@ -14,24 +14,6 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 using TimePoint = std::chrono::system_clock::time_point;
 
-std::optional<std::chrono::system_clock::time_point> parseRfc3339(const std::string& text) {
-  std::tm tm{};
-  int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &consumed) != 6)
-    return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  auto t = std::chrono::system_clock::from_time_t(timegm(&tm));
-  // Fractions of a second: Kubernetes timestamps are seconds; ours have ms.
-  const char* rest = text.c_str() + consumed;
-  if (*rest == '.') {
-    double frac = std::atof(rest);
-    t += duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(frac));
-  }
-  return t;
-}
-
 Reconciler::Reconciler(k8s::Client& client, k8s::EventRecorder& events, RunCoordinator& coordinator,
                        ReconcilerSettings settings, WallClock wall_clock, uint64_t seed)
     : client_(client),

@@ -23,14 +23,15 @@
 
 #include "common/core/json.h"
 
+#include "common/core/clock.h"
 #include "common/core/random.h"
 #include "common/core/result.h"
+#include "common/k8s/client.h"
+#include "common/k8s/events.h"
 #include "operator/controller/builders.h"
 #include "operator/controller/coordinator.h"
 #include "operator/controller/loadtest.h"
 #include "operator/controller/policy.h"
-#include "operator/k8s/client.h"
-#include "operator/k8s/events.h"
 
 namespace herd::controller {
 
@@ -135,7 +136,6 @@ class Reconciler {
   std::map<std::string, std::shared_ptr<const StartedRun>> started_;  // run id → definition; guarded by mu_
 };
 
-// RFC 3339 as Kubernetes writes it ("2026-11-23T09:34:46Z", fractions allowed).
-std::optional<std::chrono::system_clock::time_point> parseRfc3339(const std::string& text);
+using herd::parseRfc3339;
 
 }  // namespace herd::controller

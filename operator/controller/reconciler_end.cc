@@ -1,5 +1,7 @@
 // The end of a run: finished (the coordinator's verdict, the regression rule, the
 // summary), failed (aborted by the operator), and what comes after (the TTL).
+#include <set>
+
 #include "common/core/logging.h"
 #include "operator/controller/reconciler_steps.h"
 
@@ -90,6 +92,26 @@ void recordFailed(LoadTestStatus& st, const std::string& reason, const std::stri
   st.setCondition(Condition::kThresholdsPassed, false, reason, message, generation, completed);
 }
 
+// Results are kept while the history names their run: the summary ConfigMaps of
+// runs historyLimit has dropped go. A failure is logged; the next run's end retries.
+void pruneSummaries(k8s::Client& client, const std::string& ns, const std::string& name, const LoadTestStatus& st) {
+  std::set<std::string> keep{st.run_id};
+  if (st.history.is_array())
+    for (const auto& entry : st.history) keep.insert(getString(entry, "runId"));
+  k8s::ListOptions opts;
+  opts.label_selector = std::string(kLabelLoadTest) + "=" + name;
+  auto listed = client.listAll(k8s::resources::kConfigMaps, ns, opts);
+  if (!listed.ok()) return;
+  for (const auto& cm : (*listed)["items"]) {
+    const auto run = getString(getObject(getObject(cm, "metadata"), "labels"), kLabelRun);
+    if (run.empty() || keep.count(run) || k8s::nameOf(cm) != k8s::loadtest::summaryConfigMapName(run)) continue;
+    auto removed = client.remove(k8s::resources::kConfigMaps, ns, k8s::nameOf(cm));
+    if (!removed.ok() && !removed.error().isNotFound())
+      logger("operator")
+          ->warn("loadtest={}/{} summary {} not deleted: {}", ns, name, k8s::nameOf(cm), removed.error().describe());
+  }
+}
+
 }  // namespace
 
 Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& progress) {
@@ -97,7 +119,7 @@ Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& pro
   const auto outcome = judge(progress, pass.status, pass.spec);
   if (!progress.summary_json.empty()) {
     auto cm = client_.create(k8s::resources::kConfigMaps, pass.ns,
-                             buildSummaryConfigMap(pass.lt, run_id, progress.summary_json));
+                             buildSummaryConfigMap(pass.lt, run_id, progress.summary_json, progress.report_gz));
     if (!cm.ok() && !cm.error().isAlreadyExists()) return cm.error().toError();
   }
   const auto completed = now();
@@ -109,6 +131,7 @@ Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& pro
     pushHistoryEntry(st.history, std::move(entry), pass.spec.history_limit);
   });
   if (!w.ok()) return w.error();
+  pruneSummaries(client_, pass.ns, pass.name, pass.status);
   coordinator_.forget(run_id);
   forgetRun(pass.key, run_id);
   event(pass.lt, outcome.passed() ? "Normal" : "Warning", outcome.passed() ? "RunSucceeded" : "RunFailed",
@@ -128,6 +151,7 @@ Result<ReconcileResult> Reconciler::failRun(Pass& pass, const std::string& reaso
     pushHistoryEntry(st.history, historyEntry(st, pass.lt), pass.spec.history_limit);
   });
   if (!w.ok()) return w.error();
+  pruneSummaries(client_, pass.ns, pass.name, pass.status);
   logger("operator")->warn("loadtest={} run={} failed: {}: {}", pass.key, run_id, reason, message);
   event(pass.lt, "Warning", reason, "run " + run_id + ": " + message);
   return afterRun(pass);

@@ -218,6 +218,10 @@ Result<ReconcileResult> Reconciler::driveRun(Pass& pass) {
     return failRun(pass, "CoordinatorUnavailable", accepted.error().describe());
   drive.progress = coordinator_.progress(run_id);
   if (drive.progress && drive.progress->state == RunProgress::State::kFinished) return finishRun(pass, *drive.progress);
+  // `herd k8s run` interrupted asks for a stop this way; the run ends with what it measured.
+  if (annotation(pass.lt, kAnnotationStop) == run_id && drive.progress &&
+      drive.progress->state != RunProgress::State::kStopping)
+    coordinator_.stopRun(run_id, std::string("annotation ") + kAnnotationStop);
 
   k8s::ListOptions opts;
   opts.label_selector = runSelector(run_id);

@@ -11,11 +11,11 @@
 #include "common/core/json.h"
 
 #include "common/core/result.h"
+#include "common/k8s/client.h"
 #include "common/scenario/compiler.h"
 #include "operator/controller/loadtest.h"
 #include "operator/controller/loadtest_status.h"
 #include "operator/controller/reconciler.h"
-#include "operator/k8s/client.h"
 
 namespace herd::controller {
 

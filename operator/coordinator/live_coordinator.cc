@@ -15,6 +15,8 @@
 #include "common/coordinator/grpc_service.h"
 #include "common/coordinator/hub.h"
 #include "common/core/logging.h"
+#include "common/report/compress.h"
+#include "common/report/html_report.h"
 #include "common/report/summary.h"
 #include "common/scenario/compiler.h"
 #include "common/wire/run_codec.h"
@@ -68,6 +70,7 @@ RunProgress finalProgress(const scenario::Plan& plan, const Result<coordinator::
   }
   json summary = report::buildSummary(plan, result->aggregate, result->info);
   p.summary_json = summary.dump(2);
+  p.report_gz = report::gzip(report::buildHtmlReport(plan, result->aggregate, result->info));
   p.verdict = toVerdict(result->info.verdict);
   if (result->exit_code == 3) p.verdict = RunProgress::Verdict::kError;
   const json& totals = summary["totals"];

@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "common/core/logging.h"
-#include "operator/k8s/resource.h"
+#include "common/k8s/resource.h"
 
 namespace herd::operator_main {
 

@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "operator/k8s/client.h"
+#include "common/k8s/client.h"
 
 namespace herd::operator_main {
 

@@ -4,9 +4,9 @@
 #include <cstddef>
 #include <sstream>
 
+#include "common/k8s/resource.h"
 #include "operator/controller/loadtest.h"
 #include "operator/controller/loadtest_status.h"
-#include "operator/k8s/resource.h"
 
 namespace herd::operator_main {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "common/core/json.h"
 
-#include "operator/k8s/informer.h"
+#include "common/k8s/informer.h"
 
 namespace herd::operator_main {
 

@@ -27,9 +27,9 @@
 
 #include "common/core/logging.h"
 #include "common/core/secure_random.h"
+#include "common/k8s/leader_election.h"
 #include "operator/controller/controller.h"
 #include "operator/coordinator/live_coordinator.h"
-#include "operator/k8s/leader_election.h"
 #include "operator/main/coordinator_tls.h"
 #include "operator/main/guardrail_flags.h"
 #include "operator/main/http_endpoints.h"

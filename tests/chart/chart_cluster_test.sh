@@ -151,13 +151,13 @@ sa=$sys:herd
 uses=(
   "get loadtests.herd.dev" "list loadtests.herd.dev" "watch loadtests.herd.dev" "update loadtests.herd.dev --subresource=status" "update loadtests.herd.dev --subresource=finalizers"
   "list pods" "watch pods" "create pods" "delete pods"
-  "get secrets" "create secrets" "delete secrets" "get configmaps" "create configmaps"
+  "get secrets" "create secrets" "delete secrets" "get configmaps" "create configmaps" "list configmaps" "delete configmaps"
   "create events" "patch events" "get namespaces"
 )
 must_not=(
   "update loadtests.herd.dev" "delete loadtests.herd.dev" "create loadtests.herd.dev" "patch loadtests.herd.dev"
   "list secrets" "watch secrets" "update secrets" "update pods" "patch pods" "create pods --subresource=exec" "get pods --subresource=log"
-  "update configmaps" "delete configmaps" "list configmaps" "create services" "create deployments.apps"
+  "update configmaps" "watch configmaps" "create services" "create deployments.apps"
   "create roles.rbac.authorization.k8s.io" "create rolebindings.rbac.authorization.k8s.io" "* *"
   "list namespaces" "watch namespaces" "update namespaces" "patch namespaces"
 )

@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "cluster_env.h"
-#include "operator/k8s/informer.h"
+#include "common/k8s/informer.h"
 
 namespace herd::k8s::testing {
 namespace {

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "operator/k8s/client.h"
+#include "common/k8s/client.h"
 
 namespace herd::k8s::testing {
 

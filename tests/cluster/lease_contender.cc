@@ -12,7 +12,7 @@
 
 #include <pthread.h>
 
-#include "operator/k8s/leader_election.h"
+#include "common/k8s/leader_election.h"
 
 namespace {
 

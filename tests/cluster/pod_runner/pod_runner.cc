@@ -42,9 +42,9 @@
 
 #include "common/core/clock.h"
 #include "common/core/logging.h"
+#include "common/k8s/client.h"
+#include "common/k8s/informer.h"
 #include "operator/controller/builders.h"  // base64Decode
-#include "operator/k8s/client.h"
-#include "operator/k8s/informer.h"
 #include "tests/cluster/pod_runner/pod_view.h"
 
 namespace herd::podrunner {

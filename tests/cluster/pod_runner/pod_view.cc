@@ -1,6 +1,6 @@
 #include "tests/cluster/pod_runner/pod_view.h"
 
-#include "operator/k8s/resource.h"
+#include "common/k8s/resource.h"
 
 namespace herd::podrunner {
 

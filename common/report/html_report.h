@@ -1,0 +1,34 @@
+#pragma once
+// report.html: one self-contained page (inline CSS, JS and data; it fetches
+// nothing) with charts over time, the endpoint table, thresholds, delivery,
+// generator health and the run's parameters. The page itself is
+// report_page.html, compiled in; the run's data goes in as JSON.
+#include <string>
+#include <string_view>
+
+#include "common/core/json.h"
+#include "common/report/aggregate.h"
+#include "common/report/summary.h"
+#include "common/scenario/plan.h"
+
+namespace herd::report {
+
+// What the page shows: {"summary": <summary.json>, "series": {t, users, rps,
+// failures, p50, p95, p99, cpu: one value per second}, "run": {parameters}}.
+Json reportData(const scenario::Plan& plan, const report::RunAggregate& aggregate, const report::RunInfo& info,
+                std::string_view note);
+
+std::string buildHtmlReport(const scenario::Plan& plan, const report::RunAggregate& aggregate,
+                            const report::RunInfo& info, std::string_view note = {});
+// The page around data shaped as reportData() returns it.
+std::string buildHtmlReport(const Json& data);
+// Report data from a summary.json alone (a run on Kubernetes whose page the
+// operator could not keep): no per-second series, so the charts are empty; `run`
+// holds the parameters the page lists.
+Json summaryReportData(const Json& summary, Json run);
+
+// JSON text that is safe inside an HTML <script> element: '<', '>' and '&' are
+// written as \u escapes (they only occur inside strings), invalid UTF-8 replaced.
+std::string scriptSafeJson(const Json& value);
+
+}  // namespace herd::report

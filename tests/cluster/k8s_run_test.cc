@@ -1,0 +1,280 @@
+// `herd k8s run` and `herd k8s report` as a CI job uses them, against the real
+// apiserver: herd-operator as a process, agent pods run by the pod-runner, load
+// against nginx on loopback. Exit codes 0 (passed, table and files, the report
+// clean in Chromium), 1 (a threshold failed), 2 (the apiserver refuses the
+// manifest, with its message; the scenario does not compile), 3 (no apiserver);
+// and the results fetched again after ttlSecondsAfterFinished removed the pods.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+
+#include "common/core/clock.h"
+#include "operator/controller/loadtest.h"
+#include "operator_fixture.h"
+#include "operator_process.h"
+#include "tests/support/nginx_server.h"
+#include "tests/support/process.h"
+
+namespace herd::k8s::testing {
+namespace {
+
+using json = Json;
+using std::chrono::seconds;
+namespace fs = std::filesystem;
+
+std::string readText(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct Cli {
+  int code = -1;
+  std::string output;  // stdout and stderr
+};
+
+class K8sRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HERD_REQUIRE_CLUSTER();
+    client_ = makeClient();
+    ensureLoadTestCrd(*client_);
+    ns_ = std::make_unique<TestNamespace>(*client_);
+    dir_ = fs::temp_directory_path() / ("herd-k8srun-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    ns_.reset();
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  // `herd ARGS...` to completion (at most 3 minutes).
+  Cli herd(std::vector<std::string> args) {
+    const auto log = dir_ / ("herd-" + std::to_string(++calls_) + ".log");
+    args.insert(args.begin(), HERD_CLI_BIN);
+    auto code = test_support::runCommand(args, log, std::chrono::minutes(3));
+    Cli out{code ? *code : -1, readText(log)};
+    std::cout << "$ herd";
+    for (size_t i = 1; i < args.size(); ++i) std::cout << " " << args[i];
+    std::cout << "\n" << out.output << "exit " << out.code << "\n";
+    return out;
+  }
+  // The example LoadTest with its target moved to nginx, edited by `edit`.
+  fs::path manifest(const std::string& url, const std::function<std::string(std::string)>& edit = {}) {
+    auto text = readText(std::string(HERD_SOURCE_DIR) + "/examples/k8s/loadtest-inline.yaml");
+    text = std::regex_replace(text, std::regex("http://127\\.0\\.0\\.1:8080"), url);
+    text = std::regex_replace(text, std::regex("duration: 10s"), "duration: 4s");
+    if (edit) text = edit(text);
+    const auto path = dir_ / ("loadtest-" + std::to_string(++manifests_) + ".yaml");
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::unique_ptr<OperatorProcess> startOperator() {
+    auto op = std::make_unique<OperatorProcess>(std::vector<std::string>{
+        "--kubeconfig", kubeconfigPath(), "--namespace", ns_->name(), "--coordinator-listen", "127.0.0.1:0"});
+    EXPECT_GT(op->port("coordinator"), 0) << op->log();
+    return op;
+  }
+  json loadTest(const std::string& name) {
+    auto got = client_->get(controller::kLoadTests, ns_->name(), name);
+    return got.ok() ? *got : json::object();
+  }
+
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<TestNamespace> ns_;
+  fs::path dir_;
+  int calls_ = 0, manifests_ = 0;
+};
+
+TEST_F(K8sRun, PassingRunExits0WithTheTableAndFilesWhichOutliveThePods) {
+  auto nginx = test_support::NginxServer::start();
+  ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
+  auto op = startOperator();
+  const auto file = manifest((*nginx)->url(), [](std::string text) {
+    return std::regex_replace(text, std::regex("ttlSecondsAfterFinished: 3600"), "ttlSecondsAfterFinished: 1");
+  });
+  const auto out = dir_ / "out";
+  auto run = herd({"k8s", "run", file.string(), "-n", ns_->name(), "--kubeconfig", kubeconfigPath(), "--out",
+                   out.string(), "--timeout", "2m"});
+  ASSERT_EQ(run.code, 0) << run.output << op->log();
+  // Progress lines from the status while the load goes, then herd run's table.
+  EXPECT_TRUE(std::regex_search(run.output, std::regex(R"(\d+s  users \d+/20  rps [0-9.]+  failures 0)")))
+      << run.output;
+  for (const char* part : {"Name", "p95 ms", "/products?page=[n]", "/cart", "Total", "Thresholds",
+                           "pass  http.latency p95 < 500ms", "verdict: passed"})
+    EXPECT_NE(run.output.find(part), std::string::npos) << part << " in\n" << run.output;
+
+  const auto lt = loadTest("shop-smoke");
+  const auto& st = lt["status"];
+  const auto summary = json::parse(readText(out / "summary.json"));
+  EXPECT_EQ(summary["runId"], st["runId"]);
+  EXPECT_EQ(summary["verdict"], "passed");
+  EXPECT_EQ(summary["totals"]["requests"], st["totals"]["requests"]);
+  EXPECT_EQ((*nginx)->waitForAccessLogCount(summary["totals"]["requests"].get<int64_t>()),
+            summary["totals"]["requests"].get<int64_t>());
+
+  // The operator kept the report (gzipped, with the charts' per-second series) beside the summary.
+  auto cm = client_->get(resources::kConfigMaps, ns_->name(), st["summaryConfigMap"].get<std::string>());
+  ASSERT_TRUE(cm.ok());
+  EXPECT_TRUE((*cm)["binaryData"].contains("report.html.gz")) << (*cm)["metadata"].dump();
+  const auto html = readText(out / "report.html");
+  EXPECT_EQ(html.find("\"t\":[]"), std::string::npos) << "the series is empty";
+  EXPECT_NE(html.find("\"t\":[1"), std::string::npos);
+
+  // The report opens in headless Chromium: no console errors, nothing fetched.
+  const auto opened = dir_ / "opened.json";
+  auto chromium = test_support::runCommand(
+      {"/usr/bin/python3", std::string(HERD_CLUSTER_SCRIPTS) + "/open_report.py", (out / "report.html").string()},
+      opened, std::chrono::seconds(90));
+  ASSERT_TRUE(chromium.ok() && *chromium == 0) << readText(opened);
+  const auto page = json::parse(readText(opened));
+  EXPECT_EQ(page["errors"], json::array()) << page.dump();
+  EXPECT_EQ(page["requested"], json::array({page["url"]})) << page.dump();
+  EXPECT_EQ(page["endpointRows"], 3) << page.dump();  // two endpoints and the total
+
+  // ttlSecondsAfterFinished: 1 removes the run's pods; the results stay.
+  ASSERT_TRUE(eventually(seconds(60), [&] { return loadTest("shop-smoke")["status"].value("cleanedUp", false); }))
+      << loadTest("shop-smoke").dump();
+  ListOptions pods;
+  pods.label_selector = "herd.dev/loadtest=shop-smoke";
+  EXPECT_EQ((*client_->listAll(resources::kPods, ns_->name(), pods))["items"].size(), 0u);
+  const auto again = dir_ / "again";
+  auto report = herd(
+      {"k8s", "report", "shop-smoke", "-n", ns_->name(), "--kubeconfig", kubeconfigPath(), "--out", again.string()});
+  ASSERT_EQ(report.code, 0) << report.output;
+  EXPECT_NE(report.output.find("verdict: passed"), std::string::npos) << report.output;
+  EXPECT_EQ(readText(again / "summary.json"), readText(out / "summary.json"));
+  EXPECT_EQ(readText(again / "report.html"), readText(out / "report.html"));
+  auto unknown = herd({"k8s", "report", "shop-smoke", "--run", "nope", "-n", ns_->name(), "--kubeconfig",
+                       kubeconfigPath(), "--out", again.string()});
+  EXPECT_EQ(unknown.code, 2) << unknown.output;
+  EXPECT_EQ(op->stop(), 0) << op->log();
+}
+
+TEST_F(K8sRun, FailingThresholdExits1AndASecondRunOfTheSameLoadTestIsFollowed) {
+  auto nginx = test_support::NginxServer::start();
+  ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
+  auto op = startOperator();
+  const auto file = manifest((*nginx)->url(), [](std::string text) {
+    text = std::regex_replace(text, std::regex("ttlSecondsAfterFinished: 3600"), "historyLimit: 1");
+    return std::regex_replace(text, std::regex(R"(- "http.failures rate < 1%")"),
+                              R"(- "http.requests count >= 1000000000")");
+  });
+  auto first = herd({"k8s", "run", file.string(), "-n", ns_->name(), "--kubeconfig", kubeconfigPath()});
+  ASSERT_EQ(first.code, 1) << first.output << op->log();
+  EXPECT_NE(first.output.find("FAIL  http.requests count >= 1000000000"), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("verdict: failed"), std::string::npos) << first.output;
+  const json first_run = loadTest("shop-smoke")["status"]["runId"];
+  // The same manifest again: a new herd.dev/run value starts (and follows) a new run.
+  auto second = herd({"k8s", "run", file.string(), "-n", ns_->name(), "--kubeconfig", kubeconfigPath()});
+  EXPECT_EQ(second.code, 1) << second.output;
+  const auto st = loadTest("shop-smoke")["status"];
+  EXPECT_NE(st["runId"], first_run);
+  // historyLimit 1: the first run left the history, and its kept results with it.
+  EXPECT_EQ(st["history"].size(), 1u) << st.dump();
+  EXPECT_TRUE(eventually(seconds(10), [&] {
+    auto gone = client_->get(resources::kConfigMaps, ns_->name(), first_run.get<std::string>() + "-summary");
+    return !gone.ok() && gone.error().isNotFound();
+  }));
+  EXPECT_TRUE(client_->get(resources::kConfigMaps, ns_->name(), st["summaryConfigMap"].get<std::string>()).ok());
+  auto old = herd({"k8s", "report", "shop-smoke", "--run", first_run.get<std::string>(), "-n", ns_->name(),
+                   "--kubeconfig", kubeconfigPath()});
+  EXPECT_EQ(old.code, 2) << old.output;
+  EXPECT_EQ(op->stop(), 0) << op->log();
+}
+
+TEST_F(K8sRun, InvalidManifestExits2WithTheApiserversMessage) {
+  auto op = startOperator();
+  // The CRD's schema refuses it at apply: 422 with the field's path.
+  const auto bad = manifest("http://127.0.0.1:9", [](std::string text) {
+    return std::regex_replace(text, std::regex("agents: 2"), "agents: -3");
+  });
+  auto refused = herd({"k8s", "run", bad.string(), "-n", ns_->name(), "--kubeconfig", kubeconfigPath()});
+  EXPECT_EQ(refused.code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("422"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("spec.agents"), std::string::npos) << refused.output;
+  EXPECT_TRUE(loadTest("shop-smoke").empty());
+  // A scenario that does not compile: the operator refuses the run, with the compiler's place.
+  const auto wrong = manifest("http://127.0.0.1:9", [](std::string text) {
+    return std::regex_replace(text, std::regex("- get: /cart"), "- gett: /cart");
+  });
+  auto invalid = herd({"k8s", "run", wrong.string(), "-n", ns_->name(), "--kubeconfig", kubeconfigPath()});
+  EXPECT_EQ(invalid.code, 2) << invalid.output << op->log();
+  EXPECT_NE(invalid.output.find("InvalidScenario"), std::string::npos) << invalid.output;
+  // Not a LoadTest at all, and not YAML: refused before any request.
+  std::ofstream(dir_ / "pod.yaml") << "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n";
+  auto pod = herd({"k8s", "run", (dir_ / "pod.yaml").string(), "--kubeconfig", kubeconfigPath()});
+  EXPECT_EQ(pod.code, 2) << pod.output;
+  EXPECT_NE(pod.output.find("kind"), std::string::npos) << pod.output;
+  EXPECT_EQ(op->stop(), 0) << op->log();
+}
+
+// Ctrl-C without a terminal (a cancelled CI job): the run is stopped in the
+// cluster (herd.dev/stop), ends early with a verdict on what it measured, and
+// herd prints and exits with it.
+TEST_F(K8sRun, InterruptedWithoutATerminalStopsTheRunAndReportsIt) {
+  auto nginx = test_support::NginxServer::start();
+  ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
+  auto op = startOperator();
+  const auto file = manifest((*nginx)->url(), [](std::string text) {
+    return std::regex_replace(text, std::regex("duration: 4s"), "duration: 5m");
+  });
+  const auto log = dir_ / "interrupted.log";
+  // In the background (stdin /dev/null), SIGINT once its progress shows users running.
+  const std::string script =
+      "\"$0\" k8s run \"$1\" -n \"$2\" --kubeconfig \"$3\" --timeout 2m > \"$4\" 2>&1 & pid=$!; "
+      "for i in $(seq 900); do grep -q 'users [1-9]' \"$4\" && break; sleep 0.1; done; "
+      "kill -INT $pid; wait $pid";
+  auto code = test_support::runCommand(
+      {"bash", "-c", script, HERD_CLI_BIN, file.string(), ns_->name(), kubeconfigPath(), log.string()},
+      dir_ / "bash.log", std::chrono::minutes(3));
+  const auto output = readText(log);
+  std::cout << output;
+  ASSERT_TRUE(code.ok()) << code.error().describe() << output;
+  EXPECT_EQ(*code, 0) << output << op->log();
+  EXPECT_NE(output.find("stopping run"), std::string::npos) << output;
+  EXPECT_NE(output.find("verdict: passed"), std::string::npos) << output;
+  const auto st = loadTest("shop-smoke")["status"];
+  EXPECT_EQ(st["phase"], "Succeeded") << st.dump();
+  const auto started = parseRfc3339(st["startTime"].get<std::string>());
+  const auto completed = parseRfc3339(st["completionTime"].get<std::string>());
+  ASSERT_TRUE(started && completed) << st.dump();
+  EXPECT_LT(*completed - *started, std::chrono::seconds(120)) << st.dump();  // not the 5 minutes asked for
+  EXPECT_EQ(op->stop(), 0) << op->log();
+}
+
+TEST_F(K8sRun, UnreachableApiserverExits3) {
+  // A loopback port nothing listens on: bound, then closed.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+  ::close(fd);
+  auto config = readText(kubeconfigPath());
+  config = std::regex_replace(config, std::regex(R"(server: \S+)"),
+                              "server: https://127.0.0.1:" + std::to_string(port));
+  const auto kubeconfig = dir_ / "kubeconfig";
+  std::ofstream(kubeconfig) << config;
+  auto run = herd(
+      {"k8s", "run", manifest("http://127.0.0.1:9").string(), "-n", ns_->name(), "--kubeconfig", kubeconfig.string()});
+  EXPECT_EQ(run.code, 3) << run.output;
+  EXPECT_NE(run.output.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << run.output;
+  auto report = herd({"k8s", "report", "shop-smoke", "-n", ns_->name(), "--kubeconfig", kubeconfig.string()});
+  EXPECT_EQ(report.code, 3) << report.output;
+}
+
+}  // namespace
+}  // namespace herd::k8s::testing
