@@ -14,6 +14,7 @@ set(_herd_third_party
   "simdjson|common/scenario.cc"
   "cpprest/|operator/k8s.cc"
   "pplx/|operator/k8s.cc"
+  "nghttp2/|agent/engine.cc"
   "openssl/|agent/engine.cc,common/coordinator.cc,operator/k8s.cc"
   "CLI/|agent/cli/cli11.h,agent/cli.cc,operator/main.cc"
   "spdlog/|common/core"
