@@ -77,6 +77,7 @@ void Http2Exchange::resetOutcome() {
   code_ = 0;
   retryable_ = false;
   fall_back_ = false;
+  replace_ = false;
   status_ = 0;
   bytes_received_ = 0;
   body_.clear();
@@ -96,6 +97,11 @@ void Http2Exchange::cancel() {
 void Http2Exchange::sessionDone() {
   if (fall_back_) {
     sendHttp1();
+    return;
+  }
+  if (replace_) {
+    replace_ = false;
+    pool_.place(*this);
     return;
   }
   if (retryable_ && !retried_) {

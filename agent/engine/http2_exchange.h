@@ -43,6 +43,7 @@ class Http2Pool {
   // The server chose HTTP/1.1 in ALPN.
   void markHttp1() { http1_ = true; }
   bool http1() const { return http1_; }
+  uint32_t streamsPerConnection() const { return streams_per_connection_; }
   EventLoop& loop() { return loop_; }
   const ConnectionTarget& target() const { return target_; }
   uint32_t connects() const;  // TCP connections opened by all sessions
@@ -117,6 +118,7 @@ class Http2Exchange final : public RequestChannel, private HttpClient {
   int32_t code_ = 0;
   bool retryable_ = false;   // the session says sending again is safe
   bool fall_back_ = false;   // the server chose HTTP/1.1
+  bool replace_ = false;     // never sent: the connection had no room after all
   int status_ = 0;
   uint64_t bytes_received_ = 0;
   uint64_t bytes_sent_ = 0;

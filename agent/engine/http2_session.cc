@@ -89,6 +89,7 @@ struct Http2Session::Callbacks {
       self.state_ = State::kGoingAway;
       return 0;
     }
+    if (frame->hd.type == NGHTTP2_SETTINGS && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) self.settled_ = true;
     if (frame->hd.stream_id == 0) return 0;
     if (Http2Exchange* exchange = exchangeOf(session, frame->hd.stream_id)) {
       exchange->bytes_received_ += frame->hd.length + kFrameHeader;
@@ -180,7 +181,7 @@ Http2Session::~Http2Session() {
 
 bool Http2Session::hasRoom(uint32_t limit) const {
   if (state_ == State::kClosed || state_ == State::kGoingAway) return false;
-  if (session_ != nullptr) {
+  if (state_ == State::kOpen) {
     limit = std::min(limit, nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS));
   }
   return streams_.size() < limit;
@@ -238,9 +239,11 @@ void Http2Session::handleEvents(uint32_t events) {
     case State::kClosed: return;
     case State::kConnecting: onConnectEvent(events); return;
     case State::kHandshaking: handshake(); return;
+    case State::kSettling:
     case State::kOpen:
     case State::kGoingAway:
       if (((events & kReadableEvents) != 0 || ssl_ != nullptr) && !readFrames()) return;
+      if (state_ == State::kSettling && settled_) onSettled();
       if (flush()) closeIfDone();
       return;
   }
@@ -339,10 +342,27 @@ bool Http2Session::openSession() {
                                              {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow}};
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, sizeof settings / sizeof settings[0]);
   nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
-  state_ = State::kOpen;
-  const std::vector<Http2Exchange*> waiting = streams_;
-  for (Http2Exchange* exchange : waiting) submit(*exchange);
+  state_ = State::kSettling;
+  settled_ = false;
   return flush();
+}
+
+// The server's limit is known: the waiting requests go out, up to it; the
+// rest go back to the pool (not a retry: they were never sent).
+void Http2Session::onSettled() {
+  state_ = State::kOpen;
+  const uint32_t limit =
+      std::min(pool_.streamsPerConnection(),
+               nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS));
+  const std::vector<Http2Exchange*> waiting = streams_;
+  for (size_t i = 0; i < waiting.size(); ++i) {
+    if (i < limit) {
+      submit(*waiting[i]);
+    } else {
+      waiting[i]->replace_ = true;
+      complete(*waiting[i], ErrorKind::kNone, 0, false);
+    }
+  }
 }
 
 void Http2Session::submit(Http2Exchange& exchange) {

@@ -6,8 +6,9 @@
 //
 // Concurrency: at most min(streams per connection, the server's
 // SETTINGS_MAX_CONCURRENT_STREAMS) exchanges are placed on a session
-// (Http2Pool places them); nghttp2 queues HEADERS beyond the server's limit
-// until a stream ends, so the limit holds even before SETTINGS arrives.
+// (Http2Pool places them). Requests wait for the server's first SETTINGS
+// (one round trip after the preface) rather than guess its limit; those
+// beyond it then go back to the pool for another connection.
 //
 // Completions: every outcome goes through a list that is delivered after
 // nghttp2 and the socket are done with the event (or from the loop, for
@@ -55,7 +56,9 @@ class Http2Session final : private IoWatcher {
   struct Callbacks;
 
  private:
-  enum class State : uint8_t { kClosed, kConnecting, kHandshaking, kOpen, kGoingAway };
+  // kSettling: the preface is out; requests wait for the server's SETTINGS,
+  // which say how many streams it takes.
+  enum class State : uint8_t { kClosed, kConnecting, kHandshaking, kSettling, kOpen, kGoingAway };
 
   void onIo(uint32_t events) override;
   void handleEvents(uint32_t events);
@@ -64,6 +67,7 @@ class Http2Session final : private IoWatcher {
   void onTcpConnected();
   void handshake();
   bool openSession();
+  void onSettled();
   void submit(Http2Exchange& exchange);
   bool flush();
   bool readFrames();
@@ -86,6 +90,7 @@ class Http2Session final : private IoWatcher {
   State state_ = State::kClosed;
   bool in_event_ = false;  // inside onIo() or a delivery: the caller flushes and delivers
   bool served_ = false;    // a response completed on this connection (retry rule)
+  bool settled_ = false;   // the server's first SETTINGS arrived
   int32_t connect_error_ = 0;
   uint32_t address_index_ = 0;
   uint32_t addresses_left_ = 0;
