@@ -173,7 +173,7 @@ Status parseDefaults(Builder& builder, const MapView& root) {
     SCENARIO_ASSIGN_OR_RETURN(const int64_t count, detail::readInteger(builder.context, *streams, 1));
     if (count > detail::kMaxStreamsPerConnection) {
       return errorAt(builder.context, *streams,
-                     "streamsPerConnection: at most " + std::to_string(detail::kMaxStreamsPerConnection));
+                     "at most " + std::to_string(detail::kMaxStreamsPerConnection) + ", got " + std::to_string(count));
     }
     builder.plan.http2_streams = static_cast<uint32_t>(count);
   }

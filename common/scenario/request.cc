@@ -257,7 +257,7 @@ Result<HttpVersion> parseHttpVersion(Builder& builder, const Field& field) {
   SCENARIO_ASSIGN_OR_RETURN(const std::string text, readString(builder.context, field));
   if (text == "1.1") return HttpVersion::kHttp1;
   if (text == "2") return HttpVersion::kHttp2;
-  return errorAt(builder.context, field, "http: expected \"1.1\" or \"2\", got \"" + text + "\"");
+  return errorAt(builder.context, field, "expected \"1.1\" or \"2\", got \"" + text + "\"");
 }
 
 Result<RequestStep> parseRequest(Builder& builder, std::string method, const Field& value, const Field* name) {
