@@ -101,17 +101,27 @@ void Http2Exchange::sessionDone() {
   }
   if (replace_) {
     replace_ = false;
-    pool_.place(*this);
+    placeAgain();
     return;
   }
   if (retryable_ && !retried_) {
     retried_ = true;
     ++retries_;
     resetOutcome();
-    pool_.place(*this);
+    placeAgain();
     return;
   }
   finish(error_, code_);
+}
+
+// Another connection of the pool, or HTTP/1.1 if meanwhile the server said
+// it has no h2.
+void Http2Exchange::placeAgain() {
+  if (pool_.http1()) {
+    sendHttp1();
+  } else {
+    pool_.place(*this);
+  }
 }
 
 void Http2Exchange::sendHttp1() {

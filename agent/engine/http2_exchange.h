@@ -84,6 +84,7 @@ class Http2Exchange final : public RequestChannel, private HttpClient {
   void finish(stats::ErrorKind kind, int32_t code);
   void deliver();
   void sendHttp1();
+  void placeAgain();
 
   Http2Pool& pool_;
   HttpClient& client_;

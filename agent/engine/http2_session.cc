@@ -225,6 +225,7 @@ void Http2Session::cancel(Http2Exchange& exchange) {
   }
   // A connection nobody waits for any more is not worth finishing.
   if (streams_.empty() && connecting()) closeSocket();
+  if (!in_event_ && !completed_.empty()) loop_.arm(deliver_timer_, loop_.now());
 }
 
 void Http2Session::onIo(uint32_t events) {
@@ -244,6 +245,7 @@ void Http2Session::handleEvents(uint32_t events) {
     case State::kGoingAway:
       if (((events & kReadableEvents) != 0 || ssl_ != nullptr) && !readFrames()) return;
       if (state_ == State::kSettling && settled_) onSettled();
+      if (state_ == State::kGoingAway) refuseUnsent();
       if (flush()) closeIfDone();
       return;
   }
@@ -436,6 +438,13 @@ bool Http2Session::readFrames() {
       case IoResult::Kind::kError: failAll(ErrorKind::kReset, result.error, true); return false;
       case IoResult::Kind::kTlsError: failAll(ErrorKind::kTls, 0, false); return false;
     }
+  }
+}
+
+// A GOAWAY came before these requests went out: they go to another connection.
+void Http2Session::refuseUnsent() {
+  for (size_t i = streams_.size(); i-- > 0;) {
+    if (i < streams_.size() && streams_[i]->stream_id_ == 0) complete(*streams_[i], ErrorKind::kReset, 0, true);
   }
 }
 

@@ -68,6 +68,7 @@ class Http2Session final : private IoWatcher {
   void handshake();
   bool openSession();
   void onSettled();
+  void refuseUnsent();
   void submit(Http2Exchange& exchange);
   bool flush();
   bool readFrames();

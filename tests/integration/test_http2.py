@@ -125,3 +125,37 @@ def test_http_version_per_request(herd):
     protocols = collections.Counter(fields[4] for fields in log)
     assert protocols["HTTP/1.1"] == endpoints["one"]["requests"] > 10
     assert protocols["HTTP/2.0"] == endpoints["two"]["requests"]
+
+
+REFUSED = """
+name: refused
+target: {url}
+defaults: {{http: "2"}}
+users:
+  - name: user
+    steps:
+      - get: /
+      - think: 20ms
+load: {{users: 1, spawnRate: 10, duration: 1s}}
+"""
+
+
+def test_a_refused_stream_is_sent_again_once_and_counted_once(herd):
+    from h2_refusing_server import RefusingServer
+    with RefusingServer("alternate") as server:
+        result, summary = herd.run_summary(herd.scenario(REFUSED.format(url=server.url)))
+        counts = dict(server.counts)
+    assert result.returncode == 0, result.stderr
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    assert summary["totals"]["requests"] == counts["served"] == counts["refused"] > 10
+
+
+def test_a_stream_refused_twice_is_a_reset_failure(herd):
+    from h2_refusing_server import RefusingServer
+    with RefusingServer("all") as server:
+        result, summary = herd.run_summary(herd.scenario(REFUSED.format(url=server.url)))
+        counts = dict(server.counts)
+    requests = summary["totals"]["requests"]
+    assert summary["totals"]["failures"] == requests > 10
+    assert [(e["kind"], e["count"]) for e in summary["errors"]] == [("reset", requests)]
+    assert counts == {"refused": 2 * requests, "served": 0}
