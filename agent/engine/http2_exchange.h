@@ -88,7 +88,7 @@ class Http2Exchange final : public RequestChannel, private HttpClient {
 
   Http2Pool& pool_;
   HttpClient& client_;
-  Timer timer_;  // the deadline, or a deferred completion
+  Timer timer_;                            // the deadline, or a deferred completion
   std::unique_ptr<HttpConnection> http1_;  // once the server declined h2 in ALPN
 
   // The request, as sent.
@@ -117,9 +117,9 @@ class Http2Exchange final : public RequestChannel, private HttpClient {
   // The outcome.
   stats::ErrorKind error_ = stats::ErrorKind::kNone;
   int32_t code_ = 0;
-  bool retryable_ = false;   // the session says sending again is safe
-  bool fall_back_ = false;   // the server chose HTTP/1.1
-  bool replace_ = false;     // never sent: the connection had no room after all
+  bool retryable_ = false;  // the session says sending again is safe
+  bool fall_back_ = false;  // the server chose HTTP/1.1
+  bool replace_ = false;    // never sent: the connection had no room after all
   int status_ = 0;
   uint64_t bytes_received_ = 0;
   uint64_t bytes_sent_ = 0;

@@ -35,7 +35,8 @@ bool addField(std::string& bytes, size_t start, size_t end, Http2Request& out) {
   const size_t colon = line.find(':');
   if (colon == std::string_view::npos || colon == 0) return false;
   std::transform(bytes.begin() + static_cast<std::ptrdiff_t>(start),
-                 bytes.begin() + static_cast<std::ptrdiff_t>(start + colon), bytes.begin() + static_cast<std::ptrdiff_t>(start),
+                 bytes.begin() + static_cast<std::ptrdiff_t>(start + colon),
+                 bytes.begin() + static_cast<std::ptrdiff_t>(start),
                  [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
   const std::string_view name = line.substr(0, colon);
   const std::string_view value = trim(line.substr(colon + 1));

@@ -13,8 +13,8 @@ namespace herd::engine {
 
 struct Http2Request {
   std::string_view method;
-  std::string_view path;       // the request target, "/..." (or "*" for OPTIONS)
-  std::string_view authority;  // the Host field's value
+  std::string_view path;                                              // the request target, "/..." (or "*" for OPTIONS)
+  std::string_view authority;                                         // the Host field's value
   std::vector<std::pair<std::string_view, std::string_view>> fields;  // name (lower case), value
   std::string_view body;
 };

@@ -16,8 +16,8 @@ TEST(SplitHttp1Request, TakesTheRequestApartForHeadersAndData) {
   EXPECT_EQ(request.authority, "127.0.0.1:8080");
   EXPECT_EQ(request.body, "{\"a\":1}");
   using Field = std::pair<std::string_view, std::string_view>;
-  const std::vector<Field> expected = {{"content-type", "application/json"}, {"content-length", "7"},
-                                       {"x-trace", "abc"}};
+  const std::vector<Field> expected = {
+      {"content-type", "application/json"}, {"content-length", "7"}, {"x-trace", "abc"}};
   EXPECT_EQ(request.fields, expected);  // Host became :authority, Connection is gone
 }
 
@@ -31,9 +31,9 @@ TEST(SplitHttp1Request, AcceptsARequestWithoutBody) {
 }
 
 TEST(SplitHttp1Request, RefusesWhatIsNotARequest) {
-  for (std::string bytes : {"", "GET / HTTP/1.1\r\nHost: a\r\n", "GET /\r\n\r\n", "GET / HTTP/1.1\r\nno colon\r\n\r\n",
-                            "GET / HTTP/1.1\r\n: empty name\r\n\r\n",
-                            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"}) {
+  for (std::string bytes :
+       {"", "GET / HTTP/1.1\r\nHost: a\r\n", "GET /\r\n\r\n", "GET / HTTP/1.1\r\nno colon\r\n\r\n",
+        "GET / HTTP/1.1\r\n: empty name\r\n\r\n", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"}) {
     Http2Request request;
     EXPECT_FALSE(splitHttp1Request(bytes, request)) << bytes;
   }

@@ -142,8 +142,8 @@ struct Http2Session::Callbacks {
     return 0;
   }
 
-  static ssize_t readBody(nghttp2_session* session, int32_t stream_id, uint8_t* buffer, size_t size,
-                          uint32_t* flags, nghttp2_data_source* /*source*/, void* /*user*/) {
+  static ssize_t readBody(nghttp2_session* session, int32_t stream_id, uint8_t* buffer, size_t size, uint32_t* flags,
+                          nghttp2_data_source* /*source*/, void* /*user*/) {
     Http2Exchange* exchange = exchangeOf(session, stream_id);
     if (exchange == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // cancelled: reset the stream
     const std::string_view body = exchange->split_.body.substr(exchange->body_sent_);
@@ -187,9 +187,7 @@ bool Http2Session::hasRoom(uint32_t limit) const {
   return streams_.size() < limit;
 }
 
-bool Http2Session::connecting() const {
-  return state_ == State::kConnecting || state_ == State::kHandshaking;
-}
+bool Http2Session::connecting() const { return state_ == State::kConnecting || state_ == State::kHandshaking; }
 
 void Http2Session::start(Http2Exchange& exchange) {
   exchange.session_ = this;
@@ -353,9 +351,8 @@ bool Http2Session::openSession() {
 // rest go back to the pool (not a retry: they were never sent).
 void Http2Session::onSettled() {
   state_ = State::kOpen;
-  const uint32_t limit =
-      std::min(pool_.streamsPerConnection(),
-               nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS));
+  const uint32_t limit = std::min(pool_.streamsPerConnection(), nghttp2_session_get_remote_settings(
+                                                                    session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS));
   const std::vector<Http2Exchange*> waiting = streams_;
   for (size_t i = 0; i < waiting.size(); ++i) {
     if (i < limit) {

@@ -96,9 +96,9 @@ class Http2Session final : private IoWatcher {
   uint32_t address_index_ = 0;
   uint32_t addresses_left_ = 0;
   uint32_t connects_ = 0;
-  std::string pending_output_;               // frames nghttp2 produced that the socket did not take yet
-  std::vector<Http2Exchange*> streams_;      // placed here, waiting or open
-  std::vector<Http2Exchange*> completed_;    // outcomes to deliver; null when cancelled since
+  std::string pending_output_;             // frames nghttp2 produced that the socket did not take yet
+  std::vector<Http2Exchange*> streams_;    // placed here, waiting or open
+  std::vector<Http2Exchange*> completed_;  // outcomes to deliver; null when cancelled since
 };
 
 }  // namespace herd::engine

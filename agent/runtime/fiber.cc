@@ -286,8 +286,8 @@ void Fiber::sendRequest() {
   request_start_ = MonoClock::now();
   const bool stream = step.delivery && step.delivery->mode == scenario::Delivery::Mode::kStream &&
                       step.delivery->kind == scenario::Delivery::Kind::kSubscribe;
-  connection(step)
-      .send(bytes, request_start_ + step.timeout, step.method == "HEAD", step.needs_body, step.needs_headers, stream);
+  connection(step).send(bytes, request_start_ + step.timeout, step.method == "HEAD", step.needs_body,
+                        step.needs_headers, stream);
 }
 
 void Fiber::onResponse(const engine::HttpResponse& response) {

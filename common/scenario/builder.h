@@ -14,7 +14,7 @@
 namespace herd::scenario::detail {
 
 constexpr Duration kDefaultTimeout = std::chrono::seconds(10);
-constexpr size_t kMaxClasses = 1000;  // the engine numbers classes with uint16_t
+constexpr size_t kMaxClasses = 1000;                // the engine numbers classes with uint16_t
 constexpr int64_t kMaxStreamsPerConnection = 1000;  // more only grows the memory a refused connection wastes
 
 struct Builder {

@@ -163,9 +163,9 @@ Status parseTarget(Builder& builder, const Field& root_field, const MapView& roo
 Status parseDefaults(Builder& builder, const MapView& root) {
   const Field* defaults = root.find("defaults");
   if (defaults == nullptr) return Ok{};
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map,
-                            detail::readMap(builder.context, *defaults,
-                                            {"timeout", "headers", "retry", "cookies", "http", "streamsPerConnection"}));
+  SCENARIO_ASSIGN_OR_RETURN(
+      const MapView map, detail::readMap(builder.context, *defaults,
+                                         {"timeout", "headers", "retry", "cookies", "http", "streamsPerConnection"}));
   if (const Field* http = map.find("http")) {
     SCENARIO_ASSIGN_OR_RETURN(builder.default_http, detail::parseHttpVersion(builder, *http));
   }

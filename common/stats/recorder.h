@@ -34,7 +34,7 @@ struct EndpointStats {
   uint64_t failures = 0;  // requests that ended with an ErrorKind other than kNone
   uint64_t bytes_received = 0;
   uint64_t bytes_sent = 0;
-  Histogram latency;  // every request, failed ones included (as Locust does)
+  Histogram latency;      // every request, failed ones included (as Locust does)
   uint8_t protocols = 0;  // the HTTP versions that answered: kProtocolHttp1 | kProtocolHttp2
 
   void merge(const EndpointStats& other);
