@@ -53,7 +53,8 @@ bool addField(std::string& bytes, size_t start, size_t end, Http2Request& out) {
 }  // namespace
 
 bool splitHttp1Request(std::string& bytes, Http2Request& out) {
-  out = Http2Request{};
+  out.method = out.path = out.authority = out.body = {};
+  out.fields.clear();  // keeps its capacity: no allocation per request
   size_t line_end = bytes.find("\r\n");
   if (line_end == std::string::npos || !splitRequestLine(std::string_view(bytes).substr(0, line_end), out)) {
     return false;

@@ -25,6 +25,8 @@ constexpr uint32_t kReadableEvents = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 constexpr int32_t kStreamWindow = 1 << 20;
 constexpr int32_t kConnectionWindow = 1 << 24;
 constexpr size_t kFrameHeader = 9;
+// Frames gathered before a write: a TLS record's worth.
+constexpr size_t kWriteBatch = 16 * 1024;
 // ALPN: h2 first, HTTP/1.1 as the fallback the server may choose.
 constexpr unsigned char kAlpn[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
@@ -386,21 +388,23 @@ void Http2Session::submit(Http2Exchange& exchange) {
 }
 
 // Hands nghttp2's frames to the socket until nghttp2 has none or the socket is
-// full (the rest waits in pending_output_ for EPOLLOUT). False when the
-// connection failed.
+// full (the rest waits in pending_output_ for EPOLLOUT). nghttp2 serialises a
+// frame per call; they are gathered so that a round of requests costs one
+// write, not one per frame. False when the connection failed.
 bool Http2Session::flush() {
   if (session_ == nullptr) return false;
   while (true) {
-    if (pending_output_.empty()) {
+    while (pending_output_.size() < kWriteBatch) {
       const uint8_t* data = nullptr;
       const ssize_t size = nghttp2_session_mem_send(session_, &data);
       if (size < 0) {
         failAll(ErrorKind::kProtocol, 0, false);
         return false;
       }
-      if (size == 0) return true;
-      pending_output_.assign(reinterpret_cast<const char*>(data), static_cast<size_t>(size));
+      if (size == 0) break;
+      pending_output_.append(reinterpret_cast<const char*>(data), static_cast<size_t>(size));
     }
+    if (pending_output_.empty()) return true;
     size_t written = 0;
     while (written < pending_output_.size()) {
       const IoResult result = writeSome(pending_output_.data() + written, pending_output_.size() - written);
