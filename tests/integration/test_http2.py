@@ -159,3 +159,39 @@ def test_a_stream_refused_twice_is_a_reset_failure(herd):
     assert summary["totals"]["failures"] == requests > 10
     assert [(e["kind"], e["count"]) for e in summary["errors"]] == [("reset", requests)]
     assert counts == {"refused": 2 * requests, "served": 0}
+
+
+DISTRIBUTED = """
+name: dist-h2
+target: {url}
+defaults: {{http: "2", streamsPerConnection: 5}}
+users:
+  - name: reader
+    steps:
+      - get: /items/{{{{user.index}}}}
+        name: /items/[n]
+      - think: 10ms
+load: {{users: 20, spawnRate: 1000, duration: 2s}}
+"""
+
+
+def test_coordinator_with_two_agents_over_http2(tmp_path):
+    """The protocol travels with the agents' stats: the coordinator's summary says HTTP/2."""
+    from test_distributed import Run
+    with http2_nginx() as nginx:
+        r = Run(tmp_path, nginx)
+        r.scenario.write_text(DISTRIBUTED.format(url=nginx.tls_url))
+        try:
+            r.start_coordinator(expect=2)
+            for name in ("a1", "a2"):
+                r.start_agent(name, None, None, "--insecure")
+            code, agents, summary = r.wait()
+        finally:
+            r.stop()
+        log = log_fields(nginx)
+    assert code == 0, r.stdout + r.coordinator_log()
+    assert agents == {"a1": 0, "a2": 0}, [r.agent_log(n) for n in agents]
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    assert summary["totals"]["requests"] == len(log) > 100
+    assert {fields[4] for fields in log} == {"HTTP/2.0"}
+    assert [e["protocol"] for e in summary["endpoints"]] == ["HTTP/2"]
