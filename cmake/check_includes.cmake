@@ -15,13 +15,13 @@ set(_herd_third_party
   "cpprest/|operator/k8s.cc"
   "pplx/|operator/k8s.cc"
   "nghttp2/|agent/engine.cc"
-  "openssl/|agent/engine.cc,common/coordinator.cc,operator/k8s.cc"
+  "openssl/|agent/engine.cc,common/core.cc,operator/k8s/rest_transport.cc"
   "CLI/|agent/cli/cli11.h,agent/cli.cc,operator/main.cc"
   "spdlog/|common/core"
-  "grpcpp/|common/coordinator,agent/remote"
+  "grpcpp/|common/coordinator,agent/remote,operator/coordinator/live_coordinator_test.cc"
   "grpc/|common/coordinator,agent/remote"
   "absl/|common/coordinator.cc,operator/controller.cc"
-  "nlohmann/|common/report,common/scenario,common/coordinator,agent/output,operator/k8s,operator/controller,operator/coordinator,operator/main"
+  "nlohmann/|common/core/json.h"
 )
 
 # Folders of our own that only some folders may include, with those folders: the

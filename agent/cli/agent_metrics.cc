@@ -18,7 +18,7 @@ std::string agentInfo(const std::string& agent_id, uint64_t rejected) {
       "# HELP herd_agent_reports_rejected_total Reports whose stats could not be read back (always 0 unless a bug).\n"
       "# TYPE herd_agent_reports_rejected_total counter\n"
       "herd_agent_reports_rejected_total {}\n",
-      report::labelValue(agent_id), rejected);
+      output::labelValue(agent_id), rejected);
 }
 
 }  // namespace
@@ -59,7 +59,7 @@ void AgentMetrics::publish(const scenario::Plan* plan, bool finished) {
   if (plan != nullptr && aggregate_) {
     // The agent evaluates no thresholds (the coordinator does, over every agent).
     static const std::vector<report::ThresholdResult> none;
-    text += report::prometheusText({*plan, *aggregate_, none, finished});
+    text += output::prometheusText({*plan, *aggregate_, none, finished});
   }
   server_->publish(std::move(text));
 }

@@ -180,7 +180,7 @@ void printProgress(const scenario::Plan& plan, std::function<void(const report::
   const bool tty = isatty(STDOUT_FILENO) != 0;
   const int64_t target = plan.load.users;
   on_second = [tty, target](const report::SecondSample& sample) {
-    const auto line = report::formatProgress(sample, target);
+    const auto line = output::formatProgress(sample, target);
     if (tty) fmt::print("\r\033[K{}", line);
     else fmt::print("{}\n", line);
     std::fflush(stdout);
@@ -205,7 +205,7 @@ int finishRun(const Options& options, const scenario::Plan& plan, const Result<c
     fmt::print(stderr, "herd: error: {}\n", result.error().describe());
     return kExitRunFailed;
   }
-  fmt::print("{}", report::formatFinalTable(plan, result->aggregate, result->info));
+  fmt::print("{}", output::formatFinalTable(plan, result->aggregate, result->info));
   if (auto written = writeRunOutputs(options, plan, result->aggregate, result->info, scenario_sha256); !written) {
     fmt::print(stderr, "herd: error: cannot write output: {}\n", written.error().describe());
     return kExitRunFailed;

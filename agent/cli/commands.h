@@ -9,6 +9,7 @@
 #include "common/coordinator/coordinator.h"
 #include "common/core/result.h"
 #include "common/report/threshold.h"
+#include "common/scenario/guardrails.h"
 #include "common/scenario/plan.h"
 #include "common/scenario/run.h"
 
@@ -22,14 +23,6 @@ constexpr int kExitPassed = 0;
 constexpr int kExitThresholdFailed = 1;
 constexpr int kExitInvalidInput = 2;
 constexpr int kExitRunFailed = 3;
-
-// Limits a shared runner puts on `herd run` (guardrails.cc); 0 or empty: none.
-struct GuardrailOptions {
-  int64_t max_users = 0;
-  std::string max_duration;
-  double max_rate = 0;
-  std::vector<std::string> allow_hosts;
-};
 
 struct Options {
   std::string scenario;
@@ -56,7 +49,7 @@ struct Options {
   std::vector<std::string> compare_runs;  // `herd compare A B`
   std::string metrics_listen;             // HOST:PORT (live_metrics.cc)
   std::string metrics_linger = "0s";
-  GuardrailOptions guardrails;
+  scenario::RunLimitFlags guardrails;  // limits a shared runner puts on `herd run`
 };
 
 // Shared by `herd run` and `herd coordinator` (distributed.cc): flags, the
@@ -80,8 +73,8 @@ int finishRun(const Options& options, const scenario::Plan& plan, const Result<c
 
 // --max-users, --max-duration, --max-rate, --allow-host (guardrails.cc), and the
 // check compileAll() makes with them: a run they refuse is invalid input (exit 2).
-void addGuardrailFlags(CLI::App& command, GuardrailOptions& options);
-Status checkGuardrails(const GuardrailOptions& options, const Compiled& compiled);
+void addGuardrailFlags(CLI::App& command, scenario::RunLimitFlags& flags);
+Status checkGuardrails(const scenario::RunLimitFlags& flags, const Compiled& compiled);
 
 void addRunCommand(CLI::App& app, Options& options);
 void addValidateCommand(CLI::App& app, Options& options);

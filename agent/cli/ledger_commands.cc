@@ -14,14 +14,14 @@ namespace herd::cli {
 
 namespace {
 
-Result<std::vector<nlohmann::json>> readLedger(const std::string& path) {
+Result<std::vector<Json>> readLedger(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return Error{"cannot open the ledger (runs append to ./herd-ledger.jsonl unless --ledger says otherwise)", path};
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return Error{"cannot read the ledger", path};
-  return report::parseLedger(text.str(), path);
+  return output::parseLedger(text.str(), path);
 }
 
 int fail(const Error& error) {
@@ -32,18 +32,18 @@ int fail(const Error& error) {
 int listRuns(const Options& options) {
   auto rows = readLedger(options.ledger);
   if (!rows) return fail(rows.error());
-  fmt::print("{}", options.ledger_csv ? report::ledgerCsv(*rows) : report::formatLedger(*rows));
+  fmt::print("{}", options.ledger_csv ? output::ledgerCsv(*rows) : output::formatLedger(*rows));
   return kExitPassed;
 }
 
 int compareRuns(const Options& options) {
   auto rows = readLedger(options.ledger);
   if (!rows) return fail(rows.error());
-  auto a = report::findRun(*rows, options.compare_runs.at(0));
+  auto a = output::findRun(*rows, options.compare_runs.at(0));
   if (!a) return fail(a.error());
-  auto b = report::findRun(*rows, options.compare_runs.at(1));
+  auto b = output::findRun(*rows, options.compare_runs.at(1));
   if (!b) return fail(b.error());
-  fmt::print("{}", report::formatComparison((*rows)[*a], (*rows)[*b], *a + 1, *b + 1));
+  fmt::print("{}", output::formatComparison((*rows)[*a], (*rows)[*b], *a + 1, *b + 1));
   return kExitPassed;
 }
 

@@ -30,18 +30,18 @@ MetricsStart startLiveMetrics(const Options& options, const scenario::Plan& plan
   // Zeros until the first second is merged; published before the address is
   // printed, so no scrape ever sees an empty page.
   const report::RunAggregate empty(plan.endpoints.size());
-  out.server->publish(report::prometheusText({plan, empty, {}, false}));
+  out.server->publish(output::prometheusText({plan, empty, {}, false}));
   fmt::print(stderr, "herd: metrics at http://{}/metrics\n", out.server->address());
   run_options.on_live = [&plan, server = out.server.get()](const report::RunAggregate& aggregate,
                                                            const std::vector<report::ThresholdResult>& thresholds) {
-    server->publish(report::prometheusText({plan, aggregate, thresholds, false}));
+    server->publish(output::prometheusText({plan, aggregate, thresholds, false}));
   };
   return out;
 }
 
 void finishLiveMetrics(metrics::MetricsServer& server, const Options& options, const scenario::Plan& plan,
                        const runtime::LocalRunResult& result, const std::atomic<bool>* interrupted) {
-  server.publish(report::prometheusText({plan, result.aggregate, result.info.thresholds, true}));
+  server.publish(output::prometheusText({plan, result.aggregate, result.info.thresholds, true}));
   lingerMetrics(options, interrupted);
 }
 

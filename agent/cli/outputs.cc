@@ -13,7 +13,7 @@
 #include "agent/output/csv.h"
 #include "agent/output/html_report.h"
 #include "agent/output/ledger.h"
-#include "common/report/sha256.h"
+#include "common/core/crypto.h"
 
 namespace herd::cli {
 
@@ -39,33 +39,33 @@ std::string scenarioSha256(const std::string& path) {
   if (!in) return "";
   std::ostringstream text;
   text << in.rdbuf();
-  return report::sha256Hex(text.str());
+  return sha256Hex(text.str());
 }
 
 Status writeRunOutputs(const Options& options, const scenario::Plan& plan, const report::RunAggregate& aggregate,
                        const report::RunInfo& info, const std::string& scenario_sha256) {
   const auto summary_json = report::buildSummary(plan, aggregate, info);
   // Names in a scenario may hold invalid UTF-8; they are replaced, never thrown on.
-  const auto summary = summary_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const auto summary = summary_json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
   if (!options.out_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.out_dir, ec);
     if (ec) return Error{ec.message(), options.out_dir};
     if (auto s = report::writeFile(options.out_dir + "/summary.json", summary); !s) return s;
     const auto prefix = options.out_dir + "/" + kCsvPrefixInOut;
-    if (auto s = report::writeCsvFiles(prefix, plan, aggregate, info); !s) return s;
-    const auto html = report::buildHtmlReport(plan, aggregate, info, options.note);
+    if (auto s = output::writeCsvFiles(prefix, plan, aggregate, info); !s) return s;
+    const auto html = output::buildHtmlReport(plan, aggregate, info, options.note);
     if (auto s = report::writeFile(options.out_dir + "/report.html", html); !s) return s;
   }
   if (!options.summary_json.empty()) {
     if (auto s = report::writeFile(options.summary_json, summary); !s) return s;
   }
   if (!options.csv_prefix.empty()) {
-    if (auto s = report::writeCsvFiles(options.csv_prefix, plan, aggregate, info); !s) return s;
+    if (auto s = output::writeCsvFiles(options.csv_prefix, plan, aggregate, info); !s) return s;
   }
   if (!options.no_ledger) {
-    const auto row = report::ledgerRow(summary_json, plan, scenario_sha256, options.note);
-    if (auto s = appendLine(options.ledger, report::ledgerLine(row)); !s) return s;
+    const auto row = output::ledgerRow(summary_json, plan, scenario_sha256, options.note);
+    if (auto s = appendLine(options.ledger, output::ledgerLine(row)); !s) return s;
   }
   return Ok{};
 }

@@ -4,7 +4,7 @@
 
 #include "common/stats/error_kind.h"
 
-namespace herd::report {
+namespace herd::output {
 
 namespace {
 
@@ -17,13 +17,13 @@ std::string row(std::string_view name, std::string_view method, const stats::End
   return fmt::format("{:<32} {:<6} {:>10} {:>8} {:>10.1f} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f}\n",
                      name.size() > 32 ? std::string(name.substr(0, 29)) + "..." : std::string(name), method, e.requests,
                      e.failures, seconds > 0 ? static_cast<double>(e.requests) / seconds : 0.0,
-                     toMillis(h.valueAtPercentile(50)), toMillis(h.valueAtPercentile(95)),
-                     toMillis(h.valueAtPercentile(99)), toMillis(h.max()));
+                     report::toMillis(h.valueAtPercentile(50)), report::toMillis(h.valueAtPercentile(95)),
+                     report::toMillis(h.valueAtPercentile(99)), report::toMillis(h.max()));
 }
 
 }  // namespace
 
-std::string formatProgress(const SecondSample& s, int64_t target_users) {
+std::string formatProgress(const report::SecondSample& s, int64_t target_users) {
   return fmt::format(
       "{:>5.0f}s  users {}/{}  rps {:.1f}  failures {} ({:.2f}%)  p50 {:.2f}ms  p95 {:.2f}ms  p99 {:.2f}ms  cpu "
       "{:.0f}%",
@@ -31,7 +31,8 @@ std::string formatProgress(const SecondSample& s, int64_t target_users) {
       percentOf(s.total_failures, s.total_requests), s.p50_ms, s.p95_ms, s.p99_ms, s.generator_busy_percent);
 }
 
-std::string formatFinalTable(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info) {
+std::string formatFinalTable(const scenario::Plan& plan, const report::RunAggregate& aggregate,
+                             const report::RunInfo& info) {
   const auto& total = aggregate.total();
   const double seconds = info.duration_seconds;
   std::string out = fmt::format("\n{:<32} {:<6} {:>10} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9}\n", "Name", "Method",
@@ -65,8 +66,8 @@ std::string formatFinalTable(const scenario::Plan& plan, const RunAggregate& agg
       aggregate.peakUsers(), totals.requests, totals.failures, percentOf(totals.failures, totals.requests),
       aggregate.peakBusyPercent(),
       aggregate.peakBusyPercent() > info.saturation_percent ? " (SATURATED: results may understate the server)" : "");
-  out += fmt::format("verdict: {}\n", verdictName(info.verdict));
+  out += fmt::format("verdict: {}\n", report::verdictName(info.verdict));
   return out;
 }
 
-}  // namespace herd::report
+}  // namespace herd::output

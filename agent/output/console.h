@@ -7,12 +7,13 @@
 #include "common/report/summary.h"
 #include "common/scenario/plan.h"
 
-namespace herd::report {
+namespace herd::output {
 
 // "  12s  users 100/100  rps 8123.4  failures 0 (0.00%)  p50 1.20ms  p95 3.40ms  p99 5.60ms  cpu 45%"
-std::string formatProgress(const SecondSample& sample, int64_t target_users);
+std::string formatProgress(const report::SecondSample& sample, int64_t target_users);
 
 // Per-endpoint table, totals, errors, thresholds and the verdict.
-std::string formatFinalTable(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info);
+std::string formatFinalTable(const scenario::Plan& plan, const report::RunAggregate& aggregate,
+                             const report::RunInfo& info);
 
-}  // namespace herd::report
+}  // namespace herd::output

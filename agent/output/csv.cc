@@ -9,7 +9,7 @@
 
 #include "common/stats/error_kind.h"
 
-namespace herd::report {
+namespace herd::output {
 
 namespace {
 
@@ -58,14 +58,15 @@ std::string row(std::initializer_list<std::string> fields) {
 
 std::string percentileHeader() {
   std::string out;
-  for (const double p : kReportedPercentiles) out += fmt::format(",{}%", p);
+  for (const double p : report::kReportedPercentiles) out += fmt::format(",{}%", p);
   return out;
 }
 
 std::string percentileFields(const stats::Histogram& h) {
   std::string out;
-  for (const double p : kReportedPercentiles) {
-    out += h.count() == 0 ? std::string(",N/A") : fmt::format(",{}", locustRounded(toMillis(h.valueAtPercentile(p))));
+  for (const double p : report::kReportedPercentiles) {
+    out += h.count() == 0 ? std::string(",N/A")
+                          : fmt::format(",{}", locustRounded(report::toMillis(h.valueAtPercentile(p))));
   }
   return out;
 }
@@ -82,8 +83,9 @@ std::string statsRow(std::string_view method, std::string_view name, const stats
                      bool protocol) {
   const auto& h = e.latency;
   return row({csvField(method), csvField(name), std::to_string(e.requests), std::to_string(e.failures),
-              median(toMillis(h.valueAtPercentile(50)), toMillis(h.min()), toMillis(h.max()), h.count()),
-              pyFloat(h.mean() / 1e6), pyFloat(toMillis(h.min())), pyFloat(toMillis(h.max())),
+              median(report::toMillis(h.valueAtPercentile(50)), report::toMillis(h.min()), report::toMillis(h.max()),
+                     h.count()),
+              pyFloat(h.mean() / 1e6), pyFloat(report::toMillis(h.min())), pyFloat(report::toMillis(h.max())),
               pyFloat(average(e.bytes_received, e.requests)), pyFloat(perSecond(e.requests, seconds)),
               pyFloat(perSecond(e.failures, seconds))}) +
          percentileFields(h) + (protocol ? std::string(",") + stats::protocolName(e.protocols) : std::string()) +
@@ -114,7 +116,7 @@ std::string csvField(std::string_view text) {
   return out + "\"";
 }
 
-std::string statsCsv(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info) {
+std::string statsCsv(const scenario::Plan& plan, const report::RunAggregate& aggregate, const report::RunInfo& info) {
   const auto& endpoints = aggregate.total().endpoints();
   const bool protocol = (aggregate.total().totals().protocols & stats::kProtocolHttp2) != 0;
   std::string out =
@@ -130,7 +132,7 @@ std::string statsCsv(const scenario::Plan& plan, const RunAggregate& aggregate, 
   return out;
 }
 
-std::string statsHistoryCsv(const RunAggregate& aggregate, const RunInfo& info) {
+std::string statsHistoryCsv(const report::RunAggregate& aggregate, const report::RunInfo& info) {
   std::string out = "Timestamp,User Count,Type,Name,Requests/s,Failures/s" + percentileHeader() +
                     ",Total Request Count,Total Failure Count,Total Median Response Time,"
                     "Total Average Response Time,Total Min Response Time,Total Max Response Time,"
@@ -155,7 +157,7 @@ std::string statsHistoryCsv(const RunAggregate& aggregate, const RunInfo& info) 
   return out;
 }
 
-std::string failuresCsv(const scenario::Plan& plan, const RunAggregate& aggregate) {
+std::string failuresCsv(const scenario::Plan& plan, const report::RunAggregate& aggregate) {
   struct Line {
     std::string method, name, error;
     uint64_t count;
@@ -178,11 +180,11 @@ std::string failuresCsv(const scenario::Plan& plan, const RunAggregate& aggregat
   return out;
 }
 
-Status writeCsvFiles(const std::string& prefix, const scenario::Plan& plan, const RunAggregate& aggregate,
-                     const RunInfo& info) {
-  if (auto s = writeFile(prefix + "_stats.csv", statsCsv(plan, aggregate, info)); !s) return s;
-  if (auto s = writeFile(prefix + "_stats_history.csv", statsHistoryCsv(aggregate, info)); !s) return s;
-  return writeFile(prefix + "_failures.csv", failuresCsv(plan, aggregate));
+Status writeCsvFiles(const std::string& prefix, const scenario::Plan& plan, const report::RunAggregate& aggregate,
+                     const report::RunInfo& info) {
+  if (auto s = report::writeFile(prefix + "_stats.csv", statsCsv(plan, aggregate, info)); !s) return s;
+  if (auto s = report::writeFile(prefix + "_stats_history.csv", statsHistoryCsv(aggregate, info)); !s) return s;
+  return report::writeFile(prefix + "_failures.csv", failuresCsv(plan, aggregate));
 }
 
-}  // namespace herd::report
+}  // namespace herd::output

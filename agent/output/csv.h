@@ -13,19 +13,19 @@
 #include "common/report/summary.h"
 #include "common/scenario/plan.h"
 
-namespace herd::report {
+namespace herd::output {
 
-std::string statsCsv(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info);
-std::string statsHistoryCsv(const RunAggregate& aggregate, const RunInfo& info);
-std::string failuresCsv(const scenario::Plan& plan, const RunAggregate& aggregate);
+std::string statsCsv(const scenario::Plan& plan, const report::RunAggregate& aggregate, const report::RunInfo& info);
+std::string statsHistoryCsv(const report::RunAggregate& aggregate, const report::RunInfo& info);
+std::string failuresCsv(const scenario::Plan& plan, const report::RunAggregate& aggregate);
 
 // Writes the three files as PREFIX_stats.csv, PREFIX_stats_history.csv and
 // PREFIX_failures.csv.
-Status writeCsvFiles(const std::string& prefix, const scenario::Plan& plan, const RunAggregate& aggregate,
-                     const RunInfo& info);
+Status writeCsvFiles(const std::string& prefix, const scenario::Plan& plan, const report::RunAggregate& aggregate,
+                     const report::RunInfo& info);
 
 // One CSV field, quoted the way Python's csv module does by default (only when it
 // holds a comma, a quote or a line break).
 std::string csvField(std::string_view text);
 
-}  // namespace herd::report
+}  // namespace herd::output

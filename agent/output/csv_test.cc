@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-namespace herd::report {
+namespace herd::output {
 namespace {
 
 std::vector<std::string> lines(const std::string& text) {
@@ -22,8 +22,8 @@ std::vector<std::string> lines(const std::string& text) {
 
 struct Fixture {
   scenario::Plan plan;
-  RunAggregate aggregate{3};
-  RunInfo info;
+  report::RunAggregate aggregate{3};
+  report::RunInfo info;
   Fixture() {
     plan.endpoints = {{"/b", "GET"}, {"login, \"quoted\"", "POST"}, {"/a", "GET"}};
     stats::Recorder second(3);
@@ -74,13 +74,13 @@ TEST(Csv, AProtocolColumnEndsTheRowsOnlyWhenHttp2Answered) {
 TEST(Csv, MedianStaysWithinMinAndMaxLikeLocusts) {
   scenario::Plan plan;
   plan.endpoints = {{"/fast", "GET"}};
-  RunAggregate aggregate(1);
+  report::RunAggregate aggregate(1);
   stats::Recorder second(1);
   second.recordRequest(0, 300'000, 100, 10, stats::ErrorKind::kNone);  // 0.3 ms rounds to 0
   second.recordRequest(0, 400'000, 100, 10, stats::ErrorKind::kNone);
   aggregate.add(second);
   aggregate.closeSecond(1.0, 1, 0.1);
-  RunInfo info;
+  report::RunInfo info;
   info.duration_seconds = 1;
   const auto rows = lines(statsCsv(plan, aggregate, info));
   EXPECT_EQ(rows[1].substr(0, 19), "GET,/fast,2,0,0.3,0") << rows[1];
@@ -117,4 +117,4 @@ TEST(Csv, QuotesOnlyWhatNeedsIt) {
 }
 
 }  // namespace
-}  // namespace herd::report
+}  // namespace herd::output

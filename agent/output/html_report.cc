@@ -2,18 +2,18 @@
 
 #include <chrono>
 
-namespace herd::report {
+namespace herd::output {
 
 // report_page.html, embedded by CMake (report_page.cc.in).
 extern const char kReportPage[];
 
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 constexpr std::string_view kDataMarker = "/*HERD_DATA*/";
 
-json seriesJson(const RunAggregate& aggregate) {
+json seriesJson(const report::RunAggregate& aggregate) {
   json t = json::array(), users = json::array(), rps = json::array(), failures = json::array();
   json p50 = json::array(), p95 = json::array(), p99 = json::array(), cpu = json::array();
   for (const auto& s : aggregate.series()) {
@@ -32,7 +32,8 @@ json seriesJson(const RunAggregate& aggregate) {
 
 }  // namespace
 
-json reportData(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info, std::string_view note) {
+json reportData(const scenario::Plan& plan, const report::RunAggregate& aggregate, const report::RunInfo& info,
+                std::string_view note) {
   json params = json::object();
   for (const auto& [key, value] : plan.params) params[key] = value;
   json run{{"scenarioFile", plan.source_file},
@@ -42,7 +43,8 @@ json reportData(const scenario::Plan& plan, const RunAggregate& aggregate, const
            {"durationSeconds", std::chrono::duration<double>(plan.load.duration).count()},
            {"params", params},
            {"note", std::string(note)}};
-  return json{{"summary", buildSummary(plan, aggregate, info)}, {"series", seriesJson(aggregate)}, {"run", run}};
+  return json{
+      {"summary", report::buildSummary(plan, aggregate, info)}, {"series", seriesJson(aggregate)}, {"run", run}};
 }
 
 std::string scriptSafeJson(const json& value) {
@@ -60,8 +62,8 @@ std::string scriptSafeJson(const json& value) {
   return out;
 }
 
-std::string buildHtmlReport(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info,
-                            std::string_view note) {
+std::string buildHtmlReport(const scenario::Plan& plan, const report::RunAggregate& aggregate,
+                            const report::RunInfo& info, std::string_view note) {
   std::string page(kReportPage);
   const auto at = page.find(kDataMarker);
   if (at != std::string::npos)
@@ -69,4 +71,4 @@ std::string buildHtmlReport(const scenario::Plan& plan, const RunAggregate& aggr
   return page;
 }
 
-}  // namespace herd::report
+}  // namespace herd::output

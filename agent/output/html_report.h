@@ -6,24 +6,24 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/report/aggregate.h"
 #include "common/report/summary.h"
 #include "common/scenario/plan.h"
 
-namespace herd::report {
+namespace herd::output {
 
 // What the page shows: {"summary": <summary.json>, "series": {t, users, rps,
 // failures, p50, p95, p99, cpu: one value per second}, "run": {parameters}}.
-nlohmann::json reportData(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info,
-                          std::string_view note);
+Json reportData(const scenario::Plan& plan, const report::RunAggregate& aggregate, const report::RunInfo& info,
+                std::string_view note);
 
-std::string buildHtmlReport(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info,
-                            std::string_view note = {});
+std::string buildHtmlReport(const scenario::Plan& plan, const report::RunAggregate& aggregate,
+                            const report::RunInfo& info, std::string_view note = {});
 
 // JSON text that is safe inside an HTML <script> element: '<', '>' and '&' are
 // written as \u escapes (they only occur inside strings), invalid UTF-8 replaced.
-std::string scriptSafeJson(const nlohmann::json& value);
+std::string scriptSafeJson(const Json& value);
 
-}  // namespace herd::report
+}  // namespace herd::output

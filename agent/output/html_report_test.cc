@@ -4,13 +4,13 @@
 
 #include <regex>
 
-namespace herd::report {
+namespace herd::output {
 namespace {
 
 struct ThreeSeconds {
   scenario::Plan plan;
-  RunAggregate aggregate{1};
-  RunInfo info;
+  report::RunAggregate aggregate{1};
+  report::RunInfo info;
   ThreeSeconds() {
     plan.name = "shop";
     plan.endpoints = {{"</script><script>alert(1)</script>", "GET"}};
@@ -34,8 +34,8 @@ TEST(HtmlReport, DataHasOneValuePerSecondAndTheRunsParameters) {
   for (const auto* key : {"t", "users", "rps", "failures", "p50", "p95", "p99", "cpu"}) {
     EXPECT_EQ(data["series"][key].size(), 3u) << key;
   }
-  EXPECT_EQ(data["series"]["rps"], nlohmann::json({10, 20, 30}));
-  EXPECT_EQ(data["series"]["users"], nlohmann::json({3, 6, 9}));
+  EXPECT_EQ(data["series"]["rps"], Json({10, 20, 30}));
+  EXPECT_EQ(data["series"]["users"], Json({3, 6, 9}));
   EXPECT_EQ(data["run"]["params"]["pageSize"], "50");
   EXPECT_EQ(data["run"]["spawnRate"], 2.5);
   EXPECT_EQ(data["run"]["note"], "baseline");
@@ -59,9 +59,9 @@ TEST(HtmlReport, PageEmbedsTheDataSafelyAndLoadsNothing) {
 }
 
 TEST(HtmlReport, ScriptSafeJsonEscapesMarkupAndBadUtf8) {
-  EXPECT_EQ(scriptSafeJson(nlohmann::json("a<b>&c")), "\"a\\u003cb\\u003e\\u0026c\"");
-  EXPECT_EQ(scriptSafeJson(nlohmann::json(std::string("ok\xff"))), "\"ok\xEF\xBF\xBD\"");
+  EXPECT_EQ(scriptSafeJson(Json("a<b>&c")), "\"a\\u003cb\\u003e\\u0026c\"");
+  EXPECT_EQ(scriptSafeJson(Json(std::string("ok\xff"))), "\"ok\xEF\xBF\xBD\"");
 }
 
 }  // namespace
-}  // namespace herd::report
+}  // namespace herd::output

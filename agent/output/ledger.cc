@@ -11,11 +11,11 @@
 
 #include "agent/output/csv.h"
 
-namespace herd::report {
+namespace herd::output {
 
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 // Rows come from a file people may edit: every read tolerates a missing field or
 // one of the wrong type.
@@ -311,4 +311,4 @@ std::string formatComparison(const json& a, const json& b, size_t a_number, size
   return out;
 }
 
-}  // namespace herd::report
+}  // namespace herd::output

@@ -9,37 +9,37 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/result.h"
 #include "common/scenario/plan.h"
 
-namespace herd::report {
+namespace herd::output {
 
 constexpr int kLedgerVersion = 1;
 
 // The row for one run, from its summary.json (so delivery counts appear when the
 // summary has them) and the plan it ran.
-nlohmann::json ledgerRow(const nlohmann::json& summary, const scenario::Plan& plan, std::string_view scenario_sha256,
-                         std::string_view note);
+Json ledgerRow(const Json& summary, const scenario::Plan& plan, std::string_view scenario_sha256,
+               std::string_view note);
 
 // Parses a whole ledger file; a bad line is an Error naming `source:LINE`. Blank
 // lines are skipped. Rows keep any fields they have (newer versions may add some).
-Result<std::vector<nlohmann::json>> parseLedger(std::string_view text, const std::string& source);
+Result<std::vector<Json>> parseLedger(std::string_view text, const std::string& source);
 
 // One line of JSON for the file, '\n' included.
-std::string ledgerLine(const nlohmann::json& row);
+std::string ledgerLine(const Json& row);
 
 // The runs as a table, numbered from 1 in file order (the numbers `compare` takes).
-std::string formatLedger(const std::vector<nlohmann::json>& rows);
+std::string formatLedger(const std::vector<Json>& rows);
 // The same as CSV for spreadsheets (a header row, then one row per run).
-std::string ledgerCsv(const std::vector<nlohmann::json>& rows);
+std::string ledgerCsv(const std::vector<Json>& rows);
 
 // A run by its number in the ledger (1 = first, -1 = last, -2 = the one before),
 // or by its run id.
-Result<size_t> findRun(const std::vector<nlohmann::json>& rows, std::string_view reference);
+Result<size_t> findRun(const std::vector<Json>& rows, std::string_view reference);
 
 // Which parameters differ between two runs, and each metric's change.
-std::string formatComparison(const nlohmann::json& a, const nlohmann::json& b, size_t a_number, size_t b_number);
+std::string formatComparison(const Json& a, const Json& b, size_t a_number, size_t b_number);
 
-}  // namespace herd::report
+}  // namespace herd::output

@@ -7,7 +7,7 @@
 
 #include "common/stats/error_kind.h"
 
-namespace herd::report {
+namespace herd::output {
 
 namespace {
 
@@ -84,7 +84,7 @@ void errorCounters(std::string& out, const scenario::Plan& plan, const stats::Re
   }
 }
 
-void thresholdGauges(std::string& out, const std::vector<ThresholdResult>& thresholds) {
+void thresholdGauges(std::string& out, const std::vector<report::ThresholdResult>& thresholds) {
   header(out, "herd_threshold_passing", "gauge", "1 while the threshold holds over the run so far, 0 when it fails.");
   for (size_t i = 0; i < thresholds.size() && i < kMaxThresholdSeries; ++i) {
     out += fmt::format("herd_threshold_passing{{threshold=\"{}\"}} {}\n", labelValue(thresholds[i].expression),
@@ -121,7 +121,7 @@ std::string prometheusText(const LiveView& view) {
   const auto& total = view.aggregate.total();
   const auto series = endpointSeries(view.plan, total);
   const auto& samples = view.aggregate.series();
-  const SecondSample last = samples.empty() ? SecondSample{} : samples.back();
+  const report::SecondSample last = samples.empty() ? report::SecondSample{} : samples.back();
   std::string out;
 
   header(out, "herd_requests_total", "counter", "Requests finished, failed ones included.");
@@ -152,4 +152,4 @@ std::string prometheusText(const LiveView& view) {
   return out;
 }
 
-}  // namespace herd::report
+}  // namespace herd::output

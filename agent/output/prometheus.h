@@ -13,7 +13,7 @@
 #include "common/report/threshold.h"
 #include "common/scenario/plan.h"
 
-namespace herd::report {
+namespace herd::output {
 
 constexpr size_t kMaxEndpointSeries = 50;
 constexpr size_t kMaxThresholdSeries = 50;
@@ -24,9 +24,9 @@ inline constexpr std::array<double, 14> kLatencyBucketsSeconds = {0.0005, 0.001,
 
 struct LiveView {
   const scenario::Plan& plan;
-  const RunAggregate& aggregate;
-  const std::vector<ThresholdResult>& thresholds;  // evaluateLive()'s results
-  bool finished = false;                           // the run has ended; these are the final values
+  const report::RunAggregate& aggregate;
+  const std::vector<report::ThresholdResult>& thresholds;  // report::evaluateLive()'s results
+  bool finished = false;                                   // the run has ended; these are the final values
 };
 
 std::string prometheusText(const LiveView& view);
@@ -34,4 +34,4 @@ std::string prometheusText(const LiveView& view);
 // A label value with \, " and newline escaped, cut to kMaxLabelBytes.
 std::string labelValue(std::string_view text);
 
-}  // namespace herd::report
+}  // namespace herd::output

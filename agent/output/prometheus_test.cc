@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 
-namespace herd::report {
+namespace herd::output {
 namespace {
 
 std::vector<std::string> samplesOf(const std::string& text, const std::string& metric) {
@@ -24,14 +24,14 @@ TEST(Prometheus, CountersHistogramAndGaugesFollowTheTextFormat) {
   plan.name = "shop";
   plan.load.users = 10;
   plan.endpoints = {{"login \"quoted\"\n", "POST"}, {"/home", "GET"}};
-  RunAggregate aggregate(2);
+  report::RunAggregate aggregate(2);
   stats::Recorder second(2);
   second.recordRequest(0, 300'000, 10, 1, stats::ErrorKind::kNone);             // 0.3 ms
   second.recordRequest(1, 2'000'000, 10, 1, stats::ErrorKind::kNone);           // 2 ms
   second.recordRequest(1, 700'000'000, 10, 1, stats::ErrorKind::kStatus, 503);  // 700 ms
   aggregate.add(second);
   aggregate.closeSecond(1, 7, 0.25);
-  std::vector<ThresholdResult> thresholds = {{"http.failures rate < 1%", false, 0.5, "50.00%"}};
+  std::vector<report::ThresholdResult> thresholds = {{"http.failures rate < 1%", false, 0.5, "50.00%"}};
   const auto text = prometheusText({plan, aggregate, thresholds, false});
 
   EXPECT_EQ(samplesOf(text, "herd_requests_total"),
@@ -87,7 +87,7 @@ TEST(Prometheus, CountersHistogramAndGaugesFollowTheTextFormat) {
 
 TEST(Prometheus, EndpointsPastTheCapShareOneSeries) {
   scenario::Plan plan;
-  RunAggregate aggregate(kMaxEndpointSeries + 30);
+  report::RunAggregate aggregate(kMaxEndpointSeries + 30);
   stats::Recorder second(kMaxEndpointSeries + 30);
   for (size_t i = 0; i < kMaxEndpointSeries + 30; ++i) {
     plan.endpoints.push_back({"/e" + std::to_string(i), "GET"});
@@ -95,7 +95,7 @@ TEST(Prometheus, EndpointsPastTheCapShareOneSeries) {
   }
   aggregate.add(second);
   aggregate.closeSecond(1, 1, 0.1);
-  const std::vector<ThresholdResult> none;
+  const std::vector<report::ThresholdResult> none;
   const auto text = prometheusText({plan, aggregate, none, true});
   const auto requests = samplesOf(text, "herd_requests_total");
   ASSERT_EQ(requests.size(), kMaxEndpointSeries + 1);
@@ -117,4 +117,4 @@ TEST(Prometheus, LabelValuesAreEscapedAndCut) {
 }
 
 }  // namespace
-}  // namespace herd::report
+}  // namespace herd::output

@@ -1,13 +1,12 @@
 #include "common/coordinator/coordinator.h"
 #include "common/coordinator/agent_record.h"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "common/core/crypto.h"
 #include "common/core/logging.h"
 #include "common/wire/stats_codec.h"
 
@@ -21,11 +20,6 @@ constexpr size_t kMaxEventLength = 500;
 
 int64_t unixNanos(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<Nanos>(t.time_since_epoch()).count();
-}
-
-bool sameToken(const std::string& expected, const std::string& given) {
-  // Constant time in the token's content, so timing does not reveal a prefix.
-  return expected.size() == given.size() && CRYPTO_memcmp(expected.data(), given.data(), expected.size()) == 0;
 }
 
 v1::CoordinatorMessage heartbeatMessage() {
@@ -148,7 +142,7 @@ std::optional<std::pair<v1::Refused::Reason, std::string>> Coordinator::helloPro
                                  "speaks version {}; run the same herd version on both sides",
                                  hello.herd_version().substr(0, 40), hello.protocol_version(), kProtocolVersion)};
   }
-  if (!options_.token.empty() && !sameToken(options_.token, hello.token())) {
+  if (!options_.token.empty() && !equalInConstantTime(options_.token, hello.token())) {
     return std::pair{v1::Refused::BAD_TOKEN, std::string("wrong or missing run token")};
   }
   if (!hello.run_id().empty() && hello.run_id() != options_.run_id) {

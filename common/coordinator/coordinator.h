@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/coordinator/connection.h"
 #include "common/coordinator/user_split.h"
@@ -186,7 +186,7 @@ class Coordinator final : public StreamHandler {
   bool adoptionGathered(MonoTime now) const;
   // Totals known to be incomplete (coordinator_missing.cc), under mutex_.
   void unadopted(const std::vector<UserRange>& users, double at_seconds);
-  nlohmann::json missingTotals();
+  Json missingTotals();
 
   // Scaling (coordinator_scale.cc), under mutex_.
   bool active(const Agent& agent) const;  // runs (or will run) users of this run
@@ -204,7 +204,7 @@ class Coordinator final : public StreamHandler {
   MonoTime runSeconds();  // returns when the load stopped
   void judgeLive(double elapsed_seconds, bool stopping);
   report::RunInfo finish(MonoTime stopped_at, int& exit_code);
-  nlohmann::json distributedSummary() const;
+  Json distributedSummary() const;
 
   const scenario::Plan& plan_;
   const std::vector<report::Threshold> thresholds_;
@@ -222,7 +222,7 @@ class Coordinator final : public StreamHandler {
   std::optional<std::string> fatal_;                  // an agent could not run at all
   std::optional<report::Verdict> forced_;             // the run could not go on: the verdict it forces
   std::optional<report::ThresholdAbort> aborted_by_;  // an abortOnFail threshold ended the run
-  std::vector<nlohmann::json> events_;
+  std::vector<Json> events_;
   uint64_t generation_ = 0;
   MonoTime last_heartbeat_{};
   // Adoption: a report an adopted agent sends again (its history) is held by

@@ -156,7 +156,7 @@ TEST_F(CoordinatorTest, UsersWhoseAgentNeverCameBackAreReportedMissing) {
   const auto& missing = extra["missingTotals"];
   ASSERT_EQ(missing["agents"].size(), 1u) << missing.dump();
   EXPECT_TRUE(missing["agents"][0]["agent"].is_null());
-  EXPECT_EQ(missing["agents"][0]["users"], nlohmann::json::parse("[[5, 5]]"));
+  EXPECT_EQ(missing["agents"][0]["users"], Json::parse("[[5, 5]]"));
   EXPECT_EQ(missing["agents"][0]["fromSecond"], 0.0);
   EXPECT_NEAR(missing["agents"][0]["toSecond"].get<double>(), 2.0, 1.0);
   EXPECT_FALSE(missing.contains("estimatedRequests"));  // nothing to measure it by

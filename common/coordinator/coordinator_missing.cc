@@ -19,7 +19,7 @@
 
 namespace herd::coordinator {
 
-using nlohmann::json;
+using json = Json;
 
 namespace {
 

@@ -240,8 +240,8 @@ report::RunInfo Coordinator::finish(MonoTime stopped_at, int& exit_code) {
   return info;
 }
 
-nlohmann::json Coordinator::distributedSummary() const {
-  using nlohmann::json;
+Json Coordinator::distributedSummary() const {
+  using json = Json;
   json agents = json::array();
   int64_t late_min = INT64_MAX, late_max = INT64_MIN, spawn_min = INT64_MAX, spawn_max = INT64_MIN;
   for (const auto& [id, agent] : agents_) {

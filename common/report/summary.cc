@@ -11,7 +11,7 @@ namespace herd::report {
 
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 json latencyJson(const stats::Histogram& h) {
   return json{{"mean", h.mean() / 1e6},

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/result.h"
 #include "common/report/aggregate.h"
@@ -31,16 +31,16 @@ struct RunInfo {
   std::vector<stats::DeliveryStream> delivery;  // by Plan::streams index
   // Fields added to the summary's top level by the coordinator (agents, events,
   // start skew); empty for nothing.
-  nlohmann::json extra = nlohmann::json::object();
+  Json extra = Json::object();
 };
 
-nlohmann::json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info);
+Json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info);
 
 // The verdict the thresholds give: kAborted when one ended the run early, kFailed
 // when any failed, kPassed otherwise (and when there are none).
 Verdict verdictOf(const std::vector<ThresholdResult>& thresholds);
 // The summary's "thresholds" array.
-nlohmann::json thresholdsJson(const std::vector<ThresholdResult>& results);
+Json thresholdsJson(const std::vector<ThresholdResult>& results);
 
 Status writeFile(const std::string& path, const std::string& content);
 

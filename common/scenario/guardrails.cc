@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include "common/scenario/compiler.h"
 
 namespace herd::scenario {
 
@@ -108,6 +109,28 @@ Result<double> parseLimitRate(std::string_view text) {
   if (copy.empty() || end != copy.c_str() + copy.size() || !std::isfinite(value) || !(value > 0))
     return Error{"expected a number above 0 (per second), got \"" + copy + "\"", ""};
   return value;
+}
+
+Result<RunLimits> runLimits(const RunLimitFlags& flags) {
+  RunLimits limits;
+  if (flags.max_users > 0) limits.max_users = flags.max_users;
+  if (flags.max_agents > 0) limits.max_agents = flags.max_agents;
+  if (!flags.max_duration.empty()) {
+    auto duration = parseDuration(flags.max_duration);
+    if (!duration) return Error{duration.error().message, "--max-duration"};
+    limits.max_duration = *duration;
+  }
+  if (flags.max_rate > 0) limits.max_rate = flags.max_rate;
+  limits.allowed_hosts = flags.allow_hosts;
+  return limits;
+}
+
+std::string_view runLimitFlag(std::string_view rule) {
+  if (rule == "maxUsers") return "--max-users";
+  if (rule == "maxAgents") return "--max-agents";
+  if (rule == "maxDuration") return "--max-duration";
+  if (rule == "maxRate") return "--max-rate";
+  return "--allow-host";
 }
 
 std::vector<std::string> splitList(std::string_view text) {

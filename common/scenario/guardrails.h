@@ -48,6 +48,30 @@ bool hostMatches(std::string_view pattern, std::string_view host);
 // The first rule the run breaks, in the order the fields above are declared.
 std::optional<Violation> checkRun(const CompiledRun& run, int64_t agents, const RunLimits& limits);
 
+// The run limits as command-line flags, shared by `herd run` and herd-operator so
+// both spell, explain and read them alike (each declares them with its own
+// argument parser). Zero or empty means no limit.
+struct RunLimitFlags {
+  int64_t max_users = 0;
+  int64_t max_agents = 0;
+  std::string max_duration;  // "10m"
+  double max_rate = 0;
+  std::vector<std::string> allow_hosts;
+};
+struct RunLimitFlagHelp {
+  const char* max_users = "most users a run may have (0: no limit)";
+  const char* max_agents = "most agents a run may start (0: no limit)";
+  const char* max_duration = "longest load duration a run may have, e.g. 30m (the stop grace comes on top)";
+  const char* max_rate = "highest open-model arrival rate, iterations per second (0: no limit)";
+  const char* allow_hosts =
+      "a host pattern every URL must match: name, *.suffix or IPv4 CIDR (repeatable; none: any host)";
+};
+inline constexpr RunLimitFlagHelp kRunLimitFlagHelp{};
+// The flags as limits; a bad duration is an error naming --max-duration.
+Result<RunLimits> runLimits(const RunLimitFlags& flags);
+// The flag that sets a rule of RunLimits ("maxUsers" -> "--max-users").
+std::string_view runLimitFlag(std::string_view rule);
+
 // Limits as flags and annotations write them (errors say what was expected).
 Result<int64_t> parseLimitCount(std::string_view text);  // a whole number >= 1
 Result<double> parseLimitRate(std::string_view text);    // a number > 0

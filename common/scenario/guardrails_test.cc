@@ -31,6 +31,12 @@ CompiledRun compiled(const char* text) {
   return run.ok() ? *run : CompiledRun{};
 }
 
+// What checkRun says of the run: the broken rule described, or "" when allowed.
+std::string refusal(const CompiledRun& run, int64_t agents, const RunLimits& limits) {
+  auto violation = checkRun(run, agents, limits);
+  return violation ? violation->describe() : "";
+}
+
 TEST(HostMatches, ExactGlobCidrAndCase) {
   EXPECT_TRUE(hostMatches("shop.perf.svc", "shop.perf.svc"));
   EXPECT_TRUE(hostMatches("Shop.Perf.SVC", "shop.perf.svc"));
@@ -55,24 +61,18 @@ TEST(CheckRun, EachLimitNamesItsRuleTheValueAndTheLimit) {
   const auto run = compiled(kTwoHosts);
   RunLimits limits;
   limits.max_users = 9;
-  auto v = checkRun(run, 1, limits);
-  ASSERT_TRUE(v);
-  EXPECT_EQ(v->describe(), "maxUsers: 10 users is not allowed (limit: 9 users)");
+  EXPECT_EQ(refusal(run, 1, limits), "maxUsers: 10 users is not allowed (limit: 9 users)");
   limits.max_users = 10;
-  EXPECT_FALSE(checkRun(run, 1, limits));
+  EXPECT_EQ(refusal(run, 1, limits), "");
 
   limits.max_agents = 2;
-  v = checkRun(run, 3, limits);
-  ASSERT_TRUE(v);
-  EXPECT_EQ(v->describe(), "maxAgents: 3 agents is not allowed (limit: 2 agents)");
-  EXPECT_FALSE(checkRun(run, 2, limits));
+  EXPECT_EQ(refusal(run, 3, limits), "maxAgents: 3 agents is not allowed (limit: 2 agents)");
+  EXPECT_EQ(refusal(run, 2, limits), "");
 
   limits.max_duration = 30s;
-  v = checkRun(run, 1, limits);
-  ASSERT_TRUE(v);
-  EXPECT_EQ(v->describe(), "maxDuration: duration 1m is not allowed (limit: 30s)");
+  EXPECT_EQ(refusal(run, 1, limits), "maxDuration: duration 1m is not allowed (limit: 30s)");
   limits.max_duration = 60s;
-  EXPECT_FALSE(checkRun(run, 1, limits));
+  EXPECT_EQ(refusal(run, 1, limits), "");
 }
 
 TEST(CheckRun, EveryOriginIsCheckedNotOnlyTheTarget) {
@@ -108,14 +108,36 @@ TEST(CheckRun, RateIsTheOpenModelsPeakStage) {
   EXPECT_EQ(peakRate(compiled(kTwoHosts).plan), 0);
   RunLimits limits;
   limits.max_rate = 100;
-  auto v = checkRun(run, 1, limits);
-  ASSERT_TRUE(v);
-  EXPECT_EQ(v->describe(), "maxRate: arrival rate 120/s is not allowed (limit: 100/s)");
+  EXPECT_EQ(refusal(run, 1, limits), "maxRate: arrival rate 120/s is not allowed (limit: 100/s)");
   limits.max_rate = 120;
-  EXPECT_FALSE(checkRun(run, 1, limits));
+  EXPECT_EQ(refusal(run, 1, limits), "");
   // A closed model has no arrival rate to refuse.
   limits.max_rate = 1;
-  EXPECT_FALSE(checkRun(compiled(kTwoHosts), 1, limits));
+  EXPECT_EQ(refusal(compiled(kTwoHosts), 1, limits), "");
+}
+
+TEST(RunLimitFlags, ZeroAndEmptyMeanNoLimitAndABadDurationNamesItsFlag) {
+  RunLimitFlags flags;
+  auto none = runLimits(flags);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->max_users || none->max_agents || none->max_duration || none->max_rate);
+  flags = {.max_users = 5, .max_agents = 2, .max_duration = "90s", .max_rate = 7.5, .allow_hosts = {"*.svc"}};
+  auto set = runLimits(flags);
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(*set->max_users, 5);
+  EXPECT_EQ(*set->max_agents, 2);
+  EXPECT_EQ(*set->max_duration, 90s);
+  EXPECT_EQ(*set->max_rate, 7.5);
+  EXPECT_EQ(set->allowed_hosts, std::vector<std::string>{"*.svc"});
+  flags.max_duration = "soon";
+  auto bad = runLimits(flags);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().where, "--max-duration");
+  EXPECT_EQ(runLimitFlag("maxUsers"), "--max-users");
+  EXPECT_EQ(runLimitFlag("maxAgents"), "--max-agents");
+  EXPECT_EQ(runLimitFlag("maxDuration"), "--max-duration");
+  EXPECT_EQ(runLimitFlag("maxRate"), "--max-rate");
+  EXPECT_EQ(runLimitFlag("allowedHosts"), "--allow-host");
 }
 
 TEST(Limits, ParsedAsFlagsAndAnnotationsWriteThem) {

@@ -6,7 +6,7 @@ namespace herd::scenario {
 
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 json toJson(const YAML::Node& n) {
   switch (n.Type()) {

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/result.h"
 
@@ -14,6 +14,6 @@ namespace herd::scenario {
 // Maps, sequences and scalars; scalars stay strings except plain `true` and
 // `false`, which become booleans (kubeconfig fields use no other types). An error
 // names `where` and says what yaml-cpp found.
-Result<nlohmann::json> yamlDocumentToJson(std::string_view text, const std::string& where);
+Result<Json> yamlDocumentToJson(std::string_view text, const std::string& where);
 
 }  // namespace herd::scenario

@@ -8,7 +8,7 @@ namespace herd::controller {
 
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 constexpr int64_t kKiB = 1024;
 constexpr int64_t kMiB = 1024 * kKiB;

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/clock.h"
 
@@ -27,7 +27,7 @@ int64_t usersPerAgent(int64_t users, int agents);
 //   requests.memory = 64 MiB + 16 KiB × users per agent (rounded up to MiB)
 //   limits.memory   = 2 × requests.memory + 64 MiB (the reports an agent keeps)
 //   requests.cpu    = 250m, no CPU limit
-nlohmann::json agentResources(const AgentSizing& sizing, const nlohmann::json& template_resources);
+Json agentResources(const AgentSizing& sizing, const Json& template_resources);
 
 // stop grace (whole seconds, rounded up) + 30 s to deliver the final report.
 int64_t agentTerminationGraceSeconds(const AgentSizing& sizing);

@@ -6,7 +6,7 @@
 
 namespace herd::controller {
 
-using json = nlohmann::json;
+using json = Json;
 using k8s::getObject;
 using k8s::getString;
 

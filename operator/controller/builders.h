@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "operator/controller/agent_sizing.h"
 #include "operator/controller/coordinator.h"
@@ -54,24 +54,23 @@ std::string base64Decode(const std::string& text);
 
 // The owner reference that ties a child to its LoadTest: deleting the LoadTest
 // deletes the child (kube-controller-manager's garbage collector).
-nlohmann::json ownerReference(const nlohmann::json& loadtest);
+Json ownerReference(const Json& loadtest);
 
 // The run's token and, with TLS, the coordinator's CA bundle (`ca_pem`).
-nlohmann::json buildTokenSecret(const nlohmann::json& loadtest, const std::string& run_id, const std::string& token,
-                                const std::string& ca_pem = "");
-nlohmann::json buildSummaryConfigMap(const nlohmann::json& loadtest, const std::string& run_id,
-                                     const std::string& summary_json);
+Json buildTokenSecret(const Json& loadtest, const std::string& run_id, const std::string& token,
+                      const std::string& ca_pem = "");
+Json buildSummaryConfigMap(const Json& loadtest, const std::string& run_id, const std::string& summary_json);
 // The scenario text a run started with (key scenario.yaml) and where it came from
 // (annotation herd.dev/scenario-source): a restarted operator carries the run on
 // from this copy, whatever happened to the ConfigMap since.
-nlohmann::json buildScenarioSnapshot(const nlohmann::json& loadtest, const std::string& run_id,
-                                     const std::string& source_name, const std::string& text);
+Json buildScenarioSnapshot(const Json& loadtest, const std::string& run_id, const std::string& source_name,
+                           const std::string& text);
 // Agent pod `index` of the run: the spec's template (image, resources,
 // placement, env, labels, annotations) under herd's labels, the token volume,
 // and a restricted security context the template cannot weaken. Resources and
 // terminationGracePeriodSeconds the template leaves out follow `sizing`.
-nlohmann::json buildAgentPod(const nlohmann::json& loadtest, const LoadTestSpec& spec, const std::string& run_id,
-                             int index, const AgentSettings& settings, const AgentSizing& sizing = {});
+Json buildAgentPod(const Json& loadtest, const LoadTestSpec& spec, const std::string& run_id, int index,
+                   const AgentSettings& settings, const AgentSizing& sizing = {});
 
 // How an agent pod is doing, as far as the run cares.
 struct PodHealth {
@@ -82,41 +81,41 @@ struct PodHealth {
   State state = State::kPending;
   std::string message;  // for kUnschedulable / kImagePulling / kCrashed: what the pod's status says
 };
-PodHealth classifyPod(const nlohmann::json& pod);
-int agentIndexOf(const nlohmann::json& pod);  // -1 when the label is missing or odd
+PodHealth classifyPod(const Json& pod);
+int agentIndexOf(const Json& pod);  // -1 when the label is missing or odd
 // The agent id the pod's `herd agent` says in its Hello: NAME/UID, so a pod
 // recreated under the same name (a replacement, a scale down and up again) is
 // a different agent to the coordinator.
-std::string agentIdOf(const nlohmann::json& pod);
+std::string agentIdOf(const Json& pod);
 
 // Sets conditions[type] in `status`; lastTransitionTime changes only when the
 // condition's status does. Returns true when the condition's status changed.
-bool setCondition(nlohmann::json& status, const std::string& type, bool value, const std::string& reason,
+bool setCondition(Json& status, const std::string& type, bool value, const std::string& reason,
                   const std::string& message, int64_t generation, const std::string& now);
 // The same with a condition type of the status (loadtest_status.h).
-inline bool setCondition(nlohmann::json& status, Condition type, bool value, const std::string& reason,
+inline bool setCondition(Json& status, Condition type, bool value, const std::string& reason,
                          const std::string& message, int64_t generation, const std::string& now) {
   return setCondition(status, std::string(conditionName(type)), value, reason, message, generation, now);
 }
-std::optional<bool> conditionStatus(const nlohmann::json& status, const std::string& type);
+std::optional<bool> conditionStatus(const Json& status, const std::string& type);
 
 StatusTotals statusTotals(const RunTotals& totals);
-nlohmann::json totalsJson(const RunTotals& totals);  // statusTotals as the status writes them
+Json totalsJson(const RunTotals& totals);  // statusTotals as the status writes them
 // From a run's summary.json (docs/design.md): the status's `endpoints` (the 10 with
 // the most requests: name, method, requests, failures, rps, p95 ms) and
 // `delivery` (at most 20 streams). Empty arrays when the text is not a summary.
-nlohmann::json endpointsFromSummary(const std::string& summary_json);
-nlohmann::json deliveryFromSummary(const std::string& summary_json);
+Json endpointsFromSummary(const std::string& summary_json);
+Json deliveryFromSummary(const std::string& summary_json);
 // What a summary says is missing from its totals (summary.json's missingTotals:
 // which agents, which seconds, about how many requests), for people; nullopt
 // when the totals are complete or the text is not a summary.
 std::optional<std::string> incompleteTotals(const std::string& summary_json);
 // Prepends a finished run to status.history, keeping at most `limit` entries.
-void pushHistory(nlohmann::json& status, nlohmann::json entry, int limit);
+void pushHistory(Json& status, Json entry, int limit);
 // The same on the history array itself (null reads as empty).
-void pushHistoryEntry(nlohmann::json& history, nlohmann::json entry, int limit);
+void pushHistoryEntry(Json& history, Json entry, int limit);
 // The regression rule: compares this run's totals with the newest passing run
 // in `history`. A message when the run regressed beyond the spec's margins.
-std::optional<std::string> regression(const nlohmann::json& history, const RunTotals& totals, const LoadTestSpec& spec);
+std::optional<std::string> regression(const Json& history, const RunTotals& totals, const LoadTestSpec& spec);
 
 }  // namespace herd::controller

@@ -4,7 +4,7 @@
 
 namespace herd::controller {
 
-using json = nlohmann::json;
+using json = Json;
 
 Controller::Controller(k8s::Client& client, Reconciler& reconciler, ControllerOptions options)
     : client_(client),

@@ -6,7 +6,7 @@ namespace herd::controller::testing {
 
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 k8s::HttpResponse status(int code, const std::string& reason, const std::string& message) {
   json body{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
@@ -174,13 +174,13 @@ void FakeApiServer::put(const std::string& path, json object) {
   objects_[path] = std::move(object);
 }
 
-nlohmann::json FakeApiServer::object(const std::string& path) const {
+Json FakeApiServer::object(const std::string& path) const {
   std::lock_guard lock(mu_);
   auto it = objects_.find(path);
   return it == objects_.end() ? json() : it->second;
 }
 
-std::vector<nlohmann::json> FakeApiServer::list(const std::string& collection) const {
+std::vector<Json> FakeApiServer::list(const std::string& collection) const {
   std::lock_guard lock(mu_);
   std::vector<json> out;
   for (const auto& [path, object] : objects_)

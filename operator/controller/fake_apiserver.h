@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "operator/k8s/transport.h"
 
@@ -18,7 +18,7 @@ namespace herd::controller::testing {
 
 class FakeApiServer final : public k8s::Transport {
  public:
-  using json = nlohmann::json;
+  using json = Json;
 
   Result<k8s::HttpResponse> send(const k8s::HttpRequest& request) override;
   Result<k8s::StreamResponse> stream(const k8s::HttpRequest&, std::chrono::seconds) override {

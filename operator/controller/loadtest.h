@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/result.h"
 #include "common/scenario/compiler.h"
@@ -20,7 +20,7 @@
 
 namespace herd::controller {
 
-using json = nlohmann::json;
+using json = Json;
 
 extern const k8s::Resource kLoadTests;
 

@@ -6,7 +6,7 @@ namespace herd::controller {
 
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 using k8s::getInt;
 using k8s::getObject;
 using k8s::getString;

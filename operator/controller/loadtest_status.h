@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 namespace herd::controller {
 
@@ -97,17 +97,17 @@ struct LoadTestStatus {
   std::optional<std::vector<std::string>> lost_agents;  // agent pod names
   std::string scale_refused, summary_config_map;
   std::optional<std::vector<StatusThreshold>> thresholds;
-  nlohmann::json endpoints, delivery;  // arrays (builders.h), null when absent
-  nlohmann::json history;              // newest run first, null when absent
+  Json endpoints, delivery;  // arrays (builders.h), null when absent
+  Json history;              // newest run first, null when absent
   std::optional<bool> cleaned_up;
   std::vector<StatusCondition> conditions;
 
-  static LoadTestStatus fromJson(const nlohmann::json& status);
-  nlohmann::json toJson() const;
+  static LoadTestStatus fromJson(const Json& status);
+  Json toJson() const;
 
   // The condition's status, nullopt when the status has no such condition.
   std::optional<bool> condition(Condition type) const;
-  static std::optional<bool> condition(const nlohmann::json& status, Condition type);
+  static std::optional<bool> condition(const Json& status, Condition type);
   // Sets the condition; its lastTransitionTime changes only when its status
   // does. True when the status changed.
   bool setCondition(Condition type, bool value, const std::string& why, const std::string& detail, int64_t generation,
@@ -120,7 +120,7 @@ struct LoadTestStatus {
   bool cleanedUp() const { return cleaned_up.value_or(false); }
 };
 
-nlohmann::json toJson(const StatusTotals& totals);
-StatusTotals totalsFromJson(const nlohmann::json& totals);
+Json toJson(const StatusTotals& totals);
+StatusTotals totalsFromJson(const Json& totals);
 
 }  // namespace herd::controller

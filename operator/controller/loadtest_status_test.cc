@@ -5,7 +5,7 @@
 namespace herd::controller {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 TEST(LoadTestStatus, PhasesReadBackByName) {
   for (Phase phase : kPhases) EXPECT_EQ(parsePhase(phaseName(phase)), phase);

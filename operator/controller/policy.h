@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/result.h"
 #include "common/scenario/guardrails.h"
@@ -45,7 +45,7 @@ struct Guardrails {
 // The guardrails for LoadTests in `ns` (a Namespace object): the operator's, with
 // each annotation present replacing its rule. An annotation that does not parse
 // is an error naming it: the LoadTest is refused rather than run unguarded.
-Result<Guardrails> namespaceGuardrails(const Guardrails& operator_wide, const nlohmann::json& ns);
+Result<Guardrails> namespaceGuardrails(const Guardrails& operator_wide, const Json& ns);
 
 // The first rule the LoadTest breaks, as the status and the Event say it: the
 // rule, the value, the limit and where the limit was set.

@@ -99,7 +99,7 @@ namespace {
 // Why a new run starts now: creation, a change of the run-defining spec, or a new
 // herd.dev/run annotation; "" when none does. With spec.schedule only the
 // annotation starts one here (schedule() decides the rest).
-std::string whyStart(const LoadTestStatus& current, const nlohmann::json& lt, bool scheduled) {
+std::string whyStart(const LoadTestStatus& current, const Json& lt, bool scheduled) {
   const auto hash = runDefinitionHash(lt);
   const auto trigger = annotation(lt, kAnnotationRun);
   if (current.run_id.empty() && current.phase != Phase::kFailed && !scheduled) return "created";

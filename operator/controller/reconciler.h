@@ -21,7 +21,7 @@
 #include <string>
 #include <utility>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/random.h"
 #include "common/core/result.h"
@@ -115,13 +115,12 @@ class Reconciler {
   void remember(const std::string& run_id, std::shared_ptr<const StartedRun> run);
   void forgetRun(const std::string& key, const std::string& run_id);
   Result<std::string> ensureToken(Pass& pass);
-  Status ensurePods(Pass& pass, const nlohmann::json& pods, int desired, const AgentSizing& sizing);
+  Status ensurePods(Pass& pass, const Json& pods, int desired, const AgentSizing& sizing);
   Status deleteRunPods(const std::string& ns, const std::string& run_id, bool keep_crashed);
   // Reads the stored status, applies `edit`, writes it back when it changed (with
   // observedGeneration), and leaves the result in pass.status.
   Status writeStatus(Pass& pass, const std::function<void(LoadTestStatus& status)>& edit);
-  void event(const nlohmann::json& loadtest, const std::string& type, const std::string& reason,
-             const std::string& message);
+  void event(const Json& loadtest, const std::string& type, const std::string& reason, const std::string& message);
   std::string now() const;
   uint64_t random();
 

@@ -2,8 +2,8 @@
 // (startRun), held in memory for every later pass, and compiled again only by an
 // operator that did not start the run (after a restart or a change of leader),
 // from the text the run started with.
+#include "common/core/crypto.h"
 #include "common/core/logging.h"
-#include "common/report/sha256.h"
 #include "operator/controller/reconciler_steps.h"
 
 namespace herd::controller {
@@ -44,7 +44,7 @@ Result<std::shared_ptr<const StartedRun>> Reconciler::startedRun(Pass& pass, std
     return compiled.error();
   }
   auto run = std::make_shared<const StartedRun>(StartedRun{
-      std::make_shared<const scenario::CompiledRun>(std::move(*compiled)), *source, report::sha256Hex(source->text)});
+      std::make_shared<const scenario::CompiledRun>(std::move(*compiled)), *source, sha256Hex(source->text)});
   logger("operator")
       ->info("loadtest={} run={} carried on from scenario {} (sha256 {})", pass.key, run_id, run->source.name,
              run->sha256);
@@ -73,7 +73,7 @@ Result<ScenarioSource> Reconciler::startedSource(Pass& pass, std::string& reason
     return source.error();
   }
   const auto want = pass.status.plan ? pass.status.plan->scenario_sha256 : std::string();
-  if (!want.empty() && report::sha256Hex(source->text) != want) {
+  if (!want.empty() && sha256Hex(source->text) != want) {
     reason = "ScenarioChanged";
     return Error{"run " + run_id + " started from scenario sha256 " + want + "; " + source->name +
                      " holds another text now and no copy of the first is left",

@@ -4,9 +4,9 @@
 #include <set>
 
 #include "common/core/clock.h"
+#include "common/core/crypto.h"
 #include "common/core/logging.h"
 #include "common/core/secure_random.h"
-#include "common/report/sha256.h"
 #include "operator/controller/reconciler_steps.h"
 
 namespace herd::controller {
@@ -56,8 +56,8 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
   auto run = compileLoadTest(*source, pass.spec);
   if (!run.ok()) return invalidScenario(pass, run.error());
   if (auto refused = refuseByPolicy(pass, *run)) return std::move(*refused);
-  auto started = std::make_shared<const StartedRun>(StartedRun{
-      std::make_shared<const scenario::CompiledRun>(std::move(*run)), *source, report::sha256Hex(source->text)});
+  auto started = std::make_shared<const StartedRun>(
+      StartedRun{std::make_shared<const scenario::CompiledRun>(std::move(*run)), *source, sha256Hex(source->text)});
   start.desired = desiredAgents(pass.spec, started->compiled->total_users);
   start.run_id = makeRunId(pass.name, random());
   // Persisted before anything is created for the run: a pass that dies after

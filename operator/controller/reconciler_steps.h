@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/result.h"
 #include "common/scenario/compiler.h"
@@ -22,14 +22,14 @@ namespace herd::controller {
 using k8s::getObject;
 using k8s::getString;
 
-inline std::string annotation(const nlohmann::json& obj, const char* key) {
+inline std::string annotation(const Json& obj, const char* key) {
   return getString(getObject(getObject(obj, "metadata"), "annotations"), key);
 }
 
 // The items of a List response (an empty array when odd).
-inline nlohmann::json items(const nlohmann::json& list) {
+inline Json items(const Json& list) {
   auto it = list.is_object() ? list.find("items") : list.end();
-  return list.is_object() && it != list.end() && it->is_array() ? *it : nlohmann::json::array();
+  return list.is_object() && it != list.end() && it->is_array() ? *it : Json::array();
 }
 
 // The scenario text and the name errors point at.
@@ -70,7 +70,7 @@ struct RunStart {
 // One reconcile pass over one LoadTest: what it read, and the time it runs at.
 struct Reconciler::Pass {
   std::string key, ns, name;
-  nlohmann::json lt;
+  Json lt;
   LoadTestSpec spec;
   LoadTestStatus status;  // as read; as written after each writeStatus
   std::chrono::system_clock::time_point now;
@@ -82,7 +82,7 @@ struct Reconciler::Drive {
   Phase phase = Phase::kNone;           // as the pass found it
   int desired = 1;                      // agents the run has (after a refused scale: the count it keeps)
   std::optional<RunProgress> progress;  // the coordinator's view, none while it does not know the run
-  nlohmann::json pods = nlohmann::json::array();
+  Json pods = Json::array();
   std::string scale_refused;
   int ready = 0;
   std::string problem_reason, problem;  // the first agent that cannot be scheduled

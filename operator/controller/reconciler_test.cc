@@ -13,7 +13,7 @@
 namespace herd::controller {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 constexpr const char* kNs = "perf";
 constexpr const char* kLoadTestPath = "/apis/herd.dev/v1alpha1/namespaces/perf/loadtests/shop";

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/coordinator/coordinator.h"
 #include "common/coordinator/grpc_service.h"
@@ -24,7 +24,7 @@ namespace herd::operator_coordinator {
 namespace {
 
 using controller::RunProgress;
-using json = nlohmann::json;
+using json = Json;
 
 RunProgress::Verdict toVerdict(report::Verdict verdict) {
   switch (verdict) {

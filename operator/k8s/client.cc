@@ -5,7 +5,7 @@
 namespace herd::k8s {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 bool isSuccess(int status) { return status >= 200 && status < 300; }
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "operator/k8s/api_result.h"
 #include "operator/k8s/config.h"
@@ -55,24 +55,22 @@ class Client {
   explicit Client(std::unique_ptr<Transport> transport) : transport_(std::move(transport)) {}
   static Result<std::unique_ptr<Client>> fromConfig(const Config& config);
 
-  ApiResult<nlohmann::json> get(const Resource& r, std::string_view ns, std::string_view name,
-                                std::string_view subresource = {});
+  ApiResult<Json> get(const Resource& r, std::string_view ns, std::string_view name, std::string_view subresource = {});
   // One page; the List's metadata.continue names the next.
-  ApiResult<nlohmann::json> list(const Resource& r, std::string_view ns, const ListOptions& opts = {});
+  ApiResult<Json> list(const Resource& r, std::string_view ns, const ListOptions& opts = {});
   // Every page, joined into one List whose metadata.resourceVersion is the
   // snapshot all pages were read at (what a following watch starts from).
-  ApiResult<nlohmann::json> listAll(const Resource& r, std::string_view ns, ListOptions opts = {});
-  ApiResult<nlohmann::json> create(const Resource& r, std::string_view ns, const nlohmann::json& obj);
+  ApiResult<Json> listAll(const Resource& r, std::string_view ns, ListOptions opts = {});
+  ApiResult<Json> create(const Resource& r, std::string_view ns, const Json& obj);
   // PUT: namespace and name come from obj; its metadata.resourceVersion, when
   // present, makes the write conditional (409 Conflict if stale).
-  ApiResult<nlohmann::json> replace(const Resource& r, const nlohmann::json& obj, std::string_view subresource = {});
-  ApiResult<nlohmann::json> patch(const Resource& r, std::string_view ns, std::string_view name,
-                                  const nlohmann::json& patch, PatchType type = PatchType::Merge,
-                                  std::string_view subresource = {});
+  ApiResult<Json> replace(const Resource& r, const Json& obj, std::string_view subresource = {});
+  ApiResult<Json> patch(const Resource& r, std::string_view ns, std::string_view name, const Json& patch,
+                        PatchType type = PatchType::Merge, std::string_view subresource = {});
   // Server-side apply of obj (which must carry apiVersion, kind, metadata.name)
   // as field manager `field_manager`; force takes over fields others own.
-  ApiResult<nlohmann::json> apply(const Resource& r, const nlohmann::json& obj, bool force = true,
-                                  std::string_view subresource = {}, std::string_view field_manager = kFieldManager);
+  ApiResult<Json> apply(const Resource& r, const Json& obj, bool force = true, std::string_view subresource = {},
+                        std::string_view field_manager = kFieldManager);
   ApiStatus remove(const Resource& r, std::string_view ns, std::string_view name, const DeleteOptions& opts = {});
 
   // Streams events to on_event until the server ends the watch (Ok), the stream
@@ -85,7 +83,7 @@ class Client {
   Transport& transport() { return *transport_; }
 
  private:
-  ApiResult<nlohmann::json> call(HttpRequest request);
+  ApiResult<Json> call(HttpRequest request);
 
   std::unique_ptr<Transport> transport_;
 };
@@ -94,8 +92,8 @@ class Client {
 // resourceVersion race (409): reads the object, lets `mutate` change its status
 // (returning false leaves it alone), and PUTs .../status. Gives up after
 // `attempts` conflicts or on any other error.
-ApiResult<nlohmann::json> updateStatus(Client& client, const Resource& r, std::string_view ns, std::string_view name,
-                                       const std::function<bool(nlohmann::json& obj)>& mutate, int attempts = 10);
+ApiResult<Json> updateStatus(Client& client, const Resource& r, std::string_view ns, std::string_view name,
+                             const std::function<bool(Json& obj)>& mutate, int attempts = 10);
 
 // Turns a non-2xx response into an ApiError (using the metav1.Status body when
 // there is one). Exposed for tests.

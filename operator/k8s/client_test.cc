@@ -10,7 +10,7 @@
 namespace herd::k8s {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 class ScriptedStream final : public BodyStream {
  public:

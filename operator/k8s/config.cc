@@ -7,14 +7,14 @@
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/scenario/yaml_json.h"
 
 namespace herd::k8s {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 // Standard base64 with padding, as kubeconfig *-data fields are written.
 Result<std::string> decodeBase64(const std::string& in, const std::string& where) {

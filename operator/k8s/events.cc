@@ -6,7 +6,7 @@
 
 namespace herd::k8s {
 
-using json = nlohmann::json;
+using json = Json;
 
 namespace {
 

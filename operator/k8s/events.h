@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "operator/k8s/client.h"
 
@@ -19,7 +19,7 @@ class EventRecorder {
 
   // type is "Normal" or "Warning"; reason is CamelCase ("AgentsReady"). The
   // Event goes to the involved object's namespace ("default" for cluster-scoped).
-  ApiStatus record(const nlohmann::json& involved, const std::string& type, const std::string& reason,
+  ApiStatus record(const Json& involved, const std::string& type, const std::string& reason,
                    const std::string& message);
 
  private:

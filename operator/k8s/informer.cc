@@ -4,7 +4,7 @@
 
 namespace herd::k8s {
 
-using json = nlohmann::json;
+using json = Json;
 
 Informer::Informer(Client& client, Resource resource, InformerOptions options)
     : client_(client), resource_(std::move(resource)), options_(std::move(options)) {}

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "operator/k8s/client.h"
 #include "operator/k8s/work_queue.h"
@@ -29,9 +29,9 @@
 namespace herd::k8s {
 
 struct EventHandlers {
-  std::function<void(const nlohmann::json& obj)> on_add;
-  std::function<void(const nlohmann::json& old_obj, const nlohmann::json& new_obj)> on_update;
-  std::function<void(const nlohmann::json& obj)> on_delete;
+  std::function<void(const Json& obj)> on_add;
+  std::function<void(const Json& old_obj, const Json& new_obj)> on_update;
+  std::function<void(const Json& obj)> on_delete;
 };
 
 struct InformerOptions {
@@ -67,8 +67,8 @@ class Informer {
   // Waits for the first list to land; false on timeout.
   bool waitForSync(std::chrono::milliseconds timeout) const;
 
-  std::optional<nlohmann::json> get(const std::string& key) const;
-  std::vector<nlohmann::json> list() const;
+  std::optional<Json> get(const std::string& key) const;
+  std::vector<Json> list() const;
   std::string lastResourceVersion() const;
   Stats stats() const;
 
@@ -80,9 +80,9 @@ class Informer {
   void apply(WatchEvent&& event);
   void pause(std::stop_token stop, int failures);
 
-  void notifyAdd(const nlohmann::json& obj);
-  void notifyUpdate(const nlohmann::json& old_obj, const nlohmann::json& new_obj);
-  void notifyDelete(const nlohmann::json& obj);
+  void notifyAdd(const Json& obj);
+  void notifyUpdate(const Json& old_obj, const Json& new_obj);
+  void notifyDelete(const Json& obj);
 
   Client& client_;
   const Resource resource_;
@@ -91,7 +91,7 @@ class Informer {
 
   mutable std::mutex mu_;
   mutable std::condition_variable_any cv_;
-  std::map<std::string, nlohmann::json> cache_;
+  std::map<std::string, Json> cache_;
   std::string resource_version_;
   bool synced_ = false;
   Stats stats_;

@@ -7,7 +7,7 @@
 
 namespace herd::k8s {
 
-using json = nlohmann::json;
+using json = Json;
 
 std::string microTimeNow() {
   auto now = std::chrono::system_clock::now();

@@ -22,7 +22,7 @@
 #include <stop_token>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/clock.h"
 #include "operator/k8s/client.h"
@@ -67,8 +67,8 @@ class LeaderElector {
   static const Clock& defaultClock();
   bool campaign(std::stop_token stop, MonoTime& won_round_began);
   void renewLoop(std::stop_token stop, MonoTime last_renew);
-  nlohmann::json newLease() const;
-  void observe(const nlohmann::json& spec);
+  Json newLease() const;
+  void observe(const Json& spec);
 
   Client& client_;
   const LeaderElectionConfig config_;
@@ -76,7 +76,7 @@ class LeaderElector {
   const Clock& clock_;
   std::atomic<bool> leading_{false};
   std::mutex mu_;  // guards the observation below against release() from another thread
-  nlohmann::json observed_spec_;
+  Json observed_spec_;
   MonoTime observed_at_{};
   std::string last_reported_leader_;
 };

@@ -6,11 +6,11 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 namespace herd::k8s {
 
-using json = nlohmann::json;
+using json = Json;
 
 struct Resource {
   std::string group;    // "" for the core group

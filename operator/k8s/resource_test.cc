@@ -25,15 +25,15 @@ TEST(Resource, QueryIsEncoded) {
 }
 
 TEST(Resource, Keys) {
-  nlohmann::json obj{{"metadata", {{"name", "x"}, {"namespace", "ns"}, {"resourceVersion", "7"}}}};
+  Json obj{{"metadata", {{"name", "x"}, {"namespace", "ns"}, {"resourceVersion", "7"}}}};
   EXPECT_EQ(keyOf(obj), "ns/x");
   EXPECT_EQ(resourceVersionOf(obj), "7");
-  EXPECT_EQ(keyOf(nlohmann::json{{"metadata", {{"name", "node"}}}}), "node");
+  EXPECT_EQ(keyOf(Json{{"metadata", {{"name", "node"}}}}), "node");
   EXPECT_EQ(splitKey("ns/x"), (std::pair<std::string, std::string>{"ns", "x"}));
   EXPECT_EQ(splitKey("node"), (std::pair<std::string, std::string>{"", "node"}));
   // Malformed objects give empty strings, not exceptions.
-  EXPECT_EQ(nameOf(nlohmann::json::array()), "");
-  EXPECT_EQ(nameOf(nlohmann::json{{"metadata", {{"name", 5}}}}), "");
+  EXPECT_EQ(nameOf(Json::array()), "");
+  EXPECT_EQ(nameOf(Json{{"metadata", {{"name", 5}}}}), "");
 }
 
 }  // namespace

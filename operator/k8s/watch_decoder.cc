@@ -44,7 +44,7 @@ std::string excerpt(std::string_view s) {
 
 Result<WatchEvent> parseWatchEvent(std::string_view line) {
   // allow_exceptions=false: garbage yields a discarded value instead of a throw.
-  nlohmann::json doc = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  Json doc = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Error{"watch event is not JSON: " + excerpt(line), "watch stream"};
   if (!doc.is_object()) return Error{"watch event is not an object: " + excerpt(line), "watch stream"};
   auto type = doc.find("type");

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/result.h"
 
@@ -17,7 +17,7 @@ namespace herd::k8s {
 struct WatchEvent {
   enum class Type { Added, Modified, Deleted, Bookmark, Error };
   Type type;
-  nlohmann::json object;  // the object; a metav1.Status for Error
+  Json object;  // the object; a metav1.Status for Error
 };
 
 const char* toString(WatchEvent::Type t);

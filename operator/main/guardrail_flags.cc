@@ -6,27 +6,21 @@
 #include <CLI/CLI.hpp>
 #pragma GCC diagnostic pop
 
-#include "common/scenario/compiler.h"
+#include <fmt/format.h>
+
+#include "common/scenario/guardrails.h"
 
 namespace herd::operator_main {
 
 void addGuardrailFlags(CLI::App& app, GuardrailFlags& flags) {
   const char* group = "Guardrails (per namespace: herd.dev/* annotations on the Namespace)";
-  app.add_option("--max-users", flags.max_users, "most users a LoadTest's run may have (0: no limit)")
-      ->check(CLI::NonNegativeNumber)
-      ->group(group);
-  app.add_option("--max-agents", flags.max_agents, "most agent pods a LoadTest's run may start (0: no limit)")
-      ->check(CLI::NonNegativeNumber)
-      ->group(group);
-  app.add_option("--max-duration", flags.max_duration, "longest load.duration a LoadTest may ask for, e.g. 30m")
-      ->group(group);
-  app.add_option("--max-rate", flags.max_rate, "highest open-model arrival rate, iterations/s (0: no limit)")
-      ->check(CLI::NonNegativeNumber)
-      ->group(group);
-  app.add_option("--allow-host", flags.allow_hosts,
-                 "a host pattern every URL of a LoadTest must match: name, *.suffix or IPv4 CIDR (repeatable; "
-                 "none: any host)")
-      ->group(group);
+  const auto& help = scenario::kRunLimitFlagHelp;
+  auto& limits = flags.limits;
+  app.add_option("--max-users", limits.max_users, help.max_users)->check(CLI::NonNegativeNumber)->group(group);
+  app.add_option("--max-agents", limits.max_agents, help.max_agents)->check(CLI::NonNegativeNumber)->group(group);
+  app.add_option("--max-duration", limits.max_duration, help.max_duration)->group(group);
+  app.add_option("--max-rate", limits.max_rate, help.max_rate)->check(CLI::NonNegativeNumber)->group(group);
+  app.add_option("--allow-host", limits.allow_hosts, help.allow_hosts)->group(group);
   app.add_option("--allow-image", flags.allow_images,
                  "a prefix spec.agentTemplate.image must start with (repeatable; none: any image)")
       ->group(group);
@@ -46,29 +40,19 @@ void addGuardrailFlags(CLI::App& app, GuardrailFlags& flags) {
 
 Result<controller::Guardrails> guardrails(const GuardrailFlags& flags) {
   controller::Guardrails g;
-  auto& limits = g.limits;
-  if (flags.max_users > 0) limits.max_users = flags.max_users;
-  if (flags.max_agents > 0) limits.max_agents = flags.max_agents;
-  if (!flags.max_duration.empty()) {
-    auto duration = scenario::parseDuration(flags.max_duration);
-    if (!duration.ok()) return Error{duration.error().message, "--max-duration"};
-    limits.max_duration = *duration;
-  }
-  if (flags.max_rate > 0) limits.max_rate = flags.max_rate;
-  limits.allowed_hosts = flags.allow_hosts;
+  auto limits = scenario::runLimits(flags.limits);
+  if (!limits.ok()) return limits.error();
+  g.limits = std::move(*limits);
   g.allowed_images = flags.allow_images;
   g.allow_service_account = flags.allow_service_account;
   g.allow_priority_class = flags.allow_priority_class;
   g.allow_secret_env = flags.allow_secret_env;
-  g.set_by = {{"maxUsers", "herd-operator --max-users"},
-              {"maxAgents", "herd-operator --max-agents"},
-              {"maxDuration", "herd-operator --max-duration"},
-              {"maxRate", "herd-operator --max-rate"},
-              {"allowedHosts", "herd-operator --allow-host"},
-              {"allowedImages", "herd-operator --allow-image"},
-              {"allowServiceAccount", "herd-operator --allow-service-account"},
-              {"allowPriorityClass", "herd-operator --allow-priority-class"},
-              {"allowSecretEnv", "herd-operator --allow-secret-env"}};
+  for (const char* rule : {"maxUsers", "maxAgents", "maxDuration", "maxRate", "allowedHosts"})
+    g.set_by[rule] = fmt::format("herd-operator {}", scenario::runLimitFlag(rule));
+  g.set_by["allowedImages"] = "herd-operator --allow-image";
+  g.set_by["allowServiceAccount"] = "herd-operator --allow-service-account";
+  g.set_by["allowPriorityClass"] = "herd-operator --allow-priority-class";
+  g.set_by["allowSecretEnv"] = "herd-operator --allow-secret-env";
   return g;
 }
 

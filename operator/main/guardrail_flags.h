@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/core/result.h"
+#include "common/scenario/guardrails.h"
 #include "operator/controller/policy.h"
 
 namespace CLI {
@@ -14,11 +15,7 @@ class App;
 namespace herd::operator_main {
 
 struct GuardrailFlags {
-  int64_t max_users = 0;     // 0: no limit
-  int64_t max_agents = 0;    // 0: no limit
-  std::string max_duration;  // empty: no limit
-  double max_rate = 0;       // 0: no limit
-  std::vector<std::string> allow_hosts;
+  scenario::RunLimitFlags limits;  // the flags herd run has too
   std::vector<std::string> allow_images;
   bool allow_service_account = false;
   bool allow_priority_class = false;

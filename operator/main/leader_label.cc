@@ -18,7 +18,7 @@ LeaderLabel::LeaderLabel(k8s::Client& client) : client_(client) {
 
 void LeaderLabel::set(bool leading) {
   if (!enabled()) return;
-  nlohmann::json patch = {{"metadata", {{"labels", {{kLeaderLabel, leading ? "true" : "false"}}}}}};
+  Json patch = {{"metadata", {{"labels", {{kLeaderLabel, leading ? "true" : "false"}}}}}};
   auto written = client_.patch(k8s::resources::kPods, ns_, pod_, patch);
   auto log = logger("operator");
   if (!written.ok()) {

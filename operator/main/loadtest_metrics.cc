@@ -11,7 +11,7 @@
 namespace herd::operator_main {
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 using controller::LoadTestStatus;
 

@@ -11,14 +11,14 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "operator/k8s/informer.h"
 
 namespace herd::operator_main {
 
 // Exposition text for these LoadTest objects (pure: the unit test feeds it JSON).
-std::string renderLoadTestMetrics(const std::vector<nlohmann::json>& loadtests);
+std::string renderLoadTestMetrics(const std::vector<Json>& loadtests);
 
 class LoadTestMetrics {
  public:

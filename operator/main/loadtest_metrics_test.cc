@@ -7,7 +7,7 @@
 namespace herd::operator_main {
 namespace {
 
-using nlohmann::json;
+using json = Json;
 
 bool hasLine(const std::string& text, const std::string& line) {
   std::istringstream in(text);

@@ -51,7 +51,7 @@ bool eventually(std::chrono::milliseconds limit, const std::function<bool()>& do
 void ensureWidgetCrd(Client& client) {
   auto text = readFile(std::string(HERD_CLUSTER_SCRIPTS) + "/testdata/widget-crd.json");
   ASSERT_TRUE(text.ok()) << text.error().describe();
-  auto crd = nlohmann::json::parse(*text);
+  auto crd = Json::parse(*text);
   auto applied = client.apply(resources::kCustomResourceDefinitions, crd);
   ASSERT_TRUE(applied.ok()) << applied.error().describe();
   // A new CRD serves only once Established; listing proves it end to end.
@@ -65,7 +65,7 @@ TestNamespace::TestNamespace(Client& client) : client_(client) {
   std::string base = info ? std::string(info->name()) : "test";
   for (char& c : base) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-';
   name_ = "t-" + base.substr(0, 40) + "-" + std::to_string(rd() % 100000);
-  nlohmann::json ns{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name_}}}};
+  Json ns{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name_}}}};
   auto created = client_.create(resources::kNamespaces, "", ns);
   if (!created.ok()) throw std::runtime_error(created.error().describe());
   // The controller manager puts kube-root-ca.crt into every new namespace a

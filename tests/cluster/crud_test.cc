@@ -5,7 +5,7 @@
 namespace herd::k8s::testing {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 json configMap(const std::string& ns, const std::string& name, json data) {
   return {{"apiVersion", "v1"},

@@ -23,7 +23,7 @@
 namespace herd::k8s::testing {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 using std::chrono::seconds;
 
 class OperatorBinary : public ::testing::Test {

@@ -5,28 +5,18 @@
 // /metrics says herd_operator_leader 1, set the moment it takes the Lease,
 // before its reconciler has run). The leader is SIGKILLed 20 s into a 60 s run
 // of 20 users on 2 agents against nginx on loopback, and the run must complete
-// with nginx's own count and no agent pod failing. Both parts of the fix are
-// made to matter, each by a phase of the proxy after the kill:
-//  1. the proxy sends the redialling agents to the standby, which has been up
-//     longer than its hold window (--hold-unknown-runs, short here) and does
-//     not lead yet: it refuses them (UNKNOWN_RUN), and they must retry instead
-//     of exiting;
-//  2. then it connects the agents to the standby but holds back what they send
-//     until the standby leads, and lets it through the moment it does: the
-//     agents' Hellos reach the new leader before its reconciler has taken the
-//     run over (which takes it about 0.1 s), and must be held (the window
-//     counts from leadership), not refused. An agent gives up a stream after
-//     3 s of silence and opens the next a second later, so the standby is
-//     frozen (SIGSTOP) until the old lease has expired and both agents have
-//     just opened a stream; resumed, it leads within a moment, while those
-//     streams are still open. (The Hellos now arrive just after the takeover,
-//     so the held count is reported, not asserted: see below.)
-// Plaintext (--coordinator-insecure): phase 2 holds back the agents' bytes, and
-// a held TLS handshake is not a held Hello (the agent abandons the connection
-// attempt instead). Failover over TLS runs in the e2e-cluster tier
-// (failover_kill, failover_restart) and in OperatorBinary's restart test.
-#include <signal.h>
-
+// with nginx's own count and no agent pod failing. After the kill the proxy
+// sends the redialling agents to the standby, which has been up longer than its
+// hold window (--hold-unknown-runs, short here) and does not lead until the old
+// Lease expires: it refuses them (UNKNOWN_RUN), and they must retry instead of
+// exiting until it leads and takes the run over. That the window opens again on
+// leadership (so agents that reach a new leader before its reconciler has
+// adopted the run are held, not refused) is shown deterministically by
+// operator/coordinator/live_coordinator_test.cc; here the new leader must simply
+// never answer UNKNOWN_RUN.
+// Plaintext (--coordinator-insecure) keeps the proxy's routing simple; failover
+// over TLS runs in the e2e-cluster tier (failover_kill, failover_restart) and in
+// OperatorBinary's restart test.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -48,7 +38,7 @@
 namespace herd::k8s::testing {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -58,10 +48,6 @@ using std::chrono::seconds;
 // starts with leadership saves the run.
 constexpr auto kHold = seconds(5);
 constexpr auto kKillAfter = seconds(20);  // into the run
-// The old leader's lease (15 s) has expired for the standby, which saw its
-// last renewal at most a retry period (2 s) after the kill.
-constexpr auto kLeaseExpired = seconds(19);
-constexpr auto kSeenTheLastRenewal = seconds(3);
 
 // The distinct peers the log shows refused as of an unknown run.
 size_t refusedPeers(const std::string& log) {
@@ -179,52 +165,14 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
   const int64_t before_kill = (*nginx)->requestCountFromAccessLog("/f");
   replicas[leader]->kill();
   const auto killed = Clock::now();
-  // Phase 1: both agents refused by the standby that does not lead yet.
+  // The agents redial the standby, which does not lead yet and refuses them.
   to_standby = true;
   service.closeAll();
-  const bool refused = eventually(seconds(10), [&] { return refusedPeers(replicas[standby]->log()) >= 2; });
-  // Phase 2: their next streams wait in the proxy until the standby leads.
-  service.holdClientBytes(true);
-  service.closeAll();
-  ASSERT_TRUE(refused) << "the standby did not refuse both agents\n" << replicas[standby]->log();
-  ASSERT_TRUE(eventually(seconds(10),
-                         [&] { return service.heldClients() >= 2 && service.everyHeldClientSentWithin(seconds(5)); }))
-      << "the agents did not reconnect after the refusal (did they exit on UNKNOWN_RUN?)\n"
-      << (notePods("failover"), podLogs());
-  // Frozen only once it has read the Lease after the kill (it reads it every
-  // 2 s): it then counts the lease's 15 s from before the freeze, and leads
-  // at once when thawed after them.
-  std::this_thread::sleep_until(killed + kSeenTheLastRenewal);
-  Clock::time_point thawed;
-  {
-    const pid_t frozen = replicas[standby]->pid();
-    ::kill(frozen, SIGSTOP);
-    struct Thaw {
-      pid_t pid;
-      ~Thaw() { ::kill(pid, SIGCONT); }
-    } thaw{frozen};
-    std::this_thread::sleep_until(killed + kLeaseExpired);  // the wait is the point
-    // An agent's stream lasts 3 s and the next opens 1 s later, so some moment
-    // in every 4 s has both agents' newest streams at most 2 s old (however
-    // their cycles are offset), each with a second or more to live.
-    ASSERT_TRUE(eventually(seconds(10), [&] { return service.everyHeldClientSentWithin(milliseconds(2100)); }))
-        << "the agents opened no new streams";
-    thawed = Clock::now();
-  }
-  // The bytes go through the moment the standby's log says it leads: that line
-  // is written as the Lease is won, before the controller starts, while its
-  // /metrics may answer only after the controller's first pass has begun.
-  bool led = false;
-  for (const auto until = Clock::now() + seconds(40); !led && Clock::now() < until;) {
-    led = replicas[standby]->log().find("leading as") != std::string::npos;
-    if (!led) std::this_thread::sleep_for(milliseconds(1));
-  }
-  service.holdClientBytes(false);
-  ASSERT_TRUE(led) << replicas[standby]->log();
-  ASSERT_TRUE(eventually(seconds(10), [&] { return leading(standby); })) << replicas[standby]->log();
-  const auto thawed_to_leading = std::chrono::duration<double>(Clock::now() - thawed).count();
-  // Within a moment of the thaw, so the streams the agents had opened are still open.
-  EXPECT_LT(thawed_to_leading, 0.5) << replicas[standby]->log();
+  ASSERT_TRUE(eventually(seconds(10), [&] { return refusedPeers(replicas[standby]->log()) >= 2; }))
+      << "the standby did not refuse both agents\n"
+      << replicas[standby]->log();
+  // It leads once the old Lease (15 s) has expired; the agents are still there.
+  ASSERT_TRUE(eventually(seconds(40), [&] { return leading(standby); })) << replicas[standby]->log();
   const auto takeover = std::chrono::duration<double>(Clock::now() - killed).count();
 
   auto last_pods = Clock::now();
@@ -255,14 +203,6 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
   const std::string as_standby = log.substr(0, leading_at), as_leader = log.substr(leading_at);
   EXPECT_GE(refusedPeers(as_standby), 2u) << log;
   EXPECT_EQ(as_leader.find("unknown run"), std::string::npos) << log;
-  // How many Hellos the new leader held before its reconciler had taken the run
-  // over: reported, not asserted. Measured on this code, the released Hellos
-  // reach it about 0.1 s after the Lease is won, later than the takeover
-  // (about 0.08 s after it), so this phase no
-  // longer shows the hold at work (the refusal phase still shows the agents'
-  // retry). A test that fails without the leader-time hold is still to come.
-  const size_t held = occurrences(as_leader, "holding agent");
-
   const int64_t requests = st["totals"]["requests"].get<int64_t>();
   const int64_t counted = (*nginx)->waitForAccessLogCount(requests, "/f");
   EXPECT_GT(before_kill, 0);
@@ -277,8 +217,8 @@ TEST_F(OperatorFailover, StandbyPastItsHoldWindowTakesOverMidRunAndTheTotalsAreN
   EXPECT_EQ(summary["users"]["peak"].get<int64_t>(), 20) << summary.dump();
   std::cout << "standby up " << standby_age << " s at the kill; leader again after " << takeover << " s; nginx counted "
             << counted << " requests (" << before_kill << " before the kill); status totals " << requests
-            << "; proxied connections " << service.forwarded() << "; agents held by the new leader " << held
-            << "; leading " << thawed_to_leading << " s after the thaw\n";
+            << "; proxied connections " << service.forwarded() << "; agents held by the new leader "
+            << occurrences(as_leader, "holding agent") << "\n";
   EXPECT_EQ(replicas[standby]->stop(), 0) << log;
 }
 

@@ -16,7 +16,7 @@
 
 namespace herd::k8s::testing {
 
-using json = nlohmann::json;
+using json = Json;
 using controller::kLoadTests;
 using controller::RunProgress;
 using std::chrono::seconds;

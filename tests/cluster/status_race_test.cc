@@ -7,7 +7,7 @@
 namespace herd::k8s::testing {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 
 TEST(StatusRace, ConcurrentIncrementsAreAllKept) {
   HERD_REQUIRE_CLUSTER();

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -90,44 +89,12 @@ void TcpProxy::acceptLoop() {
 
 // Both directions until either side ends or the proxy stops; then both close,
 // so the other side sees the connection break as it would behind a Service.
-size_t TcpProxy::heldClients() {
-  std::lock_guard lock(bursts_mu_);
-  return hold_ ? bursts_.size() : 0;
-}
-
-bool TcpProxy::everyHeldClientSentWithin(std::chrono::milliseconds age) {
-  std::lock_guard lock(bursts_mu_);
-  const auto now = std::chrono::steady_clock::now();
-  for (const auto& [fd, at] : bursts_)
-    if (now - at > age) return false;
-  return !bursts_.empty();
-}
-
 void TcpProxy::pump(int client, int backend, int generation) {
-  constexpr int kBurst = 40;  // bytes: more than a RST_STREAM frame (13) or two
-  int unread = 0;
   while (!stop_ && generation_ == generation) {
-    const bool hold = hold_;
-    if (hold) {
-      int now_unread = 0;
-      ::ioctl(client, FIONREAD, &now_unread);
-      std::lock_guard lock(bursts_mu_);
-      if (!bursts_.count(client)) bursts_[client] = {};
-      if (now_unread >= unread + kBurst) bursts_[client] = std::chrono::steady_clock::now();
-      unread = now_unread;
-    } else {
-      unread = 0;
-    }
-    // Held: the client's side is not read, and the hold is looked at often.
-    pollfd p[2] = {{client, static_cast<short>(hold ? 0 : POLLIN), 0}, {backend, POLLIN, 0}};
-    if (::poll(p, 2, hold ? 2 : kPollMs) < 0) break;
-    if (hold && (p[0].revents & (POLLHUP | POLLERR))) break;
-    if (!hold && p[0].revents && !forward(client, backend)) break;
+    pollfd p[2] = {{client, POLLIN, 0}, {backend, POLLIN, 0}};
+    if (::poll(p, 2, kPollMs) < 0) break;
+    if (p[0].revents && !forward(client, backend)) break;
     if (p[1].revents && !forward(backend, client)) break;
-  }
-  {
-    std::lock_guard lock(bursts_mu_);
-    bursts_.erase(client);
   }
   ::close(client);
   ::close(backend);

@@ -2,17 +2,9 @@
 // A TCP forwarder on loopback standing in for a Kubernetes Service in front of
 // the leading operator: each accepted connection goes to the backend port
 // pick() names at that moment (the replica that leads), or is closed at once
-// when it names none, as a Service without endpoints refuses. While
-// holdClientBytes(true), what clients send stays unread (in their sockets)
-// while what backends send still flows: a gRPC client completes its connection
-// on the backend's SETTINGS and sends its stream, which the backend receives
-// all at once when the hold is lifted. Meanwhile the proxy notes when each
-// held client last sent a burst (a new gRPC stream is its HEADERS and first
-// message together; a cancelled one adds only a short RST_STREAM frame).
+// when it names none, as a Service without endpoints refuses.
 #include <atomic>
-#include <chrono>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -31,11 +23,6 @@ class TcpProxy {
   int forwarded() const { return forwarded_.load(); }  // connections that reached a backend
   // Breaks every connection made so far (both sides see it closed).
   void closeAll() { ++generation_; }
-  void holdClientBytes(bool hold) { hold_ = hold; }
-  // Connections open now whose client side is held.
-  size_t heldClients();
-  // Every held connection's client sent a burst (a new stream) within `age`.
-  bool everyHeldClientSentWithin(std::chrono::milliseconds age);
 
  private:
   void acceptLoop();
@@ -47,9 +34,6 @@ class TcpProxy {
   std::atomic<bool> stop_{false};
   std::atomic<int> forwarded_{0};
   std::atomic<int> generation_{0};
-  std::atomic<bool> hold_{false};
-  std::mutex bursts_mu_;
-  std::map<int, std::chrono::steady_clock::time_point> bursts_;  // held client fd: its last burst
   std::mutex mu_;
   std::vector<std::thread> pumps_;
   std::thread acceptor_;

@@ -12,7 +12,7 @@
 namespace herd::k8s::testing {
 namespace {
 
-using json = nlohmann::json;
+using json = Json;
 using namespace std::chrono_literals;
 
 json configMap(const std::string& ns, const std::string& name, int v) {

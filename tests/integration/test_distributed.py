@@ -461,31 +461,6 @@ def test_agents_refused_as_unknown_run_redial_until_a_coordinator_adopts_them(ru
     assert summary["totals"]["requests"] == nginx_total(nginx)
 
 
-def make_certificate(directory):
-    crt, key = directory / "coordinator.crt", directory / "coordinator.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(crt)],
-                   check=True, capture_output=True)
-    return crt, key
-
-
-def test_tls_stream_with_given_certificates(run, nginx, tmp_path):
-    crt, key = make_certificate(tmp_path)
-    r = run(duration="1s")
-    r.start_coordinator("--tls-cert", str(crt), "--tls-key", str(key), expect=1)
-    # A plaintext agent cannot talk to a TLS coordinator; it gives up and says so.
-    plain = r.start_agent("plain", None, None, "--reconnect-timeout", "1s")
-    assert plain.wait(timeout=30) == 3
-    assert "giving up" in r.agent_log("plain")
-    del r.agents["plain"]
-    r.start_agent("a1", None, None, "--tls-ca", str(crt), "--tls-server-name", "localhost")
-    code, agents, summary = r.wait()
-    assert code == 0, r.coordinator_log()
-    assert agents == {"a1": 0}, r.agent_log("a1")
-    assert summary["totals"]["requests"] == nginx_total(nginx) > 0
-    assert "with TLS" in r.coordinator_log()
-
-
 def test_agent_that_cannot_reach_the_target_fails_the_run_with_exit_3(run, nginx):
     r = run(url="http://127.0.0.1:9")  # nothing listens on the discard port here
     r.start_coordinator(expect=1)

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import HERD, SOURCE_DIR
-from test_distributed import Run, free_port, nginx_total
+from test_distributed import free_port, nginx_total, run  # noqa: F401 (run is a fixture)
 
 MAKE_CERTS = os.path.join(SOURCE_DIR, "tests", "support", "make_test_certs.sh")
 
@@ -19,20 +19,6 @@ def certs(tmp_path):
     directory = tmp_path / "certs"
     subprocess.run(["bash", MAKE_CERTS, str(directory)], check=True, capture_output=True)
     return directory
-
-
-@pytest.fixture
-def run(tmp_path, nginx):
-    runs = []
-
-    def make(**kwargs):
-        r = Run(tmp_path, nginx, **kwargs)
-        runs.append(r)
-        return r
-
-    yield make
-    for r in runs:
-        r.stop()
 
 
 def refused(r, name, *args):

@@ -331,9 +331,8 @@ int main(int argc, char** argv) {
   k8s::InformerOptions opts;
   opts.label_selector = selector;
   k8s::Informer pods(**client, k8s::resources::kPods, opts);
-  pods.addHandlers({[&](const nlohmann::json& p) { runner.onPod(p); },
-                    [&](const nlohmann::json&, const nlohmann::json& p) { runner.onPod(p); },
-                    [&](const nlohmann::json& p) { runner.onGone(p); }});
+  pods.addHandlers({[&](const Json& p) { runner.onPod(p); }, [&](const Json&, const Json& p) { runner.onPod(p); },
+                    [&](const Json& p) { runner.onGone(p); }});
   pods.start();
   if (!pods.waitForSync(std::chrono::seconds(30))) {
     std::cerr << "pod-runner: pod list never synced\n";

@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/core/json.h"
 
 #include "common/core/result.h"
 
 namespace herd::podrunner {
 
-using json = nlohmann::json;
+using json = Json;
 
 // nodeSelector against the stand-in's node labels; the message the scheduler
 // would give when they do not match.
