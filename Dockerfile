@@ -22,7 +22,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config ca-certificates ccache \
       libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev \
       libyaml-cpp-dev libcpprest-dev libspdlog-dev libfmt-dev nlohmann-json3-dev \
-      libcli11-dev libssl-dev libabsl-dev libsimdjson-dev libre2-dev \
+      libcli11-dev libssl-dev libabsl-dev libsimdjson-dev libre2-dev libnghttp2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -52,6 +52,7 @@ RUN apt-get update \
       libfmt9 \
       libgrpc++1.51 \
       libgrpc29 \
+      libnghttp2-14 \
       libprotobuf32 \
       libre2-9 \
       libsimdjson14 \

@@ -25,14 +25,6 @@ void releaseIfLarge(std::string& buffer) {
   if (buffer.capacity() > kKeptBufferCapacity) std::string().swap(buffer);
 }
 
-// A connect error after which the next resolved address may still work (::1
-// refused or without IPv6, then 127.0.0.1). EMFILE, ENFILE, ENOBUFS and ENOMEM
-// are the generator's own limits and would fail on every address.
-bool worthNextAddress(int error) {
-  return error == ECONNREFUSED || error == ENETUNREACH || error == EHOSTUNREACH || error == EAFNOSUPPORT ||
-         error == EADDRNOTAVAIL || error == ETIMEDOUT || error == ECONNRESET;
-}
-
 }  // namespace
 
 HttpConnection::HttpConnection(EventLoop& loop, const ConnectionTarget& target, HttpClient& client)

@@ -42,6 +42,7 @@
 
 #include "agent/engine/event_loop.h"
 #include "agent/engine/http_parser.h"
+#include "agent/engine/request_channel.h"
 #include "agent/engine/resolver.h"
 #include "agent/engine/tls.h"
 #include "common/core/clock.h"
@@ -71,6 +72,7 @@ struct HttpResponse {
   uint64_t bytes_sent = 0;                           // request bytes written, a retried request counted twice
   std::string_view body;                             // the decoded body, only when capture_body was asked
   std::string_view headers;                          // "Name: value\n" per field, only when capture_headers was asked
+  uint8_t http_version = 1;                          // 1 (HTTP/1.1) or 2 (HTTP/2): what carried the request
 };
 
 class HttpClient {
@@ -84,7 +86,7 @@ class HttpClient {
   ~HttpClient() = default;
 };
 
-class HttpConnection final : private IoWatcher {
+class HttpConnection final : public RequestChannel, private IoWatcher {
  public:
   // Keeps references to all three; they must outlive the connection.
   HttpConnection(EventLoop& loop, const ConnectionTarget& target, HttpClient& client);
@@ -102,10 +104,10 @@ class HttpConnection final : private IoWatcher {
   // `stream_body`: hand body bytes to onBodyData() as they arrive (an endless
   // streaming response) instead of keeping them.
   void send(std::string_view request_bytes, MonoTime deadline, bool expect_no_body, bool capture_body,
-            bool capture_headers = false, bool stream_body = false);
+            bool capture_headers = false, bool stream_body = false) override;
 
   // Abandons the request in flight, if any, without a callback, and closes the socket.
-  void cancel();
+  void cancel() override;
 
   bool busy() const { return busy_; }
   // A socket is open and ready for a request (not connecting or handshaking).

@@ -62,4 +62,9 @@ IoResult socketWrite(int fd, const char* data, size_t size) {
   }
 }
 
+bool worthNextAddress(int error) {
+  return error == ECONNREFUSED || error == ENETUNREACH || error == EHOSTUNREACH || error == EAFNOSUPPORT ||
+         error == EADDRNOTAVAIL || error == ETIMEDOUT || error == ECONNRESET;
+}
+
 }  // namespace herd::engine

@@ -32,6 +32,11 @@ struct ConnectAttempt {
 };
 ConnectAttempt startConnect(const Address& address);
 
+// A connect error after which the next resolved address may still work (::1
+// refused or without IPv6, then 127.0.0.1). EMFILE, ENFILE, ENOBUFS and ENOMEM
+// are the generator's own limits and would fail on every address.
+bool worthNextAddress(int error);
+
 // The pending error of a socket whose non-blocking connect() finished (SO_ERROR).
 int socketError(int fd);
 

@@ -77,7 +77,10 @@ double average(uint64_t sum, uint64_t count) {
   return count ? static_cast<double>(sum) / static_cast<double>(count) : 0.0;
 }
 
-std::string statsRow(std::string_view method, std::string_view name, const stats::EndpointStats& e, double seconds) {
+// `protocol`: the run spoke HTTP/2 somewhere, and the rows end with a Protocol
+// column (Locust has none: HTTP/1.1-only runs keep its exact columns).
+std::string statsRow(std::string_view method, std::string_view name, const stats::EndpointStats& e, double seconds,
+                     bool protocol) {
   const auto& h = e.latency;
   return row({csvField(method), csvField(name), std::to_string(e.requests), std::to_string(e.failures),
               median(report::toMillis(h.valueAtPercentile(50)), report::toMillis(h.min()), report::toMillis(h.max()),
@@ -85,7 +88,8 @@ std::string statsRow(std::string_view method, std::string_view name, const stats
               pyFloat(h.mean() / 1e6), pyFloat(report::toMillis(h.min())), pyFloat(report::toMillis(h.max())),
               pyFloat(average(e.bytes_received, e.requests)), pyFloat(perSecond(e.requests, seconds)),
               pyFloat(perSecond(e.failures, seconds))}) +
-         percentileFields(h) + std::string(kRowEnd);
+         percentileFields(h) + (protocol ? std::string(",") + stats::protocolName(e.protocols) : std::string()) +
+         std::string(kRowEnd);
 }
 
 // Locust orders rows by (name, method).
@@ -113,17 +117,18 @@ std::string csvField(std::string_view text) {
 }
 
 std::string statsCsv(const scenario::Plan& plan, const report::RunAggregate& aggregate, const report::RunInfo& info) {
+  const auto& endpoints = aggregate.total().endpoints();
+  const bool protocol = (aggregate.total().totals().protocols & stats::kProtocolHttp2) != 0;
   std::string out =
       "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
       "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s" +
-      percentileHeader() + std::string(kRowEnd);
-  const auto& endpoints = aggregate.total().endpoints();
+      percentileHeader() + (protocol ? ",Protocol" : "") + std::string(kRowEnd);
   const stats::EndpointStats empty;
   for (const size_t i : endpointOrder(plan)) {
     out += statsRow(plan.endpoints[i].method, plan.endpoints[i].name, i < endpoints.size() ? endpoints[i] : empty,
-                    info.duration_seconds);
+                    info.duration_seconds, protocol);
   }
-  out += statsRow("", "Aggregated", aggregate.total().totals(), info.duration_seconds);
+  out += statsRow("", "Aggregated", aggregate.total().totals(), info.duration_seconds, protocol);
   return out;
 }
 

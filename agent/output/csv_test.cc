@@ -53,6 +53,24 @@ TEST(Csv, StatsFileHasLocustsColumnsRowsAndAggregate) {
   EXPECT_EQ(rows[4].substr(0, 20), ",Aggregated,101,2,2,");
 }
 
+TEST(Csv, AProtocolColumnEndsTheRowsOnlyWhenHttp2Answered) {
+  Fixture f;
+  EXPECT_EQ(lines(statsCsv(f.plan, f.aggregate, f.info))[0].find("Protocol"), std::string::npos);
+  stats::Recorder http2(3);
+  http2.recordRequest(2, 1'000'000, 10, 10, stats::ErrorKind::kNone);
+  http2.recordProtocol(2, 2);
+  http2.recordProtocol(0, 1);
+  f.aggregate.add(http2);
+  f.aggregate.closeSecond(3.0, 4, 0.1);
+  const auto rows = lines(statsCsv(f.plan, f.aggregate, f.info));
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_TRUE(rows[0].ends_with(",100%,Protocol"));
+  EXPECT_TRUE(rows[1].ends_with(",HTTP/2")) << rows[1];  // /a
+  EXPECT_TRUE(rows[2].ends_with(",HTTP/1.1")) << rows[2];
+  EXPECT_TRUE(rows[3].ends_with(",")) << rows[3];  // no response: no protocol
+  EXPECT_TRUE(rows[4].ends_with(",HTTP/1.1+HTTP/2")) << rows[4];
+}
+
 TEST(Csv, MedianStaysWithinMinAndMaxLikeLocusts) {
   scenario::Plan plan;
   plan.endpoints = {{"/fast", "GET"}};

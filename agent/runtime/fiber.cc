@@ -259,12 +259,18 @@ void Fiber::think(const scenario::ThinkStep& step) {
   waitUntil(until, Wait::kTimer);
 }
 
-engine::HttpConnection& Fiber::connection(size_t origin) {
-  if (connections_.size() <= origin) connections_.resize(origin + 1);
-  auto& slot = connections_[origin];
+engine::RequestChannel& Fiber::connection(const scenario::RequestStep& step) {
+  const bool http2 = step.http == scenario::HttpVersion::kHttp2;
+  const size_t index = 2 * step.origin + (http2 ? 1 : 0);
+  if (connections_.size() <= index) connections_.resize(index + 1);
+  auto& slot = connections_[index];
   if (!slot) {
-    slot = std::make_unique<engine::HttpConnection>(user_.worker().loop(), user_.worker().shared().targets[origin],
-                                                    *this);
+    auto& worker = user_.worker();
+    if (http2) {
+      slot = std::make_unique<engine::Http2Exchange>(worker.http2Pool(step.origin), *this);
+    } else {
+      slot = std::make_unique<engine::HttpConnection>(worker.loop(), worker.shared().targets[step.origin], *this);
+    }
   }
   return *slot;
 }
@@ -280,8 +286,8 @@ void Fiber::sendRequest() {
   request_start_ = MonoClock::now();
   const bool stream = step.delivery && step.delivery->mode == scenario::Delivery::Mode::kStream &&
                       step.delivery->kind == scenario::Delivery::Kind::kSubscribe;
-  connection(step.origin)
-      .send(bytes, request_start_ + step.timeout, step.method == "HEAD", step.needs_body, step.needs_headers, stream);
+  connection(step).send(bytes, request_start_ + step.timeout, step.method == "HEAD", step.needs_body,
+                        step.needs_headers, stream);
 }
 
 void Fiber::onResponse(const engine::HttpResponse& response) {
@@ -300,6 +306,8 @@ void Fiber::onResponse(const engine::HttpResponse& response) {
   if (step.delivery && deliveryResponse(step, response, outcome.error == stats::ErrorKind::kNone)) outcome = Outcome{};
   worker.recorder().recordRequest(step.endpoint, static_cast<uint64_t>(latency.count()), response.bytes_received,
                                   response.bytes_sent, outcome.error, outcome.code);
+  // Which protocol answered, once one did (a refused connection spoke none).
+  if (response.status != 0) worker.recorder().recordProtocol(step.endpoint, response.http_version);
   if (step.retry && attempt_ < step.retry->attempts && !stopping_ && outcome.error != stats::ErrorKind::kNone &&
       shouldRetry(*step.retry, response.error, response.status)) {
     const auto delay = backoffDelay(*step.retry, attempt_, worker.rng().unit());

@@ -11,6 +11,7 @@
 
 #include "agent/engine/event_loop.h"
 #include "agent/engine/http_connection.h"
+#include "agent/engine/request_channel.h"
 #include "common/core/clock.h"
 #include "common/scenario/plan.h"
 
@@ -73,7 +74,7 @@ class Fiber final : public engine::HttpClient {
   void sendRequest();
   void waitUntil(MonoTime when, Wait wait);
   void end();
-  engine::HttpConnection& connection(size_t origin);
+  engine::RequestChannel& connection(const scenario::RequestStep& step);
 
   VirtualUser& user_;
   Fiber* const parent_;
@@ -93,7 +94,8 @@ class Fiber final : public engine::HttpClient {
   std::string extra_headers_;  // subscribe: the long-poll position
   engine::Timer timer_;
   engine::Timer drain_timer_;
-  std::vector<std::unique_ptr<engine::HttpConnection>> connections_;  // by origin index
+  // By origin index and HTTP version: [2 * origin] HTTP/1.1, [2 * origin + 1] HTTP/2.
+  std::vector<std::unique_ptr<engine::RequestChannel>> connections_;
 };
 
 }  // namespace herd::runtime

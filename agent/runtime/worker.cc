@@ -222,4 +222,11 @@ void Worker::serialise(const scenario::RequestStep& step, const scenario::Render
   }
 }
 
+engine::Http2Pool& Worker::http2Pool(size_t origin) {
+  if (http2_pools_.size() <= origin) http2_pools_.resize(origin + 1);
+  auto& pool = http2_pools_[origin];
+  if (!pool) pool = std::make_unique<engine::Http2Pool>(loop_, shared_.targets[origin], shared_.plan->http2_streams);
+  return *pool;
+}
+
 }  // namespace herd::runtime

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "agent/engine/event_loop.h"
+#include "agent/engine/http2_exchange.h"
 #include "agent/engine/http_connection.h"
 #include "agent/runtime/feeder.h"
 #include "agent/runtime/spawner.h"
@@ -100,6 +101,8 @@ class Worker {
   VirtualUser& addUser(int64_t global);
   Spawner& spawner() { return spawner_; }
   Feeders& feeders() { return feeders_; }
+  // This worker's HTTP/2 connections to plan origin `origin`, shared by its users.
+  engine::Http2Pool& http2Pool(size_t origin);
 
  private:
   void tick();
@@ -116,6 +119,8 @@ class Worker {
   engine::EventLoop loop_;
   Rng rng_;
   stats::Recorder recorder_;
+  // Before users_: the users' exchanges detach from these pools when destroyed.
+  std::vector<std::unique_ptr<engine::Http2Pool>> http2_pools_;  // by origin, made on first use
   std::vector<std::unique_ptr<VirtualUser>> users_;
   int64_t alive_ = 0;
   bool stopping_ = false;

@@ -36,6 +36,7 @@ json endpointsJson(const scenario::Plan& plan, const stats::Recorder& total, dou
                    {"failures", e.failures},
                    {"rps", perSecond(e.requests, seconds)},
                    {"bytesReceived", e.bytes_received},
+                   {"protocol", stats::protocolName(e.protocols)},
                    {"latency", latencyJson(e.latency)}});
   }
   return out;

@@ -14,7 +14,8 @@
 namespace herd::scenario::detail {
 
 constexpr Duration kDefaultTimeout = std::chrono::seconds(10);
-constexpr size_t kMaxClasses = 1000;  // the engine numbers classes with uint16_t
+constexpr size_t kMaxClasses = 1000;                // the engine numbers classes with uint16_t
+constexpr int64_t kMaxStreamsPerConnection = 1000;  // more only grows the memory a refused connection wastes
 
 struct Builder {
   Context context;
@@ -23,6 +24,7 @@ struct Builder {
   Duration default_timeout = kDefaultTimeout;
   std::vector<Header> default_headers;
   std::optional<RetryPolicy> default_retry;
+  HttpVersion default_http = HttpVersion::kHttp1;
 
   // Index of a new check described as `description` (the errors list names it).
   size_t check(std::string description) {
@@ -50,6 +52,9 @@ Result<std::vector<Step>> parseSteps(Builder& builder, const Field& field, bool 
 Result<RequestStep> parseRequest(Builder& builder, std::string method, const Field& value, const Field* name);
 // request.cc: a headers map (`defaults.headers` or a request's).
 Result<std::vector<Header>> parseHeaders(Builder& builder, const Field& field);
+
+// request.cc: an `http:` version, "1.1" or "2".
+Result<HttpVersion> parseHttpVersion(Builder& builder, const Field& field);
 
 // response_rules.cc: a request's `check:`, `capture:` and `retry:`.
 Status parseChecks(Builder& builder, const Field& field, RequestStep& step);

@@ -163,8 +163,20 @@ Status parseTarget(Builder& builder, const Field& root_field, const MapView& roo
 Status parseDefaults(Builder& builder, const MapView& root) {
   const Field* defaults = root.find("defaults");
   if (defaults == nullptr) return Ok{};
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map,
-                            detail::readMap(builder.context, *defaults, {"timeout", "headers", "retry", "cookies"}));
+  SCENARIO_ASSIGN_OR_RETURN(
+      const MapView map, detail::readMap(builder.context, *defaults,
+                                         {"timeout", "headers", "retry", "cookies", "http", "streamsPerConnection"}));
+  if (const Field* http = map.find("http")) {
+    SCENARIO_ASSIGN_OR_RETURN(builder.default_http, detail::parseHttpVersion(builder, *http));
+  }
+  if (const Field* streams = map.find("streamsPerConnection")) {
+    SCENARIO_ASSIGN_OR_RETURN(const int64_t count, detail::readInteger(builder.context, *streams, 1));
+    if (count > detail::kMaxStreamsPerConnection) {
+      return errorAt(builder.context, *streams,
+                     "at most " + std::to_string(detail::kMaxStreamsPerConnection) + ", got " + std::to_string(count));
+    }
+    builder.plan.http2_streams = static_cast<uint32_t>(count);
+  }
   if (const Field* retry = map.find("retry")) {
     SCENARIO_ASSIGN_OR_RETURN(builder.default_retry, detail::parseRetry(builder, *retry));
   }

@@ -115,6 +115,10 @@ struct Delivery {
   size_t topics_variable = 0;    // subscribe: {{topics}}, the topics joined with ','
 };
 
+// The HTTP version a request asks for (`http:`); "2" falls back to HTTP/1.1
+// over TLS when the server does not offer h2 in ALPN.
+enum class HttpVersion : uint8_t { kHttp1, kHttp2 };
+
 struct RequestStep {
   std::string method;           // upper case: GET, POST, ...
   size_t origin = 0;            // index into Plan::origins
@@ -131,6 +135,7 @@ struct RequestStep {
   std::optional<Delivery> delivery;
   bool needs_body = false;     // a check or capture reads the body
   bool needs_headers = false;  // a check or capture reads the headers
+  HttpVersion http = HttpVersion::kHttp1;
 };
 
 struct ThinkStep {
@@ -267,6 +272,7 @@ struct Plan {
   std::vector<std::string> checks;     // each check described, by Check::id
   std::vector<std::string> regexes;    // capture patterns (RE2 syntax), compiled once per worker
   bool cookies = true;                 // a cookie jar per user (defaults.cookies)
+  uint32_t http2_streams = 100;        // streams per HTTP/2 connection (defaults.streamsPerConnection)
   std::vector<DataSource> data;
   std::vector<std::string> streams;                // pub/sub streams by name, in order of first use
   Duration lost_after = std::chrono::seconds(10);  // delivery.lostAfter

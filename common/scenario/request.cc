@@ -194,18 +194,19 @@ Result<RequestFields> readRequestFields(Builder& builder, std::string& method, c
   if (!method.empty() && !value.node.IsMap()) {
     return errorAt(
         context, value,
-        "expected a URL or a map with url, name, headers, query, json, body, form, timeout, check, capture, retry");
+        "expected a URL or a map with url, name, headers, query, json, body, form, timeout, check, capture, retry, "
+        "http");
   }
   if (method.empty()) {
     SCENARIO_ASSIGN_OR_RETURN(fields.map, readMap(context, value,
                                                   {"method", "url", "name", "headers", "query", "json", "body", "form",
-                                                   "timeout", "check", "capture", "retry"}));
+                                                   "timeout", "check", "capture", "retry", "http"}));
     SCENARIO_ASSIGN_OR_RETURN(const Field method_field, require(context, value, fields.map, "method"));
     SCENARIO_ASSIGN_OR_RETURN(method, readMethod(context, method_field));
   } else {
     SCENARIO_ASSIGN_OR_RETURN(fields.map, readMap(context, value,
                                                   {"url", "name", "headers", "query", "json", "body", "form", "timeout",
-                                                   "check", "capture", "retry"}));
+                                                   "check", "capture", "retry", "http"}));
   }
   if (const Field* name = fields.map.find("name")) {
     if (sibling_name != nullptr)
@@ -242,11 +243,22 @@ Status applyOptions(Builder& builder, const RequestFields& fields, const Field& 
       SCENARIO_ASSIGN_OR_RETURN(step.retry, parseRetry(builder, *retry));
     }
   }
+  step.http = builder.default_http;
+  if (const Field* http = fields.map.find("http")) {
+    SCENARIO_ASSIGN_OR_RETURN(step.http, parseHttpVersion(builder, *http));
+  }
   markNeeds(step, builder.plan.cookies);
   return Ok{};
 }
 
 }  // namespace
+
+Result<HttpVersion> parseHttpVersion(Builder& builder, const Field& field) {
+  SCENARIO_ASSIGN_OR_RETURN(const std::string text, readString(builder.context, field));
+  if (text == "1.1") return HttpVersion::kHttp1;
+  if (text == "2") return HttpVersion::kHttp2;
+  return errorAt(builder.context, field, "expected \"1.1\" or \"2\", got \"" + text + "\"");
+}
 
 Result<RequestStep> parseRequest(Builder& builder, std::string method, const Field& value, const Field* name) {
   Context& context = builder.context;

@@ -8,10 +8,12 @@ void EndpointStats::merge(const EndpointStats& other) {
   bytes_received += other.bytes_received;
   bytes_sent += other.bytes_sent;
   latency.merge(other.latency);
+  protocols |= other.protocols;
 }
 
 void EndpointStats::reset() {
   requests = failures = bytes_received = bytes_sent = 0;
+  protocols = 0;
   latency.reset();
 }
 
@@ -27,6 +29,11 @@ void Recorder::recordRequest(size_t endpoint, uint64_t latency_ns, uint64_t byte
     ++e.failures;
     ++errors_[ErrorKey{static_cast<uint32_t>(endpoint), error, code}];
   }
+}
+
+void Recorder::recordProtocol(size_t endpoint, uint8_t http_version) {
+  if (endpoint >= endpoints_.size()) endpoints_.resize(endpoint + 1);
+  endpoints_[endpoint].protocols |= http_version == 2 ? kProtocolHttp2 : kProtocolHttp1;
 }
 
 void Recorder::merge(const Recorder& other) {

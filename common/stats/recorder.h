@@ -14,12 +14,28 @@
 
 namespace herd::stats {
 
+// EndpointStats::protocols bits.
+constexpr uint8_t kProtocolHttp1 = 1;
+constexpr uint8_t kProtocolHttp2 = 2;
+
+// "HTTP/1.1", "HTTP/2", "HTTP/1.1+HTTP/2" (some requests fell back), or "" when
+// no response came.
+inline const char* protocolName(uint8_t protocols) {
+  switch (protocols) {
+    case kProtocolHttp1: return "HTTP/1.1";
+    case kProtocolHttp2: return "HTTP/2";
+    case kProtocolHttp1 | kProtocolHttp2: return "HTTP/1.1+HTTP/2";
+    default: return "";
+  }
+}
+
 struct EndpointStats {
   uint64_t requests = 0;
   uint64_t failures = 0;  // requests that ended with an ErrorKind other than kNone
   uint64_t bytes_received = 0;
   uint64_t bytes_sent = 0;
-  Histogram latency;  // every request, failed ones included (as Locust does)
+  Histogram latency;      // every request, failed ones included (as Locust does)
+  uint8_t protocols = 0;  // the HTTP versions that answered: kProtocolHttp1 | kProtocolHttp2
 
   void merge(const EndpointStats& other);
   void reset();
@@ -55,6 +71,9 @@ class Recorder {
   // once) rather than writing out of bounds.
   void recordRequest(size_t endpoint, uint64_t latency_ns, uint64_t bytes_received, uint64_t bytes_sent,
                      ErrorKind error, int32_t code = 0);
+
+  // A response to a request of `endpoint` came over HTTP/`http_version` (1 or 2).
+  void recordProtocol(size_t endpoint, uint8_t http_version);
 
   // Adds `other` in; the endpoint list grows to the larger of the two.
   void merge(const Recorder& other);

@@ -118,6 +118,22 @@ TEST(Recorder, MergeGrowsToTheLargerEndpointCount) {
   EXPECT_EQ(a.endpoints()[3].failures, 1u);
 }
 
+TEST(Recorder, ProtocolsAreTheVersionsThatAnsweredMergedAcrossWorkers) {
+  Recorder one(2);
+  one.recordProtocol(0, 2);
+  one.recordProtocol(0, 2);
+  Recorder two(2);
+  two.recordProtocol(0, 1);  // an ALPN fallback
+  two.recordProtocol(1, 1);
+  one.merge(two);
+  EXPECT_EQ(one.endpoints()[0].protocols, kProtocolHttp1 | kProtocolHttp2);
+  EXPECT_STREQ(protocolName(one.endpoints()[0].protocols), "HTTP/1.1+HTTP/2");
+  EXPECT_STREQ(protocolName(one.endpoints()[1].protocols), "HTTP/1.1");
+  EXPECT_STREQ(protocolName(0), "");
+  one.reset();
+  EXPECT_EQ(one.endpoints()[0].protocols, 0);
+}
+
 TEST(Recorder, IndexPastTheEndGrowsInsteadOfOverrunning) {
   Recorder r(1);
   r.recordRequest(4, kMilli, 0, 0, ErrorKind::kNone);

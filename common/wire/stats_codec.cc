@@ -67,6 +67,7 @@ void encodeStats(const stats::Recorder& recorder, v1::StatsDelta& out) {
     wire.set_failures(e.failures);
     wire.set_bytes_received(e.bytes_received);
     wire.set_bytes_sent(e.bytes_sent);
+    wire.set_protocols(e.protocols);
     encodeHistogram(e.latency, *wire.mutable_latency());
   }
   for (const auto& [key, count] : recorder.errors()) {
@@ -101,6 +102,7 @@ Result<stats::Recorder> decodeStats(const v1::StatsDelta& in, size_t endpoint_co
     e.failures = wire.failures();
     e.bytes_received = wire.bytes_received();
     e.bytes_sent = wire.bytes_sent();
+    e.protocols = static_cast<uint8_t>(wire.protocols() & (stats::kProtocolHttp1 | stats::kProtocolHttp2));
     e.latency = std::move(*latency);
   }
   stats::ErrorCounts errors;

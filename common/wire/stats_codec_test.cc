@@ -17,6 +17,8 @@ stats::Recorder sample() {
   }
   r.recordRequest(2, 5, 0, 20, stats::ErrorKind::kStatus, 503);
   r.recordRequest(2, 7'000'000'000'000, 0, 20, stats::ErrorKind::kTimeout);
+  r.recordProtocol(0, 2);  // protocols travel too (EndpointStats compares them)
+  r.recordProtocol(2, 1);
   return r;
 }
 

@@ -59,6 +59,20 @@ def test_web_mobile_auth_chance(herd, nginx, chance, logins):
         assert (counts.get(("GET", "/offers"), 0) > 0) == (logins == 0)
 
 
+def test_http2(herd):
+    """The HTTP/2 example against nginx speaking h2c: every request over HTTP/2.0."""
+    from nginx_server import HTTP2_DEFAULTS, HTTP2_TEMPLATE, NginxServer
+    with NginxServer(template=HTTP2_TEMPLATE, extra=HTTP2_DEFAULTS) as nginx:
+        result, summary, counts = run_example(herd, nginx, "http2.yaml", "--users", "8", "--duration", "1s",
+                                              "-p", "think=10ms")
+        protocols = {fields[4] for fields in nginx.access_log()}
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    assert protocols == {"HTTP/2.0"}
+    assert {e["protocol"] for e in summary["endpoints"]} == {"HTTP/2"}
+    assert counts[("GET", "/")] == next(e["requests"] for e in summary["endpoints"] if e["name"] == "home") > 0
+
+
 def test_classroom_on_nchan(herd):
     """40 learners and their proctor: every progress message reaches the proctor,
     every notice reaches all 40 learners, nothing twice, nothing lost."""
