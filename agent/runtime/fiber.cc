@@ -278,8 +278,9 @@ void Fiber::sendRequest() {
   wait_ = Wait::kResponse;
   steps_since_wait_ = 0;
   request_start_ = MonoClock::now();
-  const bool stream = step.delivery && step.delivery->mode == scenario::Delivery::Mode::kStream &&
-                      step.delivery->kind == scenario::Delivery::Kind::kSubscribe;
+  const bool stream = step.delivery && step.delivery->kind == scenario::Delivery::Kind::kSubscribe &&
+                      (step.delivery->mode == scenario::Delivery::Mode::kStream ||
+                       step.delivery->mode == scenario::Delivery::Mode::kSse);
   connection(step.origin)
       .send(bytes, request_start_ + step.timeout, step.method == "HEAD", step.needs_body, step.needs_headers, stream);
 }
@@ -315,6 +316,10 @@ void Fiber::onResponse(const engine::HttpResponse& response) {
   pending_ = nullptr;
   marker_.clear();
   extra_headers_.clear();
+  if (const auto delay = reconnectDelay(step, response); delay > Nanos(0)) {
+    waitUntil(worker.loop().now() + delay, Wait::kTimer);
+    return;
+  }
   run();
 }
 

@@ -60,6 +60,7 @@ class Fiber final : public engine::HttpClient {
   // True when the response was a subscribe's normal end, not a failure.
   bool deliveryResponse(const scenario::RequestStep& step, const engine::HttpResponse& response, bool ok);
   bool subscribing() const;
+  Nanos reconnectDelay(const scenario::RequestStep& step, const engine::HttpResponse& response);
   void onDrainEnd();
   void onTimer();
   void run();

@@ -100,8 +100,12 @@ Result<Step> parsePubSub(Builder& builder, const std::string& action, const Fiel
       SCENARIO_ASSIGN_OR_RETURN(const std::string text, readString(context, *mode));
       if (text == "stream") {
         delivery.mode = Delivery::Mode::kStream;
+      } else if (text == "sse") {
+        delivery.mode = Delivery::Mode::kSse;
+      } else if (text == "websocket") {
+        delivery.mode = Delivery::Mode::kWebSocket;
       } else if (text != "longpoll") {
-        return errorAt(context, *mode, "expected longpoll or stream, got " + quote(text));
+        return errorAt(context, *mode, "expected longpoll, stream, sse or websocket, got " + quote(text));
       }
     }
     SCENARIO_ASSIGN_OR_RETURN(delivery.topics_variable, writeVariable(context, value.atKey(), "topics"));

@@ -104,7 +104,10 @@ struct RetryPolicy {
 // A publish or subscribe request of a pub/sub stream (delivery tracking).
 struct Delivery {
   enum class Kind { kPublish, kSubscribe };
-  enum class Mode { kLongPoll, kStream };  // subscribe: one message per response, or one endless response
+  // subscribe: one message per response, one endless response, an event
+  // stream (text/event-stream), or a WebSocket whose messages carry markers.
+  // publish: a POST, or a message on a WebSocket (kWebSocket).
+  enum class Mode { kLongPoll, kStream, kSse, kWebSocket };
   Kind kind = Kind::kPublish;
   Mode mode = Mode::kLongPoll;
   size_t stream = 0;             // index into Plan::streams
