@@ -38,7 +38,11 @@ bool evaluate(const scenario::Condition& condition, VirtualUser& user, std::stri
 }  // namespace
 
 Fiber::Fiber(VirtualUser& user, Fiber* parent)
-    : user_(user), parent_(parent), timer_([this] { onTimer(); }), drain_timer_([this] { onDrainEnd(); }) {}
+    : user_(user),
+      parent_(parent),
+      timer_([this] { onTimer(); }),
+      drain_timer_([this] { onDrainEnd(); }),
+      socket_timer_([this] { onSocketTimer(); }) {}
 
 Fiber::~Fiber() = default;
 
@@ -70,6 +74,7 @@ void Fiber::onDrainEnd() {
   for (auto& connection : connections_) {
     if (connection) connection->cancel();
   }
+  closeSocket();
   end();
 }
 
@@ -77,6 +82,7 @@ void Fiber::abandon() {
   for (auto& connection : connections_) {
     if (connection) connection->cancel();
   }
+  closeSocket();
   user_.worker().loop().disarm(timer_);
   user_.worker().loop().disarm(drain_timer_);
   wait_ = Wait::kNone;
@@ -90,6 +96,7 @@ void Fiber::end() {
   frames_.clear();
   user_.worker().loop().disarm(timer_);
   user_.worker().loop().disarm(drain_timer_);
+  closeSocket();
   if (parent_ != nullptr) {
     parent_->childEnded();
   } else {
@@ -273,6 +280,10 @@ void Fiber::sendRequest() {
   const auto& step = *pending_;
   auto& worker = user_.worker();
   if (step.delivery) prepareDelivery(step);
+  if (step.delivery && step.delivery->mode == scenario::Delivery::Mode::kWebSocket) {
+    sendOnSocket(step);
+    return;
+  }
   const auto bytes = worker.renderRequest(
       step, user_.renderContext(), worker.shared().plan->cookies ? &user_.cookies() : nullptr, marker_, extra_headers_);
   wait_ = Wait::kResponse;

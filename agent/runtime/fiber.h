@@ -11,6 +11,7 @@
 
 #include "agent/engine/event_loop.h"
 #include "agent/engine/http_connection.h"
+#include "agent/engine/websocket_connection.h"
 #include "common/core/clock.h"
 #include "common/scenario/plan.h"
 
@@ -18,7 +19,7 @@ namespace herd::runtime {
 
 class VirtualUser;
 
-class Fiber final : public engine::HttpClient {
+class Fiber final : public engine::HttpClient, public engine::WebSocketClient {
  public:
   Fiber(VirtualUser& user, Fiber* parent);
   ~Fiber();
@@ -61,6 +62,17 @@ class Fiber final : public engine::HttpClient {
   bool deliveryResponse(const scenario::RequestStep& step, const engine::HttpResponse& response, bool ok);
   bool subscribing() const;
   Nanos reconnectDelay(const scenario::RequestStep& step, const engine::HttpResponse& response);
+  // Pub/sub over a WebSocket (websocket_delivery.cc): a publish sends its
+  // message on the fiber's socket (opened once per URL), a subscribe listens
+  // on one until its timeout; both end through onResponse() like a request.
+  void sendOnSocket(const scenario::RequestStep& step);
+  void onOpen(stats::ErrorKind error, int32_t code, int status) override;
+  void onMessage(engine::websocket::Opcode opcode, std::string_view payload) override;
+  void onClosed(stats::ErrorKind error, uint16_t close_code) override;
+  void publishOnSocket(const scenario::RequestStep& step);
+  void onSocketTimer();
+  void endSocketStep(stats::ErrorKind error, int32_t code, int status);
+  void closeSocket();
   void onDrainEnd();
   void onTimer();
   void run();
@@ -95,6 +107,12 @@ class Fiber final : public engine::HttpClient {
   engine::Timer timer_;
   engine::Timer drain_timer_;
   std::vector<std::unique_ptr<engine::HttpConnection>> connections_;  // by origin index
+  std::unique_ptr<engine::WebSocketConnection> socket_;               // mode: websocket
+  std::string socket_path_;                                           // what socket_ was opened for
+  engine::Timer socket_timer_;     // a websocket subscribe's timeout, or a published step's end
+  bool socket_sent_ = false;       // socket_timer_ ends a publish that was sent
+  uint64_t socket_sent_mark_ = 0;  // the socket's byte counts when the step began
+  uint64_t socket_received_mark_ = 0;
 };
 
 }  // namespace herd::runtime

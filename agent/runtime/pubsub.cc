@@ -132,7 +132,7 @@ bool Fiber::deliveryResponse(const scenario::RequestStep& step, const engine::Ht
     }
     return false;
   }
-  if (delivery.mode == scenario::Delivery::Mode::kStream || delivery.mode == scenario::Delivery::Mode::kSse) {
+  if (delivery.mode != scenario::Delivery::Mode::kLongPoll) {
     // A stream has no end of its own: its deadline (or the drain) ends it.
     return response.error == stats::ErrorKind::kTimeout ||
            (response.error == stats::ErrorKind::kNone && response.status < 400);

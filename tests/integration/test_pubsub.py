@@ -91,6 +91,41 @@ def test_no_faults_everything_delivered_once(herd, nchan, mode, path):
     assert result.returncode == 0, result.stdout
 
 
+def queued_in_nchan(nchan, topics):
+    """Messages nchan holds per channel (its channel info), summed: what it
+    accepted when they were published over WebSockets, which its access log
+    shows as one request per socket."""
+    total = 0
+    for topic in topics:
+        connection = http.client.HTTPConnection("127.0.0.1", nchan.port, timeout=10)
+        connection.request("GET", "/pub/" + topic, headers={"Accept": "text/plain"})
+        text = connection.getresponse().read().decode()
+        connection.close()
+        total += int(re.search(r"queued messages: (\d+)", text).group(1))
+    return total
+
+
+def websocket_publishers(text):
+    """The scenario with its publishes sent over a WebSocket each learner keeps open."""
+    return text.replace("      - publish:\n", "      - publish:\n          mode: websocket\n")
+
+
+def test_websocket_publish_and_subscribe_deliver_everything_once(herd, nchan):
+    scenario = herd.scenario(websocket_publishers(SCENARIO.format(
+        url=nchan.url, sub_url="/ws/{{topics}}", mode="websocket", lost_after="1s", drain="1500ms", think="50ms")))
+    result, summary = herd.run_summary(scenario, "--workers", "2")
+    assert summary is not None, result.stderr
+    published = queued_in_nchan(nchan, [f"learner-{i}" for i in range(6)])
+    assert published > 100
+    assert_progress_delivered_once(summary, published)
+    assert result.returncode == 0, result.stdout
+    # One socket per learner and per proctor, kept for the whole run (nginx logs
+    # a socket when it ends: 499, the client hung up at the stop; the 200s are
+    # the channel-info requests above).
+    counts = nchan.counts(key=lambda fields: (fields[0], fields[1].split("/")[1], fields[2]))
+    assert counts == {("GET", "pub", "499"): 6, ("GET", "ws", "499"): 2, ("GET", "pub", "200"): 6}, counts
+
+
 class FaultyProxy(LocalHttpServer):
     """Long-poll proxy to nchan that drops every message whose number is 1 mod 4
     (the subscriber never sees it, but its position moves past it) and repeats
