@@ -15,6 +15,9 @@ from local_http import LocalHttpServer
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "nchan"))
 from nchan_server import NchanServer  # noqa: E402
 
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "websocket"))
+from websocket_server import FaultyRelay, WebSocketServer  # noqa: E402
+
 MARKER = re.compile(r"~herd:(\d+):(\d+):(\d+)~")
 
 SCENARIO = """
@@ -124,6 +127,24 @@ def test_websocket_publish_and_subscribe_deliver_everything_once(herd, nchan):
     # the channel-info requests above).
     counts = nchan.counts(key=lambda fields: (fields[0], fields[1].split("/")[1], fields[2]))
     assert counts == {("GET", "pub", "499"): 6, ("GET", "ws", "499"): 2, ("GET", "pub", "200"): 6}, counts
+
+
+def test_websocket_dropped_and_repeated_messages_are_counted_exactly(herd, nchan):
+    relay = FaultyRelay(nchan.url.replace("http://", "ws://"))
+    with WebSocketServer(relay) as proxy:
+        text = websocket_publishers(SCENARIO.format(
+            url=nchan.url, sub_url=proxy.url + "/ws/{{topics}}", mode="websocket", lost_after="1s", drain="1500ms",
+            think="50ms"))
+        result, summary = herd.run_summary(herd.scenario(text), "--workers", "2")
+    assert summary is not None, result.stderr
+    published = queued_in_nchan(nchan, [f"learner-{i}" for i in range(6)])
+    d = delivery(summary)
+    assert relay.dropped > 5 and relay.repeated > 5
+    assert d["published"] == published
+    assert d["lost"] == relay.dropped
+    assert d["duplicates"] == relay.repeated
+    assert d["delivered"] == published - relay.dropped
+    assert result.returncode == 1
 
 
 class FaultyProxy(LocalHttpServer):
