@@ -192,6 +192,7 @@ void Fiber::enterLoop(const scenario::LoopStep& loop) {
 
 bool Fiber::execute(const scenario::Step& step) {
   if (const auto* request = std::get_if<scenario::RequestStep>(&step)) {
+    if (request->socket_op != scenario::RequestStep::SocketOp::kNone) return socketStep(*request);
     pending_ = request;
     attempt_ = 1;
     sendRequest();

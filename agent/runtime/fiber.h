@@ -6,7 +6,10 @@
 // timer (think, retry backoff, yield) or its branches. It owns one connection per
 // origin it talks to, so branches of one user send at the same time.
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/engine/event_loop.h"
@@ -66,9 +69,21 @@ class Fiber final : public engine::HttpClient, public engine::WebSocketClient {
   // message on the fiber's socket (opened once per URL), a subscribe listens
   // on one until its timeout; both end through onResponse() like a request.
   void sendOnSocket(const scenario::RequestStep& step);
+  void openSocket(const scenario::RequestStep& step, bool for_steps);
   void onOpen(stats::ErrorKind error, int32_t code, int status) override;
   void onMessage(engine::websocket::Opcode opcode, std::string_view payload) override;
+  void onPong(std::string_view payload) override;
   void onClosed(stats::ErrorKind error, uint16_t close_code) override;
+  // A `websocket:` step and the steps inside it (websocket_steps.cc); true
+  // when the fiber now waits.
+  bool socketStep(const scenario::RequestStep& step);
+  bool socketSend(const scenario::RequestStep& step);
+  bool socketReceive(const scenario::RequestStep& step);
+  void onSocketOpened(stats::ErrorKind error, int32_t code, int status);
+  void onSocketMessage(std::string_view payload);
+  void endSocketAction(stats::ErrorKind error, int32_t code, std::string_view message, MonoTime at);
+  void recordSocketAction(const scenario::RequestStep& step, stats::ErrorKind error, int32_t code,
+                          std::string_view message, MonoTime at);
   void publishOnSocket(const scenario::RequestStep& step);
   void onSocketTimer();
   void endSocketStep(stats::ErrorKind error, int32_t code, int status);
@@ -113,6 +128,9 @@ class Fiber final : public engine::HttpClient, public engine::WebSocketClient {
   bool socket_sent_ = false;       // socket_timer_ ends a publish that was sent
   uint64_t socket_sent_mark_ = 0;  // the socket's byte counts when the step began
   uint64_t socket_received_mark_ = 0;
+  bool socket_for_steps_ = false;                       // socket_ belongs to a websocket step, not to pub/sub
+  MonoTime exchange_from_;                              // the last send or receive: a receive's latency counts from it
+  std::deque<std::pair<MonoTime, std::string>> inbox_;  // messages no receive waited for yet
 };
 
 }  // namespace herd::runtime

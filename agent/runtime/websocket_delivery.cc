@@ -13,31 +13,40 @@ namespace herd::runtime {
 
 namespace {
 
-// A subscriber's message is a published message plus the server's framing.
-constexpr size_t kMaxMessage = 1 << 20;
+// The largest message a socket accepts (a publish's, a subscriber's or a
+// conversation's): beyond it the socket fails with close code 1009.
+constexpr size_t kMaxMessage = 4 << 20;
 
 using Kind = scenario::Delivery::Kind;
 
 }  // namespace
 
 void Fiber::sendOnSocket(const scenario::RequestStep& step) {
-  auto& worker = user_.worker();
-  const auto context = user_.renderContext();
   std::string path;
-  scenario::renderTemplate(step.path, context, path);
+  scenario::renderTemplate(step.path, user_.renderContext(), path);
   wait_ = Wait::kResponse;
   steps_since_wait_ = 0;
   request_start_ = MonoClock::now();
-  if (step.delivery->kind == Kind::kPublish && socket_ && socket_->isOpen() && path == socket_path_) {
+  if (step.delivery->kind == Kind::kPublish && socket_ && socket_->isOpen() && !socket_for_steps_ &&
+      path == socket_path_) {
     socket_sent_mark_ = socket_->bytesSent();
     socket_received_mark_ = socket_->bytesReceived();
     publishOnSocket(step);
     return;
   }
+  openSocket(step, false);
+}
+
+// A new socket for `step` (its URL and headers rendered now), open by its timeout.
+void Fiber::openSocket(const scenario::RequestStep& step, bool for_steps) {
+  auto& worker = user_.worker();
+  const auto context = user_.renderContext();
   closeSocket();
   socket_ = std::make_unique<engine::WebSocketConnection>(worker.loop(), worker.shared().targets[step.origin], *this,
                                                           kMaxMessage);
-  socket_path_ = std::move(path);
+  socket_for_steps_ = for_steps;
+  socket_path_.clear();
+  scenario::renderTemplate(step.path, context, socket_path_);
   socket_sent_mark_ = socket_received_mark_ = 0;
   std::string headers;
   for (const auto& header : step.headers) {
@@ -59,6 +68,10 @@ void Fiber::publishOnSocket(const scenario::RequestStep& step) {
 
 void Fiber::onSocketTimer() {
   if (pending_ == nullptr || wait_ != Wait::kResponse) return;
+  if (pending_->socket_op != scenario::RequestStep::SocketOp::kNone) {
+    endSocketAction(stats::ErrorKind::kTimeout, 0, {}, MonoClock::now());
+    return;
+  }
   if (pending_->delivery->kind == Kind::kPublish) {
     endSocketStep(socket_sent_ ? stats::ErrorKind::kNone : stats::ErrorKind::kReset, 0, 101);
     return;
@@ -68,6 +81,10 @@ void Fiber::onSocketTimer() {
 
 void Fiber::onOpen(stats::ErrorKind error, int32_t code, int status) {
   if (pending_ == nullptr || wait_ != Wait::kResponse) return;
+  if (socket_for_steps_) {
+    onSocketOpened(error, code, status);
+    return;
+  }
   if (error == stats::ErrorKind::kNone && status != 101) {
     // A refused upgrade: 4xx/5xx count as the status, anything else is not a WebSocket server.
     endSocketStep(status >= 400 ? stats::ErrorKind::kNone : stats::ErrorKind::kProtocol, 0, status);
@@ -85,6 +102,10 @@ void Fiber::onOpen(stats::ErrorKind error, int32_t code, int status) {
 }
 
 void Fiber::onMessage(engine::websocket::Opcode /*opcode*/, std::string_view payload) {
+  if (socket_for_steps_) {
+    onSocketMessage(payload);
+    return;
+  }
   // A publisher's socket may carry the server's acknowledgements: not deliveries.
   if (pending_ == nullptr || pending_->delivery->kind != Kind::kSubscribe) return;
   const auto stream = static_cast<uint32_t>(pending_->delivery->stream);
@@ -100,6 +121,14 @@ void Fiber::onMessage(engine::websocket::Opcode /*opcode*/, std::string_view pay
 // The server closed (or the socket broke). A subscribe waiting on it ends,
 // like a stream the server ended; a publisher's socket is reopened by the next publish.
 void Fiber::onClosed(stats::ErrorKind error, uint16_t /*close_code*/) {
+  if (socket_for_steps_) {
+    // A close step waits for exactly this; any other wait ends as a broken socket.
+    if (pending_ == nullptr || wait_ != Wait::kResponse) return;
+    const bool closing = pending_->socket_op == scenario::RequestStep::SocketOp::kClose;
+    endSocketAction(closing || error != stats::ErrorKind::kNone ? error : stats::ErrorKind::kReset, 0, {},
+                    MonoClock::now());
+    return;
+  }
   if (pending_ == nullptr || wait_ != Wait::kResponse || !pending_->delivery ||
       pending_->delivery->kind != Kind::kSubscribe) {
     return;
@@ -125,6 +154,7 @@ void Fiber::endSocketStep(stats::ErrorKind error, int32_t code, int status) {
 void Fiber::closeSocket() {
   user_.worker().loop().disarm(socket_timer_);
   if (socket_) socket_->cancel();
+  inbox_.clear();
 }
 
 }  // namespace herd::runtime

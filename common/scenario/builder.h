@@ -23,6 +23,10 @@ struct Builder {
   Duration default_timeout = kDefaultTimeout;
   std::vector<Header> default_headers;
   std::optional<RetryPolicy> default_retry;
+  // The websocket steps being parsed, innermost last: send, receive, ping and
+  // close go inside one, and are named after it.
+  std::vector<const RequestStep*> sockets;
+  std::vector<std::string> socket_names;
 
   // Index of a new check described as `description` (the errors list names it).
   size_t check(std::string description) {
@@ -67,6 +71,11 @@ Result<std::shared_ptr<const Block>> parseBlock(Builder& builder, const Field& f
 Status parseData(Builder& builder, const Field& field);
 Result<Step> parseFeed(Builder& builder, const Field& field);
 
+// websocket.cc: a `websocket` step and the send/receive/ping/close steps inside it.
+Result<Step> parseSocketStep(Builder& builder, const std::string& action, const Field& value);
+
+// delivery.cc: the step's map without the `extra` keys (what parseRequest reads).
+Field withoutKeys(const Field& field, std::initializer_list<std::string_view> extra);
 // delivery.cc: `publish` / `subscribe` steps, and `delivery:` and `stop:` at the top.
 Result<Step> parsePubSub(Builder& builder, const std::string& action, const Field& value);
 Status parseDeliveryOptions(Builder& builder, const MapView& root);

@@ -9,18 +9,6 @@ namespace {
 
 constexpr int64_t kMaxCohort = 255;  // nchan multiplexes at most 255 channels per subscriber
 
-// The step's map without `extra` keys: what parseRequest reads.
-Field withoutKeys(const Field& field, std::initializer_list<std::string_view> extra) {
-  YAML::Node copy(YAML::NodeType::Map);
-  for (const auto& entry : field.node) {
-    const std::string key = entry.first.Scalar();
-    if (std::find(extra.begin(), extra.end(), key) == extra.end()) copy[entry.first] = entry.second;
-  }
-  Field out = field;
-  out.node = copy;
-  return out;
-}
-
 size_t streamIndex(Builder& builder, const std::string& name) {
   auto& streams = builder.plan.streams;
   const auto it = std::find(streams.begin(), streams.end(), name);
@@ -88,6 +76,17 @@ Status parseMode(Context& context, const MapView& map, Delivery& delivery) {
 }
 
 }  // namespace
+
+Field withoutKeys(const Field& field, std::initializer_list<std::string_view> extra) {
+  YAML::Node copy(YAML::NodeType::Map);
+  for (const auto& entry : field.node) {
+    const std::string key = entry.first.Scalar();
+    if (std::find(extra.begin(), extra.end(), key) == extra.end()) copy[entry.first] = entry.second;
+  }
+  Field out = field;
+  out.node = copy;
+  return out;
+}
 
 Result<Step> parsePubSub(Builder& builder, const std::string& action, const Field& value) {
   Context& context = builder.context;

@@ -118,6 +118,8 @@ struct Delivery {
   size_t topics_variable = 0;    // subscribe: {{topics}}, the topics joined with ','
 };
 
+struct Block;  // a list of steps; defined below (steps nest)
+
 struct RequestStep {
   std::string method;           // upper case: GET, POST, ...
   size_t origin = 0;            // index into Plan::origins
@@ -132,6 +134,13 @@ struct RequestStep {
   std::vector<Capture> captures;
   std::optional<RetryPolicy> retry;
   std::optional<Delivery> delivery;
+  // A `websocket:` step (kOpen: `socket_steps` run while it is open) or one of
+  // the steps inside it, which act on that socket: `body` is what kSend sends,
+  // `timeout` bounds the wait of kReceive, kPing and kClose, checks and captures
+  // of a kReceive read the message as a response body.
+  enum class SocketOp : uint8_t { kNone, kOpen, kSend, kSendBinary, kReceive, kPing, kClose };
+  SocketOp socket_op = SocketOp::kNone;
+  std::shared_ptr<const Block> socket_steps;
   bool needs_body = false;     // a check or capture reads the body
   bool needs_headers = false;  // a check or capture reads the headers
 };
@@ -152,8 +161,6 @@ struct Condition {
   Template right;
   size_t variable = 0;  // kSet/kNotSet: set means non-empty
 };
-
-struct Block;  // a list of steps; defined below (steps nest)
 
 struct LoopStep {
   enum class Kind { kCount, kWhile, kForever, kOver };

@@ -1,0 +1,98 @@
+"""WebSocket conversations against a real echo server on loopback (Debian's
+python3-websockets): herd's per-endpoint counts equal the server's, checks and
+captures read the received messages, and a failed check is counted as one."""
+import os
+import sys
+
+from conftest import SOURCE_DIR
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "websocket"))
+from websocket_server import Echo, WebSocketServer  # noqa: E402
+
+SCENARIO = """
+name: chat
+target: {url}
+users:
+  - name: chatter
+    count: 3
+    steps:
+      - websocket:
+          url: /chat?user={{{{user.index}}}}
+          name: chat
+          timeout: 2s
+          steps:
+            - loop:
+                count: 5
+                steps:
+                  - send: '{{"type": "hello", "user": {{{{user.index}}}}}}'
+                  - receive:
+                      name: hello reply
+                      timeout: 2s
+                      check: {{jsonPath: {{"$.type": hello, "$.user": "{{{{user.index}}}}"}}}}
+                      capture: {{who: {{jsonPath: $.user}}}}
+            - send: {{binary: "bytes-{{{{who}}}}", name: bytes}}
+            - receive: {{name: bytes reply, check: {{bodyContains: "bytes-{{{{user.index}}}}"}}}}
+            - ping: true
+            - send: '{{"type": "wrong"}}'
+            - receive: {{name: wrong reply, check: {{jsonPath: {{"$.type": right}}}}}}
+      - think: 50ms
+load: {{users: 3, duration: 1s}}
+"""
+
+
+def test_conversation_counts_checks_and_captures(herd):
+    echo = Echo()
+    with WebSocketServer(echo) as server:
+        result, summary = herd.run_summary(herd.scenario(SCENARIO.format(url=server.url)))
+    assert summary is not None, result.stderr
+    by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
+    sockets = by_key[("chat", "WS")]["requests"]
+    assert sockets == echo.connections and sockets >= 3
+    assert by_key[("chat", "WS")]["failures"] == 0
+    # Every socket ran its steps whole: 6 text messages and 1 binary each.
+    assert echo.text == 6 * sockets and echo.binary == sockets
+    assert by_key[("chat", "SEND")]["requests"] == 6 * sockets
+    assert by_key[("bytes", "SEND")]["requests"] == sockets
+    hello = by_key[("hello reply", "RECEIVE")]
+    assert hello["requests"] == 5 * sockets and hello["failures"] == 0
+    # The capture fed the binary message, whose echo the check then found.
+    assert by_key[("bytes reply", "RECEIVE")]["failures"] == 0
+    assert by_key[("chat", "PING")]["requests"] == sockets and by_key[("chat", "PING")]["failures"] == 0
+    wrong = by_key[("wrong reply", "RECEIVE")]
+    assert wrong["requests"] == sockets and wrong["failures"] == sockets
+    # The implicit close at the end of the steps is a clean close handshake.
+    assert by_key[("chat", "CLOSE")]["requests"] == sockets and by_key[("chat", "CLOSE")]["failures"] == 0
+    assert echo.closed_by_client == sockets
+    # Bytes: each echo is the message as sent, '{"type": "hello", "user": N}' (users 0-2).
+    assert hello["bytesReceived"] == len('{"type": "hello", "user": 0}') * 5 * sockets
+
+
+def test_receive_timeout_and_server_close_are_failures(herd):
+    echo = Echo()
+    with WebSocketServer(echo) as server:
+        text = f"""
+name: chat-failures
+target: {server.url}
+users:
+  - name: chatter
+    count: 1
+    steps:
+      - websocket:
+          url: /chat
+          steps:
+            - receive: {{name: nothing, timeout: 200ms}}
+            - send: close
+            - receive: {{name: after close, timeout: 2s}}
+      - stopUser: true
+load: {{users: 1, duration: 5s}}
+"""
+        result, summary = herd.run_summary(herd.scenario(text))
+    assert summary is not None, result.stderr
+    by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
+    nothing = by_key[("nothing", "RECEIVE")]
+    assert nothing["requests"] == 1 and nothing["failures"] == 1
+    assert 150 <= nothing["latency"]["max"] < 1500
+    after = by_key[("after close", "RECEIVE")]
+    assert after["requests"] == 1 and after["failures"] == 1
+    kinds = {(e["endpoint"], e["kind"]) for e in summary["errors"]}
+    assert ("nothing", "timeout") in kinds and ("after close", "reset") in kinds, summary["errors"]
