@@ -73,6 +73,9 @@ Result<Step> parseFeed(Builder& builder, const Field& field);
 
 // websocket.cc: a `websocket` step and the send/receive/ping/close steps inside it.
 Result<Step> parseSocketStep(Builder& builder, const std::string& action, const Field& value);
+// websocket.cc: the step's map with a ws:// or wss:// `url` read as http:// or
+// https:// (RFC 6455 3: the same origins); only WebSocket steps take them.
+Field withHttpScheme(const Field& value);
 
 // delivery.cc: the step's map without the `extra` keys (what parseRequest reads).
 Field withoutKeys(const Field& field, std::initializer_list<std::string_view> extra);

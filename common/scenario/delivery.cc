@@ -121,6 +121,7 @@ Result<Step> parsePubSub(Builder& builder, const std::string& action, const Fiel
     request = withoutKeys(value, {"stream", "topics", "cohort", "mode"});
     method = "GET";
   }
+  if (delivery.mode == Delivery::Mode::kWebSocket) request = withHttpScheme(request);
   SCENARIO_ASSIGN_OR_RETURN(RequestStep step, parseRequest(builder, method, request, nullptr));
   if (delivery.kind == Delivery::Kind::kPublish && !step.body) step.body = Template{};
   if (delivery.kind == Delivery::Kind::kPublish && step.content_type.empty()) step.content_type = "text/plain";

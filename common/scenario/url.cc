@@ -78,11 +78,7 @@ Result<Url> splitUrl(std::string_view url) {
   if (separator == std::string_view::npos) {
     return fail("not an absolute URL: " + quote(url) + " (expected http://host[:port]/...)");
   }
-  std::string_view scheme = url.substr(0, separator);
-  // ws:// and wss:// name the same origins as http:// and https:// (RFC 6455
-  // 3): a WebSocket starts as an HTTP/1.1 request to them.
-  if (detail::equalsIgnoreCase(scheme, "ws")) scheme = "http";
-  if (detail::equalsIgnoreCase(scheme, "wss")) scheme = "https";
+  const std::string_view scheme = url.substr(0, separator);
   if (!detail::equalsIgnoreCase(scheme, "http") && !detail::equalsIgnoreCase(scheme, "https")) {
     return fail("unsupported scheme " + quote(scheme) + " in " + quote(url) + " (herd speaks http and https)");
   }

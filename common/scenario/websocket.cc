@@ -91,7 +91,8 @@ Result<Step> parseSocket(Builder& builder, const Field& value) {
   SCENARIO_ASSIGN_OR_RETURN(const Field steps_field,
                             require(context, value, map, "steps", "the send/receive steps run on the socket"));
   // The opening handshake's endpoint is the socket's name (or URL) with method WS.
-  SCENARIO_ASSIGN_OR_RETURN(RequestStep step, parseRequest(builder, "WS", withoutKeys(value, {"steps"}), nullptr));
+  SCENARIO_ASSIGN_OR_RETURN(RequestStep step,
+                            parseRequest(builder, "WS", withHttpScheme(withoutKeys(value, {"steps"})), nullptr));
   const std::string name = builder.plan.endpoints[step.endpoint].name;
   step.method = "GET";
   step.socket_op = SocketOp::kOpen;
@@ -115,6 +116,21 @@ Result<Step> parseSocket(Builder& builder, const Field& value) {
 }
 
 }  // namespace
+
+Field withHttpScheme(const Field& value) {
+  if (!value.node.IsMap() || !value.node["url"] || !value.node["url"].IsScalar()) return value;
+  const std::string url = value.node["url"].Scalar();
+  std::string scheme = toLower(url.substr(0, url.find("://")));
+  if (url.find("://") == std::string::npos || (scheme != "ws" && scheme != "wss")) return value;
+  YAML::Node copy(YAML::NodeType::Map);
+  for (const auto& entry : value.node) copy[entry.first] = entry.second;
+  // A new scalar keeps no mark, so errors about it point at the old one's place.
+  YAML::Node rewritten(std::string(scheme == "ws" ? "http" : "https") + url.substr(scheme.size()));
+  copy["url"] = rewritten;
+  Field out = value;
+  out.node = copy;
+  return out;
+}
 
 Result<Step> parseSocketStep(Builder& builder, const std::string& action, const Field& value) {
   if (action == "websocket") return parseSocket(builder, value);

@@ -11,13 +11,13 @@ from websocket_server import Echo, WebSocketServer  # noqa: E402
 
 SCENARIO = """
 name: chat
-target: {url}
+target: {http}
 users:
   - name: chatter
     count: 3
     steps:
       - websocket:
-          url: /chat?user={{{{user.index}}}}
+          url: {url}/chat?user={{{{user.index}}}}
           name: chat
           timeout: 2s
           steps:
@@ -43,7 +43,7 @@ load: {{users: 3, duration: 1s}}
 def test_conversation_counts_checks_and_captures(herd):
     echo = Echo()
     with WebSocketServer(echo) as server:
-        result, summary = herd.run_summary(herd.scenario(SCENARIO.format(url=server.url)))
+        result, summary = herd.run_summary(herd.scenario(SCENARIO.format(url=server.url, http=server.url.replace("ws://", "http://"))))
     assert summary is not None, result.stderr
     by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
     sockets = by_key[("chat", "WS")]["requests"]
@@ -72,7 +72,7 @@ def test_receive_timeout_and_server_close_are_failures(herd):
     with WebSocketServer(echo) as server:
         text = f"""
 name: chat-failures
-target: {server.url}
+target: {server.url.replace("ws://", "http://")}
 users:
   - name: chatter
     count: 1
