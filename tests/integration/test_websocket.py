@@ -2,6 +2,8 @@
 python3-websockets): herd's per-endpoint counts equal the server's, checks and
 captures read the received messages, and a failed check is counted as one."""
 import os
+import ssl
+import subprocess
 import sys
 
 from conftest import SOURCE_DIR
@@ -84,7 +86,7 @@ users:
             - send: close
             - receive: {{name: after close, timeout: 2s}}
       - stopUser: true
-load: {{users: 1, duration: 5s}}
+load: {{users: 1, duration: 1s}}
 """
         result, summary = herd.run_summary(herd.scenario(text))
     assert summary is not None, result.stderr
@@ -96,3 +98,40 @@ load: {{users: 1, duration: 5s}}
     assert after["requests"] == 1 and after["failures"] == 1
     kinds = {(e["endpoint"], e["kind"]) for e in summary["errors"]}
     assert ("nothing", "timeout") in kinds and ("after close", "reset") in kinds, summary["errors"]
+
+
+def test_wss_verifies_the_server_and_talks_over_tls(herd, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    echo = Echo()
+    with WebSocketServer(echo, context) as server:
+        text = f"""
+name: chat-tls
+target: {server.url.replace("wss://", "https://")}
+users:
+  - name: chatter
+    count: 1
+    steps:
+      - websocket:
+          url: {server.url}/chat
+          name: chat
+          steps:
+            - send: hello
+            - receive: {{check: {{bodyContains: hello}}}}
+      - stopUser: true
+load: {{users: 1, duration: 1s}}
+"""
+        scenario = herd.scenario(text)
+        trusted, summary = herd.run_summary(scenario, "--ca-file", str(cert))
+        untrusted, untrusted_summary = herd.run_summary(scenario)
+    assert summary is not None, trusted.stderr
+    by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
+    assert by_key[("chat", "WS")]["requests"] == 1 and summary["totals"]["failures"] == 0, summary["errors"]
+    assert by_key[("chat", "RECEIVE")]["requests"] == 1
+    # Without the CA the handshake fails verification: a tls failure, no message sent.
+    assert [(e["endpoint"], e["kind"]) for e in untrusted_summary["errors"]][:1] == [("chat", "tls")]
+    assert echo.text == 1
