@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from conftest import SOURCE_DIR
+from local_http import LocalHttpServer
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "websocket"))
 from websocket_server import Echo, WebSocketServer  # noqa: E402
@@ -135,3 +136,64 @@ load: {{users: 1, duration: 1s}}
     # Without the CA the handshake fails verification: a tls failure, no message sent.
     assert [(e["endpoint"], e["kind"]) for e in untrusted_summary["errors"]][:1] == [("chat", "tls")]
     assert echo.text == 1
+
+
+def test_server_pings_are_answered(herd):
+    echo = Echo()
+    with WebSocketServer(echo) as server:
+        text = f"""
+name: chat-pings
+target: {server.url.replace("ws://", "http://")}
+users:
+  - name: chatter
+    count: 1
+    steps:
+      - websocket:
+          url: /chat
+          steps:
+            - loop:
+                count: 3
+                steps:
+                  - send: ping me
+                  - receive: {{name: pong, timeout: 3s, check: {{bodyContains: "pong"}}}}
+      - stopUser: true
+load: {{users: 1, duration: 1s}}
+"""
+        result, summary = herd.run_summary(herd.scenario(text))
+    assert summary is not None, result.stderr
+    assert echo.pongs == 3
+    by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
+    assert by_key[("pong", "RECEIVE")]["requests"] == 3 and summary["totals"]["failures"] == 0, summary["errors"]
+
+
+class WrongAccept(LocalHttpServer):
+    """Answers every upgrade with 101 and a Sec-WebSocket-Accept for another key."""
+
+    def on_get(self, request):
+        request.send_response(101)
+        request.send_header("Upgrade", "websocket")
+        request.send_header("Connection", "Upgrade")
+        request.send_header("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        request.end_headers()
+        request.close_connection = True
+
+
+def test_a_wrong_accept_fails_the_handshake(herd):
+    with WrongAccept() as server:
+        text = f"""
+name: chat-accept
+target: {server.url}
+users:
+  - name: chatter
+    count: 1
+    steps:
+      - websocket: {{url: /chat, name: chat, steps: [{{send: hello}}]}}
+      - stopUser: true
+load: {{users: 1, duration: 1s}}
+"""
+        result, summary = herd.run_summary(herd.scenario(text))
+    assert summary is not None, result.stderr
+    assert [(e["endpoint"], e["kind"]) for e in summary["errors"]] == [("chat", "protocol")]
+    # The socket's steps are skipped: nothing is sent on a socket that never opened.
+    by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
+    assert by_key[("chat", "WS")]["requests"] == 1 and by_key[("chat", "SEND")]["requests"] == 0
