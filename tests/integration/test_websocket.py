@@ -1,12 +1,14 @@
 """WebSocket conversations against a real echo server on loopback (Debian's
 python3-websockets): herd's per-endpoint counts equal the server's, checks and
 captures read the received messages, and a failed check is counted as one."""
+import json
 import os
+import re
 import ssl
 import subprocess
 import sys
 
-from conftest import SOURCE_DIR
+from conftest import HERD, SOURCE_DIR
 from local_http import LocalHttpServer
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "websocket"))
@@ -197,3 +199,47 @@ load: {{users: 1, duration: 1s}}
     # The socket's steps are skipped: nothing is sent on a socket that never opened.
     by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
     assert by_key[("chat", "WS")]["requests"] == 1 and by_key[("chat", "SEND")]["requests"] == 0
+
+
+def test_distributed_conversation_through_a_coordinator_and_two_agents(tmp_path):
+    """The same conversation split over two agents: the coordinator's totals
+    equal what the echo server counted."""
+    echo = Echo()
+    token = tmp_path / "token"
+    token.write_text("run-secret\n")
+    summary_file = tmp_path / "summary.json"
+    processes = []
+    try:
+        with WebSocketServer(echo) as server:
+            scenario = tmp_path / "chat.yaml"
+            scenario.write_text(SCENARIO.replace("    count: 3\n", "").replace("users: 3,", "users: 4, spawnRate: 100,")
+                                .format(url=server.url, http=server.url.replace("ws://", "http://")))
+            coordinator = subprocess.Popen(
+                [HERD, "coordinator", str(scenario), "--listen", "127.0.0.1:0", "--expect-agents", "2",
+                 "--token-file", str(token), "--summary-json", str(summary_file)],
+                stdout=subprocess.PIPE, stderr=open(tmp_path / "coordinator.err", "w"), text=True, cwd=tmp_path)
+            processes.append(coordinator)
+            line = coordinator.stdout.readline()
+            listening = re.search(r"listening on port (\d+)", line)
+            assert listening, line + (tmp_path / "coordinator.err").read_text()
+            port = listening.group(1)
+            for name in ("a1", "a2"):
+                processes.append(subprocess.Popen(
+                    [HERD, "agent", "--coordinator", f"127.0.0.1:{port}", "--token-file", str(token),
+                     "--agent-id", name, "--workers", "1"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path))
+            coordinator.communicate(timeout=90)
+            for agent in processes[1:]:
+                agent.wait(timeout=30)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    summary = json.loads(summary_file.read_text())
+    by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
+    assert len(summary["distributed"]["agents"]) == 2
+    assert by_key[("chat", "WS")]["requests"] == echo.connections >= 4
+    sent_text = by_key[("chat", "SEND")]["requests"]
+    assert sent_text == echo.text and by_key[("bytes", "SEND")]["requests"] == echo.binary
+    assert by_key[("hello reply", "RECEIVE")]["failures"] == 0
