@@ -38,7 +38,11 @@ bool evaluate(const scenario::Condition& condition, VirtualUser& user, std::stri
 }  // namespace
 
 Fiber::Fiber(VirtualUser& user, Fiber* parent)
-    : user_(user), parent_(parent), timer_([this] { onTimer(); }), drain_timer_([this] { onDrainEnd(); }) {}
+    : user_(user),
+      parent_(parent),
+      timer_([this] { onTimer(); }),
+      drain_timer_([this] { onDrainEnd(); }),
+      socket_timer_([this] { onSocketTimer(); }) {}
 
 Fiber::~Fiber() = default;
 
@@ -70,6 +74,7 @@ void Fiber::onDrainEnd() {
   for (auto& connection : connections_) {
     if (connection) connection->cancel();
   }
+  closeSocket();
   end();
 }
 
@@ -77,6 +82,7 @@ void Fiber::abandon() {
   for (auto& connection : connections_) {
     if (connection) connection->cancel();
   }
+  closeSocket();
   user_.worker().loop().disarm(timer_);
   user_.worker().loop().disarm(drain_timer_);
   wait_ = Wait::kNone;
@@ -90,6 +96,7 @@ void Fiber::end() {
   frames_.clear();
   user_.worker().loop().disarm(timer_);
   user_.worker().loop().disarm(drain_timer_);
+  closeSocket();
   if (parent_ != nullptr) {
     parent_->childEnded();
   } else {
@@ -185,6 +192,7 @@ void Fiber::enterLoop(const scenario::LoopStep& loop) {
 
 bool Fiber::execute(const scenario::Step& step) {
   if (const auto* request = std::get_if<scenario::RequestStep>(&step)) {
+    if (request->socket_op != scenario::RequestStep::SocketOp::kNone) return socketStep(*request);
     pending_ = request;
     attempt_ = 1;
     sendRequest();
@@ -279,13 +287,18 @@ void Fiber::sendRequest() {
   const auto& step = *pending_;
   auto& worker = user_.worker();
   if (step.delivery) prepareDelivery(step);
+  if (step.delivery && step.delivery->mode == scenario::Delivery::Mode::kWebSocket) {
+    sendOnSocket(step);
+    return;
+  }
   const auto bytes = worker.renderRequest(
       step, user_.renderContext(), worker.shared().plan->cookies ? &user_.cookies() : nullptr, marker_, extra_headers_);
   wait_ = Wait::kResponse;
   steps_since_wait_ = 0;
   request_start_ = MonoClock::now();
-  const bool stream = step.delivery && step.delivery->mode == scenario::Delivery::Mode::kStream &&
-                      step.delivery->kind == scenario::Delivery::Kind::kSubscribe;
+  const bool stream = step.delivery && step.delivery->kind == scenario::Delivery::Kind::kSubscribe &&
+                      (step.delivery->mode == scenario::Delivery::Mode::kStream ||
+                       step.delivery->mode == scenario::Delivery::Mode::kSse);
   connection(step).send(bytes, request_start_ + step.timeout, step.method == "HEAD", step.needs_body,
                         step.needs_headers, stream);
 }
@@ -323,6 +336,10 @@ void Fiber::onResponse(const engine::HttpResponse& response) {
   pending_ = nullptr;
   marker_.clear();
   extra_headers_.clear();
+  if (const auto delay = reconnectDelay(step, response); delay > Nanos(0)) {
+    waitUntil(worker.loop().now() + delay, Wait::kTimer);
+    return;
+  }
   run();
 }
 

@@ -6,12 +6,16 @@
 // timer (think, retry backoff, yield) or its branches. It owns one connection per
 // origin it talks to, so branches of one user send at the same time.
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/engine/event_loop.h"
 #include "agent/engine/http_connection.h"
 #include "agent/engine/request_channel.h"
+#include "agent/engine/websocket_connection.h"
 #include "common/core/clock.h"
 #include "common/scenario/plan.h"
 
@@ -19,7 +23,7 @@ namespace herd::runtime {
 
 class VirtualUser;
 
-class Fiber final : public engine::HttpClient {
+class Fiber final : public engine::HttpClient, public engine::WebSocketClient {
  public:
   Fiber(VirtualUser& user, Fiber* parent);
   ~Fiber();
@@ -61,6 +65,30 @@ class Fiber final : public engine::HttpClient {
   // True when the response was a subscribe's normal end, not a failure.
   bool deliveryResponse(const scenario::RequestStep& step, const engine::HttpResponse& response, bool ok);
   bool subscribing() const;
+  Nanos reconnectDelay(const scenario::RequestStep& step, const engine::HttpResponse& response);
+  // Pub/sub over a WebSocket (websocket_delivery.cc): a publish sends its
+  // message on the fiber's socket (opened once per URL), a subscribe listens
+  // on one until its timeout; both end through onResponse() like a request.
+  void sendOnSocket(const scenario::RequestStep& step);
+  void openSocket(const scenario::RequestStep& step, bool for_steps);
+  void onOpen(stats::ErrorKind error, int32_t code, int status) override;
+  void onMessage(engine::websocket::Opcode opcode, std::string_view payload) override;
+  void onPong(std::string_view payload) override;
+  void onClosed(stats::ErrorKind error, uint16_t close_code) override;
+  // A `websocket:` step and the steps inside it (websocket_steps.cc); true
+  // when the fiber now waits.
+  bool socketStep(const scenario::RequestStep& step);
+  bool socketSend(const scenario::RequestStep& step);
+  bool socketReceive(const scenario::RequestStep& step);
+  void onSocketOpened(stats::ErrorKind error, int32_t code, int status);
+  void onSocketMessage(std::string_view payload);
+  void endSocketAction(stats::ErrorKind error, int32_t code, std::string_view message, MonoTime at);
+  void recordSocketAction(const scenario::RequestStep& step, stats::ErrorKind error, int32_t code,
+                          std::string_view message, MonoTime at);
+  void publishOnSocket(const scenario::RequestStep& step);
+  void onSocketTimer();
+  void endSocketStep(stats::ErrorKind error, int32_t code, int status);
+  void closeSocket();
   void onDrainEnd();
   void onTimer();
   void run();
@@ -96,6 +124,15 @@ class Fiber final : public engine::HttpClient {
   engine::Timer drain_timer_;
   // By origin index and HTTP version: [2 * origin] HTTP/1.1, [2 * origin + 1] HTTP/2.
   std::vector<std::unique_ptr<engine::RequestChannel>> connections_;
+  std::unique_ptr<engine::WebSocketConnection> socket_;  // mode: websocket
+  std::string socket_path_;                              // what socket_ was opened for
+  engine::Timer socket_timer_;                           // a websocket subscribe's timeout, or a published step's end
+  bool socket_sent_ = false;                             // socket_timer_ ends a publish that was sent
+  uint64_t socket_sent_mark_ = 0;                        // the socket's byte counts when the step began
+  uint64_t socket_received_mark_ = 0;
+  bool socket_for_steps_ = false;                       // socket_ belongs to a websocket step, not to pub/sub
+  MonoTime exchange_from_;                              // the last send or receive: a receive's latency counts from it
+  std::deque<std::pair<MonoTime, std::string>> inbox_;  // messages no receive waited for yet
 };
 
 }  // namespace herd::runtime

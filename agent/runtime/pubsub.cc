@@ -2,8 +2,8 @@
 // publisher's index, the message number and the wall-clock send time) and records
 // the message once the server accepted it; a subscribe renders its topics once,
 // records the subscription, asks long-polls for the next message after the last
-// one (If-Modified-Since / If-None-Match, as nchan and most long-poll servers do)
-// and records every marker it receives.
+// one (If-Modified-Since / If-None-Match, as nchan and most long-poll servers do),
+// or resumes an event stream with Last-Event-ID, and records every marker it receives.
 #include <chrono>
 
 #include "agent/runtime/fiber.h"
@@ -69,6 +69,12 @@ void Fiber::prepareDelivery(const scenario::RequestStep& step) {
         stats::Subscription{static_cast<uint32_t>(delivery.stream), user_.index(), std::move(topics), wallMicros()});
   }
   extra_headers_.clear();
+  if (delivery.mode == scenario::Delivery::Mode::kSse) {
+    state.sse.reconnect();  // a new connection: a partial event is gone
+    extra_headers_ += "Accept: text/event-stream\r\nCache-Control: no-cache\r\n";
+    if (!state.sse.lastEventId().empty()) extra_headers_ += "Last-Event-ID: " + state.sse.lastEventId() + "\r\n";
+    return;
+  }
   if (!state.last_modified.empty()) extra_headers_ += "If-Modified-Since: " + state.last_modified + "\r\n";
   if (!state.etag.empty()) extra_headers_ += "If-None-Match: " + state.etag + "\r\n";
 }
@@ -86,7 +92,30 @@ void Fiber::recordMarkers(std::string_view text) {
 }
 
 void Fiber::onBodyData(std::string_view data) {
-  if (pending_ != nullptr && pending_->delivery) recordMarkers(data);
+  if (pending_ == nullptr || !pending_->delivery) return;
+  if (pending_->delivery->mode != scenario::Delivery::Mode::kSse) {
+    recordMarkers(data);
+    return;
+  }
+  // Events arrive whole from the parser: their markers need no carry.
+  auto& state = user_.subscription(pending_);
+  const auto stream = static_cast<uint32_t>(pending_->delivery->stream);
+  auto& receipts = user_.worker().delivery().receipts;
+  state.sse.feed(data, [&](const engine::SseEvent& event) {
+    const int64_t now = wallMicros();
+    stats::scanMarkers(event.data, [&](int64_t publisher, uint64_t seq, int64_t sent) {
+      receipts.push_back(stats::Receipt{stream, user_.index(), publisher, seq, sent, now});
+    });
+  });
+}
+
+// An event stream the server ended is reconnected after the `retry:` time it
+// asked for, as EventSource does; none asked, none waited.
+Nanos Fiber::reconnectDelay(const scenario::RequestStep& step, const engine::HttpResponse& response) {
+  if (!step.delivery || step.delivery->mode != scenario::Delivery::Mode::kSse) return Nanos(0);
+  if (response.error != stats::ErrorKind::kNone) return Nanos(0);
+  const auto retry = user_.subscription(&step).sse.retryMs();
+  return retry ? std::chrono::duration_cast<Nanos>(std::chrono::milliseconds(*retry)) : Nanos(0);
 }
 
 bool Fiber::deliveryResponse(const scenario::RequestStep& step, const engine::HttpResponse& response, bool ok) {
@@ -103,7 +132,7 @@ bool Fiber::deliveryResponse(const scenario::RequestStep& step, const engine::Ht
     }
     return false;
   }
-  if (delivery.mode == scenario::Delivery::Mode::kStream) {
+  if (delivery.mode != scenario::Delivery::Mode::kLongPoll) {
     // A stream has no end of its own: its deadline (or the drain) ends it.
     return response.error == stats::ErrorKind::kTimeout ||
            (response.error == stats::ErrorKind::kNone && response.status < 400);

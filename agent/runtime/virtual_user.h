@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/engine/sse_parser.h"
 #include "agent/runtime/cookie_jar.h"
 #include "agent/runtime/fiber.h"
 #include "common/core/clock.h"
@@ -55,12 +56,14 @@ class VirtualUser {
   void stopFromStep();  // a stopUser step
 
   // Pub/sub: the next message number this user publishes, and where a subscribe
-  // step of this user stands (its long-poll position, a stream's partial marker).
+  // step of this user stands (its long-poll position, a stream's partial marker,
+  // an event stream's last event ID).
   struct SubscribeState {
     bool started = false;
     std::string last_modified;
     std::string etag;
     std::string carry;
+    engine::SseParser sse;  // mode: sse; its last event ID outlives connections
   };
   uint64_t nextMessage() { return next_message_++; }
   SubscribeState& subscription(const scenario::RequestStep* step) { return subscriptions_[step]; }

@@ -25,6 +25,10 @@ struct Builder {
   std::vector<Header> default_headers;
   std::optional<RetryPolicy> default_retry;
   HttpVersion default_http = HttpVersion::kHttp1;
+  // The websocket steps being parsed, innermost last: send, receive, ping and
+  // close go inside one, and are named after it.
+  std::vector<const RequestStep*> sockets;
+  std::vector<std::string> socket_names;
 
   // Index of a new check described as `description` (the errors list names it).
   size_t check(std::string description) {
@@ -72,6 +76,14 @@ Result<std::shared_ptr<const Block>> parseBlock(Builder& builder, const Field& f
 Status parseData(Builder& builder, const Field& field);
 Result<Step> parseFeed(Builder& builder, const Field& field);
 
+// websocket.cc: a `websocket` step and the send/receive/ping/close steps inside it.
+Result<Step> parseSocketStep(Builder& builder, const std::string& action, const Field& value);
+// websocket.cc: the step's map with a ws:// or wss:// `url` read as http:// or
+// https:// (RFC 6455 3: the same origins); only WebSocket steps take them.
+Field withHttpScheme(const Field& value);
+
+// delivery.cc: the step's map without the `extra` keys (what parseRequest reads).
+Field withoutKeys(const Field& field, std::initializer_list<std::string_view> extra);
 // delivery.cc: `publish` / `subscribe` steps, and `delivery:` and `stop:` at the top.
 Result<Step> parsePubSub(Builder& builder, const std::string& action, const Field& value);
 Status parseDeliveryOptions(Builder& builder, const MapView& root);

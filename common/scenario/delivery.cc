@@ -9,18 +9,6 @@ namespace {
 
 constexpr int64_t kMaxCohort = 255;  // nchan multiplexes at most 255 channels per subscriber
 
-// The step's map without `extra` keys: what parseRequest reads.
-Field withoutKeys(const Field& field, std::initializer_list<std::string_view> extra) {
-  YAML::Node copy(YAML::NodeType::Map);
-  for (const auto& entry : field.node) {
-    const std::string key = entry.first.Scalar();
-    if (std::find(extra.begin(), extra.end(), key) == extra.end()) copy[entry.first] = entry.second;
-  }
-  Field out = field;
-  out.node = copy;
-  return out;
-}
-
 size_t streamIndex(Builder& builder, const std::string& name) {
   auto& streams = builder.plan.streams;
   const auto it = std::find(streams.begin(), streams.end(), name);
@@ -67,7 +55,38 @@ Status parseTopics(Builder& builder, const Field& field, const MapView& map, Del
   return Ok{};
 }
 
+// publish: http (a POST per message) or websocket; subscribe: longpoll,
+// stream, sse or websocket.
+Status parseMode(Context& context, const MapView& map, Delivery& delivery) {
+  const Field* mode = map.find("mode");
+  if (mode == nullptr) return Ok{};
+  SCENARIO_ASSIGN_OR_RETURN(const std::string text, readString(context, *mode));
+  if (text == "websocket") {
+    delivery.mode = Delivery::Mode::kWebSocket;
+  } else if (delivery.kind == Delivery::Kind::kPublish) {
+    if (text != "http") return errorAt(context, *mode, "expected http or websocket, got " + quote(text));
+  } else if (text == "stream") {
+    delivery.mode = Delivery::Mode::kStream;
+  } else if (text == "sse") {
+    delivery.mode = Delivery::Mode::kSse;
+  } else if (text != "longpoll") {
+    return errorAt(context, *mode, "expected longpoll, stream, sse or websocket, got " + quote(text));
+  }
+  return Ok{};
+}
+
 }  // namespace
+
+Field withoutKeys(const Field& field, std::initializer_list<std::string_view> extra) {
+  YAML::Node copy(YAML::NodeType::Map);
+  for (const auto& entry : field.node) {
+    const std::string key = entry.first.Scalar();
+    if (std::find(extra.begin(), extra.end(), key) == extra.end()) copy[entry.first] = entry.second;
+  }
+  Field out = field;
+  out.node = copy;
+  return out;
+}
 
 Result<Step> parsePubSub(Builder& builder, const std::string& action, const Field& value) {
   Context& context = builder.context;
@@ -79,15 +98,16 @@ Result<Step> parsePubSub(Builder& builder, const std::string& action, const Fiel
   std::string method;
   Field request = value;
   if (action == "publish") {
-    SCENARIO_ASSIGN_OR_RETURN(
-        const MapView map,
-        readMap(context, value, {"url", "name", "headers", "body", "timeout", "check", "retry", "stream", "topic"}));
+    SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, value,
+                                                         {"url", "name", "headers", "body", "timeout", "check", "retry",
+                                                          "stream", "topic", "mode"}));
     delivery.kind = Delivery::Kind::kPublish;
+    SCENARIO_RETURN_IF_ERROR(parseMode(context, map, delivery));
     SCENARIO_ASSIGN_OR_RETURN(delivery.stream, readStream(builder, value, map));
     SCENARIO_ASSIGN_OR_RETURN(const Field topic,
                               require(context, value, map, "topic", "the topic the message goes to"));
     SCENARIO_ASSIGN_OR_RETURN(delivery.topic, readTemplate(context, topic));
-    request = withoutKeys(value, {"stream", "topic"});
+    request = withoutKeys(value, {"stream", "topic", "mode"});
     method = "POST";
   } else {
     SCENARIO_ASSIGN_OR_RETURN(
@@ -96,18 +116,12 @@ Result<Step> parsePubSub(Builder& builder, const std::string& action, const Fiel
     delivery.kind = Delivery::Kind::kSubscribe;
     SCENARIO_ASSIGN_OR_RETURN(delivery.stream, readStream(builder, value, map));
     SCENARIO_RETURN_IF_ERROR(parseTopics(builder, value, map, delivery));
-    if (const Field* mode = map.find("mode")) {
-      SCENARIO_ASSIGN_OR_RETURN(const std::string text, readString(context, *mode));
-      if (text == "stream") {
-        delivery.mode = Delivery::Mode::kStream;
-      } else if (text != "longpoll") {
-        return errorAt(context, *mode, "expected longpoll or stream, got " + quote(text));
-      }
-    }
+    SCENARIO_RETURN_IF_ERROR(parseMode(context, map, delivery));
     SCENARIO_ASSIGN_OR_RETURN(delivery.topics_variable, writeVariable(context, value.atKey(), "topics"));
     request = withoutKeys(value, {"stream", "topics", "cohort", "mode"});
     method = "GET";
   }
+  if (delivery.mode == Delivery::Mode::kWebSocket) request = withHttpScheme(request);
   SCENARIO_ASSIGN_OR_RETURN(RequestStep step, parseRequest(builder, method, request, nullptr));
   if (delivery.kind == Delivery::Kind::kPublish && !step.body) step.body = Template{};
   if (delivery.kind == Delivery::Kind::kPublish && step.content_type.empty()) step.content_type = "text/plain";

@@ -119,6 +119,9 @@ Result<Step> parseParallel(Builder& builder, const Field& field) {
   SCENARIO_ASSIGN_OR_RETURN(const std::vector<Field> items, readList(context, field));
   if (items.size() < 2) return errorAt(context, field, "parallel needs at least two branches (each a list of steps)");
   if (items.size() > kMaxBranches) return errorAt(context, field, "at most 64 branches");
+  if (!builder.sockets.empty()) {
+    return errorAt(context, field, "parallel cannot run inside a websocket step: its branches would share the socket");
+  }
   ParallelStep step;
   for (const Field& item : items) {
     if (!item.node.IsSequence()) return errorAt(context, item, "each branch is a list of steps");
@@ -157,6 +160,9 @@ Result<Step> parseFlowStep(Builder& builder, const std::string& action, const Fi
   if (action == "set") return parseSet(builder, value);
   if (action == "feed") return parseFeed(builder, value);
   if (action == "publish" || action == "subscribe") return parsePubSub(builder, action, value);
+  if (action == "websocket" || action == "send" || action == "receive" || action == "ping" || action == "close") {
+    return parseSocketStep(builder, action, value);
+  }
   SCENARIO_ASSIGN_OR_RETURN(const bool stop, readBool(context, value));
   if (!stop) return errorAt(context, value, "stopUser: true, or leave the step out");
   return Step(StopUserStep{});

@@ -104,7 +104,10 @@ struct RetryPolicy {
 // A publish or subscribe request of a pub/sub stream (delivery tracking).
 struct Delivery {
   enum class Kind { kPublish, kSubscribe };
-  enum class Mode { kLongPoll, kStream };  // subscribe: one message per response, or one endless response
+  // subscribe: one message per response, one endless response, an event
+  // stream (text/event-stream), or a WebSocket whose messages carry markers.
+  // publish: a POST, or a message on a WebSocket (kWebSocket).
+  enum class Mode { kLongPoll, kStream, kSse, kWebSocket };
   Kind kind = Kind::kPublish;
   Mode mode = Mode::kLongPoll;
   size_t stream = 0;             // index into Plan::streams
@@ -118,6 +121,7 @@ struct Delivery {
 // The HTTP version a request asks for (`http:`); "2" falls back to HTTP/1.1
 // over TLS when the server does not offer h2 in ALPN.
 enum class HttpVersion : uint8_t { kHttp1, kHttp2 };
+struct Block;  // a list of steps; defined below (steps nest)
 
 struct RequestStep {
   std::string method;           // upper case: GET, POST, ...
@@ -133,6 +137,13 @@ struct RequestStep {
   std::vector<Capture> captures;
   std::optional<RetryPolicy> retry;
   std::optional<Delivery> delivery;
+  // A `websocket:` step (kOpen: `socket_steps` run while it is open) or one of
+  // the steps inside it, which act on that socket: `body` is what kSend sends,
+  // `timeout` bounds the wait of kReceive, kPing and kClose, checks and captures
+  // of a kReceive read the message as a response body.
+  enum class SocketOp : uint8_t { kNone, kOpen, kSend, kSendBinary, kReceive, kPing, kClose };
+  SocketOp socket_op = SocketOp::kNone;
+  std::shared_ptr<const Block> socket_steps;
   bool needs_body = false;     // a check or capture reads the body
   bool needs_headers = false;  // a check or capture reads the headers
   HttpVersion http = HttpVersion::kHttp1;
@@ -154,8 +165,6 @@ struct Condition {
   Template right;
   size_t variable = 0;  // kSet/kNotSet: set means non-empty
 };
-
-struct Block;  // a list of steps; defined below (steps nest)
 
 struct LoopStep {
   enum class Kind { kCount, kWhile, kForever, kOver };

@@ -95,3 +95,58 @@ def test_classroom_on_nchan(herd):
     assert control["delivered"] == 40 * control["published"]
     for d in (progress, control):
         assert d["lost"] == 0 and d["duplicates"] == 0
+
+
+def test_chat_on_an_echo_server(herd):
+    """The WebSocket conversation: the server got every message herd counted as
+    sent, each answer was received and every check held (the stop may end a
+    socket between its steps, never inside an exchange)."""
+    sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "websocket"))
+    from websocket_server import Echo, WebSocketServer
+    echo = Echo()
+    with WebSocketServer(echo) as server:
+        result, summary = herd.run_summary(example("chat.yaml"), "--target", server.url.replace("ws://", "http://"),
+                                           "--users", "4", "--duration", "2s")
+    assert summary is not None, result.stderr
+    assert result.returncode == 0, result.stdout
+    by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
+    sockets = by_key[("chat", "WS")]["requests"]
+    assert sockets == echo.connections >= 4
+    sent = by_key[("chat", "SEND")]["requests"]
+    assert echo.text == sent >= 3 * 4
+    assert echo.binary == by_key[("frame", "SEND")]["requests"] >= 4
+    assert by_key[("hello reply", "RECEIVE")]["requests"] == sent
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+
+
+def test_classroom_realtime_on_nchan(herd):
+    """The classroom over a WebSocket and Server-Sent Events: delivered equals
+    what nchan accepted times the subscribers each message is owed to."""
+    import http.client
+    import re
+    sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "nchan"))
+    from nchan_server import NchanServer
+    with NchanServer() as nchan:
+        result, summary = herd.run_summary(example("classroom-realtime.yaml"), "--target", nchan.url,
+                                           "--workers", "2", "--duration", "3s", "-p", "progressEvery=200ms",
+                                           "-p", "noticeEvery=500ms")
+        counts = nchan.counts(key=lambda fields: (fields[0], fields[1], fields[2]))
+        queued = 0
+        for learner in range(40):  # WebSocket publishes: nchan's own count per channel
+            connection = http.client.HTTPConnection("127.0.0.1", nchan.port, timeout=10)
+            connection.request("GET", f"/pub/progress-{learner}", headers={"Accept": "text/plain"})
+            text = connection.getresponse().read().decode()
+            connection.close()
+            queued += int(re.search(r"queued messages: (\d+)", text).group(1))
+    assert summary is not None, result.stderr
+    assert result.returncode == 0, result.stdout
+    streams = {d["stream"]: d for d in summary["delivery"]}
+    progress, control = streams["progress"], streams["control"]
+    notices = sum(n for (m, uri, status), n in counts.items() if m == "POST" and uri == "/pub/control"
+                  and status in ("201", "202"))
+    assert progress["published"] == queued > 200
+    assert control["published"] == notices >= 3
+    assert progress["delivered"] == progress["published"]
+    assert control["delivered"] == 40 * control["published"]
+    for d in (progress, control):
+        assert d["lost"] == 0 and d["duplicates"] == 0

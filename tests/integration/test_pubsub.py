@@ -15,6 +15,9 @@ from local_http import LocalHttpServer
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "nchan"))
 from nchan_server import NchanServer  # noqa: E402
 
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "websocket"))
+from websocket_server import FaultyRelay, WebSocketServer  # noqa: E402
+
 MARKER = re.compile(r"~herd:(\d+):(\d+):(\d+)~")
 
 SCENARIO = """
@@ -78,7 +81,7 @@ def assert_progress_delivered_once(summary, published):
     assert summary["totals"]["failures"] == 0, summary["errors"]
 
 
-@pytest.mark.parametrize("mode,path", [("longpoll", "/lp"), ("stream", "/stream")])
+@pytest.mark.parametrize("mode,path", [("longpoll", "/lp"), ("stream", "/stream"), ("sse", "/sse")])
 def test_no_faults_everything_delivered_once(herd, nchan, mode, path):
     scenario = herd.scenario(SCENARIO.format(url=nchan.url, sub_url=path + "/{{topics}}", mode=mode,
                                              lost_after="1s", drain="1500ms", think="50ms"))
@@ -89,6 +92,59 @@ def test_no_faults_everything_delivered_once(herd, nchan, mode, path):
     # Each learner's topic is followed by exactly one proctor (cohorts of 3).
     assert_progress_delivered_once(summary, published)
     assert result.returncode == 0, result.stdout
+
+
+def queued_in_nchan(nchan, topics):
+    """Messages nchan holds per channel (its channel info), summed: what it
+    accepted when they were published over WebSockets, which its access log
+    shows as one request per socket."""
+    total = 0
+    for topic in topics:
+        connection = http.client.HTTPConnection("127.0.0.1", nchan.port, timeout=10)
+        connection.request("GET", "/pub/" + topic, headers={"Accept": "text/plain"})
+        text = connection.getresponse().read().decode()
+        connection.close()
+        total += int(re.search(r"queued messages: (\d+)", text).group(1))
+    return total
+
+
+def websocket_publishers(text):
+    """The scenario with its publishes sent over a WebSocket each learner keeps open."""
+    return text.replace("      - publish:\n", "      - publish:\n          mode: websocket\n")
+
+
+def test_websocket_publish_and_subscribe_deliver_everything_once(herd, nchan):
+    scenario = herd.scenario(websocket_publishers(SCENARIO.format(
+        url=nchan.url, sub_url="/ws/{{topics}}", mode="websocket", lost_after="1s", drain="1500ms", think="50ms")))
+    result, summary = herd.run_summary(scenario, "--workers", "2")
+    assert summary is not None, result.stderr
+    published = queued_in_nchan(nchan, [f"learner-{i}" for i in range(6)])
+    assert published > 100
+    assert_progress_delivered_once(summary, published)
+    assert result.returncode == 0, result.stdout
+    # One socket per learner and per proctor, kept for the whole run (nginx logs
+    # a socket when it ends: 499, the client hung up at the stop; the 200s are
+    # the channel-info requests above).
+    counts = nchan.counts(key=lambda fields: (fields[0], fields[1].split("/")[1], fields[2]))
+    assert counts == {("GET", "pub", "499"): 6, ("GET", "ws", "499"): 2, ("GET", "pub", "200"): 6}, counts
+
+
+def test_websocket_dropped_and_repeated_messages_are_counted_exactly(herd, nchan):
+    relay = FaultyRelay(nchan.url.replace("http://", "ws://"))
+    with WebSocketServer(relay) as proxy:
+        text = websocket_publishers(SCENARIO.format(
+            url=nchan.url, sub_url=proxy.url + "/ws/{{topics}}", mode="websocket", lost_after="1s", drain="1500ms",
+            think="50ms"))
+        result, summary = herd.run_summary(herd.scenario(text), "--workers", "2")
+    assert summary is not None, result.stderr
+    published = queued_in_nchan(nchan, [f"learner-{i}" for i in range(6)])
+    d = delivery(summary)
+    assert relay.dropped > 5 and relay.repeated > 5
+    assert d["published"] == published
+    assert d["lost"] == relay.dropped
+    assert d["duplicates"] == relay.repeated
+    assert d["delivered"] == published - relay.dropped
+    assert result.returncode == 1
 
 
 class FaultyProxy(LocalHttpServer):
@@ -147,6 +203,80 @@ def test_dropped_and_repeated_messages_are_counted_exactly(herd, nchan):
     assert [t["passed"] for t in summary["thresholds"]] == [False, False]
 
 
+class FaultyEventStreamProxy(LocalHttpServer):
+    """Event-stream proxy to nchan that, per event, drops every message whose
+    number is 1 mod 4 and sends every message whose number is 2 mod 4 twice,
+    counting both. It streams until the subscriber or nchan hangs up."""
+
+    def __init__(self, upstream_port):
+        super().__init__()
+        self.upstream_port = upstream_port
+        self.dropped = 0
+        self.repeated = 0
+        self.last_event_ids = []
+
+    def on_get(self, request):
+        with self.lock:
+            self.last_event_ids.append(request.headers.get("Last-Event-ID"))
+        connection = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("accept", "last-event-id")}
+        connection.request("GET", request.path, headers=headers)
+        response = connection.getresponse()
+        request.send_response(response.status)
+        request.send_header("Content-Type", "text/event-stream")
+        request.send_header("Connection", "close")
+        request.end_headers()
+        request.close_connection = True
+        event = b""
+        try:
+            while True:
+                line = response.readline()
+                if not line:
+                    return
+                event += line
+                if line.strip():
+                    continue
+                request.wfile.write(self.inject(event))
+                request.wfile.flush()
+                event = b""
+        except OSError:
+            return  # the subscriber hung up (the run's drain ended)
+        finally:
+            connection.close()
+
+    def inject(self, event):
+        match = MARKER.search(event.decode())
+        if not match:
+            return event
+        seq = int(match.group(2))
+        with self.lock:
+            if seq % 4 == 1:
+                self.dropped += 1
+                return b""
+            if seq % 4 == 2:
+                self.repeated += 1
+                return event + event
+        return event
+
+
+def test_event_stream_dropped_and_repeated_events_are_counted_exactly(herd, nchan):
+    with FaultyEventStreamProxy(nchan.port) as proxy:
+        scenario = herd.scenario(SCENARIO.format(url=nchan.url, sub_url=proxy.url + "/sse/{{topics}}",
+                                                 mode="sse", lost_after="1s", drain="1500ms", think="50ms"))
+        result, summary = herd.run_summary(scenario, "--workers", "2")
+    assert summary is not None, result.stderr
+    published = published_by_nchan(nchan)
+    d = delivery(summary)
+    assert proxy.dropped > 5 and proxy.repeated > 5
+    # One event stream per proctor, never reconnected within the run.
+    assert proxy.last_event_ids == [None, None]
+    assert d["published"] == published
+    assert d["lost"] == proxy.dropped
+    assert d["duplicates"] == proxy.repeated
+    assert d["delivered"] == published - proxy.dropped
+    assert result.returncode == 1
+
+
 def test_without_drain_subscribers_stop_at_once(herd, nchan):
     """A stream subscriber with a 60 s timeout must not hold the stop: with no
     drain its request is dropped when the test ends (and not counted as failed)."""
@@ -160,3 +290,48 @@ def test_without_drain_subscribers_stop_at_once(herd, nchan):
     assert elapsed < 2.0 + 1.5, elapsed
     assert summary["totals"]["failures"] == 0, summary["errors"]
     assert delivery(summary)["published"] > 0
+
+
+class ClosingEventStream(LocalHttpServer):
+    """An event stream that asks for `retry: 300`, sends two events and hangs
+    up, every time; it notes each request's Last-Event-ID and arrival time."""
+
+    def __init__(self):
+        super().__init__()
+        self.requests = []  # (monotonic arrival, Last-Event-ID)
+        self.closed_at = []
+
+    def on_get(self, request):
+        with self.lock:
+            self.requests.append((time.monotonic(), request.headers.get("Last-Event-ID"),
+                                  request.headers.get("Accept")))
+            n = len(self.requests)
+        body = f"retry: 300\nid: {n}-a\ndata: one\n\nid: {n}-b\ndata: two\n\n".encode()
+        request.reply(200, body, [("Content-Type", "text/event-stream"), ("Connection", "close")])
+        with self.lock:
+            self.closed_at.append(time.monotonic())
+
+
+def test_event_stream_reconnects_with_last_event_id_after_the_retry_time(herd):
+    with ClosingEventStream() as server:
+        scenario = herd.scenario(f"""
+name: sse-reconnect
+target: {server.url}
+users:
+  - name: follower
+    count: 1
+    steps:
+      - subscribe: {{url: /events, stream: s, topics: [t], mode: sse, timeout: 10s}}
+load: {{users: 1, duration: 1500ms}}
+""")
+        result, summary = herd.run_summary(scenario)
+    assert summary is not None, result.stderr
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    requests = server.requests
+    # 1.5 s with a 300 ms retry: between 3 and 6 connections, never faster.
+    assert 3 <= len(requests) <= 6, requests
+    assert requests[0][1] is None
+    for n in range(1, len(requests)):
+        assert requests[n][1] == f"{n}-b"
+        assert requests[n][2] == "text/event-stream"
+        assert requests[n][0] - server.closed_at[n - 1] >= 0.29
