@@ -34,8 +34,6 @@ bool isLiteral(const scenario::RequestStep& step) {
 
 Worker::Worker(const RunShared& shared, size_t index, size_t count, uint64_t seed)
     : shared_(shared),
-      index_(index),
-      count_(count),
       rng_(seed),
       recorder_(shared.plan->endpoints.size()),
       spawner_(*this, index, count),

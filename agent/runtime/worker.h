@@ -114,8 +114,6 @@ class Worker {
                  std::string_view body_prefix, std::string_view extra_headers, std::string& out);
 
   const RunShared& shared_;
-  const size_t index_;
-  const size_t count_;
   engine::EventLoop loop_;
   Rng rng_;
   stats::Recorder recorder_;
