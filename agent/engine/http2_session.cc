@@ -277,9 +277,9 @@ void Http2Session::connectNext() {
 }
 
 void Http2Session::onConnectEvent(uint32_t events) {
-  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
-  int error = socketError(fd_);
-  if (error == 0 && (events & (EPOLLERR | EPOLLHUP)) != 0) error = ECONNRESET;
+  const auto outcome = connectOutcome(fd_, events);
+  if (!outcome) return;
+  const int error = *outcome;
   if (error == 0) {
     onTcpConnected();
     return;

@@ -138,9 +138,9 @@ void HttpConnection::onIo(uint32_t events) {
 }
 
 void HttpConnection::onConnectEvent(uint32_t events) {
-  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
-  int error = socketError(fd_);
-  if (error == 0 && (events & (EPOLLERR | EPOLLHUP)) != 0) error = ECONNRESET;
+  const auto outcome = connectOutcome(fd_, events);
+  if (!outcome) return;
+  const int error = *outcome;
   if (error == 0) {
     onTcpConnected();
     return;

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +38,13 @@ int socketError(int fd) {
   int error = 0;
   socklen_t length = sizeof error;
   if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return errno;
+  return error;
+}
+
+std::optional<int> connectOutcome(int fd, uint32_t events) {
+  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return std::nullopt;
+  const int error = socketError(fd);
+  if (error == 0 && (events & (EPOLLERR | EPOLLHUP)) != 0) return ECONNRESET;
   return error;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "agent/engine/resolver.h"
 
@@ -39,6 +40,11 @@ bool worthNextAddress(int error);
 
 // The pending error of a socket whose non-blocking connect() finished (SO_ERROR).
 int socketError(int fd);
+
+// A non-blocking connect()'s outcome from its epoll events: none yet (no
+// EPOLLOUT, EPOLLERR or EPOLLHUP), 0 when connected, else the errno it failed
+// with (ECONNRESET for an error event without a pending socket error).
+std::optional<int> connectOutcome(int fd, uint32_t events);
 
 IoResult socketRead(int fd, char* buffer, size_t size);
 // Never raises SIGPIPE (MSG_NOSIGNAL).

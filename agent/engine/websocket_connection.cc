@@ -170,9 +170,10 @@ void WebSocketConnection::onIo(uint32_t events) {
   switch (phase_) {
     case Phase::kIdle: return;
     case Phase::kConnecting: {
-      if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
-      const int error = socketError(fd_);
-      if (error == 0 && (events & (EPOLLERR | EPOLLHUP)) == 0) {
+      const auto outcome = connectOutcome(fd_, events);
+      if (!outcome) return;
+      const int error = *outcome;
+      if (error == 0) {
         onTcpConnected();
         return;
       }
