@@ -8,7 +8,8 @@ mode "alternate": every other stream of a connection is refused, starting with t
 mode "all": every stream is refused."""
 import socketserver
 import struct
-import threading
+
+from local_http import ThreadedServer
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY = 0, 1, 3, 4, 6, 7
@@ -63,29 +64,13 @@ class Handler(socketserver.BaseRequestHandler):
             return
 
 
-class RefusingServer:
+class RefusingServer(ThreadedServer):
     def __init__(self, mode):
+        super().__init__(socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler))
         self.mode = mode
-        self.lock = threading.Lock()
         self.counts = {"refused": 0, "served": 0}
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
         self.server.owner = self
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def count(self, what):
         with self.lock:
             self.counts[what] += 1
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)

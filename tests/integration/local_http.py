@@ -25,16 +25,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class LocalHttpServer:
-    def __init__(self):
+class ThreadedServer:
+    """Runs a socketserver server (made by the subclass, in self.server) on its
+    own thread while the `with` block does; `self.lock` guards the counts the
+    subclass keeps."""
+
+    def __init__(self, server):
         self.lock = threading.Lock()
-        handler = type("BoundHandler", (Handler,), {"owner": self})
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = server
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def on_get(self, request):
-        raise NotImplementedError
 
     def __enter__(self):
         self.thread.start()
@@ -48,3 +48,12 @@ class LocalHttpServer:
     @property
     def url(self):
         return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+class LocalHttpServer(ThreadedServer):
+    def __init__(self):
+        handler = type("BoundHandler", (Handler,), {"owner": self})
+        super().__init__(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler))
+
+    def on_get(self, request):
+        raise NotImplementedError

@@ -32,11 +32,12 @@ thresholds: {thresholds}
 class Run:
     """One coordinator and its agents; every process is stopped at the end."""
 
-    def __init__(self, tmp, nginx, users=30, duration="3s", thresholds="[]", url=None):
+    def __init__(self, tmp, nginx, users=30, duration="3s", thresholds="[]", url=None, text=None):
+        """The scenario: `text`, or LOAD against `url` (default: `nginx`'s)."""
         self.tmp = tmp
         self.scenario = tmp / "scenario.yaml"
-        self.scenario.write_text(LOAD.format(url=url or nginx.url, users=users, duration=duration,
-                                             thresholds=thresholds))
+        self.scenario.write_text(text or LOAD.format(url=url or nginx.url, users=users, duration=duration,
+                                                     thresholds=thresholds))
         self.token = tmp / "token"
         self.token.write_text("run-secret\n")
         self.summary = tmp / "summary.json"
@@ -59,12 +60,12 @@ class Run:
         self.port = int(match.group(1))
         return self.port
 
-    def start_agent(self, name, port=None, token=None, *args):
+    def start_agent(self, name, port=None, token=None, *args, workers=1):
         err = open(self.tmp / f"{name}.err", "w")
         token_args = [] if token == "" else ["--token-file", str(token or self.token)]
         proc = subprocess.Popen(
             [HERD, "agent", "--coordinator", f"127.0.0.1:{port or self.port}", *token_args,
-             "--agent-id", name, "--workers", "1", *args],
+             "--agent-id", name, "--workers", str(workers), *args],
             stdout=subprocess.DEVNULL, stderr=err, text=True, cwd=self.tmp)
         self.agents[name] = proc
         return proc

@@ -3,67 +3,38 @@ dealt to agents, pub/sub delivery judged over every agent's records, and cohorts
 built from run-wide class indexes. Ground truth is the server's own log (nginx,
 nginx with nchan)."""
 import collections
-import json
 import os
-import re
-import subprocess
 import sys
 
 import pytest
 
-from conftest import HERD, SOURCE_DIR
+from conftest import SOURCE_DIR
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "nchan"))
 from nchan_server import NchanServer  # noqa: E402
-from test_pubsub import SCENARIO as PUBSUB, assert_progress_delivered_once, published_by_nchan  # noqa: E402
+from test_distributed import Run  # noqa: E402
+from test_pubsub import SCENARIO as PUBSUB  # noqa: E402
+from test_pubsub import assert_progress_delivered_once, published_by_nchan, queued_in_nchan, websocket_publishers  # noqa: E402
 
 
-class Cluster:
-    """One `herd coordinator` and its `herd agent`s on loopback; all stopped at the end."""
+class Cluster(Run):
+    """One `herd coordinator` and agents a1, a2... with the given worker counts."""
 
     def __init__(self, tmp, scenario_text):
-        self.tmp = tmp
-        self.scenario = tmp / "scenario.yaml"
-        self.scenario.write_text(scenario_text)
-        self.token = tmp / "token"
-        self.token.write_text("run-secret\n")
-        self.summary = tmp / "summary.json"
-        self.procs = []
-        self.coordinator = None
-        self.port = None
+        super().__init__(tmp, None, text=scenario_text)
 
     def start(self, workers_per_agent):
-        err = open(self.tmp / "coordinator.err", "w")
-        self.coordinator = subprocess.Popen(
-            [HERD, "coordinator", str(self.scenario), "--listen", "127.0.0.1:0", "--expect-agents",
-             str(len(workers_per_agent)), "--token-file", str(self.token), "--summary-json", str(self.summary)],
-            stdout=subprocess.PIPE, stderr=err, text=True, cwd=self.tmp)
-        self.procs.append(self.coordinator)
-        line = self.coordinator.stdout.readline()
-        match = re.search(r"listening on port (\d+)", line)
-        assert match, line + self.log("coordinator")
-        self.port = int(match.group(1))
+        self.start_coordinator(expect=len(workers_per_agent))
         for i, workers in enumerate(workers_per_agent):
-            name = f"a{i + 1}"
-            self.procs.append(subprocess.Popen(
-                [HERD, "agent", "--coordinator", f"127.0.0.1:{self.port}", "--token-file", str(self.token),
-                 "--agent-id", name, "--workers", str(workers)],
-                stdout=subprocess.DEVNULL, stderr=open(self.tmp / f"{name}.err", "w"), text=True, cwd=self.tmp))
+            self.start_agent(f"a{i + 1}", workers=workers)
 
     def log(self, name):
         return (self.tmp / f"{name}.err").read_text()
 
     def wait(self, timeout=90):
-        out, _ = self.coordinator.communicate(timeout=timeout)
-        codes = [p.wait(timeout=30) for p in self.procs[1:]]
-        summary = json.loads(self.summary.read_text()) if self.summary.exists() else None
-        return self.coordinator.returncode, codes, summary, out
-
-    def stop(self):
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        """The coordinator's exit code, the agents' in order, the summary, its stdout."""
+        code, codes, summary = super().wait(timeout)
+        return code, list(codes.values()), summary, self.stdout
 
 
 @pytest.fixture
@@ -121,27 +92,36 @@ def test_unique_rows_once_each_across_agents_with_different_worker_counts(cluste
     assert summary["totals"]["requests"] == sum(nginx.counts().values())
 
 
-def pubsub_scenario(url):
-    # test_pubsub's scenario: 2 proctors follow cohorts of 3 of the 6 learners.
-    return PUBSUB.format(url=url, sub_url="/lp/{{topics}}", mode="longpoll", lost_after="1s", drain="1500ms",
-                         think="50ms")
+# Where each mode subscribes on nchan (tests/fixtures/nchan).
+SUBSCRIBE_PATH = {"longpoll": "/lp", "sse": "/sse", "websocket": "/ws"}
 
 
-@pytest.mark.parametrize("agents", [2, 3])
-def test_delivery_is_judged_over_every_agents_records(cluster, tmp_path, agents):
+def pubsub_scenario(url, mode):
+    """test_pubsub's scenario: 2 proctors follow cohorts of 3 of the 6 learners;
+    over WebSocket, the learners publish over sockets too."""
+    text = PUBSUB.format(url=url, sub_url=SUBSCRIBE_PATH[mode] + "/{{topics}}", mode=mode, lost_after="1s",
+                         drain="1500ms", think="50ms")
+    return websocket_publishers(text) if mode == "websocket" else text
+
+
+@pytest.mark.parametrize("mode,agents", [("longpoll", 2), ("longpoll", 3), ("sse", 2), ("websocket", 2)])
+def test_delivery_is_judged_over_every_agents_records(cluster, mode, agents):
     with NchanServer() as nchan:
-        c = cluster(pubsub_scenario(nchan.url))
+        c = cluster(pubsub_scenario(nchan.url, mode))
         # The classes interleave over the run's user indexes, so proctors and the
         # learners of their cohorts run on different agents: every message
         # crosses agents, and a class index computed per agent would leave
         # topics nobody follows (lost) or followed twice (delivered twice).
         c.start([1] * agents)
         code, codes, summary, out = c.wait()
-        published = published_by_nchan(nchan)
+        learners = [f"learner-{i}" for i in range(6)]
+        # Publishes over a socket are one request per socket in nchan's log:
+        # what it accepted is then what its channels hold.
+        published = queued_in_nchan(nchan, learners) if mode == "websocket" else published_by_nchan(nchan)
         topics = {uri[len("/pub/"):] for (method, uri) in nchan.counts() if uri.startswith("/pub/")}
     assert code == 0, out + c.log("coordinator")
     assert codes == [0] * agents, [c.log(f"a{i + 1}") for i in range(agents)]
-    assert topics == {f"learner-{i}" for i in range(6)}
+    assert topics == set(learners)
     assert published > 50
     assert_progress_delivered_once(summary, published)
     # The 8 users were split over the agents.

@@ -179,8 +179,7 @@ def test_coordinator_with_two_agents_over_http2(tmp_path):
     """The protocol travels with the agents' stats: the coordinator's summary says HTTP/2."""
     from test_distributed import Run
     with http2_nginx() as nginx:
-        r = Run(tmp_path, nginx)
-        r.scenario.write_text(DISTRIBUTED.format(url=nginx.tls_url))
+        r = Run(tmp_path, nginx, text=DISTRIBUTED.format(url=nginx.tls_url))
         try:
             r.start_coordinator(expect=2)
             for name in ("a1", "a2"):

@@ -1,10 +1,12 @@
 """Pub/sub delivery tracking against nginx with nchan, checked against ground
 truth the test computes itself: what nchan accepted (its access log) and what a
 fault-injecting proxy between the subscribers and nchan dropped or repeated."""
+import asyncio
 import http.client
 import os
 import re
 import sys
+import threading
 import time
 
 import pytest
@@ -16,9 +18,47 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "nchan"))
 from nchan_server import NchanServer  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "websocket"))
-from websocket_server import FaultyRelay, WebSocketServer  # noqa: E402
+import websockets  # noqa: E402
+from websocket_server import WebSocketServer  # noqa: E402
 
 MARKER = re.compile(r"~herd:(\d+):(\d+):(\d+)~")
+
+
+class Faults:
+    """The fault plan of the proxies below, one per transport: of the messages
+    carrying herd's delivery marker, those whose number is 1 mod 4 are dropped
+    and those whose number is 2 mod 4 are sent twice, counting both."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.dropped = 0
+        self.repeated = 0
+
+    def copies(self, text):
+        """How many times to pass on the message `text` (0, 1 or 2)."""
+        match = MARKER.search(text)
+        if not match:
+            return 1
+        seq = int(match.group(2))
+        with self.lock:
+            if seq % 4 == 1:
+                self.dropped += 1
+                return 0
+            if seq % 4 == 2:
+                self.repeated += 1
+                return 2
+        return 1
+
+
+def assert_faults_counted_exactly(summary, published, faults):
+    """Every message nchan accepted was published by herd; exactly the dropped
+    ones are lost and exactly the repeated ones are duplicates."""
+    d = delivery(summary)
+    assert faults.dropped > 5 and faults.repeated > 5
+    assert d["published"] == published
+    assert d["lost"] == faults.dropped
+    assert d["duplicates"] == faults.repeated
+    assert d["delivered"] == published - faults.dropped
 
 SCENARIO = """
 name: pubsub
@@ -129,6 +169,33 @@ def test_websocket_publish_and_subscribe_deliver_everything_once(herd, nchan):
     assert counts == {("GET", "pub", "499"): 6, ("GET", "ws", "499"): 2, ("GET", "pub", "200"): 6}, counts
 
 
+class FaultyRelay:
+    """WebSocket relay: each client to `upstream` + the client's path, the
+    messages coming back passed on as `faults` says."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.faults = Faults()
+
+    async def __call__(self, websocket, path):
+        async with websockets.connect(self.upstream + path) as upstream:
+            # Relays until the client leaves (the upstream never ends by itself).
+            pump = asyncio.ensure_future(self.pump(upstream, websocket))
+            try:
+                await websocket.wait_closed()
+            finally:
+                pump.cancel()
+
+    async def pump(self, upstream, websocket):
+        try:
+            async for message in upstream:
+                text = message if isinstance(message, str) else message.decode(errors="replace")
+                for _ in range(self.faults.copies(text)):
+                    await websocket.send(message)
+        except websockets.ConnectionClosed:
+            pass
+
+
 def test_websocket_dropped_and_repeated_messages_are_counted_exactly(herd, nchan):
     relay = FaultyRelay(nchan.url.replace("http://", "ws://"))
     with WebSocketServer(relay) as proxy:
@@ -137,26 +204,19 @@ def test_websocket_dropped_and_repeated_messages_are_counted_exactly(herd, nchan
             think="50ms"))
         result, summary = herd.run_summary(herd.scenario(text), "--workers", "2")
     assert summary is not None, result.stderr
-    published = queued_in_nchan(nchan, [f"learner-{i}" for i in range(6)])
-    d = delivery(summary)
-    assert relay.dropped > 5 and relay.repeated > 5
-    assert d["published"] == published
-    assert d["lost"] == relay.dropped
-    assert d["duplicates"] == relay.repeated
-    assert d["delivered"] == published - relay.dropped
+    assert_faults_counted_exactly(summary, queued_in_nchan(nchan, [f"learner-{i}" for i in range(6)]), relay.faults)
     assert result.returncode == 1
 
 
 class FaultyProxy(LocalHttpServer):
-    """Long-poll proxy to nchan that drops every message whose number is 1 mod 4
-    (the subscriber never sees it, but its position moves past it) and repeats
-    every message whose number is 2 mod 4 (the body twice), counting both."""
+    """Long-poll proxy to nchan that applies `faults` to each message of a
+    response: a dropped one is blanked (the subscriber never sees it, but its
+    position moves past it), a repeated one makes the body come twice."""
 
     def __init__(self, upstream_port):
         super().__init__()
         self.upstream_port = upstream_port
-        self.dropped = 0
-        self.repeated = 0
+        self.faults = Faults()
 
     def on_get(self, request):
         connection = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
@@ -172,14 +232,11 @@ class FaultyProxy(LocalHttpServer):
 
     def inject(self, text):
         for match in MARKER.finditer(text):
-            seq = int(match.group(2))
-            with self.lock:
-                if seq % 4 == 1:
-                    self.dropped += 1
-                    text = text.replace(match.group(0), "~dropped~")
-                elif seq % 4 == 2:
-                    self.repeated += 1
-                    text = text + text
+            copies = self.faults.copies(match.group(0))
+            if copies == 0:
+                text = text.replace(match.group(0), "~dropped~")
+            elif copies == 2:
+                text = text + text
         return text
 
 
@@ -191,28 +248,20 @@ def test_dropped_and_repeated_messages_are_counted_exactly(herd, nchan):
                                                  mode="longpoll", lost_after="3s", drain="3500ms", think="150ms"))
         result, summary = herd.run_summary(scenario, "--workers", "2")
     assert summary is not None, result.stderr
-    published = published_by_nchan(nchan)
-    d = delivery(summary)
-    assert proxy.dropped > 5 and proxy.repeated > 5
-    assert d["published"] == published
-    assert d["lost"] == proxy.dropped
-    assert d["duplicates"] == proxy.repeated
-    assert d["delivered"] == published - proxy.dropped
+    assert_faults_counted_exactly(summary, published_by_nchan(nchan), proxy.faults)
     # The thresholds saw it too: the run failed.
     assert result.returncode == 1
     assert [t["passed"] for t in summary["thresholds"]] == [False, False]
 
 
 class FaultyEventStreamProxy(LocalHttpServer):
-    """Event-stream proxy to nchan that, per event, drops every message whose
-    number is 1 mod 4 and sends every message whose number is 2 mod 4 twice,
-    counting both. It streams until the subscriber or nchan hangs up."""
+    """Event-stream proxy to nchan that passes each event on as `faults` says.
+    It streams until the subscriber or nchan hangs up."""
 
     def __init__(self, upstream_port):
         super().__init__()
         self.upstream_port = upstream_port
-        self.dropped = 0
-        self.repeated = 0
+        self.faults = Faults()
         self.last_event_ids = []
 
     def on_get(self, request):
@@ -236,27 +285,13 @@ class FaultyEventStreamProxy(LocalHttpServer):
                 event += line
                 if line.strip():
                     continue
-                request.wfile.write(self.inject(event))
+                request.wfile.write(event * self.faults.copies(event.decode()))
                 request.wfile.flush()
                 event = b""
         except OSError:
             return  # the subscriber hung up (the run's drain ended)
         finally:
             connection.close()
-
-    def inject(self, event):
-        match = MARKER.search(event.decode())
-        if not match:
-            return event
-        seq = int(match.group(2))
-        with self.lock:
-            if seq % 4 == 1:
-                self.dropped += 1
-                return b""
-            if seq % 4 == 2:
-                self.repeated += 1
-                return event + event
-        return event
 
 
 def test_event_stream_dropped_and_repeated_events_are_counted_exactly(herd, nchan):
@@ -265,15 +300,9 @@ def test_event_stream_dropped_and_repeated_events_are_counted_exactly(herd, ncha
                                                  mode="sse", lost_after="1s", drain="1500ms", think="50ms"))
         result, summary = herd.run_summary(scenario, "--workers", "2")
     assert summary is not None, result.stderr
-    published = published_by_nchan(nchan)
-    d = delivery(summary)
-    assert proxy.dropped > 5 and proxy.repeated > 5
+    assert_faults_counted_exactly(summary, published_by_nchan(nchan), proxy.faults)
     # One event stream per proctor, never reconnected within the run.
     assert proxy.last_event_ids == [None, None]
-    assert d["published"] == published
-    assert d["lost"] == proxy.dropped
-    assert d["duplicates"] == proxy.repeated
-    assert d["delivered"] == published - proxy.dropped
     assert result.returncode == 1
 
 

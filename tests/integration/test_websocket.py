@@ -1,18 +1,39 @@
 """WebSocket conversations against a real echo server on loopback (Debian's
 python3-websockets): herd's per-endpoint counts equal the server's, checks and
 captures read the received messages, and a failed check is counted as one."""
-import json
 import os
-import re
 import ssl
 import subprocess
 import sys
+import textwrap
 
-from conftest import HERD, SOURCE_DIR
+from conftest import SOURCE_DIR
 from local_http import LocalHttpServer
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "websocket"))
 from websocket_server import Echo, WebSocketServer  # noqa: E402
+
+
+ONE_SOCKET = """
+name: {name}
+target: {target}
+users:
+  - name: chatter
+    count: 1
+    steps:
+      - websocket:
+{socket}
+      - stopUser: true
+load: {{users: 1, duration: 1s}}
+"""
+
+
+def one_socket(name, server, socket):
+    """A scenario whose one user opens one socket on `server` (the websocket
+    step's body in `socket`) and stops."""
+    target = server.url.replace("ws://", "http://").replace("wss://", "https://")
+    body = textwrap.indent(textwrap.dedent(socket).strip("\n"), " " * 10)
+    return ONE_SOCKET.format(name=name, target=target, socket=body)
 
 SCENARIO = """
 name: chat
@@ -75,22 +96,13 @@ def test_conversation_counts_checks_and_captures(herd):
 def test_receive_timeout_and_server_close_are_failures(herd):
     echo = Echo()
     with WebSocketServer(echo) as server:
-        text = f"""
-name: chat-failures
-target: {server.url.replace("ws://", "http://")}
-users:
-  - name: chatter
-    count: 1
-    steps:
-      - websocket:
-          url: /chat
-          steps:
-            - receive: {{name: nothing, timeout: 200ms}}
-            - send: close
-            - receive: {{name: after close, timeout: 2s}}
-      - stopUser: true
-load: {{users: 1, duration: 1s}}
-"""
+        text = one_socket("chat-failures", server, """
+            url: /chat
+            steps:
+              - receive: {name: nothing, timeout: 200ms}
+              - send: close
+              - receive: {name: after close, timeout: 2s}
+            """)
         result, summary = herd.run_summary(herd.scenario(text))
     assert summary is not None, result.stderr
     by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
@@ -112,22 +124,13 @@ def test_wss_verifies_the_server_and_talks_over_tls(herd, tmp_path):
     context.load_cert_chain(cert, key)
     echo = Echo()
     with WebSocketServer(echo, context) as server:
-        text = f"""
-name: chat-tls
-target: {server.url.replace("wss://", "https://")}
-users:
-  - name: chatter
-    count: 1
-    steps:
-      - websocket:
-          url: {server.url}/chat
-          name: chat
-          steps:
-            - send: hello
-            - receive: {{check: {{bodyContains: hello}}}}
-      - stopUser: true
-load: {{users: 1, duration: 1s}}
-"""
+        text = one_socket("chat-tls", server, f"""
+            url: {server.url}/chat
+            name: chat
+            steps:
+              - send: hello
+              - receive: {{check: {{bodyContains: hello}}}}
+            """)
         scenario = herd.scenario(text)
         trusted, summary = herd.run_summary(scenario, "--ca-file", str(cert))
         untrusted, untrusted_summary = herd.run_summary(scenario)
@@ -143,24 +146,15 @@ load: {{users: 1, duration: 1s}}
 def test_server_pings_are_answered(herd):
     echo = Echo()
     with WebSocketServer(echo) as server:
-        text = f"""
-name: chat-pings
-target: {server.url.replace("ws://", "http://")}
-users:
-  - name: chatter
-    count: 1
-    steps:
-      - websocket:
-          url: /chat
-          steps:
-            - loop:
-                count: 3
-                steps:
-                  - send: ping me
-                  - receive: {{name: pong, timeout: 3s, check: {{bodyContains: "pong"}}}}
-      - stopUser: true
-load: {{users: 1, duration: 1s}}
-"""
+        text = one_socket("chat-pings", server, """
+            url: /chat
+            steps:
+              - loop:
+                  count: 3
+                  steps:
+                    - send: ping me
+                    - receive: {name: pong, timeout: 3s, check: {bodyContains: "pong"}}
+            """)
         result, summary = herd.run_summary(herd.scenario(text))
     assert summary is not None, result.stderr
     assert echo.pongs == 3
@@ -182,17 +176,7 @@ class WrongAccept(LocalHttpServer):
 
 def test_a_wrong_accept_fails_the_handshake(herd):
     with WrongAccept() as server:
-        text = f"""
-name: chat-accept
-target: {server.url}
-users:
-  - name: chatter
-    count: 1
-    steps:
-      - websocket: {{url: /chat, name: chat, steps: [{{send: hello}}]}}
-      - stopUser: true
-load: {{users: 1, duration: 1s}}
-"""
+        text = one_socket("chat-accept", server, "{url: /chat, name: chat, steps: [{send: hello}]}")
         result, summary = herd.run_summary(herd.scenario(text))
     assert summary is not None, result.stderr
     assert [(e["endpoint"], e["kind"]) for e in summary["errors"]] == [("chat", "protocol")]
@@ -204,39 +188,21 @@ load: {{users: 1, duration: 1s}}
 def test_distributed_conversation_through_a_coordinator_and_two_agents(tmp_path):
     """The same conversation split over two agents: the coordinator's totals
     equal what the echo server counted."""
+    from test_distributed import Run
     echo = Echo()
-    token = tmp_path / "token"
-    token.write_text("run-secret\n")
-    summary_file = tmp_path / "summary.json"
-    processes = []
-    try:
-        with WebSocketServer(echo) as server:
-            scenario = tmp_path / "chat.yaml"
-            scenario.write_text(SCENARIO.replace("    count: 3\n", "").replace("users: 3,", "users: 4, spawnRate: 100,")
-                                .format(url=server.url, http=server.url.replace("ws://", "http://")))
-            coordinator = subprocess.Popen(
-                [HERD, "coordinator", str(scenario), "--listen", "127.0.0.1:0", "--expect-agents", "2",
-                 "--token-file", str(token), "--summary-json", str(summary_file)],
-                stdout=subprocess.PIPE, stderr=open(tmp_path / "coordinator.err", "w"), text=True, cwd=tmp_path)
-            processes.append(coordinator)
-            line = coordinator.stdout.readline()
-            listening = re.search(r"listening on port (\d+)", line)
-            assert listening, line + (tmp_path / "coordinator.err").read_text()
-            port = listening.group(1)
+    with WebSocketServer(echo) as server:
+        text = (SCENARIO.replace("    count: 3\n", "").replace("users: 3,", "users: 4, spawnRate: 100,")
+                .format(url=server.url, http=server.url.replace("ws://", "http://")))
+        r = Run(tmp_path, None, text=text)
+        try:
+            r.start_coordinator(expect=2)
             for name in ("a1", "a2"):
-                processes.append(subprocess.Popen(
-                    [HERD, "agent", "--coordinator", f"127.0.0.1:{port}", "--token-file", str(token),
-                     "--agent-id", name, "--workers", "1"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path))
-            coordinator.communicate(timeout=90)
-            for agent in processes[1:]:
-                agent.wait(timeout=30)
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    summary = json.loads(summary_file.read_text())
+                r.start_agent(name)
+            code, agents, summary = r.wait()
+        finally:
+            r.stop()
+    assert code == 0, r.stdout + r.coordinator_log()
+    assert agents == {"a1": 0, "a2": 0}, [r.agent_log(n) for n in agents]
     by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
     assert len(summary["distributed"]["agents"]) == 2
     assert by_key[("chat", "WS")]["requests"] == echo.connections >= 4
