@@ -27,24 +27,6 @@ std::string scenarioSnapshotName(const std::string& run_id) { return run_id + "-
 std::string agentPodName(const std::string& run_id, int index) { return run_id + "-agent-" + std::to_string(index); }
 std::string runSelector(const std::string& run_id) { return std::string(kLabelRun) + "=" + run_id; }
 
-std::string base64Decode(const std::string& text) {
-  static const std::string kTable = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t val = 0;
-  int bits = -8;
-  for (char c : text) {
-    auto p = kTable.find(c);
-    if (p == std::string::npos) break;
-    val = (val << 6) | static_cast<uint32_t>(p);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xff));
-      bits -= 8;
-    }
-  }
-  return out;
-}
-
 json ownerReference(const json& loadtest) {
   return {{"apiVersion", kLoadTests.apiVersion()},   {"kind", kLoadTests.kind}, {"name", k8s::nameOf(loadtest)},
           {"uid", k8s::metaString(loadtest, "uid")}, {"controller", true},      {"blockOwnerDeletion", true}};

@@ -49,9 +49,6 @@ std::string agentPodName(const std::string& run_id, int index);
 // The label selector of a run's agent pods ("herd.dev/run=ID").
 std::string runSelector(const std::string& run_id);
 
-// Standard base64 (Secret data); stops at padding or the first invalid character.
-std::string base64Decode(const std::string& text);
-
 // The owner reference that ties a child to its LoadTest: deleting the LoadTest
 // deletes the child (kube-controller-manager's garbage collector).
 Json ownerReference(const Json& loadtest);

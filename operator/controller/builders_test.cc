@@ -268,12 +268,6 @@ TEST(Regression, ComparesWithTheNewestPassingRun) {
   EXPECT_FALSE(regression(json("garbage"), {}, spec));
 }
 
-TEST(Base64, DecodesSecretData) {
-  EXPECT_EQ(base64Decode("aGVyZC10b2tlbg=="), "herd-token");
-  EXPECT_EQ(base64Decode(""), "");
-  EXPECT_EQ(base64Decode("YWJj"), "abc");
-}
-
 TEST(Totals, FailurePercent) {
   auto t = totalsJson({200, 3, 10, 1, 2, 3});
   EXPECT_DOUBLE_EQ(t["failurePercent"].get<double>(), 1.5);

@@ -7,6 +7,7 @@
 #include "common/core/crypto.h"
 #include "common/core/logging.h"
 #include "common/core/secure_random.h"
+#include "common/report/compress.h"
 #include "operator/controller/reconciler_steps.h"
 
 namespace herd::controller {
@@ -135,7 +136,7 @@ Result<std::string> Reconciler::ensureToken(Pass& pass) {
   auto existing = client_.get(k8s::resources::kSecrets, pass.ns, name);
   if (existing.ok()) {
     // Kubernetes stores stringData as base64 data; decode our own token back.
-    return base64Decode(getString(getObject(*existing, "data"), kTokenKey));
+    return report::base64Decode(getString(getObject(*existing, "data"), kTokenKey));
   }
   if (!existing.error().isNotFound()) return existing.error().toError();
   // From the kernel's CSPRNG, never from random(): the run id in the status

@@ -1,5 +1,6 @@
 // The LoadTest reconciler against the real control plane: a run's life, validation,
 // agent loss, timeouts, scaling, re-runs and adoption (fixture: operator_suite.h).
+#include "common/report/compress.h"
 #include "operator_suite.h"
 
 namespace herd::k8s::testing {
@@ -37,7 +38,7 @@ TEST_F(Operator, RunGoesFromStartingToSucceededWithStatusHistoryEventsAndTtl) {
   EXPECT_EQ(reqs[0].token.size(), 64u);  // 256 bits in hex
   auto secret = client_->get(resources::kSecrets, ns(), controller::tokenSecretName(run));
   ASSERT_TRUE(secret.ok());
-  EXPECT_EQ(controller::base64Decode(getString((*secret)["data"], "token")), reqs[0].token);
+  EXPECT_EQ(*report::base64Decode(getString((*secret)["data"], "token")), reqs[0].token);
 
   coord.script(run, running(2));
   ASSERT_TRUE(waitStatus("shop", [](const json& s) {

@@ -44,7 +44,7 @@
 #include "common/core/logging.h"
 #include "common/k8s/client.h"
 #include "common/k8s/informer.h"
-#include "operator/controller/builders.h"  // base64Decode
+#include "common/report/compress.h"  // base64Decode
 #include "tests/cluster/pod_runner/pod_view.h"
 
 namespace herd::podrunner {
@@ -150,7 +150,8 @@ class Runner {
     auto obj = client_.get(res, ns, name);
     if (!obj.ok()) return obj.error().toError();
     auto v = getString(getObject(*obj, "data"), key);
-    return kind == "secret" ? controller::base64Decode(v) : v;
+    if (kind == "secret") return report::base64Decode(v);
+    return v;
   }
 
   // Writes the pod's volumes to scratch directories: mountPath → directory.
@@ -173,8 +174,14 @@ class Runner {
         if (!obj.ok()) return obj.error().toError();
         for (auto& [k, val] : getObject(*obj, "data").items()) {
           if (!val.is_string()) continue;
-          std::ofstream(vdir / k) << (kind == std::string("secret") ? controller::base64Decode(val.get<std::string>())
-                                                                    : val.get<std::string>());
+          std::string content = val.get<std::string>();
+          if (kind == std::string("secret")) {
+            auto decoded = report::base64Decode(content);
+            if (!decoded)
+              return Error{"secret " + ns + "/" + obj_name + " key " + k + ": " + decoded.error().describe(), ""};
+            content = std::move(*decoded);
+          }
+          std::ofstream(vdir / k) << content;
         }
       }
     }
