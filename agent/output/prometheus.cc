@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/report/latency_buckets.h"
 #include "common/stats/error_kind.h"
 
 namespace herd::output {
@@ -50,15 +51,9 @@ std::string labels(const Series& s) {
   return fmt::format("endpoint=\"{}\",method=\"{}\"", labelValue(s.endpoint), labelValue(s.method));
 }
 
-// Cumulative counts at each bucket bound. A histogram bucket of the recorder
-// (at most 1/128 of its value wide) that straddles a bound is counted below it.
+// Cumulative counts at each bucket bound (report::cumulativeCounts).
 void latencyHistogram(std::string& out, const Series& s) {
-  std::array<uint64_t, kLatencyBucketsSeconds.size()> counts{};
-  s.stats.latency.forEachBucket([&](uint64_t lower, uint64_t, uint64_t count) {
-    for (size_t b = 0; b < kLatencyBucketsSeconds.size(); ++b) {
-      if (static_cast<double>(lower) <= kLatencyBucketsSeconds[b] * 1e9) counts[b] += count;
-    }
-  });
+  const auto counts = report::cumulativeCounts(s.stats.latency, kLatencyBucketsSeconds);
   const auto l = labels(s);
   for (size_t b = 0; b < kLatencyBucketsSeconds.size(); ++b) {
     out += fmt::format("herd_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", l,

@@ -534,6 +534,7 @@ LiveStatus Coordinator::status() const {
   out.p50_ms = report::toMillis(totals.latency.valueAtPercentile(50));
   out.p95_ms = report::toMillis(totals.latency.valueAtPercentile(95));
   out.p99_ms = report::toMillis(totals.latency.valueAtPercentile(99));
+  out.latency = report::fleetLatencyBuckets(totals.latency);
   return out;
 }
 

@@ -30,6 +30,7 @@
 #include "common/core/clock.h"
 #include "common/core/result.h"
 #include "common/report/aggregate.h"
+#include "common/report/latency_buckets.h"
 #include "common/report/summary.h"
 #include "common/report/threshold.h"
 #include "common/scenario/plan.h"
@@ -97,6 +98,7 @@ struct LiveStatus {
   uint64_t failures = 0;
   double rps = 0;                             // over the last closed second
   double p50_ms = 0, p95_ms = 0, p99_ms = 0;  // of everything merged so far
+  report::LatencyBuckets latency;             // the same, as Prometheus buckets
 };
 
 // What a transport hands its streams to: one run's Coordinator, or a Hub that

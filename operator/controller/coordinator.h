@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "common/report/latency_buckets.h"
+
 #include "common/core/result.h"
 #include "common/scenario/compiler.h"
 #include "common/scenario/run.h"
@@ -57,6 +59,9 @@ struct RunProgress {
   int connected = 0;  // agents connected now
   int64_t users = 0;  // virtual users running now (peak once finished)
   RunTotals totals;
+  // The run's latency merged over every agent, as Prometheus buckets
+  // (status.latencyHistogram); nullopt before the first report.
+  std::optional<report::LatencyBuckets> latency;
   bool degraded = false;  // an agent was lost and the policy went on
   std::string message;    // why, for status and Events
   // Set once state is kFinished.

@@ -1,5 +1,7 @@
 #include "operator/controller/loadtest_status.h"
 
+#include <algorithm>
+
 #include "common/k8s/resource.h"
 
 namespace herd::controller {
@@ -83,6 +85,23 @@ void readRun(const json& st, LoadTestStatus& out) {
   if (cleaned && cleaned->is_boolean()) out.cleaned_up = cleaned->get<bool>();
 }
 
+// status.latencyHistogram; bounds and counts of unequal length (a status
+// edited by hand) read as no histogram at all.
+std::optional<report::LatencyBuckets> latencyFromJson(const json& h) {
+  report::LatencyBuckets out;
+  const json* bounds = member(h, "boundsSeconds");
+  const json* cumulative = member(h, "cumulative");
+  if (!bounds || !cumulative || !bounds->is_array() || !cumulative->is_array() || bounds->size() != cumulative->size())
+    return std::nullopt;
+  for (const auto& b : *bounds) out.bounds_seconds.push_back(b.is_number() ? b.get<double>() : 0.0);
+  for (const auto& c : *cumulative)
+    out.cumulative.push_back(c.is_number_integer() && c.get<int64_t>() > 0 ? static_cast<uint64_t>(c.get<int64_t>())
+                                                                           : 0);
+  out.count = static_cast<uint64_t>(std::max<int64_t>(getInt(h, "count"), 0));
+  out.sum_seconds = number(h, "sumSeconds");
+  return out;
+}
+
 void readParts(const json& st, LoadTestStatus& out) {
   if (const json* plan = member(st, "plan"); plan && plan->is_object())
     out.plan = LoadTestStatus::Plan{getString(*plan, "scenarioSource"), getString(*plan, "scenarioSha256"),
@@ -91,6 +110,7 @@ void readParts(const json& st, LoadTestStatus& out) {
     out.agents = LoadTestStatus::Agents{getInt(*agents, "desired"), getInt(*agents, "ready"),
                                         getInt(*agents, "connected")};
   if (const json* totals = member(st, "totals"); totals && totals->is_object()) out.totals = totalsFromJson(*totals);
+  if (const json* h = member(st, "latencyHistogram"); h && h->is_object()) out.latency_histogram = latencyFromJson(*h);
   out.lost_agents = optionalArray<std::string>(
       st, "lostAgents", [](const json& e) { return e.is_string() ? e.get<std::string>() : std::string(); });
   out.thresholds = optionalArray<StatusThreshold>(st, "thresholds", [](const json& e) {
@@ -145,6 +165,11 @@ void writeParts(const LoadTestStatus& in, json& st) {
   if (in.agents)
     st["agents"] = {{"desired", in.agents->desired}, {"ready", in.agents->ready}, {"connected", in.agents->connected}};
   if (in.totals) st["totals"] = toJson(*in.totals);
+  if (in.latency_histogram)
+    st["latencyHistogram"] = {{"boundsSeconds", in.latency_histogram->bounds_seconds},
+                              {"cumulative", in.latency_histogram->cumulative},
+                              {"count", in.latency_histogram->count},
+                              {"sumSeconds", in.latency_histogram->sum_seconds}};
   putOptional(st, "lostAgents", in.lost_agents);
   if (in.thresholds) {
     json thresholds = json::array();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/core/json.h"
+#include "common/report/latency_buckets.h"
 
 namespace herd::controller {
 
@@ -94,7 +95,8 @@ struct LoadTestStatus {
   };
   std::optional<Agents> agents;
   std::optional<StatusTotals> totals;
-  std::optional<std::vector<std::string>> lost_agents;  // agent pod names
+  std::optional<report::LatencyBuckets> latency_histogram;  // status.latencyHistogram
+  std::optional<std::vector<std::string>> lost_agents;      // agent pod names
   std::string scale_refused, summary_config_map;
   std::optional<std::vector<StatusThreshold>> thresholds;
   Json endpoints, delivery;  // arrays (builders.h), null when absent

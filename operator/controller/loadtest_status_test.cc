@@ -74,6 +74,8 @@ TEST(LoadTestStatus, WritesBackWhatItReads) {
         {"rps", 2.5},
         {"failurePercent", 20.0},
         {"latency", {{"p50", 1.0}, {"p95", 12.0}, {"p99", 13.0}}}}},
+      {"latencyHistogram",
+       {{"boundsSeconds", {0.001, 0.002}}, {"cumulative", {3, 5}}, {"count", 5}, {"sumSeconds", 0.0071}}},
       {"lostAgents", {"p-0"}},
       {"scaleRefused", "run keeps 2"},
       {"summaryConfigMap", "shop-abc123-summary"},

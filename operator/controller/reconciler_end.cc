@@ -61,6 +61,7 @@ void recordFinished(LoadTestStatus& st, const RunProgress& progress, const Outco
   st.completion_time = completed;
   st.users = progress.users;
   st.totals = statusTotals(progress.totals);
+  st.latency_histogram = progress.latency;
   if (!st.agents)
     st.agents = LoadTestStatus::Agents{};  // not emplace(): clang 14 finds the nested type not constructible
   st.agents->connected = 0;

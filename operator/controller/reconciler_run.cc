@@ -368,6 +368,7 @@ Status Reconciler::writeProgress(Pass& pass, const Drive& drive) {
     if (progress) {
       st.users = progress->users;
       st.totals = statusTotals(progress->totals);
+      if (progress->latency) st.latency_histogram = progress->latency;
     }
     if (load_started) {
       st.reason = "RunStarted";

@@ -81,6 +81,7 @@ RunProgress finalProgress(const scenario::Plan& plan, const Result<coordinator::
   p.totals.p50_ms = number(latency, "p50");
   p.totals.p95_ms = number(latency, "p95");
   p.totals.p99_ms = number(latency, "p99");
+  p.latency = report::fleetLatencyBuckets(result->aggregate.total().totals().latency);
   p.users = result->aggregate.peakUsers();
   for (const auto& t : result->info.thresholds) p.thresholds.push_back({t.expression, t.passed, t.value});
   for (const auto& t : result->info.thresholds)
@@ -277,6 +278,7 @@ class LiveCoordinator final : public LiveRunCoordinator {
     p.totals.p50_ms = live.p50_ms;
     p.totals.p95_ms = live.p95_ms;
     p.totals.p99_ms = live.p99_ms;
+    if (live.latency.count > 0) p.latency = live.latency;
     p.degraded = live.lost_agents > 0;
     std::lock_guard lock(run->mu);
     p.message = run->last_event;

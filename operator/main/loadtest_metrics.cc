@@ -118,6 +118,21 @@ std::string renderLoadTestMetrics(const std::vector<json>& loadtests) {
             << (current == h.values[i] ? 1 : 0) << '\n';
     }
   }
+  // The run's latency merged over its agents: histogram_quantile() over these
+  // series is the run's percentile, within the width of the bucket holding it.
+  const char* histogram = "herd_loadtest_latency_seconds";
+  out << "# HELP " << histogram << " Request latency of the current or last run, merged over every agent.\n# TYPE "
+      << histogram << " histogram\n";
+  for (const auto& s : subjects) {
+    if (!s.status.latency_histogram) continue;
+    const auto& h = *s.status.latency_histogram;
+    for (size_t i = 0; i < h.bounds_seconds.size(); ++i)
+      out << histogram << "_bucket{" << s.labels << ",le=\"" << h.bounds_seconds[i] << "\"} " << h.cumulative[i]
+          << '\n';
+    out << histogram << "_bucket{" << s.labels << ",le=\"+Inf\"} " << h.count << '\n';
+    out << histogram << "_sum{" << s.labels << "} " << h.sum_seconds << '\n';
+    out << histogram << "_count{" << s.labels << "} " << h.count << '\n';
+  }
   return out.str();
 }
 

@@ -78,7 +78,7 @@ TEST(LoadTestMetrics, SeriesPerLoadTestNotPerRun) {
 
 TEST(LoadTestMetrics, NoLoadTestsStillDeclaresTheFamilies) {
   auto text = renderLoadTestMetrics({});
-  EXPECT_EQ(countPrefix(text, "# TYPE herd_loadtest_"), 8);
+  EXPECT_EQ(countPrefix(text, "# TYPE herd_loadtest_"), 9);
   EXPECT_EQ(countPrefix(text, "herd_loadtest_"), 0);
 }
 
@@ -87,6 +87,27 @@ TEST(LoadTestMetrics, WrongTypesInTheStatusReadAsZero) {
   EXPECT_TRUE(hasLine(text, "herd_loadtest_users{namespace=\"perf\",loadtest=\"odd\"} 0")) << text;
   EXPECT_TRUE(hasLine(text, "herd_loadtest_rps{namespace=\"perf\",loadtest=\"odd\"} 0")) << text;
   EXPECT_EQ(countPrefix(text, "herd_loadtest_phase{namespace=\"perf\",loadtest=\"odd\",phase=\"Running\"} 0"), 1);
+}
+
+TEST(LoadTestMetrics, LatencyHistogramComesFromTheStatusAsCumulativeBuckets) {
+  json status = kRunning;
+  status["latencyHistogram"] = {
+      {"boundsSeconds", {0.001, 0.0015, 0.002}}, {"cumulative", {3, 7, 9}}, {"count", 10}, {"sumSeconds", 0.0142}};
+  auto text = renderLoadTestMetrics({loadTest("perf", "shop", status), loadTest("qa", "fresh", nullptr)});
+  EXPECT_TRUE(hasLine(text, "# TYPE herd_loadtest_latency_seconds histogram")) << text;
+  const std::string l = "namespace=\"perf\",loadtest=\"shop\"";
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_latency_seconds_bucket{" + l + ",le=\"0.001\"} 3")) << text;
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_latency_seconds_bucket{" + l + ",le=\"0.0015\"} 7")) << text;
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_latency_seconds_bucket{" + l + ",le=\"0.002\"} 9")) << text;
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_latency_seconds_bucket{" + l + ",le=\"+Inf\"} 10")) << text;
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_latency_seconds_sum{" + l + "} 0.0142")) << text;
+  EXPECT_TRUE(hasLine(text, "herd_loadtest_latency_seconds_count{" + l + "} 10")) << text;
+  // A LoadTest without a run has no histogram series (not zeros that would read as a run).
+  EXPECT_EQ(countPrefix(text, "herd_loadtest_latency_seconds_bucket{namespace=\"qa\""), 0);
+  // Bounds and counts of unequal length: no series rather than a wrong one.
+  status["latencyHistogram"]["cumulative"] = {3, 7};
+  text = renderLoadTestMetrics({loadTest("perf", "shop", status)});
+  EXPECT_EQ(countPrefix(text, "herd_loadtest_latency_seconds_bucket{"), 0);
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 checks the documented series (docs/install.md#metrics) against the LoadTest's
 status (JSON file): every family present and typed, one sample set per
 LoadTest, values equal to the status, phase and verdict one-hot over the CRD's
-enums.
+enums, and the merged latency histogram's histogram_quantile(0.95) within the
+width of the bucket holding the run's p95.
 
   curl -s HOST:PORT/metrics | check_metrics.py NAMESPACE LOADTEST STATUS.json
 """
@@ -69,10 +70,45 @@ if status.get("verdict"):
         problems.append(f"verdict series {verdicts}, status verdict {status['verdict']}")
 elif verdicts:
     problems.append(f"verdict series {verdicts} before any verdict")
-# Bounded cardinality: labels are only namespace, loadtest and the enums.
+
+
+def histogram_quantile(q, buckets):
+    """Prometheus' histogram_quantile over [(le, cumulative count)], +Inf last:
+    linear interpolation inside the bucket holding rank q * count."""
+    buckets = sorted(buckets)
+    count = buckets[-1][1]
+    rank = q * count
+    lower, below = 0.0, 0.0
+    for le, cumulative in buckets:
+        if cumulative >= rank:
+            if le == float("inf"):
+                return lower
+            return lower + (le - lower) * (rank - below) / (cumulative - below)
+        lower, below = le, cumulative
+    return lower
+
+
+latency = ours(family("herd_loadtest_latency_seconds", "histogram"))
+buckets = [(float(s.labels["le"]), s.value) for s in latency if s.name.endswith("_bucket")]
+p95 = totals.get("latency", {}).get("p95", 0) / 1000.0
+if totals.get("requests", 0) > 0:
+    if len(buckets) < 2:
+        problems.append(f"herd_loadtest_latency_seconds: {len(buckets)} buckets")
+    else:
+        estimate = histogram_quantile(0.95, buckets)
+        bounds = sorted(le for le, _ in buckets if le != float("inf"))
+        upper = next((b for b in bounds if b >= p95), bounds[-1])
+        lower = max([b for b in bounds if b < upper], default=0.0)
+        if abs(estimate - p95) > upper - lower:
+            problems.append(f"histogram_quantile(0.95) = {estimate:.6f} s, status p95 {p95:.6f} s: "
+                            f"more than the bucket's width {upper - lower:.6f} s apart")
+        else:
+            print(f"histogram_quantile(0.95) {estimate * 1000:.3f} ms, the run's p95 {p95 * 1000:.3f} ms "
+                  f"(bucket {lower * 1000:g}-{upper * 1000:g} ms)")
+# Bounded cardinality: labels are only namespace, loadtest, the enums and the buckets' le.
 for f in families.values():
     for s in f.samples:
-        extra = set(s.labels) - {"namespace", "loadtest", "phase", "verdict"}
+        extra = set(s.labels) - {"namespace", "loadtest", "phase", "verdict", "le"}
         if extra:
             problems.append(f"{s.name} has labels {sorted(extra)}")
 
