@@ -8,6 +8,7 @@ ETCD_VERSION=v3.5.21          # the etcd client version Kubernetes 1.33 pins
 HELM_VERSION=v3.18.6
 KUBECONFORM_VERSION=v0.7.0
 COREDNS_VERSION=v1.12.1       # the real node's cluster DNS
+ACTIONLINT_VERSION=v1.7.12    # checks the GitHub Actions workflow in examples/ci
 # What build-tools makes from the Kubernetes wrapper module: the control plane and
 # kubectl for every cluster, the node's three for `up --node`.
 K8S_TOOLS=(kube-apiserver kube-controller-manager kubectl kubelet kube-scheduler kube-proxy)
@@ -28,6 +29,7 @@ ETCD_BIN=$HERD_CACHE/etcd-$ETCD_VERSION/bin
 HELM_BIN=$HERD_CACHE/helm-$HELM_VERSION/bin
 KUBECONFORM_BIN=$HERD_CACHE/kubeconform-$KUBECONFORM_VERSION/bin
 COREDNS_BIN=$HERD_CACHE/coredns-$COREDNS_VERSION/bin
+ACTIONLINT_BIN=$HERD_CACHE/actionlint-$ACTIONLINT_VERSION/bin
 
 GO_MIN_MINOR=24               # the Go release Kubernetes 1.33 needs (go 1.24)
 GO_FALLBACK_VERSION=go1.24.6  # fetched from the Go module proxy when no Go is good enough
