@@ -10,9 +10,11 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -81,6 +83,21 @@ class ProtoMethod final : public GrpcMethod {
   const pb::Message* const request_;
   const pb::Message* const response_;
 };
+
+// protobuf logs malformed input as it refuses it (a response's string field
+// that is not UTF-8, one line per message): herd counts such a response as a
+// protocol failure, so those lines would only flood the run's output. Only
+// fatal messages (protobuf aborts after them) are still written. Set once,
+// while the scenario compiles, before any worker thread runs.
+void quietProtobufLogs() {
+  static const bool once = [] {
+    pb::SetLogHandler([](pb::LogLevel level, const char* file, int line, const std::string& message) {
+      if (level == pb::LOGLEVEL_FATAL) std::fprintf(stderr, "protobuf %s:%d: %s\n", file, line, message.c_str());
+    });
+    return true;
+  }();
+  (void)once;
+}
 
 // protobuf's parse errors, the first one kept as "file:line:col: message"
 // (protobuf counts from 0; editors and herd from 1).
@@ -329,6 +346,7 @@ Status parseGrpcSchema(Builder& builder, const Field& field) {
   if (imports != nullptr && protos == nullptr) {
     return errorAt(context, imports->atKey(), "importPaths go with protos");
   }
+  quietProtobufLogs();
   auto schema = std::make_shared<GrpcSchema>();
   if (protos != nullptr) {
     SCENARIO_RETURN_IF_ERROR(importProtos(builder, *schema, *protos, imports));

@@ -49,9 +49,8 @@ TEST(GrpcWire, TimeoutHeaderIsAtMostEightDigitsAndNeverShorter) {
 
 std::string scenario(std::string_view steps) {
   const std::string protos = HERD_SCENARIO_CORPUS "/../../examples/protos";
-  return "name: g\ntarget: http://127.0.0.1:50051\ngrpc: {protos: [" + protos +
-         "/shop/catalog.proto], importPaths: [" + protos + "]}\nusers:\n  - name: u\n    steps:\n" +
-         std::string(steps) + "load: {users: 1, duration: 1s}\n";
+  return "name: g\ntarget: http://127.0.0.1:50051\ngrpc: {protos: [" + protos + "/shop/catalog.proto], importPaths: [" +
+         protos + "]}\nusers:\n  - name: u\n    steps:\n" + std::string(steps) + "load: {users: 1, duration: 1s}\n";
 }
 
 TEST(GrpcStep, CompilesToAnHttp2PostWithTheFramedMessage) {
