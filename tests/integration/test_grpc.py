@@ -122,6 +122,29 @@ load: {{users: 2, spawnRate: 100, duration: 1s}}
     assert slow["requests"] + quick["requests"] == server.catalog.calls[GET]
 
 
+def test_a_rendered_message_that_does_not_convert_fails_unsent(herd):
+    with CatalogServer() as server:
+        scenario = herd.scenario(f"""
+name: invalid-argument
+target: {server.url}
+{SCHEMA}
+users:
+  - name: typo
+    steps:
+      - grpc: {{call: shop.Catalog/GetItem, name: bad id, message: {{id: "x{{{{user.index}}}}"}}}}
+      - grpc: {{call: shop.Catalog/GetItem, name: good id, message: {{id: "1{{{{user.index}}}}"}}}}
+      - think: 20ms
+load: {{users: 2, spawnRate: 100, duration: 1s}}
+""")
+        result, summary = herd.run_summary(scenario, "--workers", "1")
+    assert summary is not None, result.stderr
+    bad, good = endpoints(summary)["bad id"], endpoints(summary)["good id"]
+    assert bad["failures"] == bad["requests"] > 0 and bad["bytesReceived"] == 0
+    assert errors(summary) == {("bad id", "grpc", "grpc INVALID_ARGUMENT"): bad["requests"]}
+    # Only the good ones reached the server.
+    assert good["failures"] == 0 and good["requests"] == server.catalog.calls[GET] > 0
+
+
 def test_a_descriptor_set_serves_as_the_protos_do(herd, tmp_path):
     descriptors = tmp_path / "catalog.pb"
     subprocess.run(["protoc", f"-I{PROTOS}", "--include_imports", f"--descriptor_set_out={descriptors}",
