@@ -20,7 +20,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ca-certificates ccache \
-      libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev \
+      libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libprotoc-dev \
       libyaml-cpp-dev libcpprest-dev libspdlog-dev libfmt-dev nlohmann-json3-dev \
       libcli11-dev libssl-dev libabsl-dev libsimdjson-dev libre2-dev libnghttp2-dev \
  && rm -rf /var/lib/apt/lists/*

@@ -16,6 +16,7 @@ set(_herd_third_party
   "pplx/|common/k8s.cc"
   "openssl/|agent/engine.cc,common/core.cc,common/k8s/rest_transport.cc"
   "nghttp2/|agent/engine.cc"
+  "google/protobuf/|common/scenario.cc"
   "CLI/|agent/cli/cli11.h,agent/cli.cc,operator/main.cc"
   "zlib.h|common/report.cc"
   "spdlog/|common/core"

@@ -44,7 +44,9 @@ bool addField(std::string& bytes, size_t start, size_t end, Http2Request& out) {
     out.authority = value;
   } else if (name == "transfer-encoding") {
     return false;  // the renderer never chunks; a body must have its length
-  } else if (!connectionSpecific(name)) {
+  } else if (!connectionSpecific(name) || (name == "te" && value == "trailers")) {
+    // "te: trailers" is the one TE an HTTP/2 request may carry (RFC 9113
+    // section 8.2.2); gRPC servers require it.
     out.fields.emplace_back(name, value);
   }
   return true;

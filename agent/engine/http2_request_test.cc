@@ -21,6 +21,17 @@ TEST(SplitHttp1Request, TakesTheRequestApartForHeadersAndData) {
   EXPECT_EQ(request.fields, expected);  // Host became :authority, Connection is gone
 }
 
+TEST(SplitHttp1Request, KeepsTeTrailersOnly) {
+  // RFC 9113 section 8.2.2: TE may be sent with "trailers" (gRPC requires it),
+  // with anything else it is connection-specific.
+  std::string bytes = "POST /pkg.S/M HTTP/1.1\r\nHost: a\r\nTE: trailers\r\nte: gzip\r\n\r\nmsg";
+  Http2Request request;
+  ASSERT_TRUE(splitHttp1Request(bytes, request));
+  using Field = std::pair<std::string_view, std::string_view>;
+  EXPECT_EQ(request.fields, (std::vector<Field>{{"te", "trailers"}}));
+  EXPECT_EQ(request.body, "msg");
+}
+
 TEST(SplitHttp1Request, AcceptsARequestWithoutBody) {
   std::string bytes = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
   Http2Request request;

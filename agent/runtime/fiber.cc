@@ -6,6 +6,7 @@
 #include "agent/runtime/response_checks.h"
 #include "agent/runtime/virtual_user.h"
 #include "agent/runtime/worker.h"
+#include "common/scenario/grpc_wire.h"
 
 namespace herd::runtime {
 
@@ -291,8 +292,17 @@ void Fiber::sendRequest() {
     sendOnSocket(step);
     return;
   }
-  const auto bytes = worker.renderRequest(
-      step, user_.renderContext(), worker.shared().plan->cookies ? &user_.cookies() : nullptr, marker_, extra_headers_);
+  const bool cookies = worker.shared().plan->cookies && !step.grpc;
+  const auto bytes = worker.renderRequest(step, user_.renderContext(), cookies ? &user_.cookies() : nullptr, marker_,
+                                          extra_headers_);
+  if (step.grpc_json_body && !worker.grpcError().empty()) {
+    // The rendered message does not convert: the call fails without being
+    // sent, as a gRPC client's would; the user goes on from the loop.
+    worker.recorder().recordRequest(step.endpoint, 0, 0, 0, stats::ErrorKind::kGrpc, scenario::kGrpcInvalidArgument);
+    pending_ = nullptr;
+    waitUntil(worker.loop().now(), Wait::kTimer);
+    return;
+  }
   wait_ = Wait::kResponse;
   steps_since_wait_ = 0;
   request_start_ = MonoClock::now();
@@ -315,7 +325,7 @@ void Fiber::onResponse(const engine::HttpResponse& response) {
                           worker.shared().plan->cookies ? &user_.cookies() : nullptr,
                           worker.shared().targets[step.origin].origin.host,
                           worker.scratch()};
-  Outcome outcome = inspectResponse(step, response, context);
+  Outcome outcome = step.grpc ? inspectGrpcResponse(step, response, context) : inspectResponse(step, response, context);
   if (step.delivery && deliveryResponse(step, response, outcome.error == stats::ErrorKind::kNone)) outcome = Outcome{};
   worker.recorder().recordRequest(step.endpoint, static_cast<uint64_t>(latency.count()), response.bytes_received,
                                   response.bytes_sent, outcome.error, outcome.code);

@@ -36,4 +36,10 @@ struct ResponseContext {
 Outcome inspectResponse(const scenario::RequestStep& step, const engine::HttpResponse& response,
                         ResponseContext& context);
 
+// A `grpc:` step's response (grpc_response.cc): a grpc-status other than OK
+// as kGrpc with its code, the deadline as kGrpc DEADLINE_EXCEEDED, malformed
+// frames as kProtocol; then inspectResponse() on the messages as JSON.
+Outcome inspectGrpcResponse(const scenario::RequestStep& step, const engine::HttpResponse& response,
+                            ResponseContext& context);
+
 }  // namespace herd::runtime

@@ -9,6 +9,7 @@
 
 #include "agent/runtime/cookie_jar.h"
 #include "agent/runtime/virtual_user.h"
+#include "common/scenario/grpc.h"
 #include "common/scenario/template.h"
 
 namespace herd::runtime {
@@ -203,6 +204,21 @@ void Worker::serialise(const scenario::RequestStep& step, const scenario::Render
     } else {
       out.resize(mark);
     }
+  }
+  if (step.grpc) {
+    // gRPC: the body is the framed message (its JSON converted here when it
+    // holds expressions); HTTP/2's END_STREAM ends it, no Content-Length.
+    out += "\r\n";
+    if (!step.grpc_json_body) {
+      scenario::renderTemplate(*step.body, context, out);
+      return;
+    }
+    auto& json = body_buffer_;
+    json.clear();
+    scenario::renderTemplate(*step.body, context, json);
+    grpc_error_.clear();
+    if (!step.grpc->encodeRequest(json, out, grpc_error_) && grpc_error_.empty()) grpc_error_ = "invalid message";
+    return;
   }
   if (step.body) {
     auto& body = body_buffer_;

@@ -93,6 +93,9 @@ class Worker {
   std::string_view renderRequest(const scenario::RequestStep& step, const scenario::RenderContext& context,
                                  const CookieJar* cookies, std::string_view body_prefix = {},
                                  std::string_view extra_headers = {});
+  // After renderRequest() of a gRPC step whose message has expressions: why
+  // the rendered JSON did not convert to the message (empty when it did).
+  const std::string& grpcError() const { return grpc_error_; }
   stats::DeliveryLog& delivery() { return delivery_; }
   scenario::ResponseReader& reader() { return reader_; }
   std::string& scratch() { return scratch_; }
@@ -119,6 +122,7 @@ class Worker {
   stats::Recorder recorder_;
   // Before users_: the users' exchanges detach from these pools when destroyed.
   std::vector<std::unique_ptr<engine::Http2Pool>> http2_pools_;  // by origin, made on first use
+  std::string grpc_error_;
   std::vector<std::unique_ptr<VirtualUser>> users_;
   int64_t alive_ = 0;
   bool stopping_ = false;

@@ -2,6 +2,7 @@
 // Internal to the scenario compiler: the state shared while one Plan is built, and
 // the parsers each file of the compiler contributes.
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -10,6 +11,10 @@
 #include "common/scenario/compiler.h"
 #include "common/scenario/plan.h"
 #include "common/scenario/yaml_field.h"
+
+namespace herd::scenario {
+struct GrpcSchema;  // grpc.cc
+}  // namespace herd::scenario
 
 namespace herd::scenario::detail {
 
@@ -29,6 +34,8 @@ struct Builder {
   // close go inside one, and are named after it.
   std::vector<const RequestStep*> sockets;
   std::vector<std::string> socket_names;
+  // The top-level `grpc:` schema, once read.
+  std::shared_ptr<GrpcSchema> grpc_schema;
 
   // Index of a new check described as `description` (the errors list names it).
   size_t check(std::string description) {
@@ -81,6 +88,10 @@ Result<Step> parseSocketStep(Builder& builder, const std::string& action, const 
 // websocket.cc: the step's map with a ws:// or wss:// `url` read as http:// or
 // https:// (RFC 6455 3: the same origins); only WebSocket steps take them.
 Field withHttpScheme(const Field& value);
+
+// grpc.cc: the top-level `grpc:` schema, and a `grpc:` step (a call of one of its methods).
+Status parseGrpcSchema(Builder& builder, const Field& field);
+Result<Step> parseGrpcStep(Builder& builder, const Field& value);
 
 // delivery.cc: the step's map without the `extra` keys (what parseRequest reads).
 Field withoutKeys(const Field& field, std::initializer_list<std::string_view> extra);

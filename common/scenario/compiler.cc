@@ -223,9 +223,10 @@ Result<Plan> build(Builder& builder, const YAML::Node& node, const CompileOption
   if (node.IsNull()) {
     return errorAt(context, root_field.mark, "empty scenario (expected a map with name, target, users and load)");
   }
-  SCENARIO_ASSIGN_OR_RETURN(const MapView root, detail::readMap(context, root_field,
-                                                                {"name", "target", "params", "defaults", "data",
-                                                                 "delivery", "stop", "users", "load", "thresholds"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView root,
+                            detail::readMap(context, root_field,
+                                            {"name", "target", "params", "defaults", "data", "delivery", "stop", "grpc",
+                                             "users", "load", "thresholds"}));
   SCENARIO_RETURN_IF_ERROR(parseParams(context, root, options));
   SCENARIO_RETURN_IF_ERROR(parseName(builder, root_field, root));
   SCENARIO_RETURN_IF_ERROR(parseTarget(builder, root_field, root, options));
@@ -233,6 +234,7 @@ Result<Plan> build(Builder& builder, const YAML::Node& node, const CompileOption
   if (const Field* data = root.find("data")) SCENARIO_RETURN_IF_ERROR(detail::parseData(builder, *data));
   SCENARIO_RETURN_IF_ERROR(applyShard(builder, options));
   SCENARIO_RETURN_IF_ERROR(detail::parseDeliveryOptions(builder, root));
+  if (const Field* grpc = root.find("grpc")) SCENARIO_RETURN_IF_ERROR(detail::parseGrpcSchema(builder, *grpc));
   SCENARIO_ASSIGN_OR_RETURN(const Field users,
                             detail::require(context, root_field, root, "users", "a list of user classes"));
   SCENARIO_ASSIGN_OR_RETURN(builder.plan.classes, detail::parseUsers(builder, users));

@@ -160,6 +160,7 @@ Result<Step> parseFlowStep(Builder& builder, const std::string& action, const Fi
   if (action == "set") return parseSet(builder, value);
   if (action == "feed") return parseFeed(builder, value);
   if (action == "publish" || action == "subscribe") return parsePubSub(builder, action, value);
+  if (action == "grpc") return parseGrpcStep(builder, value);
   if (action == "websocket" || action == "send" || action == "receive" || action == "ping" || action == "close") {
     return parseSocketStep(builder, action, value);
   }

@@ -121,7 +121,8 @@ struct Delivery {
 // The HTTP version a request asks for (`http:`); "2" falls back to HTTP/1.1
 // over TLS when the server does not offer h2 in ALPN.
 enum class HttpVersion : uint8_t { kHttp1, kHttp2 };
-struct Block;  // a list of steps; defined below (steps nest)
+struct Block;      // a list of steps; defined below (steps nest)
+class GrpcMethod;  // grpc.h
 
 struct RequestStep {
   std::string method;           // upper case: GET, POST, ...
@@ -147,6 +148,12 @@ struct RequestStep {
   bool needs_body = false;     // a check or capture reads the body
   bool needs_headers = false;  // a check or capture reads the headers
   HttpVersion http = HttpVersion::kHttp1;
+  // A `grpc:` step: a POST over HTTP/2 to grpc->path(). `body` is the framed
+  // request message, or (grpc_json_body) its JSON, converted on every call.
+  // grpc_decode: a check or capture reads the response as JSON.
+  std::shared_ptr<const GrpcMethod> grpc;
+  bool grpc_json_body = false;
+  bool grpc_decode = false;
 };
 
 struct ThinkStep {

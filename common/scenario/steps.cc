@@ -11,9 +11,9 @@ namespace herd::scenario::detail {
 namespace {
 
 // Keys that make a step what it is; a step has exactly one of them.
-constexpr std::array<std::string_view, 21> kActions = {
-    "get", "post",     "put",  "patch",   "delete",    "head",      "request", "think",   "loop", "if",   "parallel",
-    "set", "stopUser", "feed", "publish", "subscribe", "websocket", "send",    "receive", "ping", "close"};
+constexpr std::array<std::string_view, 22> kActions = {
+    "get", "post",     "put",  "patch",   "delete",    "head",      "request", "think",   "loop", "if",    "parallel",
+    "set", "stopUser", "feed", "publish", "subscribe", "websocket", "send",    "receive", "ping", "close", "grpc"};
 
 Result<ThinkStep> parseThink(Context& context, const Field& field) {
   ThinkStep think;
@@ -69,9 +69,10 @@ Result<Step> parseStep(Builder& builder, const Field& field) {
   Context& context = builder.context;
   SCENARIO_ASSIGN_OR_RETURN(
       const MapView map,
-      readMap(context, field, {"get",  "post",    "put",       "patch",     "delete", "head",     "request", "think",
-                               "name", "loop",    "if",        "then",      "else",   "parallel", "set",     "stopUser",
-                               "feed", "publish", "subscribe", "websocket", "send",   "receive",  "ping",    "close"}));
+      readMap(context, field,
+              {"get",       "post",      "put",  "patch",   "delete",   "head",  "request",  "think", "name",
+               "loop",      "if",        "then", "else",    "parallel", "set",   "stopUser", "feed",  "publish",
+               "subscribe", "websocket", "send", "receive", "ping",     "close", "grpc"}));
   SCENARIO_ASSIGN_OR_RETURN(const auto* action, findAction(context, field, map));
   const Field* name = map.find("name");
   for (const char* key : {"then", "else"}) {

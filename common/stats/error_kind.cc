@@ -1,5 +1,6 @@
 #include "common/stats/error_kind.h"
 
+#include <array>
 #include <cctype>
 #include <system_error>
 
@@ -16,6 +17,16 @@ std::string errnoMessage(int32_t code) {
 
 }  // namespace
 
+std::string grpcStatusName(int32_t code) {
+  static constexpr std::array<std::string_view, 17> kNames = {
+      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
+  if (code >= 0 && static_cast<size_t>(code) < kNames.size()) return std::string(kNames[static_cast<size_t>(code)]);
+  return "CODE_" + std::to_string(code);
+}
+
 std::string errorMessage(ErrorKind kind, int32_t code) {
   switch (kind) {
     case ErrorKind::kNone: return "ok";
@@ -26,6 +37,7 @@ std::string errorMessage(ErrorKind kind, int32_t code) {
     case ErrorKind::kProtocol: return "malformed HTTP response";
     case ErrorKind::kTls: return "TLS handshake failed";
     case ErrorKind::kCheck: return "check failed";
+    case ErrorKind::kGrpc: return "grpc " + grpcStatusName(code);
   }
   return "unknown error";
 }

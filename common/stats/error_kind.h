@@ -16,6 +16,7 @@ enum class ErrorKind : uint8_t {
   kProtocol,  // a response that is not valid HTTP/1.1 (or exceeds our limits)
   kTls,       // TLS handshake or certificate verification failed
   kCheck,     // a scenario check did not hold
+  kGrpc,      // a gRPC call ended with a status other than OK (code = the status code)
 };
 
 constexpr std::string_view errorKindName(ErrorKind kind) {
@@ -28,14 +29,19 @@ constexpr std::string_view errorKindName(ErrorKind kind) {
     case ErrorKind::kProtocol: return "protocol";
     case ErrorKind::kTls: return "tls";
     case ErrorKind::kCheck: return "check";
+    case ErrorKind::kGrpc: return "grpc";
   }
   return "unknown";
 }
 
 // A message for people (the summary's errors list), built off the hot path:
-// "HTTP 503", "connection refused", "request timed out". `code` is what the
-// engine counted with the kind: the HTTP status for kStatus, the errno for
-// kConnect and kReset (0 when there was none), ignored otherwise.
+// "HTTP 503", "connection refused", "request timed out", "grpc NOT_FOUND".
+// `code` is what the engine counted with the kind: the HTTP status for
+// kStatus, the errno for kConnect and kReset (0 when there was none), the
+// gRPC status code for kGrpc, ignored otherwise.
 std::string errorMessage(ErrorKind kind, int32_t code);
+
+// A gRPC status code's name: "NOT_FOUND" for 5; "CODE_<n>" beyond the 17 gRPC defines.
+std::string grpcStatusName(int32_t code);
 
 }  // namespace herd::stats

@@ -17,6 +17,10 @@ TEST(ErrorMessage, ReadsLikeTheSummaryShowsIt) {
   EXPECT_EQ(errorMessage(ErrorKind::kProtocol, 0), "malformed HTTP response");
   EXPECT_EQ(errorMessage(ErrorKind::kTls, 0), "TLS handshake failed");
   EXPECT_EQ(errorMessage(ErrorKind::kCheck, 0), "check failed");
+  EXPECT_EQ(errorMessage(ErrorKind::kGrpc, 5), "grpc NOT_FOUND");
+  EXPECT_EQ(errorMessage(ErrorKind::kGrpc, 4), "grpc DEADLINE_EXCEEDED");
+  EXPECT_EQ(errorMessage(ErrorKind::kGrpc, 16), "grpc UNAUTHENTICATED");
+  EXPECT_EQ(errorMessage(ErrorKind::kGrpc, 17), "grpc CODE_17");
 }
 
 TEST(ErrorMessage, UnknownErrnoStillSaysSomething) {

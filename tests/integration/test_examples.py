@@ -119,6 +119,23 @@ def test_chat_on_an_echo_server(herd):
     assert summary["totals"]["failures"] == 0, summary["errors"]
 
 
+def test_grpc_on_the_catalog_server(herd):
+    """The shop's catalog over gRPC, against the test server for its .proto:
+    herd's calls per method equal the server's, and every check holds."""
+    sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "grpc"))
+    from grpc_server import CatalogServer
+    with CatalogServer() as server:
+        result, summary = herd.run_summary(example("grpc.yaml"), "--target", server.url, "--users", "4",
+                                           "--duration", "2s", "-p", "think=20ms")
+    assert summary is not None, result.stderr
+    assert result.returncode == 0, result.stdout
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    for method in ("/shop.Catalog/GetItem", "/shop.Catalog/ListItems"):
+        assert by_name[method]["requests"] == server.catalog.calls[method] >= 4
+    assert server.catalog.tenants["example"] == by_name["/shop.Catalog/GetItem"]["requests"]
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+
+
 def test_classroom_realtime_on_nchan(herd):
     """The classroom over a WebSocket and Server-Sent Events: delivered equals
     what nchan accepted times the subscribers each message is owed to."""
