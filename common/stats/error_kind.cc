@@ -1,6 +1,8 @@
 #include "common/stats/error_kind.h"
 
 #include <cctype>
+#include <map>
+#include <mutex>
 #include <system_error>
 
 namespace herd::stats {
@@ -14,7 +16,31 @@ std::string errnoMessage(int32_t code) {
   return text;
 }
 
+std::mutex g_messages_mutex;
+std::map<int32_t, std::string>& messages() {
+  static std::map<int32_t, std::string> by_id;
+  return by_id;
+}
+
+// A message thrown in another process (an agent of a distributed run) is in
+// that agent's log, not here.
+std::string exceptionMessage(int32_t code) {
+  std::lock_guard lock(g_messages_mutex);
+  const auto it = messages().find(code);
+  if (it != messages().end()) return it->second;
+  return "exception in user code (message #" + std::to_string(code) + " in the agent's log)";
+}
+
 }  // namespace
+
+int32_t exceptionMessageId(std::string_view message) {
+  uint32_t hash = 2166136261u;  // FNV-1a: stable across processes and builds
+  for (const char c : message) hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
+  const auto id = static_cast<int32_t>(hash & 0x7fffffffu);
+  std::lock_guard lock(g_messages_mutex);
+  messages().try_emplace(id, message);
+  return id;
+}
 
 std::string errorMessage(ErrorKind kind, int32_t code) {
   switch (kind) {
@@ -26,6 +52,7 @@ std::string errorMessage(ErrorKind kind, int32_t code) {
     case ErrorKind::kProtocol: return "malformed HTTP response";
     case ErrorKind::kTls: return "TLS handshake failed";
     case ErrorKind::kCheck: return "check failed";
+    case ErrorKind::kException: return exceptionMessage(code);
   }
   return "unknown error";
 }

@@ -1,0 +1,131 @@
+"""C++ user classes (docs/compiled-scenarios.md), built from an installed herd as
+a user would: `cmake --install` into a temporary prefix, the example in
+examples/compiled/ configured against it with find_package(herd), then run
+beside a YAML class against nginx. Requests are conserved per endpoint against
+nginx's access log; an exception in user code shows in the errors table while
+its users go on; a library for another herd, or a class it lacks, is refused
+with exit 2 at the place of `code:`."""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import SOURCE_DIR
+
+BUILD_DIR = os.environ.get("HERD_BUILD_DIR", os.path.join(SOURCE_DIR, "build", "dev"))
+CXX = os.environ.get("HERD_CXX", "c++")
+
+
+def run(command, **kwargs):
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, **kwargs)
+    assert result.returncode == 0, " ".join(command) + "\n" + result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """herd installed into a prefix, and the example library built against it."""
+    root = tmp_path_factory.mktemp("compiled")
+    prefix = root / "prefix"
+    run(["cmake", "--install", BUILD_DIR, "--prefix", str(prefix)])
+    assert (prefix / "include" / "herd" / "herd.h").exists()
+    build = root / "build"
+    run(["cmake", "-S", os.path.join(SOURCE_DIR, "examples", "compiled"), "-B", str(build),
+         f"-DCMAKE_PREFIX_PATH={prefix}", f"-DCMAKE_CXX_COMPILER={CXX}", "-DCMAKE_BUILD_TYPE=Release"])
+    run(["cmake", "--build", str(build)])
+    library = build / "shop.so"
+    assert library.exists()
+    return {"root": root, "prefix": prefix, "library": str(library)}
+
+
+SCENARIO = """
+name: compiled-shop
+target: {url}
+params: {{apiKey: test-key}}
+users:
+  - name: buyer
+    weight: 3
+    code: {{library: {library}, class: Buyer}}
+  - name: flaky
+    weight: 1
+    code: {{library: {library}, class: Flaky}}
+  - name: browser
+    weight: 1
+    steps:
+      - get: /about
+      - think: 5ms
+load: {{users: 10, spawnRate: 100, duration: 3s}}
+"""
+
+# herd's endpoint name -> (method, nginx $uri)
+EXPECTED = {
+    "login": ("POST", "/login"),
+    "catalog": ("GET", "/products"),
+    "checkout": ("POST", "/checkout"),
+    "status": ("GET", "/status"),
+    "/about": ("GET", "/about"),
+}
+
+
+def test_cpp_and_yaml_classes_conserve_requests(herd, nginx, installed):
+    scenario = herd.scenario(SCENARIO.format(url=nginx.url, library=installed["library"]))
+    result, summary = herd.run_summary(scenario, "--workers", "2")
+    assert summary is not None, result.stdout + result.stderr
+    counts = nginx.counts()
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    assert set(by_name) == set(EXPECTED), by_name.keys()
+    total = 0
+    for name, (method, uri) in EXPECTED.items():
+        assert by_name[name]["method"] == method
+        assert by_name[name]["requests"] == counts[(method, uri)], (name, by_name[name], counts)
+        total += by_name[name]["requests"]
+    assert total == sum(counts.values()) == summary["totals"]["requests"]
+    # Each of the 6 buyers logged in once (onStart); everyone iterated many times.
+    assert by_name["login"]["requests"] == 6
+    assert by_name["checkout"]["requests"] > 100
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    # Flaky throws every 4th iteration: counted as errors, its users went on.
+    errors = [(e["endpoint"], e["kind"], e["message"], e["count"]) for e in summary["errors"]]
+    assert len(errors) == 1, errors
+    endpoint, kind, message, count = errors[0]
+    assert (endpoint, kind, message) == ("status", "exception", "inventory out of sync")
+    assert count >= 10 and abs(count * 4 - by_name["status"]["requests"]) <= 2 * 4, (count, by_name["status"])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_validate_loads_the_library(herd, installed):
+    good = herd.scenario(SCENARIO.format(url="http://127.0.0.1:9", library=installed["library"]))
+    result = herd.run("validate", good)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_missing_class_is_refused_at_its_place(herd, installed):
+    text = SCENARIO.format(url="http://127.0.0.1:9", library=installed["library"]).replace("class: Flaky", "class: Nope")
+    scenario = herd.scenario(text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "class: Nope" in l)
+    for command in (["validate", scenario], ["run", scenario]):
+        result = herd.run(*command)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert re.search(rf"scenario\.yaml:{line}:\d+: users\[1\]\.code\.class: .* has no class \"Nope\" "
+                         r"\(it has: Buyer, Flaky\)", result.stderr), result.stderr
+
+
+def test_library_for_another_api_version_is_refused(herd, installed):
+    source = installed["root"] / "other.cc"
+    source.write_text("""
+#include <herd/herd.h>
+static const std::vector<herd::ClassEntry> classes;
+extern "C" __attribute__((visibility("default"))) const herd::ScenarioEntry* herd_scenario_v1() {
+  static const herd::ScenarioEntry entry{99, "some other compiler", &classes};
+  return &entry;
+}
+""")
+    library = installed["root"] / "other.so"
+    run([CXX, "-std=c++20", "-shared", "-fPIC", "-I", str(installed["prefix"] / "include"), "-o", str(library),
+         str(source)])
+    scenario = herd.scenario(SCENARIO.format(url="http://127.0.0.1:9", library=library))
+    result = herd.run("validate", scenario)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "was built for herd API 99, some other compiler; this herd is API 1," in result.stderr, result.stderr
