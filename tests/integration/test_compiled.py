@@ -13,12 +13,13 @@ import subprocess
 import pytest
 
 from conftest import SOURCE_DIR
+from test_distributed import run  # noqa: F401 (the fixture)
 
 BUILD_DIR = os.environ.get("HERD_BUILD_DIR", os.path.join(SOURCE_DIR, "build", "dev"))
 CXX = os.environ.get("HERD_CXX", "c++")
 
 
-def run(command, **kwargs):
+def sh(command, **kwargs):
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, **kwargs)
     assert result.returncode == 0, " ".join(command) + "\n" + result.stdout + result.stderr
     return result
@@ -29,12 +30,12 @@ def installed(tmp_path_factory):
     """herd installed into a prefix, and the example library built against it."""
     root = tmp_path_factory.mktemp("compiled")
     prefix = root / "prefix"
-    run(["cmake", "--install", BUILD_DIR, "--prefix", str(prefix)])
+    sh(["cmake", "--install", BUILD_DIR, "--prefix", str(prefix)])
     assert (prefix / "include" / "herd" / "herd.h").exists()
     build = root / "build"
-    run(["cmake", "-S", os.path.join(SOURCE_DIR, "examples", "compiled"), "-B", str(build),
+    sh(["cmake", "-S", os.path.join(SOURCE_DIR, "examples", "compiled"), "-B", str(build),
          f"-DCMAKE_PREFIX_PATH={prefix}", f"-DCMAKE_CXX_COMPILER={CXX}", "-DCMAKE_BUILD_TYPE=Release"])
-    run(["cmake", "--build", str(build)])
+    sh(["cmake", "--build", str(build)])
     library = build / "shop.so"
     assert library.exists()
     return {"root": root, "prefix": prefix, "library": str(library)}
@@ -123,9 +124,48 @@ extern "C" __attribute__((visibility("default"))) const herd::ScenarioEntry* her
 }
 """)
     library = installed["root"] / "other.so"
-    run([CXX, "-std=c++20", "-shared", "-fPIC", "-I", str(installed["prefix"] / "include"), "-o", str(library),
+    sh([CXX, "-std=c++20", "-shared", "-fPIC", "-I", str(installed["prefix"] / "include"), "-o", str(library),
          str(source)])
     scenario = herd.scenario(SCENARIO.format(url="http://127.0.0.1:9", library=library))
     result = herd.run("validate", scenario)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "was built for herd API 99, some other compiler; this herd is API 1," in result.stderr, result.stderr
+
+
+
+def test_coordinator_and_two_agents_run_cpp_and_yaml_classes(run, nginx, installed):
+    r = run()
+    r.scenario.write_text(SCENARIO.format(url=nginx.url, library=installed["library"]))
+    r.start_coordinator(expect=2)
+    r.start_agent("a1")
+    r.start_agent("a2")
+    code, codes, summary = r.wait()
+    assert (code, codes) == (0, {"a1": 0, "a2": 0}), (r.coordinator_log(), r.agent_log("a1"))
+    counts = nginx.counts()
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    for name, (method, uri) in EXPECTED.items():
+        assert by_name[name]["requests"] == counts[(method, uri)], (name, by_name[name], counts)
+    assert summary["totals"]["requests"] == sum(counts.values())
+    assert by_name["login"]["requests"] == 6
+    # The coordinator counts the agents' exceptions; their text is in the agents' logs.
+    kinds = {(e["endpoint"], e["kind"]) for e in summary["errors"]}
+    assert kinds == {("status", "exception")}, summary["errors"]
+    assert "in the agent's log" in summary["errors"][0]["message"]
+
+
+def test_agent_with_a_different_library_refuses_the_run(run, installed, tmp_path):
+    library = tmp_path / "shop.so"
+    shutil.copy(installed["library"], library)
+    r = run()
+    r.scenario.write_text(SCENARIO.format(url="http://127.0.0.1:9", library=library))
+    r.start_coordinator(expect=1)  # has compiled the scenario and hashed the library
+    with open(library, "ab") as f:  # the agent finds another file: it still loads, its SHA-256 differs
+        f.write(b"\0")
+    r.start_agent("a1")
+    code, codes, summary = r.wait()
+    # An agent that cannot compile the coordinator's scenario ends the run before
+    # it starts, exit 3 with the agent's reason (docs/distributed.md).
+    assert (code, codes) == (3, {"a1": 3})
+    log = r.agent_log("a1") + r.coordinator_log()
+    assert re.search(r"users\[0\]\.code\.library: \S*shop\.so on this agent has SHA-256 [0-9a-f]{64}, "
+                     r"the coordinator's has [0-9a-f]{64}: run the same file everywhere", log), log
