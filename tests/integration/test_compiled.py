@@ -96,6 +96,23 @@ def test_cpp_and_yaml_classes_conserve_requests(herd, nginx, installed):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+
+def test_open_model_runs_one_cpp_iteration_per_arrival(herd, nginx, installed):
+    scenario = herd.scenario(f"""
+name: open
+target: {nginx.url}
+users:
+  - name: flaky
+    code: {{library: {installed["library"]}, class: Flaky}}
+load: {{arrivalRate: 200, duration: 3s, maxUsers: 50}}
+""")
+    result, summary = herd.run_summary(scenario, "--workers", "2")
+    assert summary is not None, result.stderr
+    started = nginx.counts()[("GET", "/status")]
+    assert abs(started - 600) <= 6, started  # within 1% of R·T
+    assert summary["totals"]["requests"] == started
+    assert summary["totals"]["failures"] == 0
+
 def test_validate_loads_the_library(herd, installed):
     good = herd.scenario(SCENARIO.format(url="http://127.0.0.1:9", library=installed["library"]))
     result = herd.run("validate", good)
