@@ -1,10 +1,13 @@
 #include "agent/runtime/code_user.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <strings.h>
 
 #include <algorithm>
 #include <exception>
 #include <stdexcept>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -93,7 +96,9 @@ void CodeUser::stop() {
   stop_requested_ = true;
   // A response in flight is waited for (and counted); a sleep ends now;
   // onStop runs to its end.
-  if (wait_ == Wait::kResponse || phase_ == Phase::kOnStop) return;
+  // An exchange on the raw connection goes on until its record() (counted),
+  // then the coroutine ends at its next wait (endAtWait()).
+  if (wait_ == Wait::kResponse || wait_ == Wait::kStream || phase_ == Phase::kOnStop) return;
   owner_.worker().loop().disarm(timer_);
   wait_ = Wait::kNone;
   endCoroutine();
@@ -102,6 +107,7 @@ void CodeUser::stop() {
 
 void CodeUser::abandon() {
   if (connection_) connection_->cancel();
+  if (stream_) stream_->close();
   owner_.worker().loop().disarm(timer_);
   wait_ = Wait::kNone;
   flush();
@@ -126,6 +132,12 @@ void CodeUser::enter(Phase phase) {
 }
 
 void CodeUser::onTimer() {
+  if (wait_ == Wait::kEnding) {
+    wait_ = Wait::kNone;
+    endCoroutine();
+    phaseEnded();
+    return;
+  }
   wait_ = Wait::kNone;
   resume(std::exchange(awaiter_, {}));
 }
@@ -236,8 +248,18 @@ void CodeUser::serialise(const herd::Request& request) {
   out += request.body;
 }
 
+// Stopping: the coroutine does not start another wait; it ends from the loop
+// (not from inside its own resume).
+bool CodeUser::endAtWait() {
+  if (!stop_requested_ || phase_ == Phase::kOnStop) return false;
+  wait_ = Wait::kEnding;
+  owner_.worker().loop().arm(timer_, owner_.worker().loop().now());
+  return true;
+}
+
 void CodeUser::startRequest(const herd::Request& request, herd::Response& into, std::coroutine_handle<> awaiter) {
   flush();
+  if (endAtWait()) return;
   // Both throw into the coroutine (await_suspend): the request is not sent.
   request_endpoint_ = endpointIndex(request.endpoint);
   if (request.path.empty() || request.path[0] != '/' || request.path.find_first_of(" \r\n") != std::string::npos) {
@@ -288,11 +310,79 @@ void CodeUser::onResponse(const engine::HttpResponse& response) {
 
 void CodeUser::startSleep(std::chrono::nanoseconds duration, std::coroutine_handle<> awaiter) {
   flush();
+  if (endAtWait()) return;
   quick_iterations_ = 0;
   awaiter_ = awaiter;
   wait_ = Wait::kSleep;
   auto& loop = owner_.worker().loop();
   loop.arm(timer_, loop.now() + std::max(Nanos(0), std::chrono::duration_cast<Nanos>(duration)));
+}
+
+}  // namespace herd::runtime
+
+namespace herd::runtime {
+
+namespace {
+
+// The target's first address at `port` (0: its own port). Resolved before the
+// run: nothing is looked up here.
+engine::Address streamAddress(const engine::ConnectionTarget& target, uint16_t port) {
+  if (target.addresses.empty()) throw std::runtime_error("the target has no address");
+  engine::Address address = target.addresses[0];
+  if (port == 0) return address;
+  if (address.family() == AF_INET6) {
+    reinterpret_cast<sockaddr_in6*>(&address.storage)->sin6_port = htons(port);
+  } else {
+    reinterpret_cast<sockaddr_in*>(&address.storage)->sin_port = htons(port);
+  }
+  return address;
+}
+
+}  // namespace
+
+void CodeUser::startIo(herd::IoAwaiter::Op op, uint16_t port, std::string& bytes, std::string& error,
+                       std::coroutine_handle<> awaiter) {
+  flush();
+  if (exchange_recorded_ && endAtWait()) return;
+  quick_iterations_ = 0;
+  auto& worker = owner_.worker();
+  if (!stream_) stream_ = std::make_unique<engine::TcpStream>(worker.loop(), *this);
+  switch (op) {
+    case herd::IoAwaiter::Op::kConnect:
+      stream_->connect(streamAddress(worker.shared().targets[0], port));
+      received_.clear();
+      break;
+    case herd::IoAwaiter::Op::kWrite: stream_->write(bytes); break;
+    case herd::IoAwaiter::Op::kRead: stream_->read(received_); break;
+  }
+  stream_error_ = &error;
+  awaiter_ = awaiter;
+  wait_ = Wait::kStream;
+}
+
+void CodeUser::onStreamDone(int error) {
+  wait_ = Wait::kNone;
+  if (error != 0) *stream_error_ = std::generic_category().message(error);
+  stream_error_ = nullptr;
+  resume(std::exchange(awaiter_, {}));
+}
+
+void CodeUser::disconnect() {
+  if (stream_) stream_->close();
+}
+
+void CodeUser::record(std::string_view endpoint, std::chrono::nanoseconds latency, std::string_view error) {
+  const size_t index = endpointIndex(endpoint);
+  last_endpoint_ = index;
+  const uint64_t sent = stream_ ? stream_->bytesSent() : 0;
+  const uint64_t received = stream_ ? stream_->bytesReceived() : 0;
+  const auto kind = error.empty() ? stats::ErrorKind::kNone : stats::ErrorKind::kException;
+  const int32_t code = error.empty() ? 0 : stats::exceptionMessageId(error);
+  owner_.worker().recorder().recordRequest(index, static_cast<uint64_t>(std::max<int64_t>(0, latency.count())),
+                                           received - recorded_received_, sent - recorded_sent_, kind, code);
+  recorded_sent_ = sent;
+  recorded_received_ = received;
+  exchange_recorded_ = stop_requested_;
 }
 
 }  // namespace herd::runtime

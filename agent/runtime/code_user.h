@@ -20,6 +20,7 @@
 
 #include "agent/engine/event_loop.h"
 #include "agent/engine/http_connection.h"
+#include "agent/engine/tcp_stream.h"
 #include "common/core/clock.h"
 #include "common/scenario/plan.h"
 #include "common/stats/error_kind.h"
@@ -28,7 +29,7 @@ namespace herd::runtime {
 
 class VirtualUser;
 
-class CodeUser final : public herd::User, public engine::HttpClient {
+class CodeUser final : public herd::User, public engine::HttpClient, public engine::TcpStreamClient {
  public:
   CodeUser(VirtualUser& owner, const scenario::UserClass& user_class);
   ~CodeUser() override;
@@ -49,10 +50,13 @@ class CodeUser final : public herd::User, public engine::HttpClient {
   std::string& variable(std::string_view name) override;
   double random() override;
   bool check(bool holds, std::string_view name) override;
+  std::string& received() override { return received_; }
+  void disconnect() override;
+  void record(std::string_view endpoint, std::chrono::nanoseconds latency, std::string_view error) override;
 
  private:
   enum class Phase : uint8_t { kOnStart, kIterating, kIdle, kOnStop, kDone };
-  enum class Wait : uint8_t { kNone, kStart, kResponse, kSleep };
+  enum class Wait : uint8_t { kNone, kStart, kResponse, kSleep, kStream, kEnding };
   struct Record {  // the last response, not yet counted
     size_t endpoint = 0;
     uint64_t latency_ns = 0;
@@ -66,13 +70,17 @@ class CodeUser final : public herd::User, public engine::HttpClient {
 
   void startRequest(const herd::Request& request, herd::Response& into, std::coroutine_handle<> awaiter) override;
   void startSleep(std::chrono::nanoseconds duration, std::coroutine_handle<> awaiter) override;
+  void startIo(herd::IoAwaiter::Op op, uint16_t port, std::string& bytes, std::string& error,
+               std::coroutine_handle<> awaiter) override;
   void onResponse(const engine::HttpResponse& response) override;
+  void onStreamDone(int error) override;
   void onTimer();
   // Runs `phase`'s coroutine from the loop's next round.
   void enter(Phase phase);
   // Resumes `handle`, then, when the phase's coroutine ended, moves on.
   void resume(std::coroutine_handle<> handle);
   void phaseEnded();
+  bool endAtWait();
   void nextIteration();
   void endCoroutine();
   void flush();
@@ -103,6 +111,12 @@ class CodeUser final : public herd::User, public engine::HttpClient {
   std::map<std::string, std::string, std::less<>> variables_;
   engine::Timer timer_;
   std::unique_ptr<engine::HttpConnection> connection_;
+  std::unique_ptr<engine::TcpStream> stream_;  // the raw connection, made on first connect()
+  std::string* stream_error_ = nullptr;        // where onStreamDone() writes
+  std::string received_;
+  uint64_t recorded_sent_ = 0;  // the stream's byte counts at the last record()
+  uint64_t recorded_received_ = 0;
+  bool exchange_recorded_ = false;  // stopping: the exchange in flight was recorded
 };
 
 }  // namespace herd::runtime

@@ -119,6 +119,25 @@ struct Response {
 
 class User;
 
+// co_await user.connect(...), write(...), read(): "" when done, else what went
+// wrong ("connection refused", "connection reset by peer").
+class IoAwaiter {
+ public:
+  enum class Op : uint8_t { kConnect, kWrite, kRead };
+  IoAwaiter(User& user, Op op, uint16_t port, std::string bytes)
+      : user_(user), op_(op), port_(port), bytes_(std::move(bytes)) {}
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> awaiter);
+  std::string await_resume() { return std::move(error_); }
+
+ private:
+  User& user_;
+  Op op_;
+  uint16_t port_;
+  std::string bytes_;
+  std::string error_;
+};
+
 // co_await user.request(...): the Response once it arrived (or failed).
 class RequestAwaiter {
  public:
@@ -176,22 +195,45 @@ class User {
   }
   SleepAwaiter sleep(std::chrono::nanoseconds duration) { return SleepAwaiter(*this, duration); }
 
+  // A raw TCP connection of this user, for a protocol herd does not speak: to
+  // the run's target host (its address resolved before the run) at `port`, or
+  // at the target's own port when 0. One per user; connect() again replaces it.
+  IoAwaiter connect(uint16_t port = 0) { return IoAwaiter(*this, IoAwaiter::Op::kConnect, port, {}); }
+  // Writes all of `bytes`.
+  IoAwaiter write(std::string bytes) { return IoAwaiter(*this, IoAwaiter::Op::kWrite, 0, std::move(bytes)); }
+  // Waits for bytes and appends them to received(); a peer that closed is an error.
+  IoAwaiter read() { return IoAwaiter(*this, IoAwaiter::Op::kRead, 0, {}); }
+  // What read() received and the class has not erased yet.
+  virtual std::string& received() = 0;
+  virtual void disconnect() = 0;
+  // Counts one exchange over the raw connection like a request of `endpoint`
+  // (declared by the class): its latency, the bytes the connection moved since
+  // the last record(), and a failure when `error` is not empty (kind
+  // `exception`, the text as its message).
+  virtual void record(std::string_view endpoint, std::chrono::nanoseconds latency, std::string_view error = {}) = 0;
+
  protected:
   virtual ~User() = default;
 
  private:
   friend class RequestAwaiter;
   friend class SleepAwaiter;
+  friend class IoAwaiter;
   // Starts the exchange and returns at once; herd fills `into` and resumes
   // `awaiter` from its event loop (never from inside this call).
   virtual void startRequest(const Request& request, Response& into, std::coroutine_handle<> awaiter) = 0;
   virtual void startSleep(std::chrono::nanoseconds duration, std::coroutine_handle<> awaiter) = 0;
+  virtual void startIo(IoAwaiter::Op op, uint16_t port, std::string& bytes, std::string& error,
+                       std::coroutine_handle<> awaiter) = 0;
 };
 
 inline void RequestAwaiter::await_suspend(std::coroutine_handle<> awaiter) {
   user_.startRequest(request_, response_, awaiter);
 }
 inline void SleepAwaiter::await_suspend(std::coroutine_handle<> awaiter) { user_.startSleep(duration_, awaiter); }
+inline void IoAwaiter::await_suspend(std::coroutine_handle<> awaiter) {
+  user_.startIo(op_, port_, bytes_, error_, awaiter);
+}
 
 inline std::string_view Response::header(std::string_view name) const {
   std::string_view rest = headers;

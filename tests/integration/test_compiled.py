@@ -8,7 +8,9 @@ with exit 2 at the place of `code:`."""
 import os
 import re
 import shutil
+import socket
 import subprocess
+import time
 
 import pytest
 
@@ -186,3 +188,67 @@ def test_agent_with_a_different_library_refuses_the_run(run, installed, tmp_path
     log = r.agent_log("a1") + r.coordinator_log()
     assert re.search(r"users\[0\]\.code\.library: \S*shop\.so on this agent has SHA-256 [0-9a-f]{64}, "
                      r"the coordinator's has [0-9a-f]{64}: run the same file everywhere", log), log
+
+
+
+@pytest.fixture
+def redis(tmp_path):
+    """A real redis-server on a free loopback port, nothing persisted; stopped at the end."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        yield port
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def command_calls(port):
+    """redis-server's own count of each command: INFO commandstats."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"INFO commandstats\r\n")
+
+        def more():
+            chunk = s.recv(65536)
+            assert chunk, "redis-server closed the connection"
+            return chunk
+
+        data = b""
+        while b"\r\n" not in data:  # the bulk string's "$LENGTH" line
+            data += more()
+        header, _, body = data.partition(b"\r\n")
+        while len(body) < int(header[1:]) + 2:
+            body += more()
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"cmdstat_(\w+):calls=(\d+)", body.decode())}
+
+
+def test_resp_client_commands_equal_redis_commandstats(herd, redis, installed):
+    library = os.path.join(os.path.dirname(installed["library"]), "redis.so")
+    scenario = herd.scenario(f"""
+name: resp
+target: http://127.0.0.1:{redis}
+users:
+  - name: resp
+    code: {{library: {library}, class: RespClient}}
+load: {{users: 10, spawnRate: 100, duration: 2s}}
+""")
+    result, summary = herd.run_summary(scenario, "--workers", "2")
+    assert summary is not None, result.stdout + result.stderr
+    calls = command_calls(redis)
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    assert by_name["SET"]["requests"] == calls["set"] > 1000, (by_name["SET"], calls)
+    assert by_name["GET"]["requests"] == calls["get"], (by_name["GET"], calls)
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    assert result.returncode == 0, result.stdout + result.stderr
