@@ -228,18 +228,25 @@ size_t CodeUser::endpointIndex(std::string_view name) const {
 
 // HTTP/1.1 request bytes to the run's target (origin 0).
 void CodeUser::serialise(const herd::Request& request) {
-  const auto& origin = owner_.worker().shared().plan->origins[0];
+  // Plain appends into a buffer kept across requests: this runs per request.
   auto& out = request_bytes_;
   out.clear();
-  fmt::format_to(std::back_inserter(out), "{} {} HTTP/1.1\r\nHost: {}\r\n", request.method, request.path,
-                 origin.hostHeader());
+  out += request.method;
+  out += ' ';
+  out += request.path;
+  out += " HTTP/1.1\r\nHost: ";
+  out += owner_.worker().hostHeader(0);
+  out += "\r\n";
   bool has_user_agent = false;
   for (const auto& header : request.headers) {
     if (header.name.find_first_of("\r\n:") != std::string::npos ||
         header.value.find_first_of("\r\n") != std::string::npos) {
       throw std::invalid_argument(fmt::format("header \"{}\" holds a line break or a colon in its name", header.name));
     }
-    fmt::format_to(std::back_inserter(out), "{}: {}\r\n", header.name, header.value);
+    out += header.name;
+    out += ": ";
+    out += header.value;
+    out += "\r\n";
     has_user_agent = has_user_agent || strcasecmp(header.name.c_str(), "user-agent") == 0;
   }
   if (!has_user_agent) out += "User-Agent: herd/0.1\r\n";
