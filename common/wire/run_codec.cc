@@ -40,7 +40,7 @@ v1::Scenario encodeRun(const std::string& text, const std::string& source_name,
   return s;
 }
 
-Result<scenario::CompiledRun> decodeRun(const v1::Scenario& s) {
+Result<scenario::CompiledRun> decodeRun(const v1::Scenario& s, bool load_code) {
   scenario::RunOverrides overrides;
   overrides.compile.params.insert(s.params().begin(), s.params().end());
   if (!s.target().empty()) overrides.compile.target = s.target();
@@ -49,8 +49,10 @@ Result<scenario::CompiledRun> decodeRun(const v1::Scenario& s) {
   if (s.duration_nanos() > 0) overrides.compile.duration = scenario::Duration(s.duration_nanos());
   // The coordinator always sends its grace; one that does not gets the default.
   if (s.grace_nanos() > 0) overrides.grace = scenario::Duration(s.grace_nanos());
+  overrides.bind_code = load_code;
   auto run = scenario::compileRun(s.yaml(), s.source_name(), overrides);
   if (!run) return run;
+  if (!load_code) return run;
   if (auto same = sameLibraries(s, run->plan); !same) return same.error();
   return run;
 }
