@@ -35,7 +35,8 @@ RUN --mount=type=cache,target=/ccache,id=herd-ccache \
  && cmake --build --preset release -j"$(nproc)" --target herd herd-operator \
  && mkdir -p /out \
  && strip -o /out/herd build/release/agent/cli/herd \
- && strip -o /out/herd-operator build/release/operator/main/herd-operator
+ && strip -o /out/herd-operator build/release/operator/main/herd-operator \
+ && cmake --install build/release --prefix /out/sdk
 
 FROM ${RUNTIME_IMAGE}
 ARG DEBIAN_FRONTEND=noninteractive
@@ -67,6 +68,10 @@ RUN apt-get update \
 RUN groupadd --system --gid 65532 herd \
  && useradd --uid 65532 --gid 65532 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin herd
 COPY --from=build /out/herd /out/herd-operator /usr/local/bin/
+# The C++ scenario API's headers and CMake package (docs/compiled-scenarios.md):
+# an image built FROM this one compiles scenario libraries against them.
+COPY --from=build /out/sdk/include/herd /usr/local/include/herd
+COPY --from=build /out/sdk/lib/cmake/herd /usr/local/lib/cmake/herd
 # Numeric, so Kubernetes' runAsNonRoot can verify it.
 USER 65532:65532
 WORKDIR /tmp

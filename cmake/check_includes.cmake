@@ -24,6 +24,10 @@ set(_herd_third_party
   "grpc/|common/coordinator,agent/remote"
   "absl/|common/coordinator.cc,operator/controller.cc"
   "nlohmann/|common/core/json.h"
+  # herd's own public C++ scenario API (include/herd/): the loader and the
+  # runtime that implements herd::User, nothing else.
+  "herd/herd.h|common/scenario/code_library.cc,agent/runtime/code_user.h"
+  "herd/version.h|common/scenario/code_library.cc,agent/runtime/code_user.h"
 )
 
 # Folders of our own that only some folders may include, with those folders: the

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/runtime/code_user.h"
 #include "agent/runtime/spawner.h"
 #include "agent/runtime/worker.h"
 
@@ -14,7 +15,8 @@ VirtualUser::VirtualUser(Worker& worker, int64_t index, const scenario::UserClas
       class_(user_class),
       open_(worker.shared().arrivals != nullptr),
       variables_(worker.shared().plan->variables.size()),
-      main_(std::make_unique<Fiber>(*this, nullptr)) {}
+      main_(user_class.code ? nullptr : std::make_unique<Fiber>(*this, nullptr)),
+      code_(user_class.code ? std::make_unique<CodeUser>(*this, user_class) : nullptr) {}
 
 VirtualUser::~VirtualUser() = default;
 
@@ -24,10 +26,18 @@ scenario::RenderContext VirtualUser::renderContext() {
 
 void VirtualUser::begin() {
   phase_ = Phase::kOnStart;
+  if (code_) {
+    code_->begin();
+    return;
+  }
   main_->start(&class_.on_start);
 }
 
 void VirtualUser::arrive(MonoTime intended) {
+  if (code_) {
+    code_->arrive(intended);
+    return;
+  }
   arrival_ = intended;
   if (phase_ == Phase::kIdle) {
     phase_ = Phase::kIterating;
@@ -38,6 +48,10 @@ void VirtualUser::arrive(MonoTime intended) {
 void VirtualUser::stop() {
   if (phase_ == Phase::kDone || stop_requested_) return;
   stop_requested_ = true;
+  if (code_) {
+    code_->stop();
+    return;
+  }
   if (phase_ == Phase::kIdle) {
     fiberEnded(*main_);  // onStop, or done
     return;
@@ -50,6 +64,11 @@ void VirtualUser::stop() {
 void VirtualUser::stopFromStep() { stop(); }
 
 void VirtualUser::abandon() {
+  if (code_) {
+    code_->abandon();
+    finish();
+    return;
+  }
   for (auto& branch : branches_) branch->abandon();
   main_->abandon();
   finish();

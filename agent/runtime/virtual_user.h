@@ -20,6 +20,7 @@
 
 namespace herd::runtime {
 
+class CodeUser;
 class Worker;
 
 class VirtualUser {
@@ -43,6 +44,7 @@ class VirtualUser {
   // For the fibers.
   Worker& worker() { return worker_; }
   int64_t index() const { return index_; }
+  int64_t classIndex() const { return class_index_; }
   const scenario::UserClass& userClass() const { return class_; }
   std::vector<std::string>& variables() { return variables_; }
   CookieJar& cookies() { return cookies_; }
@@ -53,7 +55,8 @@ class VirtualUser {
   Fiber& spawn(Fiber& parent);
   // Frees the ended branches of `parent` (called when its parallel step is over).
   void reap(Fiber& parent);
-  void stopFromStep();  // a stopUser step
+  void stopFromStep();               // a stopUser step
+  void codeFinished() { finish(); }  // a C++ class's user ended (code_user.h)
 
   // Pub/sub: the next message number this user publishes, and where a subscribe
   // step of this user stands (its long-poll position, a stream's partial marker,
@@ -83,7 +86,8 @@ class VirtualUser {
   std::optional<MonoTime> arrival_;  // open: the iteration waiting to start
   std::vector<std::string> variables_;
   CookieJar cookies_;
-  std::unique_ptr<Fiber> main_;
+  std::unique_ptr<Fiber> main_;     // null for a C++ class
+  std::unique_ptr<CodeUser> code_;  // a C++ class's user (code_user.h)
   std::vector<std::unique_ptr<Fiber>> branches_;
   uint64_t next_message_ = 0;
   std::map<const scenario::RequestStep*, SubscribeState> subscriptions_;

@@ -104,6 +104,8 @@ class Worker {
   VirtualUser& addUser(int64_t global);
   Spawner& spawner() { return spawner_; }
   Feeders& feeders() { return feeders_; }
+  // The Host header's value for plan origin `origin`.
+  const std::string& hostHeader(size_t origin) const { return host_headers_[origin]; }
   // This worker's HTTP/2 connections to plan origin `origin`, shared by its users.
   engine::Http2Pool& http2Pool(size_t origin);
 

@@ -300,7 +300,7 @@ TEST(Compiler, UnknownKeysSuggestAndListTheAllowedOnes) {
       "name: x\ntarget: http://h\nusers:\n  - name: a\n    stpes: []\nload: {users: 1, duration: 1s}\n");
   EXPECT_EQ(message,
             "s.yaml:5:5: users[0].stpes: unknown key (did you mean \"steps\"? allowed keys: name, weight, count, "
-            "onStart, onStop, steps, tasks)");
+            "onStart, onStop, steps, tasks, code)");
 }
 
 TEST(Compiler, AliasBombsAndCyclesAreBounded) {

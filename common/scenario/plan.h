@@ -219,14 +219,33 @@ struct Task {
   std::vector<Step> steps;
 };
 
+// A user class written in C++ (`code: {library, class}`), run by the engine as
+// coroutines (docs/compiled-scenarios.md). compile() records where it is;
+// bindCode() (code_library.h) loads the library, checks it, and appends the
+// endpoints and checks the class declares to the plan.
+struct CodeClass {
+  std::string library;     // the file as the scenario wrote it (resolved params)
+  std::string path;        // absolute or relative to the working directory: what dlopen gets
+  std::string class_name;  // as the library registers it
+  std::string place;       // "FILE:LINE:COL" of `code:`, for errors about the class
+  std::string field;       // its field path, "users[1].code"
+  // Set by bindCode():
+  std::string sha256;                          // of the library file, lower-case hex
+  const void* entry = nullptr;                 // the library's herd::ClassEntry; lives as long as `library_handle`
+  std::shared_ptr<const void> library_handle;  // keeps the library loaded while a plan uses it
+  size_t first_endpoint = 0;                   // the class's endpoints are Plan::endpoints[first_endpoint...]
+  size_t first_check = 0;                      // its checks are Plan::checks[first_check...]
+};
+
 struct UserClass {
   std::string name;
   double weight = 0;             // share of the users not taken by fixed counts
   std::optional<int64_t> count;  // a fixed number of users instead of a weight
   std::vector<Step> on_start;
-  std::vector<Step> on_stop;  // after the user's steps end (test stopping or stopUser)
-  std::vector<Step> steps;    // one iteration; empty when tasks are used
-  std::vector<Task> tasks;    // one weighted pick per iteration
+  std::vector<Step> on_stop;      // after the user's steps end (test stopping or stopUser)
+  std::vector<Step> steps;        // one iteration; empty when tasks are used
+  std::vector<Task> tasks;        // one weighted pick per iteration
+  std::optional<CodeClass> code;  // a C++ class instead of steps
 };
 
 // One stage of a load shape: over `duration`, the target moves linearly from the

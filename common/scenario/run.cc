@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/scenario/code_library.h"
 #include "common/scenario/schedule.h"
 
 namespace herd::scenario {
@@ -116,6 +117,9 @@ Result<CompiledRun> compileRun(std::string_view text, const std::string& source_
   if (!plan) return plan.error();
   CompiledRun run;
   run.plan = std::move(*plan);
+  if (overrides.bind_code) {
+    if (auto bound = bindCode(run.plan); !bound) return bound.error();
+  }
   auto thresholds = runThresholds(run.plan, overrides);
   if (!thresholds) return thresholds.error();
   run.thresholds = std::move(*thresholds);

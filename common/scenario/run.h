@@ -38,6 +38,9 @@ struct RunOverrides {
   std::optional<int64_t> open_model_max_agents;
   LossPolicy loss_policy = LossPolicy::kRebalance;
   std::optional<Duration> grace;  // --grace; else stop.grace, else kDefaultGrace
+  // Load the C++ classes' libraries (bindCode(), code_library.h). Off where no
+  // user runs (the operator checks a LoadTest without its agents' image).
+  bool bind_code = true;
 };
 
 struct CompiledRun {

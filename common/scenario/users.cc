@@ -1,5 +1,6 @@
 // User classes: name, share of the users, onStart, and steps or weighted tasks.
 #include <algorithm>
+#include <filesystem>
 
 #include "common/scenario/builder.h"
 #include "common/scenario/text.h"
@@ -51,8 +52,39 @@ Status parseShare(Context& context, const MapView& map, UserClass& user_class) {
   return Ok{};
 }
 
+// `code: {library: FILE, class: NAME}`: a C++ class; the library is loaded by
+// bindCode(), not here (the operator compiles scenarios whose library it never sees).
+Status parseCode(Builder& builder, const Field& field, UserClass& user_class) {
+  Context& context = builder.context;
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field, {"library", "class"}));
+  SCENARIO_ASSIGN_OR_RETURN(const Field library,
+                            require(context, field, map, "library", "a shared library, relative to the scenario"));
+  SCENARIO_ASSIGN_OR_RETURN(const Field name, require(context, field, map, "class", "the C++ class's registered name"));
+  CodeClass code;
+  SCENARIO_ASSIGN_OR_RETURN(code.library, readResolved(context, library));
+  SCENARIO_ASSIGN_OR_RETURN(code.class_name, readString(context, name));
+  if (code.library.empty()) return errorAt(context, library, "needs a file name");
+  std::filesystem::path path(code.library);
+  if (path.is_relative()) path = std::filesystem::path(builder.plan.source_file).parent_path() / path;
+  code.path = path.lexically_normal().string();
+  // dlopen searches the library path for a name without '/'; the file is meant.
+  if (code.path.find('/') == std::string::npos) code.path = "./" + code.path;
+  code.place = errorAt(context, field.atKey().mark, "").where;
+  code.field = field.path;
+  user_class.code = std::move(code);
+  return Ok{};
+}
+
 Status parseBody(Builder& builder, const Field& field, const MapView& map, UserClass& user_class) {
   Context& context = builder.context;
+  if (const Field* code = map.find("code")) {
+    for (const char* key : {"onStart", "onStop", "steps", "tasks"}) {
+      if (const Field* other = map.find(key)) {
+        return errorAt(context, other->atKey(), "a class with code: takes no " + std::string(key));
+      }
+    }
+    return parseCode(builder, *code, user_class);
+  }
   if (const Field* on_start = map.find("onStart")) {
     SCENARIO_ASSIGN_OR_RETURN(user_class.on_start, parseSteps(builder, *on_start, true));
   }
@@ -77,7 +109,8 @@ Status parseBody(Builder& builder, const Field& field, const MapView& map, UserC
 Result<UserClass> parseClass(Builder& builder, const Field& field, const std::vector<UserClass>& earlier) {
   Context& context = builder.context;
   SCENARIO_ASSIGN_OR_RETURN(
-      const MapView map, readMap(context, field, {"name", "weight", "count", "onStart", "onStop", "steps", "tasks"}));
+      const MapView map,
+      readMap(context, field, {"name", "weight", "count", "onStart", "onStop", "steps", "tasks", "code"}));
   UserClass user_class;
   SCENARIO_ASSIGN_OR_RETURN(const Field name, require(context, field, map, "name"));
   SCENARIO_ASSIGN_OR_RETURN(user_class.name, readString(context, name));

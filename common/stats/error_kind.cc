@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cctype>
+#include <map>
+#include <mutex>
 #include <system_error>
 
 namespace herd::stats {
@@ -13,6 +15,21 @@ std::string errnoMessage(int32_t code) {
   std::string text = std::generic_category().message(code);
   if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
   return text;
+}
+
+std::mutex g_messages_mutex;
+std::map<int32_t, std::string>& messages() {
+  static std::map<int32_t, std::string> by_id;
+  return by_id;
+}
+
+// A message thrown in another process (an agent of a distributed run) is in
+// that agent's log, not here.
+std::string exceptionMessage(int32_t code) {
+  std::lock_guard lock(g_messages_mutex);
+  const auto it = messages().find(code);
+  if (it != messages().end()) return it->second;
+  return "exception in user code (message #" + std::to_string(code) + " in the agent's log)";
 }
 
 }  // namespace
@@ -27,6 +44,15 @@ std::string grpcStatusName(int32_t code) {
   return "CODE_" + std::to_string(code);
 }
 
+int32_t exceptionMessageId(std::string_view message) {
+  uint32_t hash = 2166136261u;  // FNV-1a: stable across processes and builds
+  for (const char c : message) hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
+  const auto id = static_cast<int32_t>(hash & 0x7fffffffu);
+  std::lock_guard lock(g_messages_mutex);
+  messages().try_emplace(id, message);
+  return id;
+}
+
 std::string errorMessage(ErrorKind kind, int32_t code) {
   switch (kind) {
     case ErrorKind::kNone: return "ok";
@@ -38,6 +64,7 @@ std::string errorMessage(ErrorKind kind, int32_t code) {
     case ErrorKind::kTls: return "TLS handshake failed";
     case ErrorKind::kCheck: return "check failed";
     case ErrorKind::kGrpc: return "grpc " + grpcStatusName(code);
+    case ErrorKind::kException: return exceptionMessage(code);
   }
   return "unknown error";
 }

@@ -9,14 +9,15 @@ namespace herd::stats {
 
 enum class ErrorKind : uint8_t {
   kNone = 0,
-  kConnect,   // TCP connect refused / unreachable / connect timeout
-  kTimeout,   // the request's deadline passed before the response ended
-  kReset,     // the peer closed or reset the connection mid-exchange
-  kStatus,    // a response with status >= 400 (code = the status)
-  kProtocol,  // a response that is not valid HTTP/1.1 (or exceeds our limits)
-  kTls,       // TLS handshake or certificate verification failed
-  kCheck,     // a scenario check did not hold
-  kGrpc,      // a gRPC call ended with a status other than OK (code = the status code)
+  kConnect,    // TCP connect refused / unreachable / connect timeout
+  kTimeout,    // the request's deadline passed before the response ended
+  kReset,      // the peer closed or reset the connection mid-exchange
+  kStatus,     // a response with status >= 400 (code = the status)
+  kProtocol,   // a response that is not valid HTTP/1.1 (or exceeds our limits)
+  kTls,        // TLS handshake or certificate verification failed
+  kCheck,      // a scenario check did not hold
+  kGrpc,       // a gRPC call ended with a status other than OK (code = the status code)
+  kException,  // C++ user code threw (code = exceptionMessageId() of its message)
 };
 
 constexpr std::string_view errorKindName(ErrorKind kind) {
@@ -30,6 +31,7 @@ constexpr std::string_view errorKindName(ErrorKind kind) {
     case ErrorKind::kTls: return "tls";
     case ErrorKind::kCheck: return "check";
     case ErrorKind::kGrpc: return "grpc";
+    case ErrorKind::kException: return "exception";
   }
   return "unknown";
 }
@@ -43,5 +45,10 @@ std::string errorMessage(ErrorKind kind, int32_t code);
 
 // A gRPC status code's name: "NOT_FOUND" for 5; "CODE_<n>" beyond the 17 gRPC defines.
 std::string grpcStatusName(int32_t code);
+
+// An exception's message as a number the stats can count (a 31-bit hash, the
+// same in every process), remembered in this process so that errorMessage()
+// names it. Takes a lock: exceptions are off the engine's hot path.
+int32_t exceptionMessageId(std::string_view message);
 
 }  // namespace herd::stats

@@ -31,6 +31,11 @@ void Recorder::recordRequest(size_t endpoint, uint64_t latency_ns, uint64_t byte
   }
 }
 
+void Recorder::recordError(size_t endpoint, ErrorKind error, int32_t code) {
+  if (endpoint >= endpoints_.size()) endpoints_.resize(endpoint + 1);
+  ++errors_[ErrorKey{static_cast<uint32_t>(endpoint), error, code}];
+}
+
 void Recorder::recordProtocol(size_t endpoint, uint8_t http_version) {
   if (endpoint >= endpoints_.size()) endpoints_.resize(endpoint + 1);
   endpoints_[endpoint].protocols |= http_version == 2 ? kProtocolHttp2 : kProtocolHttp1;

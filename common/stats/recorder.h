@@ -72,6 +72,10 @@ class Recorder {
   void recordRequest(size_t endpoint, uint64_t latency_ns, uint64_t bytes_received, uint64_t bytes_sent,
                      ErrorKind error, int32_t code = 0);
 
+  // A failure that is not a request's (an exception thrown by C++ user code):
+  // counted in the errors only, with the endpoint it happened after.
+  void recordError(size_t endpoint, ErrorKind error, int32_t code);
+
   // A response to a request of `endpoint` came over HTTP/`http_version` (1 or 2).
   void recordProtocol(size_t endpoint, uint8_t http_version);
 

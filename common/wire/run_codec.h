@@ -17,7 +17,9 @@ v1::Scenario encodeRun(const std::string& text, const std::string& source_name,
                        const scenario::CompileOptions& overrides, const scenario::CompiledRun& run);
 
 // The run as the coordinator compiled it; an Error when it does not compile here
-// (a different herd version, a data file missing on this machine).
-Result<scenario::CompiledRun> decodeRun(const v1::Scenario& message);
+// (a different herd version, a data file missing on this machine, a C++ class's
+// library whose SHA-256 differs from the coordinator's). `load_code` false
+// leaves C++ classes unloaded (the fuzz target: no dlopen of what it makes up).
+Result<scenario::CompiledRun> decodeRun(const v1::Scenario& message, bool load_code = true);
 
 }  // namespace herd::wire

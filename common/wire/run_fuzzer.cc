@@ -27,11 +27,11 @@ herd::scenario::CompileOptions overridesOf(const herd::v1::Scenario& s) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   herd::v1::Scenario message;
   if (!message.ParseFromArray(data, static_cast<int>(size))) return 0;
-  auto run = herd::wire::decodeRun(message);
+  auto run = herd::wire::decodeRun(message, false);
   if (!run.ok()) return 0;
   if (run->total_users < 0 || run->grace.count() <= 0) std::abort();
   const auto again = herd::wire::encodeRun(message.yaml(), message.source_name(), overridesOf(message), *run);
-  auto round = herd::wire::decodeRun(again);
+  auto round = herd::wire::decodeRun(again, false);
   if (!round.ok()) std::abort();
   if (round->total_users != run->total_users || round->grace != run->grace ||
       round->plan.load.duration != run->plan.load.duration || round->thresholds.size() != run->thresholds.size())

@@ -9,7 +9,7 @@ namespace herd::wire {
 
 namespace {
 
-constexpr uint32_t kLastErrorKind = static_cast<uint32_t>(stats::ErrorKind::kGrpc);
+constexpr uint32_t kLastErrorKind = static_cast<uint32_t>(stats::ErrorKind::kException);
 
 }  // namespace
 

@@ -1,0 +1,254 @@
+"""C++ user classes (docs/compiled-scenarios.md), built from an installed herd as
+a user would: `cmake --install` into a temporary prefix, the example in
+examples/compiled/ configured against it with find_package(herd), then run
+beside a YAML class against nginx. Requests are conserved per endpoint against
+nginx's access log; an exception in user code shows in the errors table while
+its users go on; a library for another herd, or a class it lacks, is refused
+with exit 2 at the place of `code:`."""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import SOURCE_DIR
+from test_distributed import run  # noqa: F401 (the fixture)
+
+BUILD_DIR = os.environ.get("HERD_BUILD_DIR", os.path.join(SOURCE_DIR, "build", "dev"))
+CXX = os.environ.get("HERD_CXX", "c++")
+
+
+def sh(command, **kwargs):
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, **kwargs)
+    assert result.returncode == 0, " ".join(command) + "\n" + result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """herd installed into a prefix, and the example library built against it."""
+    root = tmp_path_factory.mktemp("compiled")
+    prefix = root / "prefix"
+    sh(["cmake", "--install", BUILD_DIR, "--prefix", str(prefix)])
+    assert (prefix / "include" / "herd" / "herd.h").exists()
+    build = root / "build"
+    sh(["cmake", "-S", os.path.join(SOURCE_DIR, "examples", "compiled"), "-B", str(build),
+         f"-DCMAKE_PREFIX_PATH={prefix}", f"-DCMAKE_CXX_COMPILER={CXX}", "-DCMAKE_BUILD_TYPE=Release"])
+    sh(["cmake", "--build", str(build)])
+    library = build / "shop.so"
+    assert library.exists()
+    return {"root": root, "prefix": prefix, "library": str(library)}
+
+
+SCENARIO = """
+name: compiled-shop
+target: {url}
+params: {{apiKey: test-key}}
+users:
+  - name: buyer
+    weight: 3
+    code: {{library: {library}, class: Buyer}}
+  - name: flaky
+    weight: 1
+    code: {{library: {library}, class: Flaky}}
+  - name: browser
+    weight: 1
+    steps:
+      - get: /about
+      - think: 5ms
+load: {{users: 10, spawnRate: 100, duration: 3s}}
+"""
+
+# herd's endpoint name -> (method, nginx $uri)
+EXPECTED = {
+    "login": ("POST", "/login"),
+    "catalog": ("GET", "/products"),
+    "checkout": ("POST", "/checkout"),
+    "status": ("GET", "/status"),
+    "/about": ("GET", "/about"),
+}
+
+
+def test_cpp_and_yaml_classes_conserve_requests(herd, nginx, installed):
+    scenario = herd.scenario(SCENARIO.format(url=nginx.url, library=installed["library"]))
+    result, summary = herd.run_summary(scenario, "--workers", "2")
+    assert summary is not None, result.stdout + result.stderr
+    counts = nginx.counts()
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    assert set(by_name) == set(EXPECTED), by_name.keys()
+    total = 0
+    for name, (method, uri) in EXPECTED.items():
+        assert by_name[name]["method"] == method
+        assert by_name[name]["requests"] == counts[(method, uri)], (name, by_name[name], counts)
+        total += by_name[name]["requests"]
+    assert total == sum(counts.values()) == summary["totals"]["requests"]
+    # Each of the 6 buyers logged in once (onStart); everyone iterated many times.
+    assert by_name["login"]["requests"] == 6
+    assert by_name["checkout"]["requests"] > 100
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    # Flaky throws every 4th iteration: counted as errors, its users went on.
+    errors = [(e["endpoint"], e["kind"], e["message"], e["count"]) for e in summary["errors"]]
+    assert len(errors) == 1, errors
+    endpoint, kind, message, count = errors[0]
+    assert (endpoint, kind, message) == ("status", "exception", "inventory out of sync")
+    assert count >= 10 and abs(count * 4 - by_name["status"]["requests"]) <= 2 * 4, (count, by_name["status"])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+
+def test_open_model_runs_one_cpp_iteration_per_arrival(herd, nginx, installed):
+    scenario = herd.scenario(f"""
+name: open
+target: {nginx.url}
+users:
+  - name: flaky
+    code: {{library: {installed["library"]}, class: Flaky}}
+load: {{arrivalRate: 200, duration: 3s, maxUsers: 50}}
+""")
+    result, summary = herd.run_summary(scenario, "--workers", "2")
+    assert summary is not None, result.stderr
+    started = nginx.counts()[("GET", "/status")]
+    assert abs(started - 600) <= 6, started  # within 1% of R·T
+    assert summary["totals"]["requests"] == started
+    assert summary["totals"]["failures"] == 0
+
+def test_validate_loads_the_library(herd, installed):
+    good = herd.scenario(SCENARIO.format(url="http://127.0.0.1:9", library=installed["library"]))
+    result = herd.run("validate", good)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_missing_class_is_refused_at_its_place(herd, installed):
+    text = SCENARIO.format(url="http://127.0.0.1:9", library=installed["library"]).replace("class: Flaky", "class: Nope")
+    scenario = herd.scenario(text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "class: Nope" in l)
+    for command in (["validate", scenario], ["run", scenario]):
+        result = herd.run(*command)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert re.search(rf"scenario\.yaml:{line}:\d+: users\[1\]\.code\.class: .* has no class \"Nope\" "
+                         r"\(it has: Buyer, Flaky\)", result.stderr), result.stderr
+
+
+def test_library_for_another_api_version_is_refused(herd, installed):
+    source = installed["root"] / "other.cc"
+    source.write_text("""
+#include <herd/herd.h>
+static const std::vector<herd::ClassEntry> classes;
+extern "C" __attribute__((visibility("default"))) const herd::ScenarioEntry* herd_scenario_v1() {
+  static const herd::ScenarioEntry entry{99, "some other compiler", &classes};
+  return &entry;
+}
+""")
+    library = installed["root"] / "other.so"
+    sh([CXX, "-std=c++20", "-shared", "-fPIC", "-I", str(installed["prefix"] / "include"), "-o", str(library),
+         str(source)])
+    scenario = herd.scenario(SCENARIO.format(url="http://127.0.0.1:9", library=library))
+    result = herd.run("validate", scenario)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "was built for herd API 99, some other compiler; this herd is API 1," in result.stderr, result.stderr
+
+
+
+def test_coordinator_and_two_agents_run_cpp_and_yaml_classes(run, nginx, installed):
+    r = run()
+    r.scenario.write_text(SCENARIO.format(url=nginx.url, library=installed["library"]))
+    r.start_coordinator(expect=2)
+    r.start_agent("a1")
+    r.start_agent("a2")
+    code, codes, summary = r.wait()
+    assert (code, codes) == (0, {"a1": 0, "a2": 0}), (r.coordinator_log(), r.agent_log("a1"))
+    counts = nginx.counts()
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    for name, (method, uri) in EXPECTED.items():
+        assert by_name[name]["requests"] == counts[(method, uri)], (name, by_name[name], counts)
+    assert summary["totals"]["requests"] == sum(counts.values())
+    assert by_name["login"]["requests"] == 6
+    # The coordinator counts the agents' exceptions; their text is in the agents' logs.
+    kinds = {(e["endpoint"], e["kind"]) for e in summary["errors"]}
+    assert kinds == {("status", "exception")}, summary["errors"]
+    assert "in the agent's log" in summary["errors"][0]["message"]
+
+
+def test_agent_with_a_different_library_refuses_the_run(run, installed, tmp_path):
+    library = tmp_path / "shop.so"
+    shutil.copy(installed["library"], library)
+    r = run()
+    r.scenario.write_text(SCENARIO.format(url="http://127.0.0.1:9", library=library))
+    r.start_coordinator(expect=1)  # has compiled the scenario and hashed the library
+    with open(library, "ab") as f:  # the agent finds another file: it still loads, its SHA-256 differs
+        f.write(b"\0")
+    r.start_agent("a1")
+    code, codes, summary = r.wait()
+    # An agent that cannot compile the coordinator's scenario ends the run before
+    # it starts, exit 3 with the agent's reason (docs/distributed.md).
+    assert (code, codes) == (3, {"a1": 3})
+    log = r.agent_log("a1") + r.coordinator_log()
+    assert re.search(r"users\[0\]\.code\.library: \S*shop\.so on this agent has SHA-256 [0-9a-f]{64}, "
+                     r"the coordinator's has [0-9a-f]{64}: run the same file everywhere", log), log
+
+
+
+@pytest.fixture
+def redis(tmp_path):
+    """A real redis-server on a free loopback port, nothing persisted; stopped at the end."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        yield port
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def command_calls(port):
+    """redis-server's own count of each command: INFO commandstats."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"INFO commandstats\r\n")
+
+        def more():
+            chunk = s.recv(65536)
+            assert chunk, "redis-server closed the connection"
+            return chunk
+
+        data = b""
+        while b"\r\n" not in data:  # the bulk string's "$LENGTH" line
+            data += more()
+        header, _, body = data.partition(b"\r\n")
+        while len(body) < int(header[1:]) + 2:
+            body += more()
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"cmdstat_(\w+):calls=(\d+)", body.decode())}
+
+
+def test_resp_client_commands_equal_redis_commandstats(herd, redis, installed):
+    library = os.path.join(os.path.dirname(installed["library"]), "redis.so")
+    scenario = herd.scenario(f"""
+name: resp
+target: http://127.0.0.1:{redis}
+users:
+  - name: resp
+    code: {{library: {library}, class: RespClient}}
+load: {{users: 10, spawnRate: 100, duration: 2s}}
+""")
+    result, summary = herd.run_summary(scenario, "--workers", "2")
+    assert summary is not None, result.stdout + result.stderr
+    calls = command_calls(redis)
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    assert by_name["SET"]["requests"] == calls["set"] > 1000, (by_name["SET"], calls)
+    assert by_name["GET"]["requests"] == calls["get"], (by_name["GET"], calls)
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    assert result.returncode == 0, result.stdout + result.stderr
