@@ -33,9 +33,9 @@ double bucketWidth(double seconds) {
 
 TEST(LatencyBuckets, CountsAreCumulativeAtEachBound) {
   stats::Histogram h;
-  h.record(50'000);         // 0.05 ms: in the first bucket
-  h.record(1'000'000);      // 1 ms: on a bound, counted at it
-  h.record(2'500'000, 3);   // 2.5 ms: in (2, 3] ms
+  h.record(50'000);           // 0.05 ms: in the first bucket
+  h.record(1'000'000);        // 1 ms: on a bound, counted at it
+  h.record(2'500'000, 3);     // 2.5 ms: in (2, 3] ms
   h.record(100'000'000'000);  // 100 s: only in +Inf
   const auto b = fleetLatencyBuckets(h);
   ASSERT_EQ(b.cumulative.size(), kFleetLatencyBoundsSeconds.size());
