@@ -111,6 +111,16 @@ json thresholdsJson(const std::vector<ThresholdResult>& results) {
     json entry{{"expression", t.expression},     {"passed", t.passed},         {"value", t.value}, {"shown", t.shown},
                {"abortOnFail", t.abort_on_fail}, {"abortedRun", t.aborted_run}};
     if (t.aborted_run) entry["abortedAtSeconds"] = t.aborted_at_seconds;
+    if (!t.skipped) entry["bound"] = t.bound;
+    if (t.baseline) {
+      entry["baseline"] = *t.baseline;
+      entry["baselineRunId"] = t.baseline_run;
+    }
+    if (t.skipped) {
+      entry["skipped"] = true;
+      entry["reason"] = "NoBaseline";
+      entry["message"] = t.skipped_why;
+    }
     out.push_back(std::move(entry));
   }
   return out;
