@@ -78,9 +78,11 @@ ThresholdResult judged(const Threshold& t, double value) {
   ThresholdResult result{t.expression, compare(value, t.op, t.bound), value, shownValue(t, value)};
   result.abort_on_fail = t.abort_on_fail;
   result.bound = t.bound;
+  result.shown_bound = shownValue(t, t.bound);
   if (t.relative()) {
     result.baseline = t.baseline_value;
     result.baseline_run = t.baseline_run;
+    if (t.baseline_value) result.shown_baseline = shownValue(t, *t.baseline_value);
     if (!t.baseline_value) {
       result.passed = true;
       result.skipped = true;

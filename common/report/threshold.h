@@ -35,6 +35,7 @@ struct ThresholdResult {
   // same measure (bound = baseline * factor) and that run's id.
   std::optional<double> baseline{};
   std::string baseline_run{};
+  std::string shown_baseline{}, shown_bound{};  // as `shown`, for people
   // A relative bound with no baseline value (no baseline run, or it lacks the
   // measure): not judged, so it passes; `skipped_why` says why (reason NoBaseline).
   bool skipped = false;
