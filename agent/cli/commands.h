@@ -93,6 +93,8 @@ Result<std::vector<Json>> readLedger(const std::string& path);
 // options.ledger. Without --baseline they are skipped (reason NoBaseline); a
 // --baseline the ledger does not have is an Error.
 Status applyLedgerBaseline(const Options& options, std::vector<report::Threshold>& thresholds);
+// --baseline RUN (herd run, herd coordinator).
+void addBaselineFlag(CLI::App& command, Options& options);
 int dispatch(const CLI::App& app, const Options& options);
 
 }  // namespace herd::cli

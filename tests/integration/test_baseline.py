@@ -88,6 +88,11 @@ def test_a_baseline_the_ledger_lacks_is_invalid_input(herd, nginx, tmp_path):
     assert first.returncode == 0, first.stderr
     unknown = herd.run("run", fast, "--baseline", "nope", "--ledger", str(tmp_path / "other.jsonl"))
     assert unknown.returncode == 2 and "other.jsonl" in unknown.stderr, unknown.stderr
+    # herd coordinator takes the same flag, checked before it listens.
+    coordinator = herd.run("coordinator", fast, "--listen", "127.0.0.1:0", "--expect-agents", "1", "--baseline",
+                           "nope", timeout=30)
+    assert coordinator.returncode == 2, coordinator.stdout + coordinator.stderr
+    assert "--baseline nope" in coordinator.stderr and "cannot open the ledger" in coordinator.stderr
 
 
 def test_relative_thresholds_are_checked_by_validate(herd):
