@@ -138,6 +138,7 @@ int run(const Options& options) {
   setLogLevel(options.log_level);
   auto compiled = compileAll(options);
   if (!compiled) return invalid(compiled.error());
+  if (auto s = applyLedgerBaseline(options, compiled->thresholds); !s) return invalid(s.error());
   const auto& plan = compiled->plan;
 
   const auto fds = runtime::raiseFdLimit();
@@ -231,6 +232,13 @@ void addRunCommand(CLI::App& app, Options& options) {
   command->add_option("--seed", options.seed, "Seed for random choices (default: random)");
   command->add_option("--log-level", options.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  addBaselineFlag(*command, options);
+}
+
+void addBaselineFlag(CLI::App& command, Options& options) {
+  command.add_option("--baseline", options.baseline,
+                     "Judge thresholds such as \"p95 < baseline * 1.10\" against this run of the ledger "
+                     "(a number as `herd ledger` shows it, -1 the last, or a run id)");
 }
 
 void addValidateCommand(CLI::App& app, Options& options) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/core/json.h"
+
 #include "common/coordinator/coordinator.h"
 #include "common/core/result.h"
 #include "common/report/threshold.h"
@@ -49,6 +51,7 @@ struct Options {
   bool no_ledger = false;
   bool ledger_csv = false;                // `herd ledger --csv`
   std::vector<std::string> compare_runs;  // `herd compare A B`
+  std::string baseline;                   // `herd run --baseline RUN`: a run of the ledger
   std::string metrics_listen;             // HOST:PORT (live_metrics.cc)
   std::string metrics_linger = "0s";
   scenario::RunLimitFlags guardrails;  // limits a shared runner puts on `herd run`
@@ -85,6 +88,13 @@ void addResultFlags(CLI::App& command, Options& options);
 // `herd ledger` and `herd compare` (ledger_commands.cc).
 void addLedgerCommands(CLI::App& app, Options& options);
 int ledgerCommand(const CLI::App& app, const Options& options);  // -1 when neither was given
+Result<std::vector<Json>> readLedger(const std::string& path);
+// `herd run --baseline RUN`: the relative thresholds' bounds from that run of
+// options.ledger. Without --baseline they are skipped (reason NoBaseline); a
+// --baseline the ledger does not have is an Error.
+Status applyLedgerBaseline(const Options& options, std::vector<report::Threshold>& thresholds);
+// --baseline RUN (herd run, herd coordinator).
+void addBaselineFlag(CLI::App& command, Options& options);
 int dispatch(const CLI::App& app, const Options& options);
 
 }  // namespace herd::cli

@@ -97,6 +97,7 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   overrides->agents = static_cast<int64_t>(d.expect_agents);
   auto compiled = compileAll(options, *overrides);
   if (!compiled) return invalid(compiled.error());
+  if (auto s = applyLedgerBaseline(options, compiled->thresholds); !s) return invalid(s.error());
   const auto& plan = compiled->plan;
   auto token = readToken(d.token_file);
   if (!token) return invalid(token.error());
@@ -240,6 +241,7 @@ void addCoordinatorCommand(CLI::App& app, Options& options, DistributedOptions& 
   auto* command = app.add_subcommand("coordinator", "Run a scenario on agents that dial in (herd agent)");
   addScenarioFlags(*command, options);
   addOutputFlags(*command, options);
+  addBaselineFlag(*command, options);
   command->add_option("--listen", d.listen, "HOST:PORT to accept agents on (port 0: any free port)")->required();
   command->add_option("--expect-agents", d.expect_agents, "Agents to wait for before the start")
       ->required()

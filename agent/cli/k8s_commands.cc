@@ -16,6 +16,7 @@
 #include "agent/cli/outputs.h"
 #include "agent/k8srun/loadtest_run.h"
 #include "agent/output/console.h"
+#include "agent/output/csv.h"
 #include "common/core/clock.h"
 #include "common/k8s/config.h"
 #include "common/report/html_report.h"
@@ -80,6 +81,8 @@ Status writeOutputs(const std::string& out_dir, const k8srun::KeptResults& kept,
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return Error{ec.message(), out_dir};
   if (auto s = report::writeFile(out_dir + "/summary.json", kept.summary_json); !s) return s;
+  // From the summary alone: what the cluster variant can and cannot hold is in docs/results.md.
+  if (auto s = output::writeCsvFilesFromSummary(out_dir + "/" + kCsvPrefixInOut, summary); !s) return s;
   // The operator's page has the charts over time; the one from the summary has none.
   const auto html = !kept.report_html.empty()
                         ? kept.report_html
@@ -230,7 +233,8 @@ void addK8sCommands(CLI::App& app, K8sOptions& options) {
   auto common = [&](CLI::App* command) {
     command->add_option("-n,--namespace", options.ns, "Namespace (default: the manifest's, else the kubeconfig's)");
     command->add_option("--kubeconfig", options.kubeconfig, "Kubeconfig file (default: $KUBECONFIG, ~/.kube/config)");
-    command->add_option("--out", options.out_dir, "Directory for summary.json and report.html");
+    command->add_option("--out", options.out_dir,
+                        "Directory for summary.json, report.html, herd_stats.csv and herd_failures.csv");
     addCiFlags(*command, options.junit, options.markdown);
   };
   auto* run = k8s->add_subcommand("run", "Apply a LoadTest, follow its run, print and write its results");

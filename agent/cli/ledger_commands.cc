@@ -9,10 +9,9 @@
 #include "agent/cli/cli11.h"
 #include "agent/cli/commands.h"
 #include "agent/output/ledger.h"
+#include "common/report/baseline.h"
 
 namespace herd::cli {
-
-namespace {
 
 Result<std::vector<Json>> readLedger(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -23,6 +22,24 @@ Result<std::vector<Json>> readLedger(const std::string& path) {
   if (in.bad()) return Error{"cannot read the ledger", path};
   return output::parseLedger(text.str(), path);
 }
+
+Status applyLedgerBaseline(const Options& options, std::vector<report::Threshold>& thresholds) {
+  if (options.baseline.empty()) {
+    report::applyBaseline(thresholds, std::nullopt, "no baseline run (herd run --baseline RUN names one)");
+    return Ok{};
+  }
+  auto rows = readLedger(options.ledger);
+  if (!rows) return Error{rows.error().describe(), "--baseline " + options.baseline};
+  auto found = output::findRun(*rows, options.baseline);
+  if (!found) return Error{found.error().message + " in " + options.ledger, "--baseline " + options.baseline};
+  const auto& row = (*rows)[*found];
+  report::applyBaseline(
+      thresholds,
+      report::Baseline{row.value("runId", std::string()), "ledger " + options.ledger, output::ledgerBaseline(row)}, "");
+  return Ok{};
+}
+
+namespace {
 
 int fail(const Error& error) {
   fmt::print(stderr, "herd: error: {}\n", error.describe());

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/report/summary.h"
+
 namespace herd::output {
 
 namespace {
@@ -39,7 +41,7 @@ std::string thresholdCase(const json& t) {
   const auto expression = xmlEscape(text(t, "expression"));
   std::string out = fmt::format("    <testcase classname=\"herd.thresholds\" name=\"{}\" time=\"0\"", expression);
   if (passed(t)) return out + "/>\n";
-  const auto message = xmlEscape(fmt::format("measured {}, bound: {}", text(t, "shown"), text(t, "expression")));
+  const auto message = xmlEscape(fmt::format("{}, bound: {}", report::describeThreshold(t), text(t, "expression")));
   return out + fmt::format(
                    ">\n      <failure type=\"threshold\" message=\"{}\">{}{}</failure>\n    </testcase>\n", message,
                    message,
@@ -151,7 +153,7 @@ std::string markdownSummary(const json& summary) {
     out += "\n| | Threshold | Measured |\n|---|---|---|\n";
     for (const auto& t : items(summary, "thresholds"))
       out += fmt::format("| {} | {} | {} |\n", passed(t) ? "pass" : "**FAIL**", cell(text(t, "expression")),
-                         cell(text(t, "shown")));
+                         cell(text(t, "shown") + report::describeBound(t)));
   }
   if (!items(summary, "checks").empty()) {
     out += "\n| | Check | Failures |\n|---|---|---:|\n";

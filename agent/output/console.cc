@@ -73,8 +73,8 @@ std::string formatSummaryTable(const Json& summary) {
     out += "\nThresholds\n";
     for (const auto& t : items(summary, "thresholds")) {
       const bool aborted = t.value("abortedRun", false);
-      out += fmt::format("  {}  {}  (measured {}){}\n", t.value("passed", false) ? "pass" : "FAIL",
-                         text(t, "expression"), text(t, "shown"),
+      const auto verdict = t.value("skipped", false) ? "skip" : t.value("passed", false) ? "pass" : "FAIL";
+      out += fmt::format("  {}  {}  ({}){}\n", verdict, text(t, "expression"), report::describeThreshold(t),
                          aborted ? fmt::format("  aborted the run at {:.0f}s", number(t, "abortedAtSeconds")) : "");
     }
   }

@@ -8,6 +8,8 @@
 // the same files. Differences from Locust are listed in docs/results.md.
 #include <string>
 
+#include "common/core/json.h"
+
 #include "common/core/result.h"
 #include "common/report/aggregate.h"
 #include "common/report/summary.h"
@@ -23,6 +25,14 @@ std::string failuresCsv(const scenario::Plan& plan, const report::RunAggregate& 
 // PREFIX_failures.csv.
 Status writeCsvFiles(const std::string& prefix, const scenario::Plan& plan, const report::RunAggregate& aggregate,
                      const report::RunInfo& info);
+
+// The same files from a run's summary.json alone (`herd k8s run --out`, `herd k8s
+// report`: the operator keeps the summary, not the histograms). The summary keeps
+// the mean, p50, p90, p95, p99 and max: the minimum and the other percentiles are
+// N/A, and there is no PREFIX_stats_history.csv (docs/results.md).
+std::string statsCsvFromSummary(const Json& summary);
+std::string failuresCsvFromSummary(const Json& summary);
+Status writeCsvFilesFromSummary(const std::string& prefix, const Json& summary);
 
 // One CSV field, quoted the way Python's csv module does by default (only when it
 // holds a comma, a quote or a line break).

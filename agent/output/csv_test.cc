@@ -53,6 +53,25 @@ TEST(Csv, StatsFileHasLocustsColumnsRowsAndAggregate) {
   EXPECT_EQ(rows[4].substr(0, 20), ",Aggregated,101,2,2,");
 }
 
+TEST(Csv, FromASummaryAloneTheSameColumnsWithWhatTheSummaryLacksAsNA) {
+  Fixture f;
+  const auto summary = report::buildSummary(f.plan, f.aggregate, f.info);
+  const auto full = lines(statsCsv(f.plan, f.aggregate, f.info));
+  const auto rows = lines(statsCsvFromSummary(summary));
+  ASSERT_EQ(rows.size(), full.size());
+  EXPECT_EQ(rows[0], full[0]);
+  EXPECT_EQ(rows[1], "GET,/a,0,0,0,0.0,N/A,0.0,0.0,0.0,0.0,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A");
+  // Min and the 66/75/80/98/99.9/99.99% columns are not in the summary; the rest agrees.
+  EXPECT_EQ(rows[2], "GET,/b,100,1,2,3.45,N/A,147.0,102.0,50.0,0.5,2,N/A,N/A,N/A,2,2,N/A,2,N/A,N/A,150");
+  EXPECT_EQ(rows[3].substr(0, 31), full[3].substr(0, 31));
+  EXPECT_EQ(rows[4].substr(0, 20), full[4].substr(0, 20));
+
+  const auto failures = lines(failuresCsvFromSummary(summary));
+  const auto failures_full = lines(failuresCsv(f.plan, f.aggregate));
+  EXPECT_EQ(failures, failures_full);
+  EXPECT_EQ(lines(statsCsvFromSummary(Json::object())).size(), 2u);  // a header and an empty Aggregated row
+}
+
 TEST(Csv, AProtocolColumnEndsTheRowsOnlyWhenHttp2Answered) {
   Fixture f;
   EXPECT_EQ(lines(statsCsv(f.plan, f.aggregate, f.info))[0].find("Protocol"), std::string::npos);

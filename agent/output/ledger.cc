@@ -185,6 +185,42 @@ std::string resultsSection(const json& a, const json& b) {
   return "Results\n" + table({"  metric", "A", "B", "B - A"}, metrics, {true, false, false, true});
 }
 
+// What the ledger keeps of each threshold: enough to be a later run's baseline
+// and to show its own comparison in `herd compare`.
+json ledgerThresholds(const json& summary) {
+  json out = json::array();
+  if (!summary.contains("thresholds") || !summary["thresholds"].is_array()) return out;
+  for (const auto& t : summary["thresholds"]) {
+    json kept = json::object();
+    for (const auto* key : {"expression", "passed", "value", "shown", "abortedRun", "bound", "shownBound", "baseline",
+                            "shownBaseline", "baselineRunId", "skipped", "message"})
+      if (t.contains(key)) kept[key] = t[key];
+    out.push_back(std::move(kept));
+  }
+  return out;
+}
+
+// Each run's thresholds that were relative to a baseline, as they were judged.
+std::string baselineSection(const json& row, const char* label) {
+  const auto it = row.find("thresholds");
+  if (it == row.end() || !it->is_array()) return "";
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& t : *it) {
+    if (!t.is_object() || !(t.contains("baseline") || t.value("skipped", false))) continue;
+    const bool skipped = t.value("skipped", false);
+    cells.push_back({"  " + clip(textOf(t, "expression"), 60), skipped ? "-" : textOf(t, "baselineRunId"),
+                     skipped ? "-" : textOf(t, "shownBaseline"), textOf(t, "shown"),
+                     skipped ? "-" : textOf(t, "shownBound"),
+                     skipped                    ? "skipped: " + textOf(t, "message")
+                     : t.value("passed", false) ? "pass"
+                                                : "FAIL"});
+  }
+  if (cells.empty()) return "";
+  return fmt::format("\nThresholds of {} against a baseline\n", label) +
+         table({"  threshold", "baseline run", "baseline", "measured", "bound", "result"}, cells,
+               {true, true, false, false, false, true});
+}
+
 }  // namespace
 
 json ledgerRow(const json& summary, const scenario::Plan& plan, std::string_view scenario_sha256,
@@ -220,7 +256,21 @@ json ledgerRow(const json& summary, const scenario::Plan& plan, std::string_view
       {"lost", sumOf(delivery, "lost")},
       {"duplicates", sumOf(delivery, "duplicates")},
       {"verdict", summary.at("verdict")},
+      {"thresholds", ledgerThresholds(summary)},
       {"note", std::string(note)}};
+}
+
+json ledgerBaseline(const json& row) {
+  json latency = json::object();
+  for (const auto* key : {"p50", "p95", "p99"})
+    if (auto value = numberOf(row, key)) latency[key] = *value;
+  json totals{{"latency", std::move(latency)}};
+  for (const auto* key : {"requests", "failures", "rps"})
+    if (auto value = numberOf(row, key)) totals[key] = *value;
+  const auto it = row.find("thresholds");
+  return json{{"runId", textOf(row, "runId")},
+              {"totals", std::move(totals)},
+              {"thresholds", it != row.end() && it->is_array() ? *it : json::array()}};
 }
 
 std::string ledgerLine(const json& row) { return row.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
@@ -305,7 +355,7 @@ Result<size_t> findRun(const std::vector<json>& rows, std::string_view reference
 
 std::string formatComparison(const json& a, const json& b, size_t a_number, size_t b_number) {
   std::string out = fmt::format("A: {}\nB: {}\n\n", runLabel(a, a_number), runLabel(b, b_number));
-  out += parametersSection(a, b) + "\n" + resultsSection(a, b);
+  out += parametersSection(a, b) + "\n" + resultsSection(a, b) + baselineSection(a, "A") + baselineSection(b, "B");
   const auto note_a = textOf(a, "note"), note_b = textOf(b, "note");
   if (!note_a.empty() || !note_b.empty()) out += fmt::format("\nNotes\n  A: {}\n  B: {}\n", note_a, note_b);
   return out;

@@ -39,7 +39,12 @@ std::string ledgerCsv(const std::vector<Json>& rows);
 // or by its run id.
 Result<size_t> findRun(const std::vector<Json>& rows, std::string_view reference);
 
-// Which parameters differ between two runs, and each metric's change.
+// A run of the ledger as a baseline's results (report/baseline.h): its totals and
+// its thresholds' measured values, in summary.json's shape.
+Json ledgerBaseline(const Json& row);
+
+// Which parameters differ between two runs, and each metric's change; then each
+// run's thresholds that were judged against a baseline.
 std::string formatComparison(const Json& a, const Json& b, size_t a_number, size_t b_number);
 
 }  // namespace herd::output

@@ -111,9 +111,39 @@ json thresholdsJson(const std::vector<ThresholdResult>& results) {
     json entry{{"expression", t.expression},     {"passed", t.passed},         {"value", t.value}, {"shown", t.shown},
                {"abortOnFail", t.abort_on_fail}, {"abortedRun", t.aborted_run}};
     if (t.aborted_run) entry["abortedAtSeconds"] = t.aborted_at_seconds;
+    if (!t.skipped) {
+      entry["bound"] = t.bound;
+      entry["shownBound"] = t.shown_bound;
+    }
+    if (t.baseline) {
+      entry["baseline"] = *t.baseline;
+      entry["shownBaseline"] = t.shown_baseline;
+      entry["baselineRunId"] = t.baseline_run;
+    }
+    if (t.skipped) {
+      entry["skipped"] = true;
+      entry["reason"] = "NoBaseline";
+      entry["message"] = t.skipped_why;
+    }
     out.push_back(std::move(entry));
   }
   return out;
+}
+
+std::string describeBound(const json& t) {
+  auto text = [&](const char* key) {
+    return t.is_object() && t.contains(key) && t[key].is_string() ? t[key].get<std::string>() : std::string();
+  };
+  if (t.is_object() && t.value("skipped", false)) return "; skipped: " + text("message");
+  if (t.is_object() && t.contains("baseline"))
+    return " against " + text("shownBound") + " (baseline " + text("shownBaseline") + ", run " + text("baselineRunId") +
+           ")";
+  return "";
+}
+
+std::string describeThreshold(const json& t) {
+  const bool shown = t.is_object() && t.contains("shown") && t["shown"].is_string();
+  return "measured " + (shown ? t["shown"].get<std::string>() : std::string()) + describeBound(t);
 }
 
 json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, const RunInfo& info) {

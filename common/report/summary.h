@@ -41,6 +41,12 @@ Json buildSummary(const scenario::Plan& plan, const RunAggregate& aggregate, con
 Verdict verdictOf(const std::vector<ThresholdResult>& thresholds);
 // The summary's "thresholds" array.
 Json thresholdsJson(const std::vector<ThresholdResult>& results);
+// One entry of it for people: "measured 9.80ms", "measured 9.80ms against 8.80ms
+// (baseline 8.00ms, run shop-1)", "measured 9.80ms; skipped: no baseline run".
+std::string describeThreshold(const Json& threshold);
+// Its part after the measured value: "" for an absolute bound, " against 8.80ms
+// (baseline 8.00ms, run shop-1)", "; skipped: no baseline run".
+std::string describeBound(const Json& threshold);
 
 Status writeFile(const std::string& path, const std::string& content);
 

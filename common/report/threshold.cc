@@ -63,7 +63,34 @@ Result<std::vector<Threshold>> parseThresholds(const std::vector<scenario::Thres
   return parsed;
 }
 
+std::string shownValue(const Threshold& t, double value) {
+  if (t.metric == Metric::kHttpLatency || t.metric == Metric::kDeliveryLatency) return fmt::format("{:.2f}ms", value);
+  if (t.aggregation == Aggregation::kCount) return fmt::format("{:.0f}", value);
+  if (t.metric == Metric::kHttpRequests) return fmt::format("{:.1f}/s", value);
+  return fmt::format("{:.2f}%", value * 100);  // failures, lost, duplicates
+}
+
 namespace {
+
+// The result of comparing `value` with the threshold's bound (absolute, or the
+// baseline's value times the factor; not compared when that is unknown).
+ThresholdResult judged(const Threshold& t, double value) {
+  ThresholdResult result{t.expression, compare(value, t.op, t.bound), value, shownValue(t, value)};
+  result.abort_on_fail = t.abort_on_fail;
+  result.bound = t.bound;
+  result.shown_bound = shownValue(t, t.bound);
+  if (t.relative()) {
+    result.baseline = t.baseline_value;
+    result.baseline_run = t.baseline_run;
+    if (t.baseline_value) result.shown_baseline = shownValue(t, *t.baseline_value);
+    if (!t.baseline_value) {
+      result.passed = true;
+      result.skipped = true;
+      result.skipped_why = t.baseline_missing.empty() ? "no baseline run" : t.baseline_missing;
+    }
+  }
+  return result;
+}
 
 // The threshold judged on the stats of the endpoints it selects.
 ThresholdResult judge(const Threshold& t, const stats::EndpointStats& selected, double duration_seconds) {
@@ -84,19 +111,7 @@ ThresholdResult judge(const Threshold& t, const stats::EndpointStats& selected, 
       }
       break;
   }
-  std::string shown;
-  if (t.metric == Metric::kHttpLatency) {
-    shown = fmt::format("{:.2f}ms", value);
-  } else if (t.aggregation == Aggregation::kCount) {
-    shown = fmt::format("{:.0f}", value);
-  } else if (t.metric == Metric::kHttpFailures) {
-    shown = fmt::format("{:.2f}%", value * 100);
-  } else {
-    shown = fmt::format("{:.1f}/s", value);
-  }
-  ThresholdResult result{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};
-  result.abort_on_fail = t.abort_on_fail;
-  return result;
+  return judged(t, value);
 }
 
 bool isDelivery(const Threshold& t) {
@@ -130,12 +145,7 @@ ThresholdResult judgeDelivery(const Threshold& t, const scenario::Plan& plan,
     case Aggregation::kCount: value = count; break;
     case Aggregation::kRate: value = base > 0 ? count / base : 0; break;
   }
-  std::string shown = t.metric == Metric::kDeliveryLatency   ? fmt::format("{:.2f}ms", value)
-                      : t.aggregation == Aggregation::kCount ? fmt::format("{:.0f}", value)
-                                                             : fmt::format("{:.2f}%", value * 100);
-  ThresholdResult result{t.expression, compare(value, t.op, t.bound), value, std::move(shown)};
-  result.abort_on_fail = t.abort_on_fail;
-  return result;
+  return judged(t, value);
 }
 
 }  // namespace

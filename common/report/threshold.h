@@ -30,9 +30,21 @@ struct ThresholdResult {
   // moment (over the run so far), not at the end.
   bool aborted_run = false;
   double aborted_at_seconds = 0;  // since the run's start
+  double bound = 0;               // what `value` was compared with, in its unit
+  // A relative bound ("p95 < baseline * 1.10"): the baseline run's value of the
+  // same measure (bound = baseline * factor) and that run's id.
+  std::optional<double> baseline{};
+  std::string baseline_run{};
+  std::string shown_baseline{}, shown_bound{};  // as `shown`, for people
+  // A relative bound with no baseline value (no baseline run, or it lacks the
+  // measure): not judged, so it passes; `skipped_why` says why (reason NoBaseline).
+  bool skipped = false;
+  std::string skipped_why{};
 };
 
 Result<Threshold> parseThreshold(std::string_view expression);
+// A value in the threshold's unit for people: "1.68ms", "0.20%", "812.0/s", "42".
+std::string shownValue(const Threshold& threshold, double value);
 Result<std::vector<Threshold>> parseThresholds(const std::vector<std::string>& expressions);
 // The scenario's list, with abortOnFail and delay carried over.
 Result<std::vector<Threshold>> parseThresholds(const std::vector<scenario::ThresholdSpec>& specs);

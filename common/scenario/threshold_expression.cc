@@ -127,25 +127,71 @@ Status parseBound(std::string_view text, std::string_view expression, Threshold&
   return Ok{};
 }
 
+// "baseline" or "baseline * FACTOR" at the end of the expression: the relative
+// bound, which may hold spaces. Removes it from `rest`; Ok without a change when
+// the expression does not end so (a tag value may be the word "baseline": the
+// relative bound is the one right after the comparison).
+Status parseRelativeBound(std::string_view& rest, std::string_view expression, Threshold& t) {
+  constexpr std::string_view kWord = "baseline";
+  const auto at = rest.rfind(kWord);
+  if (at == std::string_view::npos) return Ok{};
+  const auto before = trim(rest.substr(0, at));
+  if (before.ends_with("*"))
+    return fail(expression, "the factor goes after the baseline: \"baseline * FACTOR\", e.g. baseline * 1.10");
+  if (before.empty() || (before.back() != '<' && before.back() != '>' && before.back() != '=')) return Ok{};
+  auto tail = trim(rest.substr(at + kWord.size()));
+  double factor = 1;
+  if (!tail.empty()) {
+    if (tail.front() != '*')
+      return fail(expression, fmt::format("unexpected \"{}\" after baseline (expected \"baseline * FACTOR\", "
+                                          "e.g. \"baseline * 1.10\")",
+                                          tail));
+    tail = trim(tail.substr(1));
+    if (!parseNumber(tail, factor) || factor <= 0)
+      return fail(expression, fmt::format("unparsable factor \"{}\" (a number above 0, e.g. baseline * 1.10)", tail));
+  }
+  t.baseline_factor = factor;
+  rest = trim(rest.substr(0, at));
+  return Ok{};
+}
+
 }  // namespace
 
 Result<Threshold> parseThreshold(std::string_view expression) {
   Threshold t;
   t.expression = std::string(expression);
-  // The metric may hold spaces inside its tags; the last three words are the rest.
-  std::array<std::string_view, 3> words;  // AGGREGATION OP VALUE, filled from the end
   std::string_view rest = trim(expression);
-  for (int i = 2; i >= 0; --i) {
+  if (auto s = parseRelativeBound(rest, expression, t); !s) return s.error();
+  // http.rps is short for "http.requests rate": it takes no aggregation.
+  const bool rps = rest.starts_with("http.rps") &&
+                   (rest.size() == 8 || rest[8] == '{' || std::isspace(static_cast<unsigned char>(rest[8])));
+  // The metric may hold spaces inside its tags; the last three words are the rest
+  // (one fewer when the bound was relative, one fewer for http.rps).
+  std::array<std::string_view, 3> words;  // AGGREGATION OP VALUE, filled from the end
+  for (int i = t.relative() ? 1 : 2; i >= (rps ? 1 : 0); --i) {
     const auto space = rest.find_last_of(" \t");
     if (space == std::string_view::npos)
-      return fail(expression, "expected METRIC AGGREGATION OP VALUE, e.g. \"http.latency p95 < 500ms\"");
+      return fail(expression, rps ? "expected http.rps OP VALUE, e.g. \"http.rps > 100\""
+                                  : "expected METRIC AGGREGATION OP VALUE, e.g. \"http.latency p95 < 500ms\"");
     words[static_cast<size_t>(i)] = rest.substr(space + 1);
     rest = trim(rest.substr(0, space));
   }
   if (rest.empty()) return fail(expression, "missing metric");
-  if (auto s = parseMetric(rest, expression, t); !s) return s.error();
-  if (auto s = parseAggregation(words[0], expression, t); !s) return s.error();
+  if (rps) {
+    if (rest.size() > 8 && rest[8] != '{')
+      return fail(expression, "expected http.rps OP VALUE, e.g. \"http.rps > 100\"");
+    if (auto s = parseMetric("http.requests" + std::string(rest.substr(8)), expression, t); !s) return s.error();
+    t.aggregation = Aggregation::kRate;
+  } else {
+    if (auto s = parseMetric(rest, expression, t); !s) return s.error();
+    if (auto s = parseAggregation(words[0], expression, t); !s) return s.error();
+  }
   if (auto s = parseOp(words[1], expression, t); !s) return s.error();
+  if (t.relative()) {
+    if (t.op == Op::kEqual || t.op == Op::kNotEqual)
+      return fail(expression, "a bound relative to the baseline takes <, <=, > or >=");
+    return t;
+  }
   if (auto s = parseBound(words[2], expression, t); !s) return s.error();
   return t;
 }

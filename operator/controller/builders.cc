@@ -309,6 +309,27 @@ void pushHistoryEntry(json& history, json entry, int limit) {
   history = std::move(next);
 }
 
+const json* findBaselineEntry(const json& history, const std::string& run) {
+  if (!history.is_array()) return nullptr;
+  for (const auto& e : history) {
+    if (run == kLatestPassing ? getString(e, "verdict") == "Passed" : getString(e, "runId") == run) return &e;
+  }
+  return nullptr;
+}
+
+json historyBaselineResults(const json& entry) {
+  return {{"runId", getString(entry, "runId")},
+          {"totals", getObject(entry, "totals")},
+          {"thresholds",
+           entry.contains("thresholds") && entry["thresholds"].is_array() ? entry["thresholds"] : json::array()}};
+}
+
+json historyThresholds(const std::vector<StatusThreshold>& thresholds) {
+  json out = json::array();
+  for (const auto& t : thresholds) out.push_back(toJson(t));
+  return out;
+}
+
 std::optional<std::string> regression(const json& history, const RunTotals& totals, const LoadTestSpec& spec) {
   if (!history.is_array()) return std::nullopt;
   for (const auto& e : history) {

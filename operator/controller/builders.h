@@ -115,6 +115,14 @@ std::optional<std::string> incompleteTotals(const std::string& summary_json);
 void pushHistory(Json& status, Json entry, int limit);
 // The same on the history array itself (null reads as empty).
 void pushHistoryEntry(Json& history, Json entry, int limit);
+// The entry of `history` (newest first) a baseline names: the newest Passed run
+// for latestPassing, else the run with that id. nullptr when there is none.
+const Json* findBaselineEntry(const Json& history, const std::string& run);
+// What a history entry keeps of its run (totals, thresholds) in summary.json's
+// shape, for report::baselineValue when the run's summary ConfigMap is gone.
+Json historyBaselineResults(const Json& entry);
+// A run's thresholds as its history entry keeps them.
+Json historyThresholds(const std::vector<StatusThreshold>& thresholds);
 // The regression rule: compares this run's totals with the newest passing run
 // in `history`. A message when the run regressed beyond the spec's margins.
 std::optional<std::string> regression(const Json& history, const RunTotals& totals, const LoadTestSpec& spec);

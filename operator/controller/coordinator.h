@@ -20,6 +20,7 @@
 #include "common/core/result.h"
 #include "common/scenario/compiler.h"
 #include "common/scenario/run.h"
+#include "operator/controller/loadtest_status.h"
 
 namespace herd::controller {
 
@@ -46,11 +47,8 @@ struct RunTotals {
   double p99_ms = 0;
 };
 
-struct ThresholdOutcome {
-  std::string expression;
-  bool passed = false;
-  double value = 0;
-};
+// How a threshold went, as the status shows it (with its baseline comparison).
+using ThresholdOutcome = StatusThreshold;
 
 struct RunProgress {
   enum class State { kWaitingForAgents, kRunning, kStopping, kFinished };

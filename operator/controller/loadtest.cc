@@ -98,6 +98,10 @@ Result<LoadTestSpec> parseSpec(const json& loadtest) {
     out.max_p95_increase_percent = regression["maxP95IncreasePercent"].get<double>();
   if (regression.contains("maxRpsDecreasePercent") && regression["maxRpsDecreasePercent"].is_number())
     out.max_rps_decrease_percent = regression["maxRpsDecreasePercent"].get<double>();
+  if (spec.contains("baseline") && spec["baseline"].is_object()) {
+    const json& baseline = spec["baseline"];
+    out.baseline = BaselineRef{getString(baseline, "run", kLatestPassing), getString(baseline, "loadTest")};
+  }
   return out;
 }
 

@@ -43,6 +43,13 @@ struct Schedule {
   bool suspend = false;
 };
 
+// spec.baseline: the run relative thresholds ("p95 < baseline * 1.10") compare with.
+inline constexpr const char* kLatestPassing = "latestPassing";
+struct BaselineRef {
+  std::string run = kLatestPassing;  // a run id of the LoadTest's history, or latestPassing
+  std::string load_test;             // another LoadTest of the namespace; empty: this one
+};
+
 struct LoadTestSpec {
   std::optional<std::string> inline_scenario;
   std::string config_map_name;  // when not inline
@@ -60,6 +67,7 @@ struct LoadTestSpec {
   std::optional<std::chrono::seconds> run_timeout;
   std::optional<double> max_p95_increase_percent;
   std::optional<double> max_rps_decrease_percent;
+  std::optional<BaselineRef> baseline;
 };
 
 // Reads obj.spec. Errors name the field (spec.load.duration: ...).

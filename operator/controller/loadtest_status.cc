@@ -113,11 +113,10 @@ void readParts(const json& st, LoadTestStatus& out) {
   if (const json* h = member(st, "latencyHistogram"); h && h->is_object()) out.latency_histogram = latencyFromJson(*h);
   out.lost_agents = optionalArray<std::string>(
       st, "lostAgents", [](const json& e) { return e.is_string() ? e.get<std::string>() : std::string(); });
-  out.thresholds = optionalArray<StatusThreshold>(st, "thresholds", [](const json& e) {
-    const json* passed = member(e, "passed");
-    return StatusThreshold{getString(e, "expression"), passed && passed->is_boolean() && passed->get<bool>(),
-                           number(e, "value")};
-  });
+  out.thresholds = optionalArray<StatusThreshold>(st, "thresholds", thresholdFromJson);
+  if (const json* baseline = member(st, "baseline"); baseline && baseline->is_object())
+    out.baseline = StatusBaseline{getString(*baseline, "loadTest"), getString(*baseline, "runId"),
+                                  getString(*baseline, "source"), getString(*baseline, "message")};
   out.endpoints = arrayOrNull(st, "endpoints");
   out.delivery = arrayOrNull(st, "delivery");
   out.history = arrayOrNull(st, "history");
@@ -173,9 +172,16 @@ void writeParts(const LoadTestStatus& in, json& st) {
   putOptional(st, "lostAgents", in.lost_agents);
   if (in.thresholds) {
     json thresholds = json::array();
-    for (const auto& t : *in.thresholds)
-      thresholds.push_back({{"expression", t.expression}, {"passed", t.passed}, {"value", t.value}});
+    for (const auto& t : *in.thresholds) thresholds.push_back(toJson(t));
     st["thresholds"] = std::move(thresholds);
+  }
+  if (in.baseline) {
+    json baseline = json::object();
+    putString(baseline, "loadTest", in.baseline->load_test);
+    putString(baseline, "runId", in.baseline->run_id);
+    putString(baseline, "source", in.baseline->source);
+    putString(baseline, "message", in.baseline->message);
+    st["baseline"] = std::move(baseline);
   }
   if (!in.endpoints.is_null()) st["endpoints"] = in.endpoints;
   if (!in.delivery.is_null()) st["delivery"] = in.delivery;
@@ -212,6 +218,30 @@ StatusTotals totalsFromJson(const json& totals) {
   return {
       getInt(totals, "requests"), getInt(totals, "failures"), number(totals, "rps"), number(totals, "failurePercent"),
       number(latency, "p50"),     number(latency, "p95"),     number(latency, "p99")};
+}
+
+json toJson(const StatusThreshold& t) {
+  json out{{"expression", t.expression}, {"passed", t.passed}, {"value", t.value}};
+  if (t.baseline) out["baseline"] = *t.baseline;
+  if (t.bound) out["bound"] = *t.bound;
+  if (!t.baseline_run.empty()) out["baselineRunId"] = t.baseline_run;
+  if (!t.skipped.empty()) {
+    out["reason"] = "NoBaseline";
+    out["message"] = t.skipped;
+  }
+  return out;
+}
+
+StatusThreshold thresholdFromJson(const json& e) {
+  const json* passed = member(e, "passed");
+  StatusThreshold t{getString(e, "expression"), passed && passed->is_boolean() && passed->get<bool>(),
+                    number(e, "value")};
+  if (const json* baseline = member(e, "baseline"); baseline && baseline->is_number())
+    t.baseline = baseline->get<double>();
+  if (const json* bound = member(e, "bound"); bound && bound->is_number()) t.bound = bound->get<double>();
+  t.baseline_run = getString(e, "baselineRunId");
+  if (getString(e, "reason") == "NoBaseline") t.skipped = getString(e, "message");
+  return t;
 }
 
 LoadTestStatus LoadTestStatus::fromJson(const json& st) {

@@ -38,7 +38,16 @@ bool isLive(Phase phase);
 // How a finished run went.
 inline constexpr std::array<const char*, 3> kVerdicts = {"Passed", "Failed", "Aborted"};
 
-enum class Condition { kValidated, kAgentsReady, kRunning, kComplete, kThresholdsPassed, kDegraded, kTotalsComplete };
+enum class Condition {
+  kValidated,
+  kAgentsReady,
+  kRunning,
+  kComplete,
+  kThresholdsPassed,
+  kDegraded,
+  kTotalsComplete,
+  kBaselineFound
+};
 constexpr const char* conditionName(Condition condition) {
   switch (condition) {
     case Condition::kValidated: return "Validated";
@@ -48,6 +57,7 @@ constexpr const char* conditionName(Condition condition) {
     case Condition::kThresholdsPassed: return "ThresholdsPassed";
     case Condition::kDegraded: return "Degraded";
     case Condition::kTotalsComplete: return "TotalsComplete";
+    case Condition::kBaselineFound: return "BaselineFound";
   }
   return "";
 }
@@ -70,6 +80,21 @@ struct StatusThreshold {
   std::string expression;
   bool passed = false;
   double value = 0;
+  // A bound relative to the baseline run ("p95 < baseline * 1.10"): that run's
+  // value of the measure, its id, and the bound it gave.
+  std::optional<double> baseline{}, bound{};
+  std::string baseline_run{};
+  std::string skipped{};  // why a relative threshold was not judged (reason NoBaseline)
+};
+
+// status.baseline: the run the current run's relative thresholds compare with,
+// chosen when the run started (spec.baseline) and kept, so an operator that
+// takes the run over reads the same one.
+struct StatusBaseline {
+  std::string load_test;  // the LoadTest whose history holds the run
+  std::string run_id;     // empty when none was found
+  std::string source;     // where its numbers came from: "configmap/NAME" or "history"
+  std::string message;    // why there is none, when there is none
 };
 
 // The whole status, read and written through this one mapping (fromJson/toJson).
@@ -99,6 +124,7 @@ struct LoadTestStatus {
   std::optional<std::vector<std::string>> lost_agents;      // agent pod names
   std::string scale_refused, summary_config_map;
   std::optional<std::vector<StatusThreshold>> thresholds;
+  std::optional<StatusBaseline> baseline;
   Json endpoints, delivery;  // arrays (builders.h), null when absent
   Json history;              // newest run first, null when absent
   std::optional<bool> cleaned_up;
@@ -124,5 +150,8 @@ struct LoadTestStatus {
 
 Json toJson(const StatusTotals& totals);
 StatusTotals totalsFromJson(const Json& totals);
+// One entry of status.thresholds (and of a history entry's thresholds).
+Json toJson(const StatusThreshold& threshold);
+StatusThreshold thresholdFromJson(const Json& threshold);
 
 }  // namespace herd::controller

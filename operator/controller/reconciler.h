@@ -113,6 +113,14 @@ class Reconciler {
   // `reason` says why for the status.
   Result<std::shared_ptr<const StartedRun>> startedRun(Pass& pass, std::string& reason);
   Result<ScenarioSource> startedSource(Pass& pass, std::string& reason);
+  // spec.baseline for a run (reconciler_baseline.cc): chosen when it starts, or
+  // the one status.baseline pinned then (`pinned`), with its stored numbers.
+  struct ResolvedBaseline;
+  Result<ResolvedBaseline> resolveBaseline(Pass& pass, const scenario::CompiledRun& run,
+                                           const std::optional<StatusBaseline>& pinned);
+  // The run's relative thresholds judged against that baseline.
+  Result<std::optional<StatusBaseline>> applyBaseline(Pass& pass, scenario::CompiledRun& run,
+                                                      const std::optional<StatusBaseline>& pinned);
   void remember(const std::string& run_id, std::shared_ptr<const StartedRun> run);
   void forgetRun(const std::string& key, const std::string& run_id);
   Result<std::string> ensureToken(Pass& pass);

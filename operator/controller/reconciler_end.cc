@@ -67,7 +67,7 @@ void recordFinished(LoadTestStatus& st, const RunProgress& progress, const Outco
   st.agents->connected = 0;
   if (!progress.summary_json.empty()) st.summary_config_map = summaryConfigMapName(st.run_id);
   st.thresholds.emplace();
-  for (const auto& t : progress.thresholds) st.thresholds->push_back({t.expression, t.passed, t.value});
+  for (const auto& t : progress.thresholds) st.thresholds->push_back(t);
   st.endpoints = endpointsFromSummary(progress.summary_json);
   st.delivery = deliveryFromSummary(progress.summary_json);
   st.setCondition(Condition::kRunning, false, "RunEnded", "", generation, completed);
@@ -129,6 +129,8 @@ Result<ReconcileResult> Reconciler::finishRun(Pass& pass, const RunProgress& pro
     json entry = historyEntry(st, pass.lt);
     entry["users"] = progress.users;
     entry["totals"] = totalsJson(progress.totals);
+    entry["thresholds"] = historyThresholds(progress.thresholds);
+    if (st.baseline) entry["baseline"] = {{"loadTest", st.baseline->load_test}, {"runId", st.baseline->run_id}};
     pushHistoryEntry(st.history, std::move(entry), pass.spec.history_limit);
   });
   if (!w.ok()) return w.error();

@@ -43,8 +43,12 @@ Result<std::shared_ptr<const StartedRun>> Reconciler::startedRun(Pass& pass, std
     reason = "InvalidScenario";
     return compiled.error();
   }
-  auto run = std::make_shared<const StartedRun>(StartedRun{
-      std::make_shared<const scenario::CompiledRun>(std::move(*compiled)), *source, sha256Hex(source->text)});
+  // The baseline the run started with (status.baseline), read again from what it stored.
+  auto baseline = applyBaseline(pass, *compiled, pass.status.baseline);
+  if (!baseline.ok()) return baseline.error();
+  auto run = std::make_shared<const StartedRun>(
+      StartedRun{std::make_shared<const scenario::CompiledRun>(std::move(*compiled)), *source, sha256Hex(source->text),
+                 *baseline});
   logger("operator")
       ->info("loadtest={} run={} carried on from scenario {} (sha256 {})", pass.key, run_id, run->source.name,
              run->sha256);

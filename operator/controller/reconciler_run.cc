@@ -44,6 +44,14 @@ LoadTestStatus startingStatus(const LoadTestStatus& before, const StartedRun& st
   st.setCondition(Condition::kRunning, false, "Starting", "", generation, now);
   st.setCondition(Condition::kComplete, false, "Starting", "", generation, now);
   st.setCondition(Condition::kDegraded, false, "AllAgentsHealthy", "", generation, now);
+  st.baseline = started.baseline;
+  if (const auto& b = started.baseline) {
+    const bool found = !b->run_id.empty();
+    st.setCondition(Condition::kBaselineFound, found, found ? "Found" : "NoBaseline",
+                    found ? "run " + b->run_id + " of LoadTest " + b->load_test + " (" + b->source + ")"
+                          : b->message + "; thresholds relative to the baseline are skipped",
+                    generation, now);
+  }
   return st;
 }
 
@@ -57,8 +65,10 @@ Result<ReconcileResult> Reconciler::startRun(Pass& pass, const std::string& why)
   auto run = compileLoadTest(*source, pass.spec);
   if (!run.ok()) return invalidScenario(pass, run.error());
   if (auto refused = refuseByPolicy(pass, *run)) return std::move(*refused);
-  auto started = std::make_shared<const StartedRun>(
-      StartedRun{std::make_shared<const scenario::CompiledRun>(std::move(*run)), *source, sha256Hex(source->text)});
+  auto baseline = applyBaseline(pass, *run, std::nullopt);
+  if (!baseline.ok()) return baseline.error();
+  auto started = std::make_shared<const StartedRun>(StartedRun{
+      std::make_shared<const scenario::CompiledRun>(std::move(*run)), *source, sha256Hex(source->text), *baseline});
   start.desired = desiredAgents(pass.spec, started->compiled->total_users);
   start.run_id = makeRunId(pass.name, random());
   // Persisted before anything is created for the run: a pass that dies after

@@ -12,6 +12,7 @@
 
 #include "common/core/result.h"
 #include "common/k8s/client.h"
+#include "common/report/baseline.h"
 #include "common/scenario/compiler.h"
 #include "operator/controller/loadtest.h"
 #include "operator/controller/loadtest_status.h"
@@ -51,7 +52,15 @@ Result<scenario::CompiledRun> compileLoadTest(const ScenarioSource& source, cons
 struct StartedRun {
   std::shared_ptr<const scenario::CompiledRun> compiled;
   ScenarioSource source;
-  std::string sha256;  // of source.text
+  std::string sha256;                        // of source.text
+  std::optional<StatusBaseline> baseline{};  // status.baseline, when the run has one
+};
+
+// spec.baseline resolved: what status.baseline says, and the baseline run's stored
+// numbers when there is one.
+struct Reconciler::ResolvedBaseline {
+  std::optional<StatusBaseline> status;
+  std::optional<report::Baseline> baseline;
 };
 
 // status.plan: what the run was started from (users, duration, the scenario's

@@ -359,6 +359,96 @@ TEST_F(ReconcilerPasses, ASlowerRunFailsAsARegressionAndItsPodsGoAfterTheTtl) {
   EXPECT_EQ(status(), before);
 }
 
+// spec.baseline: the second run's relative threshold is bounded by what the first
+// (passing) run stored, found through status.history when the run starts and
+// kept in status.baseline, so an operator that takes the run over reads the same
+// run's numbers, from its history entry once its summary ConfigMap is gone.
+TEST_F(ReconcilerPasses, ARelativeThresholdComparesWithTheLatestPassingRunsStoredResults) {
+  const std::string expression = "http.latency p95 < baseline * 1.10";
+  createLoadTest({{"scenario", {{"inline", scenarioWithUsers(2)}}}, {"agents", 1}, {"thresholds", {expression}}});
+  ASSERT_TRUE(pass().ok());
+  const std::string first = status()["runId"];
+  EXPECT_TRUE(condition("BaselineFound", false, "NoBaseline"));
+  EXPECT_NE(conditionMessage("BaselineFound").find("no passing run in the history of LoadTest perf/shop yet"),
+            std::string::npos)
+      << conditionMessage("BaselineFound");
+  const auto& unjudged = coordinator_.requests.at(first).run->thresholds.back();
+  EXPECT_EQ(unjudged.baseline_value, std::nullopt);
+  EXPECT_NE(unjudged.baseline_missing.find("no passing run"), std::string::npos);
+
+  readyPods();
+  auto& done = coordinator_.scripted[first];
+  done.state = RunProgress::State::kFinished;
+  done.verdict = RunProgress::Verdict::kPassed;
+  done.totals.p95_ms = 9;
+  ThresholdOutcome measured{expression, true, 8.0};
+  measured.skipped = "no passing run yet";
+  done.thresholds = {measured};
+  done.summary_json = json{{"runId", first},
+                           {"totals", {{"requests", 10}, {"failures", 0}, {"rps", 5.0}, {"latency", {{"p95", 9.0}}}}},
+                           {"thresholds", {{{"expression", expression}, {"passed", true}, {"value", 8.0}}}}}
+                          .dump();
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["verdict"], "Passed");
+  EXPECT_EQ(status()["thresholds"][0]["reason"], "NoBaseline");
+  EXPECT_EQ(status()["history"][0]["thresholds"][0]["value"], 8.0);
+
+  json lt = api_->object(kLoadTestPath);
+  lt["metadata"]["annotations"] = {{"herd.dev/run", "again"}};
+  api_->put(kLoadTestPath, lt);
+  ASSERT_TRUE(pass().ok());
+  const std::string second = status()["runId"];
+  ASSERT_NE(second, first);
+  EXPECT_EQ(status()["baseline"],
+            json({{"loadTest", "shop"}, {"runId", first}, {"source", "configmap/" + first + "-summary"}}));
+  EXPECT_TRUE(condition("BaselineFound", true, "Found"));
+  const auto& judged = coordinator_.requests.at(second).run->thresholds.back();
+  EXPECT_EQ(judged.baseline_value, 8.0);  // the baseline's own threshold value, not its totals' 9
+  EXPECT_EQ(judged.baseline_run, first);
+  EXPECT_NEAR(judged.bound, 8.8, 1e-9);
+
+  // Another operator takes the run over after the summary ConfigMap went: the
+  // same run, from its history entry.
+  ASSERT_TRUE(client_.remove(k8s::resources::kConfigMaps, kNs, first + "-summary").ok());
+  ScriptedCoordinator fresh;
+  Reconciler restarted(
+      client_, events_, fresh, ReconcilerSettings{}, [this] { return now_; }, 8);
+  ASSERT_TRUE(restarted.reconcile(std::string(kNs) + "/shop").ok());
+  ASSERT_EQ(fresh.requests.count(second), 1u);
+  const auto& again = fresh.requests.at(second).run->thresholds.back();
+  EXPECT_EQ(again.baseline_value, 8.0);
+  EXPECT_EQ(again.baseline_run, first);
+
+  // The second run fails on it: both values in status and history.
+  readyPods();
+  auto& slow = fresh.scripted[second];
+  slow.state = RunProgress::State::kFinished;
+  slow.verdict = RunProgress::Verdict::kFailed;
+  ThresholdOutcome failed{expression, false, 30.0};
+  failed.baseline = 8.0;
+  failed.bound = 8.8;
+  failed.baseline_run = first;
+  slow.thresholds = {failed};
+  ASSERT_TRUE(restarted.reconcile(std::string(kNs) + "/shop").ok());
+  EXPECT_EQ(status()["verdict"], "Failed");
+  const json want = {{"expression", expression}, {"passed", false}, {"value", 30.0},
+                     {"baseline", 8.0},          {"bound", 8.8},    {"baselineRunId", first}};
+  EXPECT_EQ(status()["thresholds"][0], want);
+  EXPECT_EQ(status()["history"][0]["thresholds"][0], want);
+  EXPECT_EQ(status()["history"][0]["baseline"], json({{"loadTest", "shop"}, {"runId", first}}));
+}
+
+TEST_F(ReconcilerPasses, ABaselineOfAnotherLoadTestThatDoesNotExistSkipsTheRelativeThresholds) {
+  createLoadTest({{"scenario", {{"inline", scenarioWithUsers(2)}}},
+                  {"agents", 1},
+                  {"thresholds", {"http.rps > baseline * 0.9"}},
+                  {"baseline", {{"run", "latestPassing"}, {"loadTest", "reference"}}}});
+  ASSERT_TRUE(pass().ok());
+  EXPECT_EQ(status()["phase"], "Starting");  // the run goes, judged on its other thresholds
+  EXPECT_EQ(status()["baseline"]["message"], "LoadTest perf/reference not found");
+  EXPECT_TRUE(condition("BaselineFound", false, "NoBaseline"));
+}
+
 TEST_F(ReconcilerPasses, AgentsNotReadyInTimeEndTheRunAndDeleteItsPods) {
   createLoadTest(
       {{"scenario", {{"inline", scenarioWithUsers(4)}}}, {"agents", 2}, {"timeouts", {{"agentsReady", "3s"}}}});

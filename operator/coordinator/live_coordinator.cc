@@ -83,9 +83,20 @@ RunProgress finalProgress(const scenario::Plan& plan, const Result<coordinator::
   p.totals.p99_ms = number(latency, "p99");
   p.latency = report::fleetLatencyBuckets(result->aggregate.total().totals().latency);
   p.users = result->aggregate.peakUsers();
-  for (const auto& t : result->info.thresholds) p.thresholds.push_back({t.expression, t.passed, t.value});
-  for (const auto& t : result->info.thresholds)
-    if (!t.passed && p.message.empty()) p.message = "threshold failed: " + t.expression + " (" + t.shown + ")";
+  for (const auto& t : result->info.thresholds) {
+    controller::ThresholdOutcome outcome{t.expression, t.passed, t.value};
+    outcome.baseline = t.baseline;
+    if (!t.skipped) outcome.bound = t.bound;
+    outcome.baseline_run = t.baseline_run;
+    if (t.skipped) outcome.skipped = t.skipped_why;
+    p.thresholds.push_back(std::move(outcome));
+  }
+  const auto& shown = summary["thresholds"];
+  for (size_t i = 0; i < result->info.thresholds.size() && i < shown.size(); ++i) {
+    const auto& t = result->info.thresholds[i];
+    if (!t.passed && p.message.empty())
+      p.message = "threshold failed: " + t.expression + " (" + report::describeThreshold(shown[i]) + ")";
+  }
   if (p.message.empty() && p.verdict != RunProgress::Verdict::kPassed) p.message = last_event;
   return p;
 }

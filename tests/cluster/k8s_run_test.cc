@@ -252,6 +252,76 @@ TEST_F(K8sRun, InterruptedWithoutATerminalStopsTheRunAndReportsIt) {
   EXPECT_EQ(op->stop(), 0) << op->log();
 }
 
+// Baselines: two runs against nginx, the second through a proxy that delays every
+// request by 40 ms, both judged with "p95 < baseline * 1.10". The first has no
+// baseline (skipped, it passes); the second, followed by an operator started
+// afresh, is compared with the first run's stored numbers and fails with both
+// values in status. --out also holds the CSVs written from the stored summary.
+TEST_F(K8sRun, ASlowerSecondRunFailsAgainstTheFirstAsBaselineWithBothValuesInStatus) {
+  auto nginx = test_support::NginxServer::start();
+  ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
+  const auto port_file = dir_ / "proxy.port";
+  auto proxy = test_support::spawnChild(
+      {"/usr/bin/python3", std::string(HERD_SOURCE_DIR) + "/tests/fixtures/delay_proxy/delay_proxy.py", "--upstream",
+       (*nginx)->url().substr(std::string("http://").size()), "--delay-ms", "40", "--max-seconds", "300", "--port-file",
+       port_file.string()},
+      dir_ / "proxy.log");
+  ASSERT_TRUE(proxy.ok()) << proxy.error().describe();
+  struct Stop {
+    pid_t pid;
+    ~Stop() { test_support::stopChild(pid); }
+  } stop_proxy{*proxy};
+  ASSERT_TRUE(eventually(seconds(10), [&] { return fs::exists(port_file); })) << readText(dir_ / "proxy.log");
+  const auto proxy_url = "http://127.0.0.1:" + std::to_string(std::stoi(readText(port_file)));
+  auto relative = [](std::string text) {
+    return std::regex_replace(text, std::regex(R"(- "http.latency p95 < 500ms")"),
+                              R"(- "http.latency p95 < baseline * 1.10")");
+  };
+
+  auto op = startOperator();
+  const auto out = dir_ / "out";
+  auto first = herd({"k8s", "run", manifest((*nginx)->url(), relative).string(), "-n", ns_->name(), "--kubeconfig",
+                     kubeconfigPath(), "--out", out.string(), "--timeout", "2m"});
+  ASSERT_EQ(first.code, 0) << first.output << op->log();
+  EXPECT_NE(first.output.find("skip  http.latency p95 < baseline * 1.10"), std::string::npos) << first.output;
+  auto st = loadTest("shop-smoke")["status"];
+  const auto first_run = st["runId"].get<std::string>();
+  EXPECT_EQ(st["baseline"]["runId"], json()) << st.dump();
+  EXPECT_EQ(st["thresholds"][0]["reason"], "NoBaseline") << st.dump();
+  const double first_p95 = st["thresholds"][0]["value"].get<double>();
+  // The CSVs from the stored summary, as `herd run --out` names them.
+  const auto stats = readText(out / "herd_stats.csv");
+  EXPECT_EQ(stats.rfind("Type,Name,Request Count,", 0), 0u) << stats;
+  EXPECT_NE(stats.find(",Aggregated," + std::to_string(st["totals"]["requests"].get<int64_t>()) + ","),
+            std::string::npos)
+      << stats;
+  EXPECT_EQ(readText(out / "herd_failures.csv"), "Method,Name,Error,Occurrences\r\n");
+  EXPECT_FALSE(fs::exists(out / "herd_stats_history.csv"));
+  EXPECT_EQ(op->stop(), 0) << op->log();
+
+  // A new operator process: the baseline's numbers come from what the first run stored.
+  op = startOperator();
+  auto second = herd({"k8s", "run", manifest(proxy_url, relative).string(), "-n", ns_->name(), "--kubeconfig",
+                      kubeconfigPath(), "--timeout", "2m"});
+  ASSERT_EQ(second.code, 1) << second.output << op->log();
+  EXPECT_NE(second.output.find("FAIL  http.latency p95 < baseline * 1.10  (measured "), std::string::npos)
+      << second.output;
+  st = loadTest("shop-smoke")["status"];
+  EXPECT_EQ(st["verdict"], "Failed") << st.dump();
+  EXPECT_EQ(st["baseline"]["runId"], first_run) << st.dump();
+  EXPECT_EQ(st["baseline"]["source"], "configmap/" + first_run + "-summary") << st.dump();
+  const auto& t = st["thresholds"][0];
+  EXPECT_EQ(t["expression"], "http.latency p95 < baseline * 1.10");
+  EXPECT_EQ(t["passed"], false) << t.dump();
+  EXPECT_EQ(t["baselineRunId"], first_run);
+  EXPECT_DOUBLE_EQ(t["baseline"].get<double>(), first_p95);
+  EXPECT_NEAR(t["bound"].get<double>(), first_p95 * 1.10, 1e-9);
+  EXPECT_GE(t["value"].get<double>(), 40.0) << t.dump();  // every request waited 40 ms in the proxy
+  EXPECT_NE(st["message"].get<std::string>().find("baseline"), std::string::npos) << st.dump();
+  EXPECT_EQ(st["history"][0]["thresholds"][0], t) << st.dump();
+  EXPECT_EQ(op->stop(), 0) << op->log();
+}
+
 TEST_F(K8sRun, UnreachableApiserverExits3) {
   // A loopback port nothing listens on: bound, then closed.
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
