@@ -22,7 +22,9 @@ claim_node() {
   for k in "${NODE_SYSCTLS[@]}"; do
     sysctl -n "$k" >/dev/null 2>&1 && echo "$k=$(sysctl -n "$k")" >>"$NODE_MARK/sysctl"
   done
-  nft list tables 2>/dev/null | sort >"$NODE_MARK/nft-tables" || true
+  # The nft tables there before (only when nft is installed: Debian's iptables
+  # does not need it, and without it there is nothing to compare or delete).
+  if command -v nft >/dev/null; then nft list tables 2>/dev/null | sort >"$NODE_MARK/nft-tables" || true; fi
   local d
   for d in /var/lib/cni /run/containerd /var/log/containers /run/netns; do
     [[ -e $d ]] && echo "$d" >>"$NODE_MARK/existed"
@@ -140,7 +142,7 @@ remove_chains() {
       done
     done
   done
-  [[ -f $NODE_MARK/nft-tables ]] || return 0
+  [[ -f $NODE_MARK/nft-tables ]] && command -v nft >/dev/null || return 0
   nft list tables 2>/dev/null | sort | comm -13 "$NODE_MARK/nft-tables" - |
     while read -r _ family name; do
       # Only tables that hold no rules any more (nothing but table, chain and
