@@ -29,7 +29,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kSilent = 1000;
-constexpr auto kHelloTimeout = 6s;  // long enough for the agent to start and join on a busy machine
+constexpr auto kHelloTimeout = 12s;  // long enough for the flood to be accepted and the agent to join on a busy machine
 
 std::string readAll(const fs::path& path) {
   std::ifstream in(path);
