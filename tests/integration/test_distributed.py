@@ -83,6 +83,17 @@ class Run:
         data = json.loads(self.summary.read_text()) if self.summary.exists() else None
         return self.coordinator.returncode, codes, data
 
+    def run_agents(self, names=("a1", "a2"), *agent_args):
+        """The coordinator expecting `names`, those agents, the run to its end:
+        wait()'s (exit code, agents' exit codes, summary); everything stopped."""
+        try:
+            self.start_coordinator(expect=len(names))
+            for name in names:
+                self.start_agent(name, None, None, *agent_args)
+            return self.wait()
+        finally:
+            self.stop()
+
     def stop(self):
         for proc in [self.coordinator, *self.agents.values()]:
             if proc and proc.poll() is None:

@@ -179,15 +179,8 @@ load: {{users: 1, duration: 1s}}
 def test_coordinator_with_two_agents(tmp_path):
     from test_distributed import Run
     with CatalogServer() as server:
-        r = Run(tmp_path, None, url=server.url)
-        r.scenario.write_text(SCENARIO.format(url=server.url, schema=SCHEMA, duration="2s"))
-        try:
-            r.start_coordinator(expect=2)
-            for name in ("a1", "a2"):
-                r.start_agent(name)
-            code, agents, summary = r.wait()
-        finally:
-            r.stop()
+        r = Run(tmp_path, None, text=SCENARIO.format(url=server.url, schema=SCHEMA, duration="2s"))
+        code, agents, summary = r.run_agents()
     catalog = server.catalog
     assert code == 0, r.stdout + r.coordinator_log()
     assert agents == {"a1": 0, "a2": 0}, [r.agent_log(n) for n in agents]

@@ -180,13 +180,7 @@ def test_coordinator_with_two_agents_over_http2(tmp_path):
     from test_distributed import Run
     with http2_nginx() as nginx:
         r = Run(tmp_path, nginx, text=DISTRIBUTED.format(url=nginx.tls_url))
-        try:
-            r.start_coordinator(expect=2)
-            for name in ("a1", "a2"):
-                r.start_agent(name, None, None, "--insecure")
-            code, agents, summary = r.wait()
-        finally:
-            r.stop()
+        code, agents, summary = r.run_agents(("a1", "a2"), "--insecure")
         log = log_fields(nginx)
     assert code == 0, r.stdout + r.coordinator_log()
     assert agents == {"a1": 0, "a2": 0}, [r.agent_log(n) for n in agents]

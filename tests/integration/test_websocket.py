@@ -194,13 +194,7 @@ def test_distributed_conversation_through_a_coordinator_and_two_agents(tmp_path)
         text = (SCENARIO.replace("    count: 3\n", "").replace("users: 3,", "users: 4, spawnRate: 100,")
                 .format(url=server.url, http=server.url.replace("ws://", "http://")))
         r = Run(tmp_path, None, text=text)
-        try:
-            r.start_coordinator(expect=2)
-            for name in ("a1", "a2"):
-                r.start_agent(name)
-            code, agents, summary = r.wait()
-        finally:
-            r.stop()
+        code, agents, summary = r.run_agents()
     assert code == 0, r.stdout + r.coordinator_log()
     assert agents == {"a1": 0, "a2": 0}, [r.agent_log(n) for n in agents]
     by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
