@@ -47,7 +47,29 @@ Result<std::unique_ptr<Client>> Client::fromConfig(const Config& config) {
   return std::make_unique<Client>(std::move(*transport));
 }
 
+uint64_t RequestCounts::total() const {
+  uint64_t sum = 0;
+  for (const auto n : by_verb) sum += n;
+  return sum;
+}
+
+RequestCounts Client::requestCounts() const {
+  RequestCounts out;
+  for (size_t i = 0; i < counts_.size(); ++i) out.by_verb[i] = counts_[i].load(std::memory_order_relaxed);
+  return out;
+}
+
+void Client::count(std::string_view verb) {
+  for (size_t i = 0; i < RequestCounts::kVerbs.size(); ++i) {
+    if (verb == RequestCounts::kVerbs[i]) {
+      counts_[i].fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
 ApiResult<json> Client::call(HttpRequest request) {
+  count(request.method);
   std::string where = request.method + " " + transport_->server() + request.path_query;
   auto response = transport_->send(request);
   if (!response.ok()) return transportError(response.error());

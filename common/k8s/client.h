@@ -6,6 +6,9 @@
 //   auto client = Client::fromConfig(*loadKubeconfig(path));
 //   auto cm = (*client)->get(resources::kConfigMaps, "default", "settings");
 //   if (!cm.ok() && cm.error().isNotFound()) { ... }
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <stop_token>
@@ -44,6 +47,15 @@ struct WatchOptions {
 
 enum class PatchType { Merge, Json, StrategicMerge };
 
+// Requests a Client sent to the apiserver since it was made, by verb: what the
+// operator's /metrics exports as herd_operator_apiserver_requests_total, so a
+// polling storm shows as a rate. A watch counts once, when it is opened.
+struct RequestCounts {
+  static constexpr std::array<const char*, 6> kVerbs{"GET", "POST", "PUT", "PATCH", "DELETE", "WATCH"};
+  std::array<uint64_t, kVerbs.size()> by_verb{};
+  uint64_t total() const;
+};
+
 struct DeleteOptions {
   std::string propagation = "Background";  // Foreground | Background | Orphan
   std::string precondition_uid;            // delete only this incarnation
@@ -81,11 +93,14 @@ class Client {
                   const std::function<void(WatchEvent&&)>& on_event, std::stop_token stop = {});
 
   Transport& transport() { return *transport_; }
+  RequestCounts requestCounts() const;
 
  private:
   ApiResult<Json> call(HttpRequest request);
+  void count(std::string_view verb);
 
   std::unique_ptr<Transport> transport_;
+  std::array<std::atomic<uint64_t>, RequestCounts::kVerbs.size()> counts_{};
 };
 
 // Read-modify-write of the status subresource, retried while the write loses a

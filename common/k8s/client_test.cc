@@ -117,6 +117,21 @@ TEST(Client, UpdateStatusRetriesConflicts) {
   EXPECT_EQ(f.t->sent[3].path_query, "/api/v1/namespaces/ns/pods/w/status");
 }
 
+TEST(Client, CountsEveryRequestByVerbWhateverItsOutcome) {
+  Fixture f;
+  const std::string obj = R"({"metadata":{"name":"w","namespace":"ns","resourceVersion":"1"},"status":{"n":0}})";
+  const std::string conflict = R"({"kind":"Status","reason":"Conflict","message":"modified"})";
+  f.t->responses = {HttpResponse{200, obj}, HttpResponse{409, conflict}, HttpResponse{200, obj}, HttpResponse{200, obj},
+                    Error{"Connection refused", "x"}};
+  ASSERT_TRUE(updateStatus(f.client, resources::kPods, "ns", "w", [](json&) { return true; }).ok());  // 2 GET 2 PUT
+  EXPECT_FALSE(f.client.remove(resources::kPods, "ns", "w").ok());  // no response still counts
+  f.t->streams.push_back({200, {std::string("")}});
+  EXPECT_TRUE(f.client.watch(resources::kPods, "ns", {}, [](WatchEvent&&) {}).ok());
+  const auto n = f.client.requestCounts();
+  EXPECT_EQ(n.by_verb, (std::array<uint64_t, 6>{2, 0, 2, 0, 1, 1}));
+  EXPECT_EQ(n.total(), 6u);
+}
+
 TEST(Client, WatchDeliversEventsAndReportsBrokenStreams) {
   Fixture f;
   const std::string ev = R"({"type":"ADDED","object":{"metadata":{"name":"a"}}})";

@@ -32,6 +32,7 @@ ApiStatus Client::watch(const Resource& r, std::string_view ns, const WatchOptio
                         const std::function<void(WatchEvent&&)>& on_event, std::stop_token stop) {
   HttpRequest request{"GET", collectionPath(r, ns) + queryString(watchQuery(opts)), "", ""};
   const std::string where = "WATCH " + transport_->server() + request.path_query;
+  count("WATCH");
   // The server closes the stream after timeout_seconds; silence well beyond that
   // means the connection is dead without anyone having said so.
   auto response = transport_->stream(request, std::chrono::seconds(opts.timeout_seconds + 30));

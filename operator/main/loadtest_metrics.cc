@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "common/k8s/resource.h"
 #include "operator/controller/loadtest.h"
 #include "operator/controller/loadtest_status.h"
@@ -90,6 +92,17 @@ struct Subject {
 };
 
 }  // namespace
+
+std::string renderApiserverRequests(const k8s::RequestCounts& counts) {
+  std::string out =
+      "# HELP herd_operator_apiserver_requests_total Requests the operator sent to the apiserver, by verb.\n"
+      "# TYPE herd_operator_apiserver_requests_total counter\n";
+  for (size_t i = 0; i < counts.by_verb.size(); ++i) {
+    out += fmt::format("herd_operator_apiserver_requests_total{{verb=\"{}\"}} {}\n", k8s::RequestCounts::kVerbs[i],
+                       counts.by_verb[i]);
+  }
+  return out;
+}
 
 std::string renderLoadTestMetrics(const std::vector<json>& loadtests) {
   std::vector<Subject> subjects;

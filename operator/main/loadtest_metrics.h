@@ -13,9 +13,14 @@
 
 #include "common/core/json.h"
 
+#include "common/k8s/client.h"
 #include "common/k8s/informer.h"
 
 namespace herd::operator_main {
+
+// herd_operator_apiserver_requests_total{verb} from the operator's client: the
+// request rate a fleet of LoadTests costs the apiserver (docs/install.md#metrics).
+std::string renderApiserverRequests(const k8s::RequestCounts& counts);
 
 // Exposition text for these LoadTest objects (pure: the unit test feeds it JSON).
 std::string renderLoadTestMetrics(const std::vector<Json>& loadtests);

@@ -36,6 +36,16 @@ const json kRunning = {
     {"agents", {{"connected", 4}}},
     {"totals", {{"requests", 1234567}, {"failures", 12}, {"rps", 812.5}, {"latency", {{"p95", 245.0}}}}}};
 
+TEST(LoadTestMetrics, ApiserverRequestsByVerb) {
+  k8s::RequestCounts counts;
+  counts.by_verb = {120, 3, 40, 7, 2, 9};
+  const auto text = renderApiserverRequests(counts);
+  EXPECT_TRUE(hasLine(text, "# TYPE herd_operator_apiserver_requests_total counter")) << text;
+  EXPECT_TRUE(hasLine(text, R"(herd_operator_apiserver_requests_total{verb="GET"} 120)")) << text;
+  EXPECT_TRUE(hasLine(text, R"(herd_operator_apiserver_requests_total{verb="WATCH"} 9)")) << text;
+  EXPECT_EQ(countPrefix(text, "herd_operator_apiserver_requests_total{"), 6);
+}
+
 TEST(LoadTestMetrics, ValuesComeFromTheStatus) {
   auto text = renderLoadTestMetrics({loadTest("perf", "shop", kRunning)});
   const std::string l = "{namespace=\"perf\",loadtest=\"shop\"} ";

@@ -152,7 +152,7 @@ int run(const Flags& flags, SignalWait& signals) {
                       "\n# TYPE herd_operator_reconcile_errors_total counter\nherd_operator_reconcile_errors_total " +
                       std::to_string(ctl.reconcileErrors()) +
                       "\n# TYPE herd_operator_leader gauge\nherd_operator_leader " + (leading ? "1" : "0") + "\n" +
-                      loadtest_metrics.render()};
+                      operator_main::renderApiserverRequests((*client)->requestCounts()) + loadtest_metrics.render()};
         });
     if (!m.ok()) {
       std::cerr << "herd-operator: --metrics-listen " << m.error().describe() << "\n";
