@@ -113,6 +113,9 @@ class StreamHandler {
 
 class Coordinator final : public StreamHandler {
  public:
+  // The summary's distributed.agents names at most this many agents
+  // (listedAgents() chooses them); agentsTotal and agentsByState count all.
+  static constexpr size_t kAgentsListed = 100;
   Coordinator(const scenario::Plan& plan, std::vector<report::Threshold> thresholds, CoordinatorOptions options);
   ~Coordinator() override;
   Coordinator(const Coordinator&) = delete;
@@ -207,6 +210,7 @@ class Coordinator final : public StreamHandler {
   void judgeLive(double elapsed_seconds, bool stopping);
   report::RunInfo finish(MonoTime stopped_at, int& exit_code);
   Json distributedSummary() const;
+  std::set<std::string> listedAgents() const;
 
   const scenario::Plan& plan_;
   const std::vector<report::Threshold> thresholds_;

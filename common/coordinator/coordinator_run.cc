@@ -1,7 +1,9 @@
 // Coordinator::run(): the barrier, the start, the per-second loop and the end.
 // Message handling lives in coordinator.cc.
 #include <algorithm>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -240,17 +242,51 @@ report::RunInfo Coordinator::finish(MonoTime stopped_at, int& exit_code) {
   return info;
 }
 
+// The ids of the agents the summary lists, at most kAgentsListed: every agent's
+// line costs ~180 bytes of summary.json (and of the ConfigMap the operator keeps
+// it in), so a fleet lists the agents worth a look — those that did not finish
+// (lost, incomplete, retired), then the most reconnects, then the most failures —
+// and counts the rest by state.
+std::set<std::string> Coordinator::listedAgents() const {
+  std::vector<const Agent*> ranked;
+  for (const auto& [id, agent] : agents_) ranked.push_back(agent.get());
+  if (ranked.size() <= kAgentsListed) {
+    std::set<std::string> all;
+    for (const auto& [id, agent] : agents_) all.insert(id);
+    return all;
+  }
+  auto notable = [](const Agent* a) {
+    const bool finished = !a->retired && a->state != AgentState::kLost && a->final_received;
+    return std::make_tuple(!finished, a->reconnects, a->failures);
+  };
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [&](const Agent* x, const Agent* y) { return notable(x) > notable(y); });
+  std::set<std::string> out;
+  for (size_t i = 0; i < kAgentsListed; ++i) out.insert(ranked[i]->id);
+  return out;
+}
+
 Json Coordinator::distributedSummary() const {
   using json = Json;
   json agents = json::array();
   int64_t late_min = INT64_MAX, late_max = INT64_MIN, spawn_min = INT64_MAX, spawn_max = INT64_MIN;
+  json by_state = json::object();
+  const auto listed = listedAgents();
   for (const auto& [id, agent] : agents_) {
-    json ranges = json::array();
-    for (const auto& r : agent->ranges) ranges.push_back({r.first, r.count});
     const char* state = agent->retired                      ? "retired"
                         : agent->state == AgentState::kLost ? "lost"
                         : agent->final_received             ? "finished"
                                                             : "incomplete";
+    by_state[state] = by_state.value(state, 0) + 1;
+    if (agent->first_spawn_unix != 0) {
+      late_min = std::min(late_min, agent->first_spawn_late);
+      late_max = std::max(late_max, agent->first_spawn_late);
+      spawn_min = std::min(spawn_min, agent->first_spawn_unix);
+      spawn_max = std::max(spawn_max, agent->first_spawn_unix);
+    }
+    if (!listed.contains(id)) continue;
+    json ranges = json::array();
+    for (const auto& r : agent->ranges) ranges.push_back({r.first, r.count});
     json entry{{"id", id},
                {"state", state},
                {"users", userCount(agent->ranges)},
@@ -260,17 +296,13 @@ Json Coordinator::distributedSummary() const {
                {"failures", agent->failures},
                {"reconnects", agent->reconnects}};
     if (agent->ended_at >= 0) entry["endedAtSeconds"] = agent->ended_at;
-    if (agent->first_spawn_unix != 0) {
-      entry["firstSpawnLateMs"] = static_cast<double>(agent->first_spawn_late) / 1e6;
-      late_min = std::min(late_min, agent->first_spawn_late);
-      late_max = std::max(late_max, agent->first_spawn_late);
-      spawn_min = std::min(spawn_min, agent->first_spawn_unix);
-      spawn_max = std::max(spawn_max, agent->first_spawn_unix);
-    }
+    if (agent->first_spawn_unix != 0) entry["firstSpawnLateMs"] = static_cast<double>(agent->first_spawn_late) / 1e6;
     agents.push_back(std::move(entry));
   }
   json distributed{{"agentLossPolicy", std::string(lossPolicyName(options_.loss_policy))},
-                   {"agents", std::move(agents)}};
+                   {"agents", std::move(agents)},
+                   {"agentsTotal", agents_.size()},
+                   {"agentsByState", std::move(by_state)}};
   // Start skew: how far apart the agents began against the common schedule
   // (each agent's first user spawns at start + firstIndex/spawnRate).
   distributed["startSkewMs"] = late_min <= late_max ? static_cast<double>(late_max - late_min) / 1e6 : 0.0;

@@ -1,4 +1,6 @@
 // The coordinator: admission, split, de-duplication, the barrier, delivery.
+#include <fmt/format.h>
+
 #include "common/coordinator/coordinator_test_fixture.h"
 
 namespace herd::coordinator::test {
@@ -80,6 +82,39 @@ TEST_F(CoordinatorTest, SplitsUsersAndDeduplicatesReports) {
   EXPECT_EQ((*result)->info.agents, 2);
   EXPECT_EQ((*result)->info.verdict, report::Verdict::kPassed);
   EXPECT_EQ((*result)->info.extra["totalsComplete"], true);  // every final report arrived
+}
+
+// A fleet's summary names at most kAgentsListed agents, the notable ones among
+// them (here the one agent with failures, the last by id), and counts them all:
+// its size stays bounded however many agents report.
+TEST_F(CoordinatorTest, TheSummaryOfAFleetListsAHundredAgentsTheNotableFirstAndCountsThemAll) {
+  constexpr size_t kAgents = 150;
+  auto coordinator = make(kAgents);
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < kAgents; ++i) ids.push_back(fmt::format("agent-{:03}", i));
+  auto streams = joinReady(*coordinator, ids);
+  std::optional<Result<RunResult>> result;
+  std::thread runner([&] { result.emplace(coordinator->run()); });
+  for (size_t i = 0; i < kAgents; ++i) {
+    ASSERT_TRUE(next(*streams[i], v1::CoordinatorMessage::kStop)) << ids[i];
+    auto last = report(1, 2, true);
+    if (i + 1 == kAgents) {
+      stats::Recorder failed(2);
+      failed.recordRequest(1, 5000, 10, 10, stats::ErrorKind::kStatus, 503);
+      wire::encodeStats(failed, *last.mutable_report()->mutable_stats());
+    }
+    coordinator->receive(streams[i], last);
+  }
+  runner.join();
+  ASSERT_TRUE(result && result->ok());
+  const auto& distributed = (*result)->info.extra["distributed"];
+  EXPECT_EQ(distributed["agentsTotal"], kAgents);
+  EXPECT_EQ(distributed["agentsByState"], Json({{"finished", kAgents}}));
+  const auto& listed = distributed["agents"];
+  ASSERT_EQ(listed.size(), Coordinator::kAgentsListed);
+  EXPECT_EQ(listed.back()["id"], "agent-149");  // listed in id order, the failing one kept
+  EXPECT_EQ(listed.back()["failures"], 1);
+  EXPECT_EQ((*result)->aggregate.total().requests(), 2 * (kAgents - 1) + 1);
 }
 
 // An agent lost before its final report: the run ends, its verdict from the
