@@ -8,7 +8,9 @@
 // coordinator process's CPU time (user + system, from /proc) over SECONDS
 // (default 20) of wall time and prints it as a percentage of one core. At the
 // end every agent sends its final report and the coordinator's summary must
-// count exactly what was sent, so the number is for correct merging.
+// count exactly what was sent, so the number is for correct merging. It also
+// prints the coordinator's resident memory and threads at the end of the
+// measured window, and the size of the summary.json it wrote.
 //
 // No load is generated: the scenario's target is never contacted.
 #include <sys/wait.h>
@@ -68,6 +70,15 @@ double cpuSeconds(pid_t pid) {
     if (i == 15) stime = std::stoull(field);
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// A "Name:   1234 kB" line of /proc/PID/status, in KiB (the number for Threads).
+long statusField(pid_t pid, const std::string& name) {
+  std::istringstream text(readFile(fmt::format("/proc/{}/status", pid)));
+  for (std::string line; std::getline(text, line);) {
+    if (line.rfind(name + ":", 0) == 0) return std::stol(line.substr(name.size() + 1));
+  }
+  return -1;
 }
 
 // One second of an agent's measurements: latencies log-normal around 2 ms.
@@ -220,6 +231,8 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   const double cpu1 = cpuSeconds(coordinator);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const long rss_kib = statusField(coordinator, "VmRSS");
+  const long threads_now = statusField(coordinator, "Threads");
 
   int status = 0;
   waitpid(coordinator, &status, 0);
@@ -237,6 +250,9 @@ int main(int argc, char** argv) {
              kEndpoints * kRequestsPerEndpoint, kEndpoints);
   fmt::print("coordinator CPU: {:.2f}% of one core over {:.1f}s (user+system of the coordinator process)\n", percent,
              wall);
+  fmt::print("coordinator memory: VmRSS {:.1f} MiB at the end of the window ({:.1f} KiB per agent), {} threads\n",
+             static_cast<double>(rss_kib) / 1024, static_cast<double>(rss_kib) / agents, threads_now);
+  fmt::print("summary.json: {} bytes\n", summary.size());
   fmt::print("merged requests: {} of {} sent; coordinator exit {}\n", merged, sent, WEXITSTATUS(status));
   return merged == sent && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
