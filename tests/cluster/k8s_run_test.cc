@@ -40,21 +40,19 @@ struct Cli {
   std::string output;  // stdout and stderr
 };
 
-class K8sRun : public ::testing::Test {
+class K8sRun : public LoadTestNamespaceTest {
  protected:
   void SetUp() override {
-    HERD_REQUIRE_CLUSTER();
-    client_ = makeClient();
-    ensureLoadTestCrd(*client_);
-    ns_ = std::make_unique<TestNamespace>(*client_);
+    LoadTestNamespaceTest::SetUp();
+    if (IsSkipped()) return;
     dir_ = fs::temp_directory_path() / ("herd-k8srun-" + std::to_string(::getpid()) + "-" +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
   void TearDown() override {
-    ns_.reset();
-    if (!HasFailure()) fs::remove_all(dir_);
+    LoadTestNamespaceTest::TearDown();
+    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
   }
 
   // `herd ARGS...` to completion (at most 3 minutes).
@@ -84,13 +82,6 @@ class K8sRun : public ::testing::Test {
     EXPECT_GT(op->port("coordinator"), 0) << op->log();
     return op;
   }
-  json loadTest(const std::string& name) {
-    auto got = client_->get(controller::kLoadTests, ns_->name(), name);
-    return got.ok() ? *got : json::object();
-  }
-
-  std::unique_ptr<Client> client_;
-  std::unique_ptr<TestNamespace> ns_;
   fs::path dir_;
   int calls_ = 0, manifests_ = 0;
 };

@@ -67,20 +67,8 @@ constexpr const char* kScenario =
     "name: failover\ntarget: {URL}\nusers: [{name: u, steps: [{get: /f}, {think: 50ms}]}]\n"
     "load: {users: 20, spawnRate: 100, duration: 60s}\n";
 
-class OperatorFailover : public ::testing::Test {
+class OperatorFailover : public LoadTestNamespaceTest {
  protected:
-  void SetUp() override {
-    HERD_REQUIRE_CLUSTER();
-    client_ = makeClient();
-    ensureLoadTestCrd(*client_);
-    ns_ = std::make_unique<TestNamespace>(*client_);
-  }
-  void TearDown() override { ns_.reset(); }
-
-  json status(const std::string& name) {
-    auto got = client_->get(controller::kLoadTests, ns_->name(), name);
-    return got.ok() ? getObject(*got, "status") : json::object();
-  }
   // Every agent pod of the LoadTest seen so far, with its last phase.
   void notePods(const std::string& name) {
     ListOptions opts;
@@ -102,8 +90,6 @@ class OperatorFailover : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<Client> client_;
-  std::unique_ptr<TestNamespace> ns_;
   std::map<std::string, std::string> pods_;
 };
 

@@ -44,6 +44,18 @@ void ensureLoadTestCrd(Client& client) {
       << "LoadTests never served";
 }
 
+void LoadTestNamespaceTest::SetUp() {
+  HERD_REQUIRE_CLUSTER();
+  client_ = makeClient();
+  ensureLoadTestCrd(*client_);
+  ns_ = std::make_unique<TestNamespace>(*client_);
+}
+
+Json LoadTestNamespaceTest::loadTest(const std::string& name) {
+  auto got = client_->get(controller::kLoadTests, ns(), name);
+  return got.ok() ? *got : Json::object();
+}
+
 Status ScriptedCoordinator::startRun(const controller::RunRequest& request) {
   std::lock_guard lock(mu_);
   ++start_calls_;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "cluster_env.h"
 #include "operator/controller/controller.h"
 
@@ -20,6 +22,22 @@ namespace herd::k8s::testing {
 int kubectl(const std::string& args, std::string* out = nullptr);
 // kubectl apply -f crds/loadtest.yaml, waits until LoadTests are served.
 void ensureLoadTestCrd(Client& client);
+
+// A test with the LoadTest CRD installed and a namespace of its own (deleted,
+// with everything in it, at the end); skipped without a cluster. A subclass's
+// SetUp calls this one first and returns when IsSkipped().
+class LoadTestNamespaceTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override { ns_.reset(); }
+  const std::string& ns() const { return ns_->name(); }
+  // The LoadTest NAME of this namespace as the apiserver has it ({} when it cannot be read).
+  Json loadTest(const std::string& name);
+  Json status(const std::string& name) { return getObject(loadTest(name), "status"); }
+
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<TestNamespace> ns_;
+};
 
 // Records what the reconciler asked and answers with what the test scripted.
 class ScriptedCoordinator final : public controller::RunCoordinator {

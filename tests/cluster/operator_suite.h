@@ -31,19 +31,12 @@ users:
 load: {users: 10, spawnRate: 10, duration: 5s}
 )";
 
-class Operator : public ::testing::Test {
+class Operator : public LoadTestNamespaceTest {
  protected:
-  void SetUp() override {
-    HERD_REQUIRE_CLUSTER();
-    client_ = makeClient();
-    ensureLoadTestCrd(*client_);
-    ns_ = std::make_unique<TestNamespace>(*client_);
-  }
   void TearDown() override {
     harness_.reset();
-    ns_.reset();
+    LoadTestNamespaceTest::TearDown();
   }
-  const std::string& ns() const { return ns_->name(); }
 
   void startOperator(controller::RunCoordinator& c, std::vector<std::string> command = sleepingAgent()) {
     harness_ = std::make_unique<OperatorHarness>(*client_, ns(), c, std::move(command));
@@ -60,11 +53,6 @@ class Operator : public ::testing::Test {
   }
   json basicSpec(int agents) { return {{"scenario", {{"inline", kScenario}}}, {"agents", agents}}; }
 
-  json get(const std::string& name) {
-    auto got = client_->get(kLoadTests, ns(), name);
-    return got.ok() ? *got : json::object();
-  }
-  json status(const std::string& name) { return getObject(get(name), "status"); }
   // Waits until pred(status) holds; the failure message shows the last status.
   ::testing::AssertionResult waitStatus(const std::string& name, const std::function<bool(const json&)>& pred,
                                         std::chrono::milliseconds limit = seconds(30)) {
@@ -152,8 +140,6 @@ class Operator : public ::testing::Test {
     return p;
   }
 
-  std::unique_ptr<Client> client_;
-  std::unique_ptr<TestNamespace> ns_;
   // Declared before the harness: its workers call the coordinator until it stops.
   ScriptedCoordinator coord;
   std::unique_ptr<controller::RunCoordinator> other_coord_;
