@@ -298,7 +298,7 @@ size_t CodeUser::originIndex(std::string_view origin) const {
     }
   }
   throw std::invalid_argument(
-      fmt::format("origin \"{}\" is not the target nor declared in {}.origins", origin, code_.field));
+      fmt::format("origin \"{}\" is neither the target nor one of {}.origins", origin, code_.field));
 }
 
 engine::RequestChannel& CodeUser::channel(size_t origin, bool http2) {

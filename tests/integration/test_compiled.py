@@ -359,3 +359,26 @@ def test_raw_tls_refuses_a_certificate_it_cannot_verify(herd, nginx, installed):
     messages = {e["message"] for e in summary["errors"]}
     assert any("connect: TLS handshake or record failed" in m for m in messages), summary["errors"]
     assert nginx.counts()[("GET", "/raw")] == 0
+
+
+def test_request_to_an_undeclared_origin_is_an_exception_naming_the_field(herd, nginx, installed):
+    """Origins are resolved before the run: a request to one the class did not
+    declare is not sent; it ends the iteration as an exception that says where
+    to declare it, and the user goes on."""
+    scenario = herd.scenario(f"""
+name: stray
+target: {nginx.url}
+params: {{mirror: "http://127.0.0.1:9"}}
+users:
+  - name: spread
+    code: {{library: {api_library(installed)}, class: Spread}}
+load: {{users: 2, spawnRate: 100, duration: 1s}}
+""")
+    result, summary = herd.run_summary(scenario, "--workers", "1")
+    assert summary is not None, result.stdout + result.stderr
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    assert by_name["target"]["requests"] == nginx.counts()[("GET", "/")] > 20
+    assert by_name["mirror"]["requests"] == 0
+    errors = [(e["endpoint"], e["kind"], e["message"]) for e in summary["errors"]]
+    assert errors == [("target", "exception",
+                       'origin "http://127.0.0.1:9" is neither the target nor one of users[0].code.origins')], errors
