@@ -256,8 +256,19 @@ load: {{users: 10, spawnRate: 100, duration: 2s}}
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def api_library(installed):
-    return os.path.join(os.path.dirname(installed["library"]), "api.so")
+def api_scenario(herd, installed, target, cls, head="", code="", users=4, duration="2s"):
+    """A scenario of one class of examples/compiled/api.cc: `head` goes before
+    users: (params, defaults, data), `code` into the class's code: map."""
+    library = os.path.join(os.path.dirname(installed["library"]), "api.so")
+    return herd.scenario(f"""
+name: {cls.lower()}
+target: {target}
+{head}
+users:
+  - name: {cls.lower()}
+    code: {{library: {library}, class: {cls}{code}}}
+load: {{users: {users}, spawnRate: 100, duration: {duration}}}
+""")
 
 
 def test_feeders_and_captures_work_as_in_yaml(herd, nginx, installed, tmp_path):
@@ -266,17 +277,8 @@ def test_feeders_and_captures_work_as_in_yaml(herd, nginx, installed, tmp_path):
     regex and header captures whose checks fail if a capture misses."""
     (tmp_path / "accounts.csv").write_text("name,pin\n" + "".join(f"row{i},{1000 + i}\n" for i in range(5)))
     (tmp_path / "items.csv").write_text("sku\nA\nB\nC\n")
-    scenario = herd.scenario(f"""
-name: feed
-target: {nginx.url}
-data:
-  accounts: {{file: accounts.csv, pick: unique}}
-  items: {{file: items.csv}}
-users:
-  - name: member
-    code: {{library: {api_library(installed)}, class: Member}}
-load: {{users: 8, spawnRate: 100, duration: 2s}}
-""")
+    data = "data:\n  accounts: {file: accounts.csv, pick: unique}\n  items: {file: items.csv}"
+    scenario = api_scenario(herd, installed, nginx.url, "Member", head=data, users=8)
     result, summary = herd.run_summary(scenario, "--workers", "2")
     assert summary is not None, result.stdout + result.stderr
     assert result.returncode == 0, result.stdout + result.stderr
@@ -305,16 +307,9 @@ def test_http2_to_a_declared_origin_beside_http1_to_the_target(herd, nginx, inst
     origin declared in `code: {origins}`; each counted against its nginx's log."""
     with http2_nginx() as mirror:
         url = mirror.tls_url if tls else mirror.url
-        scenario = herd.scenario(f"""
-name: spread
-target: {nginx.url}
-params: {{mirror: "{url}"}}
-defaults: {{http: "2"}}
-users:
-  - name: spread
-    code: {{library: {api_library(installed)}, class: Spread, origins: ["{{{{params.mirror}}}}"]}}
-load: {{users: 4, spawnRate: 100, duration: 2s}}
-""")
+        scenario = api_scenario(herd, installed, nginx.url, "Spread",
+                                head=f'params: {{mirror: "{url}"}}\ndefaults: {{http: "2"}}',
+                                code=', origins: ["{{params.mirror}}"]')
         result, summary = herd.run_summary(scenario, "--insecure", "--workers", "2")
         log = mirror.access_log()
     assert summary is not None, result.stdout + result.stderr
@@ -328,15 +323,7 @@ load: {{users: 4, spawnRate: 100, duration: 2s}}
 
 
 def raw_tls_scenario(herd, nginx, installed):
-    return herd.scenario(f"""
-name: raw-tls
-target: {nginx.url}
-params: {{tlsPort: "{nginx.tls_port}"}}
-users:
-  - name: raw
-    code: {{library: {api_library(installed)}, class: RawTls}}
-load: {{users: 4, spawnRate: 100, duration: 2s}}
-""")
+    return api_scenario(herd, installed, nginx.url, "RawTls", head=f'params: {{tlsPort: "{nginx.tls_port}"}}')
 
 
 def test_raw_tls_connection_exchanges_equal_the_servers_log(herd, nginx, installed):
@@ -365,15 +352,8 @@ def test_request_to_an_undeclared_origin_is_an_exception_naming_the_field(herd, 
     """Origins are resolved before the run: a request to one the class did not
     declare is not sent; it ends the iteration as an exception that says where
     to declare it, and the user goes on."""
-    scenario = herd.scenario(f"""
-name: stray
-target: {nginx.url}
-params: {{mirror: "http://127.0.0.1:9"}}
-users:
-  - name: spread
-    code: {{library: {api_library(installed)}, class: Spread}}
-load: {{users: 2, spawnRate: 100, duration: 1s}}
-""")
+    scenario = api_scenario(herd, installed, nginx.url, "Spread", head='params: {mirror: "http://127.0.0.1:9"}',
+                            users=2, duration="1s")
     result, summary = herd.run_summary(scenario, "--workers", "1")
     assert summary is not None, result.stdout + result.stderr
     by_name = {e["name"]: e for e in summary["endpoints"]}
