@@ -1,11 +1,13 @@
 #include "agent/engine/tcp_stream.h"
 
+#include <openssl/ssl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "agent/engine/socket_io.h"
+#include "agent/engine/tls.h"
 
 namespace herd::engine {
 
@@ -23,15 +25,21 @@ void TcpStream::close() {
   loop_.disarm(deferred_);
   op_ = Op::kNone;
   into_ = nullptr;
+  if (ssl_ != nullptr) {
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+  }
   if (fd_ < 0) return;
   loop_.unwatch(fd_);
   ::close(fd_);
   fd_ = -1;
 }
 
-void TcpStream::connect(const Address& address) {
+void TcpStream::connect(const Address& address, const TlsContext* tls, const std::string& host) {
   close();
   op_ = Op::kConnect;
+  tls_ = tls;
+  host_ = host;
   const ConnectAttempt attempt = startConnect(address);
   if (attempt.fd < 0) {
     deferFinish(attempt.error);
@@ -45,7 +53,35 @@ void TcpStream::connect(const Address& address) {
     deferFinish(error);
     return;
   }
-  if (!attempt.in_progress) deferFinish(0);
+  if (!attempt.in_progress) progress(EPOLLOUT);
+}
+
+// After the TCP connect: plain TCP is done; TLS starts (or goes on with) its handshake.
+void TcpStream::handshake() {
+  if (ssl_ == nullptr) {
+    ssl_ = tlsNewSession(*tls_, fd_, host_);
+    // No ALPN: the context offers http/1.1, and the protocol here is the client's own.
+    if (ssl_ == nullptr || SSL_set_alpn_protos(ssl_, nullptr, 0) != 0) {
+      deferFinish(kTlsFailed);
+      return;
+    }
+  }
+  const IoResult result = tlsHandshake(ssl_);
+  switch (result.kind) {
+    case IoResult::Kind::kOk: deferFinish(0); return;
+    case IoResult::Kind::kWouldBlock: return;
+    case IoResult::Kind::kError: deferFinish(result.error != 0 ? result.error : ECONNRESET); return;
+    case IoResult::Kind::kEof:
+    case IoResult::Kind::kTlsError: deferFinish(kTlsFailed); return;
+  }
+}
+
+IoResult TcpStream::readSome(char* buffer, size_t size) {
+  return ssl_ != nullptr ? tlsRead(ssl_, buffer, size) : socketRead(fd_, buffer, size);
+}
+
+IoResult TcpStream::writeSome(const char* data, size_t size) {
+  return ssl_ != nullptr ? tlsWrite(ssl_, data, size) : socketWrite(fd_, data, size);
 }
 
 void TcpStream::write(std::string_view bytes) {
@@ -80,14 +116,27 @@ void TcpStream::progress(uint32_t events) {
   switch (op_) {
     case Op::kNone: return;
     case Op::kConnect: {
+      if (ssl_ != nullptr) {
+        handshake();
+        return;
+      }
       const auto outcome = connectOutcome(fd_, events);
-      if (outcome) deferFinish(*outcome);
+      if (!outcome) return;
+      if (*outcome == 0 && tls_ != nullptr) {
+        handshake();
+        return;
+      }
+      deferFinish(*outcome);
       return;
     }
     case Op::kWrite:
       while (written_ < out_.size()) {
-        const IoResult result = socketWrite(fd_, out_.data() + written_, out_.size() - written_);
+        const IoResult result = writeSome(out_.data() + written_, out_.size() - written_);
         if (result.kind == IoResult::Kind::kWouldBlock) return;
+        if (result.kind == IoResult::Kind::kTlsError) {
+          deferFinish(kTlsFailed);
+          return;
+        }
         if (result.kind != IoResult::Kind::kOk) {
           deferFinish(result.error != 0 ? result.error : EPIPE);
           return;
@@ -102,7 +151,7 @@ void TcpStream::progress(uint32_t events) {
       bool got = false;
       char buffer[kReadChunk];
       while (true) {
-        const IoResult result = socketRead(fd_, buffer, sizeof buffer);
+        const IoResult result = readSome(buffer, sizeof buffer);
         if (result.kind == IoResult::Kind::kOk) {
           into_->append(buffer, result.bytes);
           bytes_received_ += result.bytes;
@@ -112,7 +161,11 @@ void TcpStream::progress(uint32_t events) {
         if (result.kind == IoResult::Kind::kWouldBlock) break;
         // Bytes that came before the close are delivered first; the close then
         // fails the next read.
-        if (!got) deferFinish(result.kind == IoResult::Kind::kEof ? ECONNRESET : result.error);
+        if (!got) {
+          deferFinish(result.kind == IoResult::Kind::kEof        ? ECONNRESET
+                      : result.kind == IoResult::Kind::kTlsError ? kTlsFailed
+                                                                 : result.error);
+        }
         if (got) deferFinish(0);
         return;
       }

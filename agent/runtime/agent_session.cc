@@ -88,10 +88,24 @@ Status AgentSession::prepare(const scenario::Plan& plan, Nanos grace) {
   auto targets = resolveTargets(plan, options_);
   if (!targets) return targets.error();
   if (auto probe = probeTargets(plan, *targets, options_.probe_timeout); !probe) return probe.error();
+  // The run's TLS settings, shared by its https targets; a C++ class may open a
+  // raw TLS connection (user.connect(port, {.tls = true})) in a run without
+  // https, so it gets them too, made before the run rather than on the hot path.
+  std::shared_ptr<engine::TlsContext> tls;
+  for (const auto& target : *targets) {
+    if (target.tls) tls = target.tls;
+  }
+  const bool code = std::any_of(plan.classes.begin(), plan.classes.end(), [](const auto& c) { return c.code; });
+  if (!tls && code) {
+    auto created = engine::TlsContext::create(!options_.insecure, options_.ca_file);
+    if (!created) return created.error();
+    tls = std::move(*created);
+  }
   std::lock_guard lock(mutex_);
   plan_ = &plan;
   grace_ = grace;
   targets_ = std::move(*targets);
+  tls_ = std::move(tls);
   if (plan.load.model == scenario::Load::Model::kOpen) {
     arrivals_ = std::make_shared<const scenario::ArrivalSchedule>(plan.load);
   } else {
@@ -288,6 +302,7 @@ void AgentSession::startGroup(int64_t first, int64_t count, MonoTime not_before)
   auto& shared = group->shared;
   shared.plan = plan_;
   shared.targets = targets_;
+  shared.tls = tls_;
   shared.user_classes.assign(user_classes_.begin() + first, user_classes_.begin() + first + count);
   shared.class_indexes.assign(class_indexes_.begin() + first, class_indexes_.begin() + first + count);
   shared.first_user_index = first;

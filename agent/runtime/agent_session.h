@@ -107,6 +107,7 @@ class AgentSession {
   const scenario::Plan* plan_ = nullptr;
   Nanos grace_ = std::chrono::seconds(30);
   std::vector<engine::ConnectionTarget> targets_;
+  std::shared_ptr<engine::TlsContext> tls_;                    // for C++ classes' raw connections (RunShared::tls)
   std::vector<uint16_t> user_classes_;                         // of every global user index
   std::vector<int64_t> class_indexes_;                         // each global user's number within its class
   std::vector<scenario::UserSlot> slots_;                      // closed model: per global user index

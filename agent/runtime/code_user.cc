@@ -15,6 +15,8 @@
 #include "agent/runtime/virtual_user.h"
 #include "agent/runtime/worker.h"
 #include "common/core/logging.h"
+#include "common/scenario/compiler.h"
+#include "common/scenario/extract.h"
 
 namespace herd::runtime {
 
@@ -84,6 +86,60 @@ bool CodeUser::check(bool holds, std::string_view name) {
   return holds;
 }
 
+std::optional<std::string> CodeUser::capture(const herd::Response& response, const herd::Capture& capture) {
+  auto& reader = owner_.worker().reader();
+  std::optional<std::string_view> found;
+  switch (capture.kind) {
+    case herd::Capture::Kind::kHeader: found = scenario::headerValue(response.headers, capture.source); break;
+    case herd::Capture::Kind::kJsonPath: {
+      const auto pointer = scenario::jsonPathToPointer(capture.source);
+      if (!pointer) throw std::invalid_argument(pointer.error().message);
+      reader.reset(response.body);
+      found = reader.json(*pointer);
+      break;
+    }
+    case herd::Capture::Kind::kRegex: {
+      int groups = 0;
+      const auto pattern = reader.pattern(capture.source, groups);
+      if (!pattern) throw std::invalid_argument(pattern.error().message);
+      // The first group when there is one, as a YAML capture without `group:`.
+      const int group = capture.group < 0 ? (groups > 0 ? 1 : 0) : capture.group;
+      if (group > groups) {
+        throw std::invalid_argument(
+            fmt::format("the pattern \"{}\" has {} group(s), asked for group {}", capture.source, groups, group));
+      }
+      reader.reset(response.body);
+      found = reader.regex(*pattern, group);
+      break;
+    }
+  }
+  if (!found) return std::nullopt;
+  return std::string(*found);
+}
+
+bool CodeUser::feed(std::string_view source) {
+  auto& worker = owner_.worker();
+  const auto& data = worker.shared().plan->data;
+  size_t index = 0;
+  while (index < data.size() && data[index].name != source) ++index;
+  if (index == data.size()) {
+    std::string names;
+    for (const auto& known : data) names += (names.empty() ? "" : ", ") + known.name;
+    throw std::invalid_argument(fmt::format("unknown data source \"{}\" (the scenario's data: has {})", source,
+                                            names.empty() ? "none" : names));
+  }
+  const auto* row = worker.feeders().next(index, worker.rng());
+  if (row == nullptr) {
+    // A unique source is used up: this user stops, as after a YAML feed step.
+    // Not from here (the coroutine is running): its next wait ends it.
+    stop_requested_ = true;
+    return false;
+  }
+  const auto& columns = data[index].columns;
+  for (size_t i = 0; i < columns.size(); ++i) variable(fmt::format("{}.{}", source, columns[i])) = (*row)[i];
+  return true;
+}
+
 void CodeUser::begin() { enter(Phase::kOnStart); }
 
 void CodeUser::arrive(MonoTime intended) {
@@ -106,7 +162,9 @@ void CodeUser::stop() {
 }
 
 void CodeUser::abandon() {
-  if (connection_) connection_->cancel();
+  for (auto& channel : channels_) {
+    if (channel) channel->cancel();
+  }
   if (stream_) stream_->close();
   owner_.worker().loop().disarm(timer_);
   wait_ = Wait::kNone;
@@ -226,8 +284,40 @@ size_t CodeUser::endpointIndex(std::string_view name) const {
   throw std::invalid_argument(fmt::format("endpoint \"{}\" is not declared by class {}", name, entry_.name));
 }
 
-// HTTP/1.1 request bytes to the run's target (origin 0).
-void CodeUser::serialise(const herd::Request& request) {
+size_t CodeUser::originIndex(std::string_view origin) const {
+  if (origin.empty()) return 0;
+  for (const auto& named : code_.origins) {
+    if (named.url == origin) return named.origin;
+  }
+  // Another spelling of a declared origin ("https://h:443" for "https://h").
+  if (const auto parsed = scenario::parseOrigin(origin)) {
+    const auto& origins = owner_.worker().shared().plan->origins;
+    if (origins[0] == *parsed) return 0;
+    for (const auto& named : code_.origins) {
+      if (origins[named.origin] == *parsed) return named.origin;
+    }
+  }
+  throw std::invalid_argument(
+      fmt::format("origin \"{}\" is neither the target nor one of {}.origins", origin, code_.field));
+}
+
+engine::RequestChannel& CodeUser::channel(size_t origin, bool http2) {
+  const size_t index = 2 * origin + (http2 ? 1 : 0);
+  if (channels_.size() <= index) channels_.resize(index + 1);
+  auto& slot = channels_[index];
+  if (!slot) {
+    auto& worker = owner_.worker();
+    if (http2) {
+      slot = std::make_unique<engine::Http2Exchange>(worker.http2Pool(origin), *this);
+    } else {
+      slot = std::make_unique<engine::HttpConnection>(worker.loop(), worker.shared().targets[origin], *this);
+    }
+  }
+  return *slot;
+}
+
+// HTTP/1.1 request bytes (what HTTP/2 takes too) to plan origin `origin`.
+void CodeUser::serialise(const herd::Request& request, size_t origin) {
   // Plain appends into a buffer kept across requests: this runs per request.
   auto& out = request_bytes_;
   out.clear();
@@ -235,7 +325,7 @@ void CodeUser::serialise(const herd::Request& request) {
   out += ' ';
   out += request.path;
   out += " HTTP/1.1\r\nHost: ";
-  out += owner_.worker().hostHeader(0);
+  out += owner_.worker().hostHeader(origin);
   out += "\r\n";
   bool has_user_agent = false;
   for (const auto& header : request.headers) {
@@ -272,18 +362,19 @@ void CodeUser::startRequest(const herd::Request& request, herd::Response& into, 
   if (request.path.empty() || request.path[0] != '/' || request.path.find_first_of(" \r\n") != std::string::npos) {
     throw std::invalid_argument("request path must start with '/' and hold no space or line break: " + request.path);
   }
-  serialise(request);
+  const size_t origin = originIndex(request.origin);
+  const bool http2 = request.http == herd::Http::kDefault ? code_.http == scenario::HttpVersion::kHttp2
+                                                          : request.http == herd::Http::kHttp2;
+  serialise(request, origin);
+  auto& connection = channel(origin, http2);
   last_endpoint_ = request_endpoint_;
   quick_iterations_ = 0;
-  auto& worker = owner_.worker();
-  if (!connection_)
-    connection_ = std::make_unique<engine::HttpConnection>(worker.loop(), worker.shared().targets[0], *this);
   into_ = &into;
   awaiter_ = awaiter;
   wait_ = Wait::kResponse;
   request_start_ = MonoClock::now();
-  connection_->send(request_bytes_, request_start_ + request.timeout, request.method == "HEAD", request.read_body,
-                    request.read_headers);
+  connection.send(request_bytes_, request_start_ + request.timeout, request.method == "HEAD", request.read_body,
+                  request.read_headers, false);
 }
 
 void CodeUser::onResponse(const engine::HttpResponse& response) {
@@ -306,6 +397,7 @@ void CodeUser::onResponse(const engine::HttpResponse& response) {
   into.body.assign(response.body);
   into.headers.assign(response.headers);
   into.latency = latency;
+  into.http_version = response.http_version;
   if (stop_requested_ && phase_ != Phase::kOnStop) {
     // Stopping: the response is counted, the coroutine does not go on.
     endCoroutine();
@@ -347,18 +439,26 @@ engine::Address streamAddress(const engine::ConnectionTarget& target, uint16_t p
 
 }  // namespace
 
-void CodeUser::startIo(herd::IoAwaiter::Op op, uint16_t port, std::string& bytes, std::string& error,
-                       std::coroutine_handle<> awaiter) {
+void CodeUser::startIo(herd::IoAwaiter::Op op, uint16_t port, const herd::ConnectOptions& options, std::string& bytes,
+                       std::string& error, std::coroutine_handle<> awaiter) {
   flush();
   if (exchange_recorded_ && endAtWait()) return;
   quick_iterations_ = 0;
   auto& worker = owner_.worker();
   if (!stream_) stream_ = std::make_unique<engine::TcpStream>(worker.loop(), *this);
   switch (op) {
-    case herd::IoAwaiter::Op::kConnect:
-      stream_->connect(streamAddress(worker.shared().targets[0], port));
+    case herd::IoAwaiter::Op::kConnect: {
+      // Both throw into the coroutine (await_suspend): nothing is started.
+      const auto& target = worker.shared().targets[originIndex(options.origin)];
+      const engine::TlsContext* tls = nullptr;
+      if (options.tls) {
+        tls = worker.shared().tls.get();
+        if (tls == nullptr) throw std::logic_error("TLS on the raw connection: this run has no TLS settings");
+      }
+      stream_->connect(streamAddress(target, port), tls, target.origin.host);
       received_.clear();
       break;
+    }
     case herd::IoAwaiter::Op::kWrite: stream_->write(bytes); break;
     case herd::IoAwaiter::Op::kRead: stream_->read(received_); break;
   }
@@ -369,7 +469,11 @@ void CodeUser::startIo(herd::IoAwaiter::Op op, uint16_t port, std::string& bytes
 
 void CodeUser::onStreamDone(int error) {
   wait_ = Wait::kNone;
-  if (error != 0) *stream_error_ = std::generic_category().message(error);
+  if (error == engine::TcpStream::kTlsFailed) {
+    *stream_error_ = "TLS handshake or record failed (certificate, name or protocol)";
+  } else if (error != 0) {
+    *stream_error_ = std::generic_category().message(error);
+  }
   stream_error_ = nullptr;
   resume(std::exchange(awaiter_, {}));
 }

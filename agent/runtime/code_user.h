@@ -15,11 +15,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <herd/herd.h>
 
 #include "agent/engine/event_loop.h"
 #include "agent/engine/http_connection.h"
+#include "agent/engine/request_channel.h"
 #include "agent/engine/tcp_stream.h"
 #include "common/core/clock.h"
 #include "common/scenario/plan.h"
@@ -50,6 +52,8 @@ class CodeUser final : public herd::User, public engine::HttpClient, public engi
   std::string& variable(std::string_view name) override;
   double random() override;
   bool check(bool holds, std::string_view name) override;
+  std::optional<std::string> capture(const herd::Response& response, const herd::Capture& capture) override;
+  bool feed(std::string_view source) override;
   std::string& received() override { return received_; }
   void disconnect() override;
   void record(std::string_view endpoint, std::chrono::nanoseconds latency, std::string_view error) override;
@@ -70,8 +74,8 @@ class CodeUser final : public herd::User, public engine::HttpClient, public engi
 
   void startRequest(const herd::Request& request, herd::Response& into, std::coroutine_handle<> awaiter) override;
   void startSleep(std::chrono::nanoseconds duration, std::coroutine_handle<> awaiter) override;
-  void startIo(herd::IoAwaiter::Op op, uint16_t port, std::string& bytes, std::string& error,
-               std::coroutine_handle<> awaiter) override;
+  void startIo(herd::IoAwaiter::Op op, uint16_t port, const herd::ConnectOptions& options, std::string& bytes,
+               std::string& error, std::coroutine_handle<> awaiter) override;
   void onResponse(const engine::HttpResponse& response) override;
   void onStreamDone(int error) override;
   void onTimer();
@@ -86,7 +90,10 @@ class CodeUser final : public herd::User, public engine::HttpClient, public engi
   void flush();
   void recordException(std::string_view message);
   size_t endpointIndex(std::string_view name) const;
-  void serialise(const herd::Request& request);
+  // The plan origin `origin` names: 0 (the target) for "", else one the class declares.
+  size_t originIndex(std::string_view origin) const;
+  engine::RequestChannel& channel(size_t origin, bool http2);
+  void serialise(const herd::Request& request, size_t origin);
 
   VirtualUser& owner_;
   const scenario::UserClass& class_;
@@ -110,7 +117,8 @@ class CodeUser final : public herd::User, public engine::HttpClient, public engi
   std::string request_bytes_;
   std::map<std::string, std::string, std::less<>> variables_;
   engine::Timer timer_;
-  std::unique_ptr<engine::HttpConnection> connection_;
+  // By 2 * plan origin + (1 for HTTP/2), made on first use, as a fiber's.
+  std::vector<std::unique_ptr<engine::RequestChannel>> channels_;
   std::unique_ptr<engine::TcpStream> stream_;  // the raw connection, made on first connect()
   std::string* stream_error_ = nullptr;        // where onStreamDone() writes
   std::string received_;

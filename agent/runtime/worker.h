@@ -36,6 +36,7 @@ class VirtualUser;
 struct RunShared {
   const scenario::Plan* plan = nullptr;
   std::vector<engine::ConnectionTarget> targets;              // one per plan origin, resolved
+  std::shared_ptr<engine::TlsContext> tls;                    // the run's TLS settings (null: no https, no C++ class)
   std::vector<uint16_t> user_classes;                         // class of each global user index
   std::vector<int64_t> class_indexes;                         // each global user's number within its class
   int64_t first_user_index = 0;                               // global index of this process's user 0

@@ -17,7 +17,7 @@ namespace herd::scenario {
 Status bindCode(Plan& plan);
 
 // What this herd's API version and build fingerprint are, as a library's must be:
-// "API 1, gcc 12.2.0; libstdc++ 12 (20230528, cxx11 abi 1); C++ 202002L".
+// "API 2, gcc 12.2.0; libstdc++ 12 (20230528, cxx11 abi 1); C++ 202002L".
 std::string hostBuild();
 
 }  // namespace herd::scenario

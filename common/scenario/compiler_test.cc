@@ -342,5 +342,33 @@ TEST(Compiler, CompileFileReportsMissingFiles) {
   EXPECT_EQ(plan.error().describe(), "/nonexistent/scenario.yaml: cannot open the scenario file");
 }
 
+TEST(Compiler, CodeOriginsAreAddedToThePlanAndTakeTheDefaultHttpVersion) {
+  auto plan = compileString(
+      "name: x\ntarget: http://h\nparams: {m: \"http://m:81\"}\ndefaults: {http: \"2\"}\nusers:\n"
+      "  - name: a\n    code: {library: a.so, class: A, origins: [\"https://api.example:8443\", \"{{params.m}}\"]}\n"
+      "  - name: b\n    steps: [{get: \"http://m:81/x\"}]\n"
+      "load: {users: 1, duration: 1s}\n",
+      "s.yaml");
+  ASSERT_TRUE(plan.ok()) << plan.error().describe();
+  ASSERT_EQ(plan->origins.size(), 3u);
+  const auto& code = *plan->classes[0].code;
+  EXPECT_EQ(code.http, HttpVersion::kHttp2);
+  ASSERT_EQ(code.origins.size(), 2u);
+  EXPECT_EQ(code.origins[0].url, "https://api.example:8443");
+  EXPECT_EQ(plan->origins[code.origins[0].origin].toString(), "https://api.example:8443");
+  EXPECT_EQ(code.origins[1].url, "http://m:81");
+  // The YAML class's request to the same origin shares its index.
+  EXPECT_EQ(std::get<RequestStep>(plan->classes[1].steps[0]).origin, code.origins[1].origin);
+}
+
+TEST(Compiler, ACodeOriginThatIsNotAnOriginIsAnErrorAtItsPlace) {
+  const std::string message = compileError(
+      "name: x\ntarget: http://h\nusers:\n  - name: a\n    code: {library: a.so, class: A, origins: [ftp://x]}\n"
+      "load: {users: 1, duration: 1s}\n");
+  EXPECT_EQ(message,
+            "s.yaml:5:47: users[0].code.origins[0]: unsupported scheme \"ftp\" in \"ftp://x\" (herd speaks http and "
+            "https)");
+}
+
 }  // namespace
 }  // namespace herd::scenario

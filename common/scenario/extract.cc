@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <cctype>
+#include <map>
 
 #include "common/scenario/text.h"
 
@@ -115,11 +116,28 @@ struct ResponseReader::Impl {
   bool is_json = false;
   std::string value;  // the last value returned
   std::vector<std::unique_ptr<RE2>> regexes;
+  std::map<std::string, size_t, std::less<>> by_pattern;  // index into regexes
   std::vector<re2::StringPiece> groups;
 };
 
 ResponseReader::ResponseReader(const Plan& plan) : impl_(std::make_unique<Impl>()) {
-  for (const auto& pattern : plan.regexes) impl_->regexes.push_back(std::make_unique<RE2>(pattern, RE2::Quiet));
+  for (const auto& pattern : plan.regexes) {
+    impl_->by_pattern.emplace(pattern, impl_->regexes.size());
+    impl_->regexes.push_back(std::make_unique<RE2>(pattern, RE2::Quiet));
+  }
+}
+
+Result<size_t> ResponseReader::pattern(std::string_view pattern, int& groups) {
+  Impl& impl = *impl_;
+  auto it = impl.by_pattern.find(pattern);
+  if (it == impl.by_pattern.end()) {
+    auto re = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), RE2::Quiet);
+    if (!re->ok()) return fail("invalid regular expression " + quote(pattern) + ": " + re->error());
+    impl.regexes.push_back(std::move(re));
+    it = impl.by_pattern.emplace(std::string(pattern), impl.regexes.size() - 1).first;
+  }
+  groups = impl.regexes[it->second]->NumberOfCapturingGroups();
+  return it->second;
 }
 
 ResponseReader::~ResponseReader() = default;

@@ -67,6 +67,10 @@ class ResponseReader {
   std::optional<std::string_view> json(const std::string& pointer);
   // Group `group` of the first match of pattern `regex` in the body.
   std::optional<std::string_view> regex(size_t regex, int group);
+  // The index regex() takes for `pattern`: a plan's pattern, or one compiled on
+  // first use and kept (a C++ class's user.capture()). `groups` receives its
+  // number of capture groups. An invalid pattern is an Error.
+  Result<size_t> pattern(std::string_view pattern, int& groups);
 
  private:
   struct Impl;

@@ -229,6 +229,12 @@ struct CodeClass {
   std::string class_name;  // as the library registers it
   std::string place;       // "FILE:LINE:COL" of `code:`, for errors about the class
   std::string field;       // its field path, "users[1].code"
+  struct NamedOrigin {
+    std::string url;    // as the scenario wrote it (resolved params), what herd::Request::origin names
+    size_t origin = 0;  // index into Plan::origins
+  };
+  std::vector<NamedOrigin> origins;        // `origins:`, besides the target
+  HttpVersion http = HttpVersion::kHttp1;  // defaults.http: a request's Http::kDefault
   // Set by bindCode():
   std::string sha256;                          // of the library file, lower-case hex
   const void* entry = nullptr;                 // the library's herd::ClassEntry; lives as long as `library_handle`

@@ -52,11 +52,26 @@ Status parseShare(Context& context, const MapView& map, UserClass& user_class) {
   return Ok{};
 }
 
+// `code: {origins: [URL, ...]}`: the origins a C++ class sends to besides the
+// target, added to the plan's so that they are resolved (and probed) before the
+// run, as a YAML request's absolute URL is.
+Status parseCodeOrigins(Builder& builder, const Field& field, CodeClass& code) {
+  Context& context = builder.context;
+  SCENARIO_ASSIGN_OR_RETURN(const std::vector<Field> items, readList(context, field));
+  for (const Field& item : items) {
+    SCENARIO_ASSIGN_OR_RETURN(std::string url, readResolved(context, item));
+    auto origin = parseOrigin(url);
+    if (!origin) return errorAt(context, item, origin.error().message);
+    code.origins.push_back({std::move(url), builder.origin(*origin)});
+  }
+  return Ok{};
+}
+
 // `code: {library: FILE, class: NAME}`: a C++ class; the library is loaded by
 // bindCode(), not here (the operator compiles scenarios whose library it never sees).
 Status parseCode(Builder& builder, const Field& field, UserClass& user_class) {
   Context& context = builder.context;
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field, {"library", "class"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field, {"library", "class", "origins"}));
   SCENARIO_ASSIGN_OR_RETURN(const Field library,
                             require(context, field, map, "library", "a shared library, relative to the scenario"));
   SCENARIO_ASSIGN_OR_RETURN(const Field name, require(context, field, map, "class", "the C++ class's registered name"));
@@ -71,6 +86,8 @@ Status parseCode(Builder& builder, const Field& field, UserClass& user_class) {
   if (code.path.find('/') == std::string::npos) code.path = "./" + code.path;
   code.place = errorAt(context, field.atKey().mark, "").where;
   code.field = field.path;
+  code.http = builder.default_http;
+  if (const Field* origins = map.find("origins")) SCENARIO_RETURN_IF_ERROR(parseCodeOrigins(builder, *origins, code));
   user_class.code = std::move(code);
   return Ok{};
 }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -90,13 +91,22 @@ struct Header {
   std::string value;
 };
 
-// One HTTP request to the run's target (the scenario's `target:`, or --target):
-// `path` is the path and query, starting with '/'. `endpoint` names the line of
-// the stats the request counts in; it must be one the class declared.
+// Which HTTP version a request goes over. kDefault is the scenario's
+// `defaults: {http: ...}` (HTTP/1.1 when it says nothing), as for YAML requests.
+enum class Http : uint8_t { kDefault, kHttp1, kHttp2 };
+
+// One HTTP request to the run's target (the scenario's `target:`, or --target)
+// or to one of the class's declared origins: `path` is the path and query,
+// starting with '/'. `endpoint` names the line of the stats the request counts
+// in; it must be one the class declared.
 struct Request {
   std::string method = "GET";
   std::string path = "/";
   std::string endpoint;
+  // "" for the target, else an origin ("https://api.example:8443") that the
+  // class's `code: {origins: [...]}` declares: resolved before the run.
+  std::string origin;
+  Http http = Http::kDefault;
   std::vector<Header> headers;  // Host, User-Agent and Content-Length are added
   std::string body;             // sent when not empty, or when the method is POST, PUT or PATCH
   std::chrono::milliseconds timeout{30'000};
@@ -110,11 +120,40 @@ struct Response {
   std::string body;     // decoded (chunked framing removed)
   std::string headers;  // "Name: value\n" per field, as received
   std::chrono::nanoseconds latency{};
+  int http_version = 1;  // 1 (HTTP/1.1) or 2 (HTTP/2): what carried the request
 
   // The exchange completed with a status below 400.
   bool ok() const { return error.empty() && status > 0 && status < 400; }
   // The first field named `name` (case-insensitive), or empty.
   std::string_view header(std::string_view name) const;
+};
+
+// A value to take out of a response, the way a YAML capture does
+// (docs/scenario.md, "Captures"), evaluated by the same code.
+struct Capture {
+  enum class Kind : uint8_t { kJsonPath, kRegex, kHeader };
+  Kind kind = Kind::kJsonPath;
+  std::string source;  // the JSONPath ("$.user.id"), the RE2 pattern, or the header's name
+  int group = -1;      // kRegex: the group (0: the whole match; -1: the first group if any, else 0)
+
+  static Capture jsonPath(std::string path) { return {Kind::kJsonPath, std::move(path), -1}; }
+  static Capture regex(std::string pattern, int group = -1) { return {Kind::kRegex, std::move(pattern), group}; }
+  static Capture header(std::string name) { return {Kind::kHeader, std::move(name), -1}; }
+};
+
+// How user.connect() reaches its peer.
+//
+// Trivially destructible on purpose: GCC 12 destroys a temporary argument of a
+// call inside a co_await expression twice (`co_await user.connect(port,
+// {.tls = true})`), which is harmless only for such a type. herd reads the
+// origin's text when the connect starts.
+struct ConnectOptions {
+  // "" for the target's host, else an origin the class's `code: {origins: [...]}`
+  // declares (its host and, when the port is 0, its port).
+  std::string_view origin;
+  // TLS over the connection (SNI and verification as for the run's HTTPS:
+  // --insecure, --ca-file), handshake done before connect() resumes.
+  bool tls = false;
 };
 
 class User;
@@ -124,8 +163,8 @@ class User;
 class IoAwaiter {
  public:
   enum class Op : uint8_t { kConnect, kWrite, kRead };
-  IoAwaiter(User& user, Op op, uint16_t port, std::string bytes)
-      : user_(user), op_(op), port_(port), bytes_(std::move(bytes)) {}
+  IoAwaiter(User& user, Op op, uint16_t port, std::string bytes, ConnectOptions options = {})
+      : user_(user), op_(op), port_(port), bytes_(std::move(bytes)), options_(options) {}
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> awaiter);
   std::string await_resume() { return std::move(error_); }
@@ -135,6 +174,7 @@ class IoAwaiter {
   Op op_;
   uint16_t port_;
   std::string bytes_;
+  ConnectOptions options_;
   std::string error_;
 };
 
@@ -186,6 +226,20 @@ class User {
   // Returns `holds`.
   virtual bool check(bool holds, std::string_view name) = 0;
 
+  // The value `capture` finds in `response` (a string unescaped, another JSON
+  // value as its text; a regex group; a header field), or nullopt when it finds
+  // nothing (a YAML capture then sets its variable to ""). A pattern or path
+  // that does not compile throws std::invalid_argument; patterns are compiled
+  // once per worker thread.
+  virtual std::optional<std::string> capture(const Response& response, const Capture& capture) = 0;
+
+  // Takes the next row of the scenario's data source `source` (its `data:`
+  // section) into this user's variables "SOURCE.COLUMN", as a YAML `feed` step
+  // does, with the source's pick (unique, cycle, random). Returns false when a
+  // unique source is used up: then the user stops (its next wait ends the
+  // coroutine; onStop runs), as in YAML. An unknown source throws.
+  virtual bool feed(std::string_view source) = 0;
+
   RequestAwaiter request(Request request) { return RequestAwaiter(*this, std::move(request)); }
   RequestAwaiter get(std::string path, std::string endpoint) {
     Request r;
@@ -196,9 +250,12 @@ class User {
   SleepAwaiter sleep(std::chrono::nanoseconds duration) { return SleepAwaiter(*this, duration); }
 
   // A raw TCP connection of this user, for a protocol herd does not speak: to
-  // the run's target host (its address resolved before the run) at `port`, or
-  // at the target's own port when 0. One per user; connect() again replaces it.
-  IoAwaiter connect(uint16_t port = 0) { return IoAwaiter(*this, IoAwaiter::Op::kConnect, port, {}); }
+  // the run's target host (or options.origin's; its address resolved before the
+  // run) at `port`, or at that origin's own port when 0; over TLS when
+  // options.tls. One per user; connect() again replaces it.
+  IoAwaiter connect(uint16_t port = 0, ConnectOptions options = {}) {
+    return IoAwaiter(*this, IoAwaiter::Op::kConnect, port, {}, options);
+  }
   // Writes all of `bytes`.
   IoAwaiter write(std::string bytes) { return IoAwaiter(*this, IoAwaiter::Op::kWrite, 0, std::move(bytes)); }
   // Waits for bytes and appends them to received(); a peer that closed is an error.
@@ -223,8 +280,8 @@ class User {
   // `awaiter` from its event loop (never from inside this call).
   virtual void startRequest(const Request& request, Response& into, std::coroutine_handle<> awaiter) = 0;
   virtual void startSleep(std::chrono::nanoseconds duration, std::coroutine_handle<> awaiter) = 0;
-  virtual void startIo(IoAwaiter::Op op, uint16_t port, std::string& bytes, std::string& error,
-                       std::coroutine_handle<> awaiter) = 0;
+  virtual void startIo(IoAwaiter::Op op, uint16_t port, const ConnectOptions& options, std::string& bytes,
+                       std::string& error, std::coroutine_handle<> awaiter) = 0;
 };
 
 inline void RequestAwaiter::await_suspend(std::coroutine_handle<> awaiter) {
@@ -232,7 +289,7 @@ inline void RequestAwaiter::await_suspend(std::coroutine_handle<> awaiter) {
 }
 inline void SleepAwaiter::await_suspend(std::coroutine_handle<> awaiter) { user_.startSleep(duration_, awaiter); }
 inline void IoAwaiter::await_suspend(std::coroutine_handle<> awaiter) {
-  user_.startIo(op_, port_, bytes_, error_, awaiter);
+  user_.startIo(op_, port_, options_, bytes_, error_, awaiter);
 }
 
 inline std::string_view Response::header(std::string_view name) const {

@@ -7,7 +7,7 @@
 // refuses a library whose fingerprint differs from its own.
 
 // Bumped whenever a type or a virtual function of include/herd/ changes.
-#define HERD_API_VERSION 1
+#define HERD_API_VERSION 2
 
 #define HERD_STRINGIFY_(x) #x
 #define HERD_STRINGIFY(x) HERD_STRINGIFY_(x)

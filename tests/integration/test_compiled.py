@@ -5,6 +5,7 @@ beside a YAML class against nginx. Requests are conserved per endpoint against
 nginx's access log; an exception in user code shows in the errors table while
 its users go on; a library for another herd, or a class it lacks, is refused
 with exit 2 at the place of `code:`."""
+import collections
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import pytest
 
 from conftest import SOURCE_DIR
 from test_distributed import run  # noqa: F401 (the fixture)
+from test_http2 import http2_nginx
 
 BUILD_DIR = os.environ.get("HERD_BUILD_DIR", os.path.join(SOURCE_DIR, "build", "dev"))
 CXX = os.environ.get("HERD_CXX", "c++")
@@ -148,7 +150,7 @@ extern "C" __attribute__((visibility("default"))) const herd::ScenarioEntry* her
     scenario = herd.scenario(SCENARIO.format(url="http://127.0.0.1:9", library=library))
     result = herd.run("validate", scenario)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "was built for herd API 99, some other compiler; this herd is API 1," in result.stderr, result.stderr
+    assert "was built for herd API 99, some other compiler; this herd is API 2," in result.stderr, result.stderr
 
 
 
@@ -252,3 +254,111 @@ load: {{users: 10, spawnRate: 100, duration: 2s}}
     assert by_name["GET"]["requests"] == calls["get"], (by_name["GET"], calls)
     assert summary["totals"]["failures"] == 0, summary["errors"]
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def api_scenario(herd, installed, target, cls, head="", code="", users=4, duration="2s"):
+    """A scenario of one class of examples/compiled/api.cc: `head` goes before
+    users: (params, defaults, data), `code` into the class's code: map."""
+    library = os.path.join(os.path.dirname(installed["library"]), "api.so")
+    return herd.scenario(f"""
+name: {cls.lower()}
+target: {target}
+{head}
+users:
+  - name: {cls.lower()}
+    code: {{library: {library}, class: {cls}{code}}}
+load: {{users: {users}, spawnRate: 100, duration: {duration}}}
+""")
+
+
+def test_feeders_and_captures_work_as_in_yaml(herd, nginx, installed, tmp_path):
+    """Member (examples/compiled/api.cc): a unique row per user in onStart (8 users,
+    5 rows: 3 users find none and stop), a cycle row per iteration, and JSONPath,
+    regex and header captures whose checks fail if a capture misses."""
+    (tmp_path / "accounts.csv").write_text("name,pin\n" + "".join(f"row{i},{1000 + i}\n" for i in range(5)))
+    (tmp_path / "items.csv").write_text("sku\nA\nB\nC\n")
+    data = "data:\n  accounts: {file: accounts.csv, pick: unique}\n  items: {file: items.csv}"
+    scenario = api_scenario(herd, installed, nginx.url, "Member", head=data, users=8)
+    result, summary = herd.run_summary(scenario, "--workers", "2")
+    assert summary is not None, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert summary["totals"]["failures"] == 0, (summary["errors"], summary.get("checks"))
+    counts = nginx.counts()
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    assert by_name["login"]["requests"] == counts[("GET", "/api/login")] == 5
+    assert by_name["page"]["requests"] == counts[("GET", "/api/page")] > 50
+    seen = collections.Counter()
+    for (method, uri), n in counts.items():
+        if uri.startswith("/seen/"):
+            seen[tuple(uri.split("/")[2:])] += n
+    assert sum(seen.values()) == by_name["seen"]["requests"] > 50
+    # Every row once: five users kept theirs; the items went round on each worker.
+    assert {row for row, _ in seen} == {f"row{i}" for i in range(5)}
+    per_item = collections.Counter()
+    for (_, item), n in seen.items():
+        per_item[item] += n
+    assert set(per_item) == {"A", "B", "C"}
+    assert max(per_item.values()) - min(per_item.values()) <= 2, per_item  # one apart per worker
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["h2c", "h2-tls"])
+def test_http2_to_a_declared_origin_beside_http1_to_the_target(herd, nginx, installed, tls):
+    """Spread: HTTP/1.1 to the target, the scenario's default HTTP/2 to a second
+    origin declared in `code: {origins}`; each counted against its nginx's log."""
+    with http2_nginx() as mirror:
+        url = mirror.tls_url if tls else mirror.url
+        scenario = api_scenario(herd, installed, nginx.url, "Spread",
+                                head=f'params: {{mirror: "{url}"}}\ndefaults: {{http: "2"}}',
+                                code=', origins: ["{{params.mirror}}"]')
+        result, summary = herd.run_summary(scenario, "--insecure", "--workers", "2")
+        log = mirror.access_log()
+    assert summary is not None, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    assert by_name["target"]["protocol"] == "HTTP/1.1" and by_name["mirror"]["protocol"] == "HTTP/2"
+    assert by_name["target"]["requests"] == nginx.counts()[("GET", "/")] > 50
+    assert by_name["mirror"]["requests"] == len(log)
+    assert {(fields[0], fields[1], fields[4]) for fields in log} == {("POST", "/echo", "HTTP/2.0")}
+
+
+def raw_tls_scenario(herd, nginx, installed):
+    return api_scenario(herd, installed, nginx.url, "RawTls", head=f'params: {{tlsPort: "{nginx.tls_port}"}}')
+
+
+def test_raw_tls_connection_exchanges_equal_the_servers_log(herd, nginx, installed):
+    """RawTls writes HTTP/1.1 by hand over user.connect(port, {.tls = true}); the
+    certificate verifies against the CA given with --ca-file."""
+    scenario = raw_tls_scenario(herd, nginx, installed)
+    result, summary = herd.run_summary(scenario, "--ca-file", os.path.join(nginx.dir, "server.crt"), "--workers", "2")
+    assert summary is not None, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert summary["totals"]["failures"] == 0, summary["errors"]
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    assert by_name["raw"]["requests"] == nginx.counts()[("GET", "/raw")] > 50
+
+
+def test_raw_tls_refuses_a_certificate_it_cannot_verify(herd, nginx, installed):
+    """Without --ca-file (or --insecure) nginx's self-signed certificate fails the
+    handshake: the connects fail as exceptions, nothing reaches nginx."""
+    result, summary = herd.run_summary(raw_tls_scenario(herd, nginx, installed), "--workers", "1", "--users", "1")
+    assert summary is not None, result.stdout + result.stderr
+    messages = {e["message"] for e in summary["errors"]}
+    assert any("connect: TLS handshake or record failed" in m for m in messages), summary["errors"]
+    assert nginx.counts()[("GET", "/raw")] == 0
+
+
+def test_request_to_an_undeclared_origin_is_an_exception_naming_the_field(herd, nginx, installed):
+    """Origins are resolved before the run: a request to one the class did not
+    declare is not sent; it ends the iteration as an exception that says where
+    to declare it, and the user goes on."""
+    scenario = api_scenario(herd, installed, nginx.url, "Spread", head='params: {mirror: "http://127.0.0.1:9"}',
+                            users=2, duration="1s")
+    result, summary = herd.run_summary(scenario, "--workers", "1")
+    assert summary is not None, result.stdout + result.stderr
+    by_name = {e["name"]: e for e in summary["endpoints"]}
+    assert by_name["target"]["requests"] == nginx.counts()[("GET", "/")] > 20
+    assert by_name["mirror"]["requests"] == 0
+    errors = [(e["endpoint"], e["kind"], e["message"]) for e in summary["errors"]]
+    assert errors == [("target", "exception",
+                       'origin "http://127.0.0.1:9" is neither the target nor one of users[0].code.origins')], errors
