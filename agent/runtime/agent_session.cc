@@ -11,6 +11,7 @@
 #include "agent/engine/resolver.h"
 #include "agent/engine/tls.h"
 #include "agent/runtime/generator_health.h"
+#include "agent/runtime/process_split.h"
 #include "common/core/logging.h"
 #include "common/scenario/compiler.h"
 #include "common/scenario/run.h"
@@ -27,6 +28,9 @@ namespace {
 // later so it holds every worker's interval.
 constexpr auto kReportDelay = std::chrono::milliseconds(80);
 constexpr size_t kDeliveryPieceBytes = size_t{1} << 20;  // well under gRPC's 4 MiB message limit
+// With worker processes, second k is reported once every running child has
+// reported it (each at k + kReportDelay), and at the latest this late.
+constexpr auto kProcessReportLimit = std::chrono::milliseconds(400);
 
 int64_t wallNanos() {
   return std::chrono::duration_cast<Nanos>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -72,7 +76,15 @@ struct AgentSession::Group {
   }
 };
 
-AgentSession::AgentSession(SessionOptions options) : options_(std::move(options)), run_id_(options_.run_id) {}
+// A worker process as its parent sees it (SessionOptions::processes).
+struct AgentSession::Child {
+  int64_t users = 0;
+  uint64_t tick = 0;      // the newest second it has reported
+  bool finished = false;  // its final report arrived, or it ended
+};
+
+AgentSession::AgentSession(SessionOptions options)
+    : options_(std::move(options)), run_id_(options_.run_id), processes_(options_.processes) {}
 
 AgentSession::~AgentSession() {
   std::lock_guard lock(mutex_);
@@ -175,6 +187,7 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
         return;
       }
       run_id_ = w.run_id();
+      if (w.has_scenario() && !scenario_) scenario_ = w.scenario();
       if (w.heartbeat_interval_ms() > 0) heartbeat_interval_ = std::chrono::milliseconds(w.heartbeat_interval_ms());
       // Everything up to applied_sequence is counted by this coordinator; the
       // rest goes again, in order. Less than was acknowledged before: a new
@@ -247,6 +260,22 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
 // Makes the running groups match the newest assignment (under mutex_).
 void AgentSession::applyAssignment() {
   if (!assignment_ || start_unix_ == 0 || stopping_ || !plan_) return;
+  if (processes_ == 0) {
+    rlimit fds{};
+    getrlimit(RLIMIT_NOFILE, &fds);
+    int64_t users = 0;
+    for (const auto& r : assignment_->ranges()) users += r.count();
+    processes_ = processesFor(users, socketsPerUser(*plan_), static_cast<uint64_t>(fds.rlim_cur));
+    if (processes_ > 1) {
+      logger("agent")->info(
+          "{} users need more sockets than the open-files limit ({}) allows one process: {} processes", users,
+          static_cast<uint64_t>(fds.rlim_cur), processes_);
+    }
+  }
+  if (processes_ > 1) {
+    applyToProcesses();
+    return;
+  }
   const auto now = MonoClock::now();
   const bool first = groups_.empty();
   if (first && owned_plan_ && assignment_->shard_count() > 0) {
@@ -332,6 +361,12 @@ void AgentSession::startGroup(int64_t first, int64_t count, MonoTime not_before)
 void AgentSession::stopAll(Nanos grace) {
   const auto abandon_at = MonoClock::now() + grace;
   stopping_ = true;
+  if (pool_) {
+    v1::CoordinatorMessage stop;
+    stop.mutable_stop()->set_mode(v1::Stop::STOP);
+    stop.mutable_stop()->set_grace_nanos(grace.count());
+    for (size_t c = 0; c < pool_->size(); ++c) pool_->send(c, stop);
+  }
   for (auto& group : groups_) {
     group->stopped = true;
     for (auto& worker : group->workers) worker->stop(abandon_at);
@@ -339,6 +374,7 @@ void AgentSession::stopAll(Nanos grace) {
 }
 
 void AgentSession::collect(MonoTime) {
+  if (pool_) collectProcesses();
   for (auto& group : groups_) {
     for (size_t i = 0; i < group->workers.size(); ++i) {
       for (auto& snapshot : group->workers[i]->takeSnapshots()) {
@@ -383,6 +419,7 @@ void AgentSession::sendReport(bool final) {
   for (const auto& group : groups_) {
     for (auto u : group->users) users += u;
   }
+  for (const auto& child : children_) users += child.users;
   r.set_users(final ? 0 : users);
   r.set_generator_busy(busy_);
   r.set_final(final);
@@ -435,16 +472,144 @@ void AgentSession::poll() {
   if (!plan_ || final_sent_) return;
   if (start_unix_ != 0 && !stopping_ && now >= start_ + plan_->load.duration) stopAll(grace_);
   collect(now);
-  const bool all_done = std::all_of(groups_.begin(), groups_.end(), [](const auto& g) { return g->allFinished(); });
+  const bool all_done = std::all_of(groups_.begin(), groups_.end(), [](const auto& g) { return g->allFinished(); }) &&
+                        std::all_of(children_.begin(), children_.end(), [](const auto& c) { return c.finished; });
   if (stopping_ && all_done) {
     final_sent_ = true;
     sendReport(true);
     return;
   }
-  if (start_unix_ != 0 && now >= start_ + std::chrono::seconds(next_tick_) + kReportDelay) {
+  const bool children_reported = std::all_of(children_.begin(), children_.end(),
+                                             [&](const auto& c) { return c.finished || c.tick >= next_tick_; });
+  const auto delay = children_.empty()   ? Nanos(kReportDelay)
+                     : children_reported ? Nanos(0)
+                                         : Nanos(kProcessReportLimit);
+  if (start_unix_ != 0 && now >= start_ + std::chrono::seconds(next_tick_) + std::max<Nanos>(delay, kReportDelay)) {
     sendReport(false);
     const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(now - start_).count();
     next_tick_ = std::max<uint64_t>(next_tick_ + 1, static_cast<uint64_t>(elapsed) + 1);
+  }
+}
+
+// The worker processes run what the assignment names, split by
+// splitAssignment(); they are started at the first assignment (under mutex_).
+void AgentSession::applyToProcesses() {
+  auto log = logger("agent");
+  if (!pool_) {
+    if (!scenario_) {
+      failed_ = "worker processes need the scenario from the coordinator's Welcome";
+      finished_ = true;
+      return;
+    }
+    auto pool = ProcessPool::start(processes_, options_.executable, processArgs());
+    if (!pool) {
+      v1::AgentMessage fatal;
+      fatal.mutable_event()->set_level("fatal");
+      fatal.mutable_event()->set_message(pool.error().describe());
+      sendNow(std::move(fatal));
+      stopping_ = true;
+      return;
+    }
+    pool_ = std::move(*pool);
+    children_.assign(processes_, Child{});
+    v1::CoordinatorMessage welcome;
+    welcome.mutable_welcome()->set_run_id(run_id_);
+    *welcome.mutable_welcome()->mutable_scenario() = *scenario_;
+    v1::CoordinatorMessage start;
+    start.mutable_start()->set_start_unix_nanos(start_unix_);
+    for (size_t c = 0; c < processes_; ++c) {
+      pool_->send(c, welcome);
+      pool_->send(c, start);
+    }
+    log->info("running on {} worker processes", processes_);
+  }
+  const auto parts = splitAssignment(*assignment_, processes_);
+  for (size_t c = 0; c < processes_; ++c) {
+    v1::CoordinatorMessage message;
+    *message.mutable_assignment() = parts[c];
+    pool_->send(c, message);
+  }
+}
+
+// The flags of `herd worker-process`; the pool adds --fd and --index.
+std::vector<std::string> AgentSession::processArgs() const {
+  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  // The cores are shared among the processes: by default each gets its part.
+  const size_t workers = options_.workers ? options_.workers
+                                          : std::max<size_t>(1, (cores + processes_ - 1) / processes_);
+  const auto level = spdlog::level::to_string_view(logger("agent")->level());
+  std::vector<std::string> args{"worker-process",
+                                "--agent-id",
+                                options_.agent_id,
+                                "--workers",
+                                std::to_string(workers),
+                                "--seed",
+                                std::to_string(seed_),
+                                "--log-level",
+                                std::string(level.data(), level.size())};
+  if (options_.insecure) args.push_back("--insecure");
+  if (!options_.ca_file.empty()) args.insert(args.end(), {"--ca-file", options_.ca_file});
+  return args;
+}
+
+// Merges what the worker processes sent into this agent's next report, and
+// acknowledges it; a process that ended before its final report fails the run.
+void AgentSession::collectProcesses() {
+  auto log = logger("agent");
+  for (auto& [c, message] : pool_->take()) {
+    auto& child = children_[c];
+    if (message.has_event()) {
+      const auto& e = message.event();
+      if (e.level() == "fatal") child.finished = true;
+      v1::AgentMessage forwarded = message;
+      forwarded.mutable_event()->set_message(fmt::format("worker process {}: {}", c, e.message()));
+      sendNow(std::move(forwarded));
+      continue;
+    }
+    if (!message.has_report()) continue;  // Ready and heartbeats: nothing to merge
+    const auto& r = message.report();
+    v1::CoordinatorMessage ack;
+    ack.mutable_ack()->set_sequence(r.sequence());
+    pool_->send(c, ack);
+    if (auto stats = wire::decodeStats(r.stats(), plan_->endpoints.size())) pending_.merge(*stats);
+    else log->error("worker process {}: a report that does not decode: {}", c, stats.error().describe());
+    if (r.has_delivery()) {
+      if (auto s = wire::decodeDelivery(r.delivery(), plan_->streams.size(), delivery_); !s) {
+        log->error("worker process {}: delivery records that do not decode: {}", c, s.error().describe());
+      }
+    }
+    child.tick = std::max(child.tick, r.tick());
+    child.users = r.final() ? 0 : r.users();
+    busy_ = std::max(busy_, r.generator_busy());
+    if (r.first_spawn_unix_nanos() != 0) {
+      const auto spawned = toMono(r.first_spawn_unix_nanos());
+      if (first_spawn_ == MonoTime{} || spawned < first_spawn_) {
+        first_spawn_ = spawned;
+        first_scheduled_ = spawned - Nanos(r.first_spawn_late_nanos());
+      }
+    }
+    if (r.final()) {
+      child.finished = true;
+      v1::CoordinatorMessage finished;
+      finished.mutable_finished()->set_exit_code(0);
+      pool_->send(c, finished);
+    }
+  }
+  for (const auto& ended : pool_->takeEnded()) {
+    auto& child = children_[ended.child];
+    if (child.finished) continue;
+    child.finished = true;
+    child.users = 0;
+    // Its users' requests since its last report are lost: the run fails
+    // (the coordinator aborts it on a fatal event) rather than under-counting quietly.
+    const auto why = fmt::format(
+        "worker process {} (pid {}) {} before its final report; its last second is not counted", ended.child,
+        pool_->pid(ended.child), ended.how);
+    log->error("{}", why);
+    v1::AgentMessage fatal;
+    fatal.mutable_event()->set_level("fatal");
+    fatal.mutable_event()->set_message(why);
+    sendNow(std::move(fatal));
   }
 }
 
