@@ -97,7 +97,12 @@ class AgentSession {
 
  private:
   struct Group;
-  struct Child;
+  // A worker process as its parent sees it (SessionOptions::processes).
+  struct Child {
+    int64_t users = 0;
+    uint64_t tick = 0;      // the newest second it has reported
+    bool finished = false;  // its final report arrived, or it ended
+  };
 
   // Under mutex_.
   void applyAssignment();
