@@ -148,3 +148,28 @@ def test_distributed_agents_with_two_processes_each_conserve(tmp_path, nginx):
     assert summary["totalsComplete"] is True
     assert all("running on 2 worker processes" in r.agent_log(n) for n in agents)
     assert {uri for (_, uri) in nginx.counts()} == {f"/items/{i}" for i in range(30)}
+
+
+def test_sigterm_agent_with_processes_leaves_and_its_users_move_to_the_other(tmp_path, nginx):
+    """SIGTERM reaches the agent only (as in a pod): it stops its worker processes
+    with the grace time, delivers their last counts in its final report and exits 0;
+    its users are rebalanced into the other agent's processes, as a new range."""
+    r = Run(tmp_path, nginx, users=30, duration="6s")
+    try:
+        r.start_coordinator(expect=2)
+        r.start_agent("a1", None, None, "--processes", "2")
+        r.start_agent("a2", None, None, "--processes", "2")
+        time.sleep(2.5)
+        r.agents["a2"].send_signal(signal.SIGTERM)
+        assert r.agents["a2"].wait(timeout=15) == 0, r.agent_log("a2")
+        code, agents, summary = r.wait()
+    finally:
+        r.stop()
+    assert code == 0, r.stdout + r.coordinator_log()
+    assert any("rebalanced 15 user(s) of agent a2" in e["message"] for e in summary["events"]), summary["events"]
+    detail = by_agent(summary)
+    assert detail["a2"]["state"] == "finished" and detail["a2"]["userRanges"] == []
+    assert summary["totals"]["requests"] == nginx_total(nginx)
+    # a1 ran the moved users in its worker processes too: every index reached nginx
+    # after the rebalance, from a1's children.
+    assert sorted(detail["a1"]["userRanges"]) == [[0, 15], [15, 15]]
