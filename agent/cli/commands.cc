@@ -142,19 +142,32 @@ int run(const Options& options) {
   const auto& plan = compiled->plan;
 
   const auto fds = runtime::raiseFdLimit();
-  const auto needed = runtime::socketsNeeded(plan);
+  const auto per_user = runtime::socketsPerUser(plan);
+  const size_t processes = options.processes ? options.processes
+                                             : runtime::processesFor(plan.load.users, per_user, fds.soft);
+  const auto needed = runtime::socketsPerProcess(plan.load.users, per_user, processes);
   if (needed > fds.soft) {
     return invalid(
-        Error{fmt::format("the run needs about {} file descriptors ({} users x {} origin(s) + {} reserved) "
-                          "but the open-files limit is {} (hard limit {}); raise it (ulimit -n) or lower --users",
-                          needed, plan.load.users, plan.origins.size(), runtime::kReservedFds, fds.soft, fds.hard),
-              "load.users"});
+        Error{fmt::format("the run needs about {} file descriptors per process ({} users / {} process(es) x {} "
+                          "connection(s) each + {} reserved) but the open-files limit is {} (hard limit {}); raise it "
+                          "(ulimit -n), use more --processes or lower --users",
+                          needed, plan.load.users, processes, per_user, runtime::kReservedFds, fds.soft, fds.hard),
+              options.processes ? "--processes" : "load.users"});
   }
 
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
   runtime::LocalRunOptions run_options;
   run_options.workers = options.workers;
+  run_options.processes = processes;
+  if (processes > 1) {
+    // The worker processes compile what a remote agent would: the coordinator's Scenario.
+    auto overrides = runOverrides(options);
+    if (!overrides) return invalid(overrides.error());
+    auto scenario = scenarioMessage(options, *overrides, *compiled);
+    if (!scenario) return invalid(scenario.error());
+    run_options.scenario = std::move(*scenario);
+  }
   run_options.insecure = options.insecure;
   run_options.ca_file = options.ca_file;
   run_options.seed = options.seed;
@@ -223,6 +236,7 @@ void addRunCommand(CLI::App& app, Options& options) {
   addGuardrailFlags(*command, options.guardrails);
   command->add_option("--workers", options.workers, "Worker threads (default: one per core)")
       ->check(CLI::Range(1, 1024));
+  addProcessesFlag(*command, options);
   command->add_flag("--insecure", options.insecure, "Accept any TLS certificate (self-signed test servers)");
   command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for TLS verification")
       ->check(CLI::ExistingFile);
@@ -233,6 +247,14 @@ void addRunCommand(CLI::App& app, Options& options) {
   command->add_option("--log-level", options.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   addBaselineFlag(*command, options);
+}
+
+void addProcessesFlag(CLI::App& command, Options& options) {
+  command
+      .add_option("--processes", options.processes,
+                  "Worker processes the users are split over, one result (default: as many as the open-files "
+                  "limit requires, usually 1)")
+      ->check(CLI::Range(1, 256));
 }
 
 void addBaselineFlag(CLI::App& command, Options& options) {

@@ -39,6 +39,7 @@ struct Options {
   std::string junit;     // --junit FILE: thresholds and checks as JUnit XML
   std::string markdown;  // --markdown FILE: a summary for a CI job's page
   size_t workers = 0;
+  size_t processes = 0;  // --processes; 0: as the open-files limit requires (processesFor())
   bool insecure = false;
   std::string ca_file;
   std::string grace;  // empty: the scenario's stop.grace, else 30s
@@ -67,6 +68,12 @@ Result<scenario::RunOverrides> runOverrides(const Options& options);
 Result<Compiled> compileAll(const Options& options, const scenario::RunOverrides& overrides);
 Result<Compiled> compileAll(const Options& options);
 int invalid(const Error& error);
+// --processes, on `herd run` and `herd agent`.
+void addProcessesFlag(CLI::App& command, Options& options);
+// What the coordinator sends every agent (and `herd run` its worker processes):
+// the scenario's text and the flags that override it (distributed.cc).
+Result<v1::Scenario> scenarioMessage(const Options& options, const scenario::RunOverrides& overrides,
+                                     const scenario::CompiledRun& run);
 // --out, --summary-json and the result flags (outputs.cc).
 void addOutputFlags(CLI::App& command, Options& options);
 void printProgress(const scenario::Plan& plan, std::function<void(const report::SecondSample&)>& on_second,

@@ -18,6 +18,7 @@
 #include "agent/remote/coordinator_client.h"
 #include "agent/runtime/agent_session.h"
 #include "agent/runtime/generator_health.h"
+#include "agent/runtime/worker_process.h"
 #include "common/coordinator/coordinator.h"
 #include "common/coordinator/grpc_service.h"
 #include "common/core/logging.h"
@@ -76,15 +77,6 @@ std::string defaultAgentId() {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
   return fmt::format("{}-{}-{:04x}", host, getpid(), secureRandom64() & 0xffff);
-}
-
-// What the coordinator sends every agent: the scenario's text and the flags
-// that override it, so each agent compiles exactly the coordinator's plan.
-Result<v1::Scenario> scenarioMessage(const Options& options, const scenario::RunOverrides& overrides,
-                                     const scenario::CompiledRun& run) {
-  auto yaml = readText(options.scenario, "scenario");
-  if (!yaml) return yaml.error();
-  return wire::encodeRun(*yaml, options.scenario, overrides.compile, run);
 }
 
 int coordinatorMain(const Options& options, const DistributedOptions& d) {
@@ -195,6 +187,7 @@ int agentMain(const Options& options, const DistributedOptions& d) {
   so.insecure = options.insecure;
   so.ca_file = options.ca_file;
   so.seed = options.seed;
+  so.processes = options.processes;
   runtime::AgentSession session(so);
   remote::ClientOptions co;
   co.coordinator = d.coordinator;
@@ -230,12 +223,33 @@ int agentMain(const Options& options, const DistributedOptions& d) {
   return outcome.exit_code;
 }
 
+int workerProcessMain(const Options& options, const DistributedOptions& d) {
+  setLogLevel(options.log_level);
+  runtime::SessionOptions so;
+  so.agent_id = fmt::format("{}/{}", d.agent_id, d.worker_index);
+  so.workers = options.workers;
+  so.insecure = options.insecure;
+  so.ca_file = options.ca_file;
+  so.seed = options.seed;
+  so.keep_bytes = 0;  // the parent acknowledges every report at once and never restarts
+  return runtime::runWorkerProcess(d.worker_fd, std::move(so));
+}
+
 void addLogLevel(CLI::App& command, Options& options) {
   command.add_option("--log-level", options.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 }
 
 }  // namespace
+
+// What the coordinator sends every agent: the scenario's text and the flags
+// that override it, so each agent compiles exactly the coordinator's plan.
+Result<v1::Scenario> scenarioMessage(const Options& options, const scenario::RunOverrides& overrides,
+                                     const scenario::CompiledRun& run) {
+  auto yaml = readText(options.scenario, "scenario");
+  if (!yaml) return yaml.error();
+  return wire::encodeRun(*yaml, options.scenario, overrides.compile, run);
+}
 
 void addCoordinatorCommand(CLI::App& app, Options& options, DistributedOptions& d) {
   auto* command = app.add_subcommand("coordinator", "Run a scenario on agents that dial in (herd agent)");
@@ -294,6 +308,7 @@ void addAgentCommand(CLI::App& app, Options& options, DistributedOptions& d) {
                       "Give up after this long without the coordinator (default 60s)");
   command->add_option("--workers", options.workers, "Worker threads (default: one per core)")
       ->check(CLI::Range(1, 1024));
+  addProcessesFlag(*command, options);
   command->add_flag("--insecure", options.insecure, "Accept any TLS certificate of the target");
   command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for the target's TLS")
       ->check(CLI::ExistingFile);
@@ -302,7 +317,20 @@ void addAgentCommand(CLI::App& app, Options& options, DistributedOptions& d) {
   addLogLevel(*command, options);
 }
 
+void addWorkerProcessCommand(CLI::App& app, Options& options, DistributedOptions& d) {
+  auto* command = app.add_subcommand("worker-process", "");  // no description: hidden from --help
+  command->add_option("--fd", d.worker_fd, "The socket to the parent herd process")->required();
+  command->add_option("--index", d.worker_index, "This process's number among its parent's");
+  command->add_option("--agent-id", d.agent_id, "The parent's agent id");
+  command->add_option("--workers", options.workers, "Worker threads")->check(CLI::Range(1, 1024));
+  command->add_flag("--insecure", options.insecure, "Accept any TLS certificate of the target");
+  command->add_option("--ca-file", options.ca_file, "Extra CA certificate (PEM) for the target's TLS");
+  command->add_option("--seed", options.seed, "Seed for random choices");
+  addLogLevel(*command, options);
+}
+
 int dispatchDistributed(const CLI::App& app, const Options& options, const DistributedOptions& d) {
+  if (app.got_subcommand("worker-process")) return workerProcessMain(options, d);
   if (app.got_subcommand("coordinator")) return coordinatorMain(options, d);
   if (app.got_subcommand("agent")) return agentMain(options, d);
   return -1;

@@ -31,10 +31,15 @@ struct DistributedOptions {
   std::string tls_ca;
   std::string tls_server_name;
   std::string reconnect_timeout = "60s";
+  // herd worker-process (started by herd run / herd agent with --processes)
+  int worker_fd = -1;
+  size_t worker_index = 0;
 };
 
 void addCoordinatorCommand(CLI::App& app, Options& options, DistributedOptions& distributed);
 void addAgentCommand(CLI::App& app, Options& options, DistributedOptions& distributed);
+// Hidden: the child process of `--processes` (agent/runtime/worker_process.h).
+void addWorkerProcessCommand(CLI::App& app, Options& options, DistributedOptions& distributed);
 // The exit code when one of the two was chosen; -1 otherwise.
 int dispatchDistributed(const CLI::App& app, const Options& options, const DistributedOptions& distributed);
 

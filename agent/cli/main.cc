@@ -12,8 +12,12 @@
 #include "agent/cli/commands.h"
 #include "agent/cli/distributed.h"
 #include "agent/cli/k8s_commands.h"
+#include "agent/runtime/generator_health.h"
 
 int main(int argc, char** argv) {
+  // Every herd process may hold as many files as the machine lets it: the
+  // engine's sockets, the coordinator's agents, the operator's streams.
+  herd::runtime::raiseFdLimit();
   herd::cli::Options options;
   CLI::App app{"herd: load testing that measures honestly, locally or on Kubernetes"};
   app.require_subcommand(1);
@@ -24,6 +28,7 @@ int main(int argc, char** argv) {
   herd::cli::DistributedOptions distributed;
   herd::cli::addCoordinatorCommand(app, options, distributed);
   herd::cli::addAgentCommand(app, options, distributed);
+  herd::cli::addWorkerProcessCommand(app, options, distributed);
   herd::cli::K8sOptions k8s;
   herd::cli::addK8sCommands(app, k8s);
   try {

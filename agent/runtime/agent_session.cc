@@ -27,6 +27,9 @@ namespace {
 // later so it holds every worker's interval.
 constexpr auto kReportDelay = std::chrono::milliseconds(80);
 constexpr size_t kDeliveryPieceBytes = size_t{1} << 20;  // well under gRPC's 4 MiB message limit
+// With worker processes, second k is reported once every running child has
+// reported it (each at k + kReportDelay), and at the latest this late.
+constexpr auto kProcessReportLimit = std::chrono::milliseconds(400);
 
 int64_t wallNanos() {
   return std::chrono::duration_cast<Nanos>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -72,7 +75,8 @@ struct AgentSession::Group {
   }
 };
 
-AgentSession::AgentSession(SessionOptions options) : options_(std::move(options)), run_id_(options_.run_id) {}
+AgentSession::AgentSession(SessionOptions options)
+    : options_(std::move(options)), run_id_(options_.run_id), processes_(options_.processes) {}
 
 AgentSession::~AgentSession() {
   std::lock_guard lock(mutex_);
@@ -189,6 +193,7 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
         return;
       }
       run_id_ = w.run_id();
+      if (w.has_scenario() && !scenario_) scenario_ = w.scenario();
       if (w.heartbeat_interval_ms() > 0) heartbeat_interval_ = std::chrono::milliseconds(w.heartbeat_interval_ms());
       // Everything up to applied_sequence is counted by this coordinator; the
       // rest goes again, in order. Less than was acknowledged before: a new
@@ -261,6 +266,22 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
 // Makes the running groups match the newest assignment (under mutex_).
 void AgentSession::applyAssignment() {
   if (!assignment_ || start_unix_ == 0 || stopping_ || !plan_) return;
+  if (processes_ == 0) {
+    rlimit fds{};
+    getrlimit(RLIMIT_NOFILE, &fds);
+    int64_t users = 0;
+    for (const auto& r : assignment_->ranges()) users += r.count();
+    processes_ = processesFor(users, socketsPerUser(*plan_), static_cast<uint64_t>(fds.rlim_cur));
+    if (processes_ > 1) {
+      logger("agent")->info(
+          "{} users need more sockets than the open-files limit ({}) allows one process: {} processes", users,
+          static_cast<uint64_t>(fds.rlim_cur), processes_);
+    }
+  }
+  if (processes_ > 1) {
+    applyToProcesses();
+    return;
+  }
   const auto now = MonoClock::now();
   const bool first = groups_.empty();
   if (first && owned_plan_ && assignment_->shard_count() > 0) {
@@ -347,6 +368,12 @@ void AgentSession::startGroup(int64_t first, int64_t count, MonoTime not_before)
 void AgentSession::stopAll(Nanos grace) {
   const auto abandon_at = MonoClock::now() + grace;
   stopping_ = true;
+  if (pool_) {
+    v1::CoordinatorMessage stop;
+    stop.mutable_stop()->set_mode(v1::Stop::STOP);
+    stop.mutable_stop()->set_grace_nanos(grace.count());
+    for (size_t c = 0; c < pool_->size(); ++c) pool_->send(c, stop);
+  }
   for (auto& group : groups_) {
     group->stopped = true;
     for (auto& worker : group->workers) worker->stop(abandon_at);
@@ -354,6 +381,7 @@ void AgentSession::stopAll(Nanos grace) {
 }
 
 void AgentSession::collect(MonoTime) {
+  if (pool_) collectProcesses();
   for (auto& group : groups_) {
     for (size_t i = 0; i < group->workers.size(); ++i) {
       for (auto& snapshot : group->workers[i]->takeSnapshots()) {
@@ -398,6 +426,7 @@ void AgentSession::sendReport(bool final) {
   for (const auto& group : groups_) {
     for (auto u : group->users) users += u;
   }
+  for (const auto& child : children_) users += child.users;
   r.set_users(final ? 0 : users);
   r.set_generator_busy(busy_);
   r.set_final(final);
@@ -450,13 +479,19 @@ void AgentSession::poll() {
   if (!plan_ || final_sent_) return;
   if (start_unix_ != 0 && !stopping_ && now >= start_ + plan_->load.duration) stopAll(grace_);
   collect(now);
-  const bool all_done = std::all_of(groups_.begin(), groups_.end(), [](const auto& g) { return g->allFinished(); });
+  const bool all_done = std::all_of(groups_.begin(), groups_.end(), [](const auto& g) { return g->allFinished(); }) &&
+                        std::all_of(children_.begin(), children_.end(), [](const auto& c) { return c.finished; });
   if (stopping_ && all_done) {
     final_sent_ = true;
     sendReport(true);
     return;
   }
-  if (start_unix_ != 0 && now >= start_ + std::chrono::seconds(next_tick_) + kReportDelay) {
+  const bool children_reported = std::all_of(children_.begin(), children_.end(),
+                                             [&](const auto& c) { return c.finished || c.tick >= next_tick_; });
+  const auto delay = children_.empty()   ? Nanos(kReportDelay)
+                     : children_reported ? Nanos(0)
+                                         : Nanos(kProcessReportLimit);
+  if (start_unix_ != 0 && now >= start_ + std::chrono::seconds(next_tick_) + std::max<Nanos>(delay, kReportDelay)) {
     sendReport(false);
     const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(now - start_).count();
     next_tick_ = std::max<uint64_t>(next_tick_ + 1, static_cast<uint64_t>(elapsed) + 1);

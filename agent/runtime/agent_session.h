@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "agent/engine/http_connection.h"
+#include "agent/runtime/process_pool.h"
 #include "agent/runtime/worker.h"
 #include "common/core/clock.h"
 #include "common/core/result.h"
@@ -44,6 +45,12 @@ struct SessionOptions {
   // the oldest acknowledged reports are dropped, and a coordinator adopting the
   // agent later misses them (it says so in an event).
   size_t keep_bytes = size_t{64} << 20;  // 0: keep only what is not acknowledged (in-process runs)
+  // Worker processes: 1 runs the users on threads of this process; N > 1 splits
+  // every assigned range over N child processes (process_pool.h) whose reports
+  // this session merges into its own, under its own identity; 0 chooses when
+  // the first assignment arrives, from the open-files limit (processesFor()).
+  size_t processes = 1;
+  std::string executable = "/proc/self/exe";  // what the child processes run
 };
 
 class AgentSession {
@@ -90,9 +97,18 @@ class AgentSession {
 
  private:
   struct Group;
+  // A worker process as its parent sees it (SessionOptions::processes).
+  struct Child {
+    int64_t users = 0;
+    uint64_t tick = 0;      // the newest second it has reported
+    bool finished = false;  // its final report arrived, or it ended
+  };
 
   // Under mutex_.
   void applyAssignment();
+  void applyToProcesses();
+  void collectProcesses();
+  std::vector<std::string> processArgs() const;
   void startGroup(int64_t first, int64_t count, MonoTime not_before);
   void stopAll(Nanos grace);
   void collect(MonoTime now);
@@ -121,6 +137,11 @@ class AgentSession {
   MonoTime start_{};
   bool stopping_ = false;
   std::vector<std::unique_ptr<Group>> groups_;
+  // With worker processes (SessionOptions::processes) the users run there, not in groups_.
+  std::optional<v1::Scenario> scenario_;  // from the Welcome, for the children
+  size_t processes_ = 1;                  // resolved at the first assignment
+  std::unique_ptr<ProcessPool> pool_;
+  std::vector<Child> children_;
 
   Send send_;
   bool linked_ = false;  // a Welcome arrived on the current stream

@@ -30,8 +30,9 @@ Result<LocalRunResult> runLocal(const scenario::CompiledRun& run, const LocalRun
   const uint64_t seed = options.seed ? options.seed : std::random_device{}();
   // The coordinator lives in this process and never restarts: reports need not
   // be kept once acknowledged.
-  AgentSession session(
-      SessionOptions{"local", "", options.workers, options.insecure, options.ca_file, options.probe_timeout, seed, 0});
+  SessionOptions so{"local", "", options.workers, options.insecure, options.ca_file, options.probe_timeout, seed, 0};
+  so.processes = options.processes;
+  AgentSession session(so);
   if (auto prepared = session.prepare(plan, run.grace); !prepared) return prepared.error();
 
   coordinator::CoordinatorOptions co;
@@ -41,6 +42,13 @@ Result<LocalRunResult> runLocal(const scenario::CompiledRun& run, const LocalRun
   co.lost_after = std::chrono::hours(24);           // an in-process agent cannot go missing
   co.start_delay = std::chrono::milliseconds(100);  // every worker thread is up before the first spawn
   co.collect_delay = std::chrono::milliseconds(120);
+  if (options.processes != 1) {
+    // Worker processes start when the users are assigned and report through
+    // this process, a hop later.
+    co.start_delay = std::chrono::seconds(1);
+    co.collect_delay = std::chrono::milliseconds(500);
+    co.scenario = options.scenario;
+  }
   co.fd_limit = options.fd_limit;
   co.total_users = run.total_users;
   co.grace = run.grace;

@@ -20,7 +20,10 @@
 namespace herd::runtime {
 
 struct LocalRunOptions {
-  size_t workers = 0;     // 0: one per core
+  size_t workers = 0;  // 0: one per core
+  // Worker processes (SessionOptions::processes); above 1 they compile `scenario`.
+  size_t processes = 1;
+  v1::Scenario scenario;
   bool insecure = false;  // accept any TLS certificate (self-signed test servers)
   std::string ca_file;    // extra CA for TLS verification
   Nanos probe_timeout = std::chrono::seconds(3);

@@ -85,7 +85,8 @@ def test_unreachable_target(herd):
 
 def test_too_few_file_descriptors(herd, nginx):
     path = herd.scenario(GOOD.replace("http://127.0.0.1:9", nginx.url).replace("users: 1,", "users: 500,"))
-    # A hard limit of 256 cannot be raised, and 500 users need more.
-    result = subprocess.run(["bash", "-c", f'ulimit -n 256 && exec "{HERD}" run "{path}"'],
+    # A hard limit of 256 cannot be raised, and 500 users in one process need more
+    # (without --processes herd would split them over 3 processes).
+    result = subprocess.run(["bash", "-c", f'ulimit -n 256 && exec "{HERD}" run "{path}" --processes 1'],
                             capture_output=True, text=True, timeout=60)
     check(result, 2, r"needs about 564 file descriptors", r"limit is 256")
