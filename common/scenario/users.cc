@@ -1,5 +1,6 @@
 // User classes: name, share of the users, onStart, and steps or weighted tasks.
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "common/scenario/builder.h"
@@ -52,11 +53,24 @@ Status parseShare(Context& context, const MapView& map, UserClass& user_class) {
   return Ok{};
 }
 
-// `code: {library: FILE, class: NAME}`: a C++ class; the library is loaded by
-// bindCode(), not here (the operator compiles scenarios whose library it never sees).
+// SHA-256 as `sha256sum` prints it: 64 hex digits (upper case taken, kept lower).
+Result<std::string> readSha256(Context& context, const Field& field) {
+  SCENARIO_ASSIGN_OR_RETURN(std::string text, readString(context, field));
+  const bool hex = text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+                     return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+                   });
+  if (!hex) return errorAt(context, field, "a SHA-256 is 64 hex digits (sha256sum FILE), got " + quote(text));
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  return text;
+}
+
+// `code: {library: FILE, class: NAME, sha256: HEX}`: a C++ class; the library is
+// loaded by bindCode(), not here (the operator compiles scenarios whose library
+// it never sees). `sha256` pins the file every process must load.
 Status parseCode(Builder& builder, const Field& field, UserClass& user_class) {
   Context& context = builder.context;
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field, {"library", "class"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field, {"library", "class", "sha256"}));
   SCENARIO_ASSIGN_OR_RETURN(const Field library,
                             require(context, field, map, "library", "a shared library, relative to the scenario"));
   SCENARIO_ASSIGN_OR_RETURN(const Field name, require(context, field, map, "class", "the C++ class's registered name"));
@@ -71,6 +85,9 @@ Status parseCode(Builder& builder, const Field& field, UserClass& user_class) {
   if (code.path.find('/') == std::string::npos) code.path = "./" + code.path;
   code.place = errorAt(context, field.atKey().mark, "").where;
   code.field = field.path;
+  if (const Field* sha256 = map.find("sha256")) {
+    SCENARIO_ASSIGN_OR_RETURN(code.pinned_sha256, readSha256(context, *sha256));
+  }
   user_class.code = std::move(code);
   return Ok{};
 }
