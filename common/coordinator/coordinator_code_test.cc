@@ -102,8 +102,7 @@ TEST_F(CoordinatorCode, APinnedHashIsTheRunsFromTheStart) {
   auto refused = next(*a, v1::CoordinatorMessage::kRefused);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->refused().reason(), v1::Refused::CODE_MISMATCH);
-  EXPECT_NE(refused->refused().message().find("the run's is " + kShaB + " (pinned by the scenario)"),
-            std::string::npos)
+  EXPECT_NE(refused->refused().message().find("the run's is " + kShaB + " (pinned by the scenario)"), std::string::npos)
       << refused->refused().message();
   auto result = coordinator->run();
   ASSERT_FALSE(result.ok());

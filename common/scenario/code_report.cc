@@ -49,9 +49,9 @@ Status bindReported(Plan& plan, const std::vector<BoundClass>& classes) {
   }
   for (size_t i = 0; i < mine.size(); ++i) {
     if (mine[i]->name != classes[i].class_name) {
-      return Error{"the agent bound class \"" + classes[i].class_name + "\" where the scenario has \"" +
-                       mine[i]->name + "\"",
-                   mine[i]->code->place};
+      return Error{
+          "the agent bound class \"" + classes[i].class_name + "\" where the scenario has \"" + mine[i]->name + "\"",
+          mine[i]->code->place};
     }
     // An exception is counted against the class's first endpoint: one exists.
     if (classes[i].endpoints.empty()) {

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "common/core/clock.h"
+#include "common/core/crypto.h"
 #include "operator/controller/loadtest.h"
 #include "operator_fixture.h"
 #include "operator_process.h"
@@ -445,6 +446,12 @@ spec:
   ASSERT_EQ(summary["errors"].size(), 1u) << summary["errors"].dump();
   EXPECT_EQ(summary["errors"][0]["kind"], "exception");
   EXPECT_EQ(summary["errors"][0]["message"], "inventory out of sync");
+  // The operator loaded no library: its coordinator numbered the classes'
+  // endpoints from the first agent's Ready and took that agent's hashes.
+  const auto log = op->log();
+  EXPECT_NE(log.find("C++ classes' endpoints and checks as agent"), std::string::npos) << log;
+  EXPECT_NE(log.find("the run's library for class buyer is SHA-256 " + sha256Hex(readText(library))), std::string::npos)
+      << log;
   EXPECT_EQ(op->stop(), 0) << op->log();
 }
 
