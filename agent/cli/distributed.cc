@@ -163,6 +163,11 @@ int coordinatorMain(const Options& options, const DistributedOptions& d) {
   const auto scenario_sha256 = scenarioSha256(options.scenario);  // as run, even if edited meanwhile
   auto result = coordinator.run();
   (*server)->shutdown();
+  if (!result && coordinator.invalidInput()) {
+    // An agent refused its input (a C++ library that is not the run's): exit 2, its reason.
+    if (isatty(STDOUT_FILENO) != 0) fmt::print("\n");
+    return invalid(result.error());
+  }
   const int code = finishRun(options, plan, result, scenario_sha256);
   if (result && live_metrics.server) finishLiveMetrics(*live_metrics.server, options, plan, *result, &g_stop);
   return code;

@@ -150,6 +150,7 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
           v1::AgentMessage fatal;
           fatal.mutable_event()->set_level("fatal");
           fatal.mutable_event()->set_message(why);
+          fatal.mutable_event()->set_exit_code(session.invalidInput() ? 2 : 3);
           {
             std::lock_guard lock(queue_mutex);
             queue.push_back(std::move(fatal));  // the coordinator ends the run with this reason
@@ -241,8 +242,9 @@ AgentOutcome runAgent(runtime::AgentSession& session, const ClientOptions& optio
       backoff = kMinBackoff;
     }
     if (session.done()) {
-      if (auto failed = session.failed()) outcome = {3, "this agent cannot run the scenario: " + *failed};
-      else if (auto refused = session.refused()) outcome = {3, "the coordinator refused this agent: " + *refused};
+      const int code = session.invalidInput() ? 2 : 3;
+      if (auto failed = session.failed()) outcome = {code, "this agent cannot run the scenario: " + *failed};
+      else if (auto refused = session.refused()) outcome = {code, "the coordinator refused this agent: " + *refused};
       else if (options.leave && options.leave->load()) outcome = {0, "left the run; every report is delivered"};
       else outcome = {0, "the run is over"};
       break;

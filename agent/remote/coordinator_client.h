@@ -40,7 +40,8 @@ struct AgentOutcome {
 };
 
 // Runs until the coordinator says Finished (exit 0), refuses us, or cannot be
-// reached for reconnect_timeout (exit 3 for both).
+// reached for reconnect_timeout (exit 3 for both; 2 when the scenario does not
+// compile here or our C++ libraries are not the run's).
 AgentOutcome runAgent(runtime::AgentSession& session, const ClientOptions& options);
 
 }  // namespace herd::remote

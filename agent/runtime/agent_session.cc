@@ -126,7 +126,11 @@ Status AgentSession::prepare(const scenario::Plan& plan, Nanos grace) {
 
 Status AgentSession::prepare(const v1::Welcome& welcome) {
   auto run = wire::decodeRun(welcome.scenario());
-  if (!run) return Error{"the coordinator's scenario does not compile here: " + run.error().describe(), ""};
+  if (!run) {
+    std::lock_guard lock(mutex_);
+    invalid_input_ = true;
+    return Error{"the coordinator's scenario does not compile here: " + run.error().describe(), ""};
+  }
   owned_plan_ = std::make_unique<scenario::Plan>(std::move(run->plan));
   return prepare(*owned_plan_, run->grace);
 }
@@ -209,7 +213,7 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
       linked_ = true;
       if (plan_) {
         v1::AgentMessage ready;
-        ready.mutable_ready();
+        wire::encodeCode(*plan_, *ready.mutable_ready());  // the C++ libraries this agent runs
         sendNow(std::move(ready));
       }
       size_t resent = 0;
@@ -230,6 +234,7 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
         break;
       }
       refused_ = message.refused().message();
+      invalid_input_ = message.refused().reason() == v1::Refused::CODE_MISMATCH;
       finished_ = true;
       break;
     case v1::CoordinatorMessage::kAssignment:
@@ -527,6 +532,11 @@ bool AgentSession::done() const {
 std::optional<std::string> AgentSession::refused() const {
   std::lock_guard lock(mutex_);
   return refused_;
+}
+
+bool AgentSession::invalidInput() const {
+  std::lock_guard lock(mutex_);
+  return invalid_input_;
 }
 
 int AgentSession::exitCode() const {

@@ -89,10 +89,13 @@ class AgentSession {
   bool done() const;  // Finished received, refused or failed: nothing more to do
   std::optional<std::string> failed() const;
   std::optional<std::string> refused() const;  // why the coordinator refused us
-  int exitCode() const;                        // from Finished
-  uint64_t unacked() const;                    // reports the current coordinator has not acknowledged
-  size_t keptReports() const;                  // reports held for a resend
-  bool delivered() const;                      // the final report is sent and acknowledged
+  // The scenario did not compile here, or the coordinator refused our C++
+  // libraries: invalid input (exit 2) rather than a run that could not go (3).
+  bool invalidInput() const;
+  int exitCode() const;        // from Finished
+  uint64_t unacked() const;    // reports the current coordinator has not acknowledged
+  size_t keptReports() const;  // reports held for a resend
+  bool delivered() const;      // the final report is sent and acknowledged
   const scenario::Plan* plan() const { return plan_; }
 
  private:
@@ -165,6 +168,7 @@ class AgentSession {
   int exit_code_ = 0;
   std::optional<std::string> refused_;
   std::optional<std::string> failed_;
+  bool invalid_input_ = false;
 };
 
 }  // namespace herd::runtime

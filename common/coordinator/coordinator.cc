@@ -32,11 +32,20 @@ v1::CoordinatorMessage heartbeatMessage() {
 
 Coordinator::Coordinator(const scenario::Plan& plan, std::vector<report::Threshold> thresholds,
                          CoordinatorOptions options)
-    : plan_(plan),
+    : plan_(&plan),
       thresholds_(std::move(thresholds)),
       options_(std::move(options)),
       aggregate_(plan.endpoints.size()),
-      expected_(options_.expect_agents) {}
+      expected_(options_.expect_agents) {
+  for (const auto& user_class : plan.classes) {
+    if (!user_class.code) continue;
+    const auto& code = *user_class.code;
+    run_sha256_.push_back(!code.sha256.empty() ? code.sha256 : code.pinned_sha256);
+    sha256_source_.push_back(!code.sha256.empty()          ? "the coordinator's file"
+                             : !code.pinned_sha256.empty() ? "pinned by the scenario"
+                                                           : "");
+  }
+}
 
 Coordinator::~Coordinator() {
   std::lock_guard lock(mutex_);
@@ -99,26 +108,13 @@ void Coordinator::receive(const std::shared_ptr<Connection>& connection, const v
   switch (message.body_case()) {
     case v1::AgentMessage::kReport: onReport(*agent, message.report()); break;
     case v1::AgentMessage::kHeartbeat: break;
-    case v1::AgentMessage::kReady:
-      agent->ready = true;
-      if (phase_ == Phase::kRunning && agent->generation == 0 && !agent->retired) onLateReady(*agent);
-      break;
+    case v1::AgentMessage::kReady: onReady(*agent, message.ready()); break;
     case v1::AgentMessage::kEvent: {
       const auto& e = message.event();
       const std::string text = fmt::format("agent {}: {}", agent->id, e.message().substr(0, kMaxEventLength));
       if (e.level() == "fatal") {
-        // The agent cannot run (e.g. the target is unreachable from it).
-        if (phase_ == Phase::kWaiting) fatal_ = text;
-        event("error", text);
-        if (phase_ == Phase::kRunning && agent->generation == 0) {
-          // One that joined a running test (scaled up) and cannot run: the run goes on without it.
-          retiring_.insert(agent->id);
-          retire(*agent);
-          dismiss(*agent);
-        } else if (phase_ == Phase::kRunning) {
-          forced_ = report::Verdict::kError;
-          broadcastStop(v1::Stop::ABORT, Nanos(0), text);
-        }
+        // The agent cannot run (e.g. the target is unreachable from it, or its input is invalid).
+        onFatal(*agent, text, e.exit_code() == 2);
       } else {
         event(e.level() == "warn" || e.level() == "error" ? e.level() : "info", text);
       }
@@ -132,6 +128,30 @@ void Coordinator::receive(const std::shared_ptr<Connection>& connection, const v
   }
   // run() polls anyway; waking it matters only when the run may be over.
   if (!message.has_heartbeat() && (!message.has_report() || message.report().final())) changed_.notify_all();
+}
+
+void Coordinator::onReady(Agent& agent, const v1::Ready& ready) {
+  if (!sameCode(agent, ready)) return;
+  agent.ready = true;
+  if (phase_ == Phase::kRunning && agent.generation == 0 && !agent.retired) onLateReady(agent);
+}
+
+// An agent that cannot run: before the start the run ends with its reason; one
+// that joined a running test (scaled up) is let go; one that ran users aborts it.
+void Coordinator::onFatal(Agent& agent, const std::string& text, bool invalid_input) {
+  if (phase_ == Phase::kWaiting && !fatal_) {
+    fatal_ = text;
+    fatal_invalid_input_ = invalid_input;
+  }
+  event("error", text);
+  if (phase_ == Phase::kRunning && agent.generation == 0) {
+    retiring_.insert(agent.id);
+    retire(agent);
+    dismiss(agent);
+  } else if (phase_ == Phase::kRunning) {
+    forced_ = report::Verdict::kError;
+    broadcastStop(v1::Stop::ABORT, Nanos(0), text);
+  }
 }
 
 // Why a Hello cannot be admitted whatever the run's state; nullopt if it can.
@@ -281,7 +301,7 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
                      agent.applied));
     return;
   }
-  auto stats = wire::decodeStats(report.stats(), plan_.endpoints.size());
+  auto stats = wire::decodeStats(report.stats(), plan_->endpoints.size());
   if (!stats) {
     drop(fmt::format("agent {}: report {}: {}", agent.id, report.sequence(), stats.error().describe()));
     return;
@@ -290,7 +310,7 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
     drop(fmt::format("agent {}: a report before the run started", agent.id));
     return;
   }
-  if (auto delivered = wire::decodeDelivery(report.delivery(), plan_.streams.size(), delivery_); !delivered) {
+  if (auto delivered = wire::decodeDelivery(report.delivery(), plan_->streams.size(), delivery_); !delivered) {
     drop(fmt::format("agent {}: report {}: {}", agent.id, report.sequence(), delivered.error().describe()));
     return;
   }
@@ -315,7 +335,7 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
     // An agent ends at the run's duration by its own clock too: a final report
     // that beats the run loop's wake-up at the stop time (a busy machine, clocks
     // a little apart) is not a departure.
-    const bool before_the_end = MonoClock::now() < start_ + plan_.load.duration - std::chrono::milliseconds(500);
+    const bool before_the_end = MonoClock::now() < start_ + plan_->load.duration - std::chrono::milliseconds(500);
     if (phase_ == Phase::kRunning && before_the_end && was_running && userCount(agent.ranges) > 0) {
       // It stopped on its own (shut down, scaled away) while the run goes on.
       event("warn", fmt::format("agent {} left the run early; its {} report(s) ({} requests) are counted; policy {}",
@@ -411,7 +431,7 @@ void Coordinator::applyLossPolicy(Agent& agent, const std::string& how) {
       return;
     case LossPolicy::kRebalance: break;
   }
-  if (plan_.load.model == scenario::Load::Model::kOpen) {
+  if (plan_->load.model == scenario::Load::Model::kOpen) {
     // Arrivals are dealt to agents by their shard; users alone cannot move them.
     event("warn", fmt::format("the open model does not move arrivals: continuing without agent {}'s share ({} user(s))",
                               agent.id, lost_users));

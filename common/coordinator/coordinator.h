@@ -78,8 +78,8 @@ struct CoordinatorOptions {
 };
 
 struct RunResult {
-  report::RunAggregate aggregate;
-  report::RunInfo info;  // info.extra carries the distributed part of the summary
+  report::RunAggregate aggregate;  // numbered by Coordinator::plan()
+  report::RunInfo info;            // info.extra carries the distributed part of the summary
   // The CLI's exit codes: 0 passed; 1 a threshold failed (also one that aborted the run);
   // 3 the run could not be carried out (agents lost under `abort`, none left).
   int exit_code = 0;
@@ -155,6 +155,16 @@ class Coordinator final : public StreamHandler {
   // Thread-safe, cheap enough to call once a second.
   LiveStatus status() const;
 
+  // The plan the run's stats are numbered by: the one given, or, when it has
+  // C++ classes this process could not load (the operator), a copy bound from
+  // what the first agent reported (common/scenario/code_report.h). Stable once
+  // run() has returned.
+  const scenario::Plan& plan() const;
+
+  // run() failed before the start because an agent's input was invalid (its
+  // C++ library refused): exit code 2 rather than 3.
+  bool invalidInput() const;
+
   // For tests and the benchmark: what has been merged so far.
   uint64_t mergedRequests() const;
   size_t connectedAgents() const;
@@ -171,6 +181,12 @@ class Coordinator final : public StreamHandler {
   Agent* join(const std::shared_ptr<Connection>& connection, const v1::Hello& hello);
   void welcome(Agent& agent);
   void onReport(Agent& agent, const v1::Report& report);
+  void onReady(Agent& agent, const v1::Ready& ready);
+  void onFatal(Agent& agent, const std::string& text, bool invalid_input);
+  // C++ classes (coordinator_code.cc), under mutex_: whether the agent's
+  // libraries are the run's (else it is refused and the run cannot start).
+  bool sameCode(Agent& agent, const v1::Ready& ready);
+  void refuseCode(Agent& agent, const std::string& why);
   void refuse(const std::shared_ptr<Connection>& connection, v1::Refused::Reason reason, const std::string& why);
   void sendAssignment(Agent& agent);
   void sendStart(Agent& agent);
@@ -203,7 +219,7 @@ class Coordinator final : public StreamHandler {
   void dismiss(Agent& agent);
   void retiredSilent(Agent& agent);
 
-  int64_t totalUsers() const { return options_.total_users > 0 ? options_.total_users : plan_.load.users; }
+  int64_t totalUsers() const { return options_.total_users > 0 ? options_.total_users : plan_->load.users; }
   Status waitForAgents();
   void startRun();
   MonoTime runSeconds();  // returns when the load stopped
@@ -212,7 +228,10 @@ class Coordinator final : public StreamHandler {
   Json distributedSummary() const;
   std::set<std::string> listedAgents() const;
 
-  const scenario::Plan& plan_;
+  const scenario::Plan* plan_;                  // the given plan, or bound_plan_
+  std::unique_ptr<scenario::Plan> bound_plan_;  // bound from the first agent's Ready
+  std::vector<std::string> run_sha256_;         // per class with code: the run's library ("": not known yet)
+  std::vector<std::string> sha256_source_;      // who decided it, for messages
   const std::vector<report::Threshold> thresholds_;
   const CoordinatorOptions options_;
 
@@ -226,6 +245,7 @@ class Coordinator final : public StreamHandler {
   int64_t start_unix_nanos_ = 0;
   MonoTime start_{};
   std::optional<std::string> fatal_;                  // an agent could not run at all
+  bool fatal_invalid_input_ = false;                  // ... because its input was invalid (exit 2)
   std::optional<report::Verdict> forced_;             // the run could not go on: the verdict it forces
   std::optional<report::ThresholdAbort> aborted_by_;  // an abortOnFail threshold ended the run
   std::vector<Json> events_;

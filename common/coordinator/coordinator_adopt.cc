@@ -55,7 +55,7 @@ void Coordinator::adopt(Agent& agent, const v1::Resume& resume) {
 // closed yet waits for it (under mutex_). False: merge it now.
 bool Coordinator::holdReplayed(const Agent& agent, const v1::Report& report, const stats::Recorder& stats) {
   if (report.sequence() > agent.replay_until || report.tick() <= building_) return false;
-  auto& held = held_.try_emplace(report.tick(), plan_.endpoints.size()).first->second;
+  auto& held = held_.try_emplace(report.tick(), plan_->endpoints.size()).first->second;
   held.stats.merge(stats);
   held.users += report.final() ? 0 : report.users();
   held.busy = std::max(held.busy, std::clamp(report.generator_busy(), 0.0, 64.0));

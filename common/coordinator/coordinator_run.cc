@@ -35,7 +35,7 @@ Result<RunResult> Coordinator::run() {
     for (auto& [id, agent] : agents_) {
       if (!agent->connection) continue;
       v1::CoordinatorMessage message;
-      message.mutable_finished()->set_exit_code(3);
+      message.mutable_finished()->set_exit_code(fatal_invalid_input_ ? 2 : 3);
       message.mutable_finished()->set_verdict("error");
       agent->connection->push(std::move(message));
       agent->connection->close();
@@ -128,7 +128,7 @@ void Coordinator::startRun() {
 // Every threshold over the run so far, once a second (under mutex_); an
 // abortOnFail one that fails after its delay stops every agent.
 void Coordinator::judgeLive(double elapsed_seconds, bool stopping) {
-  auto live = report::evaluateLive(thresholds_, plan_, aggregate_.total(), elapsed_seconds);
+  auto live = report::evaluateLive(thresholds_, *plan_, aggregate_.total(), elapsed_seconds);
   if (live.abort && !stopping && !aborted_by_) {
     aborted_by_ = report::ThresholdAbort{*live.abort, live.results[*live.abort]};
     const auto& failed = aborted_by_->result;
@@ -143,7 +143,7 @@ void Coordinator::judgeLive(double elapsed_seconds, bool stopping) {
 }
 
 MonoTime Coordinator::runSeconds() {
-  const auto stop_at = start_ + plan_.load.duration;
+  const auto stop_at = start_ + plan_->load.duration;
   bool stopping = false;
   bool warned = false;
   MonoTime stopped_at{};
@@ -215,16 +215,16 @@ report::RunInfo Coordinator::finish(MonoTime stopped_at, int& exit_code) {
       if (fds != 0 && (info.fd_limit == 0 || fds < info.fd_limit)) info.fd_limit = fds;
     }
   }
-  if (!plan_.streams.empty()) {
+  if (!plan_->streams.empty()) {
     // Judged once over every agent's records, after every subscriber stopped listening.
     const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
     info.delivery = stats::judgeDelivery(
-        delivery_, plan_.streams.size(),
-        std::chrono::duration_cast<std::chrono::microseconds>(plan_.lost_after).count(), now_us);
+        delivery_, plan_->streams.size(),
+        std::chrono::duration_cast<std::chrono::microseconds>(plan_->lost_after).count(), now_us);
   }
-  info.thresholds = report::finalResults(thresholds_, plan_, aggregate_.total(), info.duration_seconds, aborted_by_,
+  info.thresholds = report::finalResults(thresholds_, *plan_, aggregate_.total(), info.duration_seconds, aborted_by_,
                                          info.delivery);
   info.verdict = forced_ ? *forced_ : report::verdictOf(info.thresholds);
   const auto missing = missingTotals();  // adds an event when something is

@@ -25,12 +25,12 @@ size_t Coordinator::activeAgents() const {
 
 // Why agents cannot be added to a running test; nullopt if they can.
 std::optional<std::string> Coordinator::growthProblem() const {
-  if (plan_.load.model == scenario::Load::Model::kOpen) {
+  if (plan_->load.model == scenario::Load::Model::kOpen) {
     return std::string(
         "the open model deals arrivals to agents by their shard at the start; it cannot take more agents "
         "mid-run");
   }
-  for (const auto& source : plan_.data) {
+  for (const auto& source : plan_->data) {
     if (source.pick == scenario::DataSource::Pick::kUnique) {
       return fmt::format(
           "data source \"{}\" hands out unique rows dealt to agents at the start; it cannot take more "

@@ -43,14 +43,16 @@ class CoordinatorTest : public ::testing::Test {
  protected:
   CoordinatorTest() : plan_(*scenario::compileString(kScenario, "unit.yaml")) {}
 
-  std::unique_ptr<Coordinator> make(size_t agents = 1) {
+  std::unique_ptr<Coordinator> make(size_t agents = 1) { return make(plan_, agents); }
+  // A run of `plan` (run-1, token s3cret) that starts 10 ms after its barrier.
+  static std::unique_ptr<Coordinator> make(const scenario::Plan& plan, size_t agents) {
     CoordinatorOptions options;
     options.run_id = "run-1";
     options.token = "s3cret";
     options.expect_agents = agents;
     options.start_delay = std::chrono::milliseconds(10);
     options.grace = std::chrono::milliseconds(100);
-    return std::make_unique<Coordinator>(plan_, std::vector<report::Threshold>{}, options);
+    return std::make_unique<Coordinator>(plan, std::vector<report::Threshold>{}, options);
   }
 
   static v1::AgentMessage hello(const std::string& id, const std::string& token = "s3cret", uint32_t version = 1,

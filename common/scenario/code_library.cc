@@ -43,6 +43,12 @@ Result<Loaded> load(const CodeClass& code) {
   static std::map<std::string, std::weak_ptr<void>> cache;
   auto sha = fileSha256(code.path);
   if (!sha) return Error{code.field + ".library: cannot read " + quote(code.library), code.place};
+  // A pinned file is checked before dlopen runs any of its code.
+  if (!code.pinned_sha256.empty() && *sha != code.pinned_sha256) {
+    return Error{code.field + ".sha256: " + quote(code.library) + " has SHA-256 " + *sha + ", the scenario pins " +
+                     code.pinned_sha256 + ": run the file it names",
+                 code.place};
+  }
   std::lock_guard lock(mutex);
   Loaded loaded;
   loaded.sha256 = *sha;

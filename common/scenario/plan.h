@@ -229,6 +229,7 @@ struct CodeClass {
   std::string class_name;  // as the library registers it
   std::string place;       // "FILE:LINE:COL" of `code:`, for errors about the class
   std::string field;       // its field path, "users[1].code"
+  std::string pinned_sha256;  // `sha256:` (lower-case hex): the only library file allowed; empty: any
   struct NamedOrigin {
     std::string url;    // as the scenario wrote it (resolved params), what herd::Request::origin names
     size_t origin = 0;  // index into Plan::origins

@@ -1,5 +1,6 @@
 // User classes: name, share of the users, onStart, and steps or weighted tasks.
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "common/scenario/builder.h"
@@ -67,11 +68,25 @@ Status parseCodeOrigins(Builder& builder, const Field& field, CodeClass& code) {
   return Ok{};
 }
 
-// `code: {library: FILE, class: NAME}`: a C++ class; the library is loaded by
-// bindCode(), not here (the operator compiles scenarios whose library it never sees).
+// SHA-256 as `sha256sum` prints it: 64 hex digits (upper case taken, kept lower).
+Result<std::string> readSha256(Context& context, const Field& field) {
+  SCENARIO_ASSIGN_OR_RETURN(std::string text, readString(context, field));
+  const bool hex = text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+                     return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+                   });
+  if (!hex) return errorAt(context, field, "a SHA-256 is 64 hex digits (sha256sum FILE), got " + quote(text));
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  return text;
+}
+
+// `code: {library: FILE, class: NAME, sha256: HEX, origins: [URL, ...]}`: a C++
+// class; the library is loaded by bindCode(), not here (the operator compiles
+// scenarios whose library it never sees). `sha256` pins the file every process
+// must load.
 Status parseCode(Builder& builder, const Field& field, UserClass& user_class) {
   Context& context = builder.context;
-  SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field, {"library", "class", "origins"}));
+  SCENARIO_ASSIGN_OR_RETURN(const MapView map, readMap(context, field, {"library", "class", "sha256", "origins"}));
   SCENARIO_ASSIGN_OR_RETURN(const Field library,
                             require(context, field, map, "library", "a shared library, relative to the scenario"));
   SCENARIO_ASSIGN_OR_RETURN(const Field name, require(context, field, map, "class", "the C++ class's registered name"));
@@ -88,6 +103,9 @@ Status parseCode(Builder& builder, const Field& field, UserClass& user_class) {
   code.field = field.path;
   code.http = builder.default_http;
   if (const Field* origins = map.find("origins")) SCENARIO_RETURN_IF_ERROR(parseCodeOrigins(builder, *origins, code));
+  if (const Field* sha256 = map.find("sha256")) {
+    SCENARIO_ASSIGN_OR_RETURN(code.pinned_sha256, readSha256(context, *sha256));
+  }
   user_class.code = std::move(code);
   return Ok{};
 }

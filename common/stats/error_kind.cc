@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <system_error>
@@ -17,18 +18,46 @@ std::string errnoMessage(int32_t code) {
   return text;
 }
 
-std::mutex g_messages_mutex;
-std::map<int32_t, std::string>& messages() {
-  static std::map<int32_t, std::string> by_id;
-  return by_id;
+// Texts by id, and their ids in the order they came, to forget the oldest.
+struct Messages {
+  std::mutex mutex;
+  std::map<int32_t, std::string> by_id;
+  std::deque<int32_t> order;
+};
+Messages& messages() {
+  static Messages registry;
+  return registry;
 }
 
-// A message thrown in another process (an agent of a distributed run) is in
-// that agent's log, not here.
+std::string_view cut(std::string_view message) {
+  if (message.size() <= kMaxExceptionMessageBytes) return message;
+  size_t end = kMaxExceptionMessageBytes;
+  while (end > 0 && (static_cast<uint8_t>(message[end]) & 0xC0) == 0x80) --end;  // not inside a character
+  return message.substr(0, end);
+}
+
+int32_t hashOf(std::string_view text) {
+  uint32_t hash = 2166136261u;  // FNV-1a: stable across processes and builds
+  for (const char c : text) hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
+  return static_cast<int32_t>(hash & 0x7fffffffu);
+}
+
+void remember(int32_t id, std::string_view text) {
+  auto& m = messages();
+  std::lock_guard lock(m.mutex);
+  if (!m.by_id.try_emplace(id, text).second) return;
+  m.order.push_back(id);
+  if (m.order.size() > kMaxExceptionMessages) {
+    m.by_id.erase(m.order.front());
+    m.order.pop_front();
+  }
+}
+
+// A message thrown in another process (an agent of a distributed run) is
+// known here when the agent's report carried its text.
 std::string exceptionMessage(int32_t code) {
-  std::lock_guard lock(g_messages_mutex);
-  const auto it = messages().find(code);
-  if (it != messages().end()) return it->second;
+  auto text = exceptionText(code);
+  if (!text.empty()) return text;
   return "exception in user code (message #" + std::to_string(code) + " in the agent's log)";
 }
 
@@ -45,12 +74,23 @@ std::string grpcStatusName(int32_t code) {
 }
 
 int32_t exceptionMessageId(std::string_view message) {
-  uint32_t hash = 2166136261u;  // FNV-1a: stable across processes and builds
-  for (const char c : message) hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
-  const auto id = static_cast<int32_t>(hash & 0x7fffffffu);
-  std::lock_guard lock(g_messages_mutex);
-  messages().try_emplace(id, message);
+  const auto text = cut(message);
+  const int32_t id = hashOf(text);
+  remember(id, text);
   return id;
+}
+
+std::string exceptionText(int32_t id) {
+  auto& m = messages();
+  std::lock_guard lock(m.mutex);
+  const auto it = m.by_id.find(id);
+  return it == m.by_id.end() ? std::string() : it->second;
+}
+
+bool rememberExceptionText(int32_t id, std::string_view text) {
+  if (text.empty() || text.size() > kMaxExceptionMessageBytes || hashOf(text) != id) return false;
+  remember(id, text);
+  return true;
 }
 
 std::string errorMessage(ErrorKind kind, int32_t code) {

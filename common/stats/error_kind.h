@@ -1,6 +1,7 @@
 #pragma once
 // How a request failed. The engine classifies every failure into one of these and
 // counts it; nothing on the hot path throws or formats a message.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -46,9 +47,24 @@ std::string errorMessage(ErrorKind kind, int32_t code);
 // A gRPC status code's name: "NOT_FOUND" for 5; "CODE_<n>" beyond the 17 gRPC defines.
 std::string grpcStatusName(int32_t code);
 
-// An exception's message as a number the stats can count (a 31-bit hash, the
-// same in every process), remembered in this process so that errorMessage()
-// names it. Takes a lock: exceptions are off the engine's hot path.
+// An exception's message is kept to its first kMaxExceptionMessageBytes (cut
+// at a UTF-8 character's start); a process remembers at most
+// kMaxExceptionMessages texts, and forgets the oldest beyond (errorMessage()
+// then names the message by its id).
+inline constexpr size_t kMaxExceptionMessageBytes = 256;
+inline constexpr size_t kMaxExceptionMessages = 1024;
+
+// An exception's message (cut as above) as a number the stats can count (a
+// 31-bit hash, the same in every process), remembered in this process so that
+// errorMessage() names it. Takes a lock: exceptions are off the engine's hot path.
 int32_t exceptionMessageId(std::string_view message);
+
+// The text this process remembers for an id, or "" (common/wire sends it with
+// the stats that count the id, so a coordinator shows an agent's messages).
+std::string exceptionText(int32_t id);
+// Remembers `text` as the message of `id` when it is one: no longer than
+// kMaxExceptionMessageBytes and hashing to `id` (so a peer cannot rename
+// another message). Returns whether it did.
+bool rememberExceptionText(int32_t id, std::string_view text);
 
 }  // namespace herd::stats

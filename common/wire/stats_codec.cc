@@ -5,11 +5,15 @@
 
 #include <fmt/format.h>
 
+#include "common/stats/error_kind.h"
+
 namespace herd::wire {
 
 namespace {
 
 constexpr uint32_t kLastErrorKind = static_cast<uint32_t>(stats::ErrorKind::kException);
+// Exception texts one delta carries (stats.proto): beyond it a message shows by its id.
+constexpr int kMaxExceptionTexts = 64;
 
 }  // namespace
 
@@ -70,12 +74,15 @@ void encodeStats(const stats::Recorder& recorder, v1::StatsDelta& out) {
     wire.set_protocols(e.protocols);
     encodeHistogram(e.latency, *wire.mutable_latency());
   }
+  auto& texts = *out.mutable_exception_messages();
   for (const auto& [key, count] : recorder.errors()) {
     auto& wire = *out.add_errors();
     wire.set_endpoint(key.endpoint);
     wire.set_kind(static_cast<uint32_t>(key.kind));
     wire.set_code(key.code);
     wire.set_count(count);
+    if (key.kind != stats::ErrorKind::kException || static_cast<int>(texts.size()) >= kMaxExceptionTexts) continue;
+    if (auto text = stats::exceptionText(key.code); !text.empty()) texts[key.code] = std::move(text);
   }
 }
 
@@ -116,6 +123,12 @@ Result<stats::Recorder> decodeStats(const v1::StatsDelta& in, size_t endpoint_co
     if (wire.count() == 0) return Error{"zero count", where};
     const stats::ErrorKey key{wire.endpoint(), static_cast<stats::ErrorKind>(wire.kind()), wire.code()};
     if (!errors.emplace(key, wire.count()).second) return Error{"error counted twice", where};
+  }
+  // Texts that are not their id's (or too many) are left out: the id is still counted.
+  int texts = 0;
+  for (const auto& [id, text] : in.exception_messages()) {
+    if (++texts > kMaxExceptionTexts) break;
+    stats::rememberExceptionText(id, text);
   }
   return stats::Recorder::fromParts(std::move(endpoints), std::move(errors));
 }

@@ -16,10 +16,13 @@ namespace herd::wire {
 void encodeHistogram(const stats::Histogram& histogram, v1::Histogram& out);
 Result<stats::Histogram> decodeHistogram(const v1::Histogram& in);
 
-// Endpoints with no requests and no bytes are left out.
+// Endpoints with no requests and no bytes are left out. The texts of the
+// exceptions the errors count go along (as many as stats.proto allows).
 void encodeStats(const stats::Recorder& recorder, v1::StatsDelta& out);
 // `endpoint_count` is the plan's: an index at or past it is refused, as are
-// repeated endpoints, unknown error kinds and inconsistent counters.
+// repeated endpoints, unknown error kinds and inconsistent counters. Exception
+// texts are remembered in this process (stats::rememberExceptionText), so the
+// summary shows an agent's messages.
 Result<stats::Recorder> decodeStats(const v1::StatsDelta& in, size_t endpoint_count);
 
 // Pub/sub delivery records cut into pieces of at most about `max_bytes` encoded

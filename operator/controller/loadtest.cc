@@ -41,6 +41,9 @@ scenario::RunOverrides runOverrides(const LoadTestSpec& spec) {
   // The operator's agents run the open model on one agent (docs/operator.md).
   out.open_model_max_agents = 1;
   out.loss_policy = spec.loss_policy;
+  // C++ classes' libraries are in the agents' image, not the operator's: their
+  // endpoints and hashes come from the agents (docs/compiled-scenarios.md).
+  out.bind_code = false;
   return out;
 }
 

@@ -255,7 +255,8 @@ class LiveCoordinator final : public LiveRunCoordinator {
         std::lock_guard lock(raw->mu);
         last_event = raw->last_event;
       }
-      auto final = finalProgress(raw->definition->plan, result, last_event);
+      // The coordinator's plan: with C++ classes, bound from what the agents loaded.
+      auto final = finalProgress(raw->coordinator->plan(), result, last_event);
       {
         std::lock_guard lock(raw->mu);
         raw->final = std::move(final);

@@ -11,10 +11,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <regex>
 #include <sstream>
 
 #include "common/core/clock.h"
+#include "common/core/crypto.h"
 #include "operator/controller/loadtest.h"
 #include "operator_fixture.h"
 #include "operator_process.h"
@@ -335,6 +337,113 @@ TEST_F(K8sRun, UnreachableApiserverExits3) {
   EXPECT_NE(run.output.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << run.output;
   auto report = herd({"k8s", "report", "shop-smoke", "-n", ns_->name(), "--kubeconfig", kubeconfig.string()});
   EXPECT_EQ(report.code, 3) << report.output;
+}
+
+// The example library (examples/compiled) built as a user builds it: herd
+// installed into a prefix, the example configured against it with
+// find_package(herd). Once per test process; "" when it could not be built
+// (the log says why). Built here rather than by CMake at build time: only this
+// test pays the half minute, and the install must follow the whole build.
+std::string exampleLibrary(const fs::path& scratch) {
+  static const std::string built = [&] {
+    const auto root = fs::temp_directory_path() / ("herd-compiled-" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    const auto log = scratch / "example-build.log";
+    const std::vector<std::vector<std::string>> steps{
+        {"cmake", "--install", HERD_BUILD_DIR, "--prefix", (root / "prefix").string()},
+        {"cmake", "-S", std::string(HERD_SOURCE_DIR) + "/examples/compiled", "-B", (root / "build").string(),
+         "-DCMAKE_PREFIX_PATH=" + (root / "prefix").string(), "-DCMAKE_BUILD_TYPE=Release"},
+        {"cmake", "--build", (root / "build").string()}};
+    for (const auto& step : steps) {
+      auto code = test_support::runCommand(step, log, std::chrono::minutes(5));
+      if (!code.ok() || *code != 0) {
+        std::cout << readText(log);
+        return std::string();
+      }
+    }
+    return (root / "build" / "shop.so").string();
+  }();
+  return built;
+}
+
+// A LoadTest mixing YAML and C++ classes: the operator compiles it without
+// the library (its image has none), the agents (the pod-runner's processes,
+// the library on their file system) load it and tell the coordinator the
+// classes' endpoints and the library's SHA-256. The run succeeds; per endpoint
+// the totals equal nginx's access log, and the exception a class throws shows
+// with its text.
+TEST_F(K8sRun, LoadTestWithCppClassesSucceedsWithTotalsEqualToNginxPerEndpoint) {
+  const auto library = exampleLibrary(dir_);
+  ASSERT_FALSE(library.empty()) << "the example library did not build";
+  auto nginx = test_support::NginxServer::start();
+  ASSERT_TRUE(nginx.ok()) << nginx.error().describe();
+  auto op = startOperator();
+  const auto file = dir_ / "loadtest-cpp.yaml";
+  std::ofstream(file) << R"(apiVersion: herd.dev/v1alpha1
+kind: LoadTest
+metadata:
+  name: shop-cpp
+spec:
+  scenario:
+    inline: |
+      name: shop-cpp
+      target: )" << (*nginx)->url()
+                      << R"(
+      params: {apiKey: test-key}
+      users:
+        - name: buyer
+          weight: 3
+          code: {library: )"
+                      << library << R"(, class: Buyer}
+        - name: flaky
+          weight: 1
+          code: {library: )"
+                      << library << R"(, class: Flaky}
+        - name: browser
+          weight: 1
+          steps: [{get: /about}, {think: 5ms}]
+      load: {users: 10, spawnRate: 100, duration: 4s}
+  agents: 2
+  ttlSecondsAfterFinished: 3600
+)";
+  const auto out = dir_ / "out";
+  auto run = herd({"k8s", "run", file.string(), "-n", ns_->name(), "--kubeconfig", kubeconfigPath(), "--out",
+                   out.string(), "--timeout", "2m"});
+  ASSERT_EQ(run.code, 0) << run.output << op->log();
+  EXPECT_EQ(loadTest("shop-cpp")["status"]["phase"], "Succeeded");
+
+  const auto summary = json::parse(readText(out / "summary.json"));
+  EXPECT_EQ(summary["agents"], 2);
+  std::map<std::pair<std::string, std::string>, int64_t> logged;
+  const auto total = summary["totals"]["requests"].get<int64_t>();
+  ASSERT_EQ((*nginx)->waitForAccessLogCount(total), total);
+  for (const auto& entry : (*nginx)->accessLog()) ++logged[{entry.method, entry.uri}];
+  const std::map<std::string, std::pair<std::string, std::string>> expected{{"login", {"POST", "/login"}},
+                                                                            {"catalog", {"GET", "/products"}},
+                                                                            {"checkout", {"POST", "/checkout"}},
+                                                                            {"status", {"GET", "/status"}},
+                                                                            {"/about", {"GET", "/about"}}};
+  ASSERT_EQ(summary["endpoints"].size(), expected.size()) << summary["endpoints"].dump();
+  for (const auto& endpoint : summary["endpoints"]) {
+    const auto name = endpoint["name"].get<std::string>();
+    ASSERT_TRUE(expected.contains(name)) << name;
+    const auto& [method, uri] = expected.at(name);
+    EXPECT_EQ(endpoint["method"], method) << name;
+    const int64_t served = logged[std::pair(method, uri)];
+    EXPECT_EQ(endpoint["requests"].get<int64_t>(), served) << name;
+    EXPECT_GT(endpoint["requests"].get<int64_t>(), 0) << name;
+  }
+  EXPECT_EQ(summary["totals"]["failures"], 0) << summary["errors"].dump();
+  ASSERT_EQ(summary["errors"].size(), 1u) << summary["errors"].dump();
+  EXPECT_EQ(summary["errors"][0]["kind"], "exception");
+  EXPECT_EQ(summary["errors"][0]["message"], "inventory out of sync");
+  // The operator loaded no library: its coordinator numbered the classes'
+  // endpoints from the first agent's Ready and took that agent's hashes.
+  const auto log = op->log();
+  EXPECT_NE(log.find("C++ classes' endpoints and checks as agent"), std::string::npos) << log;
+  EXPECT_NE(log.find("the run's library for class buyer is SHA-256 " + sha256Hex(readText(library))), std::string::npos)
+      << log;
+  EXPECT_EQ(op->stop(), 0) << op->log();
 }
 
 }  // namespace

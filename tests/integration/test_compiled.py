@@ -3,9 +3,12 @@ a user would: `cmake --install` into a temporary prefix, the example in
 examples/compiled/ configured against it with find_package(herd), then run
 beside a YAML class against nginx. Requests are conserved per endpoint against
 nginx's access log; an exception in user code shows in the errors table while
-its users go on; a library for another herd, or a class it lacks, is refused
-with exit 2 at the place of `code:`."""
+its users go on (in a distributed run too, its text carried in the agents'
+reports); a library for another herd, a class it lacks, a file whose SHA-256 is
+not the pinned one or an agent whose file differs from the coordinator's is
+refused with exit 2 at the place of `code:`."""
 import collections
+import hashlib
 import os
 import re
 import shutil
@@ -168,10 +171,12 @@ def test_coordinator_and_two_agents_run_cpp_and_yaml_classes(run, nginx, install
         assert by_name[name]["requests"] == counts[(method, uri)], (name, by_name[name], counts)
     assert summary["totals"]["requests"] == sum(counts.values())
     assert by_name["login"]["requests"] == 6
-    # The coordinator counts the agents' exceptions; their text is in the agents' logs.
-    kinds = {(e["endpoint"], e["kind"]) for e in summary["errors"]}
-    assert kinds == {("status", "exception")}, summary["errors"]
-    assert "in the agent's log" in summary["errors"][0]["message"]
+    # The coordinator counts the agents' exceptions, with the text their reports carried.
+    errors = [(e["endpoint"], e["kind"], e["message"]) for e in summary["errors"]]
+    assert errors == [("status", "exception", "inventory out of sync")], summary["errors"]
+    assert summary["errors"][0]["count"] >= 2
+    # ... on the console too (the final table's errors).
+    assert "inventory out of sync" in r.stdout, r.stdout
 
 
 def test_agent_with_a_different_library_refuses_the_run(run, installed, tmp_path):
@@ -184,12 +189,57 @@ def test_agent_with_a_different_library_refuses_the_run(run, installed, tmp_path
         f.write(b"\0")
     r.start_agent("a1")
     code, codes, summary = r.wait()
-    # An agent that cannot compile the coordinator's scenario ends the run before
-    # it starts, exit 3 with the agent's reason (docs/distributed.md).
-    assert (code, codes) == (3, {"a1": 3})
-    log = r.agent_log("a1") + r.coordinator_log()
-    assert re.search(r"users\[0\]\.code\.library: \S*shop\.so on this agent has SHA-256 [0-9a-f]{64}, "
-                     r"the coordinator's has [0-9a-f]{64}: run the same file everywhere", log), log
+    # Invalid input: the agent refuses with exit 2, and the run ends before it
+    # starts with exit 2 and the agent's reason (docs/compiled-scenarios.md).
+    assert (code, codes) == (2, {"a1": 2}), (r.coordinator_log(), r.agent_log("a1"))
+    reason = (r"users\[0\]\.code\.library: \S*shop\.so on this agent has SHA-256 [0-9a-f]{64}, "
+              r"the coordinator's has [0-9a-f]{64}: run the same file everywhere")
+    assert re.search(reason, r.agent_log("a1")), r.agent_log("a1")
+    assert re.search(r"herd: error: agent a1: .*" + reason, r.coordinator_log()), r.coordinator_log()
+    assert summary is None
+
+
+def sha256_of(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_a_pinned_library_hash_is_checked_before_loading(herd, installed):
+    text = SCENARIO.format(url="http://127.0.0.1:9", library=installed["library"])
+    good = sha256_of(installed["library"])
+    pinned = herd.scenario(text.replace("class: Buyer", f"class: Buyer, sha256: {good.upper()}"))
+    result = herd.run("validate", pinned)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    other = "0" * 64
+    wrong = text.replace("class: Buyer", f"class: Buyer, sha256: {other}")
+    line = next(i for i, l in enumerate(wrong.splitlines(), 1) if other in l)
+    for command in (["validate", herd.scenario(wrong)], ["run", herd.scenario(wrong)]):
+        result = herd.run(*command)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert re.search(rf"scenario\.yaml:{line}:\d+: users\[0\]\.code\.sha256: \S*shop\.so\" has SHA-256 {good}, "
+                         rf"the scenario pins {other}: run the file it names", result.stderr), result.stderr
+
+    malformed = herd.scenario(text.replace("class: Buyer", "class: Buyer, sha256: abc"))
+    result = herd.run("validate", malformed)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert re.search(rf"scenario\.yaml:{line}:\d+: users\[0\]\.code\.sha256: a SHA-256 is 64 hex digits "
+                     r"\(sha256sum FILE\), got \"abc\"", result.stderr), result.stderr
+
+
+def test_agent_whose_library_differs_from_the_pinned_one_exits_2(run, installed, tmp_path):
+    library = tmp_path / "shop.so"
+    shutil.copy(installed["library"], library)
+    pinned = sha256_of(library)
+    r = run()
+    r.scenario.write_text(SCENARIO.format(url="http://127.0.0.1:9", library=library)
+                          .replace("class: Buyer", f"class: Buyer, sha256: {pinned}"))
+    r.start_coordinator(expect=1)
+    with open(library, "ab") as f:
+        f.write(b"\0")
+    r.start_agent("a1")
+    code, codes, _ = r.wait()
+    assert (code, codes) == (2, {"a1": 2}), (r.coordinator_log(), r.agent_log("a1"))
+    assert f"the scenario pins {pinned}: run the file it names" in r.coordinator_log(), r.coordinator_log()
 
 
 
