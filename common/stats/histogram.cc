@@ -1,5 +1,6 @@
 #include "common/stats/histogram.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -14,6 +15,7 @@ Error invalid(std::string what) { return Error{"invalid histogram: " + std::move
 
 void Histogram::merge(const Histogram& other) {
   if (other.count_ == 0) return;
+  if (counts_.empty()) allocate();
   for (size_t i = bucketIndex(other.min_); i <= bucketIndex(other.max_); ++i) {
     counts_[i] += other.counts_[i];
   }
@@ -24,11 +26,20 @@ void Histogram::merge(const Histogram& other) {
 }
 
 void Histogram::reset() {
-  counts_.assign(kBucketCount, 0);
+  // Only the buckets between min and max can be non-zero.
+  if (count_ != 0 && !counts_.empty())
+    std::fill(counts_.begin() + bucketIndex(min_), counts_.begin() + bucketIndex(max_) + 1, 0);
   count_ = 0;
   min_ = UINT64_MAX;
   max_ = 0;
   sum_ = 0;
+}
+
+bool Histogram::operator==(const Histogram& other) const {
+  if (count_ != other.count_ || min_ != other.min_ || max_ != other.max_ || sum_ != other.sum_) return false;
+  if (count_ == 0) return true;
+  const auto first = counts_.begin() + bucketIndex(min_), last = counts_.begin() + bucketIndex(max_) + 1;
+  return std::equal(first, last, other.counts_.begin() + bucketIndex(min_));
 }
 
 double Histogram::mean() const { return count_ == 0 ? 0.0 : static_cast<double>(sum_) / static_cast<double>(count_); }
@@ -69,6 +80,7 @@ Result<Histogram> Histogram::fromParts(uint64_t min, uint64_t max, Sum sum, std:
     }
     if (b.count == 0) return invalid("bucket with a zero count");
     if (b.count > UINT64_MAX - h.count_) return invalid("count overflows 64 bits");
+    if (h.counts_.empty()) h.allocate();
     h.counts_[index] = b.count;
     h.count_ += b.count;
     previous = index;

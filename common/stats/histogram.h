@@ -41,7 +41,11 @@ class Histogram {
   static constexpr uint64_t kMaxTrackable = (uint64_t{1} << (kTopBit + 1)) - 1;
   static constexpr size_t kBucketCount = kExactLimit + (kTopBit - kSubBucketBits) * kSubBuckets;  // 4736
 
-  Histogram() : counts_(kBucketCount, 0) {}
+  // Empty histograms own no buckets: the array (37 KiB) is allocated by the first
+  // record, merge or decode that needs it. A coordinator decodes a histogram per
+  // endpoint per report and an agent keeps one per endpoint per worker, most of
+  // them empty; zeroing 37 KiB for each was most of the coordinator's merge cost.
+  Histogram() = default;
 
   // The bucket holding `ns` (values above kMaxTrackable land in the top bucket).
   static constexpr size_t bucketIndex(uint64_t ns) {
@@ -64,10 +68,12 @@ class Histogram {
     return bucketLower(index) + (uint64_t{1} << shiftOf(index));
   }
 
-  // The hot path: one branch, a clz, a few adds. Never allocates.
+  // The hot path: two branches, a clz, a few adds. Allocates only the first time.
   void record(uint64_t ns) { record(ns, 1); }
   void record(uint64_t ns, uint64_t times) {
     if (times == 0) return;
+    if (counts_.empty()) [[unlikely]]
+      allocate();
     counts_[bucketIndex(ns)] += times;
     count_ += times;
     sum_ += static_cast<Sum>(ns) * times;
@@ -81,6 +87,8 @@ class Histogram {
   void reset();
 
   uint64_t count() const { return count_; }
+  // What the buckets take: 0 until the first value, then kBucketCount words.
+  size_t bucketBytes() const { return counts_.capacity() * sizeof(uint64_t); }
   // min(), max() and mean() are exact (not bucketed); all are 0 when empty.
   uint64_t min() const { return count_ == 0 ? 0 : min_; }
   uint64_t max() const { return max_; }
@@ -111,14 +119,16 @@ class Histogram {
   };
   static Result<Histogram> fromParts(uint64_t min, uint64_t max, Sum sum, std::span<const BucketCount> buckets);
 
-  // Bucket for bucket, plus count/min/max/sum.
-  bool operator==(const Histogram&) const = default;
+  // Bucket for bucket, plus count/min/max/sum (whether the buckets are allocated
+  // or not: an empty histogram equals another empty one).
+  bool operator==(const Histogram& other) const;
 
  private:
+  void allocate() { counts_.assign(kBucketCount, 0); }
   // Bucket i >= kExactLimit has width 2^shiftOf(i).
   static constexpr int shiftOf(size_t index) { return static_cast<int>((index - kExactLimit) / kSubBuckets) + 1; }
 
-  std::vector<uint64_t> counts_;  // kBucketCount entries; sized once
+  std::vector<uint64_t> counts_;  // empty, or kBucketCount entries (then kept)
   uint64_t count_ = 0;
   uint64_t min_ = UINT64_MAX;  // UINT64_MAX while empty so record() needs no branch
   uint64_t max_ = 0;

@@ -314,6 +314,21 @@ TEST(HistogramMerge, EmptyIsTheIdentity) {
   EXPECT_EQ(with_empty.min(), 300u);
 }
 
+TEST(HistogramStorage, BucketsAreAllocatedByTheFirstValueAndKeptByReset) {
+  Histogram h;
+  EXPECT_EQ(h.bucketBytes(), 0u);  // an endpoint nobody called costs no buckets
+  h.merge(Histogram{});
+  EXPECT_EQ(h.bucketBytes(), 0u);
+  h.record(7 * kMilli);
+  EXPECT_EQ(h.bucketBytes(), Histogram::kBucketCount * sizeof(uint64_t));
+  h.reset();
+  EXPECT_EQ(h, Histogram{});  // equal whether the buckets are allocated or not
+  EXPECT_EQ(h.bucketBytes(), Histogram::kBucketCount * sizeof(uint64_t));
+  h.record(5);  // reset cleared the old bucket: only the new value remains
+  EXPECT_EQ(h, histogramOf({5}));
+  EXPECT_NE(histogramOf({5}), histogramOf({6}));
+}
+
 TEST(HistogramReset, EmptiesAndRevivesMovedFrom) {
   Histogram h = histogramOf({1, 2, 3});
   Histogram taken = std::move(h);
