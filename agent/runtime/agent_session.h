@@ -127,9 +127,7 @@ class AgentSession {
   Nanos grace_ = std::chrono::seconds(30);
   std::vector<engine::ConnectionTarget> targets_;
   std::shared_ptr<engine::TlsContext> tls_;                    // for C++ classes' raw connections (RunShared::tls)
-  std::vector<uint16_t> user_classes_;                         // of every global user index
-  std::vector<int64_t> class_indexes_;                         // each global user's number within its class
-  std::vector<scenario::UserSlot> slots_;                      // closed model: per global user index
+  int64_t run_users_ = 0;                                      // the run's users (global indexes 0..run_users_)
   std::shared_ptr<const scenario::ArrivalSchedule> arrivals_;  // open model
   stats::DeliveryLog delivery_;  // pub/sub records of finished workers, sent with the final report
   uint64_t seed_ = 0;

@@ -38,14 +38,23 @@ bool evaluate(const scenario::Condition& condition, VirtualUser& user, std::stri
 
 }  // namespace
 
-Fiber::Fiber(VirtualUser& user, Fiber* parent)
-    : user_(user),
-      parent_(parent),
-      timer_([this] { onTimer(); }),
-      drain_timer_([this] { onDrainEnd(); }),
-      socket_timer_([this] { onSocketTimer(); }) {}
+Fiber::Fiber(VirtualUser& user, Fiber* parent) : user_(user), parent_(parent), timer_([this] { onTimer(); }) {}
 
 Fiber::~Fiber() = default;
+
+Fiber::Sockets::Sockets(Fiber& fiber)
+    : drain_timer([&fiber] { fiber.onDrainEnd(); }), socket_timer([&fiber] { fiber.onSocketTimer(); }) {}
+
+Fiber::Sockets& Fiber::sockets() {
+  if (!sockets_) sockets_ = std::make_unique<Sockets>(*this);
+  return *sockets_;
+}
+
+void Fiber::disarmSocketTimers() {
+  if (!sockets_) return;
+  user_.worker().loop().disarm(sockets_->drain_timer);
+  user_.worker().loop().disarm(sockets_->socket_timer);
+}
 
 void Fiber::start(const std::vector<scenario::Step>* steps) {
   frames_.clear();
@@ -66,7 +75,7 @@ void Fiber::stop() {
     // its request is dropped: it was never going to end by itself.
     const auto drain = user_.worker().shared().plan->drain;
     draining_ = true;
-    user_.worker().loop().arm(drain_timer_, user_.worker().loop().now() + drain);
+    user_.worker().loop().arm(sockets().drain_timer, user_.worker().loop().now() + drain);
   }
 }
 
@@ -85,7 +94,7 @@ void Fiber::abandon() {
   }
   closeSocket();
   user_.worker().loop().disarm(timer_);
-  user_.worker().loop().disarm(drain_timer_);
+  disarmSocketTimers();
   wait_ = Wait::kNone;
   ended_ = true;
 }
@@ -96,7 +105,7 @@ void Fiber::end() {
   wait_ = Wait::kNone;
   frames_.clear();
   user_.worker().loop().disarm(timer_);
-  user_.worker().loop().disarm(drain_timer_);
+  disarmSocketTimers();
   closeSocket();
   if (parent_ != nullptr) {
     parent_->childEnded();

@@ -28,7 +28,7 @@ void Fiber::sendOnSocket(const scenario::RequestStep& step) {
   steps_since_wait_ = 0;
   request_start_ = MonoClock::now();
   if (step.delivery->kind == Kind::kPublish && socket_ && socket_->isOpen() && !socket_for_steps_ &&
-      path == socket_path_) {
+      path == sockets().socket_path) {
     socket_sent_mark_ = socket_->bytesSent();
     socket_received_mark_ = socket_->bytesReceived();
     publishOnSocket(step);
@@ -45,8 +45,9 @@ void Fiber::openSocket(const scenario::RequestStep& step, bool for_steps) {
   socket_ = std::make_unique<engine::WebSocketConnection>(worker.loop(), worker.shared().targets[step.origin], *this,
                                                           kMaxMessage);
   socket_for_steps_ = for_steps;
-  socket_path_.clear();
-  scenario::renderTemplate(step.path, context, socket_path_);
+  auto& socket_path = sockets().socket_path;
+  socket_path.clear();
+  scenario::renderTemplate(step.path, context, socket_path);
   socket_sent_mark_ = socket_received_mark_ = 0;
   std::string headers;
   for (const auto& header : step.headers) {
@@ -54,7 +55,7 @@ void Fiber::openSocket(const scenario::RequestStep& step, bool for_steps) {
     scenario::renderTemplate(header.value, context, headers);
     headers.append("\r\n");
   }
-  socket_->open(socket_path_, headers, request_start_ + step.timeout);
+  socket_->open(socket_path, headers, request_start_ + step.timeout);
 }
 
 // Sends the message now and ends the step from the loop (never from inside
@@ -63,7 +64,7 @@ void Fiber::publishOnSocket(const scenario::RequestStep& step) {
   std::string message = marker_;
   if (step.body) scenario::renderTemplate(*step.body, user_.renderContext(), message);
   socket_sent_ = socket_->send(engine::websocket::Opcode::kText, message);
-  user_.worker().loop().arm(socket_timer_, user_.worker().loop().now());
+  user_.worker().loop().arm(sockets().socket_timer, user_.worker().loop().now());
 }
 
 void Fiber::onSocketTimer() {
@@ -98,7 +99,7 @@ void Fiber::onOpen(stats::ErrorKind error, int32_t code, int status) {
     publishOnSocket(*pending_);
     return;
   }
-  user_.worker().loop().arm(socket_timer_, request_start_ + pending_->timeout);
+  user_.worker().loop().arm(sockets().socket_timer, request_start_ + pending_->timeout);
 }
 
 void Fiber::onMessage(engine::websocket::Opcode /*opcode*/, std::string_view payload) {
@@ -137,7 +138,7 @@ void Fiber::onClosed(stats::ErrorKind error, uint16_t /*close_code*/) {
 }
 
 void Fiber::endSocketStep(stats::ErrorKind error, int32_t code, int status) {
-  user_.worker().loop().disarm(socket_timer_);
+  if (sockets_) user_.worker().loop().disarm(sockets_->socket_timer);
   engine::HttpResponse response;
   response.error = error;
   response.code = code;
@@ -152,9 +153,11 @@ void Fiber::endSocketStep(stats::ErrorKind error, int32_t code, int status) {
 }
 
 void Fiber::closeSocket() {
-  user_.worker().loop().disarm(socket_timer_);
+  if (sockets_) {
+    user_.worker().loop().disarm(sockets_->socket_timer);
+    sockets_->inbox.clear();
+  }
   if (socket_) socket_->cancel();
-  inbox_.clear();
 }
 
 }  // namespace herd::runtime

@@ -46,7 +46,7 @@ bool Fiber::socketStep(const scenario::RequestStep& step) {
       if (!open) break;
       waitFor();
       socket_->ping("herd");
-      user_.worker().loop().arm(socket_timer_, user_.worker().loop().now() + step.timeout);
+      user_.worker().loop().arm(sockets().socket_timer, user_.worker().loop().now() + step.timeout);
       return true;
     case SocketOp::kClose:
       if (!open) return false;  // the server closed it already
@@ -77,9 +77,10 @@ bool Fiber::socketSend(const scenario::RequestStep& step) {
 }
 
 bool Fiber::socketReceive(const scenario::RequestStep& step) {
-  if (!inbox_.empty()) {
-    const auto [at, message] = std::move(inbox_.front());
-    inbox_.pop_front();
+  auto& inbox = sockets().inbox;
+  if (!inbox.empty()) {
+    const auto [at, message] = std::move(inbox.front());
+    inbox.pop_front();
     recordSocketAction(step, stats::ErrorKind::kNone, 0, message, at);
     return false;
   }
@@ -91,7 +92,7 @@ bool Fiber::socketReceive(const scenario::RequestStep& step) {
   wait_ = Wait::kResponse;
   steps_since_wait_ = 0;
   request_start_ = MonoClock::now();
-  user_.worker().loop().arm(socket_timer_, user_.worker().loop().now() + step.timeout);
+  user_.worker().loop().arm(sockets().socket_timer, user_.worker().loop().now() + step.timeout);
   return true;
 }
 
@@ -121,8 +122,9 @@ void Fiber::onSocketMessage(std::string_view payload) {
     endSocketAction(stats::ErrorKind::kNone, 0, payload, now);
     return;
   }
-  if (inbox_.size() >= kMaxInbox) inbox_.pop_front();
-  inbox_.emplace_back(now, std::string(payload));
+  auto& inbox = sockets().inbox;
+  if (inbox.size() >= kMaxInbox) inbox.pop_front();
+  inbox.emplace_back(now, std::string(payload));
 }
 
 void Fiber::onPong(std::string_view /*payload*/) {
@@ -133,7 +135,7 @@ void Fiber::onPong(std::string_view /*payload*/) {
 
 void Fiber::endSocketAction(stats::ErrorKind error, int32_t code, std::string_view message, MonoTime at) {
   const auto& step = *pending_;
-  user_.worker().loop().disarm(socket_timer_);
+  if (sockets_) user_.worker().loop().disarm(sockets_->socket_timer);
   wait_ = Wait::kNone;
   pending_ = nullptr;
   recordSocketAction(step, error, code, message, at);
