@@ -117,7 +117,31 @@ class RawTls : public herd::UserClass {
 
 }  // namespace
 
+// A chatter keeps one WebSocket from onStart to onStop: each iteration sends
+// five messages, checks that each comes back as sent (the server echoes), and
+// waits briefly for a message that never comes (a timeout, counted as a
+// failure of its endpoint). onStop closes the socket with a close handshake.
+class Chat : public herd::UserClass {
+ public:
+  herd::Task onStart(herd::User& user) override {
+    const auto opened = co_await user.wsConnect("/chat?user=" + std::to_string(user.index()), "WS chat", 2s);
+    if (!opened.error.empty()) throw std::runtime_error("chat did not open: " + opened.error);
+  }
+  herd::Task iteration(herd::User& user) override {
+    for (int i = 0; i < 5; ++i) {
+      const std::string hello = R"({"type": "hello", "user": )" + std::to_string(user.index()) + "}";
+      co_await user.wsSend(hello, "SEND chat");
+      const auto reply = co_await user.wsReceive("RECEIVE reply", 2s);
+      user.check(reply.message == hello, "echoed");
+    }
+    co_await user.wsReceive("RECEIVE nothing", 100ms);
+  }
+  herd::Task onStop(herd::User& user) override { co_await user.wsClose("CLOSE chat"); }
+};
+
 HERD_SCENARIO(herd::userClass<Member>("Member", {"GET login", "GET page", "GET seen"},
                                       {"token captured", "csrf captured", "served as html"}),
               herd::userClass<Spread>("Spread", {"GET target", "POST mirror"}, {"mirror spoke HTTP/2"}),
-              herd::userClass<RawTls>("RawTls", {"raw"}))
+              herd::userClass<RawTls>("RawTls", {"raw"}),
+              herd::userClass<Chat>("Chat", {"WS chat", "SEND chat", "RECEIVE reply", "RECEIVE nothing", "CLOSE chat"},
+                                    {"echoed"}))

@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -21,6 +22,9 @@ import pytest
 from conftest import SOURCE_DIR
 from test_distributed import run  # noqa: F401 (the fixture)
 from test_http2 import http2_nginx
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "websocket"))
+from websocket_server import Echo, WebSocketServer  # noqa: E402
 
 BUILD_DIR = os.environ.get("HERD_BUILD_DIR", os.path.join(SOURCE_DIR, "build", "dev"))
 CXX = os.environ.get("HERD_CXX", "c++")
@@ -412,3 +416,33 @@ def test_request_to_an_undeclared_origin_is_an_exception_naming_the_field(herd, 
     errors = [(e["endpoint"], e["kind"], e["message"]) for e in summary["errors"]]
     assert errors == [("target", "exception",
                        'origin "http://127.0.0.1:9" is neither the target nor one of users[0].code.origins')], errors
+
+
+def test_websocket_messages_equal_the_echo_servers_counts(herd, installed):
+    """Chat (examples/compiled/api.cc): one socket per user from onStart to
+    onStop, five echoed messages and a receive that times out per iteration.
+    herd's connects, sends and clean closes equal the server's own counts;
+    every send's echo is received and checked; each timeout is one failure."""
+    echo = Echo()
+    with WebSocketServer(echo) as server:
+        scenario = api_scenario(herd, installed, server.url.replace("ws://", "http://"), "Chat", users=3,
+                                duration="2s")
+        result, summary = herd.run_summary(scenario)
+    assert summary is not None, result.stdout + result.stderr
+    by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
+    opened = by_key[("chat", "WS")]
+    assert opened["requests"] == echo.connections == 3 and opened["failures"] == 0, (opened, echo.connections)
+    sent = by_key[("chat", "SEND")]
+    assert sent["requests"] == echo.text > 30 and sent["failures"] == 0, (sent, echo.text)
+    reply = by_key[("reply", "RECEIVE")]
+    # A stop waits for the receive in flight: every send's echo is counted.
+    assert reply["requests"] == sent["requests"] and reply["failures"] == 0, reply
+    # Each echo is the message as sent, '{"type": "hello", "user": N}' (users 0-2).
+    assert reply["bytesReceived"] == len('{"type": "hello", "user": 0}') * reply["requests"]
+    nothing = by_key[("nothing", "RECEIVE")]
+    assert nothing["requests"] >= 3 and nothing["failures"] == nothing["requests"], nothing
+    assert 80 <= nothing["latency"]["max"] < 1500
+    closed = by_key[("chat", "CLOSE")]
+    assert closed["requests"] == echo.closed_by_client == 3 and closed["failures"] == 0, (closed, echo.closed_by_client)
+    kinds = {(e["endpoint"], e["kind"]) for e in summary["errors"]}
+    assert kinds == {("nothing", "timeout")}, summary["errors"]
