@@ -59,6 +59,10 @@ class CodeUser final : public herd::User,
   bool check(bool holds, std::string_view name) override;
   std::optional<std::string> capture(const herd::Response& response, const herd::Capture& capture) override;
   bool feed(std::string_view source) override;
+  std::string newMessage() override;
+  void published(std::string_view stream, std::string_view topic, std::string_view marker) override;
+  void subscribed(std::string_view stream, const std::vector<std::string>& topics) override;
+  size_t delivered(std::string_view stream, std::string_view text) override;
   std::string& received() override { return received_; }
   void disconnect() override;
   void record(std::string_view endpoint, std::chrono::nanoseconds latency, std::string_view error) override;
@@ -106,6 +110,8 @@ class CodeUser final : public herd::User,
   void flush();
   void recordException(std::string_view message);
   size_t endpointIndex(std::string_view name) const;
+  // Plan::streams' index of a stream the class declares; another throws.
+  uint32_t streamIndex(std::string_view name) const;
   // The plan origin `origin` names: 0 (the target) for "", else one the class declares.
   size_t originIndex(std::string_view origin) const;
   engine::RequestChannel& channel(size_t origin, bool http2);

@@ -62,8 +62,7 @@ bool CodeUser::startSocket(const herd::SocketCall& call, herd::SocketResult& int
       break;
     case Op::kConnect:
       if (call.text.empty() || call.text[0] != '/' || call.text.find_first_of(" \r\n") != std::string::npos) {
-        throw std::invalid_argument("WebSocket path must start with '/' and hold no space or line break: " +
-                                    call.text);
+        throw std::invalid_argument("WebSocket path must start with '/' and hold no space or line break: " + call.text);
       }
       break;
     case Op::kClose:
@@ -122,8 +121,8 @@ void CodeUser::onOpen(stats::ErrorKind error, int32_t code, int status) {
     code = status;
   }
   const auto now = MonoClock::now();
-  recordSocket(socket_endpoint_, since(request_start_, now) + lateness_, socket_->bytesReceived(),
-               socket_->bytesSent(), error, code, *socket_into_);
+  recordSocket(socket_endpoint_, since(request_start_, now) + lateness_, socket_->bytesReceived(), socket_->bytesSent(),
+               error, code, *socket_into_);
   if (error == stats::ErrorKind::kNone) {
     exchange_from_ = now;
   } else {

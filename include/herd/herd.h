@@ -273,6 +273,27 @@ class User {
   // coroutine; onStop runs), as in YAML. An unknown source throws.
   virtual bool feed(std::string_view source) = 0;
 
+  // Pub/sub with delivery tracking (docs/scenario.md, "Publish/subscribe"),
+  // over whatever carries the messages (an HTTP request, a WebSocket, the raw
+  // connection): herd matches what was published with what each subscriber
+  // received and reports, per stream, published, delivered, lost, duplicates
+  // and the latency from publish to delivery, as for YAML publish and
+  // subscribe steps (the `delivery` section of summary.json). `stream` is one
+  // the class declares (ClassEntry::streams); another throws.
+  //
+  // A new message's marker ("~herd:PUBLISHER:NUMBER:MICROS~", stamped with the
+  // wall clock now): put it in the message's text. Each call is a new message.
+  virtual std::string newMessage() = 0;
+  // The server accepted the message carrying `marker` for `topic`: it counts
+  // as published (and as lost unless delivered to each subscriber of `topic`).
+  virtual void published(std::string_view stream, std::string_view topic, std::string_view marker) = 0;
+  // This user follows `topics` of `stream` from now on (call it once the
+  // subscription is in place, before the messages it expects are published).
+  virtual void subscribed(std::string_view stream, const std::vector<std::string>& topics) = 0;
+  // The whole markers in `text` (a message received) are delivered to this
+  // user now; returns how many it found.
+  virtual size_t delivered(std::string_view stream, std::string_view text) = 0;
+
   RequestAwaiter request(Request request) { return RequestAwaiter(*this, std::move(request)); }
   RequestAwaiter get(std::string path, std::string endpoint) {
     Request r;
@@ -407,6 +428,7 @@ struct ClassEntry {
   std::unique_ptr<UserClass> (*create)() = nullptr;
   std::vector<std::string> endpoints;  // "METHOD name" or "name" (method shown as CODE)
   std::vector<std::string> checks;
+  std::vector<std::string> streams;  // the pub/sub streams it publishes or subscribes on
 };
 
 // What a library's entry point returns. api_version comes first and stays
@@ -418,9 +440,10 @@ struct ScenarioEntry {
 };
 
 template <class T>
-ClassEntry userClass(std::string name, std::vector<std::string> endpoints, std::vector<std::string> checks = {}) {
+ClassEntry userClass(std::string name, std::vector<std::string> endpoints, std::vector<std::string> checks = {},
+                     std::vector<std::string> streams = {}) {
   return ClassEntry{std::move(name), [] { return std::unique_ptr<UserClass>(std::make_unique<T>()); },
-                    std::move(endpoints), std::move(checks)};
+                    std::move(endpoints), std::move(checks), std::move(streams)};
 }
 
 }  // namespace herd
