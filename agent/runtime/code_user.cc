@@ -154,7 +154,10 @@ void CodeUser::stop() {
   // onStop runs to its end.
   // An exchange on the raw connection goes on until its record() (counted),
   // then the coroutine ends at its next wait (endAtWait()).
-  if (wait_ == Wait::kResponse || wait_ == Wait::kStream || phase_ == Phase::kOnStop) return;
+  // A socket call waits for its message (up to its timeout) or handshake.
+  if (wait_ == Wait::kResponse || wait_ == Wait::kStream || wait_ == Wait::kSocket || phase_ == Phase::kOnStop) {
+    return;
+  }
   owner_.worker().loop().disarm(timer_);
   wait_ = Wait::kNone;
   endCoroutine();
@@ -166,6 +169,8 @@ void CodeUser::abandon() {
     if (channel) channel->cancel();
   }
   if (stream_) stream_->close();
+  if (socket_) socket_->cancel();
+  inbox_.clear();
   owner_.worker().loop().disarm(timer_);
   wait_ = Wait::kNone;
   flush();
@@ -194,6 +199,10 @@ void CodeUser::onTimer() {
     wait_ = Wait::kNone;
     endCoroutine();
     phaseEnded();
+    return;
+  }
+  if (wait_ == Wait::kSocket) {
+    onSocketTimeout();
     return;
   }
   wait_ = Wait::kNone;

@@ -11,6 +11,7 @@
 // can still make it a failure, the way a YAML check does.
 #include <coroutine>
 #include <cstdint>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "agent/engine/http_connection.h"
 #include "agent/engine/request_channel.h"
 #include "agent/engine/tcp_stream.h"
+#include "agent/engine/websocket_connection.h"
 #include "common/core/clock.h"
 #include "common/scenario/plan.h"
 #include "common/stats/error_kind.h"
@@ -31,7 +33,10 @@ namespace herd::runtime {
 
 class VirtualUser;
 
-class CodeUser final : public herd::User, public engine::HttpClient, public engine::TcpStreamClient {
+class CodeUser final : public herd::User,
+                       public engine::HttpClient,
+                       public engine::TcpStreamClient,
+                       public engine::WebSocketClient {
  public:
   CodeUser(VirtualUser& owner, const scenario::UserClass& user_class);
   ~CodeUser() override;
@@ -54,13 +59,17 @@ class CodeUser final : public herd::User, public engine::HttpClient, public engi
   bool check(bool holds, std::string_view name) override;
   std::optional<std::string> capture(const herd::Response& response, const herd::Capture& capture) override;
   bool feed(std::string_view source) override;
+  std::string newMessage() override;
+  void published(std::string_view stream, std::string_view topic, std::string_view marker) override;
+  void subscribed(std::string_view stream, const std::vector<std::string>& topics) override;
+  size_t delivered(std::string_view stream, std::string_view text) override;
   std::string& received() override { return received_; }
   void disconnect() override;
   void record(std::string_view endpoint, std::chrono::nanoseconds latency, std::string_view error) override;
 
  private:
   enum class Phase : uint8_t { kOnStart, kIterating, kIdle, kOnStop, kDone };
-  enum class Wait : uint8_t { kNone, kStart, kResponse, kSleep, kStream, kEnding };
+  enum class Wait : uint8_t { kNone, kStart, kResponse, kSleep, kStream, kSocket, kEnding };
   struct Record {  // the last response, not yet counted
     size_t endpoint = 0;
     uint64_t latency_ns = 0;
@@ -78,6 +87,17 @@ class CodeUser final : public herd::User, public engine::HttpClient, public engi
                std::string& error, std::coroutine_handle<> awaiter) override;
   void onResponse(const engine::HttpResponse& response) override;
   void onStreamDone(int error) override;
+  // The WebSocket (code_user_socket.cc), as a YAML websocket step's.
+  bool startSocket(const herd::SocketCall& call, herd::SocketResult& into, std::coroutine_handle<> awaiter) override;
+  void onOpen(stats::ErrorKind error, int32_t code, int status) override;
+  void onMessage(engine::websocket::Opcode opcode, std::string_view payload) override;
+  void onClosed(stats::ErrorKind error, uint16_t close_code) override;
+  void onSocketTimeout();
+  // Counts a socket call (kept in record_ for user.check()) and tells `into`.
+  void recordSocket(size_t endpoint, Nanos latency, uint64_t received, uint64_t sent, stats::ErrorKind error,
+                    int32_t code, herd::SocketResult& into);
+  // The wait for a socket call is over: go on, or end when stopping.
+  void socketDone();
   void onTimer();
   // Runs `phase`'s coroutine from the loop's next round.
   void enter(Phase phase);
@@ -90,6 +110,8 @@ class CodeUser final : public herd::User, public engine::HttpClient, public engi
   void flush();
   void recordException(std::string_view message);
   size_t endpointIndex(std::string_view name) const;
+  // Plan::streams' index of a stream the class declares; another throws.
+  uint32_t streamIndex(std::string_view name) const;
   // The plan origin `origin` names: 0 (the target) for "", else one the class declares.
   size_t originIndex(std::string_view origin) const;
   engine::RequestChannel& channel(size_t origin, bool http2);
@@ -124,7 +146,14 @@ class CodeUser final : public herd::User, public engine::HttpClient, public engi
   std::string received_;
   uint64_t recorded_sent_ = 0;  // the stream's byte counts at the last record()
   uint64_t recorded_received_ = 0;
-  bool exchange_recorded_ = false;  // stopping: the exchange in flight was recorded
+  bool exchange_recorded_ = false;                                // stopping: the exchange in flight was recorded
+  std::unique_ptr<engine::WebSocketConnection> socket_;           // made by wsConnect()
+  herd::SocketCall::Op socket_op_ = herd::SocketCall::Op::kSend;  // the call waited for
+  size_t socket_endpoint_ = 0;
+  herd::SocketResult* socket_into_ = nullptr;
+  MonoTime exchange_from_;  // the last send or receive: a receive's latency counts from it
+  // Messages no receive waited for yet. A list: an empty std::deque allocates.
+  std::list<std::pair<MonoTime, std::string>> inbox_;
 };
 
 }  // namespace herd::runtime

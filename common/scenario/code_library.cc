@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -125,6 +126,12 @@ Status bindClass(Plan& plan, UserClass& user_class) {
   if (found->endpoints.empty()) plan.endpoints.push_back(Endpoint{user_class.name, "CODE"});
   code.first_check = plan.checks.size();
   for (const auto& check : found->checks) plan.checks.push_back(user_class.name + ": " + check);
+  // Streams are shared by name with the YAML classes' and the other C++ classes'.
+  for (const auto& stream : found->streams) {
+    if (std::find(plan.streams.begin(), plan.streams.end(), stream) == plan.streams.end()) {
+      plan.streams.push_back(stream);
+    }
+  }
   return Ok{};
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <herd/herd.h>
 
@@ -117,7 +118,90 @@ class RawTls : public herd::UserClass {
 
 }  // namespace
 
+// A chatter keeps one WebSocket from onStart to onStop: each iteration sends
+// five messages, checks that each comes back as sent (the server echoes), and
+// waits briefly for a message that never comes (a timeout, counted as a
+// failure of its endpoint). onStop closes the socket with a close handshake.
+class Chat : public herd::UserClass {
+ public:
+  herd::Task onStart(herd::User& user) override {
+    const std::string path = "/chat?user=" + std::to_string(user.index());
+    const auto opened = co_await user.wsConnect(path, "WS chat", 2s);
+    if (!opened.error.empty()) throw std::runtime_error("chat did not open: " + opened.error);
+  }
+  herd::Task iteration(herd::User& user) override {
+    for (int i = 0; i < 5; ++i) {
+      const std::string hello = R"({"type": "hello", "user": )" + std::to_string(user.index()) + "}";
+      co_await user.wsSend(hello, "SEND chat");
+      const auto reply = co_await user.wsReceive("RECEIVE reply", 2s);
+      user.check(reply.message == hello, "echoed");
+    }
+    co_await user.wsReceive("RECEIVE nothing", 100ms);
+  }
+  herd::Task onStop(herd::User& user) override { co_await user.wsClose("CLOSE chat"); }
+};
+
+// Pub/sub with delivery tracking against nchan: a learner publishes its
+// progress on its own topic (a POST to nchan's publisher location, marked by
+// herd and counted as published once nchan accepted it), 20 messages in all;
+// a proctor follows three learners over one WebSocket (to the target, or to
+// the origin in params.follow, declared in the class's `code: {origins}`)
+// and hands each message it receives to herd, which counts deliveries, losses
+// and duplicates per stream.
+class Learner : public herd::UserClass {
+ public:
+  herd::Task onStart(herd::User& user) override { co_await user.sleep(300ms); }  // the proctors subscribe first
+  herd::Task iteration(herd::User& user) override {
+    if (sent_ == kMessages) {
+      co_await user.sleep(60s);  // done; a stop ends the sleep at once
+      co_return;
+    }
+    const std::string topic = "learner-" + std::to_string(user.classIndex());
+    const std::string marker = user.newMessage();
+    herd::Request publish;
+    publish.method = "POST";
+    publish.path = "/pub/" + topic;
+    publish.endpoint = "POST publish";
+    publish.body = marker + R"( {"progress": )" + std::to_string(++sent_) + "}";
+    const auto response = co_await user.request(std::move(publish));
+    if (response.ok()) user.published("progress", topic, marker);
+    co_await user.sleep(50ms);
+  }
+
+ private:
+  static constexpr int kMessages = 20;
+  int sent_ = 0;
+};
+
+class Proctor : public herd::UserClass {
+ public:
+  herd::Task onStart(herd::User& user) override {
+    std::vector<std::string> topics;
+    std::string path = "/ws/";
+    for (int64_t learner = 3 * user.classIndex(); learner < 3 * user.classIndex() + 3; ++learner) {
+      topics.push_back("learner-" + std::to_string(learner));
+      path += (topics.size() > 1 ? "," : "") + topics.back();
+    }
+    // A named string, not a temporary: GCC 12 destroys a temporary argument
+    // of a call inside co_await twice.
+    const std::string* follow = user.param("follow");
+    const std::string origin = follow ? *follow : std::string();
+    const auto opened = co_await user.wsConnect(path, "WS follow", 5s, origin);
+    if (!opened.error.empty()) throw std::runtime_error("cannot follow: " + opened.error);
+    user.subscribed("progress", topics);
+  }
+  herd::Task iteration(herd::User& user) override {
+    const auto message = co_await user.wsReceive("RECEIVE progress", 500ms);
+    if (message.error.empty()) user.delivered("progress", message.message);
+  }
+  herd::Task onStop(herd::User& user) override { co_await user.wsClose("CLOSE follow"); }
+};
+
 HERD_SCENARIO(herd::userClass<Member>("Member", {"GET login", "GET page", "GET seen"},
                                       {"token captured", "csrf captured", "served as html"}),
               herd::userClass<Spread>("Spread", {"GET target", "POST mirror"}, {"mirror spoke HTTP/2"}),
-              herd::userClass<RawTls>("RawTls", {"raw"}))
+              herd::userClass<RawTls>("RawTls", {"raw"}),
+              herd::userClass<Chat>("Chat", {"WS chat", "SEND chat", "RECEIVE reply", "RECEIVE nothing", "CLOSE chat"},
+                                    {"echoed"}),
+              herd::userClass<Learner>("Learner", {"POST publish"}, {}, {"progress"}),
+              herd::userClass<Proctor>("Proctor", {"WS follow", "RECEIVE progress", "CLOSE follow"}, {}, {"progress"}))

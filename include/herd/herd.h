@@ -205,6 +205,39 @@ class SleepAwaiter {
   std::chrono::nanoseconds duration_;
 };
 
+// What a WebSocket call ends with (user.wsConnect, wsSend, wsReceive, wsClose).
+struct SocketResult {
+  // "" when done, else what went wrong ("timed out", "connection reset by
+  // peer", a refused upgrade's status): the same text as the errors table's.
+  std::string error;
+  std::string message;  // wsReceive: the message received (text or binary)
+};
+
+// One WebSocket call, as herd receives it.
+struct SocketCall {
+  enum class Op : uint8_t { kConnect, kSend, kSendBinary, kReceive, kClose };
+  Op op = Op::kSend;
+  std::string text;      // kConnect: the path and query; kSend*: the message
+  std::string endpoint;  // declared by the class
+  std::chrono::milliseconds timeout{30'000};
+  std::string origin;  // kConnect: as Request::origin
+};
+
+// co_await user.wsConnect(...), wsSend(...), wsReceive(...), wsClose(...).
+// A send, or a receive whose message already came, goes on at once.
+class SocketAwaiter {
+ public:
+  SocketAwaiter(User& user, SocketCall call) : user_(user), call_(std::move(call)) {}
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> awaiter);
+  SocketResult await_resume() { return std::move(result_); }
+
+ private:
+  User& user_;
+  SocketCall call_;
+  SocketResult result_;
+};
+
 // The context of one virtual user, implemented by herd. Valid while the user's
 // coroutines run; used from the worker thread that runs them only.
 class User {
@@ -240,6 +273,27 @@ class User {
   // coroutine; onStop runs), as in YAML. An unknown source throws.
   virtual bool feed(std::string_view source) = 0;
 
+  // Pub/sub with delivery tracking (docs/scenario.md, "Publish/subscribe"),
+  // over whatever carries the messages (an HTTP request, a WebSocket, the raw
+  // connection): herd matches what was published with what each subscriber
+  // received and reports, per stream, published, delivered, lost, duplicates
+  // and the latency from publish to delivery, as for YAML publish and
+  // subscribe steps (the `delivery` section of summary.json). `stream` is one
+  // the class declares (ClassEntry::streams); another throws.
+  //
+  // A new message's marker ("~herd:PUBLISHER:NUMBER:MICROS~", stamped with the
+  // wall clock now): put it in the message's text. Each call is a new message.
+  virtual std::string newMessage() = 0;
+  // The server accepted the message carrying `marker` for `topic`: it counts
+  // as published (and as lost unless delivered to each subscriber of `topic`).
+  virtual void published(std::string_view stream, std::string_view topic, std::string_view marker) = 0;
+  // This user follows `topics` of `stream` from now on (call it once the
+  // subscription is in place, before the messages it expects are published).
+  virtual void subscribed(std::string_view stream, const std::vector<std::string>& topics) = 0;
+  // The whole markers in `text` (a message received) are delivered to this
+  // user now; returns how many it found.
+  virtual size_t delivered(std::string_view stream, std::string_view text) = 0;
+
   RequestAwaiter request(Request request) { return RequestAwaiter(*this, std::move(request)); }
   RequestAwaiter get(std::string path, std::string endpoint) {
     Request r;
@@ -269,6 +323,40 @@ class User {
   // `exception`, the text as its message).
   virtual void record(std::string_view endpoint, std::chrono::nanoseconds latency, std::string_view error = {}) = 0;
 
+  // A WebSocket of this user (ws:// over the target's or `origin`'s http://,
+  // wss:// over https://), through the engine's WebSocket client, counted as
+  // YAML websocket steps are. One per user: it stays open across iterations
+  // until wsClose(), the server's close, or another wsConnect() (which drops
+  // the previous one). Each call counts one request of `endpoint`, which the
+  // class declares with the method the YAML steps show ("WS chat", "SEND
+  // chat", "RECEIVE reply", "CLOSE chat"):
+  // - wsConnect: the opening handshake's latency (a status other than 101 fails);
+  // - wsSend: the message's bytes, no latency (it does not wait);
+  // - wsReceive: the next message (one that came while nobody waited is kept,
+  //   in order, up to 1024), or a `timeout` failure; its latency counts from
+  //   the last send or receive, so an exchange measures the server's answer;
+  // - wsClose: the close handshake (no request when the socket is not open).
+  // user.check() after a wsReceive judges that message, as a YAML check does.
+  SocketAwaiter wsConnect(std::string path, std::string endpoint,
+                          std::chrono::milliseconds timeout = std::chrono::milliseconds(30'000),
+                          std::string origin = {}) {
+    return SocketAwaiter(
+        *this, SocketCall{SocketCall::Op::kConnect, std::move(path), std::move(endpoint), timeout, std::move(origin)});
+  }
+  SocketAwaiter wsSend(std::string message, std::string endpoint) {
+    return SocketAwaiter(*this, SocketCall{SocketCall::Op::kSend, std::move(message), std::move(endpoint), {}, {}});
+  }
+  SocketAwaiter wsSendBinary(std::string message, std::string endpoint) {
+    return SocketAwaiter(*this,
+                         SocketCall{SocketCall::Op::kSendBinary, std::move(message), std::move(endpoint), {}, {}});
+  }
+  SocketAwaiter wsReceive(std::string endpoint, std::chrono::milliseconds timeout = std::chrono::milliseconds(30'000)) {
+    return SocketAwaiter(*this, SocketCall{SocketCall::Op::kReceive, {}, std::move(endpoint), timeout, {}});
+  }
+  SocketAwaiter wsClose(std::string endpoint, std::chrono::milliseconds timeout = std::chrono::milliseconds(5'000)) {
+    return SocketAwaiter(*this, SocketCall{SocketCall::Op::kClose, {}, std::move(endpoint), timeout, {}});
+  }
+
  protected:
   virtual ~User() = default;
 
@@ -276,12 +364,16 @@ class User {
   friend class RequestAwaiter;
   friend class SleepAwaiter;
   friend class IoAwaiter;
+  friend class SocketAwaiter;
   // Starts the exchange and returns at once; herd fills `into` and resumes
   // `awaiter` from its event loop (never from inside this call).
   virtual void startRequest(const Request& request, Response& into, std::coroutine_handle<> awaiter) = 0;
   virtual void startSleep(std::chrono::nanoseconds duration, std::coroutine_handle<> awaiter) = 0;
   virtual void startIo(IoAwaiter::Op op, uint16_t port, const ConnectOptions& options, std::string& bytes,
                        std::string& error, std::coroutine_handle<> awaiter) = 0;
+  // Returns false when the call is over already (`into` filled; the coroutine
+  // goes on at once), true when herd resumes `awaiter` from its event loop.
+  virtual bool startSocket(const SocketCall& call, SocketResult& into, std::coroutine_handle<> awaiter) = 0;
 };
 
 inline void RequestAwaiter::await_suspend(std::coroutine_handle<> awaiter) {
@@ -290,6 +382,10 @@ inline void RequestAwaiter::await_suspend(std::coroutine_handle<> awaiter) {
 inline void SleepAwaiter::await_suspend(std::coroutine_handle<> awaiter) { user_.startSleep(duration_, awaiter); }
 inline void IoAwaiter::await_suspend(std::coroutine_handle<> awaiter) {
   user_.startIo(op_, port_, options_, bytes_, error_, awaiter);
+}
+
+inline bool SocketAwaiter::await_suspend(std::coroutine_handle<> awaiter) {
+  return user_.startSocket(call_, result_, awaiter);
 }
 
 inline std::string_view Response::header(std::string_view name) const {
@@ -332,6 +428,7 @@ struct ClassEntry {
   std::unique_ptr<UserClass> (*create)() = nullptr;
   std::vector<std::string> endpoints;  // "METHOD name" or "name" (method shown as CODE)
   std::vector<std::string> checks;
+  std::vector<std::string> streams;  // the pub/sub streams it publishes or subscribes on
 };
 
 // What a library's entry point returns. api_version comes first and stays
@@ -343,9 +440,10 @@ struct ScenarioEntry {
 };
 
 template <class T>
-ClassEntry userClass(std::string name, std::vector<std::string> endpoints, std::vector<std::string> checks = {}) {
+ClassEntry userClass(std::string name, std::vector<std::string> endpoints, std::vector<std::string> checks = {},
+                     std::vector<std::string> streams = {}) {
   return ClassEntry{std::move(name), [] { return std::unique_ptr<UserClass>(std::make_unique<T>()); },
-                    std::move(endpoints), std::move(checks)};
+                    std::move(endpoints), std::move(checks), std::move(streams)};
 }
 
 }  // namespace herd

@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -21,6 +22,13 @@ import pytest
 from conftest import SOURCE_DIR
 from test_distributed import run  # noqa: F401 (the fixture)
 from test_http2 import http2_nginx
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "websocket"))
+from websocket_server import Echo, WebSocketServer  # noqa: E402
+from test_pubsub import FaultyRelay, published_by_nchan  # noqa: E402
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures", "nchan"))
+from nchan_server import NchanServer  # noqa: E402
 
 BUILD_DIR = os.environ.get("HERD_BUILD_DIR", os.path.join(SOURCE_DIR, "build", "dev"))
 CXX = os.environ.get("HERD_CXX", "c++")
@@ -412,3 +420,92 @@ def test_request_to_an_undeclared_origin_is_an_exception_naming_the_field(herd, 
     errors = [(e["endpoint"], e["kind"], e["message"]) for e in summary["errors"]]
     assert errors == [("target", "exception",
                        'origin "http://127.0.0.1:9" is neither the target nor one of users[0].code.origins')], errors
+
+
+def test_websocket_messages_equal_the_echo_servers_counts(herd, installed):
+    """Chat (examples/compiled/api.cc): one socket per user from onStart to
+    onStop, five echoed messages and a receive that times out per iteration.
+    herd's connects, sends and clean closes equal the server's own counts;
+    every send's echo is received and checked; each timeout is one failure."""
+    echo = Echo()
+    with WebSocketServer(echo) as server:
+        scenario = api_scenario(herd, installed, server.url.replace("ws://", "http://"), "Chat", users=3,
+                                duration="2s")
+        result, summary = herd.run_summary(scenario)
+    assert summary is not None, result.stdout + result.stderr
+    by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
+    opened = by_key[("chat", "WS")]
+    assert opened["requests"] == echo.connections == 3 and opened["failures"] == 0, (opened, echo.connections)
+    sent = by_key[("chat", "SEND")]
+    assert sent["requests"] == echo.text > 30 and sent["failures"] == 0, (sent, echo.text)
+    reply = by_key[("reply", "RECEIVE")]
+    # A stop waits for the receive in flight: every send's echo is counted.
+    assert reply["requests"] == sent["requests"] and reply["failures"] == 0, reply
+    # Each echo is the message as sent, '{"type": "hello", "user": N}' (users 0-2).
+    assert reply["bytesReceived"] == len('{"type": "hello", "user": 0}') * reply["requests"]
+    nothing = by_key[("nothing", "RECEIVE")]
+    assert nothing["requests"] >= 3 and nothing["failures"] == nothing["requests"], nothing
+    assert 80 <= nothing["latency"]["max"] < 1500
+    closed = by_key[("chat", "CLOSE")]
+    assert closed["requests"] == echo.closed_by_client == 3 and closed["failures"] == 0, (closed, echo.closed_by_client)
+    kinds = {(e["endpoint"], e["kind"]) for e in summary["errors"]}
+    assert kinds == {("nothing", "timeout")}, summary["errors"]
+
+
+PUBSUB = """
+name: compiled-pubsub
+target: {target}
+params: {{follow: "{follow}"}}
+delivery: {{lostAfter: 1s}}
+users:
+  - name: proctor
+    count: 2
+    code: {{library: {library}, class: Proctor, origins: ["{{{{params.follow}}}}"]}}
+  - name: learner
+    count: 6
+    code: {{library: {library}, class: Learner}}
+load: {{users: 8, spawnRate: 1000, duration: 3s}}
+"""
+
+
+def pubsub_run(herd, installed, nchan, follow):
+    """Learner and Proctor (examples/compiled/api.cc): 6 learners publish 20
+    messages each to nchan; 2 proctors follow 3 learners each over a WebSocket
+    to `follow`. The summary's one delivery stream."""
+    library = os.path.join(os.path.dirname(installed["library"]), "api.so")
+    text = PUBSUB.format(target=nchan.url, follow=follow, library=library)
+    result, summary = herd.run_summary(herd.scenario(text), "--workers", "2")
+    assert summary is not None, result.stdout + result.stderr
+    assert len(summary["delivery"]) == 1, summary["delivery"]
+    d = summary["delivery"][0]
+    assert d["stream"] == "progress"
+    return summary, d
+
+
+def test_pubsub_delivery_from_cpp_classes_equals_what_nchan_accepted(herd, installed):
+    with NchanServer() as nchan:
+        summary, d = pubsub_run(herd, installed, nchan, nchan.url)
+        accepted = published_by_nchan(nchan)
+    by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
+    assert by_key[("publish", "POST")]["requests"] == accepted == 120, (by_key[("publish", "POST")], accepted)
+    assert d["published"] == accepted
+    assert d["delivered"] == accepted and d["lost"] == 0 and d["duplicates"] == 0, d
+    assert 0 < d["latency"]["p50"] < 500
+    assert by_key[("follow", "WS")]["requests"] == 2 and by_key[("follow", "WS")]["failures"] == 0
+
+
+def test_pubsub_lost_and_duplicates_from_cpp_classes_equal_the_faults(herd, installed):
+    """A relay between the proctors and nchan drops every message numbered 1
+    mod 4 and repeats every one numbered 2 mod 4: exactly those are lost and
+    duplicated."""
+    with NchanServer() as nchan:
+        relay = FaultyRelay(nchan.url.replace("http://", "ws://"))
+        with WebSocketServer(relay) as proxy:
+            summary, d = pubsub_run(herd, installed, nchan, proxy.url.replace("ws://", "http://"))
+        accepted = published_by_nchan(nchan)
+    assert accepted == 120
+    faults = relay.faults
+    assert faults.dropped == faults.repeated == 30, (faults.dropped, faults.repeated)
+    assert d["published"] == accepted
+    assert d["lost"] == faults.dropped and d["duplicates"] == faults.repeated, d
+    assert d["delivered"] == accepted - faults.dropped, d
