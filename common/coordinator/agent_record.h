@@ -17,7 +17,8 @@ struct Coordinator::Agent {
   uint32_t shard_index = 0;
   uint64_t applied = 0;  // the newest report sequence merged
   MonoTime last_heard{};
-  bool ready = false;  // said Ready: compiled the scenario and reached the targets
+  MonoTime last_sent{};  // the last Ack or heartbeat sent: the agent heard from us then
+  bool ready = false;    // said Ready: compiled the scenario and reached the targets
   bool final_received = false;
   bool retired = false;  // scaled away: stopped on purpose, its users moved, not lost
   int64_t users = 0;

@@ -250,7 +250,6 @@ class Coordinator final : public StreamHandler {
   std::optional<report::ThresholdAbort> aborted_by_;  // an abortOnFail threshold ended the run
   std::vector<Json> events_;
   uint64_t generation_ = 0;
-  MonoTime last_heartbeat_{};
   // Adoption: a report an adopted agent sends again (its history) is held by
   // its tick until the run loop closes that second, so the series is rebuilt
   // second by second; the users and busiest generator those reports gave.
