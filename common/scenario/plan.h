@@ -224,11 +224,11 @@ struct Task {
 // bindCode() (code_library.h) loads the library, checks it, and appends the
 // endpoints and checks the class declares to the plan.
 struct CodeClass {
-  std::string library;     // the file as the scenario wrote it (resolved params)
-  std::string path;        // absolute or relative to the working directory: what dlopen gets
-  std::string class_name;  // as the library registers it
-  std::string place;       // "FILE:LINE:COL" of `code:`, for errors about the class
-  std::string field;       // its field path, "users[1].code"
+  std::string library;        // the file as the scenario wrote it (resolved params)
+  std::string path;           // absolute or relative to the working directory: what dlopen gets
+  std::string class_name;     // as the library registers it
+  std::string place;          // "FILE:LINE:COL" of `code:`, for errors about the class
+  std::string field;          // its field path, "users[1].code"
   std::string pinned_sha256;  // `sha256:` (lower-case hex): the only library file allowed; empty: any
   struct NamedOrigin {
     std::string url;    // as the scenario wrote it (resolved params), what herd::Request::origin names

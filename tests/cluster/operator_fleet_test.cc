@@ -135,6 +135,7 @@ TEST_F(OperatorFleet, FiftyLoadTestsStartedTogetherAllCompleteWithTotalsEqualToN
   for (const auto& [lt, s] : st) total += s["totals"]["requests"].get<int64_t>();
   EXPECT_EQ((*nginx)->waitForAccessLogCount(total), total);
   std::vector<double> to_first;
+  size_t status_bytes = 0;
   for (int i = 0; i < kLoadTests; ++i) {
     const auto& s = st[name(i)];
     EXPECT_EQ(getString(s, "phase"), "Succeeded") << name(i) << " " << s.dump();
@@ -144,6 +145,7 @@ TEST_F(OperatorFleet, FiftyLoadTestsStartedTogetherAllCompleteWithTotalsEqualToN
     EXPECT_EQ(counted, (*nginx)->requestCountFromAccessLog(path(i))) << name(i);
     EXPECT_EQ(s["totals"]["failures"], 0) << name(i);
     EXPECT_TRUE(first_request_s.contains(path(i))) << name(i);
+    status_bytes = std::max(status_bytes, s.dump().size());
     to_first.push_back(first_request_s[path(i)]);
   }
   EXPECT_EQ((*nginx)->requestCountFromAccessLog(), total);  // nothing else reached nginx
@@ -152,12 +154,13 @@ TEST_F(OperatorFleet, FiftyLoadTestsStartedTogetherAllCompleteWithTotalsEqualToN
   std::printf(
       "%d LoadTests, 2 agents each: all ended %.1f s after apply; %lld requests, nginx counted %lld\n"
       "operator -> apiserver: %lld requests, %.1f per run per minute\n"
-      "apply to first request at nginx: min %.1f s, median %.1f s, max %.1f s\n",
+      "apply to first request at nginx: min %.1f s, median %.1f s, max %.1f s\n"
+      "largest status: %zu bytes (JSON)\n",
       kLoadTests, minutes * 60, static_cast<long long>(total),
       static_cast<long long>((*nginx)->requestCountFromAccessLog()),
       static_cast<long long>(requests_after - requests_before), per_run_minute,
       *std::min_element(to_first.begin(), to_first.end()), median(to_first),
-      *std::max_element(to_first.begin(), to_first.end()));
+      *std::max_element(to_first.begin(), to_first.end()), status_bytes);
   EXPECT_LT(per_run_minute, kRequestsPerRunPerMinuteBound);
   EXPECT_EQ(op.stop(), 0) << op.log();
 }
