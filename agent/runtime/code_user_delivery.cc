@@ -33,9 +33,7 @@ uint32_t CodeUser::streamIndex(std::string_view name) const {
   return static_cast<uint32_t>(std::find(streams.begin(), streams.end(), name) - streams.begin());
 }
 
-std::string CodeUser::newMessage() {
-  return stats::deliveryMarker(owner_.index(), owner_.nextMessage(), wallMicros());
-}
+std::string CodeUser::newMessage() { return stats::deliveryMarker(owner_.index(), owner_.nextMessage(), wallMicros()); }
 
 void CodeUser::published(std::string_view stream, std::string_view topic, std::string_view marker) {
   const uint32_t index = streamIndex(stream);
