@@ -34,6 +34,13 @@ for fname in ("herd_operator_reconciles", "herd_operator_reconcile_errors"):
     samples = family(fname, "counter")
     if samples and fname == "herd_operator_reconciles" and samples[0].value < 1:
         problems.append("no reconcile counted")
+# The operator's requests to the apiserver, one series per verb, each a counter.
+apiserver = family("herd_operator_apiserver_requests", "counter")
+verbs = sorted(s.labels.get("verb", "") for s in apiserver if s.name.endswith("_total"))
+if verbs != sorted(["DELETE", "GET", "PATCH", "POST", "PUT", "WATCH"]):
+    problems.append(f"herd_operator_apiserver_requests_total verbs {verbs}")
+elif sum(s.value for s in apiserver if s.labels.get("verb") in ("GET", "WATCH")) < 1:
+    problems.append("herd_operator_apiserver_requests_total counts no GET or WATCH on a leader that reconciled")
 leader = family("herd_operator_leader", "gauge")
 if leader and leader[0].value != 1:
     problems.append(f"herd_operator_leader = {leader[0].value} on the leader")
@@ -105,10 +112,11 @@ if totals.get("requests", 0) > 0:
         else:
             print(f"histogram_quantile(0.95) {estimate * 1000:.3f} ms, the run's p95 {p95 * 1000:.3f} ms "
                   f"(bucket {lower * 1000:g}-{upper * 1000:g} ms)")
-# Bounded cardinality: labels are only namespace, loadtest, the enums and the buckets' le.
+# Bounded cardinality: labels are only namespace, loadtest, the enums, the
+# buckets' le and the apiserver requests' verb (six values).
 for f in families.values():
     for s in f.samples:
-        extra = set(s.labels) - {"namespace", "loadtest", "phase", "verdict", "le"}
+        extra = set(s.labels) - {"namespace", "loadtest", "phase", "verdict", "le", "verb"}
         if extra:
             problems.append(f"{s.name} has labels {sorted(extra)}")
 

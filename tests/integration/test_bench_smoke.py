@@ -17,15 +17,19 @@ SCRIPT = os.path.join(SOURCE_DIR, "bench", "http-compare")
 
 
 def rows(text, header_start):
-    """The data rows of the markdown table whose header starts with `header_start`."""
+    """The data rows of the markdown table whose header starts with `header_start`,
+    each a dict from column header to cell, by the row's first cell."""
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
-    table = []
+    cells = lambda line: [cell.strip() for cell in line.strip("|").split("|")]  # noqa: E731
+    header = cells(lines[start])
+    table = {}
     for line in lines[start + 2:]:
         if not line.startswith("|"):
             break
-        table.append([cell.strip() for cell in line.strip("|").split("|")])
-    return {row[0]: row for row in table}
+        row = dict(zip(header, cells(line)))
+        table[row[header[0]]] = row
+    return table
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the benchmark pins server and generator to two CPUs")
@@ -41,11 +45,12 @@ def test_smoke_mode_prints_a_row_per_tool(tmp_path):
     throughput = rows(text, "| tool | median RPS")
     assert sorted(throughput) == sorted(installed)
     for tool, row in throughput.items():
-        assert float(row[1].replace(",", "")) > 0, row  # median RPS
-        assert row[6] == "0", row  # failures
-    assert re.match(r"\d+\.\d\d$", throughput["herd"][4])  # herd's CPU, in cores
+        assert float(row["median RPS"].replace(",", "")) > 0, row
+        assert row["failures"] == "0", row
+        assert float(row["CPU µs per request (median)"]) > 0, row
+    assert re.match(r"\d+\.\d\d$", throughput["herd"]["CPU, cores (median)"])
 
     memory = rows(text, "| tool | connections")
     assert sorted(memory) == sorted(t for t in installed if t != "h2load")
     for tool, row in memory.items():
-        assert float(row[4]) > 0, row  # memory grows with connections
+        assert float(row["per connection, KiB"]) > 0, row  # memory grows with connections
