@@ -141,8 +141,11 @@ int run(const Options& options) {
   if (auto s = applyLedgerBaseline(options, compiled->thresholds); !s) return invalid(s.error());
   const auto& plan = compiled->plan;
 
-  const auto fds = runtime::raiseFdLimit();
   const auto per_user = runtime::socketsPerUser(plan);
+  // What one process would need (or each of --processes): a privileged herd
+  // raises its hard limit that far rather than start more processes.
+  const auto fds = runtime::raiseFdLimit(
+      runtime::socketsPerProcess(plan.load.users, per_user, options.processes ? options.processes : 1));
   const size_t processes = options.processes ? options.processes
                                              : runtime::processesFor(plan.load.users, per_user, fds.soft);
   const auto needed = runtime::socketsPerProcess(plan.load.users, per_user, processes);

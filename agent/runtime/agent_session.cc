@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -266,19 +267,35 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
   }
 }
 
+// What every user of the run is, whichever agent runs it: its class, its
+// number within the class and (closed model) its slot in the spawn schedule.
+// Built once per assignment, however many ranges it brings (a rebalance may
+// hand an agent many), and sliced by each new group.
+struct AgentSession::RunTables {
+  RunTables(const scenario::Plan& plan, bool closed) : classes(scenario::assignClasses(plan, scenario::totalUsers(plan))) {
+    class_indexes.reserve(classes.size());
+    std::vector<int64_t> per_class(plan.classes.size(), 0);
+    for (const auto cls : classes) class_indexes.push_back(per_class[cls]++);
+    if (closed) slots = scenario::closedSchedule(plan.load);
+  }
+  std::vector<uint16_t> classes;
+  std::vector<int64_t> class_indexes;
+  std::vector<scenario::UserSlot> slots;
+};
+
 // Makes the running groups match the newest assignment (under mutex_).
 void AgentSession::applyAssignment() {
   if (!assignment_ || start_unix_ == 0 || stopping_ || !plan_) return;
   if (processes_ == 0) {
-    rlimit fds{};
-    getrlimit(RLIMIT_NOFILE, &fds);
     int64_t users = 0;
     for (const auto& r : assignment_->ranges()) users += r.count();
-    processes_ = processesFor(users, socketsPerUser(*plan_), static_cast<uint64_t>(fds.rlim_cur));
+    const auto per_user = socketsPerUser(*plan_);
+    const auto fds = raiseFdLimit(socketsPerProcess(users, per_user, 1));
+    processes_ = processesFor(users, per_user, fds.soft);
     if (processes_ > 1) {
       logger("agent")->info(
           "{} users need more sockets than the open-files limit ({}) allows one process: {} processes", users,
-          static_cast<uint64_t>(fds.rlim_cur), processes_);
+          fds.soft, processes_);
     }
   }
   if (processes_ > 1) {
@@ -301,6 +318,7 @@ void AgentSession::applyAssignment() {
       for (auto& worker : group->workers) worker->stop(now + grace_);
     }
   }
+  std::optional<RunTables> tables;  // built for the first new group, shared by the rest
   for (const auto& range : assignment_->ranges()) {
     const bool have = std::any_of(groups_.begin(), groups_.end(), [&](const auto& g) {
       return g->first == range.first() && g->count == range.count() && !g->stopped;
@@ -309,7 +327,8 @@ void AgentSession::applyAssignment() {
     // handed over later would take this agent's arrivals a second time.
     if (!have && arrivals_ && !groups_.empty()) continue;
     if (!have && range.count() > 0 && range.first() >= 0 && range.first() + range.count() <= run_users_) {
-      startGroup(range.first(), range.count(), now);
+      if (!tables) tables.emplace(*plan_, !arrivals_);
+      startGroup(*tables, range.first(), range.count(), now);
     }
   }
   if (first && !groups_.empty()) {
@@ -318,7 +337,7 @@ void AgentSession::applyAssignment() {
   }
 }
 
-void AgentSession::startGroup(int64_t first, int64_t count, MonoTime not_before) {
+void AgentSession::startGroup(const RunTables& tables, int64_t first, int64_t count, MonoTime not_before) {
   auto group = std::make_unique<Group>();
   group->first = first;
   group->count = count;
@@ -326,14 +345,8 @@ void AgentSession::startGroup(int64_t first, int64_t count, MonoTime not_before)
   shared.plan = plan_;
   shared.targets = targets_;
   shared.tls = tls_;
-  {
-    const auto classes = scenario::assignClasses(*plan_, scenario::totalUsers(*plan_));
-    std::vector<int64_t> per_class(plan_->classes.size(), 0);
-    for (int64_t i = 0; i < first; ++i) ++per_class[classes[static_cast<size_t>(i)]];
-    shared.user_classes.assign(classes.begin() + first, classes.begin() + first + count);
-    shared.class_indexes.reserve(static_cast<size_t>(count));
-    for (const auto cls : shared.user_classes) shared.class_indexes.push_back(per_class[cls]++);
-  }
+  shared.user_classes.assign(tables.classes.begin() + first, tables.classes.begin() + first + count);
+  shared.class_indexes.assign(tables.class_indexes.begin() + first, tables.class_indexes.begin() + first + count);
   shared.first_user_index = first;
   shared.start = start_;  // the schedule's offsets count from the run's start
   if (arrivals_) {
@@ -346,8 +359,7 @@ void AgentSession::startGroup(int64_t first, int64_t count, MonoTime not_before)
   } else {
     // User i of the run starts at its slot's offset, whichever agent runs it;
     // users handed over mid-run (a rebalance) ramp up from now at the spawn rate.
-    const auto slots = scenario::closedSchedule(plan_->load);
-    shared.slots.assign(slots.begin() + first, slots.begin() + first + count);
+    shared.slots.assign(tables.slots.begin() + first, tables.slots.begin() + first + count);
     const auto late = not_before - start_;
     const Nanos interval = plan_->load.spawn_rate > 0 ? Nanos(static_cast<int64_t>(1e9 / plan_->load.spawn_rate))
                                                       : Nanos(0);

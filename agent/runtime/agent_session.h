@@ -100,6 +100,7 @@ class AgentSession {
 
  private:
   struct Group;
+  struct RunTables;
   // A worker process as its parent sees it (SessionOptions::processes).
   struct Child {
     int64_t users = 0;
@@ -112,7 +113,7 @@ class AgentSession {
   void applyToProcesses();
   void collectProcesses();
   std::vector<std::string> processArgs() const;
-  void startGroup(int64_t first, int64_t count, MonoTime not_before);
+  void startGroup(const RunTables& tables, int64_t first, int64_t count, MonoTime not_before);
   void stopAll(Nanos grace);
   void collect(MonoTime now);
   void sendReport(bool final);

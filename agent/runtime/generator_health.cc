@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <set>
 #include <type_traits>
@@ -17,9 +19,23 @@
 
 namespace herd::runtime {
 
-FdLimit raiseFdLimit() {
+FdLimit raiseFdLimit(uint64_t wanted) {
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);
+  if (wanted > limit.rlim_max) {
+    // The kernel's ceiling for any process; setrlimit fails above it, and for
+    // an unprivileged process above the current hard limit (then nothing changes).
+    uint64_t ceiling = 0;
+    if (std::FILE* f = std::fopen("/proc/sys/fs/nr_open", "r")) {
+      if (std::fscanf(f, "%" SCNu64, &ceiling) != 1) ceiling = 0;
+      std::fclose(f);
+    }
+    const auto target = static_cast<rlim_t>(std::min(wanted, ceiling));
+    if (target > limit.rlim_max) {
+      const rlimit raised{target, target};
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+    }
+  }
   if (limit.rlim_cur < limit.rlim_max) {
     rlimit raised = limit;
     raised.rlim_cur = limit.rlim_max;

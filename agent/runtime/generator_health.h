@@ -16,8 +16,12 @@ struct FdLimit {
   uint64_t hard = 0;
 };
 
-// Raises the open-files soft limit to the hard limit and returns both.
-FdLimit raiseFdLimit();
+// Raises the open-files soft limit to the hard limit and returns both. When
+// `wanted` is over the hard limit and the process may raise that (root, or
+// CAP_SYS_RESOURCE in its user namespace, as in most containers), the hard
+// limit goes up too, as far as `wanted` and the kernel's fs.nr_open allow: one
+// process then holds what would otherwise take several (SessionOptions::processes).
+FdLimit raiseFdLimit(uint64_t wanted = 0);
 
 // Each user holds one connection per origin it talks to; the rest is the
 // process's own (event loops, logs, stdio).

@@ -159,6 +159,7 @@ int main(int argc, char** argv) {
 
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);  // as a real agent's channel (coordinator_client.cc)
   std::vector<std::unique_ptr<SimulatedAgent>> sims;
   std::vector<std::thread> threads;
   std::vector<herd::v1::StatsDelta> deltas;

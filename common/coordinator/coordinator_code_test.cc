@@ -54,6 +54,20 @@ class CoordinatorCode : public CoordinatorTest {
     code_plan_ = *scenario::compileString(text, "unit.yaml");  // unbound, as the operator compiles it
     return make(code_plan_, agents);
   }
+  // Agent NAME joins with a library of hash SHA256 and must be refused for it:
+  // the refusal's text (empty, and the test failed, when none came).
+  std::string joinRefused(Coordinator& coordinator, const std::string& name, const std::string& sha256) {
+    auto stream = coordinator.connect(name);
+    coordinator.receive(stream, hello(name));
+    coordinator.receive(stream, readyWith(sha256));
+    auto refused = next(*stream, v1::CoordinatorMessage::kRefused);
+    if (!refused) {
+      ADD_FAILURE() << name << " was not refused";
+      return "";
+    }
+    EXPECT_EQ(refused->refused().reason(), v1::Refused::CODE_MISMATCH);
+    return refused->refused().message();
+  }
   scenario::Plan code_plan_;
 };
 
@@ -73,13 +87,7 @@ TEST_F(CoordinatorCode, TheFirstAgentsLibraryIsTheRunsAndAnotherIsRefusedWithExi
 
   std::optional<Result<RunResult>> result;
   std::thread runner([&] { result.emplace(coordinator->run()); });
-  auto b = coordinator->connect("b");
-  coordinator->receive(b, hello("agent-b"));
-  coordinator->receive(b, readyWith(kShaB));
-  auto refused = next(*b, v1::CoordinatorMessage::kRefused);
-  ASSERT_TRUE(refused);
-  EXPECT_EQ(refused->refused().reason(), v1::Refused::CODE_MISMATCH);
-  const auto& why = refused->refused().message();
+  const auto why = joinRefused(*coordinator, "agent-b", kShaB);
   EXPECT_NE(why.find("users[1].code.library: ./shop.so on this agent has SHA-256 " + kShaB + ", the run's is " + kShaA +
                      " (agent agent-a's, the first to join)"),
             std::string::npos)
@@ -96,14 +104,8 @@ TEST_F(CoordinatorCode, TheFirstAgentsLibraryIsTheRunsAndAnotherIsRefusedWithExi
 
 TEST_F(CoordinatorCode, APinnedHashIsTheRunsFromTheStart) {
   auto coordinator = makeWith(codeScenario(kShaB), 1);
-  auto a = coordinator->connect("a");
-  coordinator->receive(a, hello("agent-a"));
-  coordinator->receive(a, readyWith(kShaA));
-  auto refused = next(*a, v1::CoordinatorMessage::kRefused);
-  ASSERT_TRUE(refused);
-  EXPECT_EQ(refused->refused().reason(), v1::Refused::CODE_MISMATCH);
-  EXPECT_NE(refused->refused().message().find("the run's is " + kShaB + " (pinned by the scenario)"), std::string::npos)
-      << refused->refused().message();
+  const auto why = joinRefused(*coordinator, "agent-a", kShaA);
+  EXPECT_NE(why.find("the run's is " + kShaB + " (pinned by the scenario)"), std::string::npos) << why;
   auto result = coordinator->run();
   ASSERT_FALSE(result.ok());
   EXPECT_TRUE(coordinator->invalidInput());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <string>
 
 namespace herd::stats {
@@ -13,12 +14,31 @@ Error invalid(std::string what) { return Error{"invalid histogram: " + std::move
 
 }  // namespace
 
+void Histogram::cover(size_t first, size_t last, bool room) {
+  const size_t end = base_ + counts_.size();
+  if (!counts_.empty() && first >= base_ && last < end) return;
+  size_t lo = counts_.empty() ? first : std::min(first, base_);
+  size_t hi = counts_.empty() ? last + 1 : std::max(last + 1, end);
+  if (room) {
+    // Growing by at least the size held (and an octave) keeps re-allocations
+    // few however the values wander: at most a dozen over the whole range.
+    const size_t extra = std::max<size_t>(hi - lo, kSubBuckets);
+    lo = lo > extra ? lo - extra : 0;
+    hi = std::min<size_t>(hi + extra, kBucketCount);
+  }
+  std::vector<uint64_t> wider(hi - lo, 0);
+  std::copy(counts_.begin(), counts_.end(), wider.begin() + static_cast<std::ptrdiff_t>(base_ - lo));
+  counts_ = std::move(wider);
+  base_ = lo;
+}
+
 void Histogram::merge(const Histogram& other) {
   if (other.count_ == 0) return;
-  if (counts_.empty()) allocate();
-  for (size_t i = bucketIndex(other.min_); i <= bucketIndex(other.max_); ++i) {
-    counts_[i] += other.counts_[i];
-  }
+  const size_t first = bucketIndex(other.min_), last = bucketIndex(other.max_);
+  cover(first, last, true);
+  const uint64_t* from = other.counts_.data() + (first - other.base_);
+  uint64_t* into = counts_.data() + (first - base_);
+  for (size_t i = 0; i <= last - first; ++i) into[i] += from[i];
   count_ += other.count_;
   sum_ += other.sum_;
   min_ = std::min(min_, other.min_);
@@ -27,8 +47,10 @@ void Histogram::merge(const Histogram& other) {
 
 void Histogram::reset() {
   // Only the buckets between min and max can be non-zero.
-  if (count_ != 0 && !counts_.empty())
-    std::fill(counts_.begin() + bucketIndex(min_), counts_.begin() + bucketIndex(max_) + 1, 0);
+  if (count_ != 0 && !counts_.empty()) {
+    const auto at = [this](size_t index) { return counts_.begin() + static_cast<std::ptrdiff_t>(index - base_); };
+    std::fill(at(bucketIndex(min_)), at(bucketIndex(max_)) + 1, 0);
+  }
   count_ = 0;
   min_ = UINT64_MAX;
   max_ = 0;
@@ -38,8 +60,11 @@ void Histogram::reset() {
 bool Histogram::operator==(const Histogram& other) const {
   if (count_ != other.count_ || min_ != other.min_ || max_ != other.max_ || sum_ != other.sum_) return false;
   if (count_ == 0) return true;
-  const auto first = counts_.begin() + bucketIndex(min_), last = counts_.begin() + bucketIndex(max_) + 1;
-  return std::equal(first, last, other.counts_.begin() + bucketIndex(min_));
+  // Both hold [bucketIndex(min_), bucketIndex(max_)], each from its own base.
+  const size_t first = bucketIndex(min_), n = bucketIndex(max_) - first + 1;
+  return std::equal(counts_.begin() + static_cast<std::ptrdiff_t>(first - base_),
+                    counts_.begin() + static_cast<std::ptrdiff_t>(first - base_ + n),
+                    other.counts_.begin() + static_cast<std::ptrdiff_t>(first - other.base_));
 }
 
 double Histogram::mean() const { return count_ == 0 ? 0.0 : static_cast<double>(sum_) / static_cast<double>(count_); }
@@ -59,7 +84,7 @@ uint64_t Histogram::valueAtPercentile(double p) const {
   uint64_t seen = 0;
   size_t i = bucketIndex(min_);
   for (; i < bucketIndex(max_); ++i) {
-    seen += counts_[i];
+    seen += counts_[i - base_];
     if (seen >= rank) break;
   }
   const uint64_t lower = bucketLower(i);
@@ -80,18 +105,56 @@ Result<Histogram> Histogram::fromParts(uint64_t min, uint64_t max, Sum sum, std:
     }
     if (b.count == 0) return invalid("bucket with a zero count");
     if (b.count > UINT64_MAX - h.count_) return invalid("count overflows 64 bits");
-    if (h.counts_.empty()) h.allocate();
-    h.counts_[index] = b.count;
     h.count_ += b.count;
     previous = index;
   }
+  const size_t first = buckets.empty() ? 0 : bucketIndex(buckets.front().lower);
+  if (h.count_ != 0) {
+    // Valid and ascending: exactly the buckets from the first to the last.
+    h.cover(first, previous, false);
+    for (const BucketCount& b : buckets) h.counts_[bucketIndex(b.lower) - h.base_] = b.count;
+  }
+  return finish(std::move(h), min, max, sum, first, previous);
+}
+
+Result<Histogram> Histogram::fromGaps(uint64_t min, uint64_t max, Sum sum, std::span<const uint32_t> gaps,
+                                      std::span<const uint64_t> counts) {
+  if (gaps.size() != counts.size()) {
+    return invalid(std::to_string(gaps.size()) + " bucket gaps but " + std::to_string(counts.size()) +
+                   " bucket counts");
+  }
+  Histogram h;
+  // First pass: where the buckets are, and that their counts add up.
+  size_t index = 0;
+  for (size_t i = 0; i < gaps.size(); ++i) {
+    index += gaps[i];
+    if (index >= kBucketCount || (i > 0 && gaps[i] == 0)) {
+      return invalid("bucket " + std::to_string(i) + " is out of range or repeated");
+    }
+    if (counts[i] == 0) return invalid("bucket with a zero count");
+    if (counts[i] > UINT64_MAX - h.count_) return invalid("count overflows 64 bits");
+    h.count_ += counts[i];
+  }
+  const size_t first = gaps.empty() ? 0 : gaps[0];
+  if (h.count_ != 0) {
+    h.cover(first, index, false);
+    size_t at = 0;
+    for (size_t i = 0; i < gaps.size(); ++i) {
+      at += gaps[i];
+      h.counts_[at - first] = counts[i];
+    }
+  }
+  return finish(std::move(h), min, max, sum, first, index);
+}
+
+Result<Histogram> Histogram::finish(Histogram h, uint64_t min, uint64_t max, Sum sum, size_t first, size_t last) {
   if (h.count_ == 0) {
     if (min != 0 || max != 0 || sum != 0) return invalid("empty histogram with a min, max or sum");
     return h;
   }
   // min and max must fall in the first and last non-empty buckets, and the sum
   // between count*min and count*max (both fit in 128 bits).
-  if (min > max || bucketIndex(min) != bucketIndex(buckets.front().lower) || bucketIndex(max) != previous) {
+  if (min > max || bucketIndex(min) != first || bucketIndex(max) != last) {
     return invalid("min/max disagree with its buckets");
   }
   if (sum < static_cast<Sum>(min) * h.count_ || sum > static_cast<Sum>(max) * h.count_) {

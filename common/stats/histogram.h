@@ -41,10 +41,12 @@ class Histogram {
   static constexpr uint64_t kMaxTrackable = (uint64_t{1} << (kTopBit + 1)) - 1;
   static constexpr size_t kBucketCount = kExactLimit + (kTopBit - kSubBucketBits) * kSubBuckets;  // 4736
 
-  // Empty histograms own no buckets: the array (37 KiB) is allocated by the first
-  // record, merge or decode that needs it. A coordinator decodes a histogram per
-  // endpoint per report and an agent keeps one per endpoint per worker, most of
-  // them empty; zeroing 37 KiB for each was most of the coordinator's merge cost.
+  // A histogram owns only the buckets between the lowest and highest it has held
+  // (and some room around them): latencies of one endpoint span a few octaves,
+  // a few hundred of the 4,736 buckets (37 KiB). Empty histograms own none. A
+  // coordinator decodes a histogram per endpoint per report and an agent keeps
+  // one per endpoint per worker; allocating and zeroing all 37 KiB for each was
+  // most of the coordinator's cost per report.
   Histogram() = default;
 
   // The bucket holding `ns` (values above kMaxTrackable land in the top bucket).
@@ -68,13 +70,15 @@ class Histogram {
     return bucketLower(index) + (uint64_t{1} << shiftOf(index));
   }
 
-  // The hot path: two branches, a clz, a few adds. Allocates only the first time.
+  // The hot path: two branches, a clz, a few adds. Allocates only when a value
+  // falls outside the buckets held so far (the first time, then rarely).
   void record(uint64_t ns) { record(ns, 1); }
   void record(uint64_t ns, uint64_t times) {
     if (times == 0) return;
-    if (counts_.empty()) [[unlikely]]
-      allocate();
-    counts_[bucketIndex(ns)] += times;
+    const size_t index = bucketIndex(ns);
+    if (index - base_ >= counts_.size()) [[unlikely]]  // below base_ wraps around: also outside
+      cover(index, index, true);
+    counts_[index - base_] += times;
     count_ += times;
     sum_ += static_cast<Sum>(ns) * times;
     min_ = std::min(min_, ns);
@@ -87,7 +91,7 @@ class Histogram {
   void reset();
 
   uint64_t count() const { return count_; }
-  // What the buckets take: 0 until the first value, then kBucketCount words.
+  // What the buckets take: 0 until the first value, then a word per bucket held.
   size_t bucketBytes() const { return counts_.capacity() * sizeof(uint64_t); }
   // min(), max() and mean() are exact (not bucketed); all are 0 when empty.
   uint64_t min() const { return count_ == 0 ? 0 : min_; }
@@ -106,7 +110,7 @@ class Histogram {
   void forEachBucket(Fn&& fn) const {
     if (count_ == 0) return;
     for (size_t i = bucketIndex(min_); i <= bucketIndex(max_); ++i) {
-      if (counts_[i] != 0) fn(bucketLower(i), bucketUpper(i), counts_[i]);
+      if (const uint64_t n = counts_[i - base_]; n != 0) fn(bucketLower(i), bucketUpper(i), n);
     }
   }
 
@@ -118,17 +122,29 @@ class Histogram {
     uint64_t count;
   };
   static Result<Histogram> fromParts(uint64_t min, uint64_t max, Sum sum, std::span<const BucketCount> buckets);
+  // The same from the wire's form (proto/herd/v1/stats.proto): bucket i's index
+  // is the sum of gaps[0..i], its count counts[i]. The coordinator decodes one
+  // per endpoint per report, so this one touches each bucket twice, not more.
+  static Result<Histogram> fromGaps(uint64_t min, uint64_t max, Sum sum, std::span<const uint32_t> gaps,
+                                    std::span<const uint64_t> counts);
 
   // Bucket for bucket, plus count/min/max/sum (whether the buckets are allocated
   // or not: an empty histogram equals another empty one).
   bool operator==(const Histogram& other) const;
 
  private:
-  void allocate() { counts_.assign(kBucketCount, 0); }
+  // Holds buckets [first, last] from now on, keeping what the held ones count;
+  // `room` adds as many again around them (for a histogram that keeps growing:
+  // a recorder, an aggregate), else exactly that range (a decoded report's).
+  void cover(size_t first, size_t last, bool room);
+  // The checks fromParts and fromGaps share once the buckets are in: count_ is
+  // their sum, [first, last] the indexes of the first and last.
+  static Result<Histogram> finish(Histogram h, uint64_t min, uint64_t max, Sum sum, size_t first, size_t last);
   // Bucket i >= kExactLimit has width 2^shiftOf(i).
   static constexpr int shiftOf(size_t index) { return static_cast<int>((index - kExactLimit) / kSubBuckets) + 1; }
 
-  std::vector<uint64_t> counts_;  // empty, or kBucketCount entries (then kept)
+  std::vector<uint64_t> counts_;  // buckets base_ .. base_ + size - 1; empty until the first value
+  size_t base_ = 0;
   uint64_t count_ = 0;
   uint64_t min_ = UINT64_MAX;  // UINT64_MAX while empty so record() needs no branch
   uint64_t max_ = 0;

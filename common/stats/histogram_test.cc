@@ -6,6 +6,7 @@
 #include <functional>
 #include <iostream>
 #include <numbers>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -320,13 +321,66 @@ TEST(HistogramStorage, BucketsAreAllocatedByTheFirstValueAndKeptByReset) {
   h.merge(Histogram{});
   EXPECT_EQ(h.bucketBytes(), 0u);
   h.record(7 * kMilli);
-  EXPECT_EQ(h.bucketBytes(), Histogram::kBucketCount * sizeof(uint64_t));
+  const size_t held = h.bucketBytes();
+  // An octave around the value, not the whole range.
+  EXPECT_GT(held, 0u);
+  EXPECT_LE(held, 3 * Histogram::kSubBuckets * sizeof(uint64_t));
   h.reset();
   EXPECT_EQ(h, Histogram{});  // equal whether the buckets are allocated or not
-  EXPECT_EQ(h.bucketBytes(), Histogram::kBucketCount * sizeof(uint64_t));
+  EXPECT_EQ(h.bucketBytes(), held);
   h.record(5);  // reset cleared the old bucket: only the new value remains
   EXPECT_EQ(h, histogramOf({5}));
   EXPECT_NE(histogramOf({5}), histogramOf({6}));
+}
+
+TEST(HistogramStorage, ValuesAnywhereInTheRangeWidenTheBucketsHeld) {
+  // Every bucket's lower bound, in an order that widens the window downwards,
+  // upwards and from the middle: the result equals the same values recorded
+  // in ascending order, and merges and percentiles see every one.
+  std::vector<uint64_t> values;
+  for (size_t i = 0; i < Histogram::kBucketCount; i += 37) values.push_back(Histogram::bucketLower(i));
+  std::vector<uint64_t> shuffled = values;
+  std::mt19937_64 rng(7);
+  std::shuffle(shuffled.begin(), shuffled.end(), rng);
+  Histogram a, b;
+  for (const auto v : values) a.record(v);
+  for (const auto v : shuffled) b.record(v);
+  EXPECT_EQ(a, b);
+  EXPECT_LE(b.bucketBytes(), Histogram::kBucketCount * sizeof(uint64_t));
+  std::vector<uint64_t> seen;
+  b.forEachBucket([&](uint64_t lower, uint64_t, uint64_t count) {
+    EXPECT_EQ(count, 1u);
+    seen.push_back(lower);
+  });
+  EXPECT_EQ(seen, values);
+  // Two histograms far apart merge into one that holds both ends.
+  Histogram low = histogramOf({1, 2, 3}), high = histogramOf({5 * kSecond, 6 * kSecond});
+  Histogram both = low;
+  both.merge(high);
+  Histogram other_way = high;
+  other_way.merge(low);
+  EXPECT_EQ(both, other_way);
+  EXPECT_EQ(both.count(), 5u);
+  EXPECT_EQ(both.valueAtPercentile(50), 3u);
+  EXPECT_EQ(both.min(), 1u);
+  EXPECT_EQ(both.max(), 6 * kSecond);
+}
+
+TEST(HistogramStorage, ADecodedHistogramHoldsExactlyItsBuckets) {
+  const Histogram source = histogramOf({2 * kMilli, 3 * kMilli, 40 * kMilli});
+  std::vector<Histogram::BucketCount> buckets;
+  source.forEachBucket([&](uint64_t lower, uint64_t, uint64_t count) { buckets.push_back({lower, count}); });
+  auto decoded = Histogram::fromParts(source.min(), source.max(), source.sum(), buckets);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(*decoded, source);
+  const size_t span = Histogram::bucketIndex(40 * kMilli) - Histogram::bucketIndex(2 * kMilli) + 1;
+  EXPECT_EQ(decoded->bucketBytes(), span * sizeof(uint64_t));
+  // It grows like any other when merged into or recorded.
+  decoded->record(1);
+  decoded->merge(histogramOf({9 * kSecond}));
+  EXPECT_EQ(decoded->count(), 5u);
+  EXPECT_EQ(decoded->min(), 1u);
+  EXPECT_EQ(decoded->max(), 9 * kSecond);
 }
 
 TEST(HistogramReset, EmptiesAndRevivesMovedFrom) {

@@ -1,6 +1,7 @@
 #include "common/wire/stats_codec.h"
 
 #include <initializer_list>
+#include <span>
 #include <vector>
 
 #include <fmt/format.h>
@@ -35,26 +36,12 @@ void encodeHistogram(const stats::Histogram& histogram, v1::Histogram& out) {
 }
 
 Result<stats::Histogram> decodeHistogram(const v1::Histogram& in) {
-  if (in.bucket_gaps_size() != in.bucket_counts_size()) {
-    return Error{fmt::format("{} bucket gaps but {} bucket counts", in.bucket_gaps_size(), in.bucket_counts_size()),
-                 "histogram"};
-  }
-  if (in.bucket_gaps_size() > static_cast<int>(stats::Histogram::kBucketCount)) {
-    return Error{fmt::format("{} buckets, more than a histogram has", in.bucket_gaps_size()), "histogram"};
-  }
-  std::vector<stats::Histogram::BucketCount> buckets;
-  buckets.reserve(static_cast<size_t>(in.bucket_gaps_size()));
-  uint64_t index = 0;
-  for (int i = 0; i < in.bucket_gaps_size(); ++i) {
-    index += in.bucket_gaps(i);
-    // Gaps after the first must move forward; fromParts checks the order again.
-    if (index >= stats::Histogram::kBucketCount || (i > 0 && in.bucket_gaps(i) == 0)) {
-      return Error{fmt::format("bucket {} is out of range or repeated", i), "histogram"};
-    }
-    buckets.push_back({stats::Histogram::bucketLower(static_cast<size_t>(index)), in.bucket_counts(i)});
-  }
+  // The packed fields as they were parsed, without a copy: the histogram checks
+  // every gap and count itself.
+  const std::span<const uint32_t> gaps(in.bucket_gaps().data(), static_cast<size_t>(in.bucket_gaps_size()));
+  const std::span<const uint64_t> counts(in.bucket_counts().data(), static_cast<size_t>(in.bucket_counts_size()));
   const auto sum = (static_cast<stats::Histogram::Sum>(in.sum_high()) << 64) | in.sum_low();
-  auto histogram = stats::Histogram::fromParts(in.min(), in.max(), sum, buckets);
+  auto histogram = stats::Histogram::fromGaps(in.min(), in.max(), sum, gaps, counts);
   if (!histogram) return Error{histogram.error().message, "histogram"};
   return histogram;
 }
