@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <map>
 #include <set>
 
@@ -151,6 +153,30 @@ TEST(ProcessCount, SocketsPerUserIsTheMostOriginsOneClassUses) {
       "two.yaml");
   ASSERT_TRUE(two) << two.error().describe();
   EXPECT_EQ(socketsPerUser(*two), 2u);
+}
+
+// The soft limit always ends at the hard limit; the hard limit goes up only
+// where the kernel lets this process raise it, and then as far as asked (or
+// fs.nr_open). Both outcomes are legal on a test machine, so the test checks
+// that what it returns is what the kernel now says, and never less than before.
+TEST(FdLimit, SoftReachesHardAndHardRisesOnlyWherePermitted) {
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &before), 0);
+  const auto plain = raiseFdLimit();
+  EXPECT_EQ(plain.soft, plain.hard);
+  EXPECT_EQ(plain.hard, static_cast<uint64_t>(before.rlim_max));
+
+  const uint64_t wanted = plain.hard + 1024;
+  const auto raised = raiseFdLimit(wanted);
+  rlimit after{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &after), 0);
+  EXPECT_EQ(raised.soft, static_cast<uint64_t>(after.rlim_cur));
+  EXPECT_EQ(raised.hard, static_cast<uint64_t>(after.rlim_max));
+  EXPECT_EQ(raised.soft, raised.hard);
+  EXPECT_TRUE(raised.hard == plain.hard || raised.hard <= wanted) << raised.hard;
+  EXPECT_GE(raised.hard, plain.hard);
+  // Asking for less than the hard limit never lowers it.
+  EXPECT_EQ(raiseFdLimit(16).hard, raised.hard);
 }
 
 }  // namespace

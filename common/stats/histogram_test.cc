@@ -461,5 +461,72 @@ TEST(HistogramParts, RejectsInconsistentInput) {
   EXPECT_TRUE(rejects(0, 0, 0, {{UINT64_MAX, 1}}));            // beyond the top bucket
 }
 
+// The wire's form of bucketsOf: gaps between bucket indexes, and counts.
+struct Gaps {
+  std::vector<uint32_t> gaps;
+  std::vector<uint64_t> counts;
+};
+Gaps gapsOf(const Histogram& h) {
+  Gaps out;
+  size_t previous = 0;
+  h.forEachBucket([&](uint64_t lower, uint64_t, uint64_t count) {
+    const size_t index = Histogram::bucketIndex(lower);
+    out.gaps.push_back(static_cast<uint32_t>(index - previous));
+    out.counts.push_back(count);
+    previous = index;
+  });
+  return out;
+}
+
+TEST(HistogramGaps, BuildsWhatFromPartsBuilds) {
+  Histogram h = histogramOf(draw(distributions()[2], 5'000, 17));
+  h.record(0);           // bucket 0: a first gap of zero
+  h.record(UINT64_MAX);  // and the clamped top bucket
+  const Gaps g = gapsOf(h);
+  auto from_gaps = Histogram::fromGaps(h.min(), h.max(), h.sum(), g.gaps, g.counts);
+  ASSERT_TRUE(from_gaps.ok()) << from_gaps.error().describe();
+  auto from_parts = Histogram::fromParts(h.min(), h.max(), h.sum(), bucketsOf(h));
+  ASSERT_TRUE(from_parts.ok());
+  EXPECT_EQ(*from_gaps, h);
+  EXPECT_EQ(*from_gaps, *from_parts);
+  EXPECT_EQ(from_gaps->valueAtPercentile(99.0), h.valueAtPercentile(99.0));
+
+  auto empty = Histogram::fromGaps(0, 0, 0, {}, {});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*empty, Histogram{});
+}
+
+TEST(HistogramGaps, RejectsInconsistentInput) {
+  const Histogram h = histogramOf({300, 5 * kMilli, 9 * kSecond});
+  const Gaps good = gapsOf(h);
+  const auto error = [&](uint64_t min, uint64_t max, Histogram::Sum sum, const Gaps& g) -> std::string {
+    auto r = Histogram::fromGaps(min, max, sum, g.gaps, g.counts);
+    return r.ok() ? "" : r.error().describe();
+  };
+  EXPECT_EQ(error(h.min(), h.max(), h.sum(), good), "");
+
+  Gaps shorter = good;
+  shorter.counts.pop_back();
+  EXPECT_NE(error(h.min(), h.max(), h.sum(), shorter).find("3 bucket gaps but 2 bucket counts"), std::string::npos);
+  Gaps repeated = good;
+  repeated.gaps[1] = 0;
+  EXPECT_NE(error(h.min(), h.max(), h.sum(), repeated).find("repeated"), std::string::npos);
+  Gaps beyond = good;
+  beyond.gaps[2] = UINT32_MAX;
+  EXPECT_NE(error(h.min(), h.max(), h.sum(), beyond).find("out of range"), std::string::npos);
+  Gaps zero = good;
+  zero.counts[1] = 0;
+  EXPECT_NE(error(h.min(), h.max(), h.sum(), zero).find("zero count"), std::string::npos);
+  Gaps overflow = good;
+  overflow.counts[2] = UINT64_MAX;
+  EXPECT_NE(error(h.min(), h.max(), h.sum(), overflow).find("overflows"), std::string::npos);
+  Gaps moved = good;
+  moved.gaps[1] += 1;  // every later bucket moves, so max is no longer in the last one
+  EXPECT_NE(error(h.min(), h.max(), h.sum(), moved), "");
+  EXPECT_NE(error(h.max(), h.min(), h.sum(), good), "");       // min > max
+  EXPECT_NE(error(h.min(), h.max(), h.sum() * 10, good), "");  // sum beyond count*max
+  EXPECT_NE(error(1, 0, 0, Gaps{}), "");                       // empty with a min
+}
+
 }  // namespace
 }  // namespace herd::stats
