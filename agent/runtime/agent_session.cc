@@ -272,7 +272,8 @@ void AgentSession::onMessage(const v1::CoordinatorMessage& message) {
 // Built once per assignment, however many ranges it brings (a rebalance may
 // hand an agent many), and sliced by each new group.
 struct AgentSession::RunTables {
-  RunTables(const scenario::Plan& plan, bool closed) : classes(scenario::assignClasses(plan, scenario::totalUsers(plan))) {
+  RunTables(const scenario::Plan& plan, bool closed)
+      : classes(scenario::assignClasses(plan, scenario::totalUsers(plan))) {
     class_indexes.reserve(classes.size());
     std::vector<int64_t> per_class(plan.classes.size(), 0);
     for (const auto cls : classes) class_indexes.push_back(per_class[cls]++);
@@ -294,8 +295,8 @@ void AgentSession::applyAssignment() {
     processes_ = processesFor(users, per_user, fds.soft);
     if (processes_ > 1) {
       logger("agent")->info(
-          "{} users need more sockets than the open-files limit ({}) allows one process: {} processes", users,
-          fds.soft, processes_);
+          "{} users need more sockets than the open-files limit ({}) allows one process: {} processes", users, fds.soft,
+          processes_);
     }
   }
   if (processes_ > 1) {
