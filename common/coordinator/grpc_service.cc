@@ -4,6 +4,8 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
+#include <thread>
 
 #include <absl/synchronization/mutex.h>
 #include <fmt/format.h>
@@ -28,80 +30,88 @@ struct Shared {
 
   StreamHandler& handler;
   const ServerOptions options;
+  v1::Coordinator::AsyncService service;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq;
   std::atomic<size_t> unadmitted{0};
   std::atomic<uint64_t> over_cap{0};  // streams refused for max_unadmitted
+  // Every operation on a stream starts under a shared lock of this and only
+  // while `open`: the completion queue must not see one after its shutdown,
+  // and streams start them from other threads (the handler's, the deadlines').
+  std::shared_mutex starting;
+  bool open = true;
   Deadlines deadlines;
 };
 
-// A stream refused before it costs anything: the unadmitted cap is reached.
-class Refusal final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage> {
+// One agent's stream on gRPC's completion-queue API. All of a server's streams
+// share one thread that takes their completions from one queue and polls the
+// sockets itself: a report costs a read on that thread and no hand-over
+// between threads (the callback API passed each completion from its poller to
+// another thread, a futex wake-up per message). Reads go to the handler as
+// they arrive; what the handler queues on the Connection is written from the
+// thread that queued it (Connection::onReady) or from the last write's
+// completion. Every operation is decided and started under mutex_ (its
+// completion always comes back on the queue's thread, never inside the
+// call that started it); `finished_` makes Finish the last one.
+class Stream final : public std::enable_shared_from_this<Stream> {
  public:
-  explicit Refusal(grpc::Status status) { Finish(std::move(status)); }
-  void OnDone() override { delete this; }
-};
+  explicit Stream(Shared& shared) : shared_(shared), rw_(&context_) {}
 
-// One agent's stream on gRPC's callback API: no thread of its own. Reads go
-// to the handler as they arrive; what the handler queues on the Connection is
-// written from the thread that queued it (Connection::onReady) or from the
-// last write's completion. Every Start*/Finish is decided under mutex_ and
-// called outside it; `finished_` makes Finish the last one.
-class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage>,
-                     public std::enable_shared_from_this<Stream> {
- public:
-  explicit Stream(Shared& shared) : shared_(shared) {}
-
-  // gRPC holds the stream (through self_) until OnDone.
-  static Stream* open(Shared& shared, grpc::CallbackServerContext* context) {
+  // Waits for the next call. The queue holds the stream (through self_)
+  // until each operation it started has come back.
+  static void listen(Shared& shared) {
     auto stream = std::make_shared<Stream>(shared);
-    stream->self_ = stream;
-    stream->start(context->peer());
-    return stream.get();
-  }
-
-  void OnReadDone(bool ok) override {
-    if (ok) {
-      {
-        std::lock_guard lock(mutex_);
-        ++messages_;
-      }
-      shared_.handler.receive(connection_, in_);
-      bool again = false;
-      {
-        std::lock_guard lock(mutex_);
-        again = !finished_ && !connection_->closed();
-      }
-      if (again) {
-        StartRead(&in_);
-        return;
-      }
+    Stream& s = *stream;
+    s.self_ = std::move(stream);
+    std::shared_lock open(shared.starting);
+    if (!shared.open) {
+      s.self_.reset();
+      return;
     }
-    readerDone();
+    s.context_.AsyncNotifyWhenDone(&s.done_tag_);
+    shared.service.RequestConnect(&s.context_, &s.rw_, shared.cq.get(), shared.cq.get(), &s.accept_tag_);
   }
 
-  void OnWriteDone(bool ok) override {
-    {
-      std::lock_guard lock(mutex_);
-      writing_ = false;
-      if (!ok) write_failed_ = true;  // the peer is gone; its read ends too
-    }
-    pump();
-  }
-
-  void OnCancel() override {
-    {
-      std::lock_guard lock(mutex_);
-      if (!forced_) forced_ = grpc::Status::CANCELLED;
-    }
-    pump();
-  }
-
-  void OnDone() override {
-    connection_->onReady(nullptr);
-    leaveUnadmitted();
-    auto last = std::move(self_);  // may destroy this stream on return
-  }
+  // One completion from the queue (on its thread).
+  struct Tag {
+    Stream* stream;
+    void (Stream::*on)(bool ok);
+  };
 
  private:
+  void accepted(bool ok) {
+    if (!ok) {  // the server is shutting down: no call came, and no done will
+      self_.reset();
+      return;
+    }
+    listen(shared_);  // the next agent's
+    std::unique_lock lock(mutex_);
+    if (shared_.unadmitted.fetch_add(1) >= shared_.options.max_unadmitted) {
+      shared_.unadmitted.fetch_sub(1);
+      unadmitted_ = false;
+      refuse();
+      return;
+    }
+    lock.unlock();
+    start(context_.peer());
+  }
+
+  // Under mutex_: a stream refused before it costs anything (the unadmitted cap is reached).
+  void refuse() {
+    const auto refused = shared_.over_cap.fetch_add(1) + 1;
+    // One line per hundred: a flood must not flood the log too.
+    if (refused % 100 == 1) {
+      logger("coordinator")
+          ->warn("{}: refused, {} streams already wait for admission ({} refused so far)", context_.peer(),
+                 shared_.options.max_unadmitted, refused);
+    }
+    finished_ = true;
+    finishing_ = startOp([&] {
+      rw_.Finish(
+          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many agents waiting for admission; redial later"),
+          &finish_tag_);
+    });
+  }
+
   void start(std::string peer) {
     connection_ = shared_.handler.connect(std::move(peer));
     std::weak_ptr<Stream> weak = weak_from_this();
@@ -111,7 +121,80 @@ class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coordi
     shared_.deadlines.at(MonoClock::now() + shared_.options.hello_timeout, [weak] {
       if (auto stream = weak.lock()) stream->helloDeadline();
     });
-    StartRead(&in_);
+    {
+      std::lock_guard lock(mutex_);
+      reading_ = startOp([&] { rw_.Read(&in_, &read_tag_); });
+      if (reading_) return;
+    }
+    readerDone();  // the server is closing
+  }
+
+  void readDone(bool ok) {
+    {
+      std::lock_guard lock(mutex_);
+      reading_ = false;
+      if (ok) ++messages_;
+    }
+    if (ok) {
+      shared_.handler.receive(connection_, in_);
+      std::lock_guard lock(mutex_);
+      if (!finished_ && !connection_->closed()) {
+        reading_ = startOp([&] { rw_.Read(&in_, &read_tag_); });
+        if (reading_) return;
+      }
+    }
+    readerDone();
+    release();
+  }
+
+  void writeDone(bool ok) {
+    {
+      std::lock_guard lock(mutex_);
+      writing_ = false;
+      if (!ok) write_failed_ = true;  // the peer is gone; its read ends too
+    }
+    pump();
+    release();
+  }
+
+  void finishDone(bool) {
+    {
+      std::lock_guard lock(mutex_);
+      finishing_ = false;
+    }
+    release();
+  }
+
+  // The call is over: ended by Finish, or cancelled (the agent went away, or
+  // the server shut down), which also fails the read and write in flight.
+  void done(bool) {
+    {
+      std::lock_guard lock(mutex_);
+      call_over_ = true;
+      if (context_.IsCancelled() && !forced_) forced_ = grpc::Status::CANCELLED;
+    }
+    if (connection_) pump();
+    release();
+  }
+
+  // Drops the queue's hold once nothing it started is still out.
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!call_over_ || reading_ || writing_ || finishing_ || !self_) return;
+    }
+    if (connection_) connection_->onReady(nullptr);
+    leaveUnadmitted();
+    auto last = std::move(self_);  // may destroy this stream on return
+  }
+
+  // Under mutex_: starts one operation unless the server is closing; whether it started.
+  template <class Op>
+  bool startOp(Op&& op) {
+    std::shared_lock open(shared_.starting);
+    if (!shared_.open) return false;
+    op();
+    return true;
   }
 
   // Writes the next queued message, or ends the stream when there is nothing
@@ -120,18 +203,15 @@ class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coordi
   void pump() {
     std::unique_lock lock(mutex_);
     if (finished_ || writing_) return;
-    if (!forced_ && !write_failed_) {
+    if (!forced_ && !write_failed_ && !call_over_) {
       if (auto message = connection_->pop(Nanos(0))) {
-        const bool welcome = message->has_welcome();
+        if (message->has_welcome() && std::exchange(unadmitted_, false)) shared_.unadmitted.fetch_sub(1);
         out_ = std::move(*message);
-        writing_ = true;
-        lock.unlock();
-        if (welcome) leaveUnadmitted();
-        StartWrite(&out_);
+        writing_ = startOp([&] { rw_.Write(out_, &write_tag_); });
         return;
       }
     }
-    if (!forced_) {
+    if (!forced_ && !call_over_) {
       if (!connection_->closed() && !write_failed_) return;  // more to come
       if (!reader_done_) {
         armHangUp();
@@ -139,10 +219,10 @@ class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coordi
       }
     }
     finished_ = true;
+    if (std::exchange(unadmitted_, false)) shared_.unadmitted.fetch_sub(1);  // before the peer can see the end
+    if (call_over_) return;
     const grpc::Status status = forced_ ? *forced_ : status_;
-    lock.unlock();
-    leaveUnadmitted();  // before the peer can see the end
-    Finish(status);
+    finishing_ = startOp([&] { rw_.Finish(status, &finish_tag_); });
   }
 
   // Under mutex_: the connection is over on our side; the agent has a moment
@@ -172,7 +252,7 @@ class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coordi
       why_ = why;
       forced_ = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, why);
     }
-    // The peer's name from the connection: gRPC's context may be gone once the stream ends.
+    // The peer's name from the connection: the call may be over once the stream ends.
     logger("coordinator")->warn("{}: {}; stream closed", connection_->peer(), why);
     pump();
   }
@@ -206,56 +286,48 @@ class Stream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Coordi
   }
 
   void leaveUnadmitted() {
-    bool was = false;
-    {
-      std::lock_guard lock(mutex_);
-      was = std::exchange(unadmitted_, false);
-    }
-    if (was) shared_.unadmitted.fetch_sub(1);
+    std::lock_guard lock(mutex_);
+    if (std::exchange(unadmitted_, false)) shared_.unadmitted.fetch_sub(1);
   }
 
   Shared& shared_;
-  std::shared_ptr<Connection> connection_;
+  grpc::ServerContext context_;
+  grpc::ServerAsyncReaderWriter<v1::CoordinatorMessage, v1::AgentMessage> rw_;
+  Tag accept_tag_{this, &Stream::accepted};
+  Tag read_tag_{this, &Stream::readDone};
+  Tag write_tag_{this, &Stream::writeDone};
+  Tag finish_tag_{this, &Stream::finishDone};
+  Tag done_tag_{this, &Stream::done};
+  std::shared_ptr<Connection> connection_;  // set once when the call starts, on the queue's thread
   std::shared_ptr<Stream> self_;
   v1::AgentMessage in_;         // one read at a time
   v1::CoordinatorMessage out_;  // one write at a time
   std::mutex mutex_;            // guards what follows
   bool unadmitted_ = true;      // counted in shared_.unadmitted until the Welcome
   size_t messages_ = 0;
+  bool reading_ = false;  // a Read, Write or Finish is out
   bool writing_ = false;
+  bool finishing_ = false;
   bool write_failed_ = false;
   bool reader_done_ = false;
   bool hang_up_armed_ = false;
   bool finished_ = false;
+  bool call_over_ = false;              // the done notification came
   std::optional<grpc::Status> forced_;  // a deadline or a cancel ends the stream with this
   grpc::Status status_;                 // otherwise: decided when the reading ends
   std::string why_;                     // why a deadline ended it
 };
 
-class Service final : public v1::Coordinator::CallbackService {
- public:
-  explicit Service(Shared& shared) : shared_(shared) {}
-
-  grpc::ServerBidiReactor<v1::AgentMessage, v1::CoordinatorMessage>* Connect(
-      grpc::CallbackServerContext* context) override {
-    if (shared_.unadmitted.fetch_add(1) >= shared_.options.max_unadmitted) {
-      shared_.unadmitted.fetch_sub(1);
-      const auto refused = shared_.over_cap.fetch_add(1) + 1;
-      // One line per hundred: a flood must not flood the log too.
-      if (refused % 100 == 1) {
-        logger("coordinator")
-            ->warn("{}: refused, {} streams already wait for admission ({} refused so far)", context->peer(),
-                   shared_.options.max_unadmitted, refused);
-      }
-      return new Refusal(
-          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many agents waiting for admission; redial later"));
-    }
-    return Stream::open(shared_, context);
+// Takes every completion of the server's queue until the queue is shut down
+// and drained.
+void serve(grpc::ServerCompletionQueue& cq) {
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+    auto* t = static_cast<Stream::Tag*>(tag);
+    (t->stream->*t->on)(ok);
   }
-
- private:
-  Shared& shared_;
-};
+}
 
 // What a peer that never authenticates may hold at the transport: a TLS or
 // HTTP/2 handshake, or a connection with no stream, for hello_timeout at most.
@@ -268,12 +340,12 @@ void limitBeforeAdmission(grpc::ServerBuilder& builder, const ServerOptions& opt
 
 }  // namespace
 
-// Destroyed bottom-up: the server (all streams done) before the service and
-// what the streams share.
+// Destroyed bottom-up: the queue's thread (joined by shutdown), the server,
+// then the service and what the streams share.
 struct GrpcServer::Impl {
   std::unique_ptr<Shared> shared;
-  std::unique_ptr<Service> service;
   std::unique_ptr<grpc::Server> server;
+  std::thread thread;
   int port = 0;
 };
 GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -290,21 +362,27 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::start(StreamHandler& coordinator
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto impl = std::make_unique<Impl>();
   impl->shared = std::make_unique<Shared>(coordinator, options);
-  impl->service = std::make_unique<Service>(*impl->shared);
+  Shared& shared = *impl->shared;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, *credentials, &impl->port);
-  builder.RegisterService(impl->service.get());
+  builder.RegisterService(&shared.service);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   limitBeforeAdmission(builder, options);
   // No bandwidth-delay probing: a report a second per agent does not need a
   // larger flow-control window, and each probe is a PING out and an ack in,
   // so the probes doubled the wake-ups per report.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  shared.cq = builder.AddCompletionQueue();
   impl->server = builder.BuildAndStart();
   if (!impl->server || impl->port == 0) {
+    impl->server.reset();
+    shared.cq->Shutdown();
+    serve(*shared.cq);  // drains it: a queue is destroyed empty
     return Error{"cannot listen there (address in use, not local, or a bad certificate/key)",
                  "--listen " + options.listen};
   }
+  Stream::listen(shared);
+  impl->thread = std::thread([&shared] { serve(*shared.cq); });
   logger("coordinator")->info("listening on {} (port {}){}", options.listen, impl->port, tlsMode(tls));
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }
@@ -315,9 +393,17 @@ size_t GrpcServer::unadmitted() const { return impl_->shared->unadmitted.load();
 
 void GrpcServer::shutdown(Nanos deadline) {
   if (!impl_->server) return;
+  // Streams still open after the deadline are cancelled; the queue's thread
+  // goes on taking their completions meanwhile.
   impl_->server->Shutdown(std::chrono::system_clock::now() +
                           std::chrono::duration_cast<std::chrono::system_clock::duration>(deadline));
   impl_->server->Wait();
+  {
+    std::unique_lock lock(impl_->shared->starting);
+    impl_->shared->open = false;
+  }
+  impl_->shared->cq->Shutdown();
+  impl_->thread.join();
   impl_->server.reset();
 }
 
