@@ -30,6 +30,10 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kSilent = 1000;
 constexpr auto kHelloTimeout = 12s;  // long enough for the flood to be accepted and the agent to join on a busy machine
+// The run outlasts the deadline and the idle close after it (one more
+// hello_timeout once a connection has no stream), with a hello_timeout to
+// spare for a busy machine: the fds are checked in a coordinator that still runs.
+constexpr auto kRunSeconds = 3 * kHelloTimeout.count();
 
 std::string readAll(const fs::path& path) {
   std::ifstream in(path);
@@ -194,8 +198,8 @@ class AdmissionTest : public ::testing::Test {
 TEST_F(AdmissionTest, AThousandSilentStreamsAreClosedAtTheDeadlineWhileARealAgentIsAdmitted) {
   std::ofstream(dir_ / "scenario.yaml") << fmt::format(
       "name: admission\ntarget: {}\nusers: [{{name: u, steps: [{{get: /items/1}}, {{think: 20ms}}]}}]\n"
-      "load: {{users: 4, spawnRate: 100, duration: 24s}}\n",  // outlasts the deadline and the idle close after it
-      nginx_->url());
+      "load: {{users: 4, spawnRate: 100, duration: {}s}}\n",
+      nginx_->url(), kRunSeconds);
   std::ofstream(dir_ / "token") << "admission-secret\n";
   const pid_t coordinator = spawn(
       {HERD_CLI_BIN, "coordinator", (dir_ / "scenario.yaml").string(), "--listen", "127.0.0.1:0", "--expect-agents",

@@ -157,6 +157,12 @@ def test_three_agents_conserve_counts_and_start_together(run, nginx):
 
 
 def kill_one_midrun(r, victim="a2", after=2.5):
+    """SIGKILLs `victim` `after` seconds past the announced start, so it has
+    reported at least once however slowly the agents came up (sanitizers)."""
+    deadline = time.monotonic() + 30
+    while "start in" not in r.coordinator_log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "start in" in r.coordinator_log(), r.coordinator_log()
     time.sleep(after)
     killed_at = time.time()
     r.agents[victim].send_signal(signal.SIGKILL)
