@@ -13,6 +13,7 @@
 // measured window, and the size of the summary.json it wrote.
 //
 // No load is generated: the scenario's target is never contacted.
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -193,9 +195,21 @@ int main(int argc, char** argv) {
           break;
         }
       }
+      s->stop = true;  // the stream is over: nothing more to send
     });
     threads.emplace_back([s, i, &deltas] {
-      while (!s->started) std::this_thread::sleep_for(10ms);
+      // As a real agent waiting for the start: a heartbeat a second.
+      auto beat = std::chrono::steady_clock::now() + 1s;
+      while (!s->started && !s->stop) {
+        std::this_thread::sleep_for(50ms);
+        if (std::chrono::steady_clock::now() < beat) continue;
+        AgentMessage heartbeat;
+        heartbeat.mutable_heartbeat()->set_sent_unix_nanos(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count()));
+        s->stream->Write(heartbeat);
+        beat += 1s;
+      }
       // Spread the agents over the second, as real agents' clocks are.
       std::this_thread::sleep_for(std::chrono::milliseconds(80 + (i * 7) % 100));
       auto next = std::chrono::steady_clock::now();
@@ -222,7 +236,15 @@ int main(int argc, char** argv) {
     });
     sims.push_back(std::move(sim));
   }
-  while (std::any_of(sims.begin(), sims.end(), [](auto& s) { return !s->started; })) std::this_thread::sleep_for(50ms);
+  const auto start_deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::any_of(sims.begin(), sims.end(), [](auto& s) { return !s->started; })) {
+    if (std::chrono::steady_clock::now() > start_deadline || waitpid(coordinator, nullptr, WNOHANG) != 0) {
+      fmt::print(stderr, "the run did not start on every agent within 60 s; see {}/coordinator.err\n", dir);
+      kill(coordinator, SIGKILL);
+      std::quick_exit(3);  // the simulated agents' threads are not joined
+    }
+    std::this_thread::sleep_for(50ms);
+  }
   std::this_thread::sleep_for(3s);  // warm-up: every agent reporting
   const double cpu0 = cpuSeconds(coordinator);
   const auto wall0 = std::chrono::steady_clock::now();
