@@ -14,6 +14,7 @@ import time
 import pytest
 
 from conftest import HERD
+from nginx_server import free_port
 
 LOAD = """
 name: dist
@@ -389,11 +390,6 @@ def test_no_token_runs_on_loopback_or_with_insecure(run, nginx, listen, extra):
     assert "no --token-file: any agent that reaches" in r.coordinator_log()
 
 
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_restarted_coordinator_adopts_the_running_agents(run, nginx):
