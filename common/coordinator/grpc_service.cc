@@ -190,7 +190,6 @@ class Stream final : public std::enable_shared_from_this<Stream> {
 
   // Under mutex_, with no read out and the last message handled: a fresh one to read into.
   v1::AgentMessage* nextMessage() {
-    in_ = nullptr;
     arena_.Reset();
     in_ = google::protobuf::Arena::CreateMessage<v1::AgentMessage>(&arena_);
     return in_;

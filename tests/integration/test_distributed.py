@@ -157,13 +157,20 @@ def test_three_agents_conserve_counts_and_start_together(run, nginx):
             "events", "distributed"} <= set(summary)
 
 
+def wait_until(condition, timeout):
+    """Whether `condition()` held within `timeout` seconds (checked every 50 ms)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
 def kill_one_midrun(r, victim="a2", after=2.5):
     """SIGKILLs `victim` `after` seconds past the announced start, so it has
     reported at least once however slowly the agents came up (sanitizers)."""
-    deadline = time.monotonic() + 30
-    while "start in" not in r.coordinator_log() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert "start in" in r.coordinator_log(), r.coordinator_log()
+    assert wait_until(lambda: "start in" in r.coordinator_log(), timeout=30), r.coordinator_log()
     time.sleep(after)
     killed_at = time.time()
     r.agents[victim].send_signal(signal.SIGKILL)
@@ -390,8 +397,6 @@ def test_no_token_runs_on_loopback_or_with_insecure(run, nginx, listen, extra):
     assert "no --token-file: any agent that reaches" in r.coordinator_log()
 
 
-
-
 def test_restarted_coordinator_adopts_the_running_agents(run, nginx):
     r = run(duration="8s")
     port = free_port()
@@ -430,12 +435,7 @@ def test_restarted_coordinator_adopts_the_running_agents(run, nginx):
 
 
 def wait_for_log(r, names, text, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if all(text in r.agent_log(n) for n in names):
-            return True
-        time.sleep(0.1)
-    return False
+    return wait_until(lambda: all(text in r.agent_log(n) for n in names), timeout)
 
 
 def test_agents_refused_as_unknown_run_redial_until_a_coordinator_adopts_them(run, nginx):

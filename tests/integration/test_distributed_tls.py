@@ -9,7 +9,8 @@ import time
 import pytest
 
 from conftest import HERD, SOURCE_DIR
-from test_distributed import free_port, nginx_total, run  # noqa: F401 (run is a fixture)
+from nginx_server import free_port
+from test_distributed import nginx_total, run  # noqa: F401 (run is a fixture)
 
 MAKE_CERTS = os.path.join(SOURCE_DIR, "tests", "support", "make_test_certs.sh")
 
