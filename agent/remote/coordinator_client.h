@@ -21,8 +21,10 @@ struct ClientOptions {
   std::string tls_server_name;  // expected name in the coordinator's certificate (default: HOST)
   std::string tls_cert_file;    // PEM: this agent's certificate, for a coordinator requiring one (mTLS)
   std::string tls_key_file;     // its private key
-  // Silence from the coordinator for this long counts as a broken stream.
-  Nanos silence_timeout = std::chrono::seconds(3);
+  // Silence from the coordinator for this long counts as a broken stream. The
+  // coordinator writes at least every 2 s (an Ack or a heartbeat,
+  // coordinator::kAckInterval), so this is three of its intervals.
+  Nanos silence_timeout = std::chrono::seconds(6);
   // Give up (exit 3) after this long without a working stream.
   Nanos reconnect_timeout = std::chrono::seconds(60);
   size_t max_message_bytes = 4 << 20;

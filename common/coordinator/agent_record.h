@@ -18,6 +18,7 @@ struct Coordinator::Agent {
   uint64_t applied = 0;  // the newest report sequence merged
   MonoTime last_heard{};
   MonoTime last_sent{};  // the last Ack or heartbeat sent: the agent heard from us then
+  uint64_t acked = 0;    // the sequence the last Ack carried
   bool ready = false;    // said Ready: compiled the scenario and reached the targets
   bool final_received = false;
   bool retired = false;  // scaled away: stopped on purpose, its users moved, not lost

@@ -277,12 +277,6 @@ void Coordinator::onHello(const std::shared_ptr<Connection>& connection, const v
 }
 
 void Coordinator::onReport(Agent& agent, const v1::Report& report) {
-  auto ack = [&] {
-    v1::CoordinatorMessage message;
-    message.mutable_ack()->set_sequence(agent.applied);
-    agent.connection->push(std::move(message));
-    agent.last_sent = MonoClock::now();
-  };
   // A report that cannot be counted ends the stream (on reconnect the agent
   // learns what was applied and resends from there).
   auto drop = [&](const std::string& why) {
@@ -291,8 +285,9 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
     agent.connection.reset();
     agent.state = AgentState::kDisconnected;
   };
+  const auto now = MonoClock::now();
   if (report.sequence() <= agent.applied) {  // a resend of something already counted
-    ack();
+    ack(agent, now);
     return;
   }
   if (report.sequence() != agent.applied + 1) {
@@ -344,7 +339,9 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
       applyLossPolicy(agent, "left");
     }
   }
-  ack();
+  // Cumulative: a report that follows an Ack within the interval waits for
+  // the next one (heartbeat() sends it); a final report is answered at once.
+  if (report.final() || now - agent.last_sent >= options_.ack_interval) ack(agent, now);
   if (report.final() && agent.retired) dismiss(agent);
 }
 
@@ -478,14 +475,29 @@ void Coordinator::checkLiveness(MonoTime now) {
   }
 }
 
+// Every report up to `agent.applied` is counted: sent now, it is also the
+// agent's proof that the coordinator is alive.
+void Coordinator::ack(Agent& agent, MonoTime now) {
+  v1::CoordinatorMessage message;
+  message.mutable_ack()->set_sequence(agent.applied);
+  agent.connection->push(std::move(message));
+  agent.acked = agent.applied;
+  agent.last_sent = now;
+}
+
 // Agents watch the stream too: silence from the coordinator makes them redial.
-// Any message proves the stream alive, so an agent gets a heartbeat only when
-// nothing (an Ack, an earlier heartbeat) went to it for the interval: one that
-// reports once a second gets none, which at a thousand agents halves what the
-// coordinator writes. Called every poll (100 ms), so no agent waits much longer.
+// Any message proves the stream alive, so an agent gets something only when
+// nothing went to it for the Ack interval: the Ack of the reports applied since
+// the last one, else (nothing new) a heartbeat. An agent reporting once a second
+// gets one write per interval instead of one per report. Called every poll
+// (100 ms), so no agent waits much longer.
 void Coordinator::heartbeat(MonoTime now) {
   for (auto& [id, agent] : agents_) {
-    if (!agent->connection || now - agent->last_sent < options_.heartbeat_interval) continue;
+    if (!agent->connection || now - agent->last_sent < options_.ack_interval) continue;
+    if (agent->applied > agent->acked) {
+      ack(*agent, now);
+      continue;
+    }
     agent->connection->push(heartbeatMessage());
     agent->last_sent = now;
   }

@@ -50,13 +50,23 @@ using scenario::parseLossPolicy;
 
 inline constexpr uint32_t kProtocolVersion = 1;  // == herd.v1.PROTOCOL_VERSION_CURRENT
 
+// How often the coordinator writes to an agent that reports once a second: an
+// Ack for every report would be a second write per report, which at a thousand
+// agents cost more than merging the reports.
+inline constexpr Nanos kAckInterval = std::chrono::seconds(2);
+
 struct CoordinatorOptions {
   std::string run_id;
   std::string token;  // empty: agents need none (in-process runs)
   size_t expect_agents = 1;
   LossPolicy loss_policy = LossPolicy::kRebalance;
   Nanos lost_after = std::chrono::seconds(3);
-  Nanos heartbeat_interval = std::chrono::seconds(1);    // both ways; reports count as heartbeats
+  Nanos heartbeat_interval = std::chrono::seconds(1);  // the agents'; their reports count as heartbeats
+  // The coordinator writes to each agent at least this often and at most this
+  // often without cause: an Ack of every report applied since the last one,
+  // else a heartbeat. A final report or a resend is acknowledged at once.
+  // Agents redial after 3 x kAckInterval of silence (coordinator_client.h).
+  Nanos ack_interval = kAckInterval;
   Nanos start_delay = std::chrono::milliseconds(500);    // start time = barrier + this
   Nanos ready_timeout = std::chrono::seconds(60);        // for the barrier
   Nanos grace = std::chrono::seconds(30);                // agents' in-flight time after the stop
@@ -194,6 +204,7 @@ class Coordinator final : public StreamHandler {
   void markLost(Agent& agent, MonoTime now);
   void applyLossPolicy(Agent& agent, const std::string& how);
   void event(const std::string& level, const std::string& message);
+  void ack(Agent& agent, MonoTime now);  // every report applied so far
   void heartbeat(MonoTime now);
   Agent* agentFor(const std::shared_ptr<Connection>& connection);
   bool allFinished() const;

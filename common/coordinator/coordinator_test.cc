@@ -187,6 +187,51 @@ TEST_F(CoordinatorTest, RefusesAGapAndABadReport) {
   EXPECT_EQ((*result)->info.verdict, report::Verdict::kPassed);
 }
 
+// One write per Ack interval to an agent that reports more often: the Ack
+// covers every report applied since the last; a final report is answered at once.
+TEST_F(CoordinatorTest, AcknowledgesReportsCumulativelyOncePerIntervalAndAFinalReportAtOnce) {
+  auto plan = scenario::compileString(std::string(kScenario).replace(std::string(kScenario).find("1s}"), 3, "30s}"),
+                                      "unit.yaml");
+  ASSERT_TRUE(plan.ok());
+  CoordinatorOptions options;
+  options.run_id = "run-1";
+  options.token = "s3cret";
+  options.start_delay = std::chrono::milliseconds(10);
+  options.grace = std::chrono::milliseconds(100);
+  Coordinator coordinator(*plan, {}, options);
+  ASSERT_EQ(options.ack_interval, kAckInterval);
+  auto a = coordinator.connect("a");
+  coordinator.receive(a, hello("agent-a"));
+  coordinator.receive(a, ready());
+  std::optional<Result<RunResult>> result;
+  std::thread runner([&] { result.emplace(coordinator.run()); });
+  ASSERT_TRUE(next(*a, v1::CoordinatorMessage::kStart));
+
+  coordinator.receive(a, report(1, 3));
+  auto ack = next(*a, v1::CoordinatorMessage::kAck);
+  const auto first_ack = MonoClock::now();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->ack().sequence(), 1u);
+  coordinator.receive(a, report(2, 3));
+  coordinator.receive(a, report(3, 3));
+  ack = next(*a, v1::CoordinatorMessage::kAck);  // one Ack for both, an interval after the first
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->ack().sequence(), 3u);
+  EXPECT_GE(MonoClock::now() - first_ack, kAckInterval - std::chrono::milliseconds(200));
+
+  coordinator.requestStop("the test is over");
+  ASSERT_TRUE(next(*a, v1::CoordinatorMessage::kStop));
+  const auto before_final = MonoClock::now();
+  coordinator.receive(a, report(4, 3, true));
+  ack = next(*a, v1::CoordinatorMessage::kAck);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->ack().sequence(), 4u);
+  EXPECT_LT(MonoClock::now() - before_final, kAckInterval / 2) << "a final report waits for no interval";
+  runner.join();
+  ASSERT_TRUE(result && result->ok());
+  EXPECT_EQ((*result)->aggregate.total().requests(), 12u);
+}
+
 TEST_F(CoordinatorTest, BarrierTimesOutNamingTheCount) {
   CoordinatorOptions options;
   options.run_id = "r";
