@@ -21,6 +21,7 @@ TEST_F(CoordinatorTest, ANewCoordinatorAdoptingAnAgentMidRunEndsWithExactlyItsTo
   options.token = "s3cret";
   options.start_delay = std::chrono::milliseconds(10);
   options.lost_after = std::chrono::milliseconds(300);
+  options.ack_interval = std::chrono::milliseconds(50);  // the Ack below comes before the agent is lost
   auto first = std::make_unique<Coordinator>(plan_, std::vector<report::Threshold>{}, options);
   auto was = startOne(*first);
   ASSERT_TRUE(was->assignment && was->start);
