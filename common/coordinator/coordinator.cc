@@ -297,9 +297,11 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
                      agent.applied));
     return;
   }
-  auto stats = wire::decodeStats(report.stats(), plan_->endpoints.size());
-  if (!stats) {
-    drop(fmt::format("agent {}: report {}: {}", agent.id, report.sequence(), stats.error().describe()));
+  // Checked whole before anything is counted; merged below straight from the
+  // parsed message, without a decoded copy.
+  const auto counted = wire::checkStats(report.stats(), plan_->endpoints.size());
+  if (!counted) {
+    drop(fmt::format("agent {}: report {}: {}", agent.id, report.sequence(), counted.error().describe()));
     return;
   }
   if (phase_ == Phase::kWaiting && !agent.resume) {
@@ -310,12 +312,12 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
     drop(fmt::format("agent {}: report {}: {}", agent.id, report.sequence(), delivered.error().describe()));
     return;
   }
-  if (!holdReplayed(agent, report, *stats)) aggregate_.add(*stats);
+  if (!holdReplayed(agent, report)) wire::mergeStats(report.stats(), aggregate_.intake());
   agent.applied = report.sequence();
   if (agent.first_tick == 0) agent.first_tick = report.tick();
   agent.last_tick = std::max(agent.last_tick, report.tick());
-  agent.requests += stats->requests();
-  agent.failures += stats->failures();
+  agent.requests += counted->requests;
+  agent.failures += counted->failures;
   agent.users = report.users();
   agent.busy = std::clamp(report.generator_busy(), 0.0, 64.0);
   if (report.first_spawn_unix_nanos() != 0 && agent.first_spawn_unix == 0) {

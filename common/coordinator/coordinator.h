@@ -213,7 +213,7 @@ class Coordinator final : public StreamHandler {
 
   // Taking over a running test (coordinator_adopt.cc), under mutex_.
   void adopt(Agent& agent, const v1::Resume& resume);
-  bool holdReplayed(const Agent& agent, const v1::Report& report, const stats::Recorder& stats);
+  bool holdReplayed(const Agent& agent, const v1::Report& report);
   std::optional<std::pair<int64_t, double>> mergeHeld(uint64_t second, bool all);
   bool adoptionGathered(MonoTime now) const;
   // Totals known to be incomplete (coordinator_missing.cc), under mutex_.

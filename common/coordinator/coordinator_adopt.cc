@@ -11,6 +11,7 @@
 
 #include "common/coordinator/agent_record.h"
 #include "common/coordinator/coordinator.h"
+#include "common/wire/stats_codec.h"
 
 namespace herd::coordinator {
 
@@ -53,10 +54,10 @@ void Coordinator::adopt(Agent& agent, const v1::Resume& resume) {
 
 // A report from an adopted agent's history for a second the run loop has not
 // closed yet waits for it (under mutex_). False: merge it now.
-bool Coordinator::holdReplayed(const Agent& agent, const v1::Report& report, const stats::Recorder& stats) {
+bool Coordinator::holdReplayed(const Agent& agent, const v1::Report& report) {
   if (report.sequence() > agent.replay_until || report.tick() <= building_) return false;
   auto& held = held_.try_emplace(report.tick(), plan_->endpoints.size()).first->second;
-  held.stats.merge(stats);
+  wire::mergeStats(report.stats(), held.stats);
   held.users += report.final() ? 0 : report.users();
   held.busy = std::max(held.busy, std::clamp(report.generator_busy(), 0.0, 64.0));
   return true;

@@ -4,14 +4,17 @@
 
 namespace herd::report {
 
-RunAggregate::RunAggregate(size_t endpoint_count) : total_(endpoint_count), second_(endpoint_count) {}
+RunAggregate::RunAggregate(size_t endpoint_count)
+    : total_(endpoint_count), second_(endpoint_count), intake_(endpoint_count) {}
 
-void RunAggregate::add(const stats::Recorder& interval) {
-  total_.merge(interval);
-  second_.merge(interval);
+void RunAggregate::fold() const {
+  total_.merge(intake_);
+  second_.merge(intake_);
+  intake_.reset();
 }
 
 const SecondSample& RunAggregate::closeSecond(double elapsed_seconds, int64_t users, double busy_fraction) {
+  fold();
   const auto totals = second_.totals();
   SecondSample sample;
   sample.elapsed_seconds = elapsed_seconds;

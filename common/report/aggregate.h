@@ -36,18 +36,31 @@ class RunAggregate {
 
   // Merges one interval from one worker or agent into the running totals and
   // into the second being built.
-  void add(const stats::Recorder& interval);
+  void add(const stats::Recorder& interval) { intake_.merge(interval); }
+  // Where an interval can be merged in place instead (the coordinator merges a
+  // report straight from the wire): counted as add() counts it.
+  stats::Recorder& intake() { return intake_; }
   // Closes the second being built and appends it to the series.
   const SecondSample& closeSecond(double elapsed_seconds, int64_t users, double busy_fraction);
 
-  const stats::Recorder& total() const { return total_; }
+  const stats::Recorder& total() const {
+    fold();
+    return total_;
+  }
   const std::vector<SecondSample>& series() const { return series_; }
   int64_t peakUsers() const { return peak_users_; }
   double peakBusyPercent() const { return peak_busy_percent_; }
 
  private:
-  stats::Recorder total_;
-  stats::Recorder second_;
+  // What came in since the last fold goes into the totals and the second
+  // being built when either is read: an interval is merged once as it
+  // arrives (a thousand agents' reports a second), the sum of them twice a
+  // second or so.
+  void fold() const;
+
+  mutable stats::Recorder total_;
+  mutable stats::Recorder second_;
+  mutable stats::Recorder intake_;
   std::vector<SecondSample> series_;
   int64_t peak_users_ = 0;
   double peak_busy_percent_ = 0;

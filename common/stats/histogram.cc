@@ -114,17 +114,22 @@ Result<Histogram> Histogram::fromParts(uint64_t min, uint64_t max, Sum sum, std:
     h.cover(first, previous, false);
     for (const BucketCount& b : buckets) h.counts_[bucketIndex(b.lower) - h.base_] = b.count;
   }
-  return finish(std::move(h), min, max, sum, first, previous);
+  if (auto checked = checkSummary(h.count_, min, max, sum, first, previous); !checked) return checked.error();
+  if (h.count_ != 0) {
+    h.min_ = min;
+    h.max_ = max;
+    h.sum_ = sum;
+  }
+  return h;
 }
 
-Result<Histogram> Histogram::fromGaps(uint64_t min, uint64_t max, Sum sum, std::span<const uint32_t> gaps,
+Result<uint64_t> Histogram::checkGaps(uint64_t min, uint64_t max, Sum sum, std::span<const uint32_t> gaps,
                                       std::span<const uint64_t> counts) {
   if (gaps.size() != counts.size()) {
     return invalid(std::to_string(gaps.size()) + " bucket gaps but " + std::to_string(counts.size()) +
                    " bucket counts");
   }
-  Histogram h;
-  // First pass: where the buckets are, and that their counts add up.
+  uint64_t count = 0;
   size_t index = 0;
   for (size_t i = 0; i < gaps.size(); ++i) {
     index += gaps[i];
@@ -132,38 +137,56 @@ Result<Histogram> Histogram::fromGaps(uint64_t min, uint64_t max, Sum sum, std::
       return invalid("bucket " + std::to_string(i) + " is out of range or repeated");
     }
     if (counts[i] == 0) return invalid("bucket with a zero count");
-    if (counts[i] > UINT64_MAX - h.count_) return invalid("count overflows 64 bits");
-    h.count_ += counts[i];
+    if (counts[i] > UINT64_MAX - count) return invalid("count overflows 64 bits");
+    count += counts[i];
   }
-  const size_t first = gaps.empty() ? 0 : gaps[0];
-  if (h.count_ != 0) {
-    h.cover(first, index, false);
-    size_t at = 0;
-    for (size_t i = 0; i < gaps.size(); ++i) {
-      at += gaps[i];
-      h.counts_[at - first] = counts[i];
-    }
-  }
-  return finish(std::move(h), min, max, sum, first, index);
+  return checkSummary(count, min, max, sum, gaps.empty() ? 0 : gaps[0], index);
 }
 
-Result<Histogram> Histogram::finish(Histogram h, uint64_t min, uint64_t max, Sum sum, size_t first, size_t last) {
-  if (h.count_ == 0) {
+void Histogram::mergeGaps(uint64_t min, uint64_t max, Sum sum, std::span<const uint32_t> gaps,
+                          std::span<const uint64_t> counts) {
+  if (gaps.empty()) return;
+  // Checked: the buckets run from gaps[0] to max's, ascending.
+  cover(gaps[0], bucketIndex(max), true);
+  uint64_t added = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < gaps.size(); ++i) {
+    at += gaps[i];
+    counts_[at - base_] += counts[i];
+    added += counts[i];
+  }
+  count_ += added;
+  sum_ += sum;
+  min_ = std::min(min_, min);
+  max_ = std::max(max_, max);
+}
+
+Result<Histogram> Histogram::fromGaps(uint64_t min, uint64_t max, Sum sum, std::span<const uint32_t> gaps,
+                                      std::span<const uint64_t> counts) {
+  const auto count = checkGaps(min, max, sum, gaps, counts);
+  if (!count) return count.error();
+  Histogram h;
+  // Exactly the buckets it holds (no room to grow): a report's copy.
+  if (*count != 0) h.cover(gaps[0], bucketIndex(max), false);
+  h.mergeGaps(min, max, sum, gaps, counts);
+  return h;
+}
+
+Result<uint64_t> Histogram::checkSummary(uint64_t count, uint64_t min, uint64_t max, Sum sum, size_t first,
+                                         size_t last) {
+  if (count == 0) {
     if (min != 0 || max != 0 || sum != 0) return invalid("empty histogram with a min, max or sum");
-    return h;
+    return count;
   }
   // min and max must fall in the first and last non-empty buckets, and the sum
   // between count*min and count*max (both fit in 128 bits).
   if (min > max || bucketIndex(min) != first || bucketIndex(max) != last) {
     return invalid("min/max disagree with its buckets");
   }
-  if (sum < static_cast<Sum>(min) * h.count_ || sum > static_cast<Sum>(max) * h.count_) {
+  if (sum < static_cast<Sum>(min) * count || sum > static_cast<Sum>(max) * count) {
     return invalid("sum is outside count*min..count*max");
   }
-  h.min_ = min;
-  h.max_ = max;
-  h.sum_ = sum;
-  return h;
+  return count;
 }
 
 }  // namespace herd::stats

@@ -127,6 +127,14 @@ class Histogram {
   // per endpoint per report, so this one touches each bucket twice, not more.
   static Result<Histogram> fromGaps(uint64_t min, uint64_t max, Sum sum, std::span<const uint32_t> gaps,
                                     std::span<const uint64_t> counts);
+  // fromGaps' checks alone: the count of the histogram it would build, or why
+  // it would not.
+  static Result<uint64_t> checkGaps(uint64_t min, uint64_t max, Sum sum, std::span<const uint32_t> gaps,
+                                    std::span<const uint64_t> counts);
+  // merge(*fromGaps(...)) without building the copy, for a histogram in the
+  // wire's form that checkGaps accepted (the coordinator merges a report's
+  // buckets straight from the parsed message).
+  void mergeGaps(uint64_t min, uint64_t max, Sum sum, std::span<const uint32_t> gaps, std::span<const uint64_t> counts);
 
   // Bucket for bucket, plus count/min/max/sum (whether the buckets are allocated
   // or not: an empty histogram equals another empty one).
@@ -137,9 +145,9 @@ class Histogram {
   // `room` adds as many again around them (for a histogram that keeps growing:
   // a recorder, an aggregate), else exactly that range (a decoded report's).
   void cover(size_t first, size_t last, bool room);
-  // The checks fromParts and fromGaps share once the buckets are in: count_ is
-  // their sum, [first, last] the indexes of the first and last.
-  static Result<Histogram> finish(Histogram h, uint64_t min, uint64_t max, Sum sum, size_t first, size_t last);
+  // The checks fromParts and checkGaps share once the buckets are counted:
+  // `count` is their sum, [first, last] the indexes of the first and last.
+  static Result<uint64_t> checkSummary(uint64_t count, uint64_t min, uint64_t max, Sum sum, size_t first, size_t last);
   // Bucket i >= kExactLimit has width 2^shiftOf(i).
   static constexpr int shiftOf(size_t index) { return static_cast<int>((index - kExactLimit) / kSubBuckets) + 1; }
 

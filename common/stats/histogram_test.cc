@@ -496,6 +496,26 @@ TEST(HistogramGaps, BuildsWhatFromPartsBuilds) {
   EXPECT_EQ(*empty, Histogram{});
 }
 
+TEST(HistogramGaps, MergingInPlaceEqualsMergingTheBuiltCopy) {
+  // Into an empty histogram, one whose buckets cover the other's, and ones the
+  // other reaches past on either side (the buckets held must grow).
+  const Histogram other = histogramOf(draw(distributions()[1], 3'000, 5));
+  const Gaps g = gapsOf(other);
+  ASSERT_EQ(*Histogram::checkGaps(other.min(), other.max(), other.sum(), g.gaps, g.counts), other.count());
+  for (const std::vector<uint64_t>& values : {std::vector<uint64_t>{}, draw(distributions()[1], 3'000, 6),
+                                              std::vector<uint64_t>{5}, std::vector<uint64_t>{9 * kSecond}}) {
+    Histogram built = histogramOf(values), in_place = histogramOf(values);
+    built.merge(*Histogram::fromGaps(other.min(), other.max(), other.sum(), g.gaps, g.counts));
+    in_place.mergeGaps(other.min(), other.max(), other.sum(), g.gaps, g.counts);
+    EXPECT_EQ(in_place, built);
+    EXPECT_EQ(in_place.count(), values.size() + other.count());
+    EXPECT_EQ(in_place.valueAtPercentile(99.9), built.valueAtPercentile(99.9));
+  }
+  Histogram unchanged = histogramOf({7, 8});
+  unchanged.mergeGaps(0, 0, 0, {}, {});
+  EXPECT_EQ(unchanged, histogramOf({7, 8}));
+}
+
 TEST(HistogramGaps, RejectsInconsistentInput) {
   const Histogram h = histogramOf({300, 5 * kMilli, 9 * kSecond});
   const Gaps good = gapsOf(h);

@@ -81,6 +81,13 @@ class Recorder {
 
   // Adds `other` in; the endpoint list grows to the larger of the two.
   void merge(const Recorder& other);
+  // For a decoder that adds an interval in place (common/wire): an endpoint's
+  // stats (the list grows to hold it) and `count` errors of `key`.
+  EndpointStats& endpoint(size_t index) {
+    if (index >= endpoints_.size()) endpoints_.resize(index + 1);
+    return endpoints_[index];
+  }
+  void addErrors(const ErrorKey& key, uint64_t count) { errors_[key] += count; }
   // Zeroes every counter and forgets the errors, keeping the endpoint count.
   void reset();
 

@@ -1,6 +1,7 @@
 #include "common/wire/stats_codec.h"
 
 #include <initializer_list>
+#include <set>
 #include <span>
 #include <vector>
 
@@ -35,13 +36,23 @@ void encodeHistogram(const stats::Histogram& histogram, v1::Histogram& out) {
   });
 }
 
+namespace {
+
+// A histogram's packed fields as they were parsed, without a copy.
+std::span<const uint32_t> gapsOf(const v1::Histogram& in) {
+  return {in.bucket_gaps().data(), static_cast<size_t>(in.bucket_gaps_size())};
+}
+std::span<const uint64_t> countsOf(const v1::Histogram& in) {
+  return {in.bucket_counts().data(), static_cast<size_t>(in.bucket_counts_size())};
+}
+stats::Histogram::Sum sumOf(const v1::Histogram& in) {
+  return (static_cast<stats::Histogram::Sum>(in.sum_high()) << 64) | in.sum_low();
+}
+
+}  // namespace
+
 Result<stats::Histogram> decodeHistogram(const v1::Histogram& in) {
-  // The packed fields as they were parsed, without a copy: the histogram checks
-  // every gap and count itself.
-  const std::span<const uint32_t> gaps(in.bucket_gaps().data(), static_cast<size_t>(in.bucket_gaps_size()));
-  const std::span<const uint64_t> counts(in.bucket_counts().data(), static_cast<size_t>(in.bucket_counts_size()));
-  const auto sum = (static_cast<stats::Histogram::Sum>(in.sum_high()) << 64) | in.sum_low();
-  auto histogram = stats::Histogram::fromGaps(in.min(), in.max(), sum, gaps, counts);
+  auto histogram = stats::Histogram::fromGaps(in.min(), in.max(), sumOf(in), gapsOf(in), countsOf(in));
   if (!histogram) return Error{histogram.error().message, "histogram"};
   return histogram;
 }
@@ -73,43 +84,62 @@ void encodeStats(const stats::Recorder& recorder, v1::StatsDelta& out) {
   }
 }
 
-Result<stats::Recorder> decodeStats(const v1::StatsDelta& in, size_t endpoint_count) {
-  std::vector<bool> seen(endpoint_count, false);
-  std::vector<stats::EndpointStats> endpoints(endpoint_count);
+Result<StatsCount> checkStats(const v1::StatsDelta& in, size_t endpoint_count) {
+  StatsCount total;
+  // A bit per endpoint: repeated ones are refused. A scenario has few
+  // endpoints; past 64 the set takes a word per 64.
+  std::vector<uint64_t> seen((endpoint_count + 63) / 64, 0);
   for (int i = 0; i < in.endpoints_size(); ++i) {
     const auto& wire = in.endpoints(i);
-    const auto where = fmt::format("endpoints[{}]", i);
-    if (wire.index() >= endpoint_count) {
-      return Error{fmt::format("endpoint index {} but the scenario has {} endpoints", wire.index(), endpoint_count),
-                   where};
+    const auto where = [i] { return fmt::format("endpoints[{}]", i); };
+    const uint32_t index = wire.index();
+    if (index >= endpoint_count) {
+      return Error{fmt::format("endpoint index {} but the scenario has {} endpoints", index, endpoint_count), where()};
     }
-    if (seen[wire.index()]) return Error{fmt::format("endpoint {} appears twice", wire.index()), where};
-    seen[wire.index()] = true;
-    auto latency = decodeHistogram(wire.latency());
-    if (!latency) return Error{latency.error().message, where + ".latency"};
-    if (wire.failures() > wire.requests()) return Error{"more failures than requests", where};
-    if (latency->count() != wire.requests()) {
-      return Error{fmt::format("{} requests but {} latencies", wire.requests(), latency->count()), where};
+    auto& word = seen[index / 64];
+    const uint64_t bit = uint64_t{1} << (index % 64);
+    if ((word & bit) != 0) return Error{fmt::format("endpoint {} appears twice", index), where()};
+    word |= bit;
+    const auto& latency = wire.latency();
+    const auto count = stats::Histogram::checkGaps(latency.min(), latency.max(), sumOf(latency), gapsOf(latency),
+                                                   countsOf(latency));
+    if (!count) return Error{count.error().message, where() + ".latency"};
+    if (wire.failures() > wire.requests()) return Error{"more failures than requests", where()};
+    if (*count != wire.requests()) {
+      return Error{fmt::format("{} requests but {} latencies", wire.requests(), *count), where()};
     }
-    auto& e = endpoints[wire.index()];
-    e.requests = wire.requests();
-    e.failures = wire.failures();
-    e.bytes_received = wire.bytes_received();
-    e.bytes_sent = wire.bytes_sent();
-    e.protocols = static_cast<uint8_t>(wire.protocols() & (stats::kProtocolHttp1 | stats::kProtocolHttp2));
-    e.latency = std::move(*latency);
+    total.requests += wire.requests();
+    total.failures += wire.failures();
   }
-  stats::ErrorCounts errors;
+  std::set<stats::ErrorKey> keys;
   for (int i = 0; i < in.errors_size(); ++i) {
     const auto& wire = in.errors(i);
-    const auto where = fmt::format("errors[{}]", i);
+    const auto where = [i] { return fmt::format("errors[{}]", i); };
     if (wire.endpoint() >= endpoint_count)
-      return Error{fmt::format("endpoint index {} out of range", wire.endpoint()), where};
+      return Error{fmt::format("endpoint index {} out of range", wire.endpoint()), where()};
     if (wire.kind() == 0 || wire.kind() > kLastErrorKind)
-      return Error{fmt::format("unknown error kind {}", wire.kind()), where};
-    if (wire.count() == 0) return Error{"zero count", where};
+      return Error{fmt::format("unknown error kind {}", wire.kind()), where()};
+    if (wire.count() == 0) return Error{"zero count", where()};
     const stats::ErrorKey key{wire.endpoint(), static_cast<stats::ErrorKind>(wire.kind()), wire.code()};
-    if (!errors.emplace(key, wire.count()).second) return Error{"error counted twice", where};
+    if (!keys.insert(key).second) return Error{"error counted twice", where()};
+  }
+  return total;
+}
+
+void mergeStats(const v1::StatsDelta& in, stats::Recorder& into) {
+  for (const auto& wire : in.endpoints()) {
+    auto& e = into.endpoint(wire.index());
+    e.requests += wire.requests();
+    e.failures += wire.failures();
+    e.bytes_received += wire.bytes_received();
+    e.bytes_sent += wire.bytes_sent();
+    e.protocols |= static_cast<uint8_t>(wire.protocols() & (stats::kProtocolHttp1 | stats::kProtocolHttp2));
+    const auto& latency = wire.latency();
+    e.latency.mergeGaps(latency.min(), latency.max(), sumOf(latency), gapsOf(latency), countsOf(latency));
+  }
+  for (const auto& wire : in.errors()) {
+    into.addErrors(stats::ErrorKey{wire.endpoint(), static_cast<stats::ErrorKind>(wire.kind()), wire.code()},
+                   wire.count());
   }
   // Texts that are not their id's (or too many) are left out: the id is still counted.
   int texts = 0;
@@ -117,7 +147,13 @@ Result<stats::Recorder> decodeStats(const v1::StatsDelta& in, size_t endpoint_co
     if (++texts > kMaxExceptionTexts) break;
     stats::rememberExceptionText(id, text);
   }
-  return stats::Recorder::fromParts(std::move(endpoints), std::move(errors));
+}
+
+Result<stats::Recorder> decodeStats(const v1::StatsDelta& in, size_t endpoint_count) {
+  if (auto checked = checkStats(in, endpoint_count); !checked) return checked.error();
+  stats::Recorder decoded(endpoint_count);
+  mergeStats(in, decoded);
+  return decoded;
 }
 
 std::vector<v1::DeliveryRecords> encodeDelivery(const stats::DeliveryLog& log, size_t max_bytes) {

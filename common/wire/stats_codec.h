@@ -25,6 +25,17 @@ void encodeStats(const stats::Recorder& recorder, v1::StatsDelta& out);
 // summary shows an agent's messages.
 Result<stats::Recorder> decodeStats(const v1::StatsDelta& in, size_t endpoint_count);
 
+// decodeStats in two halves, for a receiver that adds a delta to what it holds
+// without a decoded copy (the coordinator, a report per agent per second):
+// checkStats makes every check decodeStats makes and builds nothing;
+// mergeStats adds a delta checkStats accepted into `into`.
+struct StatsCount {
+  uint64_t requests = 0;
+  uint64_t failures = 0;
+};
+Result<StatsCount> checkStats(const v1::StatsDelta& in, size_t endpoint_count);
+void mergeStats(const v1::StatsDelta& in, stats::Recorder& into);
+
 // Pub/sub delivery records cut into pieces of at most about `max_bytes` encoded
 // bytes each (a single record larger than that gets a piece of its own); an
 // empty log gives no pieces.

@@ -65,6 +65,27 @@ TEST(StatsCodec, MergingDecodedDeltasEqualsMergingOriginals) {
   EXPECT_EQ(via_wire.errors(), direct.errors());
 }
 
+TEST(StatsCodec, CheckingThenMergingInPlaceEqualsDecodingThenMerging) {
+  const auto a = sample();
+  v1::StatsDelta wire;
+  encodeStats(a, wire);
+  const auto counted = checkStats(wire, 3);
+  ASSERT_TRUE(counted.ok()) << counted.error().describe();
+  EXPECT_EQ(counted->requests, a.requests());
+  EXPECT_EQ(counted->failures, a.failures());
+  // Into a recorder that already holds something, twice.
+  stats::Recorder decoded_then_merged(3), in_place(3);
+  decoded_then_merged.recordRequest(1, 42'000, 1, 1, stats::ErrorKind::kStatus, 503);
+  in_place.recordRequest(1, 42'000, 1, 1, stats::ErrorKind::kStatus, 503);
+  for (int i = 0; i < 2; ++i) {
+    decoded_then_merged.merge(*decodeStats(wire, 3));
+    mergeStats(wire, in_place);
+  }
+  EXPECT_EQ(in_place.endpoints(), decoded_then_merged.endpoints());
+  EXPECT_EQ(in_place.errors(), decoded_then_merged.errors());
+  EXPECT_EQ(in_place.requests(), 1 + 2 * a.requests());
+}
+
 TEST(StatsCodec, RefusesBadInput) {
   v1::StatsDelta wire;
   encodeStats(sample(), wire);
