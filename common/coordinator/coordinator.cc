@@ -466,6 +466,12 @@ void Coordinator::applyLossPolicy(Agent& agent, const std::string& how) {
 
 void Coordinator::checkLiveness(MonoTime now) {
   std::lock_guard lock(mutex_);
+  // A quarter of the shorter of the two intervals (at most 500 ms): an agent
+  // hears from the coordinator, and a silent one is found lost, that much late
+  // at most.
+  if (now < next_liveness_walk_) return;
+  next_liveness_walk_ = now + std::min<Nanos>(
+                                  {options_.ack_interval / 4, options_.lost_after / 4, std::chrono::milliseconds(500)});
   heartbeat(now);
   if (phase_ != Phase::kRunning && phase_ != Phase::kStopping) return;
   for (auto& [id, agent] : agents_) {
@@ -491,8 +497,9 @@ void Coordinator::ack(Agent& agent, MonoTime now) {
 // Any message proves the stream alive, so an agent gets something only when
 // nothing went to it for the Ack interval: the Ack of the reports applied since
 // the last one, else (nothing new) a heartbeat. An agent reporting once a second
-// gets one write per interval instead of one per report. Called every poll
-// (100 ms), so no agent waits much longer.
+// gets one write per interval instead of one per report. Called from each
+// liveness walk (at most a quarter of the interval apart) and while waiting
+// for the agents, so no agent waits much longer.
 void Coordinator::heartbeat(MonoTime now) {
   for (auto& [id, agent] : agents_) {
     if (!agent->connection || now - agent->last_sent < options_.ack_interval) continue;

@@ -159,7 +159,8 @@ class Coordinator final : public StreamHandler {
   // target); everything after the start ends in a RunResult with a verdict.
   Result<RunResult> run();
 
-  // One liveness pass at `now` (run() calls it every poll; tests call it directly).
+  // One liveness pass at `now` (run() calls it every poll; a pass walks the
+  // agents at most every quarter of the Ack interval or of lost_after).
   void checkLiveness(MonoTime now);
 
   // Thread-safe, cheap enough to call once a second.
@@ -255,6 +256,9 @@ class Coordinator final : public StreamHandler {
   stats::DeliveryLog delivery_;  // every agent's pub/sub records, judged at the end
   int64_t start_unix_nanos_ = 0;
   MonoTime start_{};
+  // checkLiveness walks every agent at most this often (a thousand agents, a
+  // walk each poll, cost more than their reports' bookkeeping).
+  MonoTime next_liveness_walk_{};
   std::optional<std::string> fatal_;                  // an agent could not run at all
   bool fatal_invalid_input_ = false;                  // ... because its input was invalid (exit 2)
   std::optional<report::Verdict> forced_;             // the run could not go on: the verdict it forces
