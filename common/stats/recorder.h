@@ -58,13 +58,6 @@ class Recorder {
   // Endpoint indexes 0..endpoint_count-1 come from the scenario compiler. An
   // empty recorder (the default) is a fine merge target: it grows as it merges.
   explicit Recorder(size_t endpoint_count = 0) : endpoints_(endpoint_count) {}
-  // A whole interval at once (the wire decoder, common/wire).
-  static Recorder fromParts(std::vector<EndpointStats> endpoints, ErrorCounts errors) {
-    Recorder r;
-    r.endpoints_ = std::move(endpoints);
-    r.errors_ = std::move(errors);
-    return r;
-  }
 
   // One finished request (or attempt). Bytes count whatever the outcome.
   // An endpoint index past the current count grows the recorder (allocating

@@ -86,9 +86,7 @@ void encodeStats(const stats::Recorder& recorder, v1::StatsDelta& out) {
 
 Result<StatsCount> checkStats(const v1::StatsDelta& in, size_t endpoint_count) {
   StatsCount total;
-  // A bit per endpoint: repeated ones are refused. A scenario has few
-  // endpoints; past 64 the set takes a word per 64.
-  std::vector<uint64_t> seen((endpoint_count + 63) / 64, 0);
+  std::vector<bool> seen(endpoint_count, false);  // repeated endpoints are refused
   for (int i = 0; i < in.endpoints_size(); ++i) {
     const auto& wire = in.endpoints(i);
     const auto where = [i] { return fmt::format("endpoints[{}]", i); };
@@ -96,10 +94,8 @@ Result<StatsCount> checkStats(const v1::StatsDelta& in, size_t endpoint_count) {
     if (index >= endpoint_count) {
       return Error{fmt::format("endpoint index {} but the scenario has {} endpoints", index, endpoint_count), where()};
     }
-    auto& word = seen[index / 64];
-    const uint64_t bit = uint64_t{1} << (index % 64);
-    if ((word & bit) != 0) return Error{fmt::format("endpoint {} appears twice", index), where()};
-    word |= bit;
+    if (seen[index]) return Error{fmt::format("endpoint {} appears twice", index), where()};
+    seen[index] = true;
     const auto& latency = wire.latency();
     const auto count = stats::Histogram::checkGaps(latency.min(), latency.max(), sumOf(latency), gapsOf(latency),
                                                    countsOf(latency));
