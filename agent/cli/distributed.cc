@@ -179,6 +179,8 @@ int agentMain(const Options& options, const DistributedOptions& d) {
   if (!token) return invalid(token.error());
   auto reconnect = durationFlag(d.reconnect_timeout, "--reconnect-timeout");
   if (!reconnect) return invalid(reconnect.error());
+  auto target_wait = durationFlag(d.target_wait, "--target-wait");
+  if (!target_wait) return invalid(target_wait.error());
   runtime::raiseFdLimit();
   std::signal(SIGPIPE, SIG_IGN);
   // SIGTERM/SIGINT: leave gracefully — users stop, the last report is delivered.
@@ -193,6 +195,7 @@ int agentMain(const Options& options, const DistributedOptions& d) {
   so.ca_file = options.ca_file;
   so.seed = options.seed;
   so.processes = options.processes;
+  so.target_wait = *target_wait;
   runtime::AgentSession session(so);
   remote::ClientOptions co;
   co.coordinator = d.coordinator;
@@ -311,6 +314,9 @@ void addAgentCommand(CLI::App& app, Options& options, DistributedOptions& d) {
   command->add_option("--tls-key", d.tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
   command->add_option("--reconnect-timeout", d.reconnect_timeout,
                       "Give up after this long without the coordinator (default 60s)");
+  command->add_option("--target-wait", d.target_wait,
+                      "Try a target that does not resolve or answer again for this long before failing the run "
+                      "(default 30s; 0s: once)");
   command->add_option("--workers", options.workers, "Worker threads (default: one per core)")
       ->check(CLI::Range(1, 1024));
   addProcessesFlag(*command, options);

@@ -31,6 +31,7 @@ struct DistributedOptions {
   std::string tls_ca;
   std::string tls_server_name;
   std::string reconnect_timeout = "60s";
+  std::string target_wait = "30s";
   // herd worker-process (started by herd run / herd agent with --processes)
   int worker_fd = -1;
   size_t worker_index = 0;

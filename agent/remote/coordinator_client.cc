@@ -99,6 +99,11 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
   std::deque<v1::AgentMessage> queue;
   bool closing = false;
   std::atomic<int64_t> last_heard{MonoClock::now().time_since_epoch().count()};
+  // Silence counts only while we listen: the time spent on a message (the
+  // Welcome's target check resolves names and connects, which may take many
+  // seconds in a pod just started) is ours, and the coordinator's messages
+  // wait for us meanwhile.
+  std::atomic<bool> busy{false};
 
   {
     v1::AgentMessage hello;
@@ -132,7 +137,7 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
       }
       if (closing) break;
       const auto silent = MonoClock::now() - MonoTime(Nanos(last_heard.load()));
-      if (silent > options.silence_timeout) {
+      if (!busy.load() && silent > options.silence_timeout) {
         log->warn("nothing from the coordinator for {:.1f}s; reconnecting",
                   std::chrono::duration<double>(silent).count());
         context.TryCancel();
@@ -144,6 +149,7 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
   bool welcomed = false;
   v1::CoordinatorMessage message;
   while (stream->Read(&message)) {
+    busy.store(true);
     last_heard.store(MonoClock::now().time_since_epoch().count());
     if (message.has_refused()) why = "refused: " + message.refused().message();
     if (message.has_welcome()) {
@@ -167,6 +173,8 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
     }
     session.onMessage(message);
     if (session.done()) break;
+    last_heard.store(MonoClock::now().time_since_epoch().count());
+    busy.store(false);
   }
   session.detach();
   {

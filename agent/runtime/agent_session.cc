@@ -31,29 +31,30 @@ constexpr size_t kDeliveryPieceBytes = size_t{1} << 20;  // well under gRPC's 4 
 // With worker processes, second k is reported once every running child has
 // reported it (each at k + kReportDelay), and at the latest this late.
 constexpr auto kProcessReportLimit = std::chrono::milliseconds(400);
+constexpr auto kTargetRetryPause = std::chrono::seconds(1);
 
 int64_t wallNanos() {
   return std::chrono::duration_cast<Nanos>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// The TLS settings the run's https targets share; null when it has none.
+Result<std::shared_ptr<engine::TlsContext>> targetTls(const scenario::Plan& plan, const SessionOptions& options) {
+  for (const auto& origin : plan.origins) {
+    if (origin.scheme == "https") return engine::TlsContext::create(!options.insecure, options.ca_file);
+  }
+  return std::shared_ptr<engine::TlsContext>{};
+}
+
 Result<std::vector<engine::ConnectionTarget>> resolveTargets(const scenario::Plan& plan,
-                                                             const SessionOptions& options) {
+                                                             const std::shared_ptr<engine::TlsContext>& tls) {
   std::vector<engine::ConnectionTarget> targets;
-  std::shared_ptr<engine::TlsContext> tls;
   for (const auto& origin : plan.origins) {
     auto addresses = engine::resolve(origin);
     if (!addresses) return Error{addresses.error().message, origin.toString()};
     engine::ConnectionTarget target;
     target.origin = origin;
     target.addresses = std::move(*addresses);
-    if (origin.scheme == "https") {
-      if (!tls) {
-        auto created = engine::TlsContext::create(!options.insecure, options.ca_file);
-        if (!created) return created.error();
-        tls = std::move(*created);
-      }
-      target.tls = tls;
-    }
+    if (origin.scheme == "https") target.tls = tls;
     targets.push_back(std::move(target));
   }
   return targets;
@@ -89,17 +90,33 @@ AgentSession::~AgentSession() {
   }
 }
 
+Result<std::vector<engine::ConnectionTarget>> AgentSession::checkTargets(
+    const scenario::Plan& plan, const std::shared_ptr<engine::TlsContext>& tls) const {
+  const auto give_up = MonoClock::now() + options_.target_wait;
+  for (int attempt = 1;; ++attempt) {
+    auto targets = resolveTargets(plan, tls);
+    Status probe = targets ? probeTargets(plan, *targets, options_.probe_timeout) : Status(targets.error());
+    if (probe) return targets;
+    // Names and connections may fail for a while in a cluster: a Service
+    // created with the run, a pod whose DNS answers late. Bounded; each failure
+    // is said.
+    const auto next = MonoClock::now() + kTargetRetryPause;
+    if (next >= give_up || leaving()) return probe.error();
+    logger("agent")->warn("target check {} failed: {}; trying again for {:.0f}s more", attempt,
+                          probe.error().describe(), std::chrono::duration<double>(give_up - MonoClock::now()).count());
+    std::this_thread::sleep_until(next);
+  }
+}
+
 Status AgentSession::prepare(const scenario::Plan& plan, Nanos grace) {
-  auto targets = resolveTargets(plan, options_);
-  if (!targets) return targets.error();
-  if (auto probe = probeTargets(plan, *targets, options_.probe_timeout); !probe) return probe.error();
   // The run's TLS settings, shared by its https targets; a C++ class may open a
   // raw TLS connection (user.connect(port, {.tls = true})) in a run without
   // https, so it gets them too, made before the run rather than on the hot path.
-  std::shared_ptr<engine::TlsContext> tls;
-  for (const auto& target : *targets) {
-    if (target.tls) tls = target.tls;
-  }
+  auto made = targetTls(plan, options_);
+  if (!made) return made.error();
+  std::shared_ptr<engine::TlsContext> tls = std::move(*made);
+  auto targets = checkTargets(plan, tls);
+  if (!targets) return targets.error();
   const bool code = std::any_of(plan.classes.begin(), plan.classes.end(), [](const auto& c) { return c.code; });
   if (!tls && code) {
     auto created = engine::TlsContext::create(!options_.insecure, options_.ca_file);

@@ -51,6 +51,9 @@ struct SessionOptions {
   // the first assignment arrives, from the open-files limit (processesFor()).
   size_t processes = 1;
   std::string executable = "/proc/self/exe";  // what the child processes run
+  // How long a failing target check (a name lookup and a connect per origin)
+  // is tried again before the agent gives up on the run; 0: once.
+  Nanos target_wait{0};
 };
 
 class AgentSession {
@@ -107,6 +110,14 @@ class AgentSession {
     uint64_t tick = 0;      // the newest second it has reported
     bool finished = false;  // its final report arrived, or it ended
   };
+
+  // Resolves and connects to every origin, again for up to options_.target_wait.
+  Result<std::vector<engine::ConnectionTarget>> checkTargets(const scenario::Plan& plan,
+                                                             const std::shared_ptr<engine::TlsContext>& tls) const;
+  bool leaving() const {
+    std::lock_guard lock(mutex_);
+    return leaving_;
+  }
 
   // Under mutex_.
   void applyAssignment();

@@ -64,6 +64,10 @@ on_exit() {
     k get lt,pods -n "$NS" -o wide >&2 || true
     k get lt -n "$NS" -o yaml >&2 || true
     k get events -n "$NS" --sort-by=.lastTimestamp >&2 || true
+    # The agents' own words (an exited container's log stays until its pod goes).
+    for p in $(k get pods -n "$NS" -l herd.dev/loadtest -o name); do
+      echo "--- $p" >&2; k logs -n "$NS" "$p" --tail 40 >&2 || true
+    done
     for p in $(k get pods -n "$RELEASE_NS" -o name); do
       echo "--- $p" >&2; k logs -n "$RELEASE_NS" "$p" --tail 60 >&2 || true
     done

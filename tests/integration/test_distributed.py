@@ -476,14 +476,41 @@ def test_agents_refused_as_unknown_run_redial_until_a_coordinator_adopts_them(ru
 
 
 def test_agent_that_cannot_reach_the_target_fails_the_run_with_exit_3(run, nginx):
+    # The agent tries again for --target-wait (a Service may come up with the
+    # run), saying each failure, then fails the run with the reason.
     r = run(url="http://127.0.0.1:9")  # nothing listens on the discard port here
     r.start_coordinator(expect=1)
-    r.start_agent("a1")
+    began = time.monotonic()
+    r.start_agent("a1", None, None, "--target-wait", "2.5s")
     code, agents, summary = r.wait()
+    assert 2 <= time.monotonic() - began < 10
     assert code == 3
     assert agents == {"a1": 3}
     assert "http://127.0.0.1:9" in r.agent_log("a1") and "cannot run" in r.agent_log("a1")
+    assert "target check 2 failed" in r.agent_log("a1"), r.agent_log("a1")
     assert "http://127.0.0.1:9" in r.coordinator_log()
+    assert summary is None
+
+
+def test_a_slow_target_check_still_reaches_the_coordinator(run, nginx, tmp_path):
+    # The agent checks its targets when it is welcomed (names, connections, TLS
+    # settings); here the check waits 8 s on its CA file (a pipe nobody writes
+    # yet), longer than the 6 s after which a silent coordinator counts as gone.
+    # The check's time is the agent's own, not the coordinator's silence: the
+    # stream stays up and the check's verdict ends the run at once.
+    ca = tmp_path / "ca.pem"
+    os.mkfifo(ca)
+    r = run(url=f"https://127.0.0.1:{free_port()}")
+    r.start_coordinator(expect=1)
+    r.start_agent("a1", None, None, "--ca-file", str(ca))
+    time.sleep(8)
+    with open(ca, "w") as pipe:  # unblocks the agent's read
+        pipe.write("not a certificate\n")
+    code, agents, summary = r.wait(timeout=30)
+    assert code == 3, r.stdout + r.coordinator_log()
+    assert agents == {"a1": 3}, r.agent_log("a1")
+    assert "reconnecting" not in r.agent_log("a1"), r.agent_log("a1")
+    assert "agent a1" in r.coordinator_log() and str(ca) in r.coordinator_log(), r.coordinator_log()
     assert summary is None
 
 
