@@ -42,27 +42,33 @@ users:
   - name: chatter
     count: 3
     steps:
-      - websocket:
-          url: {url}/chat?user={{{{user.index}}}}
-          name: chat
-          timeout: 2s
+      # Four whole conversations each, then the user ends: none is cut by the
+      # run's stop (which drops a socket between steps).
+      - loop:
+          count: 4
           steps:
-            - loop:
-                count: 5
+            - websocket:
+                url: {url}/chat?user={{{{user.index}}}}
+                name: chat
+                timeout: 2s
                 steps:
-                  - send: '{{"type": "hello", "user": {{{{user.index}}}}}}'
-                  - receive:
-                      name: hello reply
-                      timeout: 2s
-                      check: {{jsonPath: {{"$.type": hello, "$.user": "{{{{user.index}}}}"}}}}
-                      capture: {{who: {{jsonPath: $.user}}}}
-            - send: {{binary: "bytes-{{{{who}}}}", name: bytes}}
-            - receive: {{name: bytes reply, check: {{bodyContains: "bytes-{{{{user.index}}}}"}}}}
-            - ping: true
-            - send: '{{"type": "wrong"}}'
-            - receive: {{name: wrong reply, check: {{jsonPath: {{"$.type": right}}}}}}
-      - think: 50ms
-load: {{users: 3, duration: 1s}}
+                  - loop:
+                      count: 5
+                      steps:
+                        - send: '{{"type": "hello", "user": {{{{user.index}}}}}}'
+                        - receive:
+                            name: hello reply
+                            timeout: 2s
+                            check: {{jsonPath: {{"$.type": hello, "$.user": "{{{{user.index}}}}"}}}}
+                            capture: {{who: {{jsonPath: $.user}}}}
+                  - send: {{binary: "bytes-{{{{who}}}}", name: bytes}}
+                  - receive: {{name: bytes reply, check: {{bodyContains: "bytes-{{{{user.index}}}}"}}}}
+                  - ping: true
+                  - send: '{{"type": "wrong"}}'
+                  - receive: {{name: wrong reply, check: {{jsonPath: {{"$.type": right}}}}}}
+            - think: 50ms
+      - stopUser: true
+load: {{users: 3, duration: 3s}}
 """
 
 
@@ -73,7 +79,7 @@ def test_conversation_counts_checks_and_captures(herd):
     assert summary is not None, result.stderr
     by_key = {(e["name"], e["method"]): e for e in summary["endpoints"]}
     sockets = by_key[("chat", "WS")]["requests"]
-    assert sockets == echo.connections and sockets >= 3
+    assert sockets == echo.connections == 12
     assert by_key[("chat", "WS")]["failures"] == 0
     # Every socket ran its steps whole: 6 text messages and 1 binary each.
     assert echo.text == 6 * sockets and echo.binary == sockets
