@@ -104,6 +104,7 @@ herd::v1::StatsDelta sampleDelta(uint64_t seed) {
 struct SimulatedAgent {
   grpc::ClientContext context;
   std::unique_ptr<grpc::ClientReaderWriter<AgentMessage, CoordinatorMessage>> stream;
+  std::atomic<int64_t> start_unix_nanos{0};  // from Start
   std::atomic<bool> started{false};
   std::atomic<bool> stop{false};
   std::atomic<bool> finished{false};
@@ -188,7 +189,10 @@ int main(int argc, char** argv) {
     threads.emplace_back([s] {
       CoordinatorMessage message;
       while (s->stream->Read(&message)) {
-        if (message.has_start()) s->started = true;
+        if (message.has_start()) {
+          s->start_unix_nanos = message.start().start_unix_nanos();
+          s->started = true;
+        }
         if (message.has_stop()) s->stop = true;
         if (message.has_finished()) {
           s->finished = true;
@@ -210,24 +214,25 @@ int main(int argc, char** argv) {
         s->stream->Write(heartbeat);
         beat += 1s;
       }
-      // Spread the agents over the second, as real agents' clocks are.
-      std::this_thread::sleep_for(std::chrono::milliseconds(80 + (i * 7) % 100));
-      auto next = std::chrono::steady_clock::now();
-      int tick = 0;
-      // As a real agent: a report a second, and so no heartbeat (an agent sends
-      // one only after a second in which it sent nothing else).
-      while (!s->stop) {
-        {
-          AgentMessage report;
-          report.mutable_report()->set_sequence(++s->sequence);
-          report.mutable_report()->set_users(10);
-          report.mutable_report()->set_generator_busy(0.3);
-          *report.mutable_report()->mutable_stats() = deltas[static_cast<size_t>(i + tick++) % deltas.size()];
-          s->requests_sent += kEndpoints * kRequestsPerEndpoint;
-          s->stream->Write(report);
-        }
-        next += 1s;
-        std::this_thread::sleep_until(next);
+      // As a real agent: second k is reported at the start + k s + 80 ms by the
+      // agent's clock; the agents' clocks are spread over 100 ms here.
+      const auto start = std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::nanoseconds(s->start_unix_nanos)));
+      const auto skew = std::chrono::milliseconds((i * 7) % 100 - 50);
+      // A report a second, and so no heartbeat (an agent sends one only after a
+      // second in which it sent nothing else).
+      for (uint64_t tick = 1; !s->stop; ++tick) {
+        std::this_thread::sleep_until(start + std::chrono::seconds(tick) + 80ms + skew);
+        if (s->stop) break;
+        AgentMessage report;
+        report.mutable_report()->set_sequence(++s->sequence);
+        report.mutable_report()->set_tick(tick);
+        report.mutable_report()->set_users(10);
+        report.mutable_report()->set_generator_busy(0.3);
+        *report.mutable_report()->mutable_stats() = deltas[(static_cast<size_t>(i) + tick) % deltas.size()];
+        s->requests_sent += kEndpoints * kRequestsPerEndpoint;
+        s->stream->Write(report);
       }
       AgentMessage last;
       last.mutable_report()->set_sequence(++s->sequence);

@@ -1,5 +1,7 @@
 #include "common/coordinator/connection.h"
 
+#include <utility>
+
 namespace herd::coordinator {
 
 void Connection::push(v1::CoordinatorMessage message) {
@@ -33,6 +35,16 @@ void Connection::wake() {
     hook = hook_;
   }
   if (hook) hook();
+}
+
+void Connection::readAfter(MonoTime when) {
+  std::lock_guard lock(mutex_);
+  read_after_ = when;
+}
+
+MonoTime Connection::takeReadAfter() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(read_after_, MonoTime{});
 }
 
 bool Connection::closed() const {

@@ -37,6 +37,14 @@ class Connection {
   // It must not push() or close().
   void onReady(std::function<void()> hook);
 
+  // The coordinator expects nothing from the agent before `when` (its next
+  // report): a transport may leave the stream unread until then. Reading a
+  // message that is already there costs gRPC less than waiting for it, which
+  // answers each message with a flow-control update (a write per report).
+  // Thread-safe; takeReadAfter() returns it once and forgets it.
+  void readAfter(MonoTime when);
+  MonoTime takeReadAfter();
+
  private:
   void wake();
 
@@ -45,6 +53,7 @@ class Connection {
   std::condition_variable ready_;
   std::deque<v1::CoordinatorMessage> queue_;
   bool closed_ = false;
+  MonoTime read_after_{};
   std::function<void()> hook_;
 };
 

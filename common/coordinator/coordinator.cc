@@ -17,6 +17,9 @@ namespace {
 constexpr size_t kMaxEvents = 200;  // the summary keeps the first ones
 constexpr size_t kMaxAgentIdLength = 128;
 constexpr size_t kMaxEventLength = 500;
+// After a second's end, when its report is surely there: an agent sends it
+// 80 ms after by its clock (runtime::kReportDelay), and clocks differ a little.
+constexpr auto kNextReportMargin = std::chrono::milliseconds(250);
 
 int64_t unixNanos(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<Nanos>(t.time_since_epoch()).count();
@@ -60,10 +63,8 @@ std::shared_ptr<Connection> Coordinator::connect(std::string peer) {
 
 Coordinator::Agent* Coordinator::agentFor(const std::shared_ptr<Connection>& connection) {
   auto it = connections_.find(connection.get());
-  if (it == connections_.end()) return nullptr;
-  auto agent = agents_.find(it->second);
-  if (agent == agents_.end() || agent->second->connection != connection) return nullptr;
-  return agent->second.get();
+  if (it == connections_.end() || it->second->connection != connection) return nullptr;
+  return it->second;
 }
 
 void Coordinator::refuse(const std::shared_ptr<Connection>& connection, v1::Refused::Reason reason,
@@ -269,7 +270,7 @@ void Coordinator::onHello(const std::shared_ptr<Connection>& connection, const v
   agent->connection = connection;
   agent->capacity = hello.capacity();
   agent->last_heard = now;
-  connections_[connection.get()] = id;
+  connections_[connection.get()] = agent;
   welcome(*agent);
   logger("coordinator")
       ->info("run {}: agent {} joined from {} ({} of {} expected)", options_.run_id, id, connection->peer(),
@@ -340,6 +341,13 @@ void Coordinator::onReport(Agent& agent, const v1::Report& report) {
                                 agent.id, agent.applied, agent.requests, lossPolicyName(options_.loss_policy)));
       applyLossPolicy(agent, "left");
     }
+  }
+  // An agent reports second k at the start + k s + 80 ms by its clock: the
+  // stream need not be read again before the next one is there. Not near the
+  // end, where the final report should be read as it comes.
+  if (!report.final() && phase_ == Phase::kRunning && agent.connection) {
+    const auto next = start_ + std::chrono::seconds(report.tick() + 1) + kNextReportMargin;
+    if (next < start_ + plan_->load.duration) agent.connection->readAfter(next);
   }
   // Cumulative: a report that follows an Ack within the interval waits for
   // the next one (heartbeat() sends it); a final report is answered at once.

@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -251,7 +252,9 @@ class Coordinator final : public StreamHandler {
   std::condition_variable changed_;
   Phase phase_ = Phase::kWaiting;
   std::map<std::string, std::unique_ptr<Agent>> agents_;  // by agent id: a stable, deterministic order
-  std::map<const Connection*, std::string> connections_;  // admitted streams → agent id
+  // Admitted streams → their agent (owned by agents_; an entry goes when its
+  // stream ends or the agent's connection changes, before the agent can go).
+  std::unordered_map<const Connection*, Agent*> connections_;
   report::RunAggregate aggregate_;
   stats::DeliveryLog delivery_;  // every agent's pub/sub records, judged at the end
   int64_t start_unix_nanos_ = 0;

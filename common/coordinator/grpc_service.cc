@@ -137,14 +137,57 @@ class Stream final : public std::enable_shared_from_this<Stream> {
     }
     if (ok) {
       shared_.handler.receive(connection_, *in_);
-      std::lock_guard lock(mutex_);
-      if (!finished_ && !connection_->closed()) {
-        reading_ = startOp([&] { rw_.Read(nextMessage(), &read_tag_); });
-        if (reading_) return;
+      // Handled: its memory goes back now, not when the next read starts.
+      arena_.Reset();
+      in_ = nullptr;
+      if (const auto after = connection_->takeReadAfter(); after > MonoClock::now() && deferRead()) {
+        // Nothing is expected before then (the agent's next report). A read
+        // that waits for a message makes gRPC answer the message with a
+        // flow-control update, a write per report; one that finds it there
+        // does not. The window (64 KiB) still gets its update when a read
+        // finds nothing, about once in tens of reports.
+        std::weak_ptr<Stream> weak = weak_from_this();
+        shared_.deadlines.at(after, [weak] {
+          if (auto stream = weak.lock()) stream->resumeRead();
+        });
+        return;
       }
+      if (readAgain()) return;
     }
     readerDone();
     release();
+  }
+
+  // Whether the next read may wait: not when the stream is ending anyway.
+  bool deferRead() {
+    std::lock_guard lock(mutex_);
+    if (finished_ || call_over_ || connection_->closed()) return false;
+    read_deferred_ = true;
+    return true;
+  }
+
+  // The deferred read falls due (on the deadlines' thread); done() may have
+  // ended the reading meanwhile.
+  void resumeRead() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!std::exchange(read_deferred_, false)) return;
+    }
+    if (readAgain()) return;
+    readerDone();
+    release();
+  }
+
+  // Starts the next read; false (and nothing started) when the stream is over.
+  bool readAgain() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!finished_ && !call_over_ && !connection_->closed()) {
+        reading_ = startOp([&] { rw_.Read(nextMessage(), &read_tag_); });
+        if (reading_) return true;
+      }
+    }
+    return false;
   }
 
   void writeDone(bool ok) {
@@ -168,11 +211,14 @@ class Stream final : public std::enable_shared_from_this<Stream> {
   // The call is over: ended by Finish, or cancelled (the agent went away, or
   // the server shut down), which also fails the read and write in flight.
   void done(bool) {
+    bool deferred = false;
     {
       std::lock_guard lock(mutex_);
       call_over_ = true;
       if (context_.IsCancelled() && !forced_) forced_ = grpc::Status::CANCELLED;
+      deferred = std::exchange(read_deferred_, false);
     }
+    if (deferred) readerDone();  // no read is out to fail: the reading ends here
     if (connection_) pump();
     release();
   }
@@ -323,7 +369,8 @@ class Stream final : public std::enable_shared_from_this<Stream> {
   std::mutex mutex_;            // guards what follows
   bool unadmitted_ = true;      // counted in shared_.unadmitted until the Welcome
   size_t messages_ = 0;
-  bool reading_ = false;  // a Read, Write or Finish is out
+  bool reading_ = false;        // a Read, Write or Finish is out
+  bool read_deferred_ = false;  // the next Read waits for a deadline (readAfter)
   bool writing_ = false;
   bool finishing_ = false;
   bool write_failed_ = false;
