@@ -150,7 +150,6 @@ bool runStream(v1::Coordinator::Stub& stub, runtime::AgentSession& session, cons
   v1::CoordinatorMessage message;
   while (stream->Read(&message)) {
     busy.store(true);
-    last_heard.store(MonoClock::now().time_since_epoch().count());
     if (message.has_refused()) why = "refused: " + message.refused().message();
     if (message.has_welcome()) {
       welcomed = true;

@@ -37,12 +37,16 @@ int64_t wallNanos() {
   return std::chrono::duration_cast<Nanos>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// The TLS settings the run's https targets share; null when it has none.
-Result<std::shared_ptr<engine::TlsContext>> targetTls(const scenario::Plan& plan, const SessionOptions& options) {
-  for (const auto& origin : plan.origins) {
-    if (origin.scheme == "https") return engine::TlsContext::create(!options.insecure, options.ca_file);
-  }
-  return std::shared_ptr<engine::TlsContext>{};
+// The run's TLS settings, shared by its https targets; a C++ class may open a
+// raw TLS connection (user.connect(port, {.tls = true})) in a run without
+// https, so it gets them too, made before the run rather than on the hot path.
+// Null when the run needs none.
+Result<std::shared_ptr<engine::TlsContext>> runTls(const scenario::Plan& plan, const SessionOptions& options) {
+  const bool https = std::any_of(plan.origins.begin(), plan.origins.end(),
+                                 [](const auto& origin) { return origin.scheme == "https"; });
+  const bool code = std::any_of(plan.classes.begin(), plan.classes.end(), [](const auto& c) { return c.code; });
+  if (!https && !code) return std::shared_ptr<engine::TlsContext>{};
+  return engine::TlsContext::create(!options.insecure, options.ca_file);
 }
 
 Result<std::vector<engine::ConnectionTarget>> resolveTargets(const scenario::Plan& plan,
@@ -109,25 +113,15 @@ Result<std::vector<engine::ConnectionTarget>> AgentSession::checkTargets(
 }
 
 Status AgentSession::prepare(const scenario::Plan& plan, Nanos grace) {
-  // The run's TLS settings, shared by its https targets; a C++ class may open a
-  // raw TLS connection (user.connect(port, {.tls = true})) in a run without
-  // https, so it gets them too, made before the run rather than on the hot path.
-  auto made = targetTls(plan, options_);
-  if (!made) return made.error();
-  std::shared_ptr<engine::TlsContext> tls = std::move(*made);
-  auto targets = checkTargets(plan, tls);
+  auto tls = runTls(plan, options_);
+  if (!tls) return tls.error();
+  auto targets = checkTargets(plan, *tls);
   if (!targets) return targets.error();
-  const bool code = std::any_of(plan.classes.begin(), plan.classes.end(), [](const auto& c) { return c.code; });
-  if (!tls && code) {
-    auto created = engine::TlsContext::create(!options_.insecure, options_.ca_file);
-    if (!created) return created.error();
-    tls = std::move(*created);
-  }
   std::lock_guard lock(mutex_);
   plan_ = &plan;
   grace_ = grace;
   targets_ = std::move(*targets);
-  tls_ = std::move(tls);
+  tls_ = std::move(*tls);
   if (plan.load.model == scenario::Load::Model::kOpen) {
     arrivals_ = std::make_shared<const scenario::ArrivalSchedule>(plan.load);
   }

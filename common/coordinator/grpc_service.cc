@@ -135,35 +135,38 @@ class Stream final : public std::enable_shared_from_this<Stream> {
       reading_ = false;
       if (ok) ++messages_;
     }
-    if (ok) {
-      shared_.handler.receive(connection_, *in_);
-      // Handled: its memory goes back now, not when the next read starts.
-      arena_.Reset();
-      in_ = nullptr;
-      if (const auto after = connection_->takeReadAfter(); after > MonoClock::now() && deferRead()) {
-        // Nothing is expected before then (the agent's next report). A read
-        // that waits for a message makes gRPC answer the message with a
-        // flow-control update, a write per report; one that finds it there
-        // does not. The window (64 KiB) still gets its update when a read
-        // finds nothing, about once in tens of reports.
-        std::weak_ptr<Stream> weak = weak_from_this();
-        shared_.deadlines.at(after, [weak] {
-          if (auto stream = weak.lock()) stream->resumeRead();
-        });
-        return;
-      }
-      if (readAgain()) return;
+    if (!ok) {
+      readerDone();
+      release();
+      return;
     }
-    readerDone();
-    release();
+    shared_.handler.receive(connection_, *in_);
+    // Handled: its memory goes back now, not when the next read starts.
+    arena_.Reset();
+    in_ = nullptr;
+    if (const auto after = connection_->takeReadAfter(); after > MonoClock::now() && deferRead()) {
+      // Nothing is expected before then (the agent's next report). A read
+      // that waits for a message makes gRPC answer the message with a
+      // flow-control update, a write per report; one that finds it there
+      // does not. The window (64 KiB) still gets its update when a read
+      // finds nothing, about once in tens of reports.
+      std::weak_ptr<Stream> weak = weak_from_this();
+      shared_.deadlines.at(after, [weak] {
+        if (auto stream = weak.lock()) stream->resumeRead();
+      });
+      return;
+    }
+    readNext();
   }
 
-  // Whether the next read may wait: not when the stream is ending anyway.
+  // Under mutex_: whether the stream is still read (not ending on either side).
+  bool readable() const { return !finished_ && !call_over_ && !connection_->closed(); }
+
+  // Whether the next read may wait.
   bool deferRead() {
     std::lock_guard lock(mutex_);
-    if (finished_ || call_over_ || connection_->closed()) return false;
-    read_deferred_ = true;
-    return true;
+    read_deferred_ = readable();
+    return read_deferred_;
   }
 
   // The deferred read falls due (on the deadlines' thread); done() may have
@@ -173,21 +176,18 @@ class Stream final : public std::enable_shared_from_this<Stream> {
       std::lock_guard lock(mutex_);
       if (!std::exchange(read_deferred_, false)) return;
     }
-    if (readAgain()) return;
-    readerDone();
-    release();
+    readNext();
   }
 
-  // Starts the next read; false (and nothing started) when the stream is over.
-  bool readAgain() {
+  // Starts the next read, or ends the reading side when the stream is over.
+  void readNext() {
     {
       std::lock_guard lock(mutex_);
-      if (!finished_ && !call_over_ && !connection_->closed()) {
-        reading_ = startOp([&] { rw_.Read(nextMessage(), &read_tag_); });
-        if (reading_) return true;
-      }
+      if (readable()) reading_ = startOp([&] { rw_.Read(nextMessage(), &read_tag_); });
+      if (reading_) return;
     }
-    return false;
+    readerDone();
+    release();
   }
 
   void writeDone(bool ok) {
